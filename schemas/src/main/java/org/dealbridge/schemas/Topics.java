@@ -1,0 +1,107 @@
+package org.dealbridge.schemas;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.apache.avro.Schema;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.common.serialization.Serdes;
+import org.dealbridge.schemas.registry.SchemaRegistry;
+import org.dealbridge.schemas.serde.AvroSerde;
+
+/**
+ * Every topic DealBridge reads or writes: name, key and value serdes, and the configs it is created with.
+ * One place, so a name or a serde is never spelled twice. Keys are described in {@link Keys}.
+ */
+public final class Topics {
+
+    /** Store order changes (OrderChanged), key {@code {siteId}:{orderId}}. Upstream systems may publish here directly. */
+    public static final String ORDER_CHANGES = "order-changes";
+    /** CRM deal changes (DealChanged), key the deal id. */
+    public static final String DEAL_CHANGES = "deal-changes";
+    /** Writes for the CRM connector (DealCommand), key the order key. */
+    public static final String DEAL_COMMANDS = "deal-commands";
+    /** Writes for the store connector (OrderCommand), key the deal id. */
+    public static final String ORDER_COMMANDS = "order-commands";
+    /** Published mapping versions (MappingProfile), key the site id; compacted. */
+    public static final String MAPPING_CONFIG = "mapping-config";
+    /** Order-deal links (SyncLink), key the order key; compacted. */
+    public static final String DEAL_LINKS = "deal-links";
+    /** What was decided and why (SyncOutcome). */
+    public static final String SYNC_OUTCOMES = "sync-outcomes";
+    /** Records that could not be processed (DeadLetter), key the dead letter id; compacted so a replay can retire one with a tombstone. */
+    public static final String DEAD_LETTERS = "dead-letters";
+    /** Poll cursors of the ingestion side (key e.g. {@code store-poll:s1}, value the cursor as text); compacted. */
+    public static final String INGEST_CURSORS = "ingest-cursors";
+    /** Schemas of the embedded registry (used only without schema-registry.url); compacted, one partition. */
+    public static final String SCHEMAS = "_dealbridge_schemas";
+
+    /** How a topic is created. */
+    public record Definition(String name, boolean compacted, Duration retention, boolean singlePartition, String doc) {
+        public Map<String, String> configs() {
+            if (compacted) {
+                return Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT,
+                        TopicConfig.MIN_COMPACTION_LAG_MS_CONFIG, "0");
+            }
+            return Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_DELETE,
+                    TopicConfig.RETENTION_MS_CONFIG, Long.toString(retention.toMillis()));
+        }
+    }
+
+    private static final Duration EVENTS = Duration.ofDays(7);
+
+    /** Every topic, with its configs; created at start-up with the configured partitions and replication. */
+    public static final List<Definition> DEFINITIONS = List.of(
+            new Definition(ORDER_CHANGES, false, EVENTS, false, "store order changes"),
+            new Definition(DEAL_CHANGES, false, EVENTS, false, "CRM deal changes"),
+            new Definition(DEAL_COMMANDS, false, EVENTS, false, "writes for the CRM connector"),
+            new Definition(ORDER_COMMANDS, false, EVENTS, false, "writes for the store connector"),
+            new Definition(MAPPING_CONFIG, true, null, true, "published mapping versions"),
+            new Definition(DEAL_LINKS, true, null, false, "order-deal links"),
+            new Definition(SYNC_OUTCOMES, false, Duration.ofDays(30), false, "decisions and their reasons"),
+            new Definition(DEAD_LETTERS, true, null, false, "records that could not be processed"),
+            new Definition(INGEST_CURSORS, true, null, true, "poll cursors"),
+            new Definition(SCHEMAS, true, null, true, "embedded schema registry"));
+
+    /** A topic with its serdes. */
+    public record Topic<K, V>(String name, Serde<K> keySerde, Serde<V> valueSerde) {
+    }
+
+    private final Topic<String, OrderChanged> orderChanges;
+    private final Topic<String, DealChanged> dealChanges;
+    private final Topic<String, DealCommand> dealCommands;
+    private final Topic<String, OrderCommand> orderCommands;
+    private final Topic<String, MappingProfile> mappingConfig;
+    private final Topic<String, SyncLink> dealLinks;
+    private final Topic<String, SyncOutcome> syncOutcomes;
+    private final Topic<String, DeadLetter> deadLetters;
+    private final Topic<String, String> ingestCursors;
+
+    public Topics(SchemaRegistry registry) {
+        this.orderChanges = avro(registry, ORDER_CHANGES, OrderChanged.getClassSchema());
+        this.dealChanges = avro(registry, DEAL_CHANGES, DealChanged.getClassSchema());
+        this.dealCommands = avro(registry, DEAL_COMMANDS, DealCommand.getClassSchema());
+        this.orderCommands = avro(registry, ORDER_COMMANDS, OrderCommand.getClassSchema());
+        this.mappingConfig = avro(registry, MAPPING_CONFIG, MappingProfile.getClassSchema());
+        this.dealLinks = avro(registry, DEAL_LINKS, SyncLink.getClassSchema());
+        this.syncOutcomes = avro(registry, SYNC_OUTCOMES, SyncOutcome.getClassSchema());
+        this.deadLetters = avro(registry, DEAD_LETTERS, DeadLetter.getClassSchema());
+        this.ingestCursors = new Topic<>(INGEST_CURSORS, Serdes.String(), Serdes.String());
+    }
+
+    private static <V extends SpecificRecord> Topic<String, V> avro(SchemaRegistry registry, String name, Schema schema) {
+        return new Topic<>(name, Serdes.String(), new AvroSerde<>(registry, schema, false));
+    }
+
+    public Topic<String, OrderChanged> orderChanges() { return orderChanges; }
+    public Topic<String, DealChanged> dealChanges() { return dealChanges; }
+    public Topic<String, DealCommand> dealCommands() { return dealCommands; }
+    public Topic<String, OrderCommand> orderCommands() { return orderCommands; }
+    public Topic<String, MappingProfile> mappingConfig() { return mappingConfig; }
+    public Topic<String, SyncLink> dealLinks() { return dealLinks; }
+    public Topic<String, SyncOutcome> syncOutcomes() { return syncOutcomes; }
+    public Topic<String, DeadLetter> deadLetters() { return deadLetters; }
+    public Topic<String, String> ingestCursors() { return ingestCursors; }
+}
