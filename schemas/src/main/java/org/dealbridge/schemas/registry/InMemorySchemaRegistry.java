@@ -17,27 +17,44 @@ public class InMemorySchemaRegistry implements SchemaRegistry {
     private final Map<Integer, Schema> byId = new HashMap<>();
     private final Map<String, Integer> idByCanonical = new HashMap<>();
     private final Map<String, List<Integer>> versionsBySubject = new HashMap<>();
+    private int maxId;
 
     @Override
     public synchronized int register(String subject, Schema schema) {
-        String canonical = schema.toString();
-        Integer existing = idByCanonical.get(canonical);
-        List<Integer> versions = versionsBySubject.computeIfAbsent(subject, s -> new ArrayList<>());
-        if (existing != null && versions.contains(existing)) {
-            return existing;
+        Integer registered = registeredId(subject, schema);
+        if (registered != null) {
+            return registered;
         }
-        if (!isCompatible(subject, schema)) {
-            throw new SchemaRegistryException("schema " + schema.getFullName() + " is not BACKWARD compatible with the latest version of subject "
-                    + subject, 409);
-        }
-        int id = existing != null ? existing : byId.size() + 1;
+        requireCompatible(subject, schema);
+        int id = idOf(schema) != null ? idOf(schema) : nextId();
         put(subject, id, schema);
         return id;
+    }
+
+    /** The id of this schema when it is already a version of the subject, else null. */
+    protected synchronized Integer registeredId(String subject, Schema schema) {
+        Integer existing = idByCanonical.get(schema.toString());
+        List<Integer> versions = versionsBySubject.get(subject);
+        return existing != null && versions != null && versions.contains(existing) ? existing : null;
+    }
+
+    /** The id of this schema under any subject, else null. */
+    protected synchronized Integer idOf(Schema schema) {
+        return idByCanonical.get(schema.toString());
+    }
+
+    /** Throws the registry's 409 when the schema cannot read data written with the subject's latest version. */
+    protected void requireCompatible(String subject, Schema schema) {
+        if (!isCompatible(subject, schema)) {
+            throw new SchemaRegistryException("schema " + schema.getFullName() + " is not BACKWARD compatible with the latest version of subject "
+                    + subject, SchemaRegistryException.INCOMPATIBLE);
+        }
     }
 
     /** Records a known (subject, id, schema) triple, e.g. replayed from storage. */
     protected synchronized void put(String subject, int id, Schema schema) {
         byId.put(id, schema);
+        maxId = Math.max(maxId, id);
         idByCanonical.putIfAbsent(schema.toString(), id);
         List<Integer> versions = versionsBySubject.computeIfAbsent(subject, s -> new ArrayList<>());
         if (!versions.contains(id)) {
@@ -45,16 +62,21 @@ public class InMemorySchemaRegistry implements SchemaRegistry {
         }
     }
 
-    /** The id the next new schema would get. */
+    /** The id the next new schema would get: one above the highest id seen, so gaps left by replayed storage are never reused. */
     protected synchronized int nextId() {
-        return byId.size() + 1;
+        return maxId + 1;
+    }
+
+    /** The schema with this id, or null when unknown (no exception, for subclasses that look further). */
+    protected synchronized Schema findById(int id) {
+        return byId.get(id);
     }
 
     @Override
     public synchronized Schema schemaById(int id) {
         Schema schema = byId.get(id);
         if (schema == null) {
-            throw new SchemaRegistryException("schema id " + id + " is not registered", 40403);
+            throw new SchemaRegistryException("schema id " + id + " is not registered", SchemaRegistryException.SCHEMA_NOT_FOUND);
         }
         return schema;
     }

@@ -1,6 +1,7 @@
 package org.dealbridge.schemas.serde;
 
 import java.io.ByteArrayOutputStream;
+import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.Map;
@@ -96,9 +97,16 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T> {
             SpecificDatumReader<T> reader = readerById.computeIfAbsent(id, i -> new SpecificDatumReader<>(
                     registry.schemaById(i), readerSchema, SpecificData.getForSchema(readerSchema)));
             BinaryDecoder decoder = DecoderFactory.get().binaryDecoder(data, HEADER_SIZE, data.length - HEADER_SIZE, null);
-            T value = reader.read(null, decoder);
+            T value;
+            try {
+                value = reader.read(null, decoder);
+            } catch (EOFException e) {
+                throw new IOException("truncated: the " + (data.length - HEADER_SIZE)
+                        + " bytes after the header end before the record does", e);
+            }
             if (!decoder.isEnd()) {
-                throw new IOException((data.length - HEADER_SIZE) + " bytes of Avro data but the record ended early");
+                throw new IOException("the record ends before its " + (data.length - HEADER_SIZE)
+                        + " bytes of Avro data do: trailing bytes, or a writer schema that does not match schema id " + id);
             }
             return value;
         } catch (IOException | RuntimeException e) {
