@@ -1,0 +1,79 @@
+package org.dealbridge.app.config;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import org.apache.kafka.common.config.ConfigException;
+
+/**
+ * Reads the configuration: a YAML file (nested, {@code crm: {webhook-url: ...}}, or flat dotted keys, or both),
+ * then environment overrides {@code DEALBRIDGE_} + the key in upper snake case
+ * ({@code crm.webhook-url} → {@code DEALBRIDGE_CRM_WEBHOOK_URL}), then validation against
+ * {@link DealBridgeConfig#DEFINITION}.
+ */
+public final class ConfigLoader {
+    public static final String ENV_PREFIX = "DEALBRIDGE_";
+
+    private ConfigLoader() {
+    }
+
+    public static DealBridgeConfig load(Path file, Map<String, String> env) {
+        Map<String, Object> values = new LinkedHashMap<>();
+        if (file != null) {
+            if (!Files.isRegularFile(file)) {
+                throw new ConfigException("config file " + file.toAbsolutePath() + " does not exist or is not a file");
+            }
+            try {
+                JsonNode root = new ObjectMapper(new YAMLFactory()).readTree(file.toFile());
+                if (root != null && !root.isMissingNode() && !root.isNull()) {
+                    if (!root.isObject()) {
+                        throw new ConfigException("config file " + file + " must hold a YAML mapping of keys, not " + root.getNodeType());
+                    }
+                    flatten("", root, values);
+                }
+            } catch (IOException e) {
+                throw new ConfigException("cannot read config file " + file + ": " + e.getMessage());
+            }
+        }
+        for (String key : DealBridgeConfig.DEFINITION.names()) {
+            String override = env.get(envName(key));
+            if (override != null) {
+                values.put(key, override);
+            }
+        }
+        DealBridgeConfig config = new DealBridgeConfig(values);
+        config.validateWebhooks();
+        return config;
+    }
+
+    /** {@code crm.webhook-url} → {@code DEALBRIDGE_CRM_WEBHOOK_URL}. */
+    public static String envName(String key) {
+        return ENV_PREFIX + key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
+    }
+
+    private static void flatten(String prefix, JsonNode node, Map<String, Object> out) {
+        if (node.isObject()) {
+            Iterator<Map.Entry<String, JsonNode>> fields = node.fields();
+            while (fields.hasNext()) {
+                Map.Entry<String, JsonNode> e = fields.next();
+                flatten(prefix.isEmpty() ? e.getKey() : prefix + "." + e.getKey(), e.getValue(), out);
+            }
+        } else if (node.isNull()) {
+            out.put(prefix, null);
+        } else if (node.isArray()) {
+            throw new ConfigException(prefix, node.toString(), "lists are not supported here; use a comma-separated string");
+        } else {
+            if (out.containsKey(prefix)) {
+                throw new ConfigException(prefix, node.asText(), "given twice (nested and dotted)");
+            }
+            out.put(prefix, node.asText());
+        }
+    }
+}

@@ -1,0 +1,208 @@
+package org.dealbridge.app.config;
+
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.apache.kafka.common.config.AbstractConfig;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigDef.Importance;
+import org.apache.kafka.common.config.ConfigDef.Range;
+import org.apache.kafka.common.config.ConfigDef.Type;
+import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.common.config.types.Password;
+
+/**
+ * DealBridge's configuration: every key with its type, default, validator and doc, in Kafka's own
+ * {@link ConfigDef} (as Kafka Connect and Debezium do), so a bad value fails start-up with an error that
+ * names the key and the value, and the README's reference is generated from the same definitions.
+ */
+public final class DealBridgeConfig extends AbstractConfig {
+
+    public static final String KAFKA_BOOTSTRAP_SERVERS = "kafka.bootstrap-servers";
+    public static final String KAFKA_PARTITIONS = "kafka.topic.partitions";
+    public static final String KAFKA_REPLICATION = "kafka.topic.replication-factor";
+    public static final String KAFKA_EMBEDDED_PORT = "kafka.embedded.port";
+    public static final String KAFKA_EXACTLY_ONCE = "kafka.exactly-once";
+    public static final String SCHEMA_REGISTRY_URL = "schema-registry.url";
+    public static final String CRM_WEBHOOK_URL = "crm.webhook-url";
+    public static final String CRM_APPLICATION_TOKEN = "crm.application-token";
+    public static final String CRM_RATE_RPS = "crm.rate.requests-per-second";
+    public static final String CRM_RATE_BURST = "crm.rate.burst";
+    public static final String CRM_ORIGINATOR_PREFIX = "crm.originator-prefix";
+    public static final String STORE_WEBHOOK_URL = "store.webhook-url";
+    public static final String STORE_APPLICATION_TOKEN = "store.application-token";
+    public static final String STORE_SITE_ID = "store.site-id";
+    public static final String STORE_POLL_INTERVAL = "store.poll-interval";
+    public static final String STORE_RATE_RPS = "store.rate.requests-per-second";
+    public static final String STORE_RATE_BURST = "store.rate.burst";
+    public static final String ALLOW_INSECURE_HTTP = "rest.allow-insecure-http";
+    public static final String HTTP_PORT = "http.port";
+    public static final String HTTP_BIND_ADDRESS = "http.bind-address";
+    public static final String HTTP_MAX_BODY_BYTES = "http.max-body-bytes";
+    public static final String DATA_DIR = "data.dir";
+    public static final String LOG_FORMAT = "log.format";
+
+    private static final String GROUP_KAFKA = "Kafka";
+    private static final String GROUP_CRM = "Bitrix24 CRM";
+    private static final String GROUP_STORE = "1C-Bitrix store";
+    private static final String GROUP_HTTP = "HTTP server";
+    private static final String GROUP_RUNTIME = "Runtime";
+
+    public static final ConfigDef DEFINITION = new ConfigDef()
+            .define(KAFKA_BOOTSTRAP_SERVERS, Type.STRING, "", Importance.HIGH,
+                    "Kafka bootstrap servers (host:port,...). Empty: start an embedded one-node KRaft broker with its data under data.dir.",
+                    GROUP_KAFKA, 1, ConfigDef.Width.LONG, "Bootstrap servers")
+            .define(KAFKA_PARTITIONS, Type.INT, 3, Range.atLeast(1), Importance.MEDIUM,
+                    "Partitions of the event, command and link topics DealBridge creates at start-up (existing topics are left as they are).",
+                    GROUP_KAFKA, 2, ConfigDef.Width.SHORT, "Partitions")
+            .define(KAFKA_REPLICATION, Type.SHORT, (short) 1, Range.atLeast(1), Importance.MEDIUM,
+                    "Replication factor of the topics DealBridge creates. Use 3 on a production cluster.",
+                    GROUP_KAFKA, 3, ConfigDef.Width.SHORT, "Replication factor")
+            .define(KAFKA_EMBEDDED_PORT, Type.INT, 0, Range.between(0, 65535), Importance.LOW,
+                    "Client port of the embedded broker; 0 reuses the previous run's port when free, else any free port.",
+                    GROUP_KAFKA, 4, ConfigDef.Width.SHORT, "Embedded broker port")
+            .define(KAFKA_EXACTLY_ONCE, Type.BOOLEAN, true, Importance.MEDIUM,
+                    "Run the Kafka Streams topologies with processing.guarantee=exactly_once_v2 (false: at_least_once). Writes to the CRM and the store are at-least-once and idempotent either way.",
+                    GROUP_KAFKA, 5, ConfigDef.Width.SHORT, "Exactly-once")
+            .define(SCHEMA_REGISTRY_URL, Type.STRING, "", new UrlValidator(true), Importance.HIGH,
+                    "URL of a Confluent-compatible schema registry (Confluent, Apicurio ccompat, Karapace). Empty: the embedded registry kept in the _dealbridge_schemas topic.",
+                    GROUP_KAFKA, 6, ConfigDef.Width.LONG, "Schema registry URL")
+            .define(CRM_WEBHOOK_URL, Type.PASSWORD, null, Importance.HIGH,
+                    "Inbound webhook of the Bitrix24 portal, https://{portal}/rest/{user}/{code}/ with scopes crm, user. Unset: the CRM connection is reported as not configured. Treated as a secret (the code is masked everywhere).",
+                    GROUP_CRM, 1, ConfigDef.Width.LONG, "CRM webhook URL")
+            .define(CRM_APPLICATION_TOKEN, Type.PASSWORD, null, Importance.HIGH,
+                    "application_token of the portal's outbound webhook (ONCRMDEALADD/UPDATE/DELETE); POST /hooks/bitrix24 refuses requests without it.",
+                    GROUP_CRM, 2, ConfigDef.Width.MEDIUM, "CRM application token")
+            .define(CRM_RATE_RPS, Type.DOUBLE, 2.0, Range.between(0.1, 1000), Importance.MEDIUM,
+                    "Drain rate of the portal's leaky bucket in requests per second (2 on cloud plans, 5 on Enterprise).",
+                    GROUP_CRM, 3, ConfigDef.Width.SHORT, "CRM requests/s")
+            .define(CRM_RATE_BURST, Type.INT, 50, Range.between(1, 10000), Importance.MEDIUM,
+                    "Capacity of the portal's leaky bucket (50 on cloud plans, 250 on Enterprise).",
+                    GROUP_CRM, 4, ConfigDef.Width.SHORT, "CRM burst")
+            .define(CRM_ORIGINATOR_PREFIX, Type.STRING, "dealbridge", new NonBlank(), Importance.LOW,
+                    "Deals made by DealBridge carry ORIGINATOR_ID={prefix}:{siteId} and ORIGIN_ID={orderId}; change only before the first deal is written.",
+                    GROUP_CRM, 5, ConfigDef.Width.SHORT, "Originator prefix")
+            .define(STORE_WEBHOOK_URL, Type.PASSWORD, null, Importance.HIGH,
+                    "Inbound webhook of the 1C-Bitrix store, https://{shop}/rest/{user}/{code}/ with scopes sale, catalog. Unset: the store connection is reported as not configured.",
+                    GROUP_STORE, 1, ConfigDef.Width.LONG, "Store webhook URL")
+            .define(STORE_APPLICATION_TOKEN, Type.PASSWORD, null, Importance.HIGH,
+                    "application_token of the store's outbound webhook (ONSALEORDERSAVED); POST /hooks/store refuses requests without it.",
+                    GROUP_STORE, 2, ConfigDef.Width.MEDIUM, "Store application token")
+            .define(STORE_SITE_ID, Type.STRING, "s1", new NonBlank(), Importance.HIGH,
+                    "Site id (LID) of the store whose orders this instance syncs.",
+                    GROUP_STORE, 3, ConfigDef.Width.SHORT, "Site id")
+            .define(STORE_POLL_INTERVAL, Type.STRING, "PT30S", new DurationValidator(Duration.ofSeconds(1)), Importance.MEDIUM,
+                    "How often the store is polled for orders changed since the cursor (ISO-8601 duration such as PT30S, or 30s / 5m / 1h). Polling catches what hooks missed.",
+                    GROUP_STORE, 4, ConfigDef.Width.SHORT, "Poll interval")
+            .define(STORE_RATE_RPS, Type.DOUBLE, 2.0, Range.between(0.1, 1000), Importance.LOW,
+                    "Request rate budget of the store's REST API in requests per second.",
+                    GROUP_STORE, 5, ConfigDef.Width.SHORT, "Store requests/s")
+            .define(STORE_RATE_BURST, Type.INT, 50, Range.between(1, 10000), Importance.LOW,
+                    "Burst of the store's REST API rate budget.",
+                    GROUP_STORE, 6, ConfigDef.Width.SHORT, "Store burst")
+            .define(ALLOW_INSECURE_HTTP, Type.BOOLEAN, false, Importance.LOW,
+                    "Allow plain http:// webhook URLs on hosts other than 127.0.0.1/localhost (never in production: the webhook code travels in the URL).",
+                    GROUP_RUNTIME, 1, ConfigDef.Width.SHORT, "Allow insecure HTTP")
+            .define(HTTP_PORT, Type.INT, 8080, Range.between(0, 65535), Importance.HIGH,
+                    "Port of the HTTP server (/health, /metrics, /hooks/*); 0 for any free port.",
+                    GROUP_HTTP, 1, ConfigDef.Width.SHORT, "HTTP port")
+            .define(HTTP_BIND_ADDRESS, Type.STRING, "127.0.0.1", new NonBlank(), Importance.MEDIUM,
+                    "Address the HTTP server binds to. Loopback by default; set 0.0.0.0 to receive Bitrix webhooks from the network (behind TLS termination).",
+                    GROUP_HTTP, 2, ConfigDef.Width.SHORT, "Bind address")
+            .define(HTTP_MAX_BODY_BYTES, Type.INT, 64 * 1024, Range.between(1024, 16 * 1024 * 1024), Importance.LOW,
+                    "Largest hook request body accepted; larger ones get 413.",
+                    GROUP_HTTP, 3, ConfigDef.Width.SHORT, "Max hook body")
+            .define(DATA_DIR, Type.STRING, "./data", new NonBlank(), Importance.MEDIUM,
+                    "Folder for the embedded broker's data, Kafka Streams state and the broker address file; relative to the working directory.",
+                    GROUP_RUNTIME, 2, ConfigDef.Width.MEDIUM, "Data dir")
+            .define(LOG_FORMAT, Type.STRING, "text", ConfigDef.ValidString.in("text", "json"), Importance.LOW,
+                    "Log line format: text, or json (one JSON object per line, for log shippers).",
+                    GROUP_RUNTIME, 3, ConfigDef.Width.SHORT, "Log format");
+
+    public DealBridgeConfig(Map<String, ?> values) {
+        super(DEFINITION, values, false);
+        for (String key : values.keySet()) {
+            if (!DEFINITION.names().contains(key)) {
+                throw new ConfigException(key, values.get(key), "unknown configuration key (known keys: "
+                        + String.join(", ", DEFINITION.names().stream().sorted().toList()) + ")");
+            }
+        }
+    }
+
+    public boolean embeddedKafka() {
+        return getString(KAFKA_BOOTSTRAP_SERVERS).isBlank();
+    }
+
+    public boolean embeddedSchemaRegistry() {
+        return getString(SCHEMA_REGISTRY_URL).isBlank();
+    }
+
+    public Path dataDir() {
+        return Path.of(getString(DATA_DIR)).toAbsolutePath().normalize();
+    }
+
+    public Duration storePollInterval() {
+        return DurationValidator.parse(getString(STORE_POLL_INTERVAL));
+    }
+
+    /** A secret value, or null when unset. */
+    public String secret(String key) {
+        Password p = getPassword(key);
+        return p == null ? null : p.value();
+    }
+
+    /** Webhook URLs are validated here (not in the ConfigDef) so that the error masks the webhook code. */
+    public void validateWebhooks() {
+        for (String key : new String[] {CRM_WEBHOOK_URL, STORE_WEBHOOK_URL}) {
+            String url = secret(key);
+            if (url != null) {
+                WebhookUrl.validate(key, url, getBoolean(ALLOW_INSECURE_HTTP));
+            }
+        }
+    }
+
+    /** Validates a URL that is not secret. */
+    static final class UrlValidator implements ConfigDef.Validator {
+        private final boolean emptyAllowed;
+
+        UrlValidator(boolean emptyAllowed) {
+            this.emptyAllowed = emptyAllowed;
+        }
+
+        @Override
+        public void ensureValid(String name, Object value) {
+            String s = value == null ? "" : value.toString();
+            if (s.isBlank() && emptyAllowed) {
+                return;
+            }
+            try {
+                URI uri = new URI(s);
+                if (!"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme()) || uri.getHost() == null) {
+                    throw new ConfigException(name, value, "must be an http(s) URL with a host");
+                }
+            } catch (java.net.URISyntaxException e) {
+                throw new ConfigException(name, value, "not a valid URL: " + e.getReason());
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "an http(s) URL" + (emptyAllowed ? ", or empty" : "");
+        }
+    }
+
+    static final class NonBlank implements ConfigDef.Validator {
+        @Override
+        public void ensureValid(String name, Object value) {
+            if (value == null || value.toString().isBlank()) {
+                throw new ConfigException(name, value, "must not be empty");
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "non-empty string";
+        }
+    }
+}

@@ -1,0 +1,160 @@
+package org.dealbridge.app.runtime;
+
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.CommonClientConfigs;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.dealbridge.app.config.DealBridgeConfig;
+import org.dealbridge.app.http.AdminServer;
+import org.dealbridge.kafka.embedded.EmbeddedKafka;
+import org.dealbridge.schemas.Topics;
+import org.dealbridge.schemas.registry.SchemaRegistry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running DealBridge: the broker (embedded when none is configured), the schema registry, the topics,
+ * the metrics and health, the HTTP server and the sync components. Everything started is closed in reverse
+ * order, also when start-up fails halfway (an embedded broker left running would keep the JVM alive).
+ */
+public final class DealBridgeRuntime implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(DealBridgeRuntime.class);
+
+    private final DealBridgeConfig config;
+    private final Deque<AutoCloseable> started = new ArrayDeque<>();
+    private final HealthRegistry health = new HealthRegistry();
+    private final PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private String bootstrapServers;
+    private SchemaRegistry schemaRegistry;
+    private Topics topics;
+    private Admin admin;
+    private AdminServer http;
+
+    private DealBridgeRuntime(DealBridgeConfig config) {
+        this.config = config;
+    }
+
+    public static DealBridgeRuntime start(DealBridgeConfig config) {
+        DealBridgeRuntime runtime = new DealBridgeRuntime(config);
+        try {
+            runtime.startAll();
+            return runtime;
+        } catch (RuntimeException | Error e) {
+            runtime.close();
+            throw e;
+        }
+    }
+
+    private void startAll() {
+        new ClassLoaderMetrics().bindTo(metrics);
+        new JvmMemoryMetrics().bindTo(metrics);
+        new JvmThreadMetrics().bindTo(metrics);
+        JvmGcMetrics gc = new JvmGcMetrics();
+        gc.bindTo(metrics);
+        started.push(gc);
+        new UptimeMetrics().bindTo(metrics);
+
+        if (config.embeddedKafka()) {
+            EmbeddedKafka kafka = EmbeddedKafka.start(config.dataDir(), config.getInt(DealBridgeConfig.KAFKA_EMBEDDED_PORT), java.util.Map.of());
+            started.push(kafka);
+            bootstrapServers = kafka.bootstrapServers();
+        } else {
+            bootstrapServers = config.getString(DealBridgeConfig.KAFKA_BOOTSTRAP_SERVERS);
+        }
+        admin = Admin.create(clientProperties());
+        started.push(admin);
+        KafkaTopicsSetup.ensureTopics(admin, config.getInt(DealBridgeConfig.KAFKA_PARTITIONS),
+                config.getShort(DealBridgeConfig.KAFKA_REPLICATION));
+        health.register("kafka", this::kafkaHealth);
+
+        schemaRegistry = SchemaRegistries.create(config, clientProperties());
+        started.push(schemaRegistry);
+        topics = new Topics(schemaRegistry);
+
+        health.register("crm", () -> config.secret(DealBridgeConfig.CRM_WEBHOOK_URL) == null
+                ? Health.notConfigured("crm.webhook-url is not set: no deals are written")
+                : Health.up("configured"));
+        health.register("store", () -> config.secret(DealBridgeConfig.STORE_WEBHOOK_URL) == null
+                ? Health.notConfigured("store.webhook-url is not set: orders are not read from the store")
+                : Health.up("configured"));
+
+        http = new AdminServer(config.getString(DealBridgeConfig.HTTP_BIND_ADDRESS), config.getInt(DealBridgeConfig.HTTP_PORT), health, metrics);
+        started.push(http);
+        http.start();
+        log.info("DealBridge is running: Kafka at {}, HTTP on {}:{} (/health, /metrics), data in {}", bootstrapServers,
+                config.getString(DealBridgeConfig.HTTP_BIND_ADDRESS), http.port(), config.dataDir());
+    }
+
+    private Health kafkaHealth() {
+        try {
+            int nodes = admin.describeCluster().nodes().get(3, TimeUnit.SECONDS).size();
+            return Health.up(nodes + " broker(s) at " + bootstrapServers + (config.embeddedKafka() ? " (embedded)" : ""));
+        } catch (Exception e) {
+            return Health.down("cannot reach Kafka at " + bootstrapServers + ": " + e.getClass().getSimpleName());
+        }
+    }
+
+    /** Properties every Kafka client of this runtime starts from. */
+    public Properties clientProperties() {
+        Properties p = new Properties();
+        p.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        p.put(AdminClientConfig.CLIENT_ID_CONFIG, "dealbridge-admin");
+        return p;
+    }
+
+    public String bootstrapServers() {
+        return bootstrapServers;
+    }
+
+    public HealthRegistry health() {
+        return health;
+    }
+
+    public PrometheusMeterRegistry metrics() {
+        return metrics;
+    }
+
+    public Topics topics() {
+        return topics;
+    }
+
+    public SchemaRegistry schemaRegistry() {
+        return schemaRegistry;
+    }
+
+    public int httpPort() {
+        return http.port();
+    }
+
+    public DealBridgeConfig config() {
+        return config;
+    }
+
+    /** Registers something to close with the runtime (closed before what was started earlier). */
+    public void closeOnShutdown(AutoCloseable closeable) {
+        started.push(closeable);
+    }
+
+    @Override
+    public synchronized void close() {
+        while (!started.isEmpty()) {
+            AutoCloseable c = started.pop();
+            try {
+                c.close();
+            } catch (Exception e) {
+                log.warn("closing {} failed: {}", c.getClass().getSimpleName(), e.toString());
+            }
+        }
+        metrics.close();
+    }
+}
