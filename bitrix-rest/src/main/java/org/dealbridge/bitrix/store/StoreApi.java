@@ -1,0 +1,210 @@
+package org.dealbridge.bitrix.store;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Consumer;
+import org.dealbridge.bitrix.BitrixClient;
+import org.dealbridge.bitrix.BitrixException;
+import org.dealbridge.bitrix.Idempotence;
+import org.dealbridge.bitrix.LenientJson;
+
+/**
+ * The store ({@code sale.*}) and catalog methods DealBridge uses (reference §11), over one {@link BitrixClient}.
+ * Reads and updates are retried on transient failures; adds ({@link #addOrder}, {@link #addPayment}) are not.
+ */
+public final class StoreApi {
+    private final BitrixClient client;
+
+    public StoreApi(BitrixClient client) {
+        this.client = Objects.requireNonNull(client, "client");
+    }
+
+    public BitrixClient client() {
+        return client;
+    }
+
+    // ---- orders ----
+
+    /** {@code sale.order.get} with basket, property values and payments; empty when the order does not exist. */
+    public Optional<OrderDetails> order(long id) {
+        JsonNode result;
+        try {
+            result = client.call("sale.order.get", Map.of("id", id));
+        } catch (BitrixException.NotFound e) {
+            return Optional.empty();
+        }
+        JsonNode o = wrapped(result, "order", "sale.order.get");
+        return Optional.of(new OrderDetails(SaleOrder.from(o),
+                LenientJson.elements(o, "basketItems").stream().map(BasketItem::from).toList(),
+                LenientJson.elements(o, "propertyValues").stream().map(PropertyValue::from).toList(),
+                LenientJson.elements(o, "payments").stream().map(Payment::from).toList()));
+    }
+
+    /**
+     * Orders of a site changed strictly after {@code since}, oldest first ({@code order: dateUpdate asc, id asc}), all
+     * pages. {@code siteId} null means every site.
+     */
+    public List<SaleOrder> listOrdersUpdatedSince(OffsetDateTime since, String siteId) {
+        List<SaleOrder> all = new ArrayList<>();
+        forEachOrderPageUpdatedSince(since, siteId, all::addAll);
+        return all;
+    }
+
+    /** As {@link #listOrdersUpdatedSince} page by page, for large backlogs. */
+    public void forEachOrderPageUpdatedSince(OffsetDateTime since, String siteId, Consumer<List<SaleOrder>> pageConsumer) {
+        Objects.requireNonNull(since, "since");
+        Map<String, Object> filter = new LinkedHashMap<>();
+        filter.put(">dateUpdate", since.format(DateTimeFormatter.ISO_OFFSET_DATE_TIME));
+        if (siteId != null) {
+            filter.put("lid", siteId);
+        }
+        Map<String, Object> order = new LinkedHashMap<>();
+        order.put("dateUpdate", "asc");
+        order.put("id", "asc");
+        client.forEachPage("sale.order.list", Map.of("filter", filter, "order", order), "orders",
+                page -> pageConsumer.accept(page.stream().map(SaleOrder::from).toList()));
+    }
+
+    /** Orders whose {@code xmlId} equals the given value. */
+    public List<SaleOrder> findOrdersByXmlId(String xmlId) {
+        Objects.requireNonNull(xmlId, "xmlId");
+        return client.listAll("sale.order.list", Map.of("filter", Map.of("=xmlId", xmlId), "order", Map.of("id", "asc")), "orders")
+                .stream().map(SaleOrder::from).toList();
+    }
+
+    /** {@code sale.order.update}; returns the updated order. */
+    public SaleOrder updateOrder(long id, Map<String, ?> fields) {
+        return SaleOrder.from(wrapped(client.call("sale.order.update", Map.of("id", id, "fields", fields), Idempotence.IDEMPOTENT),
+                "order", "sale.order.update"));
+    }
+
+    /** {@code sale.order.add} (requires {@code lid}, {@code personTypeId}, {@code currency}); not retried on transient failures. */
+    public SaleOrder addOrder(Map<String, ?> fields) {
+        return SaleOrder.from(wrapped(client.call("sale.order.add", Map.of("fields", fields), Idempotence.NOT_IDEMPOTENT),
+                "order", "sale.order.add"));
+    }
+
+    // ---- reference data ----
+
+    public List<OrderStatus> statuses() {
+        return client.listAll("sale.status.list", Map.of("order", Map.of("sort", "asc")), "statuses").stream().map(OrderStatus::from).toList();
+    }
+
+    /** {@code sale.paysystem.list}: UPPER_CASE parameters, a flat array result (reference §11.4). */
+    public List<PaySystem> paySystems() {
+        JsonNode result = client.call("sale.paysystem.list", Map.of("ORDER", Map.of("SORT", "ASC")));
+        return LenientJson.asElements("sale.paysystem.list result", result).stream().map(PaySystem::from).toList();
+    }
+
+    // ---- order parts ----
+
+    public List<BasketItem> basketItems(long orderId) {
+        return client.listAll("sale.basketitem.list", Map.of("filter", Map.of("orderId", orderId), "order", Map.of("id", "asc")), "basketItems")
+                .stream().map(BasketItem::from).toList();
+    }
+
+    public List<Payment> payments(long orderId) {
+        return client.listAll("sale.payment.list", Map.of("filter", Map.of("orderId", orderId), "order", Map.of("id", "asc")), "payments")
+                .stream().map(Payment::from).toList();
+    }
+
+    /** {@code sale.payment.add} (requires {@code orderId}, {@code paySystemId}); not retried on transient failures. */
+    public Payment addPayment(Map<String, ?> fields) {
+        return Payment.from(wrapped(client.call("sale.payment.add", Map.of("fields", fields), Idempotence.NOT_IDEMPOTENT),
+                "payment", "sale.payment.add"));
+    }
+
+    public Payment updatePayment(long id, Map<String, ?> fields) {
+        return Payment.from(wrapped(client.call("sale.payment.update", Map.of("id", id, "fields", fields), Idempotence.IDEMPOTENT),
+                "payment", "sale.payment.update"));
+    }
+
+    public List<PropertyValue> propertyValues(long orderId) {
+        return client.listAll("sale.propertyvalue.list", Map.of("filter", Map.of("orderId", orderId), "order", Map.of("id", "asc")),
+                "propertyValues").stream().map(PropertyValue::from).toList();
+    }
+
+    // ---- catalog ----
+
+    public Optional<CatalogProduct> product(long id) {
+        try {
+            return Optional.of(CatalogProduct.from(wrapped(client.call("catalog.product.get", Map.of("id", id)), "product", "catalog.product.get")));
+        } catch (BitrixException.NotFound e) {
+            return Optional.empty();
+        }
+    }
+
+    public Optional<ProductOffer> offer(long id) {
+        try {
+            return Optional.of(ProductOffer.from(wrapped(client.call("catalog.product.offer.get", Map.of("id", id)), "offer",
+                    "catalog.product.offer.get")));
+        } catch (BitrixException.NotFound e) {
+            return Optional.empty();
+        }
+    }
+
+    public Optional<CatalogSection> section(long id) {
+        try {
+            return Optional.of(CatalogSection.from(wrapped(client.call("catalog.section.get", Map.of("id", id)), "section", "catalog.section.get")));
+        } catch (BitrixException.NotFound e) {
+            return Optional.empty();
+        }
+    }
+
+    /** Every section of a catalog iblock, all pages. */
+    public List<CatalogSection> sections(long iblockId) {
+        return client.listAll("catalog.section.list", Map.of("filter", Map.of("iblockId", iblockId), "order", Map.of("id", "asc"),
+                "select", List.of("id", "iblockId", "iblockSectionId", "name", "code", "xmlId")), "sections")
+                .stream().map(CatalogSection::from).toList();
+    }
+
+    /**
+     * The section path of a basket product, root first. A variation has no section of its own (pitfall §13.19), so its
+     * parent product is used. Empty when the product (or its parent) has no section or does not exist.
+     */
+    public List<CatalogSection> sectionPath(long productId) {
+        Optional<CatalogProduct> product = product(productId);
+        if (product.isEmpty() || product.get().isVariation() || product.get().sectionId() == null) {
+            Optional<ProductOffer> offer = offer(productId);
+            if (offer.isPresent()) {
+                product = product(offer.get().parentId());
+            }
+        }
+        if (product.isEmpty() || product.get().sectionId() == null) {
+            return List.of();
+        }
+        List<CatalogSection> path = new ArrayList<>();
+        Set<Long> seen = new LinkedHashSet<>();
+        Long next = product.get().sectionId();
+        while (next != null) {
+            if (!seen.add(next)) {
+                throw new IllegalStateException("catalog sections form a cycle: " + seen);
+            }
+            Long current = next;
+            CatalogSection s = section(current).orElseThrow(() -> new IllegalStateException(
+                    "product " + productId + " refers to section " + current + " which does not exist"));
+            path.add(s);
+            next = s.parentId();
+        }
+        Collections.reverse(path);
+        return List.copyOf(path);
+    }
+
+    private static JsonNode wrapped(JsonNode result, String key, String method) {
+        JsonNode v = result == null ? null : result.get(key);
+        if (v == null || !v.isObject()) {
+            throw new LenientJson.MalformedValue(method + " result." + key, result, "an object");
+        }
+        return v;
+    }
+}
