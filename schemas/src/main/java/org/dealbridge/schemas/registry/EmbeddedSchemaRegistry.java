@@ -17,7 +17,9 @@ import java.util.concurrent.TimeoutException;
 import org.apache.avro.Schema;
 import org.apache.avro.SchemaParseException;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.ListOffsetsOptions;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -25,6 +27,7 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.InvalidProducerEpochException;
@@ -69,6 +72,7 @@ public final class EmbeddedSchemaRegistry extends InMemorySchemaRegistry {
     private final TopicPartition partition;
     private final Map<String, Object> clientConfig;
     private final KafkaConsumer<String, String> consumer;
+    private final Admin admin;
     private final ObjectMapper json = new ObjectMapper();
     private final List<String> skipped = new ArrayList<>();
     private KafkaProducer<String, String> producer;
@@ -84,6 +88,7 @@ public final class EmbeddedSchemaRegistry extends InMemorySchemaRegistry {
         consumerConfig.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         consumerConfig.remove(ConsumerConfig.GROUP_ID_CONFIG); // assigned, never subscribed: no group needed
         this.consumer = new KafkaConsumer<>(consumerConfig);
+        this.admin = Admin.create(clientConfig);
         consumer.assign(List.of(partition));
         consumer.seekToBeginning(List.of(partition));
     }
@@ -191,20 +196,58 @@ public final class EmbeddedSchemaRegistry extends InMemorySchemaRegistry {
     public synchronized void close() {
         closeProducer();
         consumer.close(Duration.ofSeconds(5));
+        admin.close(Duration.ofSeconds(5));
     }
 
-    /** Applies every committed record up to the current end of the topic. Caller holds the lock. */
+    /**
+     * Applies every record up to the end the topic has now. A writer's commit returns before the broker has
+     * written the commit marker, so the committed end (last stable offset) can trail the log end for a moment:
+     * this waits until the committed end reaches the log end seen on entry, so a registration another process has
+     * just committed is never missed. Caller holds the lock.
+     */
     private void readToEnd() {
         long deadline = System.nanoTime() + TIMEOUT.toNanos();
-        long end = consumer.endOffsets(List.of(partition), TIMEOUT).get(partition);
-        while (consumer.position(partition, TIMEOUT) < end) {
-            if (System.nanoTime() > deadline) {
-                throw new SchemaRegistryException("cannot read topic " + topic + " to its end (offset " + end + ") within " + TIMEOUT
-                        + "; position " + consumer.position(partition), SchemaRegistryException.NO_CODE);
+        long logEnd = logEnd();
+        while (true) {
+            long committedEnd = consumer.endOffsets(List.of(partition), TIMEOUT).get(partition);
+            while (consumer.position(partition, TIMEOUT) < committedEnd) {
+                checkDeadline(deadline, logEnd);
+                for (ConsumerRecord<String, String> record : consumer.poll(Duration.ofMillis(200))) {
+                    apply(record);
+                }
             }
-            for (ConsumerRecord<String, String> record : consumer.poll(Duration.ofMillis(200))) {
-                apply(record);
+            if (committedEnd >= logEnd) {
+                return;
             }
+            checkDeadline(deadline, logEnd); // a write in flight: its commit or abort marker comes within the transaction timeout
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new SchemaRegistryException("interrupted while reading topic " + topic, SchemaRegistryException.NO_CODE, e);
+            }
+        }
+    }
+
+    private void checkDeadline(long deadline, long logEnd) {
+        if (System.nanoTime() > deadline) {
+            throw new SchemaRegistryException("cannot read topic " + topic + " to its end (offset " + logEnd + ") within " + TIMEOUT
+                    + "; position " + consumer.position(partition), SchemaRegistryException.NO_CODE);
+        }
+    }
+
+    /** The end of the log including records of transactions not yet committed. */
+    private long logEnd() {
+        try {
+            return admin.listOffsets(Map.of(partition, OffsetSpec.latest()), new ListOffsetsOptions(IsolationLevel.READ_UNCOMMITTED))
+                    .partitionResult(partition).get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).offset();
+        } catch (ExecutionException e) {
+            throw new SchemaRegistryException("cannot find the end of topic " + topic + ": " + e.getCause(), SchemaRegistryException.NO_CODE, e.getCause());
+        } catch (TimeoutException e) {
+            throw new SchemaRegistryException("cannot find the end of topic " + topic + " within " + TIMEOUT, SchemaRegistryException.NO_CODE, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SchemaRegistryException("interrupted while reading topic " + topic, SchemaRegistryException.NO_CODE, e);
         }
     }
 
