@@ -132,8 +132,12 @@ public final class WebhookUrl {
         return base.hashCode();
     }
 
-    /** Masks the code in a string that failed to parse: the segment after {@code /rest/{digits}/}. */
+    /**
+     * For a string that failed to parse we cannot tell where the code is, so only scheme and host are shown; the path
+     * (which holds the code) is replaced by {@code ***}.
+     */
     static String maskAnyCode(String text) {
-        return text.replaceAll("(/rest/\\d+/)[^/?#]+", "$1" + MASK);
+        java.util.regex.Matcher m = Pattern.compile("^([A-Za-z][A-Za-z0-9+.-]*://[^/?#]+).*$").matcher(text);
+        return m.matches() ? m.group(1) + "/" + MASK : "(unparseable URL, not shown)";
     }
 }
