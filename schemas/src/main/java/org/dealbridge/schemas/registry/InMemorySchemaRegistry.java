@@ -5,6 +5,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.avro.Schema;
+import org.apache.avro.SchemaCompatibility;
 import org.apache.avro.SchemaValidationException;
 import org.apache.avro.SchemaValidatorBuilder;
 
@@ -88,11 +89,21 @@ public class InMemorySchemaRegistry implements SchemaRegistry {
             return true;
         }
         Schema latest = byId.get(versions.get(versions.size() - 1));
+        return canRead(schema, latest);
+    }
+
+    /**
+     * Whether a reader with {@code reader} can read all data written with {@code writer}. Avro's
+     * {@link SchemaValidatorBuilder} alone lets an enum lose a symbol (it only fails when such a value is read);
+     * {@link SchemaCompatibility} catches that too, as Confluent's registry does, so both must agree.
+     */
+    public static boolean canRead(Schema reader, Schema writer) {
         try {
-            new SchemaValidatorBuilder().canReadStrategy().validateLatest().validate(schema, List.of(latest));
-            return true;
+            new SchemaValidatorBuilder().canReadStrategy().validateLatest().validate(reader, List.of(writer));
         } catch (SchemaValidationException e) {
             return false;
         }
+        return SchemaCompatibility.checkReaderWriterCompatibility(reader, writer).getType()
+                == SchemaCompatibility.SchemaCompatibilityType.COMPATIBLE;
     }
 }
