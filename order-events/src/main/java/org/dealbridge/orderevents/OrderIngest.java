@@ -1,0 +1,67 @@
+package org.dealbridge.orderevents;
+
+import java.util.Objects;
+import java.util.concurrent.Future;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.dealbridge.bitrix.BitrixException;
+import org.dealbridge.schemas.ChangeCause;
+import org.dealbridge.schemas.ChangeSource;
+import org.dealbridge.schemas.OrderChanged;
+
+/**
+ * One order into Kafka: read it ({@link OrderReader}) and publish the event, or, when it cannot be read for good,
+ * publish a dead letter instead and no event. Retryable portal failures (rate limit, 5xx, timeouts that outlived the
+ * client's retries) are thrown to the caller, which knows whether to stop (poller, backfill) or give up (hook).
+ */
+public final class OrderIngest {
+    /** What happened to one order. {@code sent} is the pending send of the event or of the dead letter. */
+    public record Outcome(long orderId, OrderChanged event, Future<RecordMetadata> sent) {
+        public boolean published() {
+            return event != null;
+        }
+    }
+
+    private final OrderReader reader;
+    private final OrderPublisher publisher;
+
+    public OrderIngest(OrderReader reader, OrderPublisher publisher) {
+        this.reader = Objects.requireNonNull(reader, "reader");
+        this.publisher = Objects.requireNonNull(publisher, "publisher");
+    }
+
+    public OrderPublisher publisher() {
+        return publisher;
+    }
+
+    /**
+     * @param component the dead letter's component, e.g. {@code store-hook}, {@code store-poller}, {@code backfill}
+     * @param siteId    the site the order is believed to belong to (for the dead letter), or null when unknown
+     * @throws BitrixException when the failure is {@link BitrixException#retryable() retryable}
+     */
+    public Outcome ingest(long orderId, ChangeSource source, String component, String siteId) {
+        OrderChanged event;
+        try {
+            event = reader.read(orderId, ChangeCause.newBuilder().setSource(source).setActor("dealbridge-" + component).build());
+        } catch (BitrixException e) {
+            if (e.retryable()) {
+                throw e;
+            }
+            return new Outcome(orderId, null, publisher.deadLetter(component, siteId, orderId, e, 1));
+        } catch (OrderUnreadableException | IllegalArgumentException | IllegalStateException | org.apache.avro.AvroRuntimeException e) {
+            return new Outcome(orderId, null, publisher.deadLetter(component, siteId, orderId, e, 1));
+        }
+        return new Outcome(orderId, event, publisher.publish(event));
+    }
+
+    /**
+     * The hook's path: read and publish; every failure, retryable ones included (the client already retried them),
+     * becomes a dead letter, since nobody will re-deliver the event; the poller reconciles the order anyway.
+     */
+    public void ingestFromHook(long orderId) {
+        try {
+            ingest(orderId, ChangeSource.STORE_HOOK, StoreHookHandler.COMPONENT, null);
+        } catch (BitrixException e) {
+            publisher.deadLetter(StoreHookHandler.COMPONENT, null, orderId, e, 1);
+        }
+    }
+}
