@@ -1,0 +1,87 @@
+package org.dealbridge.dealprojector.topology;
+
+import java.math.BigDecimal;
+import java.math.RoundingMode;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.List;
+import org.dealbridge.schemas.OrderChanged;
+import org.dealbridge.schemas.ProductRow;
+
+/**
+ * Names and value formats of the deal fields DealBridge writes, shared by the topology (which decides them) and the
+ * connector (which writes them and records them in the link). Values are strings in the form the CRM returns them
+ * (amounts with two decimals, ids in decimal), so "what we wrote" and "what the deal has" compare as strings.
+ */
+public final class DealFields {
+
+    public static final String TITLE = "TITLE";
+    public static final String CATEGORY_ID = "CATEGORY_ID";
+    public static final String STAGE_ID = "STAGE_ID";
+    public static final String ASSIGNED_BY_ID = "ASSIGNED_BY_ID";
+    public static final String OPPORTUNITY = "OPPORTUNITY";
+    public static final String IS_MANUAL_OPPORTUNITY = "IS_MANUAL_OPPORTUNITY";
+    public static final String CURRENCY_ID = "CURRENCY_ID";
+    public static final String ORIGINATOR_ID = "ORIGINATOR_ID";
+    public static final String ORIGIN_ID = "ORIGIN_ID";
+
+    /**
+     * Pseudo field kept only in {@code SyncLink.dealFields} (never sent to the CRM): a digest of the product rows
+     * last written, because rows are replaced as a whole and the link has no room for the rows themselves.
+     */
+    public static final String PRODUCT_ROWS_DIGEST = "@PRODUCT_ROWS";
+
+    private DealFields() {
+    }
+
+    /** An amount as the CRM returns it: plain decimal with two places. */
+    public static String amount(String field, CharSequence value) {
+        try {
+            return new BigDecimal(value.toString().trim()).setScale(2, RoundingMode.HALF_UP).toPlainString();
+        } catch (NumberFormatException | NullPointerException e) {
+            throw new IllegalArgumentException(field + " = \"" + value + "\" is not a decimal number", e);
+        }
+    }
+
+    /**
+     * The value of an order field (as named in the mapping's {@code dealFields}) for a deal custom field. Booleans
+     * are written as Y/N; {@code paySystemId} is the pay system of the first payment; absent values are "".
+     */
+    public static String orderFieldValue(OrderChanged order, String orderField) {
+        return switch (orderField) {
+            case "orderId" -> Long.toString(order.getOrderId());
+            case "accountNumber" -> text(order.getAccountNumber());
+            case "siteId" -> order.getSiteId().toString();
+            case "statusId" -> order.getStatusId().toString();
+            case "canceled" -> order.getCanceled() ? "Y" : "N";
+            case "paid" -> order.getPaid() ? "Y" : "N";
+            case "currency" -> order.getCurrency().toString();
+            case "price" -> amount("order price", order.getPrice());
+            case "paySystemId" -> order.getPaySystemIds().isEmpty() ? "" : Long.toString(order.getPaySystemIds().get(0));
+            case "xmlId" -> text(order.getXmlId());
+            default -> throw new IllegalArgumentException("dealFields names order field \"" + orderField
+                    + "\", which the deal projector does not know");
+        };
+    }
+
+    private static String text(CharSequence value) {
+        return value == null ? "" : value.toString();
+    }
+
+    /** SHA-256 over the rows' product id, name, price and quantity, in row order. */
+    public static String productRowsDigest(List<ProductRow> rows) {
+        try {
+            MessageDigest digest = MessageDigest.getInstance("SHA-256");
+            for (ProductRow row : rows) {
+                String line = row.getProductId() + "\u0001" + row.getName() + "\u0001" + row.getPrice() + "\u0001"
+                        + row.getQuantity() + "\u0002";
+                digest.update(line.getBytes(StandardCharsets.UTF_8));
+            }
+            return HexFormat.of().formatHex(digest.digest());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("the JVM has no SHA-256", e);
+        }
+    }
+}

@@ -1,0 +1,92 @@
+package org.dealbridge.dealprojector.topology;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Metrics;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.kstream.Branched;
+import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.KStream;
+import org.apache.kafka.streams.kstream.Named;
+import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.state.Stores;
+import org.dealbridge.dealprojector.DealProjectorConfig;
+import org.dealbridge.mapping.MappingTable;
+import org.dealbridge.mapping.MappingTopics;
+import org.dealbridge.schemas.DeadLetter;
+import org.dealbridge.schemas.DealCommand;
+import org.dealbridge.schemas.SyncOutcome;
+import org.dealbridge.schemas.Topics;
+
+/**
+ * The deal projector: {@code order-changes} ⋈ mapping ⋈ links → {@code deal-commands} and {@code sync-outcomes}.
+ *
+ * <pre>
+ *   mapping-config ──► [global store mapping-profiles]  (MappingTable: only valid, newer versions get in)
+ *   deal-links ─────► deal-links-recorder ──► [deal-projector-links]   (what the deal has, as the connector wrote it)
+ *   order-changes ──► order-projector ──► [deal-projector-pending] ──(every coalesce-window, wall clock)──►
+ *                       OrderToDeal.decide ──► deal-commands | sync-outcomes | dead-letters
+ * </pre>
+ *
+ * <p>A burst of changes to one order becomes one command: each change replaces the order's pending state and a
+ * wall-clock punctuator flushes the pending orders once per {@code deal-projector.coalesce-window}. The pending and
+ * link stores are changelogged, so a restart neither loses a pending order nor forgets a link.
+ *
+ * <p>{@code order-changes} and {@code deal-links} are both keyed by the order key and must have the same number of
+ * partitions (the launcher creates every topic with the same count), so an order and its link meet in one task.
+ */
+public final class DealProjectorTopology {
+
+    /** Links (order key → SyncLink) read from deal-links. */
+    public static final String LINKS_STORE = "deal-projector-links";
+    /** Latest not yet projected state per order (order key → OrderChanged). */
+    public static final String PENDING_STORE = "deal-projector-pending";
+
+    private DealProjectorTopology() {
+    }
+
+    /** The topology, counting into the global Micrometer registry. */
+    public static Topology build(DealProjectorConfig config, Topics topics) {
+        return build(config, topics, Metrics.globalRegistry);
+    }
+
+    /** The topology; a pure function of its arguments. */
+    public static Topology build(DealProjectorConfig config, Topics topics, MeterRegistry meters) {
+        StreamsBuilder builder = new StreamsBuilder();
+        MappingTable mappingTable = new MappingTable(new MappingTopics(topics.mappingConfig().name(), MappingTopics.HISTORY,
+                topics.mappingConfig().keySerde(), topics.mappingConfig().valueSerde()), meters);
+        mappingTable.addTo(builder);
+
+        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(LINKS_STORE),
+                topics.dealLinks().keySerde(), topics.dealLinks().valueSerde()));
+        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(PENDING_STORE),
+                topics.orderChanges().keySerde(), topics.orderChanges().valueSerde()));
+
+        builder.stream(topics.dealLinks().name(), Consumed.with(topics.dealLinks().keySerde(), topics.dealLinks().valueSerde())
+                        .withName("deal-links-source"))
+                .process(LinkRecorder::new, Named.as("deal-links-recorder"), LINKS_STORE);
+
+        KStream<String, SpecificRecord> decisions = builder
+                .stream(topics.orderChanges().name(), Consumed.with(topics.orderChanges().keySerde(), topics.orderChanges().valueSerde())
+                        .withName("order-changes-source"))
+                .process(() -> new OrderProjector(config, topics, mappingTable, meters), Named.as("order-projector"),
+                        LINKS_STORE, PENDING_STORE);
+
+        decisions.split(Named.as("decision-"))
+                .branch((key, value) -> value instanceof DealCommand, Branched.<String, SpecificRecord>withConsumer(commands -> commands
+                        .mapValues(value -> (DealCommand) value, Named.as("as-deal-command"))
+                        .to(topics.dealCommands().name(), Produced.with(topics.dealCommands().keySerde(), topics.dealCommands().valueSerde())
+                                .withName("deal-commands-sink"))).withName("command"))
+                .branch((key, value) -> value instanceof SyncOutcome, Branched.<String, SpecificRecord>withConsumer(outcomes -> outcomes
+                        .mapValues(value -> (SyncOutcome) value, Named.as("as-sync-outcome"))
+                        .to(topics.syncOutcomes().name(), Produced.with(topics.syncOutcomes().keySerde(), topics.syncOutcomes().valueSerde())
+                                .withName("sync-outcomes-sink"))).withName("outcome"))
+                .branch((key, value) -> value instanceof DeadLetter, Branched.<String, SpecificRecord>withConsumer(letters -> letters
+                        .mapValues(value -> (DeadLetter) value, Named.as("as-dead-letter"))
+                        .to(topics.deadLetters().name(), Produced.with(topics.deadLetters().keySerde(), topics.deadLetters().valueSerde())
+                                .withName("dead-letters-sink"))).withName("dead-letter"))
+                .noDefaultBranch();
+        return builder.build();
+    }
+}
