@@ -52,7 +52,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Opening reads the whole topic (creating it first when missing: compacted, one partition, the given replication).
  * A lookup of an unknown id reads on to the end of the topic before failing, so a schema registered by another
- * process (the {@code mapping} CLI while {@code run} is up) is found.
+ * process (the {@code mapping} CLI while {@code run} is up) is found; "the end" is the log end, waited for until
+ * the last write in flight is committed or aborted, as a commit returns before its marker is in the log.
  *
  * <p>Two processes registering at once: a new id is assigned only while holding the topic's write lock, which is a
  * <em>transactional producer with a fixed {@code transactional.id}</em>. Initialising it fences (and aborts the open

@@ -20,6 +20,7 @@ import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serializer;
 import org.dealbridge.schemas.registry.SchemaRegistry;
+import org.dealbridge.schemas.registry.SchemaRegistryException;
 
 /**
  * Avro SpecificRecord serde in the Confluent wire format: magic byte 0, the writer schema's registry id as
@@ -63,7 +64,14 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T> {
         if (record == null) {
             return null; // tombstone
         }
-        int id = idByTopic.computeIfAbsent(topic, t -> registry.register(subject(t), readerSchema));
+        int id;
+        try {
+            id = idByTopic.computeIfAbsent(topic, t -> registry.register(subject(t), readerSchema));
+        } catch (SchemaRegistryException e) {
+            // a SerializationException, so Kafka's and Streams' handlers treat it as the record failure it is
+            throw new SerializationException("cannot register schema " + readerSchema.getFullName() + " under subject "
+                    + subject(topic) + " for topic " + topic + ": " + e.getMessage(), e);
+        }
         try {
             ByteArrayOutputStream out = new ByteArrayOutputStream(256);
             out.write(MAGIC_BYTE);

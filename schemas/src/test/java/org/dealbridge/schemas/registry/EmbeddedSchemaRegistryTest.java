@@ -36,7 +36,9 @@ import org.apache.kafka.common.serialization.StringSerializer;
 import org.dealbridge.kafka.embedded.EmbeddedKafkaCluster;
 import org.dealbridge.schemas.DealChanged;
 import org.dealbridge.schemas.OrderChanged;
+import org.dealbridge.schemas.SampleRecords;
 import org.dealbridge.schemas.SyncLink;
+import org.dealbridge.schemas.Topics;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -227,6 +229,32 @@ class EmbeddedSchemaRegistryTest {
                     .hasMessageContaining("evolving-value");
         }
         assertThat(records()).hasSize(1);
+    }
+
+    @Test
+    void recordsWrittenUnderOneInstanceAreReadUnderTheNextOne() {
+        String dataTopic = topic + "-order-changes";
+        KAFKA.createTopics(1, dataTopic);
+        OrderChanged sent = SampleRecords.orderChanged();
+        try (EmbeddedSchemaRegistry writerSide = open();
+             KafkaProducer<String, OrderChanged> producer = new KafkaProducer<>(Map.of("bootstrap.servers", KAFKA.bootstrapServers()),
+                     new StringSerializer(), new Topics(writerSide).orderChanges().valueSerde().serializer())) {
+            producer.send(new ProducerRecord<>(dataTopic, "s1:5001", sent));
+            producer.flush();
+        }
+        try (EmbeddedSchemaRegistry readerSide = open();
+             KafkaConsumer<String, OrderChanged> consumer = new KafkaConsumer<>(Map.of("bootstrap.servers", KAFKA.bootstrapServers()),
+                     new StringDeserializer(), new Topics(readerSide).orderChanges().valueSerde().deserializer())) {
+            TopicPartition partition = new TopicPartition(dataTopic, 0);
+            consumer.assign(List.of(partition));
+            consumer.seekToBeginning(List.of(partition));
+            List<OrderChanged> received = new ArrayList<>();
+            long deadline = System.currentTimeMillis() + 10_000;
+            while (received.isEmpty() && System.currentTimeMillis() < deadline) {
+                consumer.poll(Duration.ofMillis(200)).forEach(r -> received.add(r.value()));
+            }
+            assertThat(received).containsExactly(sent);
+        }
     }
 
     @Test

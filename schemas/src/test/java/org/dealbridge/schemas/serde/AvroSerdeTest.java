@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 import org.apache.avro.Schema;
+import org.apache.avro.SchemaBuilder;
 import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericDatumReader;
 import org.apache.avro.generic.GenericDatumWriter;
@@ -169,6 +170,18 @@ class AvroSerdeTest {
         // and the current schema, registered after the old one, gets its own id
         byte[] current = write(topics.dealLinks(), SampleRecords.syncLink());
         assertThat(ByteBuffer.wrap(current, 1, 4).getInt()).isNotEqualTo(oldId);
+    }
+
+    @Test
+    void aSchemaTheRegistryRefusesFailsSerializationNamingTopicAndSubject() {
+        Schema older = SchemaBuilder.record("OrderChanged").namespace("org.dealbridge.schemas").fields()
+                .requiredString("siteId").endRecord();
+        registry.register(SchemaRegistry.valueSubject(Topics.ORDER_CHANGES), older); // the current schema cannot read it: orderId has no default
+
+        assertThatThrownBy(() -> write(topics.orderChanges(), SampleRecords.orderChanged()))
+                .isInstanceOf(SerializationException.class)
+                .hasMessageContaining("topic order-changes").hasMessageContaining("subject order-changes-value")
+                .hasMessageContaining("not BACKWARD compatible");
     }
 
     @Test
