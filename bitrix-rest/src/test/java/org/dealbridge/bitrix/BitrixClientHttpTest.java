@@ -1,0 +1,265 @@
+package org.dealbridge.bitrix;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.IntStream;
+import org.dealbridge.bitrix.crm.CrmApi;
+import org.dealbridge.emulator.BitrixEmulator;
+import org.dealbridge.emulator.EmulatorOptions;
+import org.dealbridge.emulator.Fault;
+import org.dealbridge.emulator.Portal;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The client against the emulator over real HTTP: envelopes, paging, batch, error classes, retries, health, metrics. */
+class BitrixClientHttpTest {
+    private BitrixEmulator emu;
+    private SimpleMeterRegistry registry;
+    private BitrixClient client;
+
+    @BeforeEach
+    void start() {
+        emu = BitrixEmulator.start(EmulatorOptions.defaults().rateLimitDisabled().timeoutHold(Duration.ofSeconds(3)));
+        registry = new SimpleMeterRegistry();
+        client = EmulatorClients.crm(emu, registry).build();
+    }
+
+    @AfterEach
+    void stop() {
+        emu.close();
+    }
+
+    private List<Long> addDeals(int n, String originator) {
+        List<Long> ids = new ArrayList<>();
+        for (int from = 0; from < n; from += 50) {
+            List<BatchCommand> cmds = new ArrayList<>();
+            for (int i = from; i < Math.min(n, from + 50); i++) {
+                cmds.add(CrmApi.addDealCommand("d" + i, Map.of("TITLE", "Deal " + i, "ORIGINATOR_ID", originator, "ORIGIN_ID", "o" + i)));
+            }
+            BatchResult r = client.batch(cmds);
+            assertThat(r.allSucceeded()).as("%s", r).isTrue();
+            cmds.forEach(c -> ids.add(CrmApi.addedId(r, c.key())));
+        }
+        return ids;
+    }
+
+    private double counter(String name, String... tags) {
+        var c = registry.find(name).tags(tags).counter();
+        return c == null ? 0 : c.count();
+    }
+
+    @Test
+    void listEnvelopeCarriesTotalAndNextAndPagingCollectsEverything() {
+        List<Long> ids = addDeals(120, "paging");
+        BitrixResponse first = client.callForResponse("crm.deal.list", Map.of("select", List.of("ID"), "order", Map.of("ID", "ASC")),
+                Idempotence.IDEMPOTENT);
+        assertThat(first.result().size()).isEqualTo(50);
+        assertThat(first.total()).hasValue(120);
+        assertThat(first.next()).hasValue(50);
+
+        List<Integer> pageSizes = new ArrayList<>();
+        List<Long> seen = new ArrayList<>();
+        client.forEachPage("crm.deal.list", Map.of("select", List.of("ID"), "order", Map.of("ID", "ASC")), null, page -> {
+            pageSizes.add(page.size());
+            page.forEach(d -> seen.add(LenientJson.requiredLong(d, "ID")));
+        });
+        assertThat(pageSizes).containsExactly(50, 50, 20);
+        assertThat(seen).containsExactlyElementsOf(ids);
+    }
+
+    @Test
+    void keysetExportUsesStartMinusOneAndIdFilter() {
+        List<Long> ids = addDeals(110, "export");
+        emu.calls().clear();
+        List<Long> seen = new ArrayList<>();
+        client.exportById("crm.deal.list", Map.of("select", List.of("ID"), "filter", Map.of("ORIGINATOR_ID", "export")), "ID", null,
+                page -> page.forEach(d -> seen.add(LenientJson.requiredLong(d, "ID"))));
+        assertThat(seen).containsExactlyElementsOf(ids);
+        var calls = emu.calls().of(Portal.CRM, "crm.deal.list");
+        assertThat(calls).hasSize(3);
+        assertThat(calls).allSatisfy(c -> assertThat(c.param("start")).isEqualTo("-1"));
+        assertThat(calls.get(1).param("filter", ">ID")).isEqualTo(String.valueOf(ids.get(49)));
+        assertThat(calls.get(2).param("filter", ">ID")).isEqualTo(String.valueOf(ids.get(99)));
+    }
+
+    @Test
+    void batchResolvesReferencesAndReportsErrorsPerCommand() {
+        long id = addDeals(1, "batch").get(0);
+        BatchResult r = client.batch(List.of(
+                CrmApi.findDealsByOriginCommand("find", "batch", "o0"),
+                BatchCommand.of("deal", "crm.deal.get", Map.of("id", BatchCommand.ref("find", "0", "ID"))),
+                BatchCommand.of("missing", "crm.deal.get", Map.of("id", 987654))));
+        assertThat(CrmApi.foundDealIds(r, "find")).containsExactly(id);
+        assertThat(r.result("deal").get("TITLE").asText()).isEqualTo("Deal 0");
+        assertThat(r.error("missing")).get().isInstanceOf(BitrixException.NotFound.class);
+        assertThatThrownBy(() -> r.result("missing")).isInstanceOf(BitrixException.NotFound.class).hasMessageContaining("crm.deal.get");
+        assertThat(r.allSucceeded()).isFalse();
+        assertThat(registry.find("dealbridge.rest.batch.size").summary().totalAmount()).isEqualTo(4.0);   // 1 add + 3
+    }
+
+    @Test
+    void haltStopsAtTheFirstFailingCommand() {
+        long id = addDeals(1, "halt").get(0);
+        BatchResult r = client.batch(List.of(
+                BatchCommand.of("a", "crm.deal.get", Map.of("id", id)),
+                BatchCommand.of("b", "crm.deal.get", Map.of("id", 987654)),
+                BatchCommand.of("c", "crm.deal.get", Map.of("id", id))), true);
+        assertThat(r.succeeded("a")).isTrue();
+        assertThat(r.error("b")).isPresent();
+        assertThat(r.notExecuted()).containsExactly("c");
+        assertThatThrownBy(() -> r.result("c")).isInstanceOf(IllegalStateException.class).hasMessageContaining("did not run");
+    }
+
+    @Test
+    void batchOfMoreThan50IsRefusedBeforeSending() {
+        List<BatchCommand> cmds = IntStream.range(0, 51).mapToObj(i -> BatchCommand.of("k" + i, "crm.deal.fields", Map.of())).toList();
+        assertThatThrownBy(() -> client.batch(cmds)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("51");
+        assertThat(emu.calls().count(Portal.CRM, "batch")).isZero();
+    }
+
+    @Test
+    void readsAreRetriedAfter500HtmlGatewayAndDroppedConnection() {
+        for (Fault fault : List.of(Fault.HTTP_500, Fault.HTTP_502_HTML, Fault.DROP)) {
+            emu.calls().clear();
+            emu.faults().failNext("crm.deal.fields", 1, fault);
+            JsonNode fields = client.call("crm.deal.fields", Map.of());
+            assertThat(fields.has("TITLE")).as("after %s", fault).isTrue();
+            assertThat(emu.calls().count(Portal.CRM, "crm.deal.fields")).as("attempts after %s", fault).isEqualTo(2);
+        }
+        assertThat(counter("dealbridge.rest.calls", "method", "crm.deal.fields", "result", "transient")).isEqualTo(3);
+        assertThat(counter("dealbridge.rest.calls", "method", "crm.deal.fields", "result", "ok")).isEqualTo(3);
+        assertThat(client.health().status()).isEqualTo(PortalHealth.Status.DEGRADED);
+    }
+
+    @Test
+    void writesAreNotRetriedAfterA500() {
+        emu.faults().failNext("crm.deal.add", 1, Fault.HTTP_500);
+        assertThatThrownBy(() -> new CrmApi(client).addDeal(Map.of("TITLE", "x")))
+                .isInstanceOfSatisfying(BitrixException.TransientFailure.class, e -> {
+                    assertThat(e.httpStatus()).isEqualTo(500);
+                    assertThat(e.errorCode()).isEqualTo("INTERNAL_SERVER_ERROR");
+                    assertThat(e.retryable()).isTrue();
+                });
+        assertThat(emu.calls().count(Portal.CRM, "crm.deal.add")).isEqualTo(1);
+        assertThat(emu.crm().deals()).isEmpty();
+    }
+
+    @Test
+    void writeThatMayHaveBeenAppliedSurfacesToTheCaller() {
+        emu.faults().failNext("crm.deal.add", 1, Fault.APPLY_THEN_DROP);
+        assertThatThrownBy(() -> new CrmApi(client).addDeal(Map.of("TITLE", "x", "ORIGINATOR_ID", "shop", "ORIGIN_ID", "77")))
+                .isInstanceOfSatisfying(BitrixException.TransientFailure.class, e -> {
+                    assertThat(e.mayHaveBeenApplied()).isTrue();
+                    assertThat(e.httpStatus()).isZero();
+                });
+        // the deal exists: the caller must look it up before adding again (reference §12)
+        assertThat(new CrmApi(client).findDealsByOrigin("shop", "77")).hasSize(1);
+        assertThat(emu.calls().count(Portal.CRM, "crm.deal.add")).isEqualTo(1);
+    }
+
+    @Test
+    void writesAreRetriedAfter503BecauseThePortalRefusedBeforeRunningThem() {
+        emu.faults().failNext("crm.deal.add", 1, Fault.HTTP_503);
+        long id = new CrmApi(client).addDeal(Map.of("TITLE", "after 503"));
+        assertThat(emu.crm().deals()).hasSize(1);
+        assertThat(emu.crm().deal(id).get("TITLE")).isEqualTo("after 503");
+        assertThat(counter("dealbridge.rest.calls", "method", "crm.deal.add", "result", "rate_limited")).isEqualTo(1);
+        assertThat(counter("dealbridge.rest.ratelimit.rejections", "limit", "query_limit_exceeded")).isEqualTo(1);
+    }
+
+    @Test
+    void timeoutIsTransientAndAReadIsRetried() {
+        BitrixClient impatient = EmulatorClients.crm(emu, registry).callTimeout(Duration.ofMillis(300)).build();
+        emu.faults().failNext("crm.deal.fields", 1, Fault.TIMEOUT);
+        assertThatThrownBy(() -> impatient.callOnce("crm.deal.fields", Map.of()))
+                .isInstanceOfSatisfying(BitrixException.TransientFailure.class,
+                        e -> assertThat(e.description()).contains("no response within 300 ms"));
+        emu.faults().failNext("crm.deal.fields", 1, Fault.TIMEOUT);
+        assertThat(impatient.call("crm.deal.fields", Map.of()).has("TITLE")).isTrue();
+    }
+
+    @Test
+    void slowAnswerBeyondTheCallTimeoutFails() {
+        BitrixClient impatient = EmulatorClients.crm(emu, registry).callTimeout(Duration.ofMillis(200)).retry(1, Duration.ofMillis(1), Duration.ofMillis(1)).build();
+        emu.faults().slow("crm.deal.fields", Duration.ofMillis(1500));
+        assertThatThrownBy(() -> impatient.call("crm.deal.fields", Map.of())).isInstanceOf(BitrixException.TransientFailure.class);
+    }
+
+    @Test
+    void wrongWebhookCodeIsAnAuthFailureSurfacedInHealthAndMetrics() {
+        String wrong = emu.crmWebhookUrl().replaceAll("/rest/(\\d+)/[^/]+/", "/rest/$1/wrongcode123/");
+        BitrixClient bad = BitrixClient.builder(wrong).portal("crm").meterRegistry(registry)
+                .rateLimiter(new PortalRateLimiter("crm", PortalRateLimiter.Options.of(1000, 1000))).build();
+        assertThatThrownBy(() -> bad.call("crm.deal.fields", Map.of()))
+                .isInstanceOfSatisfying(BitrixException.AuthFailure.class, e -> {
+                    assertThat(e.retryable()).isFalse();
+                    assertThat(e.getMessage()).doesNotContain("wrongcode123");
+                });
+        PortalHealth health = bad.health();
+        assertThat(health.status()).isEqualTo(PortalHealth.Status.AUTH_FAILED);
+        assertThat(health.lastError()).contains("crm.deal.fields").doesNotContain("wrongcode123");
+        assertThat(counter("dealbridge.rest.auth.failures", "portal", "crm")).isEqualTo(1);
+        assertThat(counter("dealbridge.rest.calls", "method", "crm.deal.fields", "result", "auth")).isEqualTo(1);
+        // still failed after another failure of a different kind
+        assertThatThrownBy(() -> bad.call("crm.deal.get", Map.of("id", 1))).isInstanceOf(BitrixException.class);
+        assertThat(bad.health().status()).isEqualTo(PortalHealth.Status.AUTH_FAILED);
+    }
+
+    @Test
+    void unknownMethodIsAPermanentFailureNamingTheMethod() {
+        assertThatThrownBy(() -> client.call("crm.nosuch.get", Map.of()))
+                .isInstanceOfSatisfying(BitrixException.ValidationFailure.class, e -> {
+                    assertThat(e.errorCode()).isEqualTo("ERROR_METHOD_NOT_FOUND");
+                    assertThat(e.httpStatus()).isEqualTo(404);
+                    assertThat(e.method()).isEqualTo("crm.nosuch.get");
+                });
+        assertThat(emu.calls().count(Portal.CRM, "crm.nosuch.get")).isEqualTo(1);
+        assertThat(client.health().status()).isEqualTo(PortalHealth.Status.UP);
+    }
+
+    @Test
+    void classicValidationErrorWithEmptyCode() {
+        assertThatThrownBy(() -> client.call("crm.deal.update", Map.of("id", 0, "fields", Map.of("TITLE", "x")), Idempotence.IDEMPOTENT))
+                .isInstanceOfSatisfying(BitrixException.ValidationFailure.class, e -> {
+                    assertThat(e.errorCode()).isEmpty();
+                    assertThat(e.httpStatus()).isEqualTo(400);
+                    assertThat(e.description()).contains("ID is not defined or invalid");
+                });
+    }
+
+    @Test
+    void limiterKeepsRequestsInsideThePortalBucket() {
+        try (BitrixEmulator limited = BitrixEmulator.start(EmulatorOptions.defaults().rateLimit(Portal.CRM, 5, 5))) {
+            BitrixClient paced = BitrixClient.builder(limited.crmWebhookUrl()).portal("crm").meterRegistry(registry)
+                    .rateLimiter(new PortalRateLimiter("crm", PortalRateLimiter.Options.of(5, 5).withInitialFill(0))).build();
+            for (int i = 0; i < 15; i++) {
+                paced.call("crm.deal.fields", Map.of());
+            }
+            assertThat(limited.calls().count(Portal.CRM, "crm.deal.fields")).isEqualTo(15);
+            assertThat(limited.calls().count(Portal.CRM, "crm.deal.fields", c -> c.httpStatus() == 503)).isZero();
+        }
+    }
+
+    @Test
+    void limiterAdaptsDownWhenThePortalRefusesAndEveryCallStillSucceeds() {
+        try (BitrixEmulator limited = BitrixEmulator.start(EmulatorOptions.defaults().rateLimit(Portal.CRM, 5, 5))) {
+            PortalRateLimiter optimistic = new PortalRateLimiter("crm", PortalRateLimiter.Options.of(50, 50).withInitialFill(0));
+            BitrixClient eager = BitrixClient.builder(limited.crmWebhookUrl()).portal("crm").meterRegistry(registry)
+                    .rateLimiter(optimistic).retry(10, Duration.ofMillis(50), Duration.ofSeconds(1)).build();
+            for (int i = 0; i < 12; i++) {
+                assertThat(eager.call("crm.deal.fields", Map.of()).has("TITLE")).isTrue();
+            }
+            assertThat(limited.calls().count(Portal.CRM, "crm.deal.fields", c -> c.httpStatus() == 503)).isPositive();
+            assertThat(optimistic.currentRate()).isLessThan(50.0);
+            assertThat(counter("dealbridge.rest.ratelimit.rejections", "limit", "query_limit_exceeded")).isPositive();
+        }
+    }
+}

@@ -1,0 +1,180 @@
+package org.dealbridge.bitrix.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.math.BigDecimal;
+import java.time.OffsetDateTime;
+import java.util.List;
+import java.util.Map;
+import org.dealbridge.bitrix.BitrixException;
+import org.dealbridge.bitrix.EmulatorClients;
+import org.dealbridge.emulator.BitrixEmulator;
+import org.dealbridge.emulator.EmulatorOptions;
+import org.dealbridge.emulator.Fault;
+import org.dealbridge.emulator.NewOrder;
+import org.dealbridge.emulator.Portal;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** {@link StoreApi} against the store emulator over real HTTP. */
+class StoreApiHttpTest {
+    private BitrixEmulator emu;
+    private StoreApi store;
+
+    @BeforeEach
+    void start() {
+        emu = BitrixEmulator.start(EmulatorOptions.defaults().rateLimitDisabled());
+        emu.store().addSection(13, null, "Products");
+        emu.store().addSection(31, 13L, "Toys");
+        emu.store().addSection(32, 31L, "Soft toys");
+        emu.store().addProduct(100, "Bear", 32L, "990.00");
+        emu.store().addProduct(200, "T-shirt", 13L, "500");
+        emu.store().addVariation(201, 200, "T-shirt red L", "550");
+        emu.store().addProduct(300, "Loose", null, "1");
+        emu.store().addPaySystem(6, "Cash", true);
+        emu.store().addPaySystem(48, "Card");
+        emu.store().addOrderProperty(1, "PHONE", "Phone");
+        emu.store().addOrderProperty(2, "EMAIL", "E-mail");
+        store = new StoreApi(EmulatorClients.store(emu, new SimpleMeterRegistry()).build());
+    }
+
+    @AfterEach
+    void stop() {
+        emu.close();
+    }
+
+    private long seedOrder() {
+        return emu.store().addOrder(NewOrder.create().status("N").xmlId("ext-1")
+                .item(100, "Bear", "990.00", 2).item(201, "T-shirt red L", "550", 1)
+                .payment(48, new BigDecimal("2530.00"), false)
+                .property("PHONE", "+79990001122").property("EMAIL", "anna@example.com"));
+    }
+
+    @Test
+    void orderWithBasketPropertiesAndPayments() {
+        long id = seedOrder();
+        OrderDetails details = store.order(id).orElseThrow();
+        SaleOrder o = details.order();
+        assertThat(o.id()).isEqualTo(id);
+        assertThat(o.siteId()).isEqualTo("s1");
+        assertThat(o.statusId()).isEqualTo("N");
+        assertThat(o.payed()).isFalse();
+        assertThat(o.canceled()).isFalse();
+        assertThat(o.xmlId()).isEqualTo("ext-1");
+        assertThat(o.price()).isEqualByComparingTo("2530");
+        assertThat(o.dateUpdate()).isNotNull();
+        assertThat(details.basketItems()).extracting(BasketItem::productId).containsExactly(100L, 201L);
+        assertThat(details.basketItems().get(0).quantity()).isEqualByComparingTo("2");
+        assertThat(details.basketItems()).allSatisfy(b -> assertThat(b.orderId()).isEqualTo(id));
+        assertThat(details.propertyValues()).extracting(PropertyValue::code, PropertyValue::value)
+                .contains(org.assertj.core.groups.Tuple.tuple("PHONE", "+79990001122"));
+        assertThat(details.payments()).singleElement().satisfies(p -> {
+            assertThat(p.paySystemId()).isEqualTo(48);
+            assertThat(p.paid()).isFalse();
+        });
+        assertThat(store.order(987654)).isEmpty();
+    }
+
+    @Test
+    void orderPartsByTheirOwnListMethods() {
+        long id = seedOrder();
+        assertThat(store.basketItems(id)).extracting(BasketItem::name).containsExactly("Bear", "T-shirt red L");
+        assertThat(store.payments(id)).singleElement().extracting(Payment::sum).satisfies(s -> assertThat(s).isEqualByComparingTo("2530"));
+        assertThat(store.propertyValues(id)).extracting(PropertyValue::code).contains("PHONE", "EMAIL");
+        assertThat(store.basketItems(987654)).isEmpty();
+    }
+
+    @Test
+    void listsOrdersUpdatedSinceAcrossPagesOldestFirst() {
+        OffsetDateTime before = OffsetDateTime.now().minusHours(1);
+        for (int i = 0; i < 60; i++) {
+            emu.store().addOrder(NewOrder.create().item(100, "Bear", "990.00", 1));
+        }
+        List<SaleOrder> orders = store.listOrdersUpdatedSince(before, "s1");
+        assertThat(orders).hasSize(60);
+        for (int i = 1; i < orders.size(); i++) {
+            SaleOrder prev = orders.get(i - 1);
+            SaleOrder cur = orders.get(i);
+            assertThat(!cur.dateUpdate().isBefore(prev.dateUpdate())).isTrue();
+            if (cur.dateUpdate().isEqual(prev.dateUpdate())) {
+                assertThat(cur.id()).isGreaterThan(prev.id());
+            }
+        }
+        assertThat(emu.calls().of(Portal.STORE, "sale.order.list")).hasSize(2);
+        assertThat(store.listOrdersUpdatedSince(OffsetDateTime.now().plusHours(1), "s1")).isEmpty();
+        assertThat(store.listOrdersUpdatedSince(before, "zz")).isEmpty();
+    }
+
+    @Test
+    void updateAndFindByXmlId() {
+        long id = seedOrder();
+        SaleOrder updated = store.updateOrder(id, Map.of("statusId", "P"));
+        assertThat(updated.statusId()).isEqualTo("P");
+        assertThat(store.order(id).orElseThrow().order().statusId()).isEqualTo("P");
+        assertThat(store.findOrdersByXmlId("ext-1")).extracting(SaleOrder::id).containsExactly(id);
+        assertThat(store.findOrdersByXmlId("nope")).isEmpty();
+        assertThatThrownBy(() -> store.updateOrder(987654, Map.of("statusId", "P")))
+                .isInstanceOfSatisfying(BitrixException.NotFound.class, e -> assertThat(e.errorCode()).isEqualTo("200540400001"));
+    }
+
+    @Test
+    void addOrderAndPayments() {
+        SaleOrder o = store.addOrder(Map.of("lid", "s1", "personTypeId", 1, "currency", "RUB"));
+        assertThat(o.id()).isPositive();
+        assertThat(o.currency()).isEqualTo("RUB");
+        Payment p = store.addPayment(Map.of("orderId", o.id(), "paySystemId", 6, "sum", 100));
+        assertThat(p.orderId()).isEqualTo(o.id());
+        assertThat(p.paid()).isFalse();
+        Payment paid = store.updatePayment(p.id(), Map.of("paid", "Y", "paySystemId", 6));
+        assertThat(paid.paid()).isTrue();
+        assertThat(store.payments(o.id())).extracting(Payment::paid).containsExactly(true);
+        assertThatThrownBy(() -> store.updatePayment(987654, Map.of("paid", "Y", "paySystemId", 6)))
+                .isInstanceOf(BitrixException.NotFound.class);
+        assertThatThrownBy(() -> store.addOrder(Map.of("lid", "s1")))
+                .isInstanceOf(BitrixException.ValidationFailure.class);
+    }
+
+    @Test
+    void addOrderIsNotRetriedOnTransientFailure() {
+        emu.faults().failNext("sale.order.add", 1, Fault.HTTP_500);
+        assertThatThrownBy(() -> store.addOrder(Map.of("lid", "s1", "personTypeId", 1, "currency", "RUB")))
+                .isInstanceOf(BitrixException.TransientFailure.class);
+        assertThat(emu.calls().count(Portal.STORE, "sale.order.add")).isEqualTo(1);
+    }
+
+    @Test
+    void statusesAndPaySystems() {
+        assertThat(store.statuses()).extracting(OrderStatus::id).contains("N", "P", "F", "DN");
+        assertThat(store.statuses()).filteredOn(s -> s.id().equals("DN")).extracting(OrderStatus::type).containsExactly("D");
+        assertThat(store.paySystems()).extracting(PaySystem::id, PaySystem::isCash)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple(6L, "Y"), org.assertj.core.groups.Tuple.tuple(48L, "N"));
+    }
+
+    @Test
+    void catalogProductsVariationsAndSections() {
+        assertThat(store.product(100)).get().extracting(CatalogProduct::sectionId).isEqualTo(32L);
+        assertThat(store.product(987654)).isEmpty();
+        assertThat(store.offer(201)).get().extracting(ProductOffer::parentId).isEqualTo(200L);
+        assertThat(store.section(31)).get().extracting(CatalogSection::parentId).isEqualTo(13L);
+        assertThat(store.section(13)).get().extracting(CatalogSection::parentId).isNull();
+        assertThat(store.section(987654)).isEmpty();
+        assertThat(store.sections(14)).extracting(CatalogSection::id).containsExactly(13L, 31L, 32L);
+
+        assertThat(store.sectionPath(100)).extracting(CatalogSection::name).containsExactly("Products", "Toys", "Soft toys");
+        // a variation has no section: its parent's is used
+        assertThat(store.sectionPath(201)).extracting(CatalogSection::name).containsExactly("Products");
+        assertThat(store.sectionPath(300)).isEmpty();
+        assertThat(store.sectionPath(987654)).isEmpty();
+    }
+
+    @Test
+    void sectionsArePagedBeyond50() {
+        for (int i = 0; i < 60; i++) {
+            emu.store().addSection(1000 + i, 13L, "S" + i);
+        }
+        assertThat(store.sections(14)).hasSize(63);
+    }
+}
