@@ -1,0 +1,144 @@
+package org.dealbridge.orderevents;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.sun.net.httpserver.HttpServer;
+import java.net.InetSocketAddress;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.dealbridge.emulator.EventDelivery;
+import org.dealbridge.emulator.NewOrder;
+import org.dealbridge.emulator.Portal;
+import org.dealbridge.kafka.embedded.EmbeddedKafkaCluster;
+import org.dealbridge.schemas.ChangeSource;
+import org.dealbridge.schemas.Keys;
+import org.dealbridge.schemas.OrderChanged;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** The whole push path: the emulator fires ONSALEORDERSAVED at our hook over HTTP, the event lands on a real broker. */
+class StoreHookTest {
+    @RegisterExtension
+    static final EmbeddedKafkaCluster KAFKA = EmbeddedKafkaCluster.singleNode();
+    private static final String TOKEN = "t0k3n-for-the-store-hook-42";
+
+    private StoreFixture fx;
+    private OrderPublisher publisher;
+    private OrderRefreshQueue queue;
+    private HttpServer server;
+    private String hookUrl;
+
+    @BeforeAll
+    static void topics() {
+        StoreFixture.createTopics(KAFKA);
+    }
+
+    @BeforeEach
+    void start() throws Exception {
+        fx = new StoreFixture();
+        publisher = new OrderPublisher(fx.producerConfig(KAFKA), fx.topics, fx.metrics, Clock.systemUTC());
+        OrderIngest ingest = new OrderIngest(fx.reader(), publisher);
+        queue = new OrderRefreshQueue(ingest::ingestFromHook, 1000);
+        server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        server.createContext("/hooks/store", new StoreHookHandler(TOKEN, StoreHookHandler.DEFAULT_MAX_BODY_BYTES, queue, fx.metrics));
+        server.start();
+        hookUrl = "http://127.0.0.1:" + server.getAddress().getPort() + "/hooks/store";
+    }
+
+    @AfterEach
+    void stop() {
+        server.stop(0);
+        queue.close();
+        publisher.close();
+        fx.close();
+    }
+
+    private void settle() throws InterruptedException {
+        assertThat(fx.emulator.events().awaitIdle(Duration.ofSeconds(10))).isTrue();
+        assertThat(queue.awaitIdle(10, TimeUnit.SECONDS)).isTrue();
+        publisher.flush();
+    }
+
+    private List<ConsumerRecord<String, OrderChanged>> eventsFor(String site, long orderId, int atLeast, Duration wait) {
+        String key = Keys.order(site, orderId);
+        return StoreFixture.read(KAFKA, fx.topics.orderChanges(),
+                all -> all.stream().filter(r -> r.key().equals(key)).count() >= atLeast, wait)
+                .stream().filter(r -> r.key().equals(key)).toList();
+    }
+
+    @Test
+    void theRightTokenPublishesTheOrderWithCauseStoreHook() throws Exception {
+        fx.emulator.subscribeStore(hookUrl, TOKEN, "ONSALEORDERSAVED");
+        long id = fx.emulator.store().addOrder(NewOrder.create().site("h1").status("N").item(201, "T-shirt M", "1500.00", 1)
+                .property("EMAIL", "a@b.c"));
+        settle();
+
+        List<ConsumerRecord<String, OrderChanged>> events = eventsFor("h1", id, 1, Duration.ofSeconds(10));
+        assertThat(events).hasSize(1);
+        OrderChanged event = events.get(0).value();
+        assertThat(event.getCause().getSource()).isEqualTo(ChangeSource.STORE_HOOK);
+        assertThat(event.getItems().get(0).getParentProductId()).isEqualTo(200L);
+        assertThat(event.getBuyer().getEmail()).isEqualTo("a@b.c");
+        assertThat(fx.meters.find(IngestMetrics.EVENTS_IN).tag("source", "store_hook").counter().count()).isEqualTo(1);
+    }
+
+    @Test
+    void aWrongTokenIs401AndNothingIsPublished() throws Exception {
+        fx.emulator.subscribeStore(hookUrl, "not-the-token", "ONSALEORDERSAVED");
+        long id = fx.emulator.store().addOrder(NewOrder.create().site("h2").item(100, "Puzzle 500", "990.00", 1));
+        settle();
+
+        List<EventDelivery> deliveries = fx.emulator.events().deliveries();
+        assertThat(deliveries).isNotEmpty().allSatisfy(d -> assertThat(d.httpStatus()).isEqualTo(401));
+        assertThat(fx.emulator.calls().count(Portal.STORE, "sale.order.get")).isZero();
+        assertThat(eventsFor("h2", id, 1, Duration.ofSeconds(2))).isEmpty();
+        assertThat(fx.meters.find(IngestMetrics.HOOK_REJECTED).tag("reason", "bad_token").counter().count()).isEqualTo(1);
+    }
+
+    @Test
+    void aBurstOfTenSavesForOneOrderCostsAtMostTwoReadsAndEndsInTheLastState() throws Exception {
+        long id = fx.emulator.store().addOrder(NewOrder.create().site("h3").status("N").item(100, "Puzzle 500", "990.00", 1));
+        fx.emulator.subscribeStore(hookUrl, TOKEN, "ONSALEORDERSAVED");
+        // a slow read keeps the first refresh busy while the rest of the burst arrives
+        fx.emulator.faults().slow(Portal.STORE, "sale.order.get", Duration.ofMillis(400));
+        String[] statuses = {"P", "N", "P", "S", "P", "N", "P", "S", "P", "F"};
+        for (String status : statuses) {
+            fx.emulator.store().updateOrderAsHuman(id, Map.of("statusId", status));
+        }
+        settle();
+
+        assertThat(fx.emulator.events().deliveries()).hasSize(10).allSatisfy(d -> assertThat(d.delivered()).isTrue());
+        int reads = fx.emulator.calls().count(Portal.STORE, "sale.order.get", c -> String.valueOf(id).equals(c.param("id")));
+        assertThat(reads).isBetween(1, 2);
+        List<ConsumerRecord<String, OrderChanged>> events = eventsFor("h3", id, reads, Duration.ofSeconds(10));
+        assertThat(events).hasSize(reads);
+        assertThat(events.get(events.size() - 1).value().getStatusId()).isEqualTo("F");
+    }
+
+    @Test
+    void anOrderThatVanishesBeforeItIsReadBecomesADeadLetter() throws Exception {
+        fx.emulator.subscribeStore(hookUrl, TOKEN, "ONSALEORDERSAVED");
+        // an event naming an order the store no longer has (deleted between save and read)
+        String body = "event=ONSALEORDERSAVED&data%5BFIELDS%5D%5BID%5D=777777&auth%5Bapplication_token%5D=" + TOKEN;
+        var http = java.net.http.HttpClient.newHttpClient();
+        var response = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(hookUrl))
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString(body)).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode()).isEqualTo(200);
+        settle();
+
+        var letters = StoreFixture.read(KAFKA, fx.topics.deadLetters(),
+                all -> all.stream().anyMatch(r -> r.value().getReason().contains("777777")), Duration.ofSeconds(10));
+        assertThat(letters).filteredOn(r -> r.value().getReason().contains("777777")).singleElement().satisfies(r -> {
+            assertThat(r.value().getComponent()).isEqualTo(StoreHookHandler.COMPONENT);
+            assertThat(r.value().getReason()).contains("order 777777 does not exist");
+        });
+        assertThat(eventsFor("s1", 777777, 1, Duration.ofSeconds(1))).isEmpty();
+    }
+}
