@@ -150,7 +150,7 @@ public final class BitrixEmulator implements AutoCloseable {
         server.start();
         events.endpoint(Portal.CRM, baseUrl() + "/rest/");
         events.endpoint(Portal.STORE, baseUrl() + "/rest/");
-        log.info("Bitrix emulator listening on {}", baseUrl());
+        log.debug("Bitrix emulator listening on {}", baseUrl());
     }
 
     public static BitrixEmulator start() {
