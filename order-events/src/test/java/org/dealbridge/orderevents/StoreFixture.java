@@ -42,7 +42,9 @@ final class StoreFixture implements AutoCloseable {
     final StoreApi store;
     final SimpleMeterRegistry meters = new SimpleMeterRegistry();
     final IngestMetrics metrics = new IngestMetrics(meters);
-    final Topics topics = new Topics(new InMemorySchemaRegistry());
+    /** One registry for the whole test JVM: records written by one test must stay readable in the next. */
+    private static final Topics SHARED_TOPICS = new Topics(new InMemorySchemaRegistry());
+    final Topics topics = SHARED_TOPICS;
 
     StoreFixture() {
         emulator = BitrixEmulator.start(EmulatorOptions.defaults().clock(clock).rateLimitDisabled());

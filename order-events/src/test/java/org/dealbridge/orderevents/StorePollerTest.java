@@ -1,0 +1,226 @@
+package org.dealbridge.orderevents;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.dealbridge.emulator.Fault;
+import org.dealbridge.emulator.NewOrder;
+import org.dealbridge.emulator.Portal;
+import org.dealbridge.kafka.embedded.EmbeddedKafkaCluster;
+import org.dealbridge.schemas.DeadLetter;
+import org.dealbridge.schemas.Keys;
+import org.dealbridge.schemas.OrderChanged;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** The poll path against the store emulator and a real broker; each test uses its own site so they share the topics. */
+class StorePollerTest {
+    @RegisterExtension
+    static final EmbeddedKafkaCluster KAFKA = EmbeddedKafkaCluster.singleNode();
+    private static final OffsetDateTime LONG_AGO = OffsetDateTime.of(2025, 1, 1, 0, 0, 0, 0, ZoneOffset.UTC);
+
+    private StoreFixture fx;
+    private OrderPublisher publisher;
+    private OrderIngest ingest;
+    private final List<AutoCloseable> closeables = new ArrayList<>();
+
+    @BeforeAll
+    static void topics() {
+        StoreFixture.createTopics(KAFKA);
+    }
+
+    @BeforeEach
+    void start() {
+        fx = new StoreFixture();
+        publisher = new OrderPublisher(fx.producerConfig(KAFKA), fx.topics, fx.metrics, Clock.systemUTC());
+        ingest = new OrderIngest(fx.reader(), publisher);
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        for (AutoCloseable c : closeables) {
+            c.close();
+        }
+        publisher.close();
+        fx.close();
+    }
+
+    private KafkaCursorStore cursorStore() {
+        KafkaCursorStore store = new KafkaCursorStore(fx.producerConfig(KAFKA), fx.topics, Duration.ofSeconds(20));
+        closeables.add(store);
+        return store;
+    }
+
+    private StorePoller poller(String site, CursorStore cursors) {
+        return new StorePoller(fx.store, ingest, cursors,
+                new StorePoller.Settings(site, Duration.ofSeconds(30), Duration.ofSeconds(1), LONG_AGO));
+    }
+
+    /** Seeds orders one second apart (dateUpdate has second precision); returns their ids. */
+    private List<Long> seed(String site, int count) {
+        List<Long> ids = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            fx.clock.advance(Duration.ofSeconds(1));
+            ids.add(fx.emulator.store().addOrder(NewOrder.create().site(site).status("N").item(100, "Puzzle 500", "990.00", 1 + i % 3)));
+        }
+        return ids;
+    }
+
+    private OffsetDateTime dateUpdateOf(long orderId) {
+        return OffsetDateTime.parse(String.valueOf(fx.emulator.store().order(orderId).get("dateUpdate")));
+    }
+
+    private Map<String, Long> publishedPerKey(String site, int atLeast) {
+        List<ConsumerRecord<String, OrderChanged>> records = StoreFixture.withKeyPrefix(StoreFixture.read(KAFKA, fx.topics.orderChanges(),
+                all -> StoreFixture.withKeyPrefix(all, site + ":").size() >= atLeast, Duration.ofSeconds(15)), site + ":");
+        return records.stream().collect(Collectors.groupingBy(ConsumerRecord::key, Collectors.counting()));
+    }
+
+    @Test
+    void pagesThroughMoreThanFiftyOrdersAndStoresTheCursorAfterPublishing() {
+        List<Long> ids = seed("p1", 120);
+        StorePoller poller = poller("p1", cursorStore());
+
+        StorePoller.Round round = poller.pollOnce();
+
+        assertThat(round.listed()).isEqualTo(120);
+        assertThat(round.published()).isEqualTo(120);
+        assertThat(round.interrupted()).isFalse();
+        assertThat(fx.emulator.calls().of(Portal.STORE, "sale.order.list")).extracting(c -> c.param("start"))
+                .containsExactly("0", "50", "100");
+        Map<String, Long> perKey = publishedPerKey("p1", 120);
+        assertThat(perKey).hasSize(120).containsKeys(Keys.order("p1", ids.get(0)), Keys.order("p1", ids.get(119)));
+        assertThat(perKey.values()).containsOnly(1L);
+        OffsetDateTime last = dateUpdateOf(ids.get(119));
+        assertThat(round.cursor().toInstant()).isEqualTo(last.toInstant());
+        assertThat(cursorStore().load(StorePoller.cursorKey("p1"))).map(OffsetDateTime::parse).map(OffsetDateTime::toInstant)
+                .hasValue(last.toInstant());
+        assertThat(fx.meters.find(IngestMetrics.EVENTS_IN).tag("source", "store_poll").counter().count()).isEqualTo(120);
+    }
+
+    @Test
+    void aCrashBetweenPublishAndCursorWriteReReadsAndSkipsNothing() {
+        List<Long> ids = seed("c1", 3);
+        KafkaCursorStore real = cursorStore();
+        CursorStore crashesOnWrite = new CursorStore() {
+            @Override
+            public Optional<String> load(String key) {
+                return real.load(key);
+            }
+
+            @Override
+            public void store(String key, String value) {
+                throw new IllegalStateException("process killed before the cursor write");
+            }
+        };
+        assertThatThrownBy(() -> poller("c1", crashesOnWrite).pollOnce()).hasMessageContaining("killed");
+        // the events are in Kafka, the cursor is not
+        assertThat(publishedPerKey("c1", 3)).hasSize(3);
+        assertThat(real.load(StorePoller.cursorKey("c1"))).isEmpty();
+
+        StorePoller restarted = poller("c1", cursorStore());
+        assertThat(restarted.cursor()).isEqualTo(LONG_AGO);
+        StorePoller.Round round = restarted.pollOnce();
+
+        assertThat(round.published()).isEqualTo(3);
+        Map<String, Long> perKey = publishedPerKey("c1", 6);
+        assertThat(perKey).containsOnlyKeys(ids.stream().map(id -> Keys.order("c1", id)).toList());
+        assertThat(perKey.values()).as("each order re-read once, none skipped").containsOnly(2L);
+        assertThat(real.load(StorePoller.cursorKey("c1"))).isPresent();
+    }
+
+    @Test
+    void aRestartedPollerResumesFromTheStoredCursor() {
+        List<Long> first = seed("r1", 5);
+        StorePoller.Round before = poller("r1", cursorStore()).pollOnce();
+        assertThat(before.published()).isEqualTo(5);
+
+        fx.clock.advance(Duration.ofMinutes(1));
+        List<Long> later = seed("r1", 2);
+        int readsBefore = fx.emulator.calls().count(Portal.STORE, "sale.order.get");
+
+        StorePoller restarted = poller("r1", cursorStore());
+        assertThat(restarted.cursor().toInstant()).isEqualTo(dateUpdateOf(first.get(4)).toInstant());
+        StorePoller.Round round = restarted.pollOnce();
+
+        // the cursor's own second is re-read (overlap), nothing older is
+        assertThat(round.listed()).isEqualTo(3);
+        assertThat(fx.emulator.calls().count(Portal.STORE, "sale.order.get") - readsBefore).isEqualTo(3);
+        Map<String, Long> perKey = publishedPerKey("r1", 8);
+        assertThat(perKey.get(Keys.order("r1", first.get(3)))).isEqualTo(1L);
+        assertThat(perKey.get(Keys.order("r1", first.get(4)))).isEqualTo(2L);
+        assertThat(perKey.get(Keys.order("r1", later.get(0)))).isEqualTo(1L);
+        assertThat(perKey.get(Keys.order("r1", later.get(1)))).isEqualTo(1L);
+        assertThat(round.cursor().toInstant()).isEqualTo(dateUpdateOf(later.get(1)).toInstant());
+    }
+
+    @Test
+    void aPoisonOrderGoesToTheDeadLettersAndTheCursorMovesOn() {
+        long good = seed("x1", 1).get(0);
+        fx.clock.advance(Duration.ofSeconds(1));
+        long poison = fx.emulator.store().addOrder(Map.of("lid", "x1", "currency", "",
+                "basketItems", List.of(Map.of("productId", 100, "price", "990.00", "quantity", 1))));
+        long after = seed("x1", 1).get(0);
+
+        StorePoller poller = poller("x1", cursorStore());
+        StorePoller.Round round = poller.pollOnce();
+
+        assertThat(round.published()).isEqualTo(2);
+        assertThat(round.deadLettered()).isEqualTo(1);
+        assertThat(round.cursor().toInstant()).isEqualTo(dateUpdateOf(after).toInstant());
+        Map<String, Long> perKey = publishedPerKey("x1", 2);
+        assertThat(perKey).containsOnlyKeys(Keys.order("x1", good), Keys.order("x1", after));
+        List<ConsumerRecord<String, DeadLetter>> letters = StoreFixture.read(KAFKA, fx.topics.deadLetters(),
+                all -> all.stream().anyMatch(r -> "x1".equals(r.value().getSiteId())), Duration.ofSeconds(10));
+        assertThat(letters).filteredOn(r -> "x1".equals(r.value().getSiteId())).singleElement().satisfies(r -> {
+            assertThat(r.value().getComponent()).isEqualTo(StorePoller.COMPONENT);
+            assertThat(r.value().getReason()).contains("order " + poison).contains("currency");
+        });
+        assertThat(fx.meters.find(IngestMetrics.DEAD_LETTERS).tag("component", StorePoller.COMPONENT).counter().count()).isEqualTo(1);
+
+        // the next round starts past the poison order: only the cursor's own second is listed again
+        assertThat(poller.pollOnce().listed()).isEqualTo(1);
+    }
+
+    @Test
+    void aPortalOutageEndsTheRoundWithoutMovingTheCursorAndTheNextRoundCatchesUp() {
+        List<Long> ids = seed("t1", 3);
+        StorePoller poller = poller("t1", cursorStore());
+        // more failures than the client's two attempts: the first order cannot be read in this round
+        fx.emulator.faults().failNext(Portal.STORE, "sale.order.get", 2, Fault.HTTP_500);
+
+        StorePoller.Round failed = poller.pollOnce();
+        assertThat(failed.interrupted()).isTrue();
+        assertThat(failed.published()).isZero();
+        assertThat(failed.cursor()).isEqualTo(LONG_AGO);
+
+        StorePoller.Round next = poller.pollOnce();
+        assertThat(next.interrupted()).isFalse();
+        assertThat(next.published()).isEqualTo(3);
+        assertThat(publishedPerKey("t1", 3)).containsOnlyKeys(ids.stream().map(id -> Keys.order("t1", id)).toList());
+        assertThat(StoreFixture.read(KAFKA, fx.topics.deadLetters(), all -> false, Duration.ofMillis(500)))
+                .noneMatch(r -> "t1".equals(r.value().getSiteId()));
+    }
+
+    @Test
+    void settingsRefuseAnOverlapBelowTheDatePrecision() {
+        assertThatThrownBy(() -> new StorePoller.Settings("s1", Duration.ofSeconds(30), Duration.ofMillis(500), LONG_AGO))
+                .hasMessageContaining("at least 1 s");
+        assertThatThrownBy(() -> new StorePoller.Settings("s:1", Duration.ofSeconds(30), Duration.ofSeconds(1), LONG_AGO))
+                .hasMessageContaining("'s:1'");
+    }
+
+}
