@@ -1,0 +1,193 @@
+package org.dealbridge.emulator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.math.BigDecimal;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class StoreTest {
+    private final ManualClock clock = new ManualClock(Instant.parse("2024-09-01T14:19:11Z"));
+    private BitrixEmulator emu;
+
+    @BeforeEach
+    void start() {
+        emu = BitrixEmulator.start(EmulatorOptions.defaults().rateLimitDisabled().clock(clock));
+        Store store = emu.store();
+        store.addSection(13, null, "Products");
+        store.addSection(31, 13L, "Children's Toys");
+        store.addProduct(1275, "Robot", 31L, "100.00");
+        store.addVariation(1301, 1275, "Robot, red", "120.50");
+        store.addPaySystem(6, "Cash", true);
+        store.addPaySystem(48, "Card Payment", false);
+        store.addStatus("P", "Paid");
+    }
+
+    @AfterEach
+    void stop() {
+        emu.close();
+    }
+
+    private long seedOrder(String xmlId) {
+        return emu.store().addOrder(NewOrder.create().status("N").currency("RUB").userId(2).xmlId(xmlId)
+                .item(1301, "Robot, red", "120.50", 2).item(1275, "Robot", "100", 1)
+                .payment(48, new BigDecimal("341.00"), false)
+                .property("FIO", "Anna Smirnova").property("EMAIL", "anna@example.com").property("PHONE", "14151234567"));
+    }
+
+    @Test
+    void orderGetHasTheWrapperCamelCaseAndNestedCollections() {
+        long id = seedOrder("shop-1");
+        Rest.Answer a = Rest.store(emu, "sale.order.get", Map.of("id", id));
+        assertThat(a.status()).isEqualTo(200);
+        JsonNode order = a.result().get("order");
+        assertThat(order.get("id").isNumber()).isTrue();
+        assertThat(order.get("accountNumber").isTextual()).isTrue();
+        assertThat(order.get("accountNumber").asText()).isNotEqualTo(Long.toString(id));
+        assertThat(order.get("statusId").asText()).isEqualTo("N");
+        assertThat(order.get("price").decimalValue()).isEqualByComparingTo("341");
+        assertThat(order.get("payed").asText()).isEqualTo("N");
+        assertThat(order.get("xmlId").asText()).isEqualTo("shop-1");
+        assertThat(order.get("dateUpdate").asText()).isEqualTo("2024-09-01T17:19:11+03:00");
+        JsonNode item = order.get("basketItems").get(0);
+        assertThat(item.get("id").isTextual()).as("basket ids are strings inside sale.order.get").isTrue();
+        assertThat(item.get("orderId").asText()).isEqualTo(Long.toString(id));
+        assertThat(item.get("productId").asLong()).isEqualTo(1301);
+        assertThat(order.get("payments").get(0).get("paySystemId").asLong()).isEqualTo(48);
+        assertThat(order.get("propertyValues").size()).isEqualTo(3);
+    }
+
+    @Test
+    void orderListFiltersByDateUpdateAndXmlIdWithSelectOrderAndPaging() {
+        for (int i = 0; i < 55; i++) {
+            seedOrder("shop-" + i);
+            clock.advance(Duration.ofSeconds(10));
+        }
+        Rest.Answer page = Rest.store(emu, "sale.order.list", Map.of("select", List.of("id", "statusId", "dateUpdate"),
+                "order", Map.of("id", "asc")));
+        assertThat(page.result().get("orders").size()).isEqualTo(50);
+        assertThat(page.body().get("total").asInt()).isEqualTo(55);
+        assertThat(page.body().get("next").asInt()).isEqualTo(50);
+        assertThat(page.result().get("orders").get(0).size()).isEqualTo(3);
+        Rest.Answer rest = Rest.store(emu, "sale.order.list", Map.of("start", 50));
+        assertThat(rest.result().get("orders").size()).isEqualTo(5);
+        assertThat(rest.body().has("next")).isFalse();
+
+        // orders were saved at 17:19:11+03:00 plus 10 s steps; orders 52..54 were saved after 17:27:41
+        Rest.Answer since = Rest.store(emu, "sale.order.list", Map.of("filter", Map.of(">dateUpdate", "2024-09-01T17:27:41+03:00"),
+                "order", Map.of("dateUpdate", "asc", "id", "asc")));
+        assertThat(since.body().get("total").asInt()).isEqualTo(3);
+        Rest.Answer byXml = Rest.store(emu, "sale.order.list", Map.of("filter", Map.of("xmlId", "shop-7")));
+        assertThat(byXml.result().get("orders").get(0).get("xmlId").asText()).isEqualTo("shop-7");
+        Rest.Answer fast = Rest.store(emu, "sale.order.list", Map.of("start", -1));
+        assertThat(fast.body().has("total")).isFalse();
+        Rest.Answer unknown = Rest.store(emu, "sale.order.list", Map.of("filter", Map.of("STATUS_ID", "N")));
+        assertThat(unknown.status()).isEqualTo(400); // D7 names are exact camelCase
+    }
+
+    @Test
+    void updateAdvancesDateUpdateAndVersionAndRejectsUnknownStatus() {
+        long id = seedOrder("shop-u");
+        JsonNode before = Rest.store(emu, "sale.order.get", Map.of("id", id)).result().get("order");
+        Rest.Answer updated = Rest.store(emu, "sale.order.update", Map.of("id", id, "fields", Map.of("statusId", "P")));
+        assertThat(updated.status()).as(updated.raw()).isEqualTo(200);
+        JsonNode after = updated.result().get("order");
+        assertThat(after.get("statusId").asText()).isEqualTo("P");
+        assertThat(after.get("version").asInt()).isGreaterThan(before.get("version").asInt());
+        // same clock second: dateUpdate still advances, so a ">dateUpdate" watermark sees the change
+        assertThat(java.time.OffsetDateTime.parse(after.get("dateUpdate").asText()).toInstant().isAfter(
+                java.time.OffsetDateTime.parse(before.get("dateUpdate").asText()).toInstant())).isTrue();
+        Rest.Answer bad = Rest.store(emu, "sale.order.update", Map.of("id", id, "fields", Map.of("statusId", "ZZ")));
+        assertThat(bad.status()).isEqualTo(400);
+        assertThat(bad.body().get("error").isNumber()).isTrue();
+        Rest.Answer missing = Rest.store(emu, "sale.order.update", Map.of("id", 999, "fields", Map.of("statusId", "P")));
+        assertThat(missing.body().get("error").asLong()).isEqualTo(200540400001L);
+    }
+
+    @Test
+    void paymentsMarkTheOrderPaidWhenCovered() {
+        long id = seedOrder("shop-p");
+        JsonNode payments = Rest.store(emu, "sale.payment.list", Map.of("filter", Map.of("orderId", id))).result().get("payments");
+        long paymentId = payments.get(0).get("id").asLong();
+        Rest.Answer paid = Rest.store(emu, "sale.payment.update", Map.of("id", paymentId, "fields", Map.of("paid", "Y")));
+        assertThat(paid.result().get("payment").get("paid").asText()).isEqualTo("Y");
+        assertThat(paid.result().get("payment").get("datePaid").isNull()).isFalse();
+        assertThat(emu.store().order(id).get("payed")).isEqualTo("Y");
+        Rest.Answer added = Rest.store(emu, "sale.payment.add", Map.of("fields", Map.of("orderId", id, "paySystemId", 6, "sum", 10)));
+        assertThat(added.result().get("payment").get("paySystemName").asText()).isEqualTo("Cash");
+        assertThat(Rest.store(emu, "sale.payment.update", Map.of("id", 4242, "fields", Map.of("paid", "Y"))).body().get("error").asLong())
+                .isEqualTo(200640400001L);
+    }
+
+    @Test
+    void basketPropertiesStatusesAndPaySystems() {
+        long id = seedOrder("shop-b");
+        JsonNode items = Rest.store(emu, "sale.basketitem.list", Map.of("filter", Map.of("@orderId", List.of(id)))).result().get("basketItems");
+        assertThat(items.size()).isEqualTo(2);
+        assertThat(items.get(0).get("id").isNumber()).isTrue();
+        JsonNode props = Rest.store(emu, "sale.propertyvalue.list", Map.of("filter", Map.of("orderId", id, "=code", "PHONE"))).result().get("propertyValues");
+        assertThat(props.size()).isEqualTo(1);
+        assertThat(props.get(0).get("value").asText()).isEqualTo("14151234567");
+        JsonNode defs = Rest.store(emu, "sale.property.list", Map.of()).result().get("properties");
+        List<String> phoneFlags = new ArrayList<>();
+        defs.forEach(d -> phoneFlags.add(d.get("code").asText() + "=" + d.get("isPhone").asText()));
+        assertThat(phoneFlags).contains("PHONE=Y", "EMAIL=N");
+
+        JsonNode statuses = Rest.store(emu, "sale.status.list", Map.of("filter", Map.of("type", "O"))).result().get("statuses");
+        List<String> ids = new ArrayList<>();
+        statuses.forEach(s -> ids.add(s.get("id").asText()));
+        assertThat(ids).contains("N", "P", "F").doesNotContain("DN");
+        assertThat(statuses.get(0).has("name")).isFalse(); // names come from sale.statuslang.list
+        JsonNode langs = Rest.store(emu, "sale.statuslang.list", Map.of("filter", Map.of("statusId", "P"))).result().get("statusLangs");
+        assertThat(langs.get(0).get("name").asText()).isEqualTo("Paid");
+
+        Rest.Answer ps = Rest.store(emu, "sale.paysystem.list", Map.of("FILTER", Map.of("IS_CASH", "Y"), "SELECT", List.of("ID", "NAME")));
+        assertThat(ps.result().isArray()).isTrue(); // flat, no wrapper
+        assertThat(ps.result().size()).isEqualTo(1);
+        assertThat(ps.result().get(0).get("NAME").asText()).isEqualTo("Cash");
+        assertThat(ps.result().get(0).size()).isEqualTo(2);
+    }
+
+    @Test
+    void catalogResolvesVariationToParentAndSectionChain() {
+        JsonNode offer = Rest.store(emu, "catalog.product.offer.get", Map.of("id", 1301)).result().get("offer");
+        assertThat(offer.get("iblockSectionId").isNull()).isTrue();
+        assertThat(offer.get("type").asInt()).isEqualTo(4);
+        String parent = offer.get("parentId").get("value").asText();
+        assertThat(parent).isEqualTo("1275");
+        JsonNode product = Rest.store(emu, "catalog.product.get", Map.of("id", parent)).result().get("product");
+        assertThat(product.get("type").asInt()).isEqualTo(3);
+        long section = product.get("iblockSectionId").asLong();
+        JsonNode child = Rest.store(emu, "catalog.section.get", Map.of("id", section)).result().get("section");
+        assertThat(child.get("name").asText()).isEqualTo("Children's Toys");
+        JsonNode root = Rest.store(emu, "catalog.section.get", Map.of("id", child.get("iblockSectionId").asLong())).result().get("section");
+        assertThat(root.get("iblockSectionId").isNull()).isTrue();
+
+        JsonNode sections = Rest.store(emu, "catalog.section.list", Map.of("filter", Map.of("iblockId", Store.CATALOG_IBLOCK_ID),
+                "select", List.of("id", "iblockSectionId", "name"), "order", Map.of("id", "asc"))).result().get("sections");
+        assertThat(sections.size()).isEqualTo(2);
+        assertThat(Rest.store(emu, "catalog.section.list", Map.of()).status()).isEqualTo(400);
+
+        Rest.Answer missing = Rest.store(emu, "catalog.product.get", Map.of("id", 5555));
+        assertThat(missing.body().get("error").isNumber()).isTrue();
+        assertThat(missing.body().get("error").asLong()).isZero();
+        assertThat(Rest.store(emu, "catalog.product.offer.get", Map.of("id", 1275)).status()).isEqualTo(400);
+    }
+
+    @Test
+    void saleOrderAddRequiresSiteTypeAndCurrency() {
+        Rest.Answer noFields = Rest.store(emu, "sale.order.add", Map.of());
+        assertThat(noFields.body().get("error").asLong()).isEqualTo(100);
+        Rest.Answer noCurrency = Rest.store(emu, "sale.order.add", Map.of("fields", Map.of("lid", "s1", "personTypeId", 1)));
+        assertThat(noCurrency.status()).isEqualTo(400);
+        Rest.Answer ok = Rest.store(emu, "sale.order.add", Map.of("fields", Map.of("lid", "s1", "personTypeId", 1, "currency", "RUB")));
+        assertThat(ok.result().get("order").get("id").asLong()).isPositive();
+    }
+}
