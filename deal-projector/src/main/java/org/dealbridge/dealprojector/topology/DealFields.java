@@ -33,6 +33,20 @@ public final class DealFields {
      */
     public static final String PRODUCT_ROWS_DIGEST = "@PRODUCT_ROWS";
 
+    /**
+     * Pseudo entry of {@code DealCommand.expected}: the order status the command was decided for, so the connector
+     * can record it in the link. Entries starting with {@value #BOOKKEEPING_PREFIX} are DealBridge's bookkeeping: the
+     * connector never sends them to the CRM and never checks them against the deal.
+     */
+    public static final String ORDER_STATUS = "@STATUS_ID";
+
+    /** Prefix of bookkeeping entries in {@code fields}/{@code expected}/{@code SyncLink.dealFields}. */
+    public static final String BOOKKEEPING_PREFIX = "@";
+
+    public static boolean isBookkeeping(String key) {
+        return key.startsWith(BOOKKEEPING_PREFIX);
+    }
+
     private DealFields() {
     }
 
@@ -70,13 +84,23 @@ public final class DealFields {
         return value == null ? "" : value.toString();
     }
 
-    /** SHA-256 over the rows' product id, name, price and quantity, in row order. */
+    /** A quantity in one canonical form ("2", "0.5"), so "2", "2.0" and 2.0 from the CRM are the same. */
+    public static String quantity(CharSequence value) {
+        try {
+            BigDecimal q = new BigDecimal(value.toString().trim()).stripTrailingZeros();
+            return (q.scale() < 0 ? q.setScale(0) : q).toPlainString();
+        } catch (NumberFormatException | NullPointerException e) {
+            throw new IllegalArgumentException("quantity = \"" + value + "\" is not a decimal number", e);
+        }
+    }
+
+    /** SHA-256 over the rows' product id, name, price and quantity (canonical forms), in row order. */
     public static String productRowsDigest(List<ProductRow> rows) {
         try {
             MessageDigest digest = MessageDigest.getInstance("SHA-256");
             for (ProductRow row : rows) {
-                String line = row.getProductId() + "\u0001" + row.getName() + "\u0001" + row.getPrice() + "\u0001"
-                        + row.getQuantity() + "\u0002";
+                String line = row.getProductId() + "\u0001" + row.getName() + "\u0001"
+                        + amount("row price", row.getPrice()) + "\u0001" + quantity(row.getQuantity()) + "\u0002";
                 digest.update(line.getBytes(StandardCharsets.UTF_8));
             }
             return HexFormat.of().formatHex(digest.digest());

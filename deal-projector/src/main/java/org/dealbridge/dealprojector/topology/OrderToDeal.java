@@ -40,6 +40,8 @@ import org.dealbridge.schemas.SyncOutcome;
  *       the deal has, each with the value it expects to replace (no blind overwrite); nothing differing →
  *       {@link Outcome#UNCHANGED}.</li>
  * </ul>
+ * Bookkeeping for the connector travels in {@code expected} under keys starting with '@' ({@link DealFields#ORDER_STATUS},
+ * {@link DealFields#PRODUCT_ROWS_DIGEST}); the connector neither sends nor checks those.
  */
 public final class OrderToDeal {
 
@@ -105,6 +107,7 @@ public final class OrderToDeal {
             fields.putAll(desired);
             return Decision.write(command.setKind(DealCommandKind.CREATE)
                     .setFields(fields)
+                    .setExpected(Map.of(DealFields.ORDER_STATUS, status))
                     .setProductRows(rows)
                     .setBuyer(order.getBuyer())
                     .setResolveResponsibleFromContact(mapping.contactOwner())
@@ -142,6 +145,10 @@ public final class OrderToDeal {
                     "Order " + key + " (status " + status + ") is consistent with deal " + link.getDealId()
                             + " at stage " + linkedStage + " of pipeline " + link.getCategoryId()
                             + " under mapping version " + mapping.version() + "; nothing to write."));
+        }
+        expected.put(DealFields.ORDER_STATUS, status);
+        if (!rowsDiffer) {
+            expected.put(DealFields.PRODUCT_ROWS_DIGEST, lastRows.toString());  // carried into the next link as is
         }
         return Decision.write(command.setKind(DealCommandKind.UPDATE)
                 .setDealId(link.getDealId())

@@ -1,0 +1,241 @@
+package org.dealbridge.dealprojector.crm;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.AuthorizationException;
+import org.apache.kafka.common.errors.OutOfOrderSequenceException;
+import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.dealbridge.dealprojector.DealProjectorConfig;
+import org.dealbridge.schemas.DeadLetter;
+import org.dealbridge.schemas.DealCommand;
+import org.dealbridge.schemas.Keys;
+import org.dealbridge.schemas.Outcome;
+import org.dealbridge.schemas.SyncDirection;
+import org.dealbridge.schemas.SyncOutcome;
+import org.dealbridge.schemas.Topics;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The CRM connector: consumes {@code deal-commands} (read_committed), writes deals through {@link DealWriter}, and
+ * publishes the links ({@code deal-links}), outcomes ({@code sync-outcomes}) and dead letters together with the
+ * consumed offsets in one Kafka transaction, so links and offsets move together.
+ *
+ * <p>The CRM is outside the transaction: if the process dies after a CRM write and before the commit, the command
+ * is consumed again and the writer's look-up by ORIGINATOR_ID+ORIGIN_ID (and the expected-value check of updates)
+ * makes the repeat harmless. Per poll, commands are folded per order ({@link CommandsPerOrder}); records of one
+ * partition are never reordered, and a poll's commands are all finished (written, conflict or dead letter) before
+ * the next poll, which bounds how long one order holds its partition to {@code crm.max-attempts} rounds.
+ *
+ * <p>Metrics: {@code dealbridge.sync.outcomes{direction,outcome}}, {@code dealbridge.commands{topology=crm-connector}}
+ * and {@code dealbridge.sync.latency} (from the order change's source time to the CRM write).
+ */
+public final class CrmConnector implements Runnable, AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(CrmConnector.class);
+    private static final String COMPONENT = "crm-connector";
+
+    private final DealProjectorConfig config;
+    private final Topics topics;
+    private final Properties kafka;
+    private final DealWriter writer;
+    private final MeterRegistry meters;
+    private final Clock clock;
+    private final Timer latency;
+    private final AtomicBoolean running = new AtomicBoolean(true);
+    private final CountDownLatch stopped = new CountDownLatch(1);
+    private volatile KafkaConsumer<String, DealCommand> consumer;
+
+    /**
+     * @param kafka client properties shared by the consumer and the producer (at least {@code bootstrap.servers});
+     *              group, isolation, transactions and serializers are set here
+     */
+    public CrmConnector(DealProjectorConfig config, Topics topics, Properties kafka, DealWriter writer, MeterRegistry meters,
+                        Clock clock) {
+        this.config = config;
+        this.topics = topics;
+        this.kafka = kafka;
+        this.writer = writer;
+        this.meters = meters;
+        this.clock = clock;
+        this.latency = Timer.builder("dealbridge.sync.latency")
+                .description("From the order change in the store to the deal write in the CRM")
+                .tag("direction", SyncDirection.ORDER_TO_DEAL.name())
+                .publishPercentileHistogram()
+                .register(meters);
+    }
+
+    @Override
+    public void run() {
+        Properties consumerProps = new Properties();
+        consumerProps.putAll(kafka);
+        consumerProps.put(ConsumerConfig.GROUP_ID_CONFIG, config.connectorGroupId());
+        consumerProps.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        consumerProps.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        consumerProps.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        consumerProps.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "500");
+        Properties producerProps = new Properties();
+        producerProps.putAll(kafka);
+        producerProps.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, config.connectorGroupId() + "-" + UUID.randomUUID());
+        producerProps.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+        producerProps.put(ProducerConfig.ACKS_CONFIG, "all");
+        try (KafkaConsumer<String, DealCommand> consumer = new KafkaConsumer<>(consumerProps, new StringDeserializer(),
+                topics.dealCommands().valueSerde().deserializer());
+             KafkaProducer<String, byte[]> producer = new KafkaProducer<>(producerProps, Serdes.String().serializer(),
+                     new ByteArraySerializer())) {
+            this.consumer = consumer;
+            producer.initTransactions();
+            consumer.subscribe(List.of(topics.dealCommands().name()));
+            while (running.get()) {
+                ConsumerRecords<String, DealCommand> records = consumer.poll(config.pollTimeout());
+                if (records.isEmpty()) {
+                    continue;
+                }
+                process(records, consumer, producer);
+            }
+        } catch (WakeupException e) {
+            if (running.get()) {
+                throw e;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            stopped.countDown();
+            log.info("CRM connector stopped");
+        }
+    }
+
+    private void process(ConsumerRecords<String, DealCommand> records, KafkaConsumer<String, DealCommand> consumer,
+                         KafkaProducer<String, byte[]> producer) throws InterruptedException {
+        CommandsPerOrder perOrder = new CommandsPerOrder();
+        Map<String, ConsumerRecord<String, DealCommand>> lastRecord = new HashMap<>();
+        Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+        for (ConsumerRecord<String, DealCommand> record : records) {
+            offsets.put(new TopicPartition(record.topic(), record.partition()), new OffsetAndMetadata(record.offset() + 1));
+            if (record.value() == null) {
+                continue;
+            }
+            String key = Keys.order(record.value().getSiteId(), record.value().getOrderId());
+            counter("dealbridge.commands", "topology", COMPONENT, "kind", record.value().getKind().name()).increment();
+            perOrder.add(key, record.value());
+            lastRecord.put(key, record);
+        }
+        List<DealWrite> results = writer.write(perOrder.commands());
+        try {
+            producer.beginTransaction();
+            for (DealWrite result : results) {
+                publish(producer, result, lastRecord.get(Keys.order(result.command().getSiteId(), result.command().getOrderId())));
+            }
+            producer.sendOffsetsToTransaction(offsets, consumer.groupMetadata());
+            producer.commitTransaction();
+        } catch (ProducerFencedException | OutOfOrderSequenceException | AuthorizationException e) {
+            throw e;  // another instance took over, or a fatal producer error: stop (the CRM writes are idempotent)
+        } catch (KafkaException e) {
+            log.warn("Transaction of {} deal write(s) failed, re-reading them from the last commit: {}", results.size(), e.toString());
+            producer.abortTransaction();
+            rewind(consumer, offsets.keySet());
+        }
+    }
+
+    private void publish(KafkaProducer<String, byte[]> producer, DealWrite result, ConsumerRecord<String, DealCommand> source) {
+        DealCommand c = result.command();
+        String orderKey = Keys.order(c.getSiteId(), c.getOrderId());
+        Instant now = clock.instant();
+        if (result.link() != null) {
+            producer.send(new ProducerRecord<>(topics.dealLinks().name(), orderKey,
+                    topics.dealLinks().valueSerde().serializer().serialize(topics.dealLinks().name(), result.link())));
+        }
+        if (result.written()) {
+            latency.record(Duration.between(c.getSourceTime(), now).abs());
+        }
+        SyncOutcome outcome = SyncOutcome.newBuilder()
+                .setSiteId(c.getSiteId())
+                .setOrderId(c.getOrderId())
+                .setDealId(result.link() != null && result.link().getDealId() > 0 ? result.link().getDealId() : c.getDealId())
+                .setDirection(SyncDirection.ORDER_TO_DEAL)
+                .setOutcome(result.outcome())
+                .setReason(result.reason())
+                .setMappingVersion(c.getMappingVersion())
+                .setCommandId(c.getCommandId())
+                .setAt(now)
+                .build();
+        producer.send(new ProducerRecord<>(topics.syncOutcomes().name(), orderKey,
+                topics.syncOutcomes().valueSerde().serializer().serialize(topics.syncOutcomes().name(), outcome)));
+        counter("dealbridge.sync.outcomes", "direction", SyncDirection.ORDER_TO_DEAL.name(), "outcome", result.outcome().name())
+                .increment();
+        if (result.outcome() == Outcome.DEAD_LETTERED) {
+            log.error("Dead-lettering the deal command of order {}: {}", orderKey, result.reason());
+            DeadLetter letter = DeadLetter.newBuilder()
+                    .setId(UUID.randomUUID().toString())
+                    .setComponent(COMPONENT)
+                    .setSiteId(c.getSiteId())
+                    .setSourceTopic(source == null ? null : source.topic())
+                    .setSourcePartition(source == null ? null : source.partition())
+                    .setSourceOffset(source == null ? null : source.offset())
+                    .setKey(ByteBuffer.wrap(orderKey.getBytes(StandardCharsets.UTF_8)))
+                    .setValue(ByteBuffer.wrap(topics.dealCommands().valueSerde().serializer().serialize(topics.dealCommands().name(), c)))
+                    .setReason(result.reason())
+                    .setErrorCode(result.errorCode())
+                    .setAttempts(result.attempts())
+                    .setFailedAt(now)
+                    .build();
+            producer.send(new ProducerRecord<>(topics.deadLetters().name(), letter.getId(),
+                    topics.deadLetters().valueSerde().serializer().serialize(topics.deadLetters().name(), letter)));
+        }
+    }
+
+    private void rewind(KafkaConsumer<String, DealCommand> consumer, Set<TopicPartition> partitions) {
+        Map<TopicPartition, OffsetAndMetadata> committed = consumer.committed(partitions);
+        for (TopicPartition partition : partitions) {
+            OffsetAndMetadata offset = committed.get(partition);
+            if (offset == null) {
+                consumer.seekToBeginning(List.of(partition));
+            } else {
+                consumer.seek(partition, offset.offset());
+            }
+        }
+    }
+
+    private Counter counter(String name, String... tags) {
+        return Counter.builder(name).tags(tags).register(meters);
+    }
+
+    /** Stops after the poll in progress is finished (its writes published and committed). */
+    @Override
+    public void close() throws InterruptedException {
+        running.set(false);
+        KafkaConsumer<String, DealCommand> c = consumer;
+        if (c != null) {
+            c.wakeup();
+        }
+        stopped.await(java.util.concurrent.TimeUnit.SECONDS.toMillis(60), java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+}

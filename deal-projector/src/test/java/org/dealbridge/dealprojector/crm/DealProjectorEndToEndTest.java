@@ -1,0 +1,175 @@
+package org.dealbridge.dealprojector.crm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.dealbridge.dealprojector.crm.DealBridgeUnderTest.await;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.LongStream;
+import org.dealbridge.emulator.BitrixEmulator;
+import org.dealbridge.emulator.EmulatorOptions;
+import org.dealbridge.emulator.Fault;
+import org.dealbridge.emulator.Portal;
+import org.dealbridge.kafka.embedded.EmbeddedKafkaCluster;
+import org.dealbridge.schemas.BasketItem;
+import org.dealbridge.schemas.Buyer;
+import org.dealbridge.schemas.ChangeCause;
+import org.dealbridge.schemas.ChangeSource;
+import org.dealbridge.schemas.OrderChanged;
+import org.dealbridge.schemas.Topics;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Orders to deals through a real broker, the projector, the connector and the CRM emulator over HTTP. */
+class DealProjectorEndToEndTest {
+
+    @RegisterExtension
+    static final EmbeddedKafkaCluster KAFKA = EmbeddedKafkaCluster.singleNode();
+
+    static final String MAPPING = """
+            site: s1
+            pipelines:
+              default: 0
+              bySection:
+                - { section: 12, pipeline: 2 }
+            stages:
+              "0":
+                - { stage: NEW, status: N }
+                - { stage: EXECUTING, status: P }
+                - { stage: WON, status: F }
+              "2":
+                - { stage: "C2:NEW", status: N }
+                - { stage: "C2:EXECUTING", status: P }
+            responsible:
+              default: 1
+              byPipeline: { "2": 9 }
+              contactOwner: false
+            dealFields:
+              paySystemId: UF_CRM_PAY_SYSTEM
+            payment: { default: 1 }
+            """;
+
+    @TempDir
+    static Path stateDir;
+
+    static BitrixEmulator crm;
+    static DealBridgeUnderTest bridge;
+
+    @BeforeAll
+    static void start() {
+        KAFKA.createTopics(2, Topics.ORDER_CHANGES, Topics.DEAL_COMMANDS, Topics.DEAL_LINKS, Topics.SYNC_OUTCOMES,
+                Topics.DEAD_LETTERS);
+        KAFKA.createTopics(1, Topics.MAPPING_CONFIG);
+        crm = BitrixEmulator.start(EmulatorOptions.defaults().rateLimitDisabled());
+        crm.crm().addPipeline(2, "Sofas");
+        crm.crm().addUser(9, "Sofa", "Manager", "sofas@example.com", true);
+        crm.crm().addDealUserField("UF_CRM_PAY_SYSTEM", "string");
+        bridge = new DealBridgeUnderTest(KAFKA.bootstrapServers(), crm, stateDir, "e2e", false).start();
+        bridge.publishMapping("s1", MAPPING, 1);
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (bridge != null) {
+            bridge.close();
+        }
+        if (crm != null) {
+            crm.close();
+        }
+    }
+
+    static OrderChanged order(long orderId, String status, long section) {
+        return OrderChanged.newBuilder().setSiteId("s1").setOrderId(orderId).setAccountNumber("A-" + orderId)
+                .setStatusId(status).setCurrency("RUB").setPrice("1500").setPaySystemIds(List.of(4L))
+                .setBuyer(Buyer.newBuilder().setName("Buyer " + orderId).setEmail("buyer" + orderId + "@example.com").build())
+                .setItems(List.of(BasketItem.newBuilder().setProductId(77).setName("Sofa").setPrice("1500").setQuantity("1")
+                        .setSectionPath(List.of(10L, section)).build()))
+                .setDateUpdate(Instant.now())
+                .setCause(ChangeCause.newBuilder().setSource(ChangeSource.STORE_HOOK).build())
+                .build();
+    }
+
+    static List<Map<String, Object>> deals(long orderId) {
+        return crm.crm().dealsByOrigin("dealbridge:s1", Long.toString(orderId));
+    }
+
+    static void awaitDeal(long orderId) {
+        await("order " + orderId + " has a deal", Duration.ofSeconds(60), () -> !deals(orderId).isEmpty());
+    }
+
+    @Test
+    void anOrderBecomesADealInTheRightPipelineStageResponsibleAndPaySystemField() {
+        bridge.storeReports(order(1001, "N", 12));
+
+        awaitDeal(1001);
+        Map<String, Object> deal = deals(1001).get(0);
+        assertThat(deal).containsEntry("CATEGORY_ID", "2").containsEntry("STAGE_ID", "C2:NEW")
+                .containsEntry("ASSIGNED_BY_ID", "9").containsEntry("UF_CRM_PAY_SYSTEM", "4")
+                .containsEntry("TITLE", "Order #A-1001").containsEntry("CURRENCY_ID", "RUB");
+        long dealId = Long.parseLong(deal.get("ID").toString());
+        assertThat(crm.crm().dealProductRows(dealId)).hasSize(1);
+        assertThat(crm.crm().dealContactIds(dealId)).hasSize(1);  // the buyer, created as a contact
+    }
+
+    @Test
+    void aStatusChangeIsOneDealUpdate() {
+        bridge.storeReports(order(1101, "N", 99));
+        awaitDeal(1101);
+        String dealId = deals(1101).get(0).get("ID").toString();
+        // let the link reach the projector so the change is decided as an UPDATE
+        await("the link of order 1101 is recorded", Duration.ofSeconds(30),
+                () -> bridge.meters.find("dealbridge.sync.outcomes").tag("outcome", "CREATED").counter() != null);
+        int updatesBefore = crm.calls().count(Portal.CRM, "crm.deal.update", call -> dealId.equals(call.param("id")));
+
+        bridge.storeReports(order(1101, "P", 99));
+
+        await("deal " + dealId + " is at EXECUTING", Duration.ofSeconds(60),
+                () -> "EXECUTING".equals(deals(1101).get(0).get("STAGE_ID")));
+        sleepQuietly(1000);  // anything extra would arrive within the coalesce window and a poll
+        assertThat(crm.calls().count(Portal.CRM, "crm.deal.update", call -> dealId.equals(call.param("id"))) - updatesBefore)
+                .isEqualTo(1);
+        assertThat(deals(1101)).hasSize(1);
+    }
+
+    @Test
+    void addsWhoseAnswersAreLostStillGiveExactlyOneDealPerOrder() {
+        crm.faults().failNext("crm.deal.add", 3, Fault.APPLY_THEN_DROP);
+
+        LongStream.rangeClosed(2001, 2005).forEach(id -> bridge.storeReports(order(id, "N", 12)));
+
+        LongStream.rangeClosed(2001, 2005).forEach(DealProjectorEndToEndTest::awaitDeal);
+        assertThat(crm.faults().pending(Portal.CRM, "crm.deal.add")).as("dropped answers still to come").isZero();
+        sleepQuietly(1500);
+        LongStream.rangeClosed(2001, 2005).forEach(id -> assertThat(deals(id)).as("deals of order " + id).hasSize(1));
+    }
+
+    @Test
+    void aConnectorRestartMidwayMakesNoDuplicates() throws Exception {
+        bridge.stopConnector();
+        LongStream.rangeClosed(3001, 3020).forEach(id -> bridge.storeReports(order(id, "N", 99)));
+        sleepQuietly(1000);  // the projector emits the commands while no connector runs
+
+        bridge.startConnector();
+        await("some deals of 3001..3020 exist", Duration.ofSeconds(60), () -> !deals(3001).isEmpty() || !deals(3020).isEmpty());
+        bridge.stopConnector();  // mid-way: whatever was written but not committed is consumed again
+        bridge.startConnector();
+
+        LongStream.rangeClosed(3001, 3020).forEach(DealProjectorEndToEndTest::awaitDeal);
+        sleepQuietly(1000);
+        LongStream.rangeClosed(3001, 3020).forEach(id -> assertThat(deals(id)).as("deals of order " + id).hasSize(1));
+    }
+
+    static void sleepQuietly(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
