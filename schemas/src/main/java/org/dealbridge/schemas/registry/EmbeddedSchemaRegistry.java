@@ -30,10 +30,10 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.InvalidProducerEpochException;
-import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.errors.AuthenticationException;
+import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.errors.TopicExistsException;
-import org.apache.kafka.common.errors.TransactionAbortableException;
+import org.apache.kafka.common.errors.UnsupportedVersionException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -67,7 +67,7 @@ public final class EmbeddedSchemaRegistry extends InMemorySchemaRegistry {
     private static final Logger log = LoggerFactory.getLogger(EmbeddedSchemaRegistry.class);
     /** How long one Kafka operation (topic creation, reading to the end, a write) may take. */
     static final Duration TIMEOUT = Duration.ofSeconds(30);
-    private static final int WRITE_ATTEMPTS = 5;
+    private static final int WRITE_ATTEMPTS = 8;
 
     private final String topic;
     private final TopicPartition partition;
@@ -155,16 +155,18 @@ public final class EmbeddedSchemaRegistry extends InMemorySchemaRegistry {
                 return id;
             } catch (ExecutionException | KafkaException | TimeoutException e) {
                 Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
-                boolean lostLock = cause instanceof ProducerFencedException || cause instanceof InvalidProducerEpochException;
-                if (lostLock || cause instanceof TransactionAbortableException) {
-                    closeProducer(); // a fenced producer is unusable; an abortable one is simplest to replace as well
-                    if (attempt < WRITE_ATTEMPTS) {
-                        log.debug("another process took the write lock of {} while registering {}; reading again", topic, subject);
-                        pause(attempt);
-                        continue;
-                    }
+                // Losing the lock shows up as ProducerFencedException, InvalidProducerEpochException or, when the broker
+                // verifies the write against an aborted transaction, InvalidTxnStateException. Whatever it was, starting
+                // over is safe: the next attempt fences the others and reads to the end, where it finds our record if
+                // the commit did go through, and picks a fresh id if not.
+                closeProducer(); // a producer that failed mid-transaction is not reusable
+                boolean hopeless = cause instanceof AuthenticationException || cause instanceof AuthorizationException
+                        || cause instanceof UnsupportedVersionException;
+                if (!hopeless && attempt < WRITE_ATTEMPTS) {
+                    log.debug("writing to {} failed ({}); reading again (attempt {})", topic, cause.toString(), attempt);
+                    pause(attempt);
+                    continue;
                 }
-                closeProducer();
                 throw new SchemaRegistryException("cannot register schema " + schema.getFullName() + " under subject " + subject
                         + " in topic " + topic + " (attempt " + attempt + "): " + cause, SchemaRegistryException.NO_CODE, cause);
             } catch (InterruptedException e) {
@@ -360,13 +362,21 @@ public final class EmbeddedSchemaRegistry extends InMemorySchemaRegistry {
     }
 
     private static TopicDescription describe(Admin admin, String topic) throws InterruptedException, TimeoutException {
-        try {
-            return admin.describeTopics(Set.of(topic)).allTopicNames().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).get(topic);
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof UnknownTopicOrPartitionException) {
-                throw new SchemaRegistryException("schema topic " + topic + " does not exist after creating it", SchemaRegistryException.NO_CODE);
+        long deadline = System.nanoTime() + TIMEOUT.toNanos();
+        while (true) {
+            try {
+                return admin.describeTopics(Set.of(topic)).allTopicNames().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).get(topic);
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof UnknownTopicOrPartitionException)) {
+                    throw new SchemaRegistryException("cannot describe schema topic " + topic + ": " + e.getCause(),
+                            SchemaRegistryException.NO_CODE, e.getCause());
+                }
+                if (System.nanoTime() > deadline) {
+                    throw new SchemaRegistryException("schema topic " + topic + " is still unknown " + TIMEOUT + " after creating it",
+                            SchemaRegistryException.NO_CODE, e.getCause());
+                }
+                Thread.sleep(50); // just created: the metadata has not reached every broker yet
             }
-            throw new SchemaRegistryException("cannot describe schema topic " + topic + ": " + e.getCause(), SchemaRegistryException.NO_CODE, e.getCause());
         }
     }
 

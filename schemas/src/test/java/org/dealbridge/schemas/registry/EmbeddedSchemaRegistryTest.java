@@ -161,7 +161,7 @@ class EmbeddedSchemaRegistryTest {
 
     @Test
     void concurrentRegistrationsFromTwoInstancesNeverShareAnId() throws Exception {
-        int perInstance = 6;
+        int perInstance = 4;
         Map<Schema, Integer> ids = new HashMap<>();
         try (EmbeddedSchemaRegistry a = open(); EmbeddedSchemaRegistry b = open()) {
             ExecutorService pool = Executors.newFixedThreadPool(2);
