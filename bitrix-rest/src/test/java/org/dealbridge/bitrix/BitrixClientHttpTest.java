@@ -262,4 +262,64 @@ class BitrixClientHttpTest {
             assertThat(counter("dealbridge.rest.ratelimit.rejections", "limit", "query_limit_exceeded")).isPositive();
         }
     }
+
+    @Test
+    void operationTimeLimitBlocksOnlyThatMethodUntilTheResetTime() {
+        emu.operatingTimeLimit(Duration.ofSeconds(10));
+        emu.chargeOperatingTime(Portal.CRM, "crm.deal.list", Duration.ofSeconds(6));
+        client.call("crm.deal.list", Map.of());          // 6 s used; the answer carries operating_reset_at
+        client.call("crm.deal.list", Map.of());          // 12 s used: crosses the limit but completes
+        assertThatThrownBy(() -> client.call("crm.deal.list", Map.of()))
+                .isInstanceOfSatisfying(BitrixException.OperationTimeLimit.class, e -> {
+                    assertThat(e.httpStatus()).isEqualTo(429);
+                    // the reset is up to 10 minutes away: longer than the client is willing to wait, so no retry
+                    assertThat(e.retryAfter()).isGreaterThan(Duration.ofMinutes(2)).isLessThanOrEqualTo(Duration.ofMinutes(10));
+                });
+        assertThat(emu.calls().count(Portal.CRM, "crm.deal.list")).isEqualTo(3);
+        // blocked locally: no request is spent on it
+        assertThatThrownBy(() -> client.call("crm.deal.list", Map.of())).isInstanceOf(BitrixException.OperationTimeLimit.class);
+        assertThat(emu.calls().count(Portal.CRM, "crm.deal.list")).isEqualTo(3);
+        // other methods keep working
+        assertThat(client.call("crm.deal.fields", Map.of()).has("TITLE")).isTrue();
+        assertThat(counter("dealbridge.rest.calls", "method", "crm.deal.list", "result", "operation_limited")).isEqualTo(2);
+        assertThat(counter("dealbridge.rest.ratelimit.rejections", "limit", "operation_time_limit")).isEqualTo(1);
+    }
+
+    @Test
+    void operationTimeLimitWithoutKnownResetWaitsTheFallbackThenRetries() throws Exception {
+        BitrixClient patient = EmulatorClients.crm(emu, registry).operationLimit(Duration.ofSeconds(5), Duration.ofMillis(600)).build();
+        emu.operatingTimeLimit(Duration.ofSeconds(1));
+        emu.chargeOperatingTime(Portal.CRM, "crm.deal.list", Duration.ofSeconds(2));
+        emu.crm().addDealAsHuman(Map.of("TITLE", "seen"));
+        client.call("crm.deal.list", Map.of());           // another client spends the budget; `patient` knows no reset time
+        Thread lift = new Thread(() -> {
+            try {
+                Thread.sleep(200);
+            } catch (InterruptedException e) {
+                return;
+            }
+            emu.operatingTimeLimit(null);
+        });
+        lift.start();
+        assertThat(patient.call("crm.deal.list", Map.of()).size()).isEqualTo(1);
+        lift.join();
+        var calls = emu.calls().of(Portal.CRM, "crm.deal.list");
+        assertThat(calls).extracting(c -> c.httpStatus()).containsExactly(200, 429, 200);
+        assertThat(Duration.between(calls.get(1).time(), calls.get(2).time())).isGreaterThanOrEqualTo(Duration.ofMillis(500));
+    }
+
+    @Test
+    void degradedHealthReturnsToUpAfterTheWindow() {
+        org.dealbridge.emulator.ManualClock clock = new org.dealbridge.emulator.ManualClock(java.time.Instant.parse("2026-01-01T00:00:00Z"));
+        BitrixClient timed = EmulatorClients.crm(emu, registry).clock(clock).degradedWindow(Duration.ofMinutes(1)).build();
+        assertThat(timed.health().status()).isEqualTo(PortalHealth.Status.UP);
+        emu.faults().failNext("crm.deal.fields", 1, Fault.HTTP_500);
+        timed.call("crm.deal.fields", Map.of());
+        PortalHealth degraded = timed.health();
+        assertThat(degraded.status()).isEqualTo(PortalHealth.Status.DEGRADED);
+        assertThat(degraded.lastError()).contains("INTERNAL_SERVER_ERROR").contains("/rest/1/***/crm.deal.fields");
+        assertThat(degraded.lastErrorAt()).isEqualTo(clock.instant());
+        clock.advance(Duration.ofSeconds(61));
+        assertThat(timed.health().status()).isEqualTo(PortalHealth.Status.UP);
+    }
 }
