@@ -30,11 +30,11 @@ public final class DocumentDiff {
             if (i < a.length && j < b.length && a[i].equals(b[j])) {
                 out.add("  " + a[i++]);
                 j++;
-            } else if (j < b.length && (i == a.length || common[i][j + 1] >= common[i + 1][j])) {
-                out.add("+ " + b[j++]);
+            } else if (i < a.length && (j == b.length || common[i + 1][j] >= common[i][j + 1])) {
+                out.add("- " + a[i++]);  // removals first, as diff tools show a changed line
                 changed = true;
             } else {
-                out.add("- " + a[i++]);
+                out.add("+ " + b[j++]);
                 changed = true;
             }
         }
