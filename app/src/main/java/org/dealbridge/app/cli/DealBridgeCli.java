@@ -1,11 +1,18 @@
 package org.dealbridge.app.cli;
 
+import java.nio.file.Path;
 import java.util.ServiceLoader;
+import org.dealbridge.app.config.ConfigLoader;
+import org.dealbridge.app.config.DealBridgeConfig;
+import org.dealbridge.mapping.cli.MappingCommand;
+import org.dealbridge.orderevents.BackfillCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ScopeType;
 
 /**
- * {@code bin/dealbridge}: the launcher. Built-in commands live here; modules that are not part of every
+ * {@code bin/dealbridge}: the launcher. Built-in commands are registered here; modules that are not part of every
  * deployment (the demo and benchmarks, which need the emulators) contribute theirs through
  * {@link CommandContribution} service entries, so production never depends on them.
  */
@@ -13,13 +20,33 @@ import picocli.CommandLine.Command;
         description = "Keeps a 1C-Bitrix store and a Bitrix24 CRM in sync through Apache Kafka.",
         subcommands = {RunCommand.class, CommandLine.HelpCommand.class})
 public final class DealBridgeCli {
+    private Path configFile;
+    private DealBridgeConfig config;
+
+    @Option(names = {"-c", "--config"}, paramLabel = "FILE", scope = ScopeType.INHERIT,
+            description = "YAML configuration (nested or dotted keys); DEALBRIDGE_* environment variables override it. "
+                    + "Without it: defaults and environment only.")
+    void setConfigFile(Path file) {
+        this.configFile = file;
+    }
+
+    /** The configuration, loaded once when a command first needs it. */
+    synchronized DealBridgeConfig config() {
+        if (config == null) {
+            config = ConfigLoader.load(configFile, System.getenv());
+        }
+        return config;
+    }
 
     public static void main(String[] args) {
         System.exit(commandLine().execute(args));
     }
 
     public static CommandLine commandLine() {
-        CommandLine cli = new CommandLine(new DealBridgeCli());
+        DealBridgeCli root = new DealBridgeCli();
+        CommandLine cli = new CommandLine(root);
+        cli.addSubcommand("mapping", new MappingCommand(() -> new LauncherContext(root::config).forMapping()));
+        cli.addSubcommand("backfill", new BackfillCommand(new LauncherContext(root::config).forBackfill()));
         for (CommandContribution contribution : ServiceLoader.load(CommandContribution.class)) {
             cli.addSubcommand(contribution.name(), contribution.command());
         }

@@ -6,17 +6,17 @@ import org.dealbridge.app.config.DealBridgeConfig;
 import org.dealbridge.app.runtime.DealBridgeRuntime;
 import org.dealbridge.app.runtime.Logging;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
+import picocli.CommandLine.ParentCommand;
 
 @Command(name = "run", mixinStandardHelpOptions = true,
         description = "Run DealBridge until stopped (Ctrl-C). Without kafka.bootstrap-servers an embedded broker keeps its data under data.dir.")
 final class RunCommand implements Callable<Integer> {
-    @Mixin
-    ConfigOption config;
+    @ParentCommand
+    DealBridgeCli cli;
 
     @Override
     public Integer call() throws Exception {
-        DealBridgeConfig cfg = config.load();
+        DealBridgeConfig cfg = cli.config();
         Logging.apply(cfg.getString(DealBridgeConfig.LOG_FORMAT));
         CountDownLatch stopped = new CountDownLatch(1);
         DealBridgeRuntime runtime = DealBridgeRuntime.start(cfg);
