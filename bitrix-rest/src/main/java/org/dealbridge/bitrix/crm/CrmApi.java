@@ -94,6 +94,50 @@ public final class CrmApi {
         return listDeals(originFilter(originatorId, originId), List.of("*", "UF_*"));
     }
 
+    /** The deal of an external record and whether this call created it. */
+    public record OriginDeal(long dealId, boolean created) {
+    }
+
+    /**
+     * The create-or-find pattern of reference §12: look the deal up by {@code ORIGINATOR_ID}+{@code ORIGIN_ID}, add it
+     * only if absent, and when the add fails in a way that may have applied it (timeout, dropped connection, 5xx), look
+     * again instead of adding twice. If it is still not there the failure is rethrown: a slow add may yet land, so the
+     * caller retries the whole operation later. Not atomic: callers must serialize per external id (one worker per
+     * key). When duplicates exist the lowest id is returned.
+     */
+    public OriginDeal findOrAddDeal(String originatorId, String originId, Map<String, ?> fields) {
+        Optional<Long> existing = lowestDealId(originatorId, originId);
+        if (existing.isPresent()) {
+            return new OriginDeal(existing.get(), false);
+        }
+        Map<String, Object> withOrigin = new LinkedHashMap<>(fields);
+        for (Map.Entry<String, String> e : Map.of("ORIGINATOR_ID", originatorId, "ORIGIN_ID", originId).entrySet()) {
+            Object given = withOrigin.put(e.getKey(), e.getValue());
+            if (given != null && !e.getValue().equals(String.valueOf(given))) {
+                throw new IllegalArgumentException("findOrAddDeal: fields." + e.getKey() + "=" + given + " contradicts " + e.getValue());
+            }
+        }
+        try {
+            return new OriginDeal(addDeal(withOrigin), true);
+        } catch (BitrixException.TransientFailure e) {
+            if (!e.mayHaveBeenApplied()) {
+                throw e;
+            }
+            Optional<Long> landed = lowestDealId(originatorId, originId);
+            if (landed.isPresent()) {
+                return new OriginDeal(landed.get(), true);
+            }
+            throw e;
+        }
+    }
+
+    private Optional<Long> lowestDealId(String originatorId, String originId) {
+        Map<String, Object> params = Map.of("filter", originFilter(originatorId, originId), "select", List.of("ID"),
+                "order", Map.of("ID", "ASC"), "start", -1);
+        return LenientJson.asElements("crm.deal.list result", client.call("crm.deal.list", params)).stream()
+                .map(d -> LenientJson.requiredLong(d, "ID")).findFirst();
+    }
+
     /** {@code crm.deal.productrows.set}: REPLACES all rows (an empty list clears them). */
     public void setProductRows(long dealId, List<ProductRow> rows) {
         client.call("crm.deal.productrows.set", Map.of("id", dealId, "rows", rows.stream().map(ProductRow::toFields).toList()),

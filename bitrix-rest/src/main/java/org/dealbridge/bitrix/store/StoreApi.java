@@ -51,8 +51,9 @@ public final class StoreApi {
     }
 
     /**
-     * Orders of a site changed strictly after {@code since}, oldest first ({@code order: dateUpdate asc, id asc}), all
-     * pages. {@code siteId} null means every site.
+     * Orders of a site changed strictly after {@code since}, oldest first (dateUpdate, then id), every page.
+     * {@code siteId} null means every site. An order changed while the scan runs may be returned twice (its new
+     * {@code dateUpdate} is later); none is skipped.
      */
     public List<SaleOrder> listOrdersUpdatedSince(OffsetDateTime since, String siteId) {
         List<SaleOrder> all = new ArrayList<>();
@@ -60,19 +61,61 @@ public final class StoreApi {
         return all;
     }
 
-    /** As {@link #listOrdersUpdatedSince} page by page, for large backlogs. */
+    /**
+     * As {@link #listOrdersUpdatedSince}, page by page, for large backlogs. Pages by keyset on (dateUpdate, id) with
+     * {@code start=-1} rather than by offset: with offsets, an order updated mid-scan moves to the end and shifts every
+     * later row one place forward, so one row at the next page boundary would never be seen — and a cursor that has
+     * moved past its dateUpdate would lose it for good.
+     */
     public void forEachOrderPageUpdatedSince(OffsetDateTime since, String siteId, Consumer<List<SaleOrder>> pageConsumer) {
         Objects.requireNonNull(since, "since");
+        String after = since.format(DateTimeFormatter.ISO_OFFSET_DATE_TIME);
+        Long afterId = null;
+        while (true) {
+            if (afterId != null) {
+                // rows sharing the last row's dateUpdate (same second) with a greater id
+                Map<String, Object> ties = siteFilter(siteId);
+                ties.put("=dateUpdate", after);
+                ties.put(">id", afterId);
+                client.forEachPage("sale.order.list", Map.of("filter", ties, "order", Map.of("id", "asc")), "orders", page -> {
+                    if (!page.isEmpty()) {
+                        pageConsumer.accept(page.stream().map(SaleOrder::from).toList());
+                    }
+                });
+            }
+            Map<String, Object> later = siteFilter(siteId);
+            later.put(">dateUpdate", after);
+            Map<String, Object> order = new LinkedHashMap<>();
+            order.put("dateUpdate", "asc");
+            order.put("id", "asc");
+            Map<String, Object> params = new LinkedHashMap<>();
+            params.put("filter", later);
+            params.put("order", order);
+            params.put("start", -1);
+            JsonNode result = client.call("sale.order.list", params);
+            List<SaleOrder> page = LenientJson.elements(LenientJson.asObject("sale.order.list result", result), "orders").stream()
+                    .map(SaleOrder::from).toList();
+            if (!page.isEmpty()) {
+                pageConsumer.accept(page);
+            }
+            if (page.size() < BitrixClient.PAGE_SIZE) {
+                return;
+            }
+            SaleOrder last = page.get(page.size() - 1);
+            if (last.dateUpdate() == null) {
+                throw new LenientJson.MalformedValue("sale.order.list orders[].dateUpdate", null, "a datetime on every order");
+            }
+            after = last.dateUpdate().format(DateTimeFormatter.ISO_OFFSET_DATE_TIME);
+            afterId = last.id();
+        }
+    }
+
+    private static Map<String, Object> siteFilter(String siteId) {
         Map<String, Object> filter = new LinkedHashMap<>();
-        filter.put(">dateUpdate", since.format(DateTimeFormatter.ISO_OFFSET_DATE_TIME));
         if (siteId != null) {
             filter.put("lid", siteId);
         }
-        Map<String, Object> order = new LinkedHashMap<>();
-        order.put("dateUpdate", "asc");
-        order.put("id", "asc");
-        client.forEachPage("sale.order.list", Map.of("filter", filter, "order", order), "orders",
-                page -> pageConsumer.accept(page.stream().map(SaleOrder::from).toList()));
+        return filter;
     }
 
     /** Orders whose {@code xmlId} equals the given value. */

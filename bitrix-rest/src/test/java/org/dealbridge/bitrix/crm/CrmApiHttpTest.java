@@ -209,4 +209,24 @@ class CrmApiHttpTest {
         crm.updateDeal(id, Map.of("TITLE", "z"));    // updates set absolute values and are retried
         assertThat(emu.crm().deal(id).get("TITLE")).isEqualTo("z");
     }
+
+    @Test
+    void findOrAddDealAddsOnceAndRecoversFromAnAddThatLandedWithoutAnAnswer() {
+        CrmApi.OriginDeal first = crm.findOrAddDeal("shop", "5001", Map.of("TITLE", "Order 5001"));
+        assertThat(first.created()).isTrue();
+        assertThat(crm.findOrAddDeal("shop", "5001", Map.of("TITLE", "Order 5001"))).isEqualTo(new CrmApi.OriginDeal(first.dealId(), false));
+
+        emu.faults().failNext("crm.deal.add", 1, Fault.APPLY_THEN_DROP);
+        CrmApi.OriginDeal dropped = crm.findOrAddDeal("shop", "5002", Map.of("TITLE", "Order 5002"));
+        assertThat(dropped.created()).isTrue();
+        assertThat(emu.crm().dealsByOrigin("shop", "5002")).hasSize(1);
+        assertThat(emu.calls().count(Portal.CRM, "crm.deal.add")).isEqualTo(2);
+
+        emu.faults().failNext("crm.deal.add", 1, Fault.HTTP_500);      // not applied: nothing to find, the failure surfaces
+        assertThatThrownBy(() -> crm.findOrAddDeal("shop", "5003", Map.of("TITLE", "Order 5003")))
+                .isInstanceOf(BitrixException.TransientFailure.class);
+        assertThat(emu.crm().dealsByOrigin("shop", "5003")).isEmpty();
+        assertThatThrownBy(() -> crm.findOrAddDeal("shop", "5004", Map.of("ORIGIN_ID", "9")))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("ORIGIN_ID");
+    }
 }

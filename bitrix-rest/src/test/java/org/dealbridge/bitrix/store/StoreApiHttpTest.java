@@ -103,7 +103,8 @@ class StoreApiHttpTest {
                 assertThat(cur.id()).isGreaterThan(prev.id());
             }
         }
-        assertThat(emu.calls().of(Portal.STORE, "sale.order.list")).hasSize(2);
+        assertThat(emu.calls().of(Portal.STORE, "sale.order.list")).allSatisfy(c ->
+                assertThat(c.param("start") == null ? c.param("filter", ">id") : c.param("start")).isNotNull());
         assertThat(store.listOrdersUpdatedSince(OffsetDateTime.now().plusHours(1), "s1")).isEmpty();
         assertThat(store.listOrdersUpdatedSince(before, "zz")).isEmpty();
     }
@@ -176,5 +177,24 @@ class StoreApiHttpTest {
             emu.store().addSection(1000 + i, 13L, "S" + i);
         }
         assertThat(store.sections(14)).hasSize(63);
+    }
+
+    @Test
+    void anOrderUpdatedDuringTheScanDoesNotHideAnother() {
+        OffsetDateTime before = OffsetDateTime.now().minusHours(1);
+        List<Long> ids = new java.util.ArrayList<>();
+        for (int i = 0; i < 120; i++) {
+            ids.add(emu.store().addOrder(NewOrder.create().item(100, "Bear", "990.00", 1)));
+        }
+        java.util.Set<Long> seen = new java.util.HashSet<>();
+        java.util.concurrent.atomic.AtomicBoolean touched = new java.util.concurrent.atomic.AtomicBoolean();
+        store.forEachOrderPageUpdatedSince(before, "s1", page -> {
+            page.forEach(o -> seen.add(o.id()));
+            if (touched.compareAndSet(false, true)) {
+                // a manager edits an order of the first page while we page: it moves to the end of the ordering
+                emu.store().updateOrderAsHuman(page.get(0).id(), Map.of("statusId", "P"));
+            }
+        });
+        assertThat(seen).containsExactlyInAnyOrderElementsOf(ids);
     }
 }
