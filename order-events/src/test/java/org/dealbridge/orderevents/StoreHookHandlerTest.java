@@ -83,6 +83,20 @@ class StoreHookHandlerTest {
     }
 
     @Test
+    void noTokenEverReachesTheLogs() throws Exception {
+        String wrong = "wr0ngT0kenValue123";
+        try (CapturedLogs logs = new CapturedLogs()) {
+            post(event("ONSALEORDERSAVED", "300", wrong));
+            post(event("ONSALEORDERSAVED", "300", TOKEN));
+            post(event("ONSALEORDERSAVED", "abc", TOKEN));
+            post("event=X&auth%5Bapplication_token%5D=" + TOKEN + "%ZZ");
+            settle();
+            assertThat(logs.lines()).isNotEmpty();
+            assertThat(logs.lines()).noneMatch(l -> l.contains(wrong) || l.contains(TOKEN) || l.contains(TOKEN.substring(0, 12)));
+        }
+    }
+
+    @Test
     void anOversizedBodyIs413() throws Exception {
         HttpResponse<String> response = post(event("ONSALEORDERSAVED", "300", TOKEN) + "&pad=" + "x".repeat(4096));
         assertThat(response.statusCode()).isEqualTo(413);
