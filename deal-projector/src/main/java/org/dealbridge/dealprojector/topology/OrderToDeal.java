@@ -118,8 +118,10 @@ public final class OrderToDeal {
         Map<String, String> expected = new LinkedHashMap<>();
         boolean samePipeline = link.getCategoryId() == pipeline;
         String linkedStage = link.getStageId().toString();
-        boolean stageConsistent = samePipeline && (stage.get().equals(linkedStage)
-                || (cancelledStage.isEmpty() && mapping.isConsistent(pipeline, linkedStage, status)));
+        // consistency, not equality: the deal's stage stands when the order's status maps to it
+        boolean stageConsistent = samePipeline && (cancelledStage.isPresent()
+                ? cancelledStage.get().equals(linkedStage)
+                : mapping.isConsistent(pipeline, linkedStage, status));
         if (!samePipeline) {
             fields.put(DealFields.CATEGORY_ID, Long.toString(pipeline));
             expected.put(DealFields.CATEGORY_ID, Long.toString(link.getCategoryId()));
