@@ -2,16 +2,21 @@ package org.dealbridge.schemas.registry;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.tuple;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.net.ServerSocket;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.Map;
 import org.apache.avro.Schema;
 import org.dealbridge.schemas.OrderChanged;
+import org.dealbridge.schemas.SampleRecords;
+import org.dealbridge.schemas.Topics;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -35,7 +40,7 @@ class HttpSchemaRegistryTest {
     }
 
     private String schemaAnswer(Schema schema) throws IOException {
-        return json.writeValueAsString(java.util.Map.of("schema", schema.toString()));
+        return json.writeValueAsString(Map.of("schema", schema.toString()));
     }
 
     @Test
@@ -73,7 +78,7 @@ class HttpSchemaRegistryTest {
         assertThat(registry.schemaById(7)).isEqualTo(ORDER);
         assertThat(registry.schemaById(7)).isEqualTo(ORDER);
         assertThat(stub.requests()).extracting(ConfluentApiStub.Request::method, ConfluentApiStub.Request::path)
-                .containsExactly(org.assertj.core.groups.Tuple.tuple("GET", "/schemas/ids/7"));
+                .containsExactly(tuple("GET", "/schemas/ids/7"));
     }
 
     @Test
@@ -238,6 +243,24 @@ class HttpSchemaRegistryTest {
         assertThatThrownBy(() -> registry.schemaById(1))
                 .isInstanceOfSatisfying(SchemaRegistryException.class, e -> assertThat(e.errorCode()).isEqualTo(SchemaRegistryException.NO_CODE))
                 .hasMessageContaining("after 2 attempt(s)");
+    }
+
+    @Test
+    void theSerdeRegistersOnFirstWriteAndAFreshReaderFetchesTheSchemaById() throws IOException {
+        HttpSchemaRegistry writerSide = client("");
+        stub.answer("POST", "/subjects/order-changes-value/versions", 200, "{\"id\":42}")
+                .answer("GET", "/schemas/ids/42", 200, schemaAnswer(ORDER));
+        OrderChanged order = SampleRecords.orderChanged();
+
+        byte[] bytes = new Topics(writerSide).orderChanges().valueSerde().serializer().serialize("order-changes", order);
+        HttpSchemaRegistry readerSide = new HttpSchemaRegistry(HttpSchemaRegistry.Endpoint.of(stub.url()));
+        OrderChanged back = new Topics(readerSide).orderChanges().valueSerde().deserializer().deserialize("order-changes", bytes);
+
+        assertThat(back).isEqualTo(order);
+        assertThat(ByteBuffer.wrap(bytes, 1, 4).getInt()).isEqualTo(42);
+        assertThat(stub.requests()).extracting(ConfluentApiStub.Request::method, ConfluentApiStub.Request::path).containsExactly(
+                tuple("POST", "/subjects/order-changes-value/versions"),
+                tuple("GET", "/schemas/ids/42"));
     }
 
     @Test
