@@ -686,7 +686,7 @@ public final class Store {
         m.put("sale.order.list", p -> sync(() -> {
             List<Map<String, Object>> rows = new ArrayList<>();
             orders.values().forEach(o -> rows.add(o.fields));
-            return list(p, rows, "orders", o -> o.fields.keySet(), orders.isEmpty() ? orderFieldNames() : orders.firstEntry().getValue().fields.keySet());
+            return list(p, rows, "orders", orders.isEmpty() ? orderFieldNames() : orders.firstEntry().getValue().fields.keySet());
         }));
         m.put("sale.order.add", p -> sync(() -> {
             Map<String, Object> fields = fieldsParam(p);
@@ -716,7 +716,7 @@ public final class Store {
             saved(o);
             return Map.of("order", fullOrder(o));
         }));
-        m.put("sale.status.list", p -> sync(() -> list(p, new ArrayList<>(statuses.values()), "statuses", null,
+        m.put("sale.status.list", p -> sync(() -> list(p, new ArrayList<>(statuses.values()), "statuses",
                 Set.of("id", "type", "notify", "color", "sort", "xmlId"))));
         m.put("sale.statuslang.list", p -> sync(() -> {
             List<Map<String, Object>> rows = new ArrayList<>();
@@ -728,15 +728,14 @@ public final class Store {
                 r.put("description", "");
                 rows.add(r);
             }
-            return list(p, rows, "statusLangs", null, Set.of("statusId", "lid", "name", "description"));
+            return list(p, rows, "statusLangs", Set.of("statusId", "lid", "name", "description"));
         }));
-        m.put("sale.persontype.list", p -> sync(() -> list(p, new ArrayList<>(personTypes.values()), "personTypes",
-                null, Set.of("id", "name", "lid", "sort", "active", "code", "xmlId"))));
+        m.put("sale.persontype.list", p -> sync(() -> list(p, new ArrayList<>(personTypes.values()), "personTypes", Set.of("id", "name", "lid", "sort", "active", "code", "xmlId"))));
         m.put("sale.paysystem.list", p -> sync(() -> paySystemList(p)));
         m.put("sale.payment.list", p -> sync(() -> {
             List<Map<String, Object>> rows = new ArrayList<>();
             orders.values().forEach(o -> rows.addAll(o.payments));
-            return list(p, rows, "payments", null, paymentFieldNames());
+            return list(p, rows, "payments", paymentFieldNames());
         }));
         m.put("sale.payment.get", p -> sync(() -> Map.of("payment", new LinkedHashMap<>(requirePayment(p.exact("id"))))));
         m.put("sale.payment.add", p -> sync(() -> {
@@ -762,7 +761,7 @@ public final class Store {
         m.put("sale.basketitem.list", p -> sync(() -> {
             List<Map<String, Object>> rows = new ArrayList<>();
             orders.values().forEach(o -> rows.addAll(o.basket));
-            return list(p, rows, "basketItems", null, basketFieldNames());
+            return list(p, rows, "basketItems", basketFieldNames());
         }));
         m.put("sale.basketitem.get", p -> sync(() -> {
             Long id = Params.asLong(p.exact("id"));
@@ -781,10 +780,34 @@ public final class Store {
         m.put("sale.propertyvalue.list", p -> sync(() -> {
             List<Map<String, Object>> rows = new ArrayList<>();
             orders.values().forEach(o -> rows.addAll(o.props));
-            return list(p, rows, "propertyValues", null,
+            return list(p, rows, "propertyValues",
                     Set.of("id", "orderId", "orderPropsId", "orderPropsXmlId", "code", "name", "value"));
         }));
-        m.put("sale.property.list", p -> sync(() -> list(p, new ArrayList<>(properties.values()), "properties", null,
+        m.put("sale.propertyvalue.modify", p -> sync(() -> {
+            Map<String, Object> fields = fieldsParam(p);
+            Map<String, Object> orderSpec = Params.asMap(fields.get("order"));
+            if (orderSpec == null) {
+                throw BitrixError.sale(REQUIRED, "Required parameter fields[order] is missing");
+            }
+            Order o = requireOrder(orderSpec.get("id"));
+            List<Object> values = Params.asList(orderSpec.get("propertyValues"));
+            Map<String, String> byCode = new LinkedHashMap<>();
+            for (Object v : values == null ? List.of() : values) {
+                Map<String, Object> pv = Params.asMap(v);
+                Long propId = pv == null ? null : Params.asLong(pv.get("orderPropsId"));
+                Map<String, Object> def = propId == null ? null : properties.get(propId);
+                if (def == null) {
+                    throw BitrixError.sale(OTHER, "property " + (pv == null ? null : pv.get("orderPropsId")) + " not found");
+                }
+                byCode.put((String) def.get("code"), Params.asString(pv.get("value")));
+            }
+            // the complete set is replaced: properties not passed are deleted from the order
+            o.props.clear();
+            byCode.forEach((code, value) -> setProperty(o, code, value));
+            saved(o);
+            return Map.of("propertyValues", copy(o.props));
+        }));
+        m.put("sale.property.list", p -> sync(() -> list(p, new ArrayList<>(properties.values()), "properties",
                 properties.isEmpty() ? Set.of("id", "code", "name") : properties.firstEntry().getValue().keySet())));
         m.put("catalog.product.get", p -> sync(() -> {
             Long id = Params.asLong(p.exact("id"));
@@ -818,7 +841,7 @@ public final class Store {
                 // reference: catalog.product.list requires select with id and iblockId; the exact error is UNVERIFIED
                 throw BitrixError.sale(REQUIRED, "Required select fields: id, iblockId");
             }
-            return list(p, new ArrayList<>(products.values()), "products", null, productFieldNames());
+            return list(p, new ArrayList<>(products.values()), "products", productFieldNames());
         }));
         m.put("catalog.section.get", p -> sync(() -> {
             Long id = Params.asLong(p.exact("id"));
@@ -833,7 +856,7 @@ public final class Store {
         }));
         m.put("catalog.section.list", p -> sync(() -> {
             requireIblockFilter(p);
-            return list(p, new ArrayList<>(sections.values()), "sections", null,
+            return list(p, new ArrayList<>(sections.values()), "sections",
                     Set.of("id", "iblockId", "iblockSectionId", "name", "code", "xmlId", "sort", "active", "description", "descriptionType"));
         }));
         return m;
@@ -889,7 +912,6 @@ public final class Store {
     }
 
     private Set<String> orderFieldNames() {
-        Order probe = new Order();
         return Set.copyOf(List.of("id", "accountNumber", "lid", "personTypeId", "statusId", "dateStatus", "currency",
                 "price", "payed", "canceled", "dateInsert", "dateUpdate", "userId", "responsibleId", "xmlId", "version",
                 "comments", "userDescription", "discountValue", "taxValue", "deducted", "marked", "externalOrder"));
@@ -917,8 +939,7 @@ public final class Store {
      * A D7 list: {@code filter} with exact camelCase names (an unknown name is an error, as the ORM raises one),
      * {@code order}, {@code select} (default: every field), pages of 50 from {@code start}, the wrapper key.
      */
-    private Object list(Params p, List<Map<String, Object>> rows, String wrapper,
-                        Function<Order, Set<String>> unused, Set<String> known) {
+    private Object list(Params p, List<Map<String, Object>> rows, String wrapper, Set<String> known) {
         Map<String, Object> filter = Params.asMap(p.exact("filter"));
         Function<String, String> field = n -> known.contains(n) ? n : null;
         List<Map<String, Object>> matched = new ArrayList<>();

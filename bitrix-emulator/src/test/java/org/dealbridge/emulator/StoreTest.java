@@ -190,4 +190,17 @@ class StoreTest {
         Rest.Answer ok = Rest.store(emu, "sale.order.add", Map.of("fields", Map.of("lid", "s1", "personTypeId", 1, "currency", "RUB")));
         assertThat(ok.result().get("order").get("id").asLong()).isPositive();
     }
+
+    @Test
+    void propertyValueModifyReplacesTheWholeSet() {
+        long id = seedOrder("shop-m");
+        JsonNode defs = Rest.store(emu, "sale.property.list", Map.of("filter", Map.of("code", "EMAIL"))).result().get("properties");
+        long emailProp = defs.get(0).get("id").asLong();
+        Rest.Answer a = Rest.store(emu, "sale.propertyvalue.modify", Map.of("fields", Map.of("order",
+                Map.of("id", id, "propertyValues", List.of(Map.of("orderPropsId", emailProp, "value", "new@example.com"))))));
+        assertThat(a.status()).as(a.raw()).isEqualTo(200);
+        JsonNode left = Rest.store(emu, "sale.propertyvalue.list", Map.of("filter", Map.of("orderId", id))).result().get("propertyValues");
+        assertThat(left.size()).isEqualTo(1); // FIO and PHONE were not passed, so they are gone
+        assertThat(left.get(0).get("value").asText()).isEqualTo("new@example.com");
+    }
 }
