@@ -1,0 +1,118 @@
+package org.dealbridge.operations;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.dealbridge.schemas.DeadLetter;
+import org.dealbridge.schemas.Topics;
+
+/**
+ * The dead letters currently on the compacted {@code dead-letters} topic (the latest record per id, tombstones
+ * removing), and their replay.
+ *
+ * <p>A replay re-publishes the failed record's original key and value bytes to its source topic and writes a
+ * tombstone for the dead letter's id, both in one Kafka transaction: either both are visible or neither, so a
+ * replayed dead letter is gone from the list and a second {@code replay --all} does not send it again. Should a
+ * record still reach its topic twice (two admins replaying at once, or the record also re-sent by its source),
+ * nothing is duplicated downstream: every write DealBridge makes is idempotent (commands carry their id, deals are
+ * found by ORIGINATOR_ID+ORIGIN_ID, the latest order state alone decides).
+ */
+public final class DeadLetterQueue {
+    /** Header on replayed records naming the dead letter they came from, so {@code trace} can tell a replay apart. */
+    public static final String REPLAY_HEADER = "dealbridge-replay-of";
+    /** One transactional id for every replay, so two replays running at once fence each other instead of interleaving. */
+    static final String TRANSACTIONAL_ID = "dealbridge-dlq-replay";
+
+    private final Properties clientProperties;
+    private final Topics topics;
+
+    public DeadLetterQueue(Properties clientProperties, Topics topics) {
+        this.clientProperties = clientProperties;
+        this.topics = topics;
+    }
+
+    /** The current dead letters, oldest first; {@code siteId} null for all sites. */
+    public List<DeadLetter> current(String siteId) {
+        Map<String, DeadLetter> byId = new LinkedHashMap<>();
+        var valueSerde = topics.deadLetters().valueSerde();
+        for (ConsumerRecord<String, byte[]> r : new TopicScan(clientProperties).read(Topics.DEAD_LETTERS, key -> key != null)) {
+            if (r.value() == null) {
+                byId.remove(r.key());
+            } else {
+                byId.put(r.key(), valueSerde.deserializer().deserialize(r.topic(), r.value()));
+            }
+        }
+        return byId.values().stream()
+                .filter(d -> siteId == null || siteId.equals(d.getSiteId()))
+                .sorted(Comparator.comparing(DeadLetter::getFailedAt).thenComparing(DeadLetter::getId))
+                .toList();
+    }
+
+    /** What a replay did. */
+    public record ReplayResult(List<DeadLetter> replayed, List<String> refused) {
+    }
+
+    /**
+     * Replays the given dead letters, one transaction each, so one that cannot be replayed does not hold back the
+     * others. A dead letter without a source topic or value (e.g. a poll failure that had no record) is refused with
+     * the reason; it stays listed.
+     */
+    public ReplayResult replay(Collection<DeadLetter> deadLetters) {
+        List<DeadLetter> replayed = new ArrayList<>();
+        List<String> refused = new ArrayList<>();
+        if (deadLetters.isEmpty()) {
+            return new ReplayResult(replayed, refused);
+        }
+        Properties p = new Properties();
+        p.putAll(clientProperties);
+        p.put(ProducerConfig.CLIENT_ID_CONFIG, "dealbridge-dlq-replay");
+        p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, TRANSACTIONAL_ID);
+        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
+            producer.initTransactions();
+            for (DeadLetter d : deadLetters) {
+                if (d.getSourceTopic() == null || d.getValue() == null) {
+                    refused.add(d.getId() + ": no source record was kept (component " + d.getComponent()
+                            + "); fix the cause and let the source send it again");
+                    continue;
+                }
+                producer.beginTransaction();
+                try {
+                    ProducerRecord<byte[], byte[]> again = new ProducerRecord<>(d.getSourceTopic(), bytes(d.getKey()), bytes(d.getValue()));
+                    again.headers().add(REPLAY_HEADER, d.getId().getBytes(StandardCharsets.UTF_8));
+                    producer.send(again);
+                    producer.send(new ProducerRecord<>(Topics.DEAD_LETTERS, d.getId().getBytes(StandardCharsets.UTF_8), null));
+                    producer.commitTransaction();
+                    replayed.add(d);
+                } catch (KafkaException e) {
+                    producer.abortTransaction();
+                    refused.add(d.getId() + ": " + e.getMessage());
+                }
+            }
+        }
+        return new ReplayResult(replayed, refused);
+    }
+
+    private static byte[] bytes(ByteBuffer buffer) {
+        if (buffer == null) {
+            return null;
+        }
+        ByteBuffer b = buffer.duplicate();
+        byte[] out = new byte[b.remaining()];
+        b.get(out);
+        return out;
+    }
+}

@@ -1,0 +1,34 @@
+package org.dealbridge.operations;
+
+import java.io.PrintStream;
+import java.util.Properties;
+import org.dealbridge.schemas.Topics;
+
+/**
+ * What the operations commands need from the launcher: how to reach Kafka, the topics with their serdes
+ * (bound to the schema registry in use) and where to print. The launcher implements it from its configuration;
+ * tests implement it over an embedded broker.
+ */
+public interface OperationsContext extends AutoCloseable {
+
+    /** Properties every Kafka client starts from (at least {@code bootstrap.servers}); the commands add their own settings. */
+    Properties kafkaClientProperties();
+
+    /** The topics and their serdes. */
+    Topics topics();
+
+    PrintStream out();
+
+    PrintStream err();
+
+    /** Releases what the context opened (e.g. a schema registry client); nothing by default. */
+    @Override
+    default void close() {
+    }
+
+    /** Opens a context when a command runs, so {@code --help} needs neither configuration nor Kafka. */
+    @FunctionalInterface
+    interface Opener {
+        OperationsContext open();
+    }
+}
