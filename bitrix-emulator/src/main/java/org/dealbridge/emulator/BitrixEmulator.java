@@ -90,6 +90,10 @@ public final class BitrixEmulator implements AutoCloseable {
             .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
     private static final Pattern REFERENCE = Pattern.compile("\\$(result|next|total|time|error)((?:\\[[^\\]]*\\])+)");
     private static final int MAX_BATCH = 50;
+    /** Methods that exist but need application (OAuth) context; an inbound webhook gets WRONG_AUTH_TYPE. */
+    private static final java.util.Set<String> APPLICATION_ONLY = java.util.Set.of("event.bind", "event.unbind",
+            "event.get", "event.offline.get", "event.offline.clear", "event.offline.error", "event.offline.list",
+            "placement.bind", "placement.unbind");
 
     static {
         // The JDK server writes headers and body separately; with Nagle on, every answer waits for the client's
@@ -302,6 +306,11 @@ public final class BitrixEmulator implements AutoCloseable {
         raw.remove("auth");
         String method = segments.size() == 3 ? normalize(segments.get(2)) : "";
         RestMethod restMethod = methods.get(portal).get(method);
+        if (APPLICATION_ONLY.contains(method)) {
+            restMethod = p -> {
+                throw new BitrixError(403, "WRONG_AUTH_TYPE", "Current authorization type is denied for this method");
+            };
+        }
         boolean isBatch = method.equals("batch");
         if (restMethod == null && !isBatch) {
             BitrixError e = BitrixError.methodNotFound();

@@ -120,6 +120,7 @@ class DealsTest {
         assertThat(item.get("stageId").asText()).isEqualTo("C1:PREPARATION");
         assertThat(get(id).get("CATEGORY_ID").asText()).isEqualTo("1");
 
+        // reference: UNVERIFIED — without stageId the deal lands in the first stage of the new pipeline
         Rest.Answer again = Rest.crm(emu, "crm.item.update",
                 Map.of("entityTypeId", 2, "id", id, "fields", Map.of("categoryId", 0)));
         assertThat(again.result().get("item").get("stageId").asText()).isEqualTo("NEW"); // first stage when omitted
@@ -253,6 +254,7 @@ class DealsTest {
         JsonNode byEmail = Rest.crm(emu, "crm.duplicate.findbycomm",
                 Map.of("entity_type", "CONTACT", "type", "EMAIL", "values", List.of("anna@example.com"))).result();
         assertThat(byEmail.get("CONTACT").get(0).asLong()).isEqualTo(id);
+        // reference: UNVERIFIED — phone formatting is ignored by the duplicate search (digits compared)
         JsonNode byPhone = Rest.crm(emu, "crm.duplicate.findbycomm", Map.of("type", "PHONE", "values", List.of("+7 (999) 000-11-22"))).result();
         assertThat(byPhone.get("CONTACT").get(0).asLong()).isEqualTo(id);
 
@@ -279,5 +281,15 @@ class DealsTest {
         assertThat(Rest.crm(emu, "crm.deal.delete", Map.of("id", id)).result().asBoolean()).isTrue();
         assertThat(Rest.crm(emu, "crm.deal.get", Map.of("id", id)).status()).isEqualTo(400);
         assertThat(emu.crm().deal(id)).isNull();
+    }
+
+    // reference: UNVERIFIED — boolean UF values are returned as "1"/"0" (the docs write "Y"/"N"); accept both
+    @Test
+    void booleanUserFieldsComeBackAsOneOrZero() {
+        emu.crm().addDealUserField("UF_CRM_PAID", "boolean");
+        long yes = add(Map.of("UF_CRM_PAID", "Y"));
+        long no = add(Map.of("UF_CRM_PAID", "N"));
+        assertThat(get(yes).get("UF_CRM_PAID").asText()).isEqualTo("1");
+        assertThat(get(no).get("UF_CRM_PAID").asText()).isEqualTo("0");
     }
 }

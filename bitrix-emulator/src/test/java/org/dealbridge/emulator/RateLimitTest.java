@@ -24,6 +24,7 @@ class RateLimitTest {
         return Rest.call(emu, portal, portal == Portal.CRM ? "crm.deal.fields" : "sale.status.list", Map.of()).status();
     }
 
+    // reference CONFLICT: older docs said 429 for the request-rate limit; current docs (and the emulator) say 503
     @Test
     void burstIsServedThenRefusedWith503QueryLimitExceeded() {
         emu = BitrixEmulator.start(EmulatorOptions.defaults().clock(clock).rateLimit(Portal.CRM, 2, 5));

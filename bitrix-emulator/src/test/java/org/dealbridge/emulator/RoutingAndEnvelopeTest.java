@@ -50,6 +50,8 @@ class RoutingAndEnvelopeTest {
         assertThat(Rest.crm(emu, "sale.order.get", Map.of("id", 1)).status()).isEqualTo(404);
     }
 
+    // reference CONFLICT: the docs say 403 for INVALID_CREDENTIALS, a server-code reading says 401; the emulator
+    // follows the docs, so a client must key on the error string, not on the status alone
     @Test
     void wrongWebhookCodeOrUserIs403InvalidCredentials() {
         Rest.Answer wrongCode = Rest.postJson(emu.baseUrl() + "/rest/1/notthecode123/crm.deal.get", Map.of("id", 1));
@@ -154,5 +156,13 @@ class RoutingAndEnvelopeTest {
         Call failed = emu.calls().of(Portal.CRM, "crm.deal.update").get(1);
         assertThat(failed.httpStatus()).isEqualTo(400);
         assertThat(failed.param("fields", "TITLE")).isEqualTo("y");
+    }
+
+    @Test
+    void eventMethodsNeedApplicationAuthAndRefuseInboundWebhooks() {
+        Rest.Answer a = Rest.crm(emu, "event.bind", Map.of("event", "ONCRMDEALUPDATE", "handler", "https://example.com/h"));
+        assertThat(a.status()).isEqualTo(403);
+        assertThat(a.body().get("error").asText()).isEqualTo("WRONG_AUTH_TYPE");
+        assertThat(Rest.store(emu, "event.offline.get", Map.of()).body().get("error").asText()).isEqualTo("WRONG_AUTH_TYPE");
     }
 }

@@ -111,6 +111,7 @@ class StoreTest {
         assertThat(missing.body().get("error").asLong()).isEqualTo(200540400001L);
     }
 
+    // reference: UNVERIFIED — whether payed is recomputed at once when a payment is marked paid over REST
     @Test
     void paymentsMarkTheOrderPaidWhenCovered() {
         long id = seedOrder("shop-p");
