@@ -31,7 +31,7 @@ public final class DealBridgeCli {
     }
 
     /** The configuration, loaded once when a command first needs it. */
-    synchronized DealBridgeConfig config() {
+    public synchronized DealBridgeConfig config() {
         if (config == null) {
             config = ConfigLoader.load(configFile, System.getenv());
         }

@@ -39,6 +39,7 @@ public final class DealBridgeRuntime implements AutoCloseable {
     private Topics topics;
     private Admin admin;
     private AdminServer http;
+    private Connections connections;
 
     private DealBridgeRuntime(DealBridgeConfig config) {
         this.config = config;
@@ -81,15 +82,17 @@ public final class DealBridgeRuntime implements AutoCloseable {
         started.push(schemaRegistry);
         topics = new Topics(schemaRegistry);
 
-        health.register("crm", () -> config.secret(DealBridgeConfig.CRM_WEBHOOK_URL) == null
-                ? Health.notConfigured("crm.webhook-url is not set: no deals are written")
-                : Health.up("configured"));
-        health.register("store", () -> config.secret(DealBridgeConfig.STORE_WEBHOOK_URL) == null
-                ? Health.notConfigured("store.webhook-url is not set: orders are not read from the store")
-                : Health.up("configured"));
+        connections = new Connections(config, metrics);
+        started.push(connections);
+        health.register("crm", () -> Connections.health(connections.crm(), "crm.webhook-url is not set: no deals are written"));
+        health.register("store", () -> Connections.health(connections.store(),
+                "store.webhook-url is not set: orders are not read from the store"));
 
         http = new AdminServer(config.getString(DealBridgeConfig.HTTP_BIND_ADDRESS), config.getInt(DealBridgeConfig.HTTP_PORT), health, metrics);
         started.push(http);
+        if (connections.store().isPresent()) {
+            started.push(new StoreIngestion(config, connections.store().get(), clientProperties(), topics, metrics, http));
+        }
         http.start();
         log.info("DealBridge is running: Kafka at {}, HTTP on {}:{} (/health, /metrics), data in {}", bootstrapServers,
                 config.getString(DealBridgeConfig.HTTP_BIND_ADDRESS), http.port(), config.dataDir());

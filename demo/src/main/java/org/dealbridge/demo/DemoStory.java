@@ -1,0 +1,167 @@
+package org.dealbridge.demo;
+
+import java.io.PrintStream;
+import java.time.Duration;
+import java.time.LocalTime;
+import java.time.format.DateTimeFormatter;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.dealbridge.emulator.BitrixEmulator;
+
+/**
+ * What happens in the demo shop, step by step, done the way people do it: buyers place orders in the store, the shop
+ * changes a status, a manager moves a deal in the CRM and creates one by hand. Each step waits for DealBridge's effect
+ * (up to a limit) and prints it, so the demo shows order → deal and stage → status as they happen.
+ */
+final class DemoStory {
+    static final String ORIGINATOR = "dealbridge:s1";
+    private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("HH:mm:ss");
+
+    private final BitrixEmulator emu;
+    private final PrintStream out;
+    private final Duration step;
+    private int stepsDone;
+    private int effectsSeen;
+
+    DemoStory(BitrixEmulator emu, PrintStream out, Duration step) {
+        this.emu = emu;
+        this.out = out;
+        this.step = step;
+    }
+
+    void play(CountDownLatch stop) {
+        try {
+            long books = say("store", "Olga orders 2 books (status N, cash)",
+                    () -> emu.store().addOrder(DemoShop.bookOrder("Olga Petrova", "olga@example.ru")));
+            expectDeal(books, stop);
+            if (pause(stop)) {
+                return;
+            }
+            long phone = say("store", "Pavel orders a blue Phone X (a variation) and a book (status N, card)",
+                    () -> emu.store().addOrder(DemoShop.phoneOrder("Pavel Ivanov", "+7 900 123-45-67")));
+            expectDeal(phone, stop);
+            if (pause(stop)) {
+                return;
+            }
+            say("store", "Ivan orders a charger; the order waits for the supplier (status W, which the mapping does not map)",
+                    () -> emu.store().addOrder(DemoShop.waitingOrder("Ivan Sidorov")));
+            if (pause(stop)) {
+                return;
+            }
+            say("store", "the shop marks Olga's order paid (status N → P)", () -> {
+                emu.store().updateOrderAsHuman(books, Map.of("statusId", "P"));
+                return books;
+            });
+            expectDeal(books, stop);
+            if (pause(stop)) {
+                return;
+            }
+            Optional<Map<String, Object>> phoneDeal = dealOf(phone);
+            if (phoneDeal.isPresent()) {
+                long dealId = Long.parseLong(String.valueOf(phoneDeal.get().get("ID")));
+                say("crm", "manager Egor moves deal " + dealId + " (Pavel's phone) to C2:WON", () -> {
+                    emu.crm().updateDealAsHuman(dealId, Map.of("STAGE_ID", "C2:WON"));
+                    return dealId;
+                });
+                expectStatus(phone, "F", stop);
+            }
+            if (pause(stop)) {
+                return;
+            }
+            say("crm", "manager Egor creates a deal by hand in pipeline 2 (card payment)", () -> emu.crm().addDealAsHuman(Map.of(
+                    "TITLE", "Phone X for a walk-in buyer", "CATEGORY_ID", "2", "STAGE_ID", "C2:NEW", "OPPORTUNITY", "49990.00",
+                    "CURRENCY_ID", "RUB", "ASSIGNED_BY_ID", "9", "UF_CRM_PAY_SYSTEM", "2")));
+            if (pause(stop)) {
+                return;
+            }
+            printState();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            out.println("  demo story stopped: " + e.getMessage());
+        }
+    }
+
+    private interface Action {
+        long run();
+    }
+
+    private long say(String side, String what, Action action) {
+        long id = action.run();
+        stepsDone++;
+        out.printf("%n  %s  %-5s  %s%n", LocalTime.now().format(TIME), side, what);
+        return id;
+    }
+
+    private boolean pause(CountDownLatch stop) throws InterruptedException {
+        return stop.await(step.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    private Optional<Map<String, Object>> dealOf(long orderId) {
+        List<Map<String, Object>> deals = emu.crm().dealsByOrigin(ORIGINATOR, Long.toString(orderId));
+        return deals.isEmpty() ? Optional.empty() : Optional.of(deals.get(0));
+    }
+
+    private void expectDeal(long orderId, CountDownLatch stop) throws InterruptedException {
+        String statusNow = String.valueOf(emu.store().order(orderId).get("statusId"));
+        for (int i = 0; i < 60; i++) {
+            Optional<Map<String, Object>> deal = dealOf(orderId);
+            if (deal.isPresent() && stageMatches(deal.get(), statusNow)) {
+                effectsSeen++;
+                Map<String, Object> d = deal.get();
+                out.printf("  %s  crm    deal %s for order %d: pipeline %s, stage %s, responsible %s, pay system field %s%n",
+                        LocalTime.now().format(TIME), d.get("ID"), orderId, d.get("CATEGORY_ID"), d.get("STAGE_ID"),
+                        d.get("ASSIGNED_BY_ID"), d.get("UF_CRM_PAY_SYSTEM"));
+                return;
+            }
+            if (stop.await(500, TimeUnit.MILLISECONDS)) {
+                return;
+            }
+        }
+        out.println("  (no matching deal for order " + orderId + " yet)");
+    }
+
+    private static boolean stageMatches(Map<String, Object> deal, String status) {
+        String stage = String.valueOf(deal.get("STAGE_ID"));
+        return switch (status) {
+            case "N" -> stage.endsWith("NEW") || stage.endsWith("PREPARATION");
+            case "P" -> stage.endsWith("EXECUTING");
+            case "F" -> stage.endsWith("WON");
+            default -> true;
+        };
+    }
+
+    private void expectStatus(long orderId, String status, CountDownLatch stop) throws InterruptedException {
+        for (int i = 0; i < 60; i++) {
+            Object now = emu.store().order(orderId).get("statusId");
+            if (status.equals(String.valueOf(now))) {
+                effectsSeen++;
+                out.printf("  %s  store  order %d is now in status %s%n", LocalTime.now().format(TIME), orderId, now);
+                return;
+            }
+            if (stop.await(500, TimeUnit.MILLISECONDS)) {
+                return;
+            }
+        }
+        out.println("  (order " + orderId + " has not reached status " + status + " yet)");
+    }
+
+    private void printState() {
+        out.printf("%n  Orders and their deals now:%n");
+        for (Map<String, Object> order : emu.store().orders()) {
+            Object id = order.get("id");
+            Optional<Map<String, Object>> deal = dealOf(Long.parseLong(String.valueOf(id)));
+            out.printf("    order %-4s status %-2s xmlId %-24s → %s%n", id, order.get("statusId"), order.get("xmlId"),
+                    deal.map(d -> "deal " + d.get("ID") + " in pipeline " + d.get("CATEGORY_ID") + " at " + d.get("STAGE_ID")
+                            + ", responsible " + d.get("ASSIGNED_BY_ID")).orElse("no deal"));
+        }
+        out.printf("  The emulators stay up: curl %s/emulator/crm/deals   (Ctrl-C to stop)%n", emu.baseUrl());
+    }
+
+    String summary() {
+        return stepsDone + " story steps, " + effectsSeen + " effects seen in the CRM and the store";
+    }
+}
