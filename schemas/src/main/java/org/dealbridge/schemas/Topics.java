@@ -27,6 +27,8 @@ public final class Topics {
     public static final String ORDER_COMMANDS = "order-commands";
     /** Published mapping versions (MappingProfile), key the site id; compacted. */
     public static final String MAPPING_CONFIG = "mapping-config";
+    /** Every published mapping version (MappingProfile), key {@code {siteId}:{version}}; compacted, so history survives compaction of mapping-config. */
+    public static final String MAPPING_HISTORY = "mapping-history";
     /** Order-deal links (SyncLink), key the order key; compacted. */
     public static final String DEAL_LINKS = "deal-links";
     /** What was decided and why (SyncOutcome). */
@@ -59,6 +61,7 @@ public final class Topics {
             new Definition(DEAL_COMMANDS, false, EVENTS, false, "writes for the CRM connector"),
             new Definition(ORDER_COMMANDS, false, EVENTS, false, "writes for the store connector"),
             new Definition(MAPPING_CONFIG, true, null, true, "published mapping versions"),
+            new Definition(MAPPING_HISTORY, true, null, true, "every mapping version ever published"),
             new Definition(DEAL_LINKS, true, null, false, "order-deal links"),
             new Definition(SYNC_OUTCOMES, false, Duration.ofDays(30), false, "decisions and their reasons"),
             new Definition(DEAD_LETTERS, true, null, false, "records that could not be processed"),
