@@ -438,6 +438,9 @@ public final class BitrixClient implements AutoCloseable {
         String methodKey = method.toLowerCase(Locale.ROOT);
         Duration block = Duration.ZERO;
         if ("OPERATION_TIME_LIMIT".equalsIgnoreCase(code)) {
+            // The block is kept per method for THIS webhook: the current docs say the limit is per application/webhook
+            // (older text said per account — CONFLICT, reference §2.2). A 429 carries no reset time (no Retry-After), so
+            // the operating_reset_at of this method's last good answer is used, else the fallback (≥ 60 s, §2.3).
             Instant now = config.clock().instant();
             Instant until = resetAtInError.or(() -> Optional.ofNullable(operatingResetAt.get(methodKey)))
                     .filter(r -> r.isAfter(now))

@@ -43,6 +43,7 @@ final class BitrixErrors {
         String c = code == null ? "" : code;
         String d = description == null ? "" : description;
         String upper = c.toUpperCase(Locale.ROOT);
+        // CONFLICT (reference §2.1): older docs said QUERY_LIMIT_EXCEEDED comes with 429, current docs say 503; the code decides.
         if (upper.equals("QUERY_LIMIT_EXCEEDED")) {
             return new BitrixException.RateLimited(c, d, httpStatus, method, maskedUrl);
         }

@@ -58,7 +58,8 @@ public final class CrmApi {
 
     /**
      * Moves a deal to another pipeline (and stage) with {@code crm.item.update} (reference §5.6); {@code crm.deal.update}
-     * cannot. {@code stageId} must belong to {@code categoryId} ({@code C{id}:…}, or plain for pipeline 0).
+     * cannot. {@code stageId} must belong to {@code categoryId} ({@code C{id}:…}, or plain for pipeline 0). It is
+     * required: what the portal picks when {@code stageId} is omitted is UNVERIFIED (reference §5.6).
      */
     public Deal moveDeal(long id, long categoryId, String stageId) {
         JsonNode result = client.call("crm.item.update", moveParams(id, categoryId, stageId), Idempotence.IDEMPOTENT);
@@ -183,6 +184,10 @@ public final class CrmApi {
         return findByComm("EMAIL", emails);
     }
 
+    /**
+     * Values are sent as given. Whether the portal matches differently formatted numbers ({@code +7 (999) 000-11-22}
+     * vs {@code 79990001122}) is UNVERIFIED (reference §8.3), so callers should pass the number as the store holds it.
+     */
     public ContactMatches findContactsByPhone(Collection<String> phones) {
         return findByComm("PHONE", phones);
     }

@@ -204,7 +204,10 @@ public final class StoreApi {
         }
     }
 
-    /** Every section of a catalog iblock, all pages. */
+    /**
+     * Every section of a catalog iblock, all pages. The docs' example omits the {@code result} wrapper while the field
+     * table has {@code result.sections} (CONFLICT, reference §11.1); the wrapper is expected, as in every other method.
+     */
     public List<CatalogSection> sections(long iblockId) {
         return client.listAll("catalog.section.list", Map.of("filter", Map.of("iblockId", iblockId), "order", Map.of("id", "asc"),
                 "select", List.of("id", "iblockId", "iblockSectionId", "name", "code", "xmlId")), "sections")

@@ -229,4 +229,20 @@ class CrmApiHttpTest {
         assertThatThrownBy(() -> crm.findOrAddDeal("shop", "5004", Map.of("ORIGIN_ID", "9")))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("ORIGIN_ID");
     }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void phoneValuesAreSentAsGivenBecausePortalNormalizationIsUnverified() {
+        crm.findContactsByPhone(List.of(" +7 (999) 000-11-22 "));
+        assertThat((List<Object>) emu.calls().of(Portal.CRM, "crm.duplicate.findbycomm").get(0).params().get("values"))
+                .containsExactly("+7 (999) 000-11-22");
+        assertThat(emu.calls().of(Portal.CRM, "crm.duplicate.findbycomm").get(0).param("type")).isEqualTo("PHONE");
+    }
+
+    @Test
+    void moveRequiresAStageBecauseThePortalDefaultIsUnverified() {
+        long id = crm.addDeal(Map.of("TITLE", "x"));
+        assertThatThrownBy(() -> crm.moveDeal(id, 1, null)).isInstanceOf(NullPointerException.class).hasMessageContaining("stageId");
+        assertThat(emu.calls().count(Portal.CRM, "crm.item.update")).isZero();
+    }
 }
