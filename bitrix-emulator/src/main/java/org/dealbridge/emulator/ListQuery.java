@@ -77,14 +77,14 @@ final class ListQuery {
             case "!@":
                 return !in(actual, expected, zone);
             case ">":
-                return compare(actual, expected, zone) > 0;
             case ">=":
-                return compare(actual, expected, zone) >= 0 && compare(actual, expected, zone) != Integer.MIN_VALUE;
             case "<":
-                return compare(actual, expected, zone) < 0 && compare(actual, expected, zone) != Integer.MIN_VALUE;
             case "<=":
                 int c = compare(actual, expected, zone);
-                return c <= 0 && c != Integer.MIN_VALUE;
+                if (c == Integer.MIN_VALUE) {
+                    return false; // incomparable (e.g. an unparseable date): the condition matches nothing
+                }
+                return prefix.equals(">") ? c > 0 : prefix.equals(">=") ? c >= 0 : prefix.equals("<") ? c < 0 : c <= 0;
             case "%":
                 return like(actual, "%" + Params.asString(expected) + "%");
             case "!%":
@@ -129,6 +129,13 @@ final class ListQuery {
         BigDecimal en = Params.asDecimal(e);
         if (an != null && en != null) {
             return an.compareTo(en) == 0;
+        }
+        if (a.length() >= 10 && e.length() >= 10 && Character.isDigit(a.charAt(0)) && Character.isDigit(e.charAt(0))) {
+            Instant ad = parseInstant(a, zone);
+            Instant ed = parseInstant(e, zone);
+            if (ad != null && ed != null) {
+                return ad.equals(ed); // the same moment written with another offset
+            }
         }
         return a.equalsIgnoreCase(e);
     }

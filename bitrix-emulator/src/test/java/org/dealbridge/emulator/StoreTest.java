@@ -84,6 +84,8 @@ class StoreTest {
         Rest.Answer since = Rest.store(emu, "sale.order.list", Map.of("filter", Map.of(">dateUpdate", "2024-09-01T17:27:41+03:00"),
                 "order", Map.of("dateUpdate", "asc", "id", "asc")));
         assertThat(since.body().get("total").asInt()).isEqualTo(3);
+        Rest.Answer sameMoment = Rest.store(emu, "sale.order.list", Map.of("filter", Map.of("=dateUpdate", "2024-09-01T14:19:21Z")));
+        assertThat(sameMoment.body().get("total").asInt()).isEqualTo(1); // order 1, saved at 17:19:21+03:00
         Rest.Answer byXml = Rest.store(emu, "sale.order.list", Map.of("filter", Map.of("xmlId", "shop-7")));
         assertThat(byXml.result().get("orders").get(0).get("xmlId").asText()).isEqualTo("shop-7");
         Rest.Answer fast = Rest.store(emu, "sale.order.list", Map.of("start", -1));
