@@ -30,7 +30,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Where the CRM is called: executes deal commands (one per order) in {@code batch} calls of at most
- * {@code crm.batch-size} sub-commands, two batch calls per round:
+ * {@code crm.batch-size} sub-commands; a round is the reads of every pending command (packed into as few batch
+ * calls as fit), then their writes:
  * <ol>
  *   <li><b>read</b>: for a CREATE, {@code crm.deal.list} by ORIGINATOR_ID+ORIGIN_ID (the deal may exist: an earlier
  *       add timed out after it was applied, or a replay) and the buyer's contact by e-mail and phone
@@ -89,9 +90,7 @@ public final class DealWriter {
         Map<DealCommand, Failure> lastError = new HashMap<>();
         for (int attempt = 1; !remaining.isEmpty(); attempt++) {
             List<DealCommand> retry = new ArrayList<>();
-            for (List<Job> round : rounds(remaining)) {
-                runRound(round, attempt, done, retry, lastError);
-            }
+            runRound(jobs(remaining), attempt, done, retry, lastError);
             if (retry.isEmpty()) {
                 break;
             }
@@ -143,28 +142,43 @@ public final class DealWriter {
         }
     }
 
-    /** Splits the commands into rounds whose reads, and whose writes, fit one batch each. */
-    private List<List<Job>> rounds(List<DealCommand> commands) {
-        List<List<Job>> rounds = new ArrayList<>();
-        List<Job> current = new ArrayList<>();
-        int used = 0;
+    /** The jobs of one round: every remaining command with its reads planned. */
+    private List<Job> jobs(List<DealCommand> commands) {
+        List<Job> jobs = new ArrayList<>(commands.size());
         int index = 0;
         for (DealCommand command : commands) {
             Job job = new Job(command, index++);
             planReads(job);
-            int worst = Math.max(job.reads.size(), 5);  // a write step takes at most 5 sub-commands
-            if (!current.isEmpty() && used + worst > batchSize) {
-                rounds.add(current);
+            jobs.add(job);
+        }
+        return jobs;
+    }
+
+    /**
+     * Groups jobs so that each group's sub-commands fit one batch; a job's sub-commands stay together because they
+     * reference each other's results.
+     */
+    private List<List<Job>> batches(List<Job> jobs, java.util.function.Function<Job, List<BatchCommand>> part) {
+        List<List<Job>> batches = new ArrayList<>();
+        List<Job> current = new ArrayList<>();
+        int used = 0;
+        for (Job job : jobs) {
+            int size = part.apply(job).size();
+            if (size == 0) {
+                continue;
+            }
+            if (!current.isEmpty() && used + size > batchSize) {
+                batches.add(current);
                 current = new ArrayList<>();
                 used = 0;
             }
             current.add(job);
-            used += worst;
+            used += size;
         }
         if (!current.isEmpty()) {
-            rounds.add(current);
+            batches.add(current);
         }
-        return rounds;
+        return batches;
     }
 
     private void planReads(Job job) {
@@ -198,22 +212,33 @@ public final class DealWriter {
                 "entity_type", "CONTACT"));
     }
 
+    /** One round: every job's reads (as few batch calls as fit), then every job's writes. */
     private void runRound(List<Job> round, int attempt, Map<DealCommand, DealWrite> done, List<DealCommand> retry,
                           Map<DealCommand, Failure> lastError) {
-        List<BatchCommand> reads = new ArrayList<>();
-        round.forEach(job -> reads.addAll(job.reads));
-        BatchResult readResult;
-        try {
-            readResult = client.batch(reads, false, Idempotence.IDEMPOTENT);
-        } catch (BitrixException e) {
-            failAll(round, Failure.of(e), attempt, done, retry, lastError);
-            return;
+        Map<Job, BatchResult> readResults = new HashMap<>();
+        for (List<Job> batch : batches(round, job -> job.reads)) {
+            List<BatchCommand> reads = new ArrayList<>();
+            batch.forEach(job -> reads.addAll(job.reads));
+            try {
+                BatchResult result = client.batch(reads, false, Idempotence.IDEMPOTENT);
+                batch.forEach(job -> readResults.put(job, result));
+            } catch (BitrixException e) {
+                failAll(batch, Failure.of(e), attempt, done, retry, lastError);
+            }
         }
         List<Job> writing = new ArrayList<>();
         for (Job job : round) {
+            BatchResult reads = readResults.get(job);
+            if (reads == null) {
+                continue;  // its read batch failed
+            }
             try {
-                if (planWrites(job, readResult, attempt, done)) {
-                    writing.add(job);
+                if (planWrites(job, reads, attempt, done)) {
+                    if (job.writes.isEmpty()) {
+                        done.put(job.command, finished(job, attempt, false));
+                    } else {
+                        writing.add(job);
+                    }
                 }
             } catch (BitrixException e) {
                 fail(job, Failure.of(e), attempt, done, retry, lastError);
@@ -221,37 +246,35 @@ public final class DealWriter {
                 fail(job, new Failure(false, "NOT_FOUND", e.getMessage()), attempt, done, retry, lastError);
             }
         }
-        List<BatchCommand> writes = new ArrayList<>();
-        writing.forEach(job -> writes.addAll(job.writes));
-        if (writes.isEmpty()) {
-            writing.forEach(job -> done.put(job.command, finished(job, attempt, false)));
-            return;
-        }
-        BatchResult writeResult;
-        try {
-            writeResult = client.batch(writes, false, Idempotence.NOT_IDEMPOTENT);
-        } catch (BitrixException e) {
-            // the answer is lost but the writes may have run: the retry starts from the look-up
-            failAll(writing, Failure.of(e), attempt, done, retry, lastError);
-            return;
-        }
-        for (Job job : writing) {
-            Optional<Failure> failure = job.writes.stream()
-                    .map(w -> writeResult.error(w.key()).map(Failure::of).orElseGet(() -> writeResult.succeeded(w.key()) ? null
-                            : new Failure(true, "NOT_EXECUTED", w.method() + " did not run")))
-                    .filter(java.util.Objects::nonNull)
-                    .findFirst();
-            if (failure.isPresent()) {
-                fail(job, failure.get(), attempt, done, retry, lastError);
+        for (List<Job> batch : batches(writing, job -> job.writes)) {
+            List<BatchCommand> writes = new ArrayList<>();
+            batch.forEach(job -> writes.addAll(job.writes));
+            BatchResult writeResult;
+            try {
+                writeResult = client.batch(writes, false, Idempotence.NOT_IDEMPOTENT);
+            } catch (BitrixException e) {
+                // the answer is lost but the writes may have run: the retry starts from the look-up
+                failAll(batch, Failure.of(e), attempt, done, retry, lastError);
                 continue;
             }
-            if (job.link.getDealId() == 0) {
-                SyncLink created = SyncLink.newBuilder(job.link).setDealId(CrmApi.addedId(writeResult, job.key("add"))).build();
-                job.link = created;
-                job.reason = "Deal " + created.getDealId() + " created for order " + key(job.command) + " in pipeline "
-                        + created.getCategoryId() + " at stage " + created.getStageId() + ".";
+            for (Job job : batch) {
+                Optional<Failure> failure = job.writes.stream()
+                        .map(w -> writeResult.error(w.key()).map(Failure::of).orElseGet(() -> writeResult.succeeded(w.key()) ? null
+                                : new Failure(true, "NOT_EXECUTED", w.method() + " did not run")))
+                        .filter(java.util.Objects::nonNull)
+                        .findFirst();
+                if (failure.isPresent()) {
+                    fail(job, failure.get(), attempt, done, retry, lastError);
+                    continue;
+                }
+                if (job.link.getDealId() == 0) {
+                    SyncLink created = SyncLink.newBuilder(job.link).setDealId(CrmApi.addedId(writeResult, job.key("add"))).build();
+                    job.link = created;
+                    job.reason = "Deal " + created.getDealId() + " created for order " + key(job.command) + " in pipeline "
+                            + created.getCategoryId() + " at stage " + created.getStageId() + ".";
+                }
+                done.put(job.command, finished(job, attempt, true));
             }
-            done.put(job.command, finished(job, attempt, true));
         }
     }
 
@@ -337,7 +360,7 @@ public final class DealWriter {
         }
         planUpdate(job, deal, new LinkedHashMap<>(sendable(c.getFields())), c.getProductRows(), Outcome.UPDATED,
                 "Deal " + c.getDealId() + " of order " + key(c) + " updated: " + sendable(c.getFields()).keySet() + ".");
-        return !job.writes.isEmpty();
+        return true;
     }
 
     private void planUpdate(Job job, JsonNode deal, Map<String, String> fields, List<ProductRow> rows, Outcome outcome,
