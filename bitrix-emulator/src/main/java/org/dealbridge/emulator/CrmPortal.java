@@ -448,6 +448,7 @@ public final class CrmPortal {
         }));
         m.put("crm.item.get", p -> sync(() -> Map.of("item", itemOf(itemDeal(p)))));
         m.put("crm.item.update", p -> sync(() -> itemUpdate(p)));
+        m.put("crm.item.list", p -> sync(() -> itemList(p)));
         m.put("crm.category.list", p -> sync(() -> categoryList(p)));
         m.put("crm.category.get", p -> sync(() -> {
             requireDealEntityType(p);
@@ -1075,6 +1076,38 @@ public final class CrmPortal {
             applyUpdate(d, upper, webhookUserId);
         }
         return Map.of("item", itemOf(d));
+    }
+
+    /** {@code crm.item.list} for deals: camelCase filter/select/order, exact {@code start} offset, {@code {"items":[...]}}. */
+    private Object itemList(Params p) {
+        requireDealEntityType(p);
+        List<Map<String, Object>> items = new ArrayList<>();
+        deals.values().forEach(d -> items.add(itemOf(d)));
+        Set<String> known = items.isEmpty() ? Set.of("id", "title", "categoryId", "stageId", "updatedTime",
+                "originatorId", "originId") : items.get(0).keySet();
+        Function<String, String> field = n -> known.contains(n) ? n : null;
+        Map<String, Object> filter = Params.asMap(p.exact("filter"));
+        List<Map<String, Object>> matched = new ArrayList<>();
+        for (Map<String, Object> item : items) {
+            if (ListQuery.matches(item, filter, field, time.zone, unknown -> { })) {
+                matched.add(item);
+            }
+        }
+        matched.sort(ListQuery.order(Params.asMap(p.exact("order")), field, (f, v) -> v, "id", time.zone));
+        List<Object> selectRaw = Params.asList(p.exact("select"));
+        return ListQuery.page(matched, p.exact("start"), false, page -> {
+            List<Map<String, Object>> out = new ArrayList<>();
+            for (Map<String, Object> item : page) {
+                if (selectRaw == null || selectRaw.isEmpty() || selectRaw.contains("*")) {
+                    out.add(item);
+                } else {
+                    List<String> names = new ArrayList<>();
+                    selectRaw.forEach(x -> names.add(String.valueOf(x)));
+                    out.add(ListQuery.select(item, names));
+                }
+            }
+            return Map.of("items", out);
+        });
     }
 
     private static Set<String> writableItemKeys(Map<String, Object> upper) {

@@ -120,4 +120,21 @@ class ListsTest {
         assertThat(rows.get(1).get("STAGE_ID").asText()).isEqualTo("WON");
         assertThat(rows.get(2).get("STAGE_ID").asText()).isEqualTo("APOLOGY");
     }
+
+    @Test
+    void crmItemListExportsDealsInCamelCaseWithIdWatermark() {
+        Rest.Answer a = Rest.crm(emu, "crm.item.list", Map.of("entityTypeId", 2, "filter", Map.of(">id", 100),
+                "order", Map.of("id", "ASC"), "select", List.of("id", "title", "originId"), "start", -1));
+        assertThat(a.status()).as(a.raw()).isEqualTo(200);
+        JsonNode items = a.result().get("items");
+        assertThat(items.size()).isEqualTo(20);
+        assertThat(items.get(0).get("id").isNumber()).isTrue();
+        assertThat(items.get(0).get("id").asLong()).isEqualTo(101);
+        assertThat(items.get(0).get("originId").asText()).isEqualTo("101");
+        assertThat(items.get(0).has("stageId")).isFalse();
+        assertThat(a.body().has("total")).isFalse();
+        Rest.Answer paged = Rest.crm(emu, "crm.item.list", Map.of("entityTypeId", 2, "start", 50));
+        assertThat(paged.body().get("total").asInt()).isEqualTo(120);
+        assertThat(paged.body().get("next").asInt()).isEqualTo(100);
+    }
 }
