@@ -1,0 +1,25 @@
+# DealBridge image: the app module's jar and its runtime libraries on a Java 17 JRE.
+#   docker build -t dealbridge .        (or: docker-compose up --build)
+# Configuration comes from DEALBRIDGE_* environment variables (see README, configuration reference).
+
+FROM maven:3.9-eclipse-temurin-17 AS build
+WORKDIR /src
+COPY . .
+# Tests run in CI, not in the image build; -am builds the modules app depends on.
+RUN mvn -B -q -DskipTests -pl app -am package \
+ && mvn -B -q -pl app dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory=target/lib
+
+FROM eclipse-temurin:17-jre
+RUN useradd --system --home-dir /var/lib/dealbridge --shell /usr/sbin/nologin dealbridge \
+ && mkdir -p /var/lib/dealbridge && chown dealbridge /var/lib/dealbridge
+COPY --from=build /src/app/target/app-0.1.0-SNAPSHOT.jar /opt/dealbridge/dealbridge.jar
+COPY --from=build /src/app/target/lib /opt/dealbridge/lib
+COPY ops/docker/entrypoint.sh /opt/dealbridge/entrypoint.sh
+USER dealbridge
+WORKDIR /var/lib/dealbridge
+ENV DEALBRIDGE_DATA_DIR=/var/lib/dealbridge \
+    DEALBRIDGE_HTTP_BIND_ADDRESS=0.0.0.0 \
+    DEALBRIDGE_HTTP_PORT=8080
+EXPOSE 8080
+ENTRYPOINT ["/opt/dealbridge/entrypoint.sh"]
+CMD ["run"]

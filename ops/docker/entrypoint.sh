@@ -1,0 +1,9 @@
+#!/bin/sh
+# Container entrypoint. docker-compose passes every DEALBRIDGE_* secret from .env, as an empty string when it is
+# not set there; DealBridge would read an empty webhook URL as a (bad) value, so empty ones are removed here and
+# the connection is reported as not configured instead.
+set -eu
+for name in $(env | sed -n 's/^\(DEALBRIDGE_[A-Z0-9_]*\)=$/\1/p'); do
+  unset "$name"
+done
+exec java ${JAVA_OPTS:-} -cp "/opt/dealbridge/dealbridge.jar:/opt/dealbridge/lib/*" org.dealbridge.app.cli.DealBridgeCli "$@"
