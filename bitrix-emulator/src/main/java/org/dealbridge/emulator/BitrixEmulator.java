@@ -291,6 +291,11 @@ public final class BitrixEmulator implements AutoCloseable {
             respond(ex, e.httpStatus, e.body());
             return;
         }
+        if (!segments.isEmpty() && segments.get(0).equals("api")) {
+            // REST 3.0 (/rest/api/...) does not carry CRM or sale methods
+            respond(ex, 404, BitrixError.methodNotFound().body());
+            return;
+        }
         if (segments.size() <= 1) {
             // OAuth-style /rest/{method}: the emulator only has inbound webhooks
             boolean hasAuth = raw.containsKey("auth");

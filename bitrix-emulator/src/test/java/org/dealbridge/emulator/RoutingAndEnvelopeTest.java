@@ -45,6 +45,9 @@ class RoutingAndEnvelopeTest {
         assertThat(a.status()).isEqualTo(404);
         assertThat(a.body().get("error").asText()).isEqualTo("ERROR_METHOD_NOT_FOUND");
         assertThat(a.body().get("error_description").asText()).isEqualTo("Method not found!");
+        // CRM and sale are not part of REST 3.0
+        String rest3 = emu.crmWebhookUrl().replace("/rest/", "/rest/api/") + "crm.deal.get";
+        assertThat(Rest.postJson(rest3, Map.of("id", 1)).body().get("error").asText()).isEqualTo("ERROR_METHOD_NOT_FOUND");
         // the store does not serve CRM methods and vice versa
         assertThat(Rest.store(emu, "crm.deal.get", Map.of("id", 1)).status()).isEqualTo(404);
         assertThat(Rest.crm(emu, "sale.order.get", Map.of("id", 1)).status()).isEqualTo(404);
