@@ -1057,7 +1057,6 @@ public final class CrmPortal {
             }
             String stage = Params.asString(upper.remove("STAGE_ID"));
             moveToCategory(d, target, stage, webhookUserId);
-            upper.keySet().retainAll(writableItemKeys(upper));
             if (!upper.isEmpty()) {
                 writeCommon(d, upper, false);
                 String title = Params.asString(upper.get("TITLE"));
@@ -1108,10 +1107,6 @@ public final class CrmPortal {
             }
             return Map.of("items", out);
         });
-    }
-
-    private static Set<String> writableItemKeys(Map<String, Object> upper) {
-        return new LinkedHashSet<>(upper.keySet());
     }
 
     static String camelToUpper(String camel) {
@@ -1448,7 +1443,7 @@ public final class CrmPortal {
             } else if (value != null && !value.isEmpty()) {
                 Map<String, Object> m = new LinkedHashMap<>();
                 m.put("ID", Long.toString(nextMultiFieldId++));
-                m.put("VALUE_TYPE", valueType == null ? (typeId.equals("PHONE") ? "WORK" : "WORK") : valueType);
+                m.put("VALUE_TYPE", valueType == null ? "WORK" : valueType);
                 m.put("VALUE", value);
                 m.put("TYPE_ID", typeId);
                 stored.add(m);
@@ -1481,7 +1476,6 @@ public final class CrmPortal {
         for (Object o : selectRaw) {
             String n = String.valueOf(o).toUpperCase(Locale.ROOT);
             if (n.equals("*")) {
-                contacts.isEmpty();
                 for (String k : matched.isEmpty() ? List.<String>of() : matched.get(0).keySet()) {
                     if (!k.equals("PHONE") && !k.equals("EMAIL")) {
                         select.add(k);

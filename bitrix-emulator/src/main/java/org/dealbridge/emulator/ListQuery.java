@@ -12,7 +12,6 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.function.Function;
 
@@ -264,9 +263,5 @@ final class ListQuery {
             }
         }
         return out;
-    }
-
-    static String upperName(String name) {
-        return name.toUpperCase(Locale.ROOT);
     }
 }

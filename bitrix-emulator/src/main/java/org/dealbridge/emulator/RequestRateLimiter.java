@@ -68,9 +68,4 @@ final class RequestRateLimiter {
         state[0] += 1;
         return true;
     }
-
-    synchronized double level(String clientIp) {
-        double[] state = levels.get(clientIp);
-        return state == null ? 0 : state[0];
-    }
 }
