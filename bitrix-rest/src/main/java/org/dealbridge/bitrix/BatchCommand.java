@@ -3,7 +3,6 @@ package org.dealbridge.bitrix;
 import java.math.BigDecimal;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
-import java.time.temporal.TemporalAccessor;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -121,8 +120,9 @@ public record BatchCommand(String key, String method, Map<String, ?> params) {
         if (value instanceof BigDecimal d) {
             return d.toPlainString();
         }
-        if (value instanceof TemporalAccessor t) {
-            return encode(t.toString());
+        String temporal = BitrixDateTimes.formatIfTemporal(value);
+        if (temporal != null) {
+            return encode(temporal);
         }
         return encode(String.valueOf(value));
     }

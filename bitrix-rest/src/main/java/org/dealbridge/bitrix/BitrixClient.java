@@ -61,7 +61,7 @@ public final class BitrixClient implements AutoCloseable {
     public static final int PAGE_SIZE = 50;
     /** Maximum commands in one batch (reference §4.1). */
     public static final int MAX_BATCH = 50;
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = new ObjectMapper().registerModule(BitrixDateTimes.jacksonModule());
 
     private final BitrixClientConfig config;
     private final WebhookUrl webhook;

@@ -322,4 +322,15 @@ class BitrixClientHttpTest {
         clock.advance(Duration.ofSeconds(61));
         assertThat(timed.health().status()).isEqualTo(PortalHealth.Status.UP);
     }
+
+    @Test
+    void javaTimeValuesInParametersAreSentInThePortalFormat() {
+        addDeals(2, "dates");
+        java.time.OffsetDateTime hourAgo = java.time.OffsetDateTime.now(java.time.ZoneOffset.ofHours(3)).minusHours(1);
+        JsonNode recent = client.call("crm.deal.list", Map.of("filter", Map.of(">DATE_MODIFY", hourAgo), "select", List.of("ID")));
+        assertThat(recent.size()).isEqualTo(2);
+        String sent = emu.calls().of(Portal.CRM, "crm.deal.list").get(0).param("filter", ">DATE_MODIFY");
+        assertThat(sent).isEqualTo(BitrixDateTimes.format(hourAgo)).matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\+03:00");
+        assertThat(client.call("crm.deal.list", Map.of("filter", Map.of(">DATE_MODIFY", hourAgo.plusHours(2)))).size()).isZero();
+    }
 }

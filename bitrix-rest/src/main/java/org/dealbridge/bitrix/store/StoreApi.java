@@ -2,7 +2,6 @@ package org.dealbridge.bitrix.store;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.time.OffsetDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -14,6 +13,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.function.Consumer;
 import org.dealbridge.bitrix.BitrixClient;
+import org.dealbridge.bitrix.BitrixDateTimes;
 import org.dealbridge.bitrix.BitrixException;
 import org.dealbridge.bitrix.Idempotence;
 import org.dealbridge.bitrix.LenientJson;
@@ -69,7 +69,7 @@ public final class StoreApi {
      */
     public void forEachOrderPageUpdatedSince(OffsetDateTime since, String siteId, Consumer<List<SaleOrder>> pageConsumer) {
         Objects.requireNonNull(since, "since");
-        String after = since.format(DateTimeFormatter.ISO_OFFSET_DATE_TIME);
+        String after = BitrixDateTimes.format(since);
         Long afterId = null;
         while (true) {
             if (afterId != null) {
@@ -105,7 +105,7 @@ public final class StoreApi {
             if (last.dateUpdate() == null) {
                 throw new LenientJson.MalformedValue("sale.order.list orders[].dateUpdate", null, "a datetime on every order");
             }
-            after = last.dateUpdate().format(DateTimeFormatter.ISO_OFFSET_DATE_TIME);
+            after = BitrixDateTimes.format(last.dateUpdate());
             afterId = last.id();
         }
     }
