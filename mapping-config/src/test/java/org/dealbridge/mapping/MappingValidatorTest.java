@@ -287,6 +287,13 @@ class MappingValidatorTest {
     }
 
     @Test
+    void orderCreatingPipelineIsListedOnce() {
+        MappingError error = onlyError(VALID + "dealToOrder: { pipelines: [2, 0, 2] }\n");
+        assertThat(error.path()).isEqualTo("dealToOrder.pipelines[2]");
+        assertThat(error.value()).isEqualTo("2");
+    }
+
+    @Test
     void cancelledStageCarriesItsPipelinesPrefix() {
         assertThat(errorsOf(VALID + "cancelled: { \"0\": LOSE, \"2\": \"C2:LOSE\" }\n")).isEmpty();
         MappingError error = onlyError(VALID + "cancelled: { \"2\": LOSE }\n");
