@@ -333,4 +333,34 @@ class BitrixClientHttpTest {
         assertThat(sent).isEqualTo(BitrixDateTimes.format(hourAgo)).matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\+03:00");
         assertThat(client.call("crm.deal.list", Map.of("filter", Map.of(">DATE_MODIFY", hourAgo.plusHours(2)))).size()).isZero();
     }
+
+    @Test
+    void everyClientOfOnePortalSharesOneLimiterAndConcurrentCallersStayInsideTheBucket() throws Exception {
+        try (BitrixEmulator limited = BitrixEmulator.start(EmulatorOptions.defaults().rateLimit(Portal.CRM, 10, 5))) {
+            PortalRateLimiter.Options options = PortalRateLimiter.Options.of(10, 5).withInitialFill(0);
+            BitrixClient a = BitrixClient.builder(limited.crmWebhookUrl()).portal("crm").meterRegistry(registry).rateLimit(options).build();
+            BitrixClient b = BitrixClient.builder(limited.crmWebhookUrl()).portal("crm").meterRegistry(registry).rateLimit(options).build();
+            assertThat(a.rateLimiter()).isSameAs(b.rateLimiter());
+            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+            try {
+                List<java.util.concurrent.Future<?>> futures = new ArrayList<>();
+                for (int t = 0; t < 4; t++) {
+                    BitrixClient c = t % 2 == 0 ? a : b;
+                    futures.add(pool.submit(() -> {
+                        for (int i = 0; i < 6; i++) {
+                            c.call("crm.deal.fields", Map.of());
+                        }
+                        return null;
+                    }));
+                }
+                for (var f : futures) {
+                    f.get();
+                }
+            } finally {
+                pool.shutdownNow();
+            }
+            assertThat(limited.calls().count(Portal.CRM, "crm.deal.fields")).isEqualTo(24);
+            assertThat(limited.calls().count(Portal.CRM, "crm.deal.fields", c -> c.httpStatus() == 503)).isZero();
+        }
+    }
 }
