@@ -91,7 +91,7 @@ public final class MappingTable {
             return Optional.empty();
         }
         CompiledEntry entry = compiled.get(siteId);
-        if (entry != null && Arrays.equals(entry.bytes, stored)) {
+        if (entry != null && (entry.bytes == stored || Arrays.equals(entry.bytes, stored))) {  // same array: no compare
             return Optional.of(entry.mapping);
         }
         try {
