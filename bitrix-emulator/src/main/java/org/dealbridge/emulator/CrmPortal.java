@@ -438,6 +438,39 @@ public final class CrmPortal {
             return items;
         }));
         m.put("crm.deal.contact.items.set", p -> sync(() -> contactItemsSet(p)));
+        m.put("crm.deal.contact.add", p -> sync(() -> {
+            Deal d = deals.get(idParam(p, "The parameter ownerEntityID is invalid or not defined."));
+            if (d == null) {
+                throw BitrixError.classic("Not found.");
+            }
+            Map<String, Object> f = fieldsParam(p);
+            Long cid = Params.asLong(f.get("CONTACT_ID"));
+            if (cid == null || cid <= 0) {
+                throw BitrixError.classic("The parameter fields must contain CONTACT_ID.");
+            }
+            if (d.contactIds.contains(cid)) {
+                return false; // already linked
+            }
+            List<Long> ids = new ArrayList<>(d.contactIds);
+            if (Params.isYes(f.get("IS_PRIMARY"))) {
+                ids.add(0, cid);
+            } else {
+                ids.add(cid);
+            }
+            setContacts(d, ids);
+            return true;
+        }));
+        m.put("crm.deal.contact.delete", p -> sync(() -> {
+            Deal d = deals.get(idParam(p, "The parameter ownerEntityID is invalid or not defined."));
+            if (d == null) {
+                throw BitrixError.classic("Not found.");
+            }
+            Long cid = Params.asLong(fieldsParam(p).get("CONTACT_ID"));
+            List<Long> ids = new ArrayList<>(d.contactIds);
+            boolean removed = ids.remove(cid);
+            setContacts(d, ids);
+            return removed;
+        }));
         m.put("crm.deal.contact.items.delete", p -> sync(() -> {
             Deal d = deals.get(idParam(p, "The parameter ownerEntityID is invalid or not defined."));
             if (d == null) {
@@ -542,11 +575,8 @@ public final class CrmPortal {
     }
 
     private static Map<String, Object> fieldsParam(Params p) {
-        Object raw = p.anyCase("fields");
-        if (raw == null) {
-            raw = new LinkedHashMap<String, Object>();
-        }
-        Map<String, Object> fields = Params.asMap(raw);
+        // reference: UNVERIFIED — a missing 'fields' fails like a non-array one (PHP's is_array check)
+        Map<String, Object> fields = Params.asMap(p.anyCase("fields"));
         if (fields == null) {
             throw BitrixError.classic("Parameter 'fields' must be array.");
         }

@@ -149,6 +149,11 @@ class DealsTest {
         Rest.crm(emu, "crm.deal.update", Map.of("id", id, "fields", Map.of("CONTACT_IDS", List.of(c1))));
         assertThat(emu.crm().dealContactIds(id)).containsExactly(c1);
         assertThat(Rest.crm(emu, "crm.deal.list", Map.of("select", List.of("*", "CONTACT_IDS"))).result().get(0).has("CONTACT_IDS")).isFalse();
+        assertThat(Rest.crm(emu, "crm.deal.contact.add", Map.of("id", id, "fields", Map.of("CONTACT_ID", c2, "IS_PRIMARY", "Y"))).result().asBoolean()).isTrue();
+        assertThat(Rest.crm(emu, "crm.deal.contact.add", Map.of("id", id, "fields", Map.of("CONTACT_ID", c2))).result().asBoolean()).isFalse();
+        assertThat(get(id).get("CONTACT_ID").asText()).isEqualTo(Long.toString(c2));
+        assertThat(Rest.crm(emu, "crm.deal.contact.delete", Map.of("id", id, "fields", Map.of("CONTACT_ID", c2))).result().asBoolean()).isTrue();
+        assertThat(emu.crm().dealContactIds(id)).containsExactly(c1);
     }
 
     @Test
@@ -165,6 +170,14 @@ class DealsTest {
         JsonNode described = Rest.crm(emu, "crm.deal.fields", Map.of()).result();
         assertThat(described.get("UF_CRM_PAY_SYSTEM").get("isDynamic").asBoolean()).isTrue();
         assertThat(described.get("CATEGORY_ID").get("isImmutable").asBoolean()).isTrue();
+    }
+
+    @Test
+    void addWithoutFieldsIsRefused() {
+        Rest.Answer a = Rest.crm(emu, "crm.deal.add", Map.of());
+        assertThat(a.status()).isEqualTo(400);
+        assertThat(a.body().get("error_description").asText()).isEqualTo("Parameter 'fields' must be array.");
+        assertThat(Rest.crm(emu, "crm.deal.add", Map.of("fields", Map.of())).status()).isEqualTo(200);
     }
 
     @Test
