@@ -843,6 +843,27 @@ public final class Store {
             }
             return list(p, new ArrayList<>(products.values()), "products", productFieldNames());
         }));
+        m.put("catalog.catalog.list", p -> sync(() -> {
+            // reference: only names the method ("Catalog iblock ids: catalog.catalog.list"); fields are UNVERIFIED
+            List<Map<String, Object>> rows = new ArrayList<>();
+            Map<String, Object> catalog = new LinkedHashMap<>();
+            catalog.put("id", CATALOG_IBLOCK_ID);
+            catalog.put("iblockId", CATALOG_IBLOCK_ID);
+            catalog.put("iblockTypeId", "CRM_PRODUCT_CATALOG");
+            catalog.put("lid", "s1");
+            catalog.put("name", "Products");
+            catalog.put("productIblockId", null);
+            catalog.put("skuPropertyId", null);
+            rows.add(catalog);
+            Map<String, Object> offers = new LinkedHashMap<>(catalog);
+            offers.put("id", OFFERS_IBLOCK_ID);
+            offers.put("iblockId", OFFERS_IBLOCK_ID);
+            offers.put("name", "Variations");
+            offers.put("productIblockId", CATALOG_IBLOCK_ID);
+            offers.put("skuPropertyId", 101);
+            rows.add(offers);
+            return list(p, rows, "catalogs", catalog.keySet());
+        }));
         m.put("catalog.section.get", p -> sync(() -> {
             Long id = Params.asLong(p.exact("id"));
             if (id == null) {

@@ -177,6 +177,11 @@ class StoreTest {
                 "select", List.of("id", "iblockSectionId", "name"), "order", Map.of("id", "asc"))).result().get("sections");
         assertThat(sections.size()).isEqualTo(2);
         assertThat(Rest.store(emu, "catalog.section.list", Map.of()).status()).isEqualTo(400);
+        JsonNode catalogs = Rest.store(emu, "catalog.catalog.list", Map.of()).result().get("catalogs");
+        assertThat(catalogs.get(0).get("iblockId").asLong()).isEqualTo(Store.CATALOG_IBLOCK_ID);
+        assertThat(catalogs.get(1).get("productIblockId").asLong()).isEqualTo(Store.CATALOG_IBLOCK_ID);
+        assertThat(Rest.store(emu, "catalog.section.list", Map.of("filter", Map.of("iblockId", Store.OFFERS_IBLOCK_ID)))
+                .result().get("sections").size()).isZero();
 
         Rest.Answer missing = Rest.store(emu, "catalog.product.get", Map.of("id", 5555));
         assertThat(missing.body().get("error").isNumber()).isTrue();
