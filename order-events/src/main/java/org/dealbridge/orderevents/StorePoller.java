@@ -5,7 +5,6 @@ import java.time.OffsetDateTime;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Executors;
@@ -21,19 +20,19 @@ import org.slf4j.LoggerFactory;
 /**
  * Reconciliation for the hook (online events are delivered once, never retried, reference §10.5): every
  * {@code store.poll-interval}, {@code sale.order.list} with {@code >dateUpdate} the cursor, every page, oldest first
- * (dateUpdate, id); each order is read in full and published; then the producer is flushed; only then is the new cursor
- * written to the compacted {@code ingest-cursors} topic under {@code store-poll:{siteId}}. A crash anywhere before the
- * cursor write re-reads those orders on the next start (re-publishing full-state events is harmless), never skips them.
+ * (dateUpdate, id), walked by keyset ({@link StoreApi#listOrdersUpdatedSince}); each order is read in full and
+ * published; then the producer is flushed; only then is the new cursor written to the compacted
+ * {@code ingest-cursors} topic under {@code store-poll:{siteId}}. A crash anywhere before the cursor write re-reads
+ * those orders on the next start (re-publishing full-state events is harmless), never skips them.
  *
  * <p>Overlap: {@code dateUpdate} has second precision, so an order saved later in the same second as the cursor has
  * the same {@code dateUpdate} and {@code >cursor} would miss it. The filter is therefore {@code >cursor - overlap}
  * (overlap at least 1 s); the price is that the orders of the cursor's last second are published again on every round
  * until a newer change moves the cursor.
  *
- * <p>Known limit: {@code sale.order.list} pages by offset. If an order on an already-read page is saved while later
- * pages are being fetched, it moves to the end and every later order shifts one place towards the start, so one order
- * can be skipped in that round. Pages are fetched back to back before any order is read to keep that window short;
- * the skipped order is still published by its own hook event or the next change.
+ * <p>Why keyset and not {@code start=50, 100...}: with offset pages, an order on an already-read page that is saved
+ * during the walk moves to the end and every later order shifts one place forward, so one order would be skipped and
+ * the cursor would move past it for good.
  *
  * <p>A poison order (missing, malformed) becomes a dead letter and the cursor moves past it. A retryable portal failure
  * ends the round: what was published so far is flushed and the cursor moves to the last order handled; the next round
@@ -42,7 +41,8 @@ import org.slf4j.LoggerFactory;
 public final class StorePoller implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(StorePoller.class);
     public static final String COMPONENT = "store-poller";
-    private static final DateTimeFormatter CURSOR_FORMAT = DateTimeFormatter.ISO_OFFSET_DATE_TIME;
+    /** Cursor text: ISO with seconds always written and the portal's own offset, e.g. {@code 2026-01-10T12:00:00+03:00}. */
+    private static final DateTimeFormatter CURSOR_FORMAT = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ssxxx");
 
     /**
      * @param siteId       the store site polled ({@code lid})
@@ -109,9 +109,7 @@ public final class StorePoller implements AutoCloseable {
     /** One round: list, read and publish, flush, then move the cursor. */
     public synchronized Round pollOnce() {
         OffsetDateTime from = cursor().minus(settings.overlap());
-        List<SaleOrder> changed = new ArrayList<>(store.listOrdersUpdatedSince(from, settings.siteId()));
-        changed.sort(Comparator.comparing(SaleOrder::dateUpdate, Comparator.nullsFirst(Comparator.naturalOrder()))
-                .thenComparingLong(SaleOrder::id));
+        List<SaleOrder> changed = latestPerOrder(store.listOrdersUpdatedSince(from, settings.siteId()));
         List<OrderIngest.Outcome> outcomes = new ArrayList<>(changed.size());
         OffsetDateTime handledUpTo = null;
         boolean interrupted = false;
@@ -143,6 +141,22 @@ public final class StorePoller implements AutoCloseable {
         Round round = new Round(from, changed.size(), published, outcomes.size() - published, cursor, interrupted);
         log.debug("store poll round for site {}: {}", settings.siteId(), round);
         return round;
+    }
+
+    // An order saved during the walk is listed twice (old and new dateUpdate); reading it once, at its later place,
+    // keeps the list sorted and costs one read.
+    private static List<SaleOrder> latestPerOrder(List<SaleOrder> changes) {
+        java.util.Map<Long, Integer> last = new java.util.HashMap<>();
+        for (int i = 0; i < changes.size(); i++) {
+            last.put(changes.get(i).id(), i);
+        }
+        List<SaleOrder> out = new ArrayList<>(last.size());
+        for (int i = 0; i < changes.size(); i++) {
+            if (last.get(changes.get(i).id()) == i) {
+                out.add(changes.get(i));
+            }
+        }
+        return out;
     }
 
     /** Starts polling every {@code pollInterval} on a daemon thread; a failed round is logged and retried next time. */

@@ -99,8 +99,10 @@ class StorePollerTest {
         assertThat(round.listed()).isEqualTo(120);
         assertThat(round.published()).isEqualTo(120);
         assertThat(round.interrupted()).isFalse();
-        assertThat(fx.emulator.calls().of(Portal.STORE, "sale.order.list")).extracting(c -> c.param("start"))
-                .containsExactly("0", "50", "100");
+        // walked by keyset: three pages of ">dateUpdate after the last row", never start=50/100
+        assertThat(fx.emulator.calls().of(Portal.STORE, "sale.order.list"))
+                .filteredOn(c -> c.param("filter", ">dateUpdate") != null).hasSize(3)
+                .allSatisfy(c -> assertThat(c.param("start")).isEqualTo("-1"));
         Map<String, Long> perKey = publishedPerKey("p1", 120);
         assertThat(perKey).hasSize(120).containsKeys(Keys.order("p1", ids.get(0)), Keys.order("p1", ids.get(119)));
         assertThat(perKey.values()).containsOnly(1L);
@@ -109,6 +111,44 @@ class StorePollerTest {
         assertThat(cursorStore().load(StorePoller.cursorKey("p1"))).map(OffsetDateTime::parse).map(OffsetDateTime::toInstant)
                 .hasValue(last.toInstant());
         assertThat(fx.meters.find(IngestMetrics.EVENTS_IN).tag("source", "store_poll").counter().count()).isEqualTo(120);
+    }
+
+    @Test
+    void moreThanAPageOfOrdersInOneSecondAreAllRead() {
+        fx.clock.advance(Duration.ofSeconds(1));
+        List<Long> sameSecond = new ArrayList<>();
+        for (int i = 0; i < 73; i++) {
+            sameSecond.add(fx.emulator.store().addOrder(NewOrder.create().site("m1").item(100, "Puzzle 500", "990.00", 1)));
+        }
+        List<Long> later = seed("m1", 2);
+        assertThat(dateUpdateOf(sameSecond.get(0))).isEqualTo(dateUpdateOf(sameSecond.get(72)));
+
+        StorePoller.Round round = poller("m1", cursorStore()).pollOnce();
+
+        assertThat(round.listed()).isEqualTo(75);
+        Map<String, Long> perKey = publishedPerKey("m1", 75);
+        assertThat(perKey).hasSize(75).containsKeys(Keys.order("m1", sameSecond.get(72)), Keys.order("m1", later.get(1)));
+        assertThat(perKey.values()).containsOnly(1L);
+    }
+
+    @Test
+    void anOrderSavedWhileThePagesAreWalkedDoesNotPushAnotherOutOfView() throws Exception {
+        List<Long> ids = seed("w1", 100);
+        // each list call takes 1 s, so the save below lands while the second page is being computed
+        fx.emulator.faults().slow(Portal.STORE, "sale.order.list", Duration.ofMillis(1000));
+        java.util.concurrent.CompletableFuture<StorePoller.Round> round =
+                java.util.concurrent.CompletableFuture.supplyAsync(() -> poller("w1", cursorStore()).pollOnce());
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (fx.emulator.calls().count(Portal.STORE, "sale.order.list") < 1 && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        fx.clock.advance(Duration.ofMinutes(1));
+        fx.emulator.store().updateOrderAsHuman(ids.get(0), Map.of("statusId", "P"));
+
+        assertThat(round.get(30, java.util.concurrent.TimeUnit.SECONDS).published()).isEqualTo(100);
+        Map<String, Long> perKey = publishedPerKey("w1", 100);
+        // with offset pages, order 51 would have shifted onto page one after it was read, and been skipped
+        assertThat(perKey).containsOnlyKeys(ids.stream().map(id -> Keys.order("w1", id)).toList());
     }
 
     @Test
