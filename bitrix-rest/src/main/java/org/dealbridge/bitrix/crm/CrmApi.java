@@ -79,15 +79,24 @@ public final class CrmApi {
         }
     }
 
-    /** {@code crm.deal.list}, every page. {@code select} null means the portal default ({@code *}, {@code UF_*}). */
+    /**
+     * {@code crm.deal.list}, every page, by keyset on ID with {@code start=-1} (reference §3.2): no COUNT query, and a
+     * deal deleted mid-scan cannot shift another out of view as it would with offsets. {@code select} null means the
+     * portal default ({@code *}, {@code UF_*}); otherwise {@code ID} is added if missing.
+     */
     public List<Deal> listDeals(Map<String, ?> filter, List<String> select) {
         Map<String, Object> params = new LinkedHashMap<>();
         params.put("filter", filter == null ? Map.of() : filter);
         if (select != null) {
-            params.put("select", select);
+            List<String> withId = new ArrayList<>(select);
+            if (withId.stream().noneMatch(f -> f.equalsIgnoreCase("ID") || f.equals("*"))) {
+                withId.add(0, "ID");
+            }
+            params.put("select", withId);
         }
-        params.put("order", Map.of("ID", "ASC"));
-        return client.listAll("crm.deal.list", params, null).stream().map(Deal::fromClassic).toList();
+        List<Deal> deals = new ArrayList<>();
+        client.exportById("crm.deal.list", params, "ID", null, page -> page.forEach(d -> deals.add(Deal.fromClassic(d))));
+        return deals;
     }
 
     /** Deals linked to an external record (reference §12); more than one means a duplicate to clean up. */

@@ -245,4 +245,21 @@ class CrmApiHttpTest {
         assertThatThrownBy(() -> crm.moveDeal(id, 1, null)).isInstanceOf(NullPointerException.class).hasMessageContaining("stageId");
         assertThat(emu.calls().count(Portal.CRM, "crm.item.update")).isZero();
     }
+
+    @Test
+    void listDealsPagesByKeysetBeyond50() {
+        for (int from = 0; from < 120; from += 50) {
+            List<BatchCommand> cmds = new java.util.ArrayList<>();
+            for (int i = from; i < Math.min(120, from + 50); i++) {
+                cmds.add(CrmApi.addDealCommand("d" + i, Map.of("TITLE", "Deal " + i, "ORIGINATOR_ID", "many")));
+            }
+            assertThat(crm.client().batch(cmds).allSucceeded()).isTrue();
+        }
+        emu.calls().clear();
+        List<Deal> deals = crm.listDeals(Map.of("ORIGINATOR_ID", "many"), List.of("TITLE"));
+        assertThat(deals).hasSize(120);
+        assertThat(deals).extracting(Deal::id).isSorted().doesNotHaveDuplicates();
+        assertThat(deals.get(119).title()).isEqualTo("Deal 119");
+        assertThat(emu.calls().of(Portal.CRM, "crm.deal.list")).hasSize(3).allSatisfy(c -> assertThat(c.param("start")).isEqualTo("-1"));
+    }
 }
