@@ -149,12 +149,15 @@ public final class BitrixEmulator implements AutoCloseable {
         methods.put(Portal.CRM, crm.methods());
         methods.put(Portal.STORE, store.methods());
         AtomicInteger threadNo = new AtomicInteger();
-        this.executor = new ThreadPoolExecutor(options.threads, options.threads, 30, TimeUnit.SECONDS,
+        // Threads are created on demand and time out when idle; held TIMEOUT calls each occupy one.
+        ThreadPoolExecutor pool = new ThreadPoolExecutor(options.threads, options.threads, 30, TimeUnit.SECONDS,
                 new LinkedBlockingQueue<>(), r -> {
                     Thread t = new Thread(r, "bitrix-emulator-http-" + threadNo.incrementAndGet());
                     t.setDaemon(true);
                     return t;
                 });
+        pool.allowCoreThreadTimeOut(true);
+        this.executor = pool;
         this.server = HttpServer.create(new InetSocketAddress(options.host, options.port), 128);
         server.createContext("/rest/", this::handleRest);
         server.createContext("/emulator/", new AdminApi(this));

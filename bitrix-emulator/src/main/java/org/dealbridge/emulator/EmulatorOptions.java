@@ -8,7 +8,7 @@ import java.util.Objects;
 /**
  * How a {@link BitrixEmulator} starts. Defaults: 127.0.0.1 on a free port, webhook user 1, random-looking fixed codes,
  * the cloud's default leaky bucket (2 requests/s drain, burst 50) on each portal, no operating-time limit, portal time
- * zone +03:00, system clock, held TIMEOUT calls 30 s.
+ * zone +03:00, system clock, held TIMEOUT calls 30 s, up to 64 server threads (created on demand).
  */
 public final class EmulatorOptions {
     int port = 0;
@@ -27,7 +27,7 @@ public final class EmulatorOptions {
     ZoneOffset zone = ZoneOffset.ofHours(3);
     Duration timeoutHold = Duration.ofSeconds(30);
     Duration eventDeliveryTimeout = Duration.ofSeconds(5);
-    int threads = 16;
+    int threads = 64;
     String currency = "RUB";
 
     public static EmulatorOptions defaults() {
@@ -136,6 +136,7 @@ public final class EmulatorOptions {
         return this;
     }
 
+    /** Most requests served at once; each call held by a {@link Fault#TIMEOUT} or a slow fault occupies one. */
     public EmulatorOptions threads(int threads) {
         if (threads < 2) {
             throw new IllegalArgumentException("threads: need at least 2, got " + threads);
