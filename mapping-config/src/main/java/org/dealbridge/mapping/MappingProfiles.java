@@ -62,14 +62,14 @@ public final class MappingProfiles {
             errors.add(new MappingError("(record).contentHash", profile.getContentHash().toString(),
                     "does not match the document (its SHA-256 is " + hash + ")"));
         }
-        List<MappingError> documentErrors = MappingValidator.validate(document);
-        errors.addAll(documentErrors);
         CompiledMapping compiled = null;
-        if (documentErrors.isEmpty()) {
-            compiled = CompiledMapping.compile(MappingDocument.parse(document), profile.getVersion());
+        try {
+            compiled = CompiledMapping.compile(MappingValidator.parseValid(document), profile.getVersion());
             if (!compiled.siteId().equals(site)) {
                 errors.add(new MappingError("site", compiled.siteId(), "differs from the record's site \"" + site + "\""));
             }
+        } catch (MappingInvalidException e) {
+            errors.addAll(e.errors());
         }
         if (!errors.isEmpty()) {
             throw new MappingInvalidException(errors);

@@ -137,11 +137,15 @@ public final class MappingValidator {
 
     /** Parses and validates, throwing every error at once. */
     public static MappingDocument parseValid(String yaml) {
-        List<MappingError> all = validate(yaml);
+        MappingDocumentReader.Result read = MappingDocumentReader.readLeniently(yaml);  // parsed once
+        List<MappingError> all = new ArrayList<>(read.errors());
+        if (read.document() != null) {
+            all.addAll(validate(read.document()));
+        }
         if (!all.isEmpty()) {
             throw new MappingInvalidException(all);
         }
-        return MappingDocument.parse(yaml);
+        return read.document();
     }
 
     private void check(MappingDocument doc) {
