@@ -585,6 +585,10 @@ public final class BitrixEmulator implements AutoCloseable {
             } else if (operating.blocked(method)) {
                 error = new BitrixError(429, "OPERATION_TIME_LIMIT", "Method is blocked due to operation time limit.");
             } else {
+                Duration slowCommand = faults.slowness(portal, method);
+                if (slowCommand != null) {
+                    pause(slowCommand);
+                }
                 try {
                     result = m.call(new Params(sub));
                 } catch (BitrixError e) {

@@ -14,7 +14,8 @@ import java.util.Objects;
 /**
  * Fault injection per portal and method (method names are case-insensitive; {@code "*"} means any method).
  * Faults act on whole HTTP calls; a fault on a method called inside a {@code batch} turns HTTP_500/503/502 into that
- * command's {@code result_error}, while TIMEOUT, DROP and APPLY_THEN_DROP cut the whole batch at that command.
+ * command's {@code result_error}, while TIMEOUT, DROP and APPLY_THEN_DROP cut the whole batch at that command, and a
+ * slow method delays the batch while that command runs.
  */
 public final class Faults {
     private final Clock clock;
