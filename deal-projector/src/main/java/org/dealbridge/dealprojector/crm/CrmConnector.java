@@ -127,6 +127,9 @@ public final class CrmConnector implements Runnable, AutoCloseable {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            log.error("CRM connector failed and stops; uncommitted commands are consumed again on restart", e);
+            throw e;
         } finally {
             stopped.countDown();
             log.info("CRM connector stopped");
@@ -179,7 +182,7 @@ public final class CrmConnector implements Runnable, AutoCloseable {
         SyncOutcome outcome = SyncOutcome.newBuilder()
                 .setSiteId(c.getSiteId())
                 .setOrderId(c.getOrderId())
-                .setDealId(result.link() != null && result.link().getDealId() > 0 ? result.link().getDealId() : c.getDealId())
+                .setDealId(result.link() != null && result.link().getDealId() > 0 ? Long.valueOf(result.link().getDealId()) : c.getDealId())
                 .setDirection(SyncDirection.ORDER_TO_DEAL)
                 .setOutcome(result.outcome())
                 .setReason(result.reason())
