@@ -1,0 +1,202 @@
+package org.dealbridge.orderprojector.topology;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Optional;
+import java.util.UUID;
+import org.dealbridge.mapping.CompiledMapping;
+import org.dealbridge.orderprojector.OrderProjectorConfig;
+import org.dealbridge.orderprojector.PairDecision;
+import org.dealbridge.schemas.DealChanged;
+import org.dealbridge.schemas.Keys;
+import org.dealbridge.schemas.OrderCommand;
+import org.dealbridge.schemas.OrderCommandKind;
+import org.dealbridge.schemas.Outcome;
+import org.dealbridge.schemas.SyncDirection;
+import org.dealbridge.schemas.SyncLink;
+import org.dealbridge.schemas.SyncOutcome;
+
+/**
+ * Where the mapping is applied to a deal: given the deal's latest state, the mapping and the deal's link (if any),
+ * decides the one write the store needs, or why there is none. A pure function; the topology feeds it.
+ *
+ * <ul>
+ *   <li><b>linked deal</b>: {@link PairDecision} between the deal as it is now and the order as the link last saw it.
+ *       A stage consistent with the order's status writes nothing ({@link Outcome#ECHO_SUPPRESSED}: this is how our
+ *       own writes' echoes are recognised); a stage without a status writes nothing
+ *       ({@link Outcome#SKIPPED_UNMAPPED_STAGE}); otherwise an {@code UPDATE_STATUS} carrying the status the order is
+ *       expected to have, which the store connector checks against the fresh order before writing.</li>
+ *   <li><b>unlinked deal</b>: made by DealBridge (its ORIGINATOR_ID) → nothing, the link is on its way; in a pipeline
+ *       of {@code dealToOrder.pipelines} of the configured site, with a mapped stage and product rows → {@code CREATE}
+ *       with the pay system from the mapped {@code paySystemId} custom field, else {@code payment.default}.</li>
+ * </ul>
+ */
+public final class DealToOrder {
+
+    /** The order field whose mapped deal custom field carries the pay system of orders made from deals. */
+    public static final String PAY_SYSTEM_FIELD = "paySystemId";
+
+    /**
+     * Either a command for the store connector (which records the outcome once it has acted), or the outcome of
+     * deciding to write nothing.
+     */
+    public record Decision(Optional<OrderCommand> command, Optional<SyncOutcome> outcome) {
+        static Decision write(OrderCommand command) {
+            return new Decision(Optional.of(command), Optional.empty());
+        }
+    }
+
+    private final OrderProjectorConfig config;
+    private final PairDecision rules;
+
+    public DealToOrder(OrderProjectorConfig config, PairDecision rules) {
+        this.config = config;
+        this.rules = rules;
+    }
+
+    /**
+     * @param linkedMapping the mapping of the link's site (null when none is published or the deal has no link)
+     * @param siteMapping   the mapping of the configured site, for unlinked deals (null when none is published)
+     * @param link          the deal's link, or null
+     * @throws IllegalArgumentException when a deal value the rules need cannot be read; the message names it
+     */
+    public Decision decide(DealChanged deal, SyncLink link, CompiledMapping linkedMapping, CompiledMapping siteMapping, Instant now) {
+        return link != null ? linked(deal, link, linkedMapping, now) : unlinked(deal, siteMapping, now);
+    }
+
+    private Decision linked(DealChanged deal, SyncLink link, CompiledMapping mapping, Instant now) {
+        String order = Keys.order(link.getSiteId().toString(), link.getOrderId());
+        if (deal.getDeleted()) {
+            return skip(deal, link, Outcome.OTHER, null, now, "Deal " + deal.getDealId() + " was deleted in the CRM; order "
+                    + order + " is left as it is.");
+        }
+        if (mapping == null) {
+            return skip(deal, link, Outcome.SKIPPED_NO_MAPPING, null, now, "No mapping is published for site "
+                    + link.getSiteId() + ", so order " + order + " does not follow deal " + deal.getDealId() + ".");
+        }
+        String stage = deal.getStageId().toString();
+        String status = link.getStatusId().toString();
+        PairDecision.Verdict verdict = rules.decide(mapping,
+                new PairDecision.DealState(deal.getCategoryId(), stage, deal.getDateModify()),
+                new PairDecision.OrderState(status, null),
+                new PairDecision.Agreed(link.getStageId().toString(), status));
+        String where = " of pipeline " + deal.getCategoryId() + " in mapping version " + mapping.version() + " of site " + link.getSiteId();
+        switch (verdict.action()) {
+            case NONE:
+                return skip(deal, link, Outcome.ECHO_SUPPRESSED, mapping.version(), now, "Stage " + stage + where
+                        + " is consistent with status " + status + " of order " + order + "; nothing to write.");
+            case UNMAPPED:
+                return skip(deal, link, Outcome.SKIPPED_UNMAPPED_STAGE, mapping.version(), now, "Stage " + stage + " of deal "
+                        + deal.getDealId() + " is not mapped to a status" + where + ", so order " + order + " keeps status " + status + ".");
+            default:
+                break;
+        }
+        if (!verdict.writes(PairDecision.Side.ORDER)) {
+            return skip(deal, link, Outcome.CONFLICT_RESOLVED, mapping.version(), now, "Status " + status + " of order " + order
+                    + " wins over stage " + stage + " of deal " + deal.getDealId() + "; the deal is the CRM connector's to write.");
+        }
+        OrderCommand command = OrderCommand.newBuilder()
+                .setCommandId(UUID.randomUUID().toString())
+                .setKind(OrderCommandKind.UPDATE_STATUS)
+                .setSiteId(link.getSiteId())
+                .setDealId(deal.getDealId())
+                .setOrderId(link.getOrderId())
+                .setStatusId(verdict.value())
+                .setExpectedStatusId(verdict.expected())
+                .setMappingVersion(mapping.version())
+                .setSourceTime(deal.getDateModify())
+                .build();
+        return Decision.write(command);
+    }
+
+    private Decision unlinked(DealChanged deal, CompiledMapping mapping, Instant now) {
+        long id = deal.getDealId();
+        if (deal.getDeleted()) {
+            return skip(deal, null, Outcome.OTHER, null, now, "Deal " + id + " was deleted and has no order; nothing to do.");
+        }
+        if (config.madeByDealBridge(deal.getOriginatorId())) {
+            return skip(deal, null, Outcome.UNCHANGED, null, now, "Deal " + id + " was made by DealBridge from order "
+                    + deal.getOriginId() + " (" + deal.getOriginatorId() + "); it never creates an order, and its link is on its way.");
+        }
+        String site = config.siteId();
+        if (mapping == null) {
+            return skip(deal, null, Outcome.SKIPPED_NO_MAPPING, null, now, "No mapping is published for site " + site
+                    + ", so deal " + id + " creates no order.");
+        }
+        long pipeline = deal.getCategoryId();
+        if (!mapping.orderCreatingPipelines().contains(pipeline)) {
+            return skip(deal, null, Outcome.OTHER, mapping.version(), now, "Deal " + id + " is in pipeline " + pipeline
+                    + ", which does not create orders (dealToOrder.pipelines = " + new ArrayList<>(mapping.orderCreatingPipelines())
+                    + " in mapping version " + mapping.version() + " of site " + site + ").");
+        }
+        String stage = deal.getStageId().toString();
+        Optional<String> status = mapping.statusFor(pipeline, stage);
+        if (status.isEmpty()) {
+            return skip(deal, null, Outcome.SKIPPED_UNMAPPED_STAGE, mapping.version(), now, "Stage " + stage + " of deal " + id
+                    + " is not mapped to a status of pipeline " + pipeline + " in mapping version " + mapping.version()
+                    + " of site " + site + ", so it creates no order yet.");
+        }
+        if (deal.getProductRows().isEmpty()) {
+            return skip(deal, null, Outcome.OTHER, mapping.version(), now, "Deal " + id + " has no product rows, and an order "
+                    + "needs a basket; it creates its order once rows are added.");
+        }
+        OrderCommand command = OrderCommand.newBuilder()
+                .setCommandId(UUID.randomUUID().toString())
+                .setKind(OrderCommandKind.CREATE)
+                .setSiteId(site)
+                .setDealId(id)
+                .setStatusId(status.get())
+                .setItems(new ArrayList<>(deal.getProductRows()))
+                .setPaySystemId(paySystem(deal, mapping))
+                .setCurrency(deal.getCurrency())
+                .setMappingVersion(mapping.version())
+                .setSourceTime(deal.getDateModify())
+                .build();
+        return Decision.write(command);
+    }
+
+    /** The pay system: the deal's value of the custom field mapped from {@code paySystemId}, else {@code payment.default}. */
+    static long paySystem(DealChanged deal, CompiledMapping mapping) {
+        String field = mapping.dealFields().get(PAY_SYSTEM_FIELD);
+        CharSequence value = null;
+        if (field != null) {
+            for (var entry : deal.getUserFields().entrySet()) {
+                if (entry.getKey().toString().equals(field)) {
+                    value = entry.getValue();
+                }
+            }
+        }
+        if (value == null || value.toString().isBlank()) {
+            return mapping.defaultPaySystem();
+        }
+        try {
+            long id = Long.parseLong(value.toString().trim());
+            if (id > 0) {
+                return id;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException("deal " + deal.getDealId() + " has " + field + " = \"" + value
+                + "\", not a pay system id (a positive number)");
+    }
+
+    private static Decision skip(DealChanged deal, SyncLink link, Outcome outcome, Long version, Instant now, String reason) {
+        return new Decision(Optional.empty(), Optional.of(outcome(deal, link == null ? null : link.getSiteId().toString(),
+                link == null ? null : link.getOrderId(), outcome, version, now, reason)));
+    }
+
+    private static SyncOutcome outcome(DealChanged deal, String site, Long orderId, Outcome outcome, Long version,
+                                       Instant now, String reason) {
+        return SyncOutcome.newBuilder()
+                .setSiteId(site)
+                .setOrderId(orderId)
+                .setDealId(deal.getDealId())
+                .setDirection(SyncDirection.DEAL_TO_ORDER)
+                .setOutcome(outcome)
+                .setReason(reason)
+                .setMappingVersion(version)
+                .setAt(now)
+                .build();
+    }
+}
