@@ -72,7 +72,8 @@ public final class MappingPublisher {
         }
         String site = document.site();
         Optional<MappingProfile> previous = reader.latest(site);
-        long version = reader.highestVersion(site) + 1;
+        long highestInHistory = reader.history(site).stream().mapToLong(MappingProfile::getVersion).max().orElse(0);
+        long version = Math.max(highestInHistory, previous.map(MappingProfile::getVersion).orElse(0L)) + 1;
         MappingProfile profile = MappingProfiles.build(site, yaml, version, author, clock.instant());
         List<String> diff = DocumentDiff.lines(previous.map(MappingProfile::getDocument).orElse(""), yaml);
         Publication plan = new Publication(previous, profile, diff, false);
