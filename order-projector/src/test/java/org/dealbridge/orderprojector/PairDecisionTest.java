@@ -1,0 +1,79 @@
+package org.dealbridge.orderprojector;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Instant;
+import org.dealbridge.mapping.CompiledMapping;
+import org.dealbridge.orderprojector.PairDecision.Action;
+import org.dealbridge.orderprojector.PairDecision.Agreed;
+import org.dealbridge.orderprojector.PairDecision.DealState;
+import org.dealbridge.orderprojector.PairDecision.OrderState;
+import org.dealbridge.orderprojector.PairDecision.Side;
+import org.dealbridge.orderprojector.PairDecision.Verdict;
+import org.junit.jupiter.api.Test;
+
+class PairDecisionTest {
+
+    private static final CompiledMapping MAPPING = CompiledMapping.compile(PairConvergenceProperties.MAPPING, 7);
+    private static final PairDecision RULES = PairDecision.UNDER_MAPPING;
+    private static final Instant T1 = Instant.parse("2026-11-29T10:00:00Z");
+    private static final Instant T2 = T1.plusSeconds(1);
+
+    private static Verdict decide(String stage, Instant dealAt, String status, Instant orderAt, String agreedStage, String agreedStatus) {
+        return RULES.decide(MAPPING, new DealState(1, stage, dealAt), new OrderState(status, orderAt),
+                agreedStage == null ? null : new Agreed(agreedStage, agreedStatus));
+    }
+
+    @Test
+    void anyStatusOfAStageIsConsistentWithIt() {
+        // C1:PREPARATION lists P first; A maps to it too and must never be flipped to P
+        assertThat(decide("C1:PREPARATION", T2, "A", T1, "C1:NEW", "N").action()).isEqualTo(Action.NONE);
+        assertThat(decide("C1:PREPARATION", T1, "P", T2, "C1:NEW", "N").action()).isEqualTo(Action.NONE);
+        assertThat(decide("C1:WON", T1, "D", T2, null, null).action()).isEqualTo(Action.NONE);
+    }
+
+    @Test
+    void onlyTheDealMovedSoTheOrderFollowsWithTheStagesFirstStatus() {
+        Verdict verdict = decide("C1:WON", T1, "P", T2, "C1:PREPARATION", "P");  // order time later but order did not move
+        assertThat(verdict).isEqualTo(new Verdict(Action.WRITE, Side.DEAL, Side.ORDER, "F", "P", false));
+    }
+
+    @Test
+    void onlyTheOrderMovedSoTheDealFollows() {
+        Verdict verdict = decide("C1:NEW", T2, "D", T1, "C1:NEW", "N");  // deal time later (e.g. a comment) but its stage did not move
+        assertThat(verdict).isEqualTo(new Verdict(Action.WRITE, Side.ORDER, Side.DEAL, "C1:WON", "C1:NEW", false));
+    }
+
+    @Test
+    void bothMovedTheLaterChangeWins() {
+        assertThat(decide("C1:WON", T2, "P", T1, "C1:NEW", "N"))
+                .isEqualTo(new Verdict(Action.WRITE, Side.DEAL, Side.ORDER, "F", "P", true));
+        assertThat(decide("C1:WON", T1, "P", T2, "C1:NEW", "N"))
+                .isEqualTo(new Verdict(Action.WRITE, Side.ORDER, Side.DEAL, "C1:PREPARATION", "C1:WON", true));
+    }
+
+    @Test
+    void tiesAndUnknownTimesGoToTheCrm() {
+        assertThat(decide("C1:WON", T1, "P", T1, "C1:NEW", "N").winner()).isEqualTo(Side.DEAL);
+        assertThat(decide("C1:WON", null, "P", T2, "C1:NEW", "N").winner()).isEqualTo(Side.DEAL);
+        assertThat(decide("C1:WON", T2, "P", null, "C1:NEW", "N").winner()).isEqualTo(Side.DEAL);
+        assertThat(decide("C1:WON", T1, "P", T2, null, null).winner()).as("no agreed state: both count as moved").isEqualTo(Side.ORDER);
+    }
+
+    @Test
+    void aWinnerWithoutACounterpartWritesNothing() {
+        Verdict unmappedStage = decide("C1:LOSE", T2, "P", T1, "C1:PREPARATION", "P");
+        assertThat(unmappedStage.action()).isEqualTo(Action.UNMAPPED);
+        assertThat(unmappedStage.target()).isEqualTo(Side.ORDER);
+        Verdict unmappedStatus = decide("C1:NEW", T1, "X", T2, "C1:NEW", "N");
+        assertThat(unmappedStatus.action()).isEqualTo(Action.UNMAPPED);
+        assertThat(unmappedStatus.target()).isEqualTo(Side.DEAL);
+    }
+
+    @Test
+    void theDealsOwnPipelineDecides() {
+        // stage NEW of pipeline 0 is not in this mapping: nothing maps to it
+        Verdict verdict = RULES.decide(MAPPING, new DealState(0, "NEW", T2), new OrderState("N", T1), new Agreed("C1:NEW", "N"));
+        assertThat(verdict.action()).isEqualTo(Action.UNMAPPED);
+    }
+}
