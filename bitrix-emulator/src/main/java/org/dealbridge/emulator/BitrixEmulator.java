@@ -116,6 +116,8 @@ public final class BitrixEmulator implements AutoCloseable {
     private final Map<Portal, OperatingTimeLimiter> operatingLimiters = new EnumMap<>(Portal.class);
     private final Map<Portal, Map<String, RestMethod>> methods = new EnumMap<>(Portal.class);
     private final CountDownLatch closing = new CountDownLatch(1);
+    private final Map<Portal, OfflineEventQueue> offlineQueues = new EnumMap<>(Portal.class);
+    private final Map<Portal, Map<String, RestMethod>> applicationMethods = new EnumMap<>(Portal.class);
 
     /** Thrown out of the exchange handler: the JDK server then closes the connection without an HTTP response. */
     private static final class ConnectionDropped extends RuntimeException {
@@ -148,6 +150,12 @@ public final class BitrixEmulator implements AutoCloseable {
         }
         methods.put(Portal.CRM, crm.methods());
         methods.put(Portal.STORE, store.methods());
+        for (Portal p : Portal.values()) {
+            OfflineEventQueue queue = new OfflineEventQueue(time);
+            offlineQueues.put(p, queue);
+            events.offlineQueue(p, queue);
+            applicationMethods.put(p, eventMethods(p, queue));
+        }
         AtomicInteger threadNo = new AtomicInteger();
         // Threads are created on demand and time out when idle; held TIMEOUT calls each occupy one.
         ThreadPoolExecutor pool = new ThreadPoolExecutor(options.threads, options.threads, 30, TimeUnit.SECONDS,
@@ -255,6 +263,66 @@ public final class BitrixEmulator implements AutoCloseable {
         rateLimiters.get(portal).forceAlways(on);
     }
 
+    /** {@code http://127.0.0.1:{port}/rest/}: call {@code {endpoint}{method}?auth={token}} with application auth. */
+    public String applicationEndpoint() {
+        return baseUrl() + "/rest/";
+    }
+
+    /** The installed application's OAuth access token on {@code portal}. */
+    public String applicationAccessToken(Portal portal) {
+        return portal == Portal.CRM ? options.crmAppToken : options.storeAppToken;
+    }
+
+    private static final Map<Portal, java.util.Set<String>> KNOWN_EVENTS = Map.of(
+            Portal.CRM, java.util.Set.of("ONCRMDEALADD", "ONCRMDEALUPDATE", "ONCRMDEALDELETE", "ONCRMDEALMOVETOCATEGORY"),
+            Portal.STORE, java.util.Set.of("ONSALEORDERSAVED", "ONSALEBEFOREORDERDELETE"));
+
+    /** {@code event.*} for application auth: online handlers, the offline queue. */
+    private Map<String, RestMethod> eventMethods(Portal portal, OfflineEventQueue queue) {
+        Map<String, RestMethod> m = new java.util.HashMap<>();
+        java.util.function.Function<Params, String> eventName = p -> {
+            String e = Params.asString(p.exact("event"));
+            String upper = e == null ? "" : e.toUpperCase(Locale.ROOT);
+            if (!KNOWN_EVENTS.get(portal).contains(upper)) {
+                throw new BitrixError(400, "ERROR_EVENT_NOT_FOUND", "Event not found");
+            }
+            return upper;
+        };
+        m.put("event.bind", p -> {
+            String event = eventName.apply(p);
+            if ("offline".equalsIgnoreCase(Params.asString(p.exact("event_type")))) {
+                String connector = Params.asString(p.exact("auth_connector"));
+                queue.bind(event, connector == null ? "" : connector);
+            } else {
+                String handler = Params.asString(p.exact("handler"));
+                if (handler == null || handler.isBlank()) {
+                    throw new BitrixError(400, "ERROR_ARGUMENT", "Handler URL is required for online events");
+                }
+                events.subscribe(portal, handler, options.applicationToken, event);
+            }
+            return true;
+        });
+        m.put("event.unbind", p -> {
+            String event = eventName.apply(p);
+            int count = "offline".equalsIgnoreCase(Params.asString(p.exact("event_type")))
+                    ? queue.unbind(event, Params.asString(p.exact("auth_connector")))
+                    : events.unsubscribe(portal, event, Params.asString(p.exact("handler")));
+            return Map.of("count", count);
+        });
+        m.put("event.get", p -> {
+            List<Map<String, Object>> all = new ArrayList<>(events.onlineBindings(portal));
+            all.addAll(queue.bindingsView());
+            return all;
+        });
+        m.put("event.offline.get", queue::get);
+        m.put("event.offline.clear", queue::clear);
+        m.put("event.offline.error", queue::error);
+        m.put("event.offline.list", queue::list);
+        m.put("placement.bind", p -> true);
+        m.put("placement.unbind", p -> true);
+        return m;
+    }
+
     /** Enables (or with null disables) the operating-time limit on both portals at runtime. */
     public void operatingTimeLimit(Duration limit) {
         operatingLimiters.values().forEach(l -> l.limit(limit));
@@ -299,23 +367,35 @@ public final class BitrixEmulator implements AutoCloseable {
             respond(ex, 404, BitrixError.methodNotFound().body());
             return;
         }
-        if (segments.size() <= 1) {
-            // OAuth-style /rest/{method}: the emulator only has inbound webhooks
-            boolean hasAuth = raw.containsKey("auth");
-            respond(ex, 401, new BitrixError(401, hasAuth ? "invalid_token" : "NO_AUTH_FOUND",
-                    hasAuth ? "The access token provided is invalid" : "Wrong authorization data").body());
-            return;
-        }
-        Portal portal = portalFor(segments.get(1));
-        if (portal == null || !segments.get(0).equals(Integer.toString(options.webhookUserId))) {
-            respond(ex, 403, new BitrixError(403, "INVALID_CREDENTIALS", "Invalid request credentials").body());
-            return;
+        Portal portal;
+        String method;
+        boolean applicationAuth = segments.size() <= 1;
+        if (applicationAuth) {
+            // OAuth application style: /rest/{method}?auth={access token}
+            String token = Params.asString(raw.get("auth"));
+            if (token == null || token.isEmpty()) {
+                respond(ex, 401, new BitrixError(401, "NO_AUTH_FOUND", "Wrong authorization data").body());
+                return;
+            }
+            portal = constantTimeEquals(token, options.crmAppToken) ? Portal.CRM
+                    : constantTimeEquals(token, options.storeAppToken) ? Portal.STORE : null;
+            if (portal == null) {
+                respond(ex, 401, new BitrixError(401, "invalid_token", "The access token provided is invalid").body());
+                return;
+            }
+            method = segments.isEmpty() ? "" : normalize(segments.get(0));
+        } else {
+            portal = portalFor(segments.get(1));
+            if (portal == null || !segments.get(0).equals(Integer.toString(options.webhookUserId))) {
+                respond(ex, 403, new BitrixError(403, "INVALID_CREDENTIALS", "Invalid request credentials").body());
+                return;
+            }
+            method = segments.size() == 3 ? normalize(segments.get(2)) : "";
         }
         raw.remove("auth");
-        String method = segments.size() == 3 ? normalize(segments.get(2)) : "";
         RestMethod restMethod = methods.get(portal).get(method);
         if (APPLICATION_ONLY.contains(method)) {
-            restMethod = p -> {
+            restMethod = applicationAuth ? applicationMethods.get(portal).get(method) : p -> {
                 throw new BitrixError(403, "WRONG_AUTH_TYPE", "Current authorization type is denied for this method");
             };
         }
@@ -356,6 +436,10 @@ public final class BitrixEmulator implements AutoCloseable {
         Object result;
         Integer total = null;
         Integer next = null;
+        if (applicationAuth) {
+            String connector = Params.asString(raw.get("auth_connector"));
+            OfflineEventQueue.APP_CALLER.set(connector == null ? "" : connector);
+        }
         try {
             if (isBatch) {
                 result = runBatch(portal, new Params(raw));
@@ -387,6 +471,8 @@ public final class BitrixEmulator implements AutoCloseable {
             record(portal, method, 500, started, raw, false, err);
             respond(ex, 500, err.body());
             return;
+        } finally {
+            OfflineEventQueue.APP_CALLER.remove();
         }
         if (fault == Fault.APPLY_THEN_DROP) {
             record(portal, method, 0, started, raw, false, null);

@@ -28,6 +28,9 @@ public final class EmulatorOptions {
     Duration timeoutHold = Duration.ofSeconds(30);
     Duration eventDeliveryTimeout = Duration.ofSeconds(5);
     int threads = 64;
+    String crmAppToken = "crmapp5k2j8h4g6f1d";
+    String storeAppToken = "shopapp9s3a7q1w5e";
+    String applicationToken = "apptoken0m4n8b2v6c";
     String currency = "RUB";
 
     public static EmulatorOptions defaults() {
@@ -142,6 +145,25 @@ public final class EmulatorOptions {
             throw new IllegalArgumentException("threads: need at least 2, got " + threads);
         }
         this.threads = threads;
+        return this;
+    }
+
+    /**
+     * OAuth access token of the installed application on {@code portal}: calls to {@code /rest/{method}?auth=token}
+     * run with application auth, which {@code event.bind} and {@code event.offline.*} require.
+     */
+    public EmulatorOptions applicationAccessToken(Portal portal, String token) {
+        if (portal == Portal.CRM) {
+            crmAppToken = requireCode(token, "applicationAccessToken");
+        } else {
+            storeAppToken = requireCode(token, "applicationAccessToken");
+        }
+        return this;
+    }
+
+    /** The {@code application_token} sent in events of handlers bound by the application with {@code event.bind}. */
+    public EmulatorOptions applicationToken(String token) {
+        this.applicationToken = requireCode(token, "applicationToken");
         return this;
     }
 

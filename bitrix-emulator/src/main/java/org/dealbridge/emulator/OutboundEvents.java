@@ -42,6 +42,7 @@ public final class OutboundEvents implements AutoCloseable {
     private final AtomicInteger pending = new AtomicInteger();
     private final AtomicInteger nextHandlerId = new AtomicInteger(1);
     private final Map<Portal, String> restEndpoints = new LinkedHashMap<>();
+    private final Map<Portal, OfflineEventQueue> offline = new LinkedHashMap<>();
 
     private record Subscription(Portal portal, int id, String url, String token, Set<String> events) {
     }
@@ -50,6 +51,44 @@ public final class OutboundEvents implements AutoCloseable {
         this.clock = clock;
         this.deliveryTimeout = deliveryTimeout;
         this.http = HttpClient.newBuilder().connectTimeout(deliveryTimeout).build();
+    }
+
+    void offlineQueue(Portal portal, OfflineEventQueue queue) {
+        offline.put(portal, queue);
+    }
+
+    /** Removes the online subscriptions of {@code event} (at {@code handlerUrl}, or all when null); returns how many. */
+    synchronized int unsubscribe(Portal portal, String event, String handlerUrl) {
+        int count = 0;
+        for (Subscription s : new ArrayList<>(subscriptions)) {
+            if (s.portal == portal && s.events.contains(event) && (handlerUrl == null || s.url.equals(handlerUrl))) {
+                subscriptions.remove(s);
+                Set<String> rest = new TreeSet<>(s.events);
+                rest.remove(event);
+                if (!rest.isEmpty()) {
+                    subscriptions.add(new Subscription(s.portal, s.id, s.url, s.token, rest));
+                }
+                count++;
+            }
+        }
+        return count;
+    }
+
+    synchronized List<Map<String, Object>> onlineBindings(Portal portal) {
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (Subscription s : subscriptions) {
+            if (s.portal == portal) {
+                for (String e : s.events) {
+                    Map<String, Object> m = new LinkedHashMap<>();
+                    m.put("event", e);
+                    m.put("handler", s.url);
+                    m.put("auth_type", 0);
+                    m.put("offline", 0);
+                    out.add(m);
+                }
+            }
+        }
+        return out;
     }
 
     void endpoint(Portal portal, String clientEndpoint) {
@@ -82,6 +121,10 @@ public final class OutboundEvents implements AutoCloseable {
 
     /** Queues one delivery per matching subscription. {@code fields} become {@code data[FIELDS][...]}. */
     synchronized void fire(Portal portal, String event, Map<String, Object> fields) {
+        OfflineEventQueue queue = offline.get(portal);
+        if (queue != null) {
+            queue.record(event, fields);
+        }
         for (Subscription s : subscriptions) {
             if (s.portal != portal || !s.events.contains(event)) {
                 continue;
