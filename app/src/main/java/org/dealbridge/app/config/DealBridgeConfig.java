@@ -11,6 +11,7 @@ import org.apache.kafka.common.config.ConfigDef.Range;
 import org.apache.kafka.common.config.ConfigDef.Type;
 import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.config.types.Password;
+import org.dealbridge.bitrix.WebhookUrl;
 
 /**
  * DealBridge's configuration: every key with its type, default, validator and doc, in Kafka's own
@@ -152,12 +153,20 @@ public final class DealBridgeConfig extends AbstractConfig {
         return p == null ? null : p.value();
     }
 
-    /** Webhook URLs are validated here (not in the ConfigDef) so that the error masks the webhook code. */
+    /**
+     * Webhook URLs are validated here, with the REST client's own parser, rather than in the ConfigDef: ConfigDef
+     * errors print the value, and the value holds the webhook code.
+     */
     public void validateWebhooks() {
         for (String key : new String[] {CRM_WEBHOOK_URL, STORE_WEBHOOK_URL}) {
             String url = secret(key);
             if (url != null) {
-                WebhookUrl.validate(key, url, getBoolean(ALLOW_INSECURE_HTTP));
+                try {
+                    WebhookUrl.parse(url, getBoolean(ALLOW_INSECURE_HTTP));
+                } catch (IllegalArgumentException e) {
+                    throw new ConfigException(key, "[hidden]", e.getMessage()
+                            + (e.getMessage().contains("plain http") ? " (configuration: " + ALLOW_INSECURE_HTTP + "=true)" : ""));
+                }
             }
         }
     }

@@ -1,0 +1,83 @@
+package org.dealbridge.app.runtime;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Properties;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One Kafka Streams application of the runtime (a projector's topology): started with exactly-once or at-least-once,
+ * its state under the data dir, its metrics bound to the registry (consumer lag included), and its state reported to
+ * /health: UP only while RUNNING.
+ */
+final class StreamsApp implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(StreamsApp.class);
+
+    private final String name;
+    private final KafkaStreams streams;
+    private final KafkaStreamsMetrics metrics;
+    private volatile boolean hasRun;
+
+    StreamsApp(String applicationId, Topology topology, Properties client, Path stateDir, boolean exactlyOnce,
+               MeterRegistry registry) {
+        this.name = applicationId;
+        Properties p = new Properties();
+        p.putAll(client);
+        p.remove("client.id");
+        p.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
+        p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
+        p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, exactlyOnce ? StreamsConfig.EXACTLY_ONCE_V2 : StreamsConfig.AT_LEAST_ONCE);
+        p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, exactlyOnce ? "200" : "1000");
+        p.put(StreamsConfig.consumerPrefix("session.timeout.ms"), "10000");
+        p.put(StreamsConfig.consumerPrefix("heartbeat.interval.ms"), "1000");
+        this.streams = new KafkaStreams(topology, p);
+        streams.setUncaughtExceptionHandler(e -> {
+            log.error("{}: stream thread failed, replacing it: {}", applicationId, e.toString(), e);
+            return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
+        });
+        streams.setStateListener((now, before) -> {
+            if (now == KafkaStreams.State.RUNNING) {
+                hasRun = true;
+            }
+            log.info("{}: {} -> {}", applicationId, before, now);
+        });
+        this.metrics = new KafkaStreamsMetrics(streams);
+        metrics.bindTo(registry);
+    }
+
+    void start() {
+        streams.start();
+    }
+
+    Health health() {
+        KafkaStreams.State state = streams.state();
+        return switch (state) {
+            case RUNNING -> Health.up("RUNNING");
+            // a rebalance after the first start is routine (a restart, a new instance): degraded, not down
+            case REBALANCING -> hasRun ? Health.degraded("REBALANCING") : Health.down("REBALANCING (starting)");
+            case CREATED -> Health.down("CREATED (starting)");
+            default -> Health.down(state.name());
+        };
+    }
+
+    String name() {
+        return name;
+    }
+
+    KafkaStreams streams() {
+        return streams;
+    }
+
+    @Override
+    public void close() {
+        streams.close(Duration.ofSeconds(15));
+        metrics.close();
+    }
+}
