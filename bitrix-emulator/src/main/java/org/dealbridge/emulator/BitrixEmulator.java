@@ -48,9 +48,12 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>REST routing</h2>
  * {@code GET|POST /rest/{userId}/{code}/{method}[.json][/]}: method names are case-insensitive; an unknown method is
- * 404 {@code ERROR_METHOD_NOT_FOUND}, a wrong code or user is 403 {@code INVALID_CREDENTIALS}, {@code /rest/{method}}
- * without webhook is 401 {@code NO_AUTH_FOUND}. Bodies may be JSON, form-urlencoded or multipart with PHP bracket
- * names; the query string is merged in. Plain http is served on purpose: the real cloud requires https and answers
+ * 404 {@code ERROR_METHOD_NOT_FOUND}, a wrong code or user is 403 {@code INVALID_CREDENTIALS} (reference CONFLICT:
+ * docs 403, server code 401), {@code /rest/{method}} without {@code auth} is 401 {@code NO_AUTH_FOUND}, with an
+ * unknown token 401 {@code invalid_token}. {@code /rest/{method}?auth={applicationAccessToken(portal)}} runs with the
+ * installed application's auth, which {@code event.bind/unbind/get} and {@code event.offline.get/clear/error/list}
+ * require (through a webhook they answer 403 {@code WRONG_AUTH_TYPE}). Bodies may be JSON, form-urlencoded or
+ * multipart with PHP bracket names; the query string is merged in. Plain http is served on purpose: the real cloud requires https and answers
  * plain http with {@code INVALID_REQUEST}/"Https required.", but tests run on loopback.
  *
  * <h2>Inspection and seeding over HTTP ({@code /emulator/...}, JSON, no auth)</h2>
