@@ -15,7 +15,7 @@ import org.dealbridge.schemas.serde.AvroSerde;
  * <ul>
  *   <li>{@code mapping-config} ({@link Topics#MAPPING_CONFIG}), key the site id: the latest published version per
  *       site, which is what the projectors read; a tombstone removes the site's mapping.</li>
- *   <li>{@code mapping-history} ({@link #HISTORY}), key {@code {site}:{version}}: every version ever published,
+ *   <li>{@code mapping-history} ({@link Topics#MAPPING_HISTORY}), key {@code {site}:{version}}: every version ever published,
  *       because compaction keeps only the latest record per key on {@code mapping-config}. It serves
  *       {@code history}, {@code show --version} and {@code rollback}, and is never read by the projectors.</li>
  * </ul>
@@ -24,7 +24,7 @@ import org.dealbridge.schemas.serde.AvroSerde;
 public record MappingTopics(String current, String history, Serde<String> keySerde, Serde<MappingProfile> valueSerde) {
 
     /** Every published version, key {@code {site}:{version}}; compacted. Belongs in {@link Topics}. */
-    public static final String HISTORY = "mapping-history";
+    public static final String HISTORY = Topics.MAPPING_HISTORY;
 
     public static MappingTopics of(SchemaRegistry registry) {
         return named(registry, Topics.MAPPING_CONFIG, HISTORY);
