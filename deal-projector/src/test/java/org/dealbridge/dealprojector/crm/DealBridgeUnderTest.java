@@ -5,14 +5,21 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
 import java.util.Properties;
 import java.util.function.BooleanSupplier;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StoreQueryParameters;
 import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.state.QueryableStoreTypes;
 import org.dealbridge.bitrix.BitrixClient;
 import org.dealbridge.bitrix.BitrixClientConfig;
 import org.dealbridge.bitrix.PortalRateLimiter;
@@ -108,6 +115,36 @@ final class DealBridgeUnderTest implements AutoCloseable {
         byte[] value = topics.orderChanges().valueSerde().serializer().serialize(topics.orderChanges().name(), order);
         producer.send(new ProducerRecord<>(topics.orderChanges().name(), Keys.order(order.getSiteId(), order.getOrderId()), value));
         producer.flush();
+    }
+
+    /** True when the projector's link store has the order's link (so its next change is decided as an UPDATE). */
+    boolean projectorHasLink(String orderKey) {
+        try {
+            return streams.store(StoreQueryParameters.fromNameAndType(DealProjectorTopology.LINKS_STORE,
+                    QueryableStoreTypes.<String, org.dealbridge.schemas.SyncLink>keyValueStore())).get(orderKey) != null;
+        } catch (org.apache.kafka.streams.errors.InvalidStateStoreException e) {
+            return false;  // rebalancing: not yet
+        }
+    }
+
+    /** Every record on a topic so far (committed ones only), read from the beginning without a group. */
+    <V> List<V> readAll(Topics.Topic<String, V> topic) {
+        Properties props = new Properties();
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        List<V> values = new ArrayList<>();
+        try (KafkaConsumer<String, V> consumer = new KafkaConsumer<>(props, topic.keySerde().deserializer(),
+                topic.valueSerde().deserializer())) {
+            List<TopicPartition> partitions = consumer.partitionsFor(topic.name()).stream()
+                    .map(p -> new TopicPartition(topic.name(), p.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+            while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
+                consumer.poll(Duration.ofMillis(200)).forEach(record -> values.add(record.value()));
+            }
+        }
+        return values;
     }
 
     static void await(String what, Duration timeout, BooleanSupplier condition) {

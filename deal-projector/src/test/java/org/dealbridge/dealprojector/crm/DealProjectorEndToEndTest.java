@@ -18,6 +18,10 @@ import org.dealbridge.schemas.BasketItem;
 import org.dealbridge.schemas.Buyer;
 import org.dealbridge.schemas.ChangeCause;
 import org.dealbridge.schemas.ChangeSource;
+import org.dealbridge.schemas.DeadLetter;
+import org.dealbridge.schemas.DealCommand;
+import org.dealbridge.schemas.Outcome;
+import org.dealbridge.schemas.SyncOutcome;
 import org.dealbridge.schemas.OrderChanged;
 import org.dealbridge.schemas.Topics;
 import org.junit.jupiter.api.AfterAll;
@@ -123,8 +127,7 @@ class DealProjectorEndToEndTest {
         awaitDeal(1101);
         String dealId = deals(1101).get(0).get("ID").toString();
         // let the link reach the projector so the change is decided as an UPDATE
-        await("the link of order 1101 is recorded", Duration.ofSeconds(30),
-                () -> bridge.meters.find("dealbridge.sync.outcomes").tag("outcome", "CREATED").counter() != null);
+        awaitLinkKnown(1101);
         int updatesBefore = crm.calls().count(Portal.CRM, "crm.deal.update", call -> dealId.equals(call.param("id")));
 
         bridge.storeReports(order(1101, "P", 99));
@@ -163,6 +166,60 @@ class DealProjectorEndToEndTest {
         LongStream.rangeClosed(3001, 3020).forEach(DealProjectorEndToEndTest::awaitDeal);
         sleepQuietly(1000);
         LongStream.rangeClosed(3001, 3020).forEach(id -> assertThat(deals(id)).as("deals of order " + id).hasSize(1));
+    }
+
+    @Test
+    void aDealAManagerMovedMeanwhileIsNotOverwrittenAndTheOutcomeSaysWhy() {
+        bridge.storeReports(order(4001, "N", 99));
+        awaitDeal(4001);
+        long dealId = Long.parseLong(deals(4001).get(0).get("ID").toString());
+        awaitLinkKnown(4001);
+        crm.crm().updateDealAsHuman(dealId, Map.of("STAGE_ID", "WON"));  // not seen by DealBridge: no deal events here
+
+        bridge.storeReports(order(4001, "P", 99));
+
+        SyncOutcome conflict = awaitOutcome(4001, Outcome.CONFLICT_RESOLVED);
+        assertThat(conflict.getReason()).contains("STAGE_ID expected NEW but is WON");
+        assertThat(crm.crm().deal(dealId)).containsEntry("STAGE_ID", "WON");
+    }
+
+    @Test
+    void aDealDeletedInTheCrmSendsTheCommandToTheDeadLetterTopicWithTheErrorAndAttempts() {
+        bridge.storeReports(order(4101, "N", 99));
+        awaitDeal(4101);
+        long dealId = Long.parseLong(deals(4101).get(0).get("ID").toString());
+        awaitLinkKnown(4101);
+        crm.crm().deleteDealAsHuman(dealId);
+
+        bridge.storeReports(order(4101, "P", 99));
+
+        SyncOutcome dead = awaitOutcome(4101, Outcome.DEAD_LETTERED);
+        assertThat(dead.getReason()).contains(Long.toString(dealId), "no longer exists");
+        DeadLetter letter = bridge.readAll(bridge.topics.deadLetters()).stream()
+                .filter(l -> "crm-connector".equals(l.getComponent()) && l.getReason().contains("s1:4101"))
+                .findFirst().orElseThrow();
+        assertThat(letter.getErrorCode()).isEqualTo("NOT_FOUND");
+        assertThat(letter.getAttempts()).isEqualTo(1);
+        DealCommand command = bridge.topics.dealCommands().valueSerde().deserializer()
+                .deserialize(Topics.DEAL_COMMANDS, letter.getValue().array());
+        assertThat(command.getOrderId()).isEqualTo(4101L);
+        assertThat(command.getDealId()).isEqualTo(dealId);
+    }
+
+    static void awaitLinkKnown(long orderId) {
+        await("the projector knows the link of order " + orderId, Duration.ofSeconds(30),
+                () -> bridge.projectorHasLink("s1:" + orderId));
+    }
+
+    static SyncOutcome awaitOutcome(long orderId, Outcome outcome) {
+        SyncOutcome[] found = new SyncOutcome[1];
+        await("order " + orderId + " has outcome " + outcome, Duration.ofSeconds(60), () -> {
+            found[0] = bridge.readAll(bridge.topics.syncOutcomes()).stream()
+                    .filter(o -> o.getOrderId() != null && o.getOrderId() == orderId && o.getOutcome() == outcome)
+                    .findFirst().orElse(null);
+            return found[0] != null;
+        });
+        return found[0];
     }
 
     static void sleepQuietly(long millis) {
