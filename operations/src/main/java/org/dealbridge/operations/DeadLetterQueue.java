@@ -14,9 +14,12 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.errors.ProducerFencedException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.dealbridge.schemas.DeadLetter;
 import org.dealbridge.schemas.Topics;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The dead letters currently on the compacted {@code dead-letters} topic (the latest record per id, tombstones
@@ -34,6 +37,7 @@ public final class DeadLetterQueue {
     public static final String REPLAY_HEADER = "dealbridge-replay-of";
     /** One transactional id for every replay, so two replays running at once fence each other instead of interleaving. */
     static final String TRANSACTIONAL_ID = "dealbridge-dlq-replay";
+    private static final Logger log = LoggerFactory.getLogger(DeadLetterQueue.class);
 
     private final Properties clientProperties;
     private final Topics topics;
@@ -87,6 +91,7 @@ public final class DeadLetterQueue {
                 if (d.getSourceTopic() == null || d.getValue() == null) {
                     refused.add(d.getId() + ": no source record was kept (component " + d.getComponent()
                             + "); fix the cause and let the source send it again");
+                    log.warn("dead letter {} not replayed: it kept no source record", d.getId());
                     continue;
                 }
                 producer.beginTransaction();
@@ -97,9 +102,15 @@ public final class DeadLetterQueue {
                     producer.send(new ProducerRecord<>(Topics.DEAD_LETTERS, d.getId().getBytes(StandardCharsets.UTF_8), null));
                     producer.commitTransaction();
                     replayed.add(d);
+                    log.info("replayed dead letter {} of {} to {} and retired it", d.getId(), d.getComponent(), d.getSourceTopic());
+                } catch (ProducerFencedException e) {
+                    // fatal for this producer: no abort possible, stop here; what was committed stays done
+                    throw new IllegalStateException("another dlq replay started and took over after " + replayed.size()
+                            + " replayed; run dlq list to see what is left", e);
                 } catch (KafkaException e) {
                     producer.abortTransaction();
                     refused.add(d.getId() + ": " + e.getMessage());
+                    log.error("replay of dead letter {} failed and was rolled back: {}", d.getId(), e.toString());
                 }
             }
         }
