@@ -403,6 +403,13 @@ public final class BitrixEmulator implements AutoCloseable {
             };
         }
         boolean isBatch = method.equals("batch");
+        if (restMethod != null && !applicationAuth && !scopeGranted(portal, method)) {
+            BitrixError e = new BitrixError(403, "insufficient_scope",
+                    "The request requires higher privileges than provided by the webhook token");
+            record(portal, method, e.httpStatus, started, raw, false, e);
+            respond(ex, e.httpStatus, e.body());
+            return;
+        }
         if (restMethod == null && !isBatch) {
             BitrixError e = BitrixError.methodNotFound();
             record(portal, method, e.httpStatus, started, raw, false, e);
@@ -492,6 +499,19 @@ public final class BitrixEmulator implements AutoCloseable {
         }
         envelope.put("time", timing(started, System.nanoTime() - startNanos, isBatch ? null : operating, method));
         respond(ex, 200, envelope);
+    }
+
+    private boolean scopeGranted(Portal portal, String method) {
+        java.util.Set<String> granted = portal == Portal.CRM ? options.crmScopes : options.storeScopes;
+        return granted == null || granted.contains(scopeOf(method));
+    }
+
+    static String scopeOf(String method) {
+        if (method.startsWith("sale.paysystem.")) {
+            return "pay_system";
+        }
+        int dot = method.indexOf('.');
+        return dot < 0 ? method : method.substring(0, dot);
     }
 
     private Portal portalFor(String code) {
@@ -664,6 +684,9 @@ public final class BitrixEmulator implements AutoCloseable {
                 error = new BitrixError(405, "ERROR_BATCH_METHOD_NOT_ALLOWED", "Method is not allowed for batch usage");
             } else if (m == null) {
                 error = BitrixError.methodNotFound();
+            } else if (!scopeGranted(portal, method)) {
+                error = new BitrixError(403, "insufficient_scope",
+                        "The request requires higher privileges than provided by the webhook token");
             } else if (fault == Fault.TIMEOUT || fault == Fault.DROP) {
                 record(portal, method, 0, started, sub, true, null);
                 throw new BatchCut(fault);

@@ -31,6 +31,8 @@ public final class EmulatorOptions {
     String crmAppToken = "crmapp5k2j8h4g6f1d";
     String storeAppToken = "shopapp9s3a7q1w5e";
     String applicationToken = "apptoken0m4n8b2v6c";
+    java.util.Set<String> crmScopes = null; // null: every scope
+    java.util.Set<String> storeScopes = null;
     String currency = "RUB";
 
     public static EmulatorOptions defaults() {
@@ -164,6 +166,23 @@ public final class EmulatorOptions {
     /** The {@code application_token} sent in events of handlers bound by the application with {@code event.bind}. */
     public EmulatorOptions applicationToken(String token) {
         this.applicationToken = requireCode(token, "applicationToken");
+        return this;
+    }
+
+    /**
+     * Scopes granted to a portal's inbound webhook ({@code crm}, {@code user}, {@code sale}, {@code catalog},
+     * {@code pay_system}); a method outside them answers 403 {@code insufficient_scope}. Default: all.
+     */
+    public EmulatorOptions webhookScopes(Portal portal, String... scopes) {
+        java.util.Set<String> set = new java.util.TreeSet<>();
+        for (String scope : scopes) {
+            set.add(scope.toLowerCase(java.util.Locale.ROOT));
+        }
+        if (portal == Portal.CRM) {
+            crmScopes = set;
+        } else {
+            storeScopes = set;
+        }
         return this;
     }
 

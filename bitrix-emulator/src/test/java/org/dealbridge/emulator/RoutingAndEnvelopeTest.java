@@ -168,4 +168,17 @@ class RoutingAndEnvelopeTest {
         assertThat(a.body().get("error").asText()).isEqualTo("WRONG_AUTH_TYPE");
         assertThat(Rest.store(emu, "event.offline.get", Map.of()).body().get("error").asText()).isEqualTo("WRONG_AUTH_TYPE");
     }
+
+    @Test
+    void methodsOutsideTheWebhookScopesAre403InsufficientScope() {
+        try (BitrixEmulator scoped = BitrixEmulator.start(EmulatorOptions.defaults().rateLimitDisabled()
+                .webhookScopes(Portal.STORE, "sale", "catalog"))) {
+            assertThat(Rest.store(scoped, "sale.order.list", Map.of()).status()).isEqualTo(200);
+            Rest.Answer denied = Rest.store(scoped, "sale.paysystem.list", Map.of());
+            assertThat(denied.status()).isEqualTo(403);
+            assertThat(denied.body().get("error").asText()).isEqualTo("insufficient_scope");
+            Rest.Answer inBatch = Rest.store(scoped, "batch", Map.of("cmd", Map.of("ps", "sale.paysystem.list")));
+            assertThat(inBatch.result().get("result_error").get("ps").get("error").asText()).isEqualTo("insufficient_scope");
+        }
+    }
 }
