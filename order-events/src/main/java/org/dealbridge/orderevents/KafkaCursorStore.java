@@ -38,6 +38,8 @@ public final class KafkaCursorStore implements CursorStore, AutoCloseable {
         consumerConfig.remove(ConsumerConfig.GROUP_ID_CONFIG);
         consumerConfig.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         consumerConfig.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        // the topic is created compacted at start-up; a lookup must never create a plain one by accident
+        consumerConfig.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);
         this.producer = new KafkaProducer<>(OrderPublisher.reliable(clientConfig, "order-events-cursors"),
                 topic.keySerde().serializer(), topic.valueSerde().serializer());
     }

@@ -28,7 +28,7 @@ import org.slf4j.LoggerFactory;
  *   <li>200 "ignored" for an authentic event other than ONSALEORDERSAVED: a subscription for more events than we
  *       handle is a configuration matter, not a reason to make the queue server log failures (it never retries);</li>
  *   <li>400 when {@code data[FIELDS][ID]} is missing or not a positive integer;</li>
- *   <li>200 otherwise, with the order queued.</li>
+ *   <li>200 otherwise, with the order queued (503 while shutting down).</li>
  * </ul>
  */
 public final class StoreHookHandler implements HttpHandler {
@@ -107,7 +107,14 @@ public final class StoreHookHandler implements HttpHandler {
                         : "malformed event: data[FIELDS][ID] must be a positive order id but was '" + abbreviate(rawId) + "'");
                 return;
             }
-            OrderRefreshQueue.Submitted submitted = queue.submit(orderId);
+            OrderRefreshQueue.Submitted submitted;
+            try {
+                submitted = queue.submit(orderId);
+            } catch (IllegalStateException closed) {
+                // shutting down: the poller picks the order up after the restart
+                respond(exchange, 503, "shutting down; order " + orderId + " is left to the store poller");
+                return;
+            }
             respond(exchange, 200, "order " + orderId + " " + submitted.name().toLowerCase(java.util.Locale.ROOT));
         }
     }

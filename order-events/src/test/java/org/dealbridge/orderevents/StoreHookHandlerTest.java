@@ -137,6 +137,14 @@ class StoreHookHandlerTest {
     }
 
     @Test
+    void anEventArrivingDuringShutdownIs503() throws Exception {
+        queue.close();
+        HttpResponse<String> response = post(event("ONSALEORDERSAVED", "300", TOKEN));
+        assertThat(response.statusCode()).isEqualTo(503);
+        assertThat(refreshed).isEmpty();
+    }
+
+    @Test
     void onlyPostIsAccepted() throws Exception {
         HttpResponse<String> response = http.send(HttpRequest.newBuilder(hook).GET().build(), HttpResponse.BodyHandlers.ofString());
         assertThat(response.statusCode()).isEqualTo(405);
