@@ -84,6 +84,10 @@ final class DealBridgeUnderTest implements AutoCloseable {
     }
 
     DealBridgeUnderTest start() {
+        // the global store needs the topic's partitions at start-up: wait until a fresh topic's metadata is visible
+        for (String topic : List.of(topics.mappingConfig().name(), topics.orderChanges().name(), topics.dealLinks().name())) {
+            await("topic " + topic + " is visible", Duration.ofSeconds(30), () -> !producer.partitionsFor(topic).isEmpty());
+        }
         streams.start();
         await("the projector is running", Duration.ofSeconds(60), () -> streams.state() == KafkaStreams.State.RUNNING);
         startConnector();
