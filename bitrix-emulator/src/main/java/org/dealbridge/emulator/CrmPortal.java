@@ -675,6 +675,7 @@ public final class CrmPortal {
                 d.fields.put("MOVED_TIME", time.nowText());
             }
         }
+        recalculateOpportunity(d);
         d.fields.put("MODIFY_BY_ID", Integer.toString(byUser));
         d.fields.put("DATE_MODIFY", time.nowText());
         events.fire(Portal.CRM, "ONCRMDEALUPDATE", Map.of("ID", d.get("ID")));
@@ -981,12 +982,23 @@ public final class CrmPortal {
         }
         d.rows.clear();
         d.rows.addAll(stored);
-        // with IS_MANUAL_OPPORTUNITY=N the amount follows the rows
         if (!"Y".equals(d.get("IS_MANUAL_OPPORTUNITY"))) {
             d.fields.put("OPPORTUNITY", sum.setScale(2, RoundingMode.HALF_UP).toPlainString());
         }
         d.fields.put("DATE_MODIFY", time.nowText());
         return true;
+    }
+
+    /** With {@code IS_MANUAL_OPPORTUNITY=N} and product rows present, the amount follows the rows, not the write. */
+    private static void recalculateOpportunity(Deal d) {
+        if ("Y".equals(d.get("IS_MANUAL_OPPORTUNITY")) || d.rows.isEmpty()) {
+            return;
+        }
+        BigDecimal sum = BigDecimal.ZERO;
+        for (Map<String, Object> r : d.rows) {
+            sum = sum.add(Params.asDecimal(r.get("PRICE")).multiply(Params.asDecimal(r.get("QUANTITY"))));
+        }
+        d.fields.put("OPPORTUNITY", sum.setScale(2, RoundingMode.HALF_UP).toPlainString());
     }
 
     private static BigDecimal orZero(BigDecimal d) {

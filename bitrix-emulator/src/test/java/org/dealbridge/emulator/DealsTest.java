@@ -202,6 +202,11 @@ class DealsTest {
         assertThat(got.get(0).get("OWNER_ID").asText()).isEqualTo(Long.toString(id));
         assertThat(got.get(0).get("OWNER_TYPE").asText()).isEqualTo("D");
         assertThat(get(id).get("OPPORTUNITY").asText()).isEqualTo("2460.00");
+        // an amount written while rows exist and IS_MANUAL_OPPORTUNITY=N is overridden by the rows
+        Rest.crm(emu, "crm.deal.update", Map.of("id", id, "fields", Map.of("OPPORTUNITY", 5)));
+        assertThat(get(id).get("OPPORTUNITY").asText()).isEqualTo("2460.00");
+        Rest.crm(emu, "crm.deal.update", Map.of("id", id, "fields", Map.of("OPPORTUNITY", 5, "IS_MANUAL_OPPORTUNITY", "Y")));
+        assertThat(get(id).get("OPPORTUNITY").asText()).isEqualTo("5.00");
         Rest.crm(emu, "crm.deal.productrows.set", Map.of("id", id, "rows", List.of()));
         assertThat(Rest.crm(emu, "crm.deal.productrows.get", Map.of("id", id)).result().size()).isZero();
     }
