@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Predicate;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.header.Header;
@@ -89,16 +90,8 @@ public final class OrderTrace {
             }
             entries.add(entry(r, outcome(o)));
         }
-        byte[] keyBytes = key.getBytes(StandardCharsets.UTF_8);
-        for (var r : scan.read(Topics.DEAD_LETTERS, k -> k != null)) {
-            if (r.value() == null) {
-                continue;
-            }
-            DeadLetter d = topics.deadLetters().valueSerde().deserializer().deserialize(r.topic(), r.value());
-            if (d.getKey() != null && ByteBuffer.wrap(keyBytes).equals(d.getKey().duplicate())) {
-                entries.add(entry(r, deadLetter(d)));
-            }
-        }
+        ByteBuffer keyBytes = ByteBuffer.wrap(key.getBytes(StandardCharsets.UTF_8));
+        deadLetters(entries, d -> d.getKey() != null && keyBytes.equals(d.getKey().duplicate()));
 
         Set<String> dealKeys = deals.stream().map(Keys::deal).collect(Collectors.toSet());
         Set<String> outcomeKeys = deals.stream().map(id -> "deal:" + id).collect(Collectors.toSet());
@@ -119,18 +112,28 @@ public final class OrderTrace {
             for (var r : scan.read(Topics.SYNC_OUTCOMES, outcomeKeys::contains)) {
                 entries.add(entry(r, outcome(topics.syncOutcomes().valueSerde().deserializer().deserialize(r.topic(), r.value()))));
             }
-            for (var r : scan.read(Topics.DEAD_LETTERS, k -> k != null)) {
-                if (r.value() == null) {
-                    continue;
-                }
-                DeadLetter d = topics.deadLetters().valueSerde().deserializer().deserialize(r.topic(), r.value());
-                if (d.getKey() != null && dealKeys.contains(StandardCharsets.UTF_8.decode(d.getKey().duplicate()).toString())) {
-                    entries.add(entry(r, deadLetter(d)));
-                }
-            }
+            deadLetters(entries, d -> d.getKey() != null && dealKeys.contains(StandardCharsets.UTF_8.decode(d.getKey().duplicate()).toString()));
         }
         entries.sort(Comparator.comparing(Entry::at));
         return new Story(order, List.copyOf(entries), linked);
+    }
+
+    /** Dead letters of the order (or its deals), and their retirement by a replay (the tombstone on dead-letters). */
+    private void deadLetters(List<Entry> entries, Predicate<DeadLetter> belongs) {
+        Set<String> shown = new java.util.HashSet<>();
+        for (var r : scan.read(Topics.DEAD_LETTERS, k -> k != null)) {
+            if (r.value() == null) {
+                if (shown.remove(r.key())) {
+                    entries.add(entry(r, "dead letter " + r.key() + " replayed and retired"));
+                }
+                continue;
+            }
+            DeadLetter d = topics.deadLetters().valueSerde().deserializer().deserialize(r.topic(), r.value());
+            if (belongs.test(d)) {
+                shown.add(r.key());
+                entries.add(entry(r, deadLetter(d)));
+            }
+        }
     }
 
     private static Entry entry(ConsumerRecord<String, byte[]> r, String text) {

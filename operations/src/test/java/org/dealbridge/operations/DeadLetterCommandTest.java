@@ -88,6 +88,10 @@ class DeadLetterCommandTest {
         assertThat(new String(replayed.get(0).headers().lastHeader(DeadLetterQueue.REPLAY_HEADER).value(), StandardCharsets.UTF_8))
                 .isEqualTo("dl-r1");
 
+        assertThat(fx.run(TraceCommand.class, "rs:5001").out()).as("trace tells a replay apart")
+                .contains("order event (STORE_HOOK): status P").contains("(replay of dead letter dl-r1)")
+                .contains("dead letter dl-r1 from deal-projector").contains("dead letter dl-r1 replayed and retired");
+
         OperationsFixture.Run list = fx.run(DeadLetterCommand.class, "list", "--site", "rs");
         assertThat(list.out()).doesNotContain("dl-r1").contains("dl-r2");
 
