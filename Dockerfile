@@ -5,9 +5,9 @@
 FROM maven:3.9-eclipse-temurin-17 AS build
 WORKDIR /src
 COPY . .
-# Tests run in CI, not in the image build; -am builds the modules app depends on.
-RUN mvn -B -q -DskipTests -pl app -am package \
- && mvn -B -q -pl app dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory=target/lib
+# Tests run in CI, not in the image build; -am builds the modules app depends on. copy-dependencies runs in the
+# same reactor so app's sibling modules resolve to the jars just built (nothing is installed in the image).
+RUN mvn -B -q -DskipTests -pl app -am package dependency:copy-dependencies -DincludeScope=runtime '-DoutputDirectory=${project.build.directory}/lib'
 
 FROM eclipse-temurin:17-jre
 RUN useradd --system --home-dir /var/lib/dealbridge --shell /usr/sbin/nologin dealbridge \
