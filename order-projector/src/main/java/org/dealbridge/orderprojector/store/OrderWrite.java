@@ -1,0 +1,16 @@
+package org.dealbridge.orderprojector.store;
+
+import org.dealbridge.schemas.OrderCommand;
+import org.dealbridge.schemas.Outcome;
+import org.dealbridge.schemas.SyncLink;
+
+/**
+ * What the store connector did with one command.
+ *
+ * @param link      the link to publish (the pair's new agreed state), or null when nothing is known to agree
+ * @param written   true when the store was written (an order added or its status set)
+ * @param errorCode the API error code or exception class, for dead letters
+ */
+public record OrderWrite(OrderCommand command, Outcome outcome, String reason, SyncLink link, boolean written,
+                         String errorCode, int attempts) {
+}

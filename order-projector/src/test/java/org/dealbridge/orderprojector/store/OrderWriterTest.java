@@ -1,0 +1,242 @@
+package org.dealbridge.orderprojector.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.dealbridge.bitrix.BitrixClient;
+import org.dealbridge.bitrix.PortalRateLimiter;
+import org.dealbridge.bitrix.crm.CrmApi;
+import org.dealbridge.bitrix.store.StoreApi;
+import org.dealbridge.emulator.BitrixEmulator;
+import org.dealbridge.emulator.EmulatorOptions;
+import org.dealbridge.emulator.Fault;
+import org.dealbridge.emulator.ManualClock;
+import org.dealbridge.emulator.NewOrder;
+import org.dealbridge.emulator.Portal;
+import org.dealbridge.mapping.CompiledMapping;
+import org.dealbridge.orderprojector.OrderProjectorConfig;
+import org.dealbridge.orderprojector.PairDecision;
+import org.dealbridge.schemas.LinkOrigin;
+import org.dealbridge.schemas.OrderCommand;
+import org.dealbridge.schemas.OrderCommandKind;
+import org.dealbridge.schemas.Outcome;
+import org.dealbridge.schemas.ProductRow;
+import org.dealbridge.schemas.SyncLink;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The store connector's writes against the CRM and store emulators over HTTP: one rule per test. */
+class OrderWriterTest {
+
+    static final String MAPPING = """
+            site: s1
+            pipelines: { default: 1 }
+            stages:
+              "1":
+                - { stage: "C1:NEW", status: N }
+                - { stage: "C1:PREPARATION", status: P }
+                - { stage: "C1:PREPARATION", status: A }
+                - { stage: "C1:WON", status: F }
+            responsible: { default: 1 }
+            dealFields: { paySystemId: UF_CRM_PAY_SYSTEM }
+            dealToOrder: { pipelines: [1] }
+            payment: { default: 3 }
+            """;
+
+    private final ManualClock clock = new ManualClock(Instant.parse("2026-11-29T10:00:00Z"));
+    private BitrixEmulator emu;
+    private BitrixClient crmClient;
+    private BitrixClient storeClient;
+    private OrderWriter writer;
+    private final CompiledMapping mapping = CompiledMapping.compile(MAPPING, 2);
+
+    @BeforeEach
+    void start() {
+        emu = BitrixEmulator.start(EmulatorOptions.defaults().rateLimitDisabled().clock(clock));
+        emu.crm().addPipeline(1, "Shop orders");
+        emu.store().addStatus("N", "New");
+        emu.store().addStatus("P", "Paid");
+        emu.store().addStatus("A", "Approved");
+        emu.store().addStatus("F", "Finished");
+        emu.store().addPaySystem(3, "Cash");
+        emu.store().addPaySystem(9, "Card");
+        emu.store().addPersonType(1, "Person");
+        crmClient = client(emu.crmWebhookUrl(), "crm");
+        storeClient = client(emu.storeWebhookUrl(), "store");
+        writer = new OrderWriter(new OrderProjectorConfig(Map.of(OrderProjectorConfig.MAX_ATTEMPTS, "3",
+                OrderProjectorConfig.INITIAL_BACKOFF, "1", OrderProjectorConfig.MAX_BACKOFF, "5")),
+                new StoreApi(storeClient), new CrmApi(crmClient), PairDecision.UNDER_MAPPING, Clock.systemUTC());
+    }
+
+    private static BitrixClient client(String url, String portal) {
+        return BitrixClient.builder(url).portal(portal).meterRegistry(new SimpleMeterRegistry())
+                .rateLimiter(new PortalRateLimiter(portal, PortalRateLimiter.Options.of(1000, 1000).withInitialFill(0)))
+                .callTimeout(Duration.ofSeconds(2)).retry(1, Duration.ofMillis(10), Duration.ofMillis(50)).build();
+    }
+
+    @AfterEach
+    void stop() {
+        crmClient.close();
+        storeClient.close();
+        emu.close();
+    }
+
+    private long deal(String stage) {
+        return emu.crm().addDealAsHuman(Map.of("TITLE", "Deal", "CATEGORY_ID", 1, "STAGE_ID", stage));
+    }
+
+    private long order(String status) {
+        return emu.store().addOrder(NewOrder.create().status(status).site("s1").item(101, "Sofa", "1500.00", 1));
+    }
+
+    private static SyncLink link(long orderId, long dealId, String stage, String status) {
+        return SyncLink.newBuilder().setSiteId("s1").setOrderId(orderId).setDealId(dealId).setCategoryId(1).setStageId(stage)
+                .setStatusId(status).setOrigin(LinkOrigin.ORDER).setDealFields(Map.of("TITLE", "Order #1"))
+                .setUpdatedAt(Instant.EPOCH).build();
+    }
+
+    private static OrderCommand update(long dealId, long orderId, String status, String expected) {
+        return OrderCommand.newBuilder().setCommandId("u-" + dealId).setKind(OrderCommandKind.UPDATE_STATUS).setSiteId("s1")
+                .setDealId(dealId).setOrderId(orderId).setStatusId(status).setExpectedStatusId(expected).setMappingVersion(2)
+                .setSourceTime(Instant.now()).build();
+    }
+
+    private static OrderCommand create(long dealId, long paySystem) {
+        return OrderCommand.newBuilder().setCommandId("c-" + dealId).setKind(OrderCommandKind.CREATE).setSiteId("s1")
+                .setDealId(dealId).setStatusId("N").setCurrency("RUB").setPaySystemId(paySystem)
+                .setItems(List.of(ProductRow.newBuilder().setProductId(101L).setName("Sofa").setPrice("1500.00").setQuantity("2").build()))
+                .setMappingVersion(2).setSourceTime(Instant.now()).build();
+    }
+
+    private String statusOf(long orderId) {
+        return String.valueOf(emu.store().order(orderId).get("statusId"));
+    }
+
+    private int orderUpdates() {
+        return emu.calls().count(Portal.STORE, "sale.order.update");
+    }
+
+    @Test
+    void aDealMoveSetsTheOrderStatusAndKeepsTheLinksFields() throws Exception {
+        long orderId = order("N");
+        long dealId = deal("C1:NEW");
+        clock.advance(Duration.ofSeconds(5));
+        emu.crm().updateDealAsHuman(dealId, Map.of("STAGE_ID", "C1:WON"));
+
+        OrderWrite result = writer.write(update(dealId, orderId, "F", "N"), mapping, link(orderId, dealId, "C1:NEW", "N"));
+
+        assertThat(result.outcome()).isEqualTo(Outcome.UPDATED);
+        assertThat(result.written()).isTrue();
+        assertThat(statusOf(orderId)).isEqualTo("F");
+        assertThat(result.link().getStageId()).isEqualTo("C1:WON");
+        assertThat(result.link().getStatusId()).isEqualTo("F");
+        assertThat(result.link().getOrigin()).as("origin kept").isEqualTo(LinkOrigin.ORDER);
+        assertThat(result.link().getDealFields()).as("deal-projector's written fields kept").containsEntry("TITLE", "Order #1");
+        assertThat(orderUpdates()).isEqualTo(1);
+    }
+
+    @Test
+    void anOrderAlreadyConsistentIsNotWritten() throws Exception {
+        long orderId = order("A");
+        long dealId = deal("C1:PREPARATION");
+
+        // the command says P (the stage's first status), but A is consistent with C1:PREPARATION
+        OrderWrite result = writer.write(update(dealId, orderId, "P", "A"), mapping, link(orderId, dealId, "C1:NEW", "A"));
+
+        assertThat(result.outcome()).isEqualTo(Outcome.ECHO_SUPPRESSED);
+        assertThat(result.link().getStatusId()).isEqualTo("A");
+        assertThat(statusOf(orderId)).isEqualTo("A");
+        assertThat(orderUpdates()).isZero();
+    }
+
+    @Test
+    void aStaleCommandIsDecidedAgainAndTheLaterOrderEditWins() throws Exception {
+        long orderId = order("N");
+        long dealId = deal("C1:NEW");
+        clock.advance(Duration.ofSeconds(5));
+        emu.crm().updateDealAsHuman(dealId, Map.of("STAGE_ID", "C1:WON"));
+        clock.advance(Duration.ofSeconds(5));
+        emu.store().updateOrderAsHuman(orderId, Map.of("statusId", "P"));  // later than the deal's move
+
+        OrderWrite result = writer.write(update(dealId, orderId, "F", "N"), mapping, link(orderId, dealId, "C1:NEW", "N"));
+
+        assertThat(result.outcome()).isEqualTo(Outcome.CONFLICT_RESOLVED);
+        assertThat(result.written()).isFalse();
+        assertThat(result.reason()).contains("expected status N", "order's change wins");
+        assertThat(statusOf(orderId)).isEqualTo("P");
+        assertThat(orderUpdates()).isZero();
+    }
+
+    @Test
+    void whenTheDealsChangeIsLaterItWinsAndReplacesTheStatusItReadBack() throws Exception {
+        long orderId = order("N");
+        long dealId = deal("C1:NEW");
+        clock.advance(Duration.ofSeconds(5));
+        emu.store().updateOrderAsHuman(orderId, Map.of("statusId", "P"));
+        clock.advance(Duration.ofSeconds(5));
+        emu.crm().updateDealAsHuman(dealId, Map.of("STAGE_ID", "C1:WON"));
+
+        OrderWrite result = writer.write(update(dealId, orderId, "F", "N"), mapping, link(orderId, dealId, "C1:NEW", "N"));
+
+        assertThat(result.outcome()).isEqualTo(Outcome.CONFLICT_RESOLVED);
+        assertThat(result.written()).isTrue();
+        assertThat(statusOf(orderId)).isEqualTo("F");
+    }
+
+    @Test
+    void creationIsIdempotentByXmlIdEvenWhenTheAddsAnswerIsLost() throws Exception {
+        long dealId = deal("C1:NEW");
+        emu.faults().failNext(Portal.STORE, "sale.order.add", 1, Fault.APPLY_THEN_DROP);
+
+        OrderWrite first = writer.write(create(dealId, 9), mapping, null);
+        OrderWrite again = writer.write(create(dealId, 9), mapping, null);
+
+        List<Map<String, Object>> made = emu.store().orders().stream()
+                .filter(o -> ("dealbridge-deal:" + dealId).equals(o.get("xmlId"))).toList();
+        assertThat(made).hasSize(1);
+        long orderId = Long.parseLong(String.valueOf(made.get(0).get("id")));
+        assertThat(first.link().getOrderId()).isEqualTo(orderId);
+        assertThat(first.link().getOrigin()).isEqualTo(LinkOrigin.DEAL);
+        assertThat(first.link().getStageId()).isEqualTo("C1:NEW");
+        assertThat(first.link().getStatusId()).isEqualTo("N");
+        assertThat(again.outcome()).isEqualTo(Outcome.UNCHANGED);
+        assertThat(again.link().getOrderId()).isEqualTo(orderId);
+        assertThat(emu.store().order(orderId).get("payments")).asList().singleElement()
+                .satisfies(p -> assertThat(String.valueOf(((Map<?, ?>) p).get("paySystemId"))).isEqualTo("9"));
+        assertThat(statusOf(orderId)).isEqualTo("N");
+    }
+
+    @Test
+    void transientFailuresAreRetriedThenDeadLettered() throws Exception {
+        long orderId = order("N");
+        long dealId = deal("C1:WON");
+        emu.faults().failNext(Portal.STORE, "sale.order.get", 100, Fault.HTTP_503);
+
+        OrderWrite result = writer.write(update(dealId, orderId, "F", "N"), mapping, link(orderId, dealId, "C1:NEW", "N"));
+
+        assertThat(result.outcome()).isEqualTo(Outcome.DEAD_LETTERED);
+        assertThat(result.attempts()).isEqualTo(3);
+        assertThat(result.reason()).contains("gave up after 3 attempts");
+        assertThat(statusOf(orderId)).isEqualTo("N");
+    }
+
+    @Test
+    void aCommandForAStatusTheStoreDoesNotKnowIsDeadLetteredAtOnce() throws Exception {
+        String broken = MAPPING.replace("status: F", "status: Z");
+        long orderId = order("N");
+        long dealId = deal("C1:WON");
+
+        OrderWrite result = writer.write(update(dealId, orderId, "Z", "N"), CompiledMapping.compile(broken, 3),
+                link(orderId, dealId, "C1:NEW", "N"));
+
+        assertThat(result.outcome()).isEqualTo(Outcome.DEAD_LETTERED);
+        assertThat(result.attempts()).isEqualTo(1);
+        assertThat(result.reason()).contains("permanent failure", "Z");
+    }
+}
