@@ -95,10 +95,21 @@ final class DealBridgeUnderTest implements AutoCloseable {
     }
 
     void startConnector() {
+        startConnector(config);
+    }
+
+    /** A connector in another consumer group: it consumes every command from the start again (a worst-case replay). */
+    void startReplayingConnector(String groupId) {
+        Map<String, Object> settings = new java.util.HashMap<>(config.originals());
+        settings.put(DealProjectorConfig.CONNECTOR_GROUP_ID, groupId);
+        startConnector(new DealProjectorConfig(settings));
+    }
+
+    private void startConnector(DealProjectorConfig connectorConfig) {
         Properties kafka = new Properties();
         kafka.put("bootstrap.servers", bootstrap);
-        connector = new CrmConnector(config, topics, kafka, new DealWriter(client, config, Clock.systemUTC()), meters,
-                Clock.systemUTC());
+        connector = new CrmConnector(connectorConfig, topics, kafka, new DealWriter(client, connectorConfig, Clock.systemUTC()),
+                meters, Clock.systemUTC());
         connectorThread = new Thread(connector, "crm-connector");
         connectorThread.start();
     }

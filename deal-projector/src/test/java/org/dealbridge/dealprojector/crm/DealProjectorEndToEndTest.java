@@ -169,6 +169,30 @@ class DealProjectorEndToEndTest {
     }
 
     @Test
+    void replayingEveryCommandFromTheStartAddsNoDealAndDuplicatesNothing() throws Exception {
+        LongStream.rangeClosed(5001, 5010).forEach(id -> bridge.storeReports(order(id, "N", 12)));
+        LongStream.rangeClosed(5001, 5010).forEach(DealProjectorEndToEndTest::awaitDeal);
+        java.util.function.IntSupplier addsOfTheseOrders = () -> crm.calls().count(Portal.CRM, "crm.deal.add", call -> {
+            String origin = call.param("fields", "ORIGIN_ID");
+            return origin != null && origin.matches("50(0[1-9]|10)");
+        });
+        int addsBefore = addsOfTheseOrders.getAsInt();
+
+        bridge.stopConnector();
+        bridge.startReplayingConnector("replay-" + System.nanoTime());  // as if no offset had ever been committed
+        await("the replay reached the end of deal-commands", Duration.ofSeconds(60),
+                () -> bridge.meters.find("dealbridge.commands").tag("topology", "crm-connector").counters().stream()
+                        .mapToDouble(c -> c.count()).sum() >= 2 * 10);
+        sleepQuietly(1500);
+        bridge.stopConnector();
+        bridge.startConnector();
+
+        // (other tests' orders may be replayed too: a CREATE whose deal was deleted in the CRM rightly adds one)
+        assertThat(addsOfTheseOrders.getAsInt()).isEqualTo(addsBefore).isEqualTo(10);
+        LongStream.rangeClosed(5001, 5010).forEach(id -> assertThat(deals(id)).as("deals of order " + id).hasSize(1));
+    }
+
+    @Test
     void aDealAManagerMovedMeanwhileIsNotOverwrittenAndTheOutcomeSaysWhy() {
         bridge.storeReports(order(4001, "N", 99));
         awaitDeal(4001);
