@@ -43,7 +43,13 @@ class DealBridgeRuntimeTest {
         String clusterId;
         try (DealBridgeRuntime runtime = DealBridgeRuntime.start(config(Map.of()))) {
             HttpResponse<String> health = get(runtime.httpPort(), "/health");
-            assertThat(health.statusCode()).isEqualTo(200);
+            long deadline = System.currentTimeMillis() + 30_000;
+            while (health.statusCode() != 200 && System.currentTimeMillis() < deadline) {
+                Thread.sleep(200); // UP once the deal projector's streams run
+                health = get(runtime.httpPort(), "/health");
+            }
+            assertThat(health.statusCode()).as(health.body()).isEqualTo(200);
+            assertThat(health.body()).contains("\"deal-projector\"");
             assertThat(health.body()).contains("\"status\" : \"UP\"")
                     .contains("\"crm\"").contains("\"store\"").contains("NOT_CONFIGURED");
             try (Admin admin = Admin.create(runtime.clientProperties())) {

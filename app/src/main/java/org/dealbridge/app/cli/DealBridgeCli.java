@@ -5,6 +5,8 @@ import java.util.ServiceLoader;
 import org.dealbridge.app.config.ConfigLoader;
 import org.dealbridge.app.config.DealBridgeConfig;
 import org.dealbridge.mapping.cli.MappingCommand;
+import org.dealbridge.operations.DeadLetterCommand;
+import org.dealbridge.operations.TraceCommand;
 import org.dealbridge.orderevents.BackfillCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -47,6 +49,8 @@ public final class DealBridgeCli {
         CommandLine cli = new CommandLine(root);
         cli.addSubcommand("mapping", new MappingCommand(() -> new LauncherContext(root::config).forMapping()));
         cli.addSubcommand("backfill", new BackfillCommand(new LauncherContext(root::config).forBackfill()));
+        cli.addSubcommand("dlq", new DeadLetterCommand(() -> new LauncherContext(root::config).forOperations()));
+        cli.addSubcommand("trace", new TraceCommand(() -> new LauncherContext(root::config).forOperations()));
         for (CommandContribution contribution : ServiceLoader.load(CommandContribution.class)) {
             cli.addSubcommand(contribution.name(), contribution.command());
         }

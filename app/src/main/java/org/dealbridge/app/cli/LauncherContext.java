@@ -14,6 +14,7 @@ import org.dealbridge.bitrix.crm.CrmApi;
 import org.dealbridge.bitrix.store.StoreApi;
 import org.dealbridge.kafka.embedded.EmbeddedKafka;
 import org.dealbridge.mapping.cli.MappingCliContext;
+import org.dealbridge.operations.OperationsContext;
 import org.dealbridge.orderevents.BackfillContext;
 import org.dealbridge.schemas.Topics;
 import org.dealbridge.schemas.registry.SchemaRegistry;
@@ -117,6 +118,37 @@ final class LauncherContext implements AutoCloseable {
             @Override
             public Optional<StoreApi> store() {
                 return self.store();
+            }
+
+            @Override
+            public void close() {
+                self.close();
+            }
+        };
+    }
+
+    /** The view the {@code dlq} and {@code trace} commands take. */
+    OperationsContext forOperations() {
+        LauncherContext self = this;
+        return new OperationsContext() {
+            @Override
+            public Properties kafkaClientProperties() {
+                return self.kafkaClientProperties();
+            }
+
+            @Override
+            public Topics topics() {
+                return self.topics();
+            }
+
+            @Override
+            public java.io.PrintStream out() {
+                return System.out;
+            }
+
+            @Override
+            public java.io.PrintStream err() {
+                return System.err;
             }
 
             @Override

@@ -12,6 +12,7 @@ import org.apache.kafka.common.config.ConfigDef.Type;
 import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.config.types.Password;
 import org.dealbridge.bitrix.WebhookUrl;
+import org.dealbridge.dealprojector.DealProjectorConfig;
 
 /**
  * DealBridge's configuration: every key with its type, default, validator and doc, in Kafka's own
@@ -30,7 +31,6 @@ public final class DealBridgeConfig extends AbstractConfig {
     public static final String CRM_APPLICATION_TOKEN = "crm.application-token";
     public static final String CRM_RATE_RPS = "crm.rate.requests-per-second";
     public static final String CRM_RATE_BURST = "crm.rate.burst";
-    public static final String CRM_ORIGINATOR_PREFIX = "crm.originator-prefix";
     public static final String STORE_WEBHOOK_URL = "store.webhook-url";
     public static final String STORE_APPLICATION_TOKEN = "store.application-token";
     public static final String STORE_SITE_ID = "store.site-id";
@@ -50,7 +50,11 @@ public final class DealBridgeConfig extends AbstractConfig {
     private static final String GROUP_HTTP = "HTTP server";
     private static final String GROUP_RUNTIME = "Runtime";
 
-    public static final ConfigDef DEFINITION = new ConfigDef()
+    /**
+     * Every key: the launcher's own, then those the components define themselves (the deal projector's
+     * {@code deal-projector.*} and {@code crm.*} tuning), so one file configures everything and one check refuses typos.
+     */
+    public static final ConfigDef DEFINITION = new ConfigDef(DealProjectorConfig.CONFIG_DEF)
             .define(KAFKA_BOOTSTRAP_SERVERS, Type.STRING, "", Importance.HIGH,
                     "Kafka bootstrap servers (host:port,...). Empty: start an embedded one-node KRaft broker with its data under data.dir.",
                     GROUP_KAFKA, 1, ConfigDef.Width.LONG, "Bootstrap servers")
@@ -81,9 +85,6 @@ public final class DealBridgeConfig extends AbstractConfig {
             .define(CRM_RATE_BURST, Type.INT, 50, Range.between(1, 10000), Importance.MEDIUM,
                     "Capacity of the portal's leaky bucket (50 on cloud plans, 250 on Enterprise).",
                     GROUP_CRM, 4, ConfigDef.Width.SHORT, "CRM burst")
-            .define(CRM_ORIGINATOR_PREFIX, Type.STRING, "dealbridge", new NonBlank(), Importance.LOW,
-                    "Deals made by DealBridge carry ORIGINATOR_ID={prefix}:{siteId} and ORIGIN_ID={orderId}; change only before the first deal is written.",
-                    GROUP_CRM, 5, ConfigDef.Width.SHORT, "Originator prefix")
             .define(STORE_WEBHOOK_URL, Type.PASSWORD, null, Importance.HIGH,
                     "Inbound webhook of the 1C-Bitrix store, https://{shop}/rest/{user}/{code}/ with scopes sale, catalog. Unset: the store connection is reported as not configured.",
                     GROUP_STORE, 1, ConfigDef.Width.LONG, "Store webhook URL")

@@ -93,6 +93,9 @@ public final class DealBridgeRuntime implements AutoCloseable {
         if (connections.store().isPresent()) {
             started.push(new StoreIngestion(config, connections.store().get(), clientProperties(), topics, metrics, http));
         }
+        OrderToDealSync orderToDeal = new OrderToDealSync(config, connections.crm(), clientProperties(), topics, metrics, health);
+        started.push(orderToDeal);
+        orderToDeal.start();
         http.start();
         log.info("DealBridge is running: Kafka at {}, HTTP on {}:{} (/health, /metrics), data in {}", bootstrapServers,
                 config.getString(DealBridgeConfig.HTTP_BIND_ADDRESS), http.port(), config.dataDir());

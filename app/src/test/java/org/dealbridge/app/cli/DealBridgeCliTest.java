@@ -38,7 +38,7 @@ class DealBridgeCliTest {
 
     @Test
     void theCommandsOfOtherIssuesAreRegisteredAndNoPlaceholdersAre() {
-        assertThat(DealBridgeCli.commandLine().getSubcommands().keySet()).contains("run", "mapping", "backfill", "help");
+        assertThat(DealBridgeCli.commandLine().getSubcommands().keySet()).contains("run", "mapping", "backfill", "dlq", "trace", "help");
     }
 
     @Test
