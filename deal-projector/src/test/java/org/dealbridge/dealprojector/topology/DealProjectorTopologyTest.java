@@ -303,6 +303,24 @@ class DealProjectorTopologyTest {
     }
 
     @Test
+    void aWithdrawnMappingStopsSyncAndSaysSo() {
+        shop.theAdminWithdrawsTheMapping().theStoreReports(order(5001).build());
+
+        assertThat(shop.commands()).isEmpty();
+        assertThat(single(shop.outcomes()).getOutcome()).isEqualTo(Outcome.SKIPPED_NO_MAPPING);
+    }
+
+    @Test
+    void anInvalidMappingVersionIsIgnoredAndTheLastGoodOneStaysInForce() {
+        shop.theAdminPublishes(MAPPING.replace("default: 0", "default: zero"), 2)
+                .theStoreReports(order(5001).build());
+
+        DealCommand create = shop.onlyCommand();
+        assertThat(create.getMappingVersion()).isEqualTo(1L);
+        assertThat(create.getFields()).containsEntry("CATEGORY_ID", "0");
+    }
+
+    @Test
     void aNewMappingVersionAppliesToTheNextChange() {
         shop.theAdminPublishes(MAPPING.replace("{ section: 10, pipeline: 1 }", "{ section: 10, pipeline: 2 }"), 2)
                 .theStoreReports(order(5001).with(line(1, "100", "1", 10L, 11L)).build());

@@ -114,6 +114,11 @@ final class ProjectorScenario implements AutoCloseable {
         return this;
     }
 
+    ProjectorScenario theAdminWithdrawsTheMapping() {
+        mappings.pipeInput(SITE, null);
+        return this;
+    }
+
     ProjectorScenario theStoreReports(OrderChanged order) {
         now = now.plusSeconds(1);
         orders.pipeInput(Keys.order(order.getSiteId(), order.getOrderId()), order, now);
