@@ -21,12 +21,21 @@ public final class OrderIngest {
         }
     }
 
+    private static final int STRIPES = 64;
+
     private final OrderReader reader;
     private final OrderPublisher publisher;
+    // Read and send of one order happen under one lock, so the hook worker and a poller cannot interleave as
+    // "poller reads the old state, hook reads and sends the new one, poller sends the old one last": the record that is
+    // last on the partition is always the state that was read last.
+    private final Object[] stripes = new Object[STRIPES];
 
     public OrderIngest(OrderReader reader, OrderPublisher publisher) {
         this.reader = Objects.requireNonNull(reader, "reader");
         this.publisher = Objects.requireNonNull(publisher, "publisher");
+        for (int i = 0; i < STRIPES; i++) {
+            stripes[i] = new Object();
+        }
     }
 
     public OrderPublisher publisher() {
@@ -39,6 +48,12 @@ public final class OrderIngest {
      * @throws BitrixException when the failure is {@link BitrixException#retryable() retryable}
      */
     public Outcome ingest(long orderId, ChangeSource source, String component, String siteId) {
+        synchronized (stripes[Math.floorMod(Long.hashCode(orderId), STRIPES)]) {
+            return readAndSend(orderId, source, component, siteId);
+        }
+    }
+
+    private Outcome readAndSend(long orderId, ChangeSource source, String component, String siteId) {
         OrderChanged event;
         try {
             event = reader.read(orderId, ChangeCause.newBuilder().setSource(source).setActor("dealbridge-" + component).build());

@@ -123,6 +123,30 @@ class StoreHookTest {
     }
 
     @Test
+    void aPollerReadOfAnOlderStateCannotLandAfterTheHooksNewerOne() throws Exception {
+        long id = fx.emulator.store().addOrder(NewOrder.create().site("h4").status("N").item(100, "Puzzle 500", "990.00", 1));
+        OrderIngest ingest = new OrderIngest(fx.reader(), publisher);
+        // the poller's read of the order is quick, its catalog lookup slow: it holds the old state for a while
+        fx.emulator.faults().slow(Portal.STORE, "catalog.product.get", Duration.ofMillis(1500));
+        java.util.concurrent.CompletableFuture<OrderIngest.Outcome> poll = java.util.concurrent.CompletableFuture.supplyAsync(
+                () -> ingest.ingest(id, ChangeSource.STORE_POLL, StorePoller.COMPONENT, "h4"));
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (fx.emulator.calls().count(Portal.STORE, "sale.order.get") < 1 && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        Thread.sleep(200); // the poller is now inside its slow catalog call
+        fx.emulator.faults().clear(Portal.STORE);
+        fx.emulator.store().updateOrderAsHuman(id, Map.of("statusId", "P"));
+        ingest.ingestFromHook(id); // the hook path reads the new state while the poller still holds the old one
+        poll.get(10, TimeUnit.SECONDS);
+        publisher.flush();
+
+        List<ConsumerRecord<String, OrderChanged>> events = eventsFor("h4", id, 2, Duration.ofSeconds(10));
+        assertThat(events).hasSize(2);
+        assertThat(events.get(1).value().getStatusId()).as("the state read last is the record written last").isEqualTo("P");
+    }
+
+    @Test
     void anOrderThatVanishesBeforeItIsReadBecomesADeadLetter() throws Exception {
         fx.emulator.subscribeStore(hookUrl, TOKEN, "ONSALEORDERSAVED");
         // an event naming an order the store no longer has (deleted between save and read)
