@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.dealbridge.dealprojector.topology.DealFields;
 import org.dealbridge.schemas.DealCommand;
 import org.dealbridge.schemas.DealCommandKind;
 
@@ -43,12 +44,12 @@ public final class CommandsPerOrder {
         Map<String, String> expected = new LinkedHashMap<>(later.getExpected());
         expected.putAll(earlier.getExpected());
         later.getExpected().forEach((key, value) -> {
-            if (key.startsWith("@")) {
+            if (DealFields.isBookkeeping(key)) {
                 expected.put(key, value);  // bookkeeping: the latest decision's
             }
         });
         if (earlier.getKind() == DealCommandKind.CREATE) {
-            expected.keySet().removeIf(key -> !key.startsWith("@"));  // nothing to check on a deal not yet made
+            expected.keySet().removeIf(key -> !DealFields.isBookkeeping(key));  // nothing to check on a deal not yet made
         }
         return DealCommand.newBuilder(later)
                 .setKind(earlier.getKind())
