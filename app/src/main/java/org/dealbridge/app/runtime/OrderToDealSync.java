@@ -30,7 +30,7 @@ final class OrderToDealSync implements AutoCloseable {
                     HealthRegistry health) {
         DealProjectorConfig projectorConfig = new DealProjectorConfig(config.originals());
         projector = new StreamsApp(APPLICATION_ID, DealProjectorTopology.build(projectorConfig, topics, metrics), kafka,
-                config.dataDir().resolve("streams"), config.getBoolean(DealBridgeConfig.KAFKA_EXACTLY_ONCE), metrics);
+                config.dataDir().resolve("streams"), config.getBoolean(DealBridgeConfig.KAFKA_EXACTLY_ONCE), topics, metrics);
         health.register("deal-projector", projector::health);
         if (crm.isPresent()) {
             connector = new CrmConnector(projectorConfig, topics, kafka, new DealWriter(crm.get(), projectorConfig, Clock.systemUTC()),

@@ -9,6 +9,7 @@ import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
+import org.dealbridge.schemas.Topics;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,7 +27,7 @@ final class StreamsApp implements AutoCloseable {
     private volatile boolean hasRun;
 
     StreamsApp(String applicationId, Topology topology, Properties client, Path stateDir, boolean exactlyOnce,
-               MeterRegistry registry) {
+               Topics topics, MeterRegistry registry) {
         this.name = applicationId;
         Properties p = new Properties();
         p.putAll(client);
@@ -37,6 +38,10 @@ final class StreamsApp implements AutoCloseable {
         p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, exactlyOnce ? "200" : "1000");
         p.put(StreamsConfig.consumerPrefix("session.timeout.ms"), "10000");
         p.put(StreamsConfig.consumerPrefix("heartbeat.interval.ms"), "1000");
+        p.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, StreamsDeadLetters.class);
+        p.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, StreamsDeadLetters.class);
+        p.put(StreamsDeadLetters.TOPICS_CONFIG, topics);
+        p.put(StreamsDeadLetters.METRICS_CONFIG, registry);
         this.streams = new KafkaStreams(topology, p);
         streams.setUncaughtExceptionHandler(e -> {
             log.error("{}: stream thread failed, replacing it: {}", applicationId, e.toString(), e);
