@@ -29,6 +29,7 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.errors.OutOfOrderSequenceException;
 import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.errors.RecordDeserializationException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.Serdes;
@@ -115,7 +116,13 @@ public final class CrmConnector implements Runnable, AutoCloseable {
             producer.initTransactions();
             consumer.subscribe(List.of(topics.dealCommands().name()));
             while (running.get()) {
-                ConsumerRecords<String, DealCommand> records = consumer.poll(config.pollTimeout());
+                ConsumerRecords<String, DealCommand> records;
+                try {
+                    records = consumer.poll(config.pollTimeout());
+                } catch (RecordDeserializationException e) {
+                    skipUnreadable(e, consumer, producer);
+                    continue;
+                }
                 if (records.isEmpty()) {
                     continue;
                 }
@@ -213,6 +220,44 @@ public final class CrmConnector implements Runnable, AutoCloseable {
             producer.send(new ProducerRecord<>(topics.deadLetters().name(), letter.getId(),
                     topics.deadLetters().valueSerde().serializer().serialize(topics.deadLetters().name(), letter)));
         }
+    }
+
+    /** An unreadable command goes to the dead-letter topic as it was, and the partition moves past it. */
+    private void skipUnreadable(RecordDeserializationException e, KafkaConsumer<String, DealCommand> consumer,
+                                KafkaProducer<String, byte[]> producer) {
+        TopicPartition partition = e.topicPartition();
+        log.error("Unreadable deal command at {} offset {}; dead-lettering it: {}", partition, e.offset(), e.getMessage());
+        DeadLetter letter = DeadLetter.newBuilder()
+                .setId(UUID.randomUUID().toString())
+                .setComponent(COMPONENT)
+                .setSourceTopic(partition.topic())
+                .setSourcePartition(partition.partition())
+                .setSourceOffset(e.offset())
+                .setKey(copy(e.keyBuffer()))
+                .setValue(copy(e.valueBuffer()))
+                .setReason("deal command at " + partition + " offset " + e.offset() + " cannot be read: " + e.getMessage())
+                .setErrorCode(e.getCause() == null ? e.getClass().getSimpleName() : e.getCause().getClass().getSimpleName())
+                .setAttempts(1)
+                .setFailedAt(clock.instant())
+                .build();
+        producer.beginTransaction();
+        producer.send(new ProducerRecord<>(topics.deadLetters().name(), letter.getId(),
+                topics.deadLetters().valueSerde().serializer().serialize(topics.deadLetters().name(), letter)));
+        producer.sendOffsetsToTransaction(Map.of(partition, new OffsetAndMetadata(e.offset() + 1)), consumer.groupMetadata());
+        producer.commitTransaction();
+        consumer.seek(partition, e.offset() + 1);
+        counter("dealbridge.sync.outcomes", "direction", SyncDirection.ORDER_TO_DEAL.name(), "outcome", Outcome.DEAD_LETTERED.name())
+                .increment();
+    }
+
+    private static ByteBuffer copy(ByteBuffer buffer) {
+        if (buffer == null) {
+            return null;
+        }
+        ByteBuffer source = buffer.duplicate();
+        byte[] bytes = new byte[source.remaining()];
+        source.get(bytes);
+        return ByteBuffer.wrap(bytes);
     }
 
     private void rewind(KafkaConsumer<String, DealCommand> consumer, Set<TopicPartition> partitions) {

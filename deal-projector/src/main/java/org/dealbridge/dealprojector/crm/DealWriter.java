@@ -244,6 +244,9 @@ public final class DealWriter {
                 fail(job, Failure.of(e), attempt, done, retry, lastError);
             } catch (DealGone e) {
                 fail(job, new Failure(false, "NOT_FOUND", e.getMessage()), attempt, done, retry, lastError);
+            } catch (RuntimeException e) {
+                // a command the CRM cannot take as it is (e.g. a stage outside its pipeline): never a poison pill
+                fail(job, new Failure(false, e.getClass().getSimpleName(), e.getMessage()), attempt, done, retry, lastError);
             }
         }
         for (List<Job> batch : batches(writing, job -> job.writes)) {
@@ -268,7 +271,15 @@ public final class DealWriter {
                     continue;
                 }
                 if (job.link.getDealId() == 0) {
-                    SyncLink created = SyncLink.newBuilder(job.link).setDealId(CrmApi.addedId(writeResult, job.key("add"))).build();
+                    long dealId;
+                    try {
+                        dealId = CrmApi.addedId(writeResult, job.key("add"));
+                    } catch (RuntimeException e) {
+                        // the add ran but its answer is unreadable: the retry finds the deal by its origin
+                        fail(job, new Failure(true, e.getClass().getSimpleName(), e.getMessage()), attempt, done, retry, lastError);
+                        continue;
+                    }
+                    SyncLink created = SyncLink.newBuilder(job.link).setDealId(dealId).build();
                     job.link = created;
                     job.reason = "Deal " + created.getDealId() + " created for order " + key(job.command) + " in pipeline "
                             + created.getCategoryId() + " at stage " + created.getStageId() + ".";

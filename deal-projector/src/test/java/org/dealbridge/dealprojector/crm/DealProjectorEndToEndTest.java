@@ -193,6 +193,22 @@ class DealProjectorEndToEndTest {
     }
 
     @Test
+    void anUnreadableCommandIsDeadLetteredAndTheCommandsBehindItAreWritten() throws Exception {
+        try (org.apache.kafka.clients.producer.KafkaProducer<String, byte[]> raw = new org.apache.kafka.clients.producer.KafkaProducer<>(
+                Map.of("bootstrap.servers", KAFKA.bootstrapServers()), new org.apache.kafka.common.serialization.StringSerializer(),
+                new org.apache.kafka.common.serialization.ByteArraySerializer())) {
+            raw.send(new org.apache.kafka.clients.producer.ProducerRecord<>(Topics.DEAL_COMMANDS, "s1:7001",
+                    "not avro".getBytes(java.nio.charset.StandardCharsets.UTF_8))).get();
+        }
+        bridge.storeReports(order(7001, "N", 99));
+
+        awaitDeal(7001);
+        await("the unreadable command is on the dead-letter topic", Duration.ofSeconds(30), () -> bridge.readAll(bridge.topics.deadLetters())
+                .stream().anyMatch(l -> l.getReason().contains("cannot be read") && l.getValue() != null
+                        && new String(l.getValue().array(), java.nio.charset.StandardCharsets.UTF_8).equals("not avro")));
+    }
+
+    @Test
     void aDealAManagerMovedMeanwhileIsNotOverwrittenAndTheOutcomeSaysWhy() {
         bridge.storeReports(order(4001, "N", 99));
         awaitDeal(4001);

@@ -200,6 +200,21 @@ class DealWriterTest {
     }
 
     @Test
+    void aCommandTheCrmCannotTakeIsDeadLetteredAndTheOthersAreWritten() throws Exception {
+        long dealId = crm.crm().addDealAsHuman(Map.of("TITLE", "Order #5012", "CATEGORY_ID", 0, "STAGE_ID", "NEW",
+                "ORIGINATOR_ID", "dealbridge:s1", "ORIGIN_ID", "5012"));
+        DealCommand broken = update(5012, dealId, Map.of("CATEGORY_ID", "2", "STAGE_ID", "NEW"),  // a stage of another pipeline
+                Map.of("CATEGORY_ID", "0"));
+
+        List<DealWrite> results = writer.write(List.of(broken, create(5013, Map.of(), null, false)));
+
+        assertThat(results.get(0).outcome()).isEqualTo(Outcome.DEAD_LETTERED);
+        assertThat(results.get(0).reason()).contains("NEW", "pipeline 2");
+        assertThat(results.get(1).outcome()).isEqualTo(Outcome.CREATED);
+        assertThat(crm.crm().deal(dealId)).containsEntry("CATEGORY_ID", "0");
+    }
+
+    @Test
     void transientFailuresAreRetriedWithBackoffAndThenDeadLetteredWithTheAttemptCount() throws Exception {
         crm.faults().outage(Portal.CRM, Duration.ofMinutes(5), Fault.HTTP_500);
 
