@@ -112,7 +112,7 @@ public final class DealBridgeConfig extends AbstractConfig {
             .define(HTTP_BIND_ADDRESS, Type.STRING, "127.0.0.1", new NonBlank(), Importance.MEDIUM,
                     "Address the HTTP server binds to. Loopback by default; set 0.0.0.0 to receive Bitrix webhooks from the network (behind TLS termination).",
                     GROUP_HTTP, 2, ConfigDef.Width.SHORT, "Bind address")
-            .define(HTTP_MAX_BODY_BYTES, Type.INT, 64 * 1024, Range.between(1024, 16 * 1024 * 1024), Importance.LOW,
+            .define(HTTP_MAX_BODY_BYTES, Type.INT, 16 * 1024, Range.between(1024, 16 * 1024 * 1024), Importance.LOW,
                     "Largest hook request body accepted; larger ones get 413.",
                     GROUP_HTTP, 3, ConfigDef.Width.SHORT, "Max hook body")
             .define(DATA_DIR, Type.STRING, "./data", new NonBlank(), Importance.MEDIUM,

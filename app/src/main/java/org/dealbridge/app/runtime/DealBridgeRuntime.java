@@ -7,7 +7,14 @@ import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
 import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Deque;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
@@ -16,7 +23,11 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.dealbridge.app.config.DealBridgeConfig;
 import org.dealbridge.app.http.AdminServer;
+import org.dealbridge.bitrix.BitrixClient;
+import org.dealbridge.bitrix.store.StoreApi;
 import org.dealbridge.kafka.embedded.EmbeddedKafka;
+import org.dealbridge.orderevents.StoreIngestion;
+import org.dealbridge.orderevents.StoreIngestionConfig;
 import org.dealbridge.schemas.Topics;
 import org.dealbridge.schemas.registry.SchemaRegistry;
 import org.slf4j.Logger;
@@ -91,7 +102,7 @@ public final class DealBridgeRuntime implements AutoCloseable {
         http = new AdminServer(config.getString(DealBridgeConfig.HTTP_BIND_ADDRESS), config.getInt(DealBridgeConfig.HTTP_PORT), health, metrics);
         started.push(http);
         if (connections.store().isPresent()) {
-            started.push(new StoreIngestion(config, connections.store().get(), clientProperties(), topics, metrics, http));
+            started.push(storeIngestion(connections.store().get()));
         }
         OrderToDealSync orderToDeal = new OrderToDealSync(config, connections.crm(), clientProperties(), topics, metrics, health);
         started.push(orderToDeal);
@@ -99,6 +110,31 @@ public final class DealBridgeRuntime implements AutoCloseable {
         http.start();
         log.info("DealBridge is running: Kafka at {}, HTTP on {}:{} (/health, /metrics), data in {}", bootstrapServers,
                 config.getString(DealBridgeConfig.HTTP_BIND_ADDRESS), http.port(), config.dataDir());
+    }
+
+    /**
+     * Store → Kafka: the {@code /hooks/store} endpoint (only when the store's application token is set: without it no
+     * request could be authenticated) and the poller. Without a stored cursor the poller starts a little in the past;
+     * older history is what {@code backfill} is for.
+     */
+    private StoreIngestion storeIngestion(BitrixClient store) {
+        Duration interval = config.storePollInterval();
+        String token = config.secret(DealBridgeConfig.STORE_APPLICATION_TOKEN);
+        StoreIngestionConfig settings = new StoreIngestionConfig(List.of(config.getString(DealBridgeConfig.STORE_SITE_ID)), token,
+                interval, StoreIngestionConfig.DEFAULT_POLL_OVERLAP, OffsetDateTime.now(ZoneOffset.UTC).minus(interval.multipliedBy(2)),
+                StoreIngestionConfig.DEFAULT_CATALOG_CACHE_TTL, config.getInt(DealBridgeConfig.HTTP_MAX_BODY_BYTES),
+                StoreIngestionConfig.DEFAULT_REFRESH_QUEUE_CAPACITY);
+        Map<String, Object> client = new HashMap<>();
+        clientProperties().forEach((k, v) -> client.put(k.toString(), v));
+        client.remove("client.id");
+        StoreIngestion ingestion = new StoreIngestion(settings, new StoreApi(store), client, topics, metrics, Clock.systemUTC());
+        if (token != null) {
+            http.route("/hooks/store", ingestion.hookHandler());
+        } else {
+            log.warn("store.application-token is not set: /hooks/store is off and orders arrive by polling only");
+        }
+        ingestion.start();
+        return ingestion;
     }
 
     private Health kafkaHealth() {
