@@ -176,11 +176,20 @@ final class PairWorld {
                 new PairDecision.DealState(PIPELINE, dealStage, Instant.ofEpochSecond(dealModified)),
                 new PairDecision.OrderState(orderStatus, Instant.ofEpochSecond(orderUpdated)),
                 agreed(), command.expected());
-        if (plan.writes()) {
-            orderStatus = plan.statusId();
+        if (plan.writesDeal()) {
+            dealStage = plan.value();
+            dealModified = ++clock;
+            writes++;
+            trace.add("store connector writes deal " + plan.value());
+            if (fault == Fault.APPLIED_THEN_LOST) {
+                return;
+            }
+            link = link(dealStage, orderStatus);
+        } else if (plan.writesOrder()) {
+            orderStatus = plan.value();
             orderUpdated = ++clock;
             writes++;
-            trace.add("store connector writes order " + plan.statusId());
+            trace.add("store connector writes order " + plan.value());
             if (fault == Fault.APPLIED_THEN_LOST) {
                 return;  // the answer was lost: neither the link nor the offset moved
             }
@@ -191,7 +200,7 @@ final class PairWorld {
         orderCommands.poll();
     }
 
-    /** The CRM connector, modelled with the same read-back and the same rule, writing the deal. */
+    /** The CRM connector, modelled with the same read-back and the same rule: it writes whichever side loses. */
     void crmConnector(Fault fault) {
         Command command = dealCommands.peek();
         if (command == null) {
@@ -208,6 +217,15 @@ final class PairWorld {
             dealModified = ++clock;
             writes++;
             trace.add("crm connector writes deal " + verdict.value());
+            if (fault == Fault.APPLIED_THEN_LOST) {
+                return;
+            }
+            link = link(dealStage, orderStatus);
+        } else if (verdict.writes(PairDecision.Side.ORDER)) {
+            orderStatus = verdict.value();
+            orderUpdated = ++clock;
+            writes++;
+            trace.add("crm connector writes order " + verdict.value());
             if (fault == Fault.APPLIED_THEN_LOST) {
                 return;
             }

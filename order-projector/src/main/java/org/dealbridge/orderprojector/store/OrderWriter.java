@@ -32,8 +32,9 @@ import org.slf4j.LoggerFactory;
  *
  * <ul>
  *   <li>{@code UPDATE_STATUS}: reads the deal ({@code crm.deal.get}) and the order ({@code sale.order.get}) and decides
- *       the pair again on that fresh state ({@link StatusUpdatePlan}); writes {@code sale.order.update} only when the
- *       deal's change wins. A command decided against a status the order no longer has is never applied blindly.</li>
+ *       the pair again on that fresh state ({@link StatusUpdatePlan}) and writes the loser on that state: usually the
+ *       order ({@code sale.order.update}); the deal's stage ({@code crm.deal.update}) when the order changed later.
+ *       A command decided against a status the order no longer has is never applied blindly.</li>
  *   <li>{@code CREATE}: looks the order up by {@code xmlId = dealbridge-deal:{dealId}} first — on every attempt, so
  *       a retry after a failure that may have been applied finds the order instead of adding a second one — then
  *       {@code sale.order.add} and {@code sale.payment.add} with the command's pay system (a found order without
@@ -132,9 +133,15 @@ public final class OrderWriter {
             SyncLink agreedNow = plan.outcome() == Outcome.ECHO_SUPPRESSED ? link(c, link, d, order.statusId()) : null;
             return new OrderWrite(c, plan.outcome(), pair + plan.reason(), agreedNow, false, null, attempt);
         }
-        // the read-back above is the check of the expected value; the write names the status it replaces in the outcome
-        store.updateOrder(c.getOrderId(), Map.of("statusId", plan.statusId()));
-        return new OrderWrite(c, plan.outcome(), pair + plan.reason(), link(c, link, d, plan.statusId()), true, null, attempt);
+        // the read-back above is the check of the expected value (no blind overwrite)
+        if (plan.writesDeal()) {
+            crm.updateDeal(c.getDealId(), Map.of("STAGE_ID", plan.value()));
+            Deal moved = new Deal(d.id(), d.title(), d.categoryId(), plan.value(), d.assignedById(), d.contactId(), d.opportunity(),
+                    d.currency(), d.originatorId(), d.originId(), d.userFields(), d.dateModify());
+            return new OrderWrite(c, plan.outcome(), pair + plan.reason(), link(c, link, moved, order.statusId()), true, null, attempt);
+        }
+        store.updateOrder(c.getOrderId(), Map.of("statusId", plan.value()));
+        return new OrderWrite(c, plan.outcome(), pair + plan.reason(), link(c, link, d, plan.value()), true, null, attempt);
     }
 
     private OrderWrite create(OrderCommand c, CompiledMapping mapping, SyncLink link, int attempt) {

@@ -167,10 +167,14 @@ class OrderWriterTest {
         OrderWrite result = writer.write(update(dealId, orderId, "F", "N"), mapping, link(orderId, dealId, "C1:NEW", "N"));
 
         assertThat(result.outcome()).isEqualTo(Outcome.CONFLICT_RESOLVED);
-        assertThat(result.written()).isFalse();
         assertThat(result.reason()).contains("expected status N", "order's change wins");
-        assertThat(statusOf(orderId)).isEqualTo("P");
+        assertThat(statusOf(orderId)).as("the manager's later order edit stands").isEqualTo("P");
         assertThat(orderUpdates()).isZero();
+        // the loser is the deal: it follows the order now rather than waiting for the other direction
+        assertThat(emu.crm().deal(dealId).get("STAGE_ID")).isEqualTo("C1:PREPARATION");
+        assertThat(emu.calls().count(Portal.CRM, "crm.deal.update")).isEqualTo(1);
+        assertThat(result.link().getStageId()).isEqualTo("C1:PREPARATION");
+        assertThat(result.link().getStatusId()).isEqualTo("P");
     }
 
     @Test
