@@ -40,6 +40,7 @@ final class StreamsApp implements AutoCloseable {
         p.put(StreamsConfig.consumerPrefix("heartbeat.interval.ms"), "1000");
         p.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, StreamsDeadLetters.class);
         p.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, StreamsDeadLetters.class);
+        p.put("processing.exception.handler.global.enabled", "true"); // the mapping's global store too
         p.put(StreamsDeadLetters.TOPICS_CONFIG, topics);
         p.put(StreamsDeadLetters.METRICS_CONFIG, registry);
         this.streams = new KafkaStreams(topology, p);

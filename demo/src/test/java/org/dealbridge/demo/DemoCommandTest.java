@@ -1,0 +1,42 @@
+package org.dealbridge.demo;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.dealbridge.app.cli.DealBridgeCli;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** The README's first command, run for a bounded time: the whole job on the embedded default, as a user sees it. */
+class DemoCommandTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void theDemoSyncsTheSeededShopAndPrintsWhatHappens() throws Exception {
+        Path config = dir.resolve("demo.yaml");
+        Files.writeString(config, "data:\n  dir: " + dir.resolve("data") + "\nhttp:\n  port: 0\n");
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
+        CommandLine cli = DealBridgeCli.commandLine();
+        DemoCommand demo = new DemoCommand(out);
+        cli.getSubcommands().get("demo").getCommandSpec(); // registered through the service entry
+        CommandLine demoLine = new CommandLine(demo);
+        demo.cli = (DealBridgeCli) cli.getCommand();
+        cli.parseArgs("--config", config.toString());
+        int exit = demoLine.execute("--emulator-port", "0", "--duration", "45", "--step", "1");
+        String printed = bytes.toString(StandardCharsets.UTF_8);
+        assertThat(exit).as(printed).isZero();
+        assertThat(printed).contains("mapping for site s1: version 1 published");
+        assertThat(printed).as(printed).containsPattern("deal \\d+ for order 1: pipeline 0, stage NEW, responsible 1");
+        assertThat(printed).as("the phone variation's parent sits under Electronics: pipeline 2, its manager")
+                .containsPattern("deal \\d+ for order 2: pipeline 2, stage C2:NEW, responsible 9, pay system field 2");
+        assertThat(printed).as("status W is not mapped").contains("SKIPPED_UNMAPPED_STATUS");
+        assertThat(printed).as("N → P moves the deal").containsPattern("deal \\d+ for order 1: pipeline 0, stage EXECUTING");
+    }
+}
