@@ -10,6 +10,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 import org.dealbridge.bitrix.BitrixException;
+import com.fasterxml.jackson.databind.JsonNode;
+import org.dealbridge.bitrix.crm.Contact;
 import org.dealbridge.bitrix.crm.CrmApi;
 import org.dealbridge.bitrix.crm.Deal;
 import org.dealbridge.bitrix.store.OrderDetails;
@@ -172,6 +174,7 @@ public final class OrderWriter {
             // the rows' total as its price until it does (see the module README).
             order = store.addOrder(fields);
             added = true;
+            writeBuyer(order.id(), deal.get());
         }
         if (c.getPaySystemId() != null && store.payments(order.id()).isEmpty()) {
             Map<String, Object> payment = new LinkedHashMap<>();
@@ -194,6 +197,41 @@ public final class OrderWriter {
         return new OrderWrite(c, added ? Outcome.CREATED : Outcome.UNCHANGED, (added ? "Order " : "Order already there: ")
                 + c.getSiteId() + ":" + order.id() + " made from deal " + c.getDealId() + " with status " + created.getStatusId()
                 + " and pay system " + c.getPaySystemId() + ".", created, added, null, attempt);
+    }
+
+    /**
+     * The buyer of an order made from a deal, from the deal's contact: name, first e-mail and first phone go to the
+     * order properties flagged payer / e-mail / phone for the payer type ({@code sale.propertyvalue.modify} replaces
+     * the whole set, which on a new order is empty).
+     */
+    private void writeBuyer(long orderId, Deal deal) {
+        if (deal.contactId() == null) {
+            return;
+        }
+        Optional<Contact> contact = crm.contact(deal.contactId());
+        if (contact.isEmpty()) {
+            return;
+        }
+        Contact person = contact.get();
+        String name = String.join(" ", java.util.stream.Stream.of(person.name(), person.lastName())
+                .filter(part -> part != null && !part.isBlank()).toList());
+        Map<String, String> byRole = new LinkedHashMap<>();
+        byRole.put("isPayer", name.isBlank() ? null : name);
+        byRole.put("isEmail", person.emails().isEmpty() ? null : person.emails().get(0));
+        byRole.put("isPhone", person.phones().isEmpty() ? null : person.phones().get(0));
+        List<Map<String, Object>> values = new java.util.ArrayList<>();
+        for (JsonNode property : store.client().listAll("sale.property.list",
+                Map.of("filter", Map.of("personTypeId", config.personTypeId())), "properties")) {
+            byRole.forEach((role, value) -> {
+                if (value != null && "Y".equals(property.path(role).asText())) {
+                    values.add(Map.of("orderPropsId", property.path("id").asLong(), "value", value));
+                }
+            });
+        }
+        if (!values.isEmpty()) {
+            store.client().call("sale.propertyvalue.modify", Map.of("fields", Map.of("order", Map.of("id", orderId,
+                    "propertyValues", values))), org.dealbridge.bitrix.Idempotence.IDEMPOTENT);
+        }
     }
 
     private SyncLink link(OrderCommand c, SyncLink previous, Deal deal, String status) {

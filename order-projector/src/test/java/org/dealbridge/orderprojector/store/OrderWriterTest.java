@@ -67,6 +67,9 @@ class OrderWriterTest {
         emu.store().addPaySystem(3, "Cash");
         emu.store().addPaySystem(9, "Card");
         emu.store().addPersonType(1, "Person");
+        emu.store().addOrderProperty(1, "FIO", "Full name");
+        emu.store().addOrderProperty(2, "EMAIL", "E-mail");
+        emu.store().addOrderProperty(3, "PHONE", "Phone");
         crmClient = client(emu.crmWebhookUrl(), "crm");
         storeClient = client(emu.storeWebhookUrl(), "store");
         writer = new OrderWriter(new OrderProjectorConfig(Map.of(OrderProjectorConfig.MAX_ATTEMPTS, "3",
@@ -214,6 +217,19 @@ class OrderWriterTest {
         assertThat(emu.store().order(orderId).get("payments")).asList().singleElement()
                 .satisfies(p -> assertThat(String.valueOf(((Map<?, ?>) p).get("paySystemId"))).isEqualTo("9"));
         assertThat(statusOf(orderId)).isEqualTo("N");
+    }
+
+    @Test
+    void theBuyerOfAnOrderMadeFromADealComesFromItsContact() throws Exception {
+        long contactId = emu.crm().addContact("Anna", "Petrova", null, "anna@example.com", "+7 900 000-00-00");
+        long dealId = emu.crm().addDealAsHuman(Map.of("TITLE", "Deal", "CATEGORY_ID", 1, "STAGE_ID", "C1:NEW", "CONTACT_ID", contactId));
+
+        OrderWrite result = writer.write(create(dealId, 3), mapping, null);
+
+        assertThat(result.outcome()).isEqualTo(Outcome.CREATED);
+        List<?> properties = (List<?>) emu.store().order(result.link().getOrderId()).get("propertyValues");
+        assertThat(properties).extracting(p -> ((Map<?, ?>) p).get("code") + "=" + ((Map<?, ?>) p).get("value"))
+                .containsExactlyInAnyOrder("FIO=Anna Petrova", "EMAIL=anna@example.com", "PHONE=+7 900 000-00-00");
     }
 
     @Test
