@@ -21,7 +21,8 @@ import org.slf4j.LoggerFactory;
  * {@code >DATE_MODIFY} the cursor minus an overlap ({@code crm.deal.list}, every page), reads them with their product
  * rows ({@link DealReader}), publishes them, and only then stores the new cursor (the latest DATE_MODIFY seen) under
  * {@code crm-poll} in {@code ingest-cursors}. A crash before the cursor write reads the same deals again; the
- * projectors are idempotent over repeated states.
+ * projectors are idempotent over repeated states. Deals inside the overlap that this poller already published with
+ * the same DATE_MODIFY are not published again (remembered in memory, so once more after a restart).
  */
 public final class CrmPoller {
 
@@ -33,6 +34,8 @@ public final class CrmPoller {
     private final DealPublisher publisher;
     private final CursorStore cursors;
     private final DealEventsConfig config;
+    /** DATE_MODIFY of the deals this poller published lately, so the overlap does not publish them again and again. */
+    private final Map<Long, Instant> published = new java.util.HashMap<>();
 
     public CrmPoller(CrmApi crm, DealReader reader, DealPublisher publisher, CursorStore cursors, DealEventsConfig config) {
         this.crm = crm;
@@ -48,6 +51,7 @@ public final class CrmPoller {
         Instant since = cursor.map(c -> c.minus(config.pollOverlap())).orElse(Instant.EPOCH);
         String filterValue = OffsetDateTime.ofInstant(since, ZoneOffset.UTC).format(DateTimeFormatter.ISO_OFFSET_DATE_TIME);
         List<Deal> changed = new ArrayList<>(crm.listDeals(Map.of(">DATE_MODIFY", filterValue), List.of("ID", "DATE_MODIFY")));
+        changed.removeIf(d -> d.dateModify() != null && d.dateModify().toInstant().equals(published.get(d.id())));
         if (changed.isEmpty()) {
             return 0;
         }
@@ -60,6 +64,13 @@ public final class CrmPoller {
                 .map(OffsetDateTime::toInstant).max(Comparator.naturalOrder()).orElse(since);
         if (cursor.isEmpty() || latest.isAfter(cursor.get())) {
             cursors.write(CURSOR_KEY, latest.toString());
+        }
+        Instant keepFrom = latest.minus(config.pollOverlap());
+        published.values().removeIf(at -> at.isBefore(keepFrom));
+        for (Deal deal : changed) {
+            if (deal.dateModify() != null && !deal.dateModify().toInstant().isBefore(keepFrom)) {
+                published.put(deal.id(), deal.dateModify().toInstant());
+            }
         }
         log.debug("CRM poll since {} published {} deal(s); cursor {}", since, deals.size(), latest);
         return deals.size();

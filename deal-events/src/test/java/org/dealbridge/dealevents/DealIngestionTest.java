@@ -185,6 +185,21 @@ class DealIngestionTest {
     }
 
     @Test
+    void noApplicationTokenReachesTheLogsAtAnyLevel() throws Exception {
+        String wrong = "wr0ng-t0ken-93b1";
+        try (LogCapture logs = new LogCapture()) {
+            emu.subscribeCrm(hookUrl, TOKEN, "ONCRMDEALADD", "ONCRMDEALUPDATE");
+            long id = emu.crm().addDealAsHuman(Map.of("TITLE", "Logged", "CATEGORY_ID", 1, "STAGE_ID", "C1:NEW"));
+            post("event=ONCRMDEALUPDATE&data%5BFIELDS%5D%5BID%5D=" + id + "&auth%5Bapplication_token%5D=" + wrong);
+            post("event=ONCRMDEALUPDATE&data%5BFIELDS%5D%5BID%5D=%ZZ&auth%5Bapplication_token%5D=" + TOKEN);
+            settle();
+            assertThat(published(1, Duration.ofSeconds(5))).isNotEmpty();
+            assertThat(logs.lines()).as("something was logged").isNotEmpty()
+                    .noneMatch(line -> line.contains(TOKEN) || line.contains(wrong));
+        }
+    }
+
+    @Test
     void thePollerFindsDealsWhoseHooksWereLostAndStoresItsCursorAfterPublishing() throws Exception {
         long first = emu.crm().addDealAsHuman(Map.of("TITLE", "Lost 1", "CATEGORY_ID", 1, "STAGE_ID", "C1:NEW"));
         long second = emu.crm().addDealAsHuman(Map.of("TITLE", "Lost 2", "CATEGORY_ID", 1, "STAGE_ID", "C1:NEW"));
