@@ -1,0 +1,196 @@
+package org.dealbridge.orderprojector.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.function.BooleanSupplier;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.dealbridge.bitrix.BitrixClient;
+import org.dealbridge.bitrix.PortalRateLimiter;
+import org.dealbridge.bitrix.crm.CrmApi;
+import org.dealbridge.bitrix.store.StoreApi;
+import org.dealbridge.emulator.BitrixEmulator;
+import org.dealbridge.emulator.EmulatorOptions;
+import org.dealbridge.emulator.NewOrder;
+import org.dealbridge.kafka.embedded.EmbeddedKafkaCluster;
+import org.dealbridge.mapping.MappingProfiles;
+import org.dealbridge.orderprojector.OrderProjectorConfig;
+import org.dealbridge.orderprojector.PairDecision;
+import org.dealbridge.schemas.DeadLetter;
+import org.dealbridge.schemas.LinkOrigin;
+import org.dealbridge.schemas.OrderCommand;
+import org.dealbridge.schemas.OrderCommandKind;
+import org.dealbridge.schemas.Outcome;
+import org.dealbridge.schemas.ProductRow;
+import org.dealbridge.schemas.SyncLink;
+import org.dealbridge.schemas.SyncOutcome;
+import org.dealbridge.schemas.Topics;
+import org.dealbridge.schemas.registry.InMemorySchemaRegistry;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** The connector's Kafka side on a real broker: links, outcomes and dead letters published with the offsets. */
+class StoreConnectorTest {
+
+    @RegisterExtension
+    static final EmbeddedKafkaCluster KAFKA = EmbeddedKafkaCluster.singleNode();
+
+    static final Topics topics = new Topics(new InMemorySchemaRegistry());
+    static BitrixEmulator emu;
+    static BitrixClient crmClient;
+    static BitrixClient storeClient;
+    static KafkaProducer<String, byte[]> producer;
+    static StoreConnector connector;
+    static Thread thread;
+
+    @BeforeAll
+    static void start() throws Exception {
+        for (Topics.Definition d : Topics.DEFINITIONS) {
+            KAFKA.createTopics(1, d.configs(), d.name());
+        }
+        emu = BitrixEmulator.start(EmulatorOptions.defaults().rateLimitDisabled());
+        emu.crm().addPipeline(1, "Shop orders");
+        for (String status : List.of("N", "P", "F")) {
+            emu.store().addStatus(status, "Status " + status);
+        }
+        emu.store().addPaySystem(3, "Cash");
+        emu.store().addPersonType(1, "Person");
+        crmClient = client(emu.crmWebhookUrl(), "crm");
+        storeClient = client(emu.storeWebhookUrl(), "store");
+        Properties kafka = new Properties();
+        kafka.put("bootstrap.servers", KAFKA.bootstrapServers());
+        producer = new KafkaProducer<>(kafka, new StringSerializer(), new ByteArraySerializer());
+        producer.send(new ProducerRecord<>(topics.mappingConfig().name(), "s1", topics.mappingConfig().valueSerde().serializer()
+                .serialize(topics.mappingConfig().name(), MappingProfiles.build("s1", OrderWriterTest.MAPPING
+                        .replace("status: F }", "status: F }\n    - { stage: \"C1:LOSE\", status: Z }"), 1, "test", Instant.now()))));
+        producer.flush();
+        OrderProjectorConfig config = new OrderProjectorConfig(Map.of(OrderProjectorConfig.MAX_ATTEMPTS, "2",
+                OrderProjectorConfig.INITIAL_BACKOFF, "10", OrderProjectorConfig.MAX_BACKOFF, "50", OrderProjectorConfig.POLL_TIMEOUT, "100"));
+        connector = new StoreConnector(config, topics, kafka, new OrderWriter(config, new StoreApi(storeClient), new CrmApi(crmClient),
+                PairDecision.UNDER_MAPPING, Clock.systemUTC()), new SimpleMeterRegistry(), Clock.systemUTC());
+        thread = new Thread(connector, "store-connector-test");
+        thread.start();
+    }
+
+    private static BitrixClient client(String url, String portal) {
+        return BitrixClient.builder(url).portal(portal).meterRegistry(new SimpleMeterRegistry())
+                .rateLimiter(new PortalRateLimiter(portal, PortalRateLimiter.Options.of(1000, 1000).withInitialFill(0)))
+                .callTimeout(Duration.ofSeconds(2)).retry(1, Duration.ofMillis(10), Duration.ofMillis(50)).build();
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        connector.close();
+        thread.join(30_000);
+        producer.close();
+        crmClient.close();
+        storeClient.close();
+        emu.close();
+    }
+
+    private static void send(OrderCommand command) {
+        producer.send(new ProducerRecord<>(topics.orderCommands().name(), Long.toString(command.getDealId()),
+                topics.orderCommands().valueSerde().serializer().serialize(topics.orderCommands().name(), command)));
+        producer.flush();
+    }
+
+    private static void link(SyncLink link) {
+        producer.send(new ProducerRecord<>(topics.dealLinks().name(), link.getSiteId() + ":" + link.getOrderId(),
+                topics.dealLinks().valueSerde().serializer().serialize(topics.dealLinks().name(), link)));
+        producer.flush();
+    }
+
+    /** Every committed record of a topic so far. */
+    private static <V> List<V> readAll(Topics.Topic<String, V> topic) {
+        Properties props = new Properties();
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, KAFKA.bootstrapServers());
+        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        List<V> values = new ArrayList<>();
+        try (KafkaConsumer<String, V> consumer = new KafkaConsumer<>(props, topic.keySerde().deserializer(), topic.valueSerde().deserializer())) {
+            List<TopicPartition> partitions = consumer.partitionsFor(topic.name()).stream()
+                    .map(p -> new TopicPartition(topic.name(), p.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+            while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
+                consumer.poll(Duration.ofMillis(200)).forEach(r -> values.add(r.value()));
+            }
+        }
+        return values;
+    }
+
+    private static void await(String what, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out waiting until " + what);
+            }
+            Thread.sleep(50);
+        }
+    }
+
+    @Test
+    void anUpdateIsWrittenAndItsLinkAndOutcomeArePublished() throws Exception {
+        long orderId = emu.store().addOrder(NewOrder.create().site("s1").status("N").item(1, "Sofa", "10.00", 1));
+        long dealId = emu.crm().addDealAsHuman(Map.of("TITLE", "D", "CATEGORY_ID", 1, "STAGE_ID", "C1:WON"));
+        link(SyncLink.newBuilder().setSiteId("s1").setOrderId(orderId).setDealId(dealId).setCategoryId(1).setStageId("C1:NEW")
+                .setStatusId("N").setOrigin(LinkOrigin.ORDER).setUpdatedAt(Instant.now()).build());
+        send(OrderCommand.newBuilder().setCommandId("u1").setKind(OrderCommandKind.UPDATE_STATUS).setSiteId("s1").setDealId(dealId)
+                .setOrderId(orderId).setStatusId("F").setExpectedStatusId("N").setMappingVersion(1).setSourceTime(Instant.now()).build());
+
+        await("the order is written", () -> "F".equals(emu.store().order(orderId).get("statusId")));
+        await("the link is published", () -> readAll(topics.dealLinks()).stream()
+                .anyMatch(l -> l.getOrderId() == orderId && "F".contentEquals(l.getStatusId())));
+        SyncLink latest = readAll(topics.dealLinks()).stream().filter(l -> l.getOrderId() == orderId).reduce((a, b) -> b).orElseThrow();
+        assertThat(latest.getStageId()).isEqualTo("C1:WON");
+        assertThat(latest.getOrigin()).isEqualTo(LinkOrigin.ORDER);
+        assertThat(readAll(topics.syncOutcomes())).filteredOn(o -> "u1".contentEquals(o.getCommandId())).singleElement()
+                .satisfies(o -> assertThat(o.getOutcome()).isEqualTo(Outcome.UPDATED));
+    }
+
+    @Test
+    void aPermanentFailureIsDeadLetteredWithTheCommandAndTheNextCommandStillRuns() throws Exception {
+        long orderId = emu.store().addOrder(NewOrder.create().site("s1").status("N").item(1, "Sofa", "10.00", 1));
+        long dealId = emu.crm().addDealAsHuman(Map.of("TITLE", "D", "CATEGORY_ID", 1, "STAGE_ID", "C1:LOSE"));
+        link(SyncLink.newBuilder().setSiteId("s1").setOrderId(orderId).setDealId(dealId).setCategoryId(1).setStageId("C1:NEW")
+                .setStatusId("N").setOrigin(LinkOrigin.ORDER).setUpdatedAt(Instant.now()).build());
+        // status Z is mapped but the store has no such status: sale.order.update refuses it
+        send(OrderCommand.newBuilder().setCommandId("bad").setKind(OrderCommandKind.UPDATE_STATUS).setSiteId("s1").setDealId(dealId)
+                .setOrderId(orderId).setStatusId("Z").setExpectedStatusId("N").setMappingVersion(1).setSourceTime(Instant.now()).build());
+        long madeFrom = emu.crm().addDealAsHuman(Map.of("TITLE", "By hand", "CATEGORY_ID", 1, "STAGE_ID", "C1:NEW"));
+        send(OrderCommand.newBuilder().setCommandId("c1").setKind(OrderCommandKind.CREATE).setSiteId("s1").setDealId(madeFrom)
+                .setStatusId("N").setCurrency("RUB").setPaySystemId(3L)
+                .setItems(List.of(ProductRow.newBuilder().setProductId(1L).setName("Sofa").setPrice("10.00").setQuantity("1").build()))
+                .setMappingVersion(1).setSourceTime(Instant.now()).build());
+
+        await("a dead letter is published", () -> readAll(topics.deadLetters()).stream().anyMatch(d -> "store-connector".contentEquals(d.getComponent())));
+        DeadLetter letter = readAll(topics.deadLetters()).get(0);
+        assertThat(letter.getReason().toString()).contains("permanent failure", "Z");
+        assertThat(letter.getSourceTopic()).isEqualTo(topics.orderCommands().name());
+        OrderCommand original = topics.orderCommands().valueSerde().deserializer().deserialize(topics.orderCommands().name(),
+                letter.getValue().array());
+        assertThat(original.getCommandId()).isEqualTo("bad");
+        await("the next command created its order", () -> readAll(topics.syncOutcomes()).stream()
+                .anyMatch(o -> "c1".contentEquals(o.getCommandId()) && o.getOutcome() == Outcome.CREATED));
+        assertThat(readAll(topics.dealLinks())).anySatisfy(l -> {
+            assertThat(l.getDealId()).isEqualTo(madeFrom);
+            assertThat(l.getOrigin()).isEqualTo(LinkOrigin.DEAL);
+        });
+        assertThat(emu.store().order(orderId).get("statusId")).isEqualTo("N");
+    }
+}
