@@ -159,8 +159,11 @@ public final class StoreConnector implements Runnable, AutoCloseable {
             }
             return;
         }
+        Long previous = dealByOrder.put(orderKey, link.getDealId());
+        if (previous != null && previous != link.getDealId()) {
+            linksByDeal.remove(previous);  // the order was linked to another deal: one deal per order
+        }
         linksByDeal.put(link.getDealId(), link);
-        dealByOrder.put(orderKey, link.getDealId());
     }
 
     /** Keeps the last valid, newer version per site, as the topology's mapping table does. */

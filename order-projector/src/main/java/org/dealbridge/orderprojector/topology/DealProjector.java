@@ -77,7 +77,7 @@ final class DealProjector implements Processor<String, DealChanged, String, Spec
                     + key + " (the key must be the deal id)");
             return;
         }
-        SyncLink link = links.get(key);
+        SyncLink link = links.get(LinksByDeal.dealKey(deal.getDealId()));
         CompiledMapping linked = link == null ? null : mappings.forSite(link.getSiteId().toString()).orElse(null);
         CompiledMapping site = link == null ? mappings.forSite(siteId).orElse(null) : null;
         long now = context.currentSystemTimeMs();

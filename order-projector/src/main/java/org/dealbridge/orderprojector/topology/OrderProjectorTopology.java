@@ -34,7 +34,7 @@ import org.dealbridge.schemas.Topics;
  */
 public final class OrderProjectorTopology {
 
-    /** Links by deal id (deal id → SyncLink), fed from deal-links. */
+    /** Links by deal id ({@code deal:{id}} → SyncLink) and by order ({@code order:{key}}), fed from deal-links. */
     public static final String LINKS_BY_DEAL_STORE = "order-projector-links-by-deal";
 
     private OrderProjectorTopology() {

@@ -243,6 +243,23 @@ class OrderProjectorTopologyTest {
     }
 
     @Test
+    void anOrderRelinkedToAnotherDealNoLongerFollowsTheOldOne() {
+        publishMapping();
+        link(5001, 812, "C1:NEW", "N");
+        link(5001, 820, "C1:NEW", "N");  // the order's link now names deal 820
+        changed(deal(812, 1, "C1:WON"));
+        changed(deal(820, 1, "C1:WON"));
+
+        List<OrderCommand> out = commands.readValuesToList();
+        assertThat(out).singleElement().satisfies(c -> {
+            assertThat(c.getDealId()).isEqualTo(820L);
+            assertThat(c.getOrderId()).isEqualTo(5001L);
+        });
+        assertThat(outcomes.readValuesToList()).as("deal 812 is an unlinked deal again, without rows")
+                .singleElement().satisfies(o -> assertThat(o.getReason()).contains("812", "no product rows"));
+    }
+
+    @Test
     void badRecordsGoToDeadLettersNamingTheValue() {
         publishMapping();
         changed(deal(907, 1, "C1:NEW").setUserFields(Map.of("UF_CRM_PAY_SYSTEM", "card")).setProductRows(List.of(row(1, "1", "1"))));
