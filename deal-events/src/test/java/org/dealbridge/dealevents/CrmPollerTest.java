@@ -73,6 +73,28 @@ class CrmPollerTest {
     }
 
     @Test
+    void pollingKeepsGoingThroughAnOutageAndCatchesUp() throws Exception {
+        DealEventsConfig fast = new DealEventsConfig(Map.of(DealEventsConfig.APPLICATION_TOKEN, "t",
+                DealEventsConfig.POLL_INTERVAL, "100", DealEventsConfig.POLL_OVERLAP, "1000"));
+        emu.faults().outage(org.dealbridge.emulator.Portal.CRM, Duration.ofHours(1), org.dealbridge.emulator.Fault.HTTP_500);
+        long id = emu.crm().addDealAsHuman(Map.of("TITLE", "While down", "CATEGORY_ID", 1, "STAGE_ID", "C1:NEW"));
+        CursorStore cursors = CursorStore.load(KAFKA.clientProperties(), cursorTopic, cursorProducer);
+        try (CrmPolling polling = new CrmPolling(new CrmPoller(new CrmApi(client), new DealReader(client),
+                new DealPublisher(producer, dealTopic, meters), cursors, fast), fast)) {
+            Thread.sleep(500);
+            assertThat(cursors.read(CrmPoller.CURSOR_KEY)).as("no cursor while the CRM fails").isEmpty();
+            assertThat(emu.calls().count(org.dealbridge.emulator.Portal.CRM, "crm.deal.list")).as("polls kept trying").isGreaterThan(1);
+            emu.faults().endOutage(org.dealbridge.emulator.Portal.CRM);
+            long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+            while (cursors.read(CrmPoller.CURSOR_KEY).isEmpty() && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+        }
+        assertThat(cursors.read(CrmPoller.CURSOR_KEY)).as("a poll after the outage published deal %d", id).isPresent();
+        assertThat(meters.find(DealPublisher.EVENTS_METRIC).tag("source", "crm_poll").counter().count()).isEqualTo(1.0);
+    }
+
+    @Test
     void pagesPastFiftyThenOnlyReadsWhatChangedSinceTheCursorMinusTheOverlap() throws Exception {
         long first = 0;
         for (int i = 0; i < 60; i++) {
