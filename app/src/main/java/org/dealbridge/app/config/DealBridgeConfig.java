@@ -12,7 +12,9 @@ import org.apache.kafka.common.config.ConfigDef.Type;
 import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.config.types.Password;
 import org.dealbridge.bitrix.WebhookUrl;
+import org.dealbridge.dealevents.DealEventsConfig;
 import org.dealbridge.dealprojector.DealProjectorConfig;
+import org.dealbridge.orderprojector.OrderProjectorConfig;
 
 /**
  * DealBridge's configuration: every key with its type, default, validator and doc, in Kafka's own
@@ -51,10 +53,12 @@ public final class DealBridgeConfig extends AbstractConfig {
     private static final String GROUP_RUNTIME = "Runtime";
 
     /**
-     * Every key: the launcher's own, then those the components define themselves (the deal projector's
-     * {@code deal-projector.*} and {@code crm.*} tuning), so one file configures everything and one check refuses typos.
+     * Every key: the launcher's own, then those the components define themselves (connector and projector tuning),
+     * so one file configures everything, one check refuses typos and one table documents it all. Where a component
+     * defines a key the launcher has too (e.g. {@code crm.application-token}), the launcher's definition is the one in
+     * force and the launcher hands the value on; keys the launcher derives itself are left out.
      */
-    public static final ConfigDef DEFINITION = new ConfigDef(DealProjectorConfig.CONFIG_DEF)
+    public static final ConfigDef DEFINITION = withComponentKeys(new ConfigDef()
             .define(KAFKA_BOOTSTRAP_SERVERS, Type.STRING, "", Importance.HIGH,
                     "Kafka bootstrap servers (host:port,...). Empty: start an embedded one-node KRaft broker with its data under data.dir.",
                     GROUP_KAFKA, 1, ConfigDef.Width.LONG, "Bootstrap servers")
@@ -120,7 +124,21 @@ public final class DealBridgeConfig extends AbstractConfig {
                     GROUP_RUNTIME, 2, ConfigDef.Width.MEDIUM, "Data dir")
             .define(LOG_FORMAT, Type.STRING, "text", ConfigDef.ValidString.in("text", "json"), Importance.LOW,
                     "Log line format: text, or json (one JSON object per line, for log shippers).",
-                    GROUP_RUNTIME, 3, ConfigDef.Width.SHORT, "Log format");
+                    GROUP_RUNTIME, 3, ConfigDef.Width.SHORT, "Log format"));
+
+    private static ConfigDef withComponentKeys(ConfigDef launcher) {
+        // keys of components that the launcher sets from its own (order-projector.site-id from store.site-id)
+        java.util.Set<String> derived = java.util.Set.of(OrderProjectorConfig.SITE_ID);
+        for (ConfigDef component : java.util.List.of(DealProjectorConfig.CONFIG_DEF, OrderProjectorConfig.CONFIG_DEF,
+                DealEventsConfig.CONFIG_DEF)) {
+            for (ConfigDef.ConfigKey key : component.configKeys().values()) {
+                if (!launcher.names().contains(key.name) && !derived.contains(key.name)) {
+                    launcher.define(key);
+                }
+            }
+        }
+        return launcher;
+    }
 
     public DealBridgeConfig(Map<String, ?> values) {
         super(DEFINITION, values, false);

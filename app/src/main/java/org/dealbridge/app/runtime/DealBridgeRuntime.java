@@ -107,6 +107,15 @@ public final class DealBridgeRuntime implements AutoCloseable {
         OrderToDealSync orderToDeal = new OrderToDealSync(config, connections.crm(), clientProperties(), topics, metrics, health);
         started.push(orderToDeal);
         orderToDeal.start();
+        DealToOrderSync dealToOrder;
+        try {
+            dealToOrder = new DealToOrderSync(config, connections.crm(), connections.store(), clientProperties(), topics, metrics, health, http);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while starting the deal → order sync", e);
+        }
+        started.push(dealToOrder);
+        dealToOrder.start();
         http.start();
         log.info("DealBridge is running: Kafka at {}, HTTP on {}:{} (/health, /metrics), data in {}", bootstrapServers,
                 config.getString(DealBridgeConfig.HTTP_BIND_ADDRESS), http.port(), config.dataDir());

@@ -1,0 +1,158 @@
+package org.dealbridge.app.runtime;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.dealbridge.app.config.DealBridgeConfig;
+import org.dealbridge.app.http.AdminServer;
+import org.dealbridge.bitrix.BitrixClient;
+import org.dealbridge.bitrix.crm.CrmApi;
+import org.dealbridge.bitrix.store.StoreApi;
+import org.dealbridge.dealevents.CrmHookHandler;
+import org.dealbridge.dealevents.CrmPoller;
+import org.dealbridge.dealevents.CursorStore;
+import org.dealbridge.dealevents.DealEventsConfig;
+import org.dealbridge.dealevents.DealPublisher;
+import org.dealbridge.dealevents.DealReader;
+import org.dealbridge.dealevents.DealRefreshQueue;
+import org.dealbridge.orderprojector.OrderProjectorConfig;
+import org.dealbridge.orderprojector.PairDecision;
+import org.dealbridge.orderprojector.store.OrderWriter;
+import org.dealbridge.orderprojector.store.StoreConnector;
+import org.dealbridge.orderprojector.topology.OrderProjectorTopology;
+import org.dealbridge.schemas.DealChanged;
+import org.dealbridge.schemas.Topics;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Deals → orders as the runtime runs it: CRM ingestion ({@code /hooks/bitrix24} and the {@code >DATE_MODIFY} poller,
+ * when the CRM is configured), the order-projector topology (always), and the store connector (when both the store
+ * and the CRM are configured: it reads the deal back before it writes the order).
+ */
+final class DealToOrderSync implements AutoCloseable {
+    static final String APPLICATION_ID = "dealbridge-order-projector";
+    private static final Logger log = LoggerFactory.getLogger(DealToOrderSync.class);
+
+    private final StreamsApp projector;
+    private final StoreConnector connector;
+    private final Thread connectorThread;
+    private final KafkaProducer<String, DealChanged> dealProducer;
+    private final KafkaClientMetrics producerMetrics;
+    private final KafkaProducer<String, String> cursorProducer;
+    private final DealRefreshQueue refreshQueue;
+    private final ScheduledExecutorService pollerThread;
+
+    DealToOrderSync(DealBridgeConfig config, Optional<BitrixClient> crm, Optional<BitrixClient> store, Properties kafka, Topics topics,
+                    MeterRegistry metrics, HealthRegistry health, AdminServer http) throws InterruptedException {
+        Map<String, Object> values = new HashMap<>(config.originals());
+        values.put(OrderProjectorConfig.SITE_ID, config.getString(DealBridgeConfig.STORE_SITE_ID));
+        OrderProjectorConfig projectorConfig = new OrderProjectorConfig(values);
+        projector = new StreamsApp(APPLICATION_ID, OrderProjectorTopology.build(projectorConfig, topics, PairDecision.UNDER_MAPPING, metrics),
+                kafka, config.dataDir().resolve("streams"), config.getBoolean(DealBridgeConfig.KAFKA_EXACTLY_ONCE), topics, metrics);
+        health.register("order-projector", projector::health);
+
+        if (store.isPresent() && crm.isPresent()) {
+            connector = new StoreConnector(projectorConfig, topics, kafka, new OrderWriter(projectorConfig, new StoreApi(store.get()),
+                    new CrmApi(crm.get()), PairDecision.UNDER_MAPPING, Clock.systemUTC()), metrics, Clock.systemUTC());
+            connectorThread = new Thread(connector, "store-connector");
+            health.register("store-connector", () -> connectorThread.isAlive() ? Health.up("running") : Health.down("stopped"));
+        } else {
+            connector = null;
+            connectorThread = null;
+        }
+
+        if (crm.isEmpty()) {
+            dealProducer = null;
+            producerMetrics = null;
+            cursorProducer = null;
+            refreshQueue = null;
+            pollerThread = null;
+            return;
+        }
+        String token = config.secret(DealBridgeConfig.CRM_APPLICATION_TOKEN);
+        Map<String, Object> eventValues = new HashMap<>(config.originals());
+        // Without a token the hook is not mounted, so this stand-in is never compared with anything.
+        eventValues.putIfAbsent(DealEventsConfig.APPLICATION_TOKEN, UUID.randomUUID().toString());
+        DealEventsConfig events = new DealEventsConfig(eventValues);
+        Properties producerProps = new Properties();
+        producerProps.putAll(kafka);
+        producerProps.remove("client.id");
+        producerProps.put(ProducerConfig.ACKS_CONFIG, "all");
+        producerProps.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+        dealProducer = new KafkaProducer<>(producerProps, new StringSerializer(), topics.dealChanges().valueSerde().serializer());
+        producerMetrics = new KafkaClientMetrics(dealProducer);
+        producerMetrics.bindTo(metrics);
+        DealReader reader = new DealReader(crm.get());
+        DealPublisher publisher = new DealPublisher(dealProducer, metrics);
+        refreshQueue = new DealRefreshQueue(reader, publisher, events);
+        if (token != null) {
+            http.route(CrmHookHandler.PATH, new CrmHookHandler(events, refreshQueue));
+        } else {
+            log.warn("crm.application-token is not set: {} is off and deal changes arrive by polling only", CrmHookHandler.PATH);
+        }
+        cursorProducer = new KafkaProducer<>(producerProps, new StringSerializer(), new StringSerializer());
+        CursorStore cursors = CursorStore.load(kafka, Topics.INGEST_CURSORS, cursorProducer);
+        Duration interval = events.pollInterval();
+        if (cursors.read(CrmPoller.CURSOR_KEY).isEmpty()) {
+            // First start: begin a little in the past, like the store poller; the CRM's history is not replayed.
+            cursors.write(CrmPoller.CURSOR_KEY, Instant.now().minus(interval.multipliedBy(2)).toString());
+        }
+        CrmPoller poller = new CrmPoller(new CrmApi(crm.get()), reader, publisher, cursors, events);
+        pollerThread = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "crm-poller");
+            t.setDaemon(true);
+            return t;
+        });
+        pollerThread.scheduleWithFixedDelay(() -> {
+            try {
+                poller.pollOnce();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (RuntimeException e) {
+                log.warn("CRM poll failed, next round in {}: {}", interval, e.toString());
+            }
+        }, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    void start() {
+        projector.start();
+        if (connectorThread != null) {
+            connectorThread.start();
+        }
+    }
+
+    @Override
+    public void close() throws Exception {
+        if (pollerThread != null) {
+            pollerThread.shutdownNow();
+            pollerThread.awaitTermination(10, TimeUnit.SECONDS);
+        }
+        if (refreshQueue != null) {
+            refreshQueue.close();
+        }
+        if (connector != null) {
+            connector.close();
+            connectorThread.join(30_000);
+        }
+        projector.close();
+        if (dealProducer != null) {
+            producerMetrics.close();
+            dealProducer.close(Duration.ofSeconds(5));
+            cursorProducer.close(Duration.ofSeconds(5));
+        }
+    }
+}
