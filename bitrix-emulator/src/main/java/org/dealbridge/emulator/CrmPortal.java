@@ -357,6 +357,20 @@ public final class CrmPortal {
         dealUpdate(id, changes, webhookUserId);
     }
 
+    /**
+     * Sets a deal's product rows the way a manager does in the deal card ({@code PRODUCT_ID}, {@code PRODUCT_NAME},
+     * {@code PRICE}, {@code QUANTITY} per row, as {@code crm.deal.productrows.set} takes them), then saves the deal,
+     * which fires {@code ONCRMDEALUPDATE}.
+     */
+    public synchronized void setProductRowsAsHuman(long dealId, List<Map<String, ?>> rows) {
+        requireDeal(dealId);
+        Map<String, Object> raw = new LinkedHashMap<>();
+        raw.put("id", dealId);
+        raw.put("rows", new ArrayList<Object>(rows));
+        productRowsSet(new Params(raw));
+        events.fire(Portal.CRM, "ONCRMDEALUPDATE", Map.of("ID", Long.toString(dealId)));
+    }
+
     public synchronized void deleteDealAsHuman(long id) {
         requireDeal(id);
         deals.remove(id);

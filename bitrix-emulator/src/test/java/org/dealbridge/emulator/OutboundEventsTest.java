@@ -101,6 +101,18 @@ class OutboundEventsTest {
     }
 
     @Test
+    void aManagerAddingProductRowsSavesTheDealAndFiresOneUpdate() throws Exception {
+        emu.subscribeCrm(hookUrl(), "t", "ONCRMDEALUPDATE");
+        long id = emu.crm().addDealAsHuman(Map.of("TITLE", "walk-in"));
+        emu.crm().setProductRowsAsHuman(id, java.util.List.of(Map.of("PRODUCT_ID", 201, "PRODUCT_NAME", "Phone X",
+                "PRICE", "49990.00", "QUANTITY", 1)));
+        awaitIdle();
+        assertThat(received).extracting(f -> f.get("event")).containsExactly("ONCRMDEALUPDATE");
+        assertThat(emu.crm().dealProductRows(id)).singleElement()
+                .satisfies(r -> assertThat(r.get("PRODUCT_NAME")).isEqualTo("Phone X"));
+    }
+
+    @Test
     void onlySubscribedEventsAreSent() throws Exception {
         emu.subscribeCrm(hookUrl(), "t", "ONCRMDEALUPDATE");
         long id = emu.crm().addDealAsHuman(Map.of("TITLE", "x"));
