@@ -71,9 +71,15 @@ final class DemoStory {
             if (pause(stop)) {
                 return;
             }
-            say("crm", "manager Egor creates a deal by hand in pipeline 2 (card payment)", () -> emu.crm().addDealAsHuman(Map.of(
+            long handMade = say("crm", "manager Egor creates a deal by hand in pipeline 2 (card payment)", () -> emu.crm().addDealAsHuman(Map.of(
                     "TITLE", "Phone X for a walk-in buyer", "CATEGORY_ID", "2", "STAGE_ID", "C2:NEW", "OPPORTUNITY", "49990.00",
                     "CURRENCY_ID", "RUB", "ASSIGNED_BY_ID", "9", "UF_CRM_PAY_SYSTEM", "2")));
+            say("crm", "Egor adds the blue Phone X to deal " + handMade + " and saves it", () -> {
+                emu.crm().setProductRowsAsHuman(handMade, List.of(Map.of("PRODUCT_ID", DemoShop.VARIATION_PHONE_BLUE,
+                        "PRODUCT_NAME", "Phone X, blue, 256 GB", "PRICE", "49990.00", "QUANTITY", 1)));
+                return handMade;
+            });
+            expectOrderFrom(handMade, stop);
             if (pause(stop)) {
                 return;
             }
@@ -147,6 +153,32 @@ final class DemoStory {
             }
         }
         out.println("  (order " + orderId + " has not reached status " + status + " yet)");
+    }
+
+    private void expectOrderFrom(long dealId, CountDownLatch stop) throws InterruptedException {
+        String xmlId = "dealbridge-deal:" + dealId;
+        for (int i = 0; i < 60; i++) {
+            Optional<Map<String, Object>> order = emu.store().orders().stream().filter(o -> xmlId.equals(o.get("xmlId"))).findFirst();
+            if (order.isPresent()) {
+                effectsSeen++;
+                out.printf("  %s  store  order %s made from deal %d: status %s, pay system %s%n", LocalTime.now().format(TIME),
+                        order.get().get("id"), dealId, order.get().get("statusId"), paySystemOf(order.get()));
+                return;
+            }
+            if (stop.await(500, TimeUnit.MILLISECONDS)) {
+                return;
+            }
+        }
+        out.println("  (no order made from deal " + dealId + " yet)");
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Object paySystemOf(Map<String, Object> order) {
+        Object payments = order.get("payments");
+        if (payments instanceof List<?> list && !list.isEmpty() && list.get(0) instanceof Map<?, ?> p) {
+            return ((Map<String, Object>) p).get("paySystemId");
+        }
+        return "none";
     }
 
     private void printState() {

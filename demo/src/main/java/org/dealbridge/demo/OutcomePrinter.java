@@ -24,6 +24,7 @@ final class OutcomePrinter implements AutoCloseable {
     private final AtomicBoolean running = new AtomicBoolean(true);
     private final AtomicInteger count = new AtomicInteger();
     private final Thread thread;
+    private final java.util.Set<String> unchangedSeen = new java.util.HashSet<>();
 
     private OutcomePrinter(Properties client, Topics topics, PrintStream out) {
         Properties p = new Properties();
@@ -53,6 +54,10 @@ final class OutcomePrinter implements AutoCloseable {
                 for (ConsumerRecord<String, SyncOutcome> r : consumer.poll(Duration.ofMillis(300))) {
                     SyncOutcome o = r.value();
                     if (o == null) {
+                        continue;
+                    }
+                    // the poller's overlap re-reads recent orders: say "nothing to do" once per order or deal
+                    if (o.getOutcome() == org.dealbridge.schemas.Outcome.UNCHANGED && !unchangedSeen.add(r.key())) {
                         continue;
                     }
                     count.incrementAndGet();

@@ -38,5 +38,8 @@ class DemoCommandTest {
                 .containsPattern("deal \\d+ for order 2: pipeline 2, stage C2:NEW, responsible 9, pay system field 2");
         assertThat(printed).as("status W is not mapped").contains("SKIPPED_UNMAPPED_STATUS");
         assertThat(printed).as("N → P moves the deal").containsPattern("deal \\d+ for order 1: pipeline 0, stage EXECUTING");
+        assertThat(printed).as("the manager's C2:WON reaches the order").contains("order 2 is now in status F");
+        assertThat(printed).as("the hand-made deal in pipeline 2 becomes an order with the card payment")
+                .containsPattern("order \\d+ made from deal \\d+: status N, pay system 2");
     }
 }
