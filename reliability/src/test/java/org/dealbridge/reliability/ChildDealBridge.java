@@ -1,0 +1,146 @@
+package org.dealbridge.reliability;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * DealBridge as a separate JVM: the launcher's main class ({@code org.dealbridge.app.cli.DealBridgeCli run --config FILE},
+ * the same one {@code bin/dealbridge run} starts) on this JVM's class path, so it can be killed with SIGKILL and restarted
+ * on the same data directory while the broker and the emulators live on in the test JVM. Its standard output and error
+ * are appended to one log file per incarnation, kept for the secret scan.
+ */
+final class ChildDealBridge implements AutoCloseable {
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+    private final Path dir;
+    private final Path configFile;
+    private final int httpPort;
+    private final List<Path> logs = new ArrayList<>();
+    private Process process;
+
+    /** {@code settings}: configuration keys and values; {@code http.port} and {@code data.dir} are chosen here. */
+    ChildDealBridge(Path dir, Map<String, String> settings) throws IOException {
+        this.dir = dir;
+        this.httpPort = freePort();
+        Map<String, String> all = new TreeMap<>(settings);
+        all.put("http.port", Integer.toString(httpPort));
+        all.put("data.dir", dir.resolve("data").toString());
+        StringBuilder yaml = new StringBuilder();
+        // flat dotted keys, each value quoted so YAML reads every one as a string
+        all.forEach((k, v) -> yaml.append(k).append(": \"").append(v.replace("\\", "\\\\").replace("\"", "\\\"")).append("\"\n"));
+        Files.createDirectories(dir);
+        configFile = dir.resolve("dealbridge.yaml");
+        Files.writeString(configFile, yaml.toString());
+    }
+
+    void start() throws IOException {
+        if (process != null && process.isAlive()) {
+            throw new IllegalStateException("the child DealBridge is already running");
+        }
+        Path log = dir.resolve("child-" + (logs.size() + 1) + ".log");
+        logs.add(log);
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        process = new ProcessBuilder(java, "-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                "-cp", System.getProperty("java.class.path"),
+                "org.dealbridge.app.cli.DealBridgeCli", "run", "--config", configFile.toString())
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                .start();
+    }
+
+    /** SIGKILL: no shutdown hook runs, nothing is flushed or committed (destroyForcibly sends SIGKILL on Linux). */
+    void kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor();
+    }
+
+    /** Waits until {@code /health} answers 200 (every component up), or fails naming the last answer and the log. */
+    void awaitHealthy(Duration timeout) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        String last = "no answer";
+        while (System.nanoTime() < deadline) {
+            if (!process.isAlive()) {
+                throw new AssertionError("the child DealBridge exited with " + process.exitValue() + "; log:\n" + tail());
+            }
+            try {
+                HttpResponse<String> r = health();
+                if (r.statusCode() == 200) {
+                    return;
+                }
+                last = r.statusCode() + " " + r.body();
+            } catch (IOException notYetListening) {
+                last = notYetListening.toString();
+            }
+            Thread.sleep(250);
+        }
+        throw new AssertionError("the child DealBridge is not healthy after " + timeout + ": " + last + "\nlog:\n" + tail());
+    }
+
+    HttpResponse<String> health() throws IOException, InterruptedException {
+        return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + "/health")).timeout(Duration.ofSeconds(5))
+                .build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    HttpResponse<String> metrics() throws IOException, InterruptedException {
+        return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + "/metrics")).timeout(Duration.ofSeconds(5))
+                .build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    boolean isAlive() {
+        return process != null && process.isAlive();
+    }
+
+    int httpPort() {
+        return httpPort;
+    }
+
+    /** Everything every incarnation printed. */
+    String output() throws IOException {
+        StringBuilder all = new StringBuilder();
+        for (Path log : logs) {
+            if (Files.exists(log)) {
+                all.append(Files.readString(log, StandardCharsets.UTF_8));
+            }
+        }
+        return all.toString();
+    }
+
+    String tail() {
+        try {
+            String out = output();
+            return out.length() > 6000 ? out.substring(out.length() - 6000) : out;
+        } catch (IOException e) {
+            return "(log unreadable: " + e + ")";
+        }
+    }
+
+    /** Stops the child politely (SIGTERM: the shutdown hook closes the runtime), SIGKILL if it takes too long. */
+    @Override
+    public void close() throws InterruptedException {
+        if (process != null && process.isAlive()) {
+            process.destroy();
+            if (!process.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) {
+                kill();
+            }
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        }
+    }
+}
