@@ -13,9 +13,9 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -23,6 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
  * in every panel's PromQL must be one a running DealBridge exports, and every panel must use the provisioned
  * datasource.
  */
+@ExtendWith(RunningDealBridge.Shared.class)
 class DashboardTest {
     static final Path GRAFANA = ExternalTool.repositoryRoot().resolve("ops/grafana");
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -32,15 +33,8 @@ class DashboardTest {
     static RunningDealBridge dealBridge;
 
     @BeforeAll
-    static void start() {
-        dealBridge = new RunningDealBridge(dir.resolve("data"));
-    }
-
-    @AfterAll
-    static void stop() {
-        if (dealBridge != null) {
-            dealBridge.close();
-        }
+    static void dealBridge(RunningDealBridge running) {
+        dealBridge = running;
     }
 
     @Test

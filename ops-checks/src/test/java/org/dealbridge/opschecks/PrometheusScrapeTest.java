@@ -19,59 +19,83 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A real Prometheus (Debian package, started here on 127.0.0.1) scrapes a running DealBridge every second; the
- * consumer lag and the sync-outcome counter are then read back through Prometheus' HTTP query API.
+ * Streams consumers' lag and the sync-outcome counters are then read back through Prometheus' HTTP query API and
+ * compared with what the traffic produced.
  */
+@ExtendWith(RunningDealBridge.Shared.class)
 class PrometheusScrapeTest {
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Duration QUERY_TIMEOUT = Duration.ofSeconds(30);
 
     @TempDir
     Path dir;
 
     @Test
-    void prometheusScrapesDealBridgeAndSeesConsumerLagAndSyncOutcomes() throws Exception {
+    void prometheusScrapesDealBridgeAndSeesConsumerLagAndSyncOutcomes(RunningDealBridge dealBridge) throws Exception {
         ExternalTool prometheus = ExternalTool.require("prometheus", "prometheus");
-        try (RunningDealBridge dealBridge = new RunningDealBridge(dir.resolve("data"))) {
-            int port = freePort();
-            Path config = dir.resolve("prometheus.yml");
-            Files.writeString(config, """
-                    global:
-                      scrape_interval: 1s
-                    scrape_configs:
-                      - job_name: dealbridge
-                        metrics_path: /metrics
-                        static_configs:
-                          - targets: ["127.0.0.1:%d"]
-                    """.formatted(dealBridge.httpPort()));
-            Process process = new ProcessBuilder(prometheus.path().toString(), "--config.file=" + config,
-                    "--storage.tsdb.path=" + dir.resolve("tsdb"), "--web.listen-address=127.0.0.1:" + port)
-                    .redirectErrorStream(true).redirectOutput(dir.resolve("prometheus.log").toFile()).start();
-            try {
-                String api = "http://127.0.0.1:" + port;
-                assertThat(awaitValue(api, "up{job=\"dealbridge\"}", process)).isEqualTo(1.0);
-                double lag = awaitValue(api, "sum(kafka_consumer_fetch_manager_records_lag{client_id=\""
-                        + RunningDealBridge.LAG_GROUP + "-1\",topic=\"order-changes\",partition=\"0\"})", process);
-                assertThat(lag).isEqualTo(RunningDealBridge.PRODUCED - RunningDealBridge.CONSUMED);
-                double created = awaitValue(api, "sum(dealbridge_sync_outcomes_total{direction=\"ORDER_TO_DEAL\",outcome=\"CREATED\"})", process);
-                assertThat(created).isEqualTo(RunningDealBridge.CREATED);
-                double restCalls = awaitValue(api, "sum(dealbridge_rest_calls_total{portal=\"crm\",result=\"ok\"})", process);
-                assertThat(restCalls).as("one call plus a batch (counted once and per command)").isGreaterThanOrEqualTo(2);
-            } finally {
-                process.destroy();
-                if (!process.waitFor(10, TimeUnit.SECONDS)) {
-                    process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
-                }
+        int port = freePort();
+        Path config = dir.resolve("prometheus.yml");
+        Files.writeString(config, """
+                global:
+                  scrape_interval: 1s
+                scrape_configs:
+                  - job_name: dealbridge
+                    metrics_path: /metrics
+                    static_configs:
+                      - targets: ["127.0.0.1:%d"]
+                """.formatted(dealBridge.httpPort()));
+        Process process = new ProcessBuilder(prometheus.path().toString(), "--config.file=" + config,
+                "--storage.tsdb.path=" + dir.resolve("tsdb"), "--web.listen-address=127.0.0.1:" + port)
+                .redirectErrorStream(true).redirectOutput(dir.resolve("prometheus.log").toFile()).start();
+        try {
+            String api = "http://127.0.0.1:" + port;
+            assertThat(single(awaitResult(api, "up{job=\"dealbridge\"}", process, QUERY_TIMEOUT))).isEqualTo(1.0);
+
+            double created = single(awaitResult(api, "sum(dealbridge_sync_outcomes_total{direction=\"ORDER_TO_DEAL\",outcome=\"CREATED\"})",
+                    process, QUERY_TIMEOUT));
+            assertThat(created).as("one deal per mapped order").isEqualTo(RunningDealBridge.ORDERS_MAPPED)
+                    .isEqualTo(dealBridge.outcomes("ORDER_TO_DEAL", "CREATED"));
+            double skipped = single(awaitResult(api,
+                    "sum(dealbridge_sync_outcomes_total{direction=\"ORDER_TO_DEAL\",outcome=\"SKIPPED_UNMAPPED_STATUS\"})", process, QUERY_TIMEOUT));
+            assertThat(skipped).as("the order in unmapped status W").isEqualTo(RunningDealBridge.ORDERS_UNMAPPED)
+                    .isEqualTo(dealBridge.outcomes("ORDER_TO_DEAL", "SKIPPED_UNMAPPED_STATUS"));
+
+            // the projectors' Streams consumers on their input topics (client ids of Streams consumers end in -consumer;
+            // the restore and global consumers have other suffixes); one partition per topic here
+            JsonNode orderLag = awaitResult(api, "kafka_consumer_fetch_manager_records_lag{topic=\"order-changes\",client_id=~\".*deal-projector.*-consumer\"}",
+                    process, QUERY_TIMEOUT);
+            assertThat(orderLag.size()).as("one lag series per partition of order-changes: " + orderLag).isEqualTo(1);
+            assertThat(value(orderLag.get(0))).as("all orders decided: the deal projector is caught up").isZero();
+            JsonNode dealLag = awaitResult(api, "kafka_consumer_fetch_manager_records_lag{topic=\"deal-changes\",client_id=~\".*order-projector.*-consumer\"}",
+                    process, QUERY_TIMEOUT);
+            assertThat(dealLag.size()).as("one lag series per partition of deal-changes: " + dealLag).isEqualTo(1);
+            assertThat(value(dealLag.get(0))).as("the stage change decided: the order projector is caught up").isZero();
+        } finally {
+            process.destroy();
+            if (!process.waitFor(10, TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
             }
         }
     }
 
-    /** Polls an instant query until it returns one sample, and returns its value. */
-    private double awaitValue(String api, String query, Process prometheus) throws Exception {
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    private static double single(JsonNode result) {
+        assertThat(result.size()).as("one sample: " + result).isEqualTo(1);
+        return value(result.get(0));
+    }
+
+    private static double value(JsonNode sample) {
+        return Double.parseDouble(sample.path("value").get(1).asText());
+    }
+
+    /** Polls an instant query until it returns at least one sample, and returns the samples. */
+    private JsonNode awaitResult(String api, String query, Process prometheus, Duration timeout) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
         String last = "no answer";
         while (System.nanoTime() < deadline) {
             if (!prometheus.isAlive()) {
@@ -83,8 +107,8 @@ class PrometheusScrapeTest {
                 last = r.body();
                 if (r.statusCode() == 200) {
                     JsonNode result = JSON.readTree(r.body()).path("data").path("result");
-                    if (result.size() == 1) {
-                        return Double.parseDouble(result.get(0).path("value").get(1).asText());
+                    if (result.size() > 0) {
+                        return result;
                     }
                 }
             } catch (IOException notYetListening) {
@@ -92,7 +116,7 @@ class PrometheusScrapeTest {
             }
             Thread.sleep(300);
         }
-        throw new AssertionError("Prometheus query " + query + " gave no single sample within 30 s; last answer: " + last
+        throw new AssertionError("Prometheus query " + query + " gave no sample within " + timeout.toSeconds() + " s; last answer: " + last
                 + "\nlog: " + String.join("\n", tail(dir.resolve("prometheus.log"))));
     }
 
