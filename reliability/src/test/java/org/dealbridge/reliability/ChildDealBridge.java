@@ -54,11 +54,21 @@ final class ChildDealBridge implements AutoCloseable {
         logs.add(log);
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         process = new ProcessBuilder(java, "-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-                "-cp", System.getProperty("java.class.path"),
+                "-cp", childClassPath(),
                 "org.dealbridge.app.cli.DealBridgeCli", "run", "--config", configFile.toString())
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
                 .start();
+    }
+
+    /**
+     * This JVM's class path, behind {@code reliability.child.classpath.prepend} when set: the way to run the child with
+     * one class changed (e.g. a writer without its ORIGIN_ID look-up, to see the crash loop catch the duplicates).
+     */
+    private static String childClassPath() {
+        String prepend = System.getProperty("reliability.child.classpath.prepend", "");
+        String own = System.getProperty("java.class.path");
+        return prepend.isBlank() ? own : prepend + java.io.File.pathSeparator + own;
     }
 
     /** SIGKILL: no shutdown hook runs, nothing is flushed or committed (destroyForcibly sends SIGKILL on Linux). */

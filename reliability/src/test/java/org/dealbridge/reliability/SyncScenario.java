@@ -179,14 +179,19 @@ final class SyncScenario implements AutoCloseable {
         return new Verdict(expected.size(), deals.size(), missing, duplicated, inconsistent, stray);
     }
 
-    /** Every dead letter on the topic now, read to its end offsets (read_committed). */
+    /** Every dead letter on the topic now. */
     List<DeadLetter> deadLetters() {
+        return readAll(Topics.DEAD_LETTERS, topics.deadLetters().valueSerde().deserializer());
+    }
+
+    /** Every value on a topic now, read to its end offsets (read_committed); tombstones left out. */
+    <V> List<V> readAll(String topic, org.apache.kafka.common.serialization.Deserializer<V> values) {
         Properties p = clientProperties();
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-        List<DeadLetter> letters = new ArrayList<>();
+        List<V> seen = new ArrayList<>();
         try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-            List<TopicPartition> partitions = consumer.partitionsFor(Topics.DEAD_LETTERS).stream()
+            List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
                     .map(i -> new TopicPartition(i.topic(), i.partition())).toList();
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);
@@ -195,12 +200,16 @@ final class SyncScenario implements AutoCloseable {
             while (partitions.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp)) && System.currentTimeMillis() < deadline) {
                 for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
                     if (r.value() != null) {
-                        letters.add(topics.deadLetters().valueSerde().deserializer().deserialize(Topics.DEAD_LETTERS, r.value()));
+                        seen.add(values.deserialize(topic, r.value()));
                     }
                 }
             }
         }
-        return letters;
+        return seen;
+    }
+
+    EmbeddedSchemaRegistry registry() {
+        return registry;
     }
 
     /** Polls the verifier until the CRM matches the store or the time is up; returns the last verdict. */

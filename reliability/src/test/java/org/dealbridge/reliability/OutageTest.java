@@ -1,0 +1,133 @@
+package org.dealbridge.reliability;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.math.BigDecimal;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.dealbridge.app.config.ConfigLoader;
+import org.dealbridge.app.runtime.DealBridgeRuntime;
+import org.dealbridge.emulator.BitrixEmulator;
+import org.dealbridge.emulator.EmulatorOptions;
+import org.dealbridge.emulator.Fault;
+import org.dealbridge.emulator.NewOrder;
+import org.dealbridge.emulator.Portal;
+import org.dealbridge.kafka.embedded.EmbeddedKafkaCluster;
+import org.dealbridge.schemas.OrderChanged;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The CRM answers 503 and the store 500 for 30 s (at the same time, to keep CI short); then the CRM applies writes and
+ * drops the connection, and holds requests until they time out. Everything that arrived meanwhile - orders published
+ * to Kafka and orders placed in the store - is synced afterwards with exactly one deal each, and {@code /health} says
+ * DEGRADED while the outage lasts.
+ */
+class OutageTest {
+    @RegisterExtension
+    static final EmbeddedKafkaCluster KAFKA = EmbeddedKafkaCluster.singleNode();
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void ordersArrivingDuringThirtySecondOutagesAreSyncedAfterwardsOnceEachAndHealthShowsTheOutage() throws Exception {
+        String storeToken = "storetoken" + UUID.randomUUID().toString().replace("-", "");
+        try (BitrixEmulator emulator = BitrixEmulator.start(EmulatorOptions.defaults().rateLimitDisabled().timeoutHold(Duration.ofSeconds(70)))) {
+            SyncScenario.seedCrm(emulator);
+            emulator.store().addStatus("N", "Accepted");
+            emulator.store().addPaySystem(1, "Cash", true);
+            emulator.store().addSection(10, null, "Catalog");
+            emulator.store().addSection(OrderStream.BOOKS, 10L, "Books");
+            emulator.store().addProduct(1101, "Novel", OrderStream.BOOKS, new BigDecimal("300.00"));
+            Map<String, String> env = new HashMap<>();
+            env.put("DEALBRIDGE_DATA_DIR", dir.resolve("data").toString());
+            env.put("DEALBRIDGE_HTTP_PORT", "0");
+            env.put("DEALBRIDGE_KAFKA_BOOTSTRAP_SERVERS", KAFKA.bootstrapServers());
+            env.put("DEALBRIDGE_KAFKA_TOPIC_PARTITIONS", "2");
+            env.put("DEALBRIDGE_CRM_WEBHOOK_URL", emulator.crmWebhookUrl());
+            env.put("DEALBRIDGE_STORE_WEBHOOK_URL", emulator.storeWebhookUrl());
+            env.put("DEALBRIDGE_STORE_APPLICATION_TOKEN", storeToken);
+            env.put("DEALBRIDGE_STORE_POLL_INTERVAL", "PT3S");
+            env.put("DEALBRIDGE_REST_ALLOW_INSECURE_HTTP", "true");
+            try (DealBridgeRuntime runtime = DealBridgeRuntime.start(ConfigLoader.load(null, env));
+                 SyncScenario scenario = new SyncScenario(KAFKA.bootstrapServers(), emulator)) {
+                emulator.subscribeStore("http://127.0.0.1:" + runtime.httpPort() + "/hooks/store", storeToken, "ONSALEORDERSAVED");
+                scenario.publishMapping();
+                Map<Long, OrderChanged> expected = new HashMap<>();
+                try (KafkaProducer<String, byte[]> producer = scenario.producer()) {
+                    OrderChanged before = OrderStream.order(1, "N", OrderStream.BOOKS, 300, Instant.now());
+                    producer.send(scenario.record(before)).get();
+                    expected.put(1L, before);
+                }
+                assertThat(scenario.awaitExact(expected, Duration.ofSeconds(60)).exact()).as("synced before the outage").isTrue();
+
+                Instant outageEnds = Instant.now().plusSeconds(30);
+                emulator.faults().outage(Portal.CRM, Duration.ofSeconds(30), Fault.HTTP_503);
+                emulator.faults().outage(Portal.STORE, Duration.ofSeconds(30), Fault.HTTP_500);
+                List<Long> storeOrders = new ArrayList<>();
+                try (KafkaProducer<String, byte[]> producer = scenario.producer()) {
+                    for (long id = 2; id <= 21; id++) {
+                        OrderChanged change = OrderStream.order(id, id % 2 == 0 ? "N" : "P", id % 3 == 0 ? OrderStream.ELECTRONICS : OrderStream.BOOKS,
+                                100 + (int) id, Instant.now());
+                        producer.send(scenario.record(change)).get();
+                        expected.put(id, change);
+                        if (id % 4 == 0) {  // and orders placed in the store while it fails
+                            storeOrders.add(emulator.store().addOrder(NewOrder.create().status("N").item(1101, "Novel", new BigDecimal("300.00"), 1)
+                                    .payment(1, new BigDecimal("300.00"), false)));
+                        }
+                        Thread.sleep(500);
+                    }
+                }
+                String degraded = awaitHealthContaining(runtime, "DEGRADED", outageEnds);
+                assertThat(degraded).as("/health during the outage").contains("DEGRADED").contains("\"crm\"");
+                assertThat(emulator.crm().deals()).as("nothing reached the CRM during its outage").hasSize(1);
+
+                Thread.sleep(Math.max(0, Duration.between(Instant.now(), outageEnds).toMillis()));
+                // the CRM is back but flaky: writes applied with the answer lost, requests held until they time out
+                emulator.faults().failNext(Portal.CRM, "crm.deal.add", 3, Fault.APPLY_THEN_DROP);
+                emulator.faults().failNext(Portal.CRM, "crm.deal.update", 2, Fault.APPLY_THEN_DROP);
+                emulator.faults().failNext(Portal.CRM, "batch", 1, Fault.TIMEOUT);
+
+                SyncScenario.Verdict verdict = scenario.awaitExact(expected, Duration.ofSeconds(150));
+                assertThat(verdict.strayDeals()).as("deals not from the Kafka orders: the store's orders").hasSize(storeOrders.size());
+                assertThat(verdict.missing()).isEmpty();
+                assertThat(verdict.duplicated()).isEmpty();
+                assertThat(verdict.inconsistent()).isEmpty();
+                for (long storeOrder : storeOrders) {
+                    assertThat(emulator.crm().dealsByOrigin(SyncScenario.ORIGINATOR, Long.toString(storeOrder)))
+                            .as("deals of store order " + storeOrder).hasSize(1);
+                }
+                assertThat(scenario.deadLetters()).isEmpty();
+                String healthy = awaitHealthContaining(runtime, "\"crm\" : {\n    \"status\" : \"UP\"", Instant.now().plusSeconds(60));
+                assertThat(healthy).doesNotContain(emulator.crmWebhookUrl()).doesNotContain(emulator.storeWebhookUrl());
+            }
+        }
+    }
+
+    private static String awaitHealthContaining(DealBridgeRuntime runtime, String text, Instant until) throws Exception {
+        String body = "";
+        while (Instant.now().isBefore(until)) {
+            body = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + runtime.httpPort() + "/health")).build(),
+                    HttpResponse.BodyHandlers.ofString()).body();
+            if (body.contains(text)) {
+                return body;
+            }
+            Thread.sleep(500);
+        }
+        return body;
+    }
+}
