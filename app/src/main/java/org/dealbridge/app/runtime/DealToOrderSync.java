@@ -10,9 +10,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.UUID;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -23,6 +20,7 @@ import org.dealbridge.bitrix.crm.CrmApi;
 import org.dealbridge.bitrix.store.StoreApi;
 import org.dealbridge.dealevents.CrmHookHandler;
 import org.dealbridge.dealevents.CrmPoller;
+import org.dealbridge.dealevents.CrmPolling;
 import org.dealbridge.dealevents.CursorStore;
 import org.dealbridge.dealevents.DealEventsConfig;
 import org.dealbridge.dealevents.DealPublisher;
@@ -54,7 +52,7 @@ final class DealToOrderSync implements AutoCloseable {
     private final KafkaClientMetrics producerMetrics;
     private final KafkaProducer<String, String> cursorProducer;
     private final DealRefreshQueue refreshQueue;
-    private final ScheduledExecutorService pollerThread;
+    private final CrmPolling polling;
 
     DealToOrderSync(DealBridgeConfig config, Optional<BitrixClient> crm, Optional<BitrixClient> store, Properties kafka, Topics topics,
                     MeterRegistry metrics, HealthRegistry health, AdminServer http) throws InterruptedException {
@@ -80,7 +78,7 @@ final class DealToOrderSync implements AutoCloseable {
             producerMetrics = null;
             cursorProducer = null;
             refreshQueue = null;
-            pollerThread = null;
+            polling = null;
             return;
         }
         String token = config.secret(DealBridgeConfig.CRM_APPLICATION_TOKEN);
@@ -111,21 +109,7 @@ final class DealToOrderSync implements AutoCloseable {
             // First start: begin a little in the past, like the store poller; the CRM's history is not replayed.
             cursors.write(CrmPoller.CURSOR_KEY, Instant.now().minus(interval.multipliedBy(2)).toString());
         }
-        CrmPoller poller = new CrmPoller(new CrmApi(crm.get()), reader, publisher, cursors, events);
-        pollerThread = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "crm-poller");
-            t.setDaemon(true);
-            return t;
-        });
-        pollerThread.scheduleWithFixedDelay(() -> {
-            try {
-                poller.pollOnce();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            } catch (RuntimeException e) {
-                log.warn("CRM poll failed, next round in {}: {}", interval, e.toString());
-            }
-        }, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
+        polling = new CrmPolling(new CrmPoller(new CrmApi(crm.get()), reader, publisher, cursors, events), events);
     }
 
     void start() {
@@ -137,9 +121,8 @@ final class DealToOrderSync implements AutoCloseable {
 
     @Override
     public void close() throws Exception {
-        if (pollerThread != null) {
-            pollerThread.shutdownNow();
-            pollerThread.awaitTermination(10, TimeUnit.SECONDS);
+        if (polling != null) {
+            polling.close();
         }
         if (refreshQueue != null) {
             refreshQueue.close();
