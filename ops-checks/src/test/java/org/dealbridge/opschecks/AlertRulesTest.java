@@ -8,11 +8,19 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
-/** ops/prometheus/alerts.yml: valid for promtool, the rule logic unit-tested by promtool, and complete. */
+/**
+ * ops/prometheus/alerts.yml: valid for promtool, the rule logic unit-tested by promtool, complete, and querying only
+ * metrics a running DealBridge really exports.
+ */
 class AlertRulesTest {
     static final Path PROMETHEUS = ExternalTool.repositoryRoot().resolve("ops/prometheus");
 
@@ -46,6 +54,31 @@ class AlertRulesTest {
         ExternalTool.Result result = promtool.run(dir, null, "test", "rules", "alerts-test.yml");
         assertThat(result.exitCode()).as(result.output()).isNotZero();
         assertThat(result.output()).contains("DealBridgeDeadLetters");
+    }
+
+    @Test
+    @ExtendWith(RunningDealBridge.Shared.class)
+    void everyMetricTheRulesQueryIsOneDealBridgeExports(RunningDealBridge dealBridge) throws Exception {
+        JsonNode root = new ObjectMapper(new YAMLFactory()).readTree(PROMETHEUS.resolve("alerts.yml").toFile());
+        Set<String> recorded = new TreeSet<>();
+        Map<String, Set<String>> usedByRule = new LinkedHashMap<>();
+        for (JsonNode group : root.path("groups")) {
+            for (JsonNode rule : group.path("rules")) {
+                if (rule.has("record")) {
+                    recorded.add(rule.get("record").asText());
+                }
+                String name = rule.has("alert") ? rule.get("alert").asText() : rule.path("record").asText();
+                usedByRule.put(name, DashboardTest.metricNames(rule.path("expr").asText()));
+            }
+        }
+        Set<String> exported = DashboardTest.exportedNames(dealBridge.scrape());
+        assertThat(usedByRule).isNotEmpty();
+        usedByRule.forEach((rule, names) -> {
+            Set<String> scraped = new TreeSet<>(names);
+            scraped.removeAll(recorded); // the rules' own series, not DealBridge's
+            scraped.remove("up"); // written by Prometheus for every scrape target
+            assertThat(exported).as("metrics of rule %s", rule).containsAll(scraped);
+        });
     }
 
     @Test
