@@ -310,7 +310,12 @@ class TwoWaySyncEndToEndTest {
         assertThat((List<?>) order.get("payments")).singleElement()
                 .satisfies(p -> assertThat(String.valueOf(((Map<?, ?>) p).get("paySystemId"))).isEqualTo("9"));
         assertThat(emu.calls().count(Portal.STORE, "sale.order.add")).isEqualTo(1);
-        System.out.printf("deals made by DealBridge for the order made from deal %d: %d%n", dealId,
-                dealsOfOrder(Long.parseLong(String.valueOf(orders.get(0).get("id")))).size());
+        long orderId = Long.parseLong(String.valueOf(orders.get(0).get("id")));
+        // the order came from the deal: the deal projector must update that deal, never make a second one
+        assertThat(dealsOfOrder(orderId)).as("deals DealBridge made for order %d, made from deal %d", orderId, dealId)
+                .isEmpty();
+        assertThat(emu.crm().deals().stream().filter(d -> String.valueOf(d.get("ID")).equals(Long.toString(dealId))
+                        || String.valueOf(d.get("ORIGIN_ID")).equals(Long.toString(orderId))))
+                .as("deals that are the hand-made one or made for its order").hasSize(1);
     }
 }

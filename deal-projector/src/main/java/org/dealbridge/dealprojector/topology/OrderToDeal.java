@@ -6,8 +6,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.UUID;
 import org.dealbridge.mapping.CompiledMapping;
+import org.dealbridge.mapping.OrderFromDeal;
 import org.dealbridge.schemas.BasketItem;
 import org.dealbridge.schemas.DealCommand;
 import org.dealbridge.schemas.DealCommandKind;
@@ -36,6 +38,11 @@ import org.dealbridge.schemas.SyncOutcome;
  *       user or the default, and with {@code contactOwner} the connector prefers the owner of the buyer's contact;</li>
  *   <li><b>fields</b>: TITLE from the template, OPPORTUNITY, CURRENCY_ID, ORIGINATOR_ID/ORIGIN_ID, the
  *       {@code dealFields} custom fields, product rows;</li>
+ *   <li><b>orders made from deals</b>: an order without a link whose {@code xmlId} is
+ *       {@code dealbridge-deal:{dealId}} ({@link OrderFromDeal}) was made by DealBridge from that deal; the link
+ *       telling so may arrive after the order's first event, so such an order is treated as linked to that deal and
+ *       never gets a new one. Until the link says which stage the deal had, its pipeline and stage are left as they
+ *       are (the deal is where the order came from); its other fields are brought to the order's values;</li>
  *   <li><b>command</b>: CREATE without a link; else UPDATE with only the fields that differ from what the link says
  *       the deal has, each with the value it expects to replace (no blind overwrite); nothing differing →
  *       {@link Outcome#UNCHANGED}.</li>
@@ -95,6 +102,10 @@ public final class OrderToDeal {
                 .setOriginatorId(originatorId(site))
                 .setMappingVersion(mapping.version())
                 .setSourceTime(order.getDateUpdate());
+        OptionalLong madeFrom = link == null ? OrderFromDeal.dealId(order.getXmlId()) : OptionalLong.empty();
+        if (madeFrom.isPresent()) {
+            return Decision.write(adopt(command, madeFrom.getAsLong(), status, desired, rows));
+        }
         if (link == null) {
             Map<String, String> fields = new LinkedHashMap<>();
             fields.put(DealFields.TITLE, mapping.dealTitle(text(order.getAccountNumber()), order.getOrderId()));
@@ -158,6 +169,21 @@ public final class OrderToDeal {
                 .setExpected(expected)
                 .setProductRows(rowsDiffer ? rows : null)
                 .build());
+    }
+
+    /**
+     * The UPDATE of an order made from a deal whose link has not arrived: what a link with no recorded deal fields
+     * would give (every field compared is sent, with no expected value), minus pipeline and stage, which only a link
+     * (or the connector's read of the deal) can tell.
+     */
+    private static DealCommand adopt(DealCommand.Builder command, long dealId, String status, Map<String, String> desired,
+                                     List<ProductRow> rows) {
+        return command.setKind(DealCommandKind.UPDATE)
+                .setDealId(dealId)
+                .setFields(new LinkedHashMap<>(desired))
+                .setExpected(Map.of(DealFields.ORDER_STATUS, status))
+                .setProductRows(rows)
+                .build();
     }
 
     /** ORIGINATOR_ID of DealBridge for a site. */

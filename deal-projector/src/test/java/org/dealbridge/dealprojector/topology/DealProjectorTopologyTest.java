@@ -393,4 +393,39 @@ class DealProjectorTopologyTest {
             assertThat(burst.onlyCommand().getFields()).containsEntry("STAGE_ID", "WON");
         }
     }
+
+    // --- orders made from deals (xmlId = dealbridge-deal:{dealId}) ---
+
+    @Test
+    void anOrderMadeFromADealBeforeItsLinkArrivesUpdatesThatDealInsteadOfCreatingOne() {
+        shop.theStoreReports(order(5001).xmlId("dealbridge-deal:812").build());
+
+        DealCommand update = shop.onlyCommand();
+        assertThat(update.getKind()).isEqualTo(DealCommandKind.UPDATE);
+        assertThat(update.getDealId()).isEqualTo(812L);
+        // the deal is the order's origin: its pipeline and stage stand until a link says what they were
+        assertThat(update.getFields()).doesNotContainKeys(DealFields.CATEGORY_ID, DealFields.STAGE_ID,
+                DealFields.ORIGINATOR_ID, DealFields.ORIGIN_ID, DealFields.ASSIGNED_BY_ID);
+        assertThat(update.getFields()).containsEntry(DealFields.OPPORTUNITY, "1500.00");
+        assertThat(update.getExpected()).containsEntry(DealFields.ORDER_STATUS, "N");
+    }
+
+    @Test
+    void anOrderMadeFromADealNeverGetsACreateEvenWhenItChangesAgainBeforeItsLink() {
+        shop.theStoreReports(order(5001).xmlId("dealbridge-deal:812").build())
+                .theStoreReports(order(5001).xmlId("dealbridge-deal:812").price("1700").build());
+
+        assertThat(shop.commands()).hasSize(2).allSatisfy(c -> {
+            assertThat(c.getKind()).isEqualTo(DealCommandKind.UPDATE);
+            assertThat(c.getDealId()).isEqualTo(812L);
+        });
+    }
+
+    @Test
+    void anOrderWithAnotherSystemsXmlIdStillGetsItsDeal() {
+        shop.theStoreReports(order(5001).xmlId("bx_63498bf7c8d31").build())
+                .theStoreReports(order(5002).xmlId("dealbridge-deal:").build());
+
+        assertThat(shop.commands()).hasSize(2).allSatisfy(c -> assertThat(c.getKind()).isEqualTo(DealCommandKind.CREATE));
+    }
 }

@@ -248,6 +248,11 @@ final class ProjectorScenario implements AutoCloseable {
             return this;
         }
 
+        OrderBuilder xmlId(String xmlId) {
+            order.setXmlId(xmlId);
+            return this;
+        }
+
         OrderBuilder updatedAt(String instant) {
             updated = Instant.parse(instant);
             return this;

@@ -18,6 +18,7 @@ import org.dealbridge.bitrix.store.OrderDetails;
 import org.dealbridge.bitrix.store.SaleOrder;
 import org.dealbridge.bitrix.store.StoreApi;
 import org.dealbridge.mapping.CompiledMapping;
+import org.dealbridge.mapping.OrderFromDeal;
 import org.dealbridge.orderprojector.OrderProjectorConfig;
 import org.dealbridge.orderprojector.PairDecision;
 import org.dealbridge.schemas.LinkOrigin;
@@ -47,8 +48,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class OrderWriter {
 
-    /** Prefix of the xmlId of orders made from deals. */
-    public static final String XML_ID_PREFIX = "dealbridge-deal:";
+    /** Prefix of the xmlId of orders made from deals; the deal projector recognises the same one. */
+    public static final String XML_ID_PREFIX = OrderFromDeal.XML_ID_PREFIX;
 
     private static final Logger log = LoggerFactory.getLogger(OrderWriter.class);
 
@@ -67,7 +68,7 @@ public final class OrderWriter {
     }
 
     public static String xmlId(long dealId) {
-        return XML_ID_PREFIX + dealId;
+        return OrderFromDeal.xmlId(dealId);
     }
 
     /**
