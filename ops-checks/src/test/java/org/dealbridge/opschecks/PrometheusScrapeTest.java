@@ -65,6 +65,10 @@ class PrometheusScrapeTest {
                     "sum(dealbridge_sync_outcomes_total{direction=\"ORDER_TO_DEAL\",outcome=\"SKIPPED_UNMAPPED_STATUS\"})", process, QUERY_TIMEOUT));
             assertThat(skipped).as("the order in unmapped status W").isEqualTo(RunningDealBridge.ORDERS_UNMAPPED)
                     .isEqualTo(dealBridge.outcomes("ORDER_TO_DEAL", "SKIPPED_UNMAPPED_STATUS"));
+            double statusUpdated = single(awaitResult(api,
+                    "sum(dealbridge_sync_outcomes_total{direction=\"DEAL_TO_ORDER\",outcome=\"UPDATED\"})", process, QUERY_TIMEOUT));
+            assertThat(statusUpdated).as("the manager's one stage change moved one order").isEqualTo(1)
+                    .isEqualTo(dealBridge.outcomes("DEAL_TO_ORDER", "UPDATED"));
 
             // the projectors' Streams consumers on their input topics (client ids of Streams consumers end in -consumer;
             // the restore and global consumers have other suffixes); one partition per topic here
