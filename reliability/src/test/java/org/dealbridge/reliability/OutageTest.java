@@ -46,7 +46,7 @@ class OutageTest {
     @Test
     void ordersArrivingDuringThirtySecondOutagesAreSyncedAfterwardsOnceEachAndHealthShowsTheOutage() throws Exception {
         String storeToken = "storetoken" + UUID.randomUUID().toString().replace("-", "");
-        try (BitrixEmulator emulator = BitrixEmulator.start(EmulatorOptions.defaults().rateLimitDisabled().timeoutHold(Duration.ofSeconds(70)))) {
+        try (BitrixEmulator emulator = BitrixEmulator.start(EmulatorOptions.defaults().rateLimitDisabled().timeoutHold(Duration.ofSeconds(20)))) {
             SyncScenario.seedCrm(emulator);
             emulator.store().addStatus("N", "Accepted");
             emulator.store().addPaySystem(1, "Cash", true);
@@ -63,15 +63,16 @@ class OutageTest {
             env.put("DEALBRIDGE_STORE_APPLICATION_TOKEN", storeToken);
             env.put("DEALBRIDGE_STORE_POLL_INTERVAL", "PT3S");
             env.put("DEALBRIDGE_REST_ALLOW_INSECURE_HTTP", "true");
+            env.put("DEALBRIDGE_CRM_RATE_REQUESTS_PER_SECOND", "50");
             try (DealBridgeRuntime runtime = DealBridgeRuntime.start(ConfigLoader.load(null, env));
                  SyncScenario scenario = new SyncScenario(KAFKA.bootstrapServers(), emulator)) {
                 emulator.subscribeStore("http://127.0.0.1:" + runtime.httpPort() + "/hooks/store", storeToken, "ONSALEORDERSAVED");
                 scenario.publishMapping();
                 Map<Long, OrderChanged> expected = new HashMap<>();
                 try (KafkaProducer<String, byte[]> producer = scenario.producer()) {
-                    OrderChanged before = OrderStream.order(1, "N", OrderStream.BOOKS, 300, Instant.now());
+                    OrderChanged before = OrderStream.order(1000, "N", OrderStream.BOOKS, 300, Instant.now());
                     producer.send(scenario.record(before)).get();
-                    expected.put(1L, before);
+                    expected.put(1000L, before);
                 }
                 assertThat(scenario.awaitExact(expected, Duration.ofSeconds(60)).exact()).as("synced before the outage").isTrue();
 
@@ -80,7 +81,7 @@ class OutageTest {
                 emulator.faults().outage(Portal.STORE, Duration.ofSeconds(30), Fault.HTTP_500);
                 List<Long> storeOrders = new ArrayList<>();
                 try (KafkaProducer<String, byte[]> producer = scenario.producer()) {
-                    for (long id = 2; id <= 21; id++) {
+                    for (long id = 1001; id <= 1020; id++) {  // store order ids start at 1: no overlap
                         OrderChanged change = OrderStream.order(id, id % 2 == 0 ? "N" : "P", id % 3 == 0 ? OrderStream.ELECTRONICS : OrderStream.BOOKS,
                                 100 + (int) id, Instant.now());
                         producer.send(scenario.record(change)).get();
@@ -102,7 +103,17 @@ class OutageTest {
                 emulator.faults().failNext(Portal.CRM, "crm.deal.update", 2, Fault.APPLY_THEN_DROP);
                 emulator.faults().failNext(Portal.CRM, "batch", 1, Fault.TIMEOUT);
 
-                SyncScenario.Verdict verdict = scenario.awaitExact(expected, Duration.ofSeconds(150));
+                java.util.function.BooleanSupplier storeOrdersSynced = () -> storeOrders.stream().allMatch(
+                        o -> !emulator.crm().dealsByOrigin(SyncScenario.ORIGINATOR, Long.toString(o)).isEmpty());
+                long deadline = System.nanoTime() + Duration.ofSeconds(150).toNanos();
+                SyncScenario.Verdict verdict = scenario.verify(expected);
+                while (System.nanoTime() < deadline && !(storeOrdersSynced.getAsBoolean() && verdict.missing().isEmpty()
+                        && verdict.inconsistent().isEmpty() && verdict.duplicated().isEmpty())) {
+                    Thread.sleep(500);
+                    verdict = scenario.verify(expected);
+                }
+                Thread.sleep(2_000);  // a late duplicate would show up now
+                verdict = scenario.verify(expected);
                 assertThat(verdict.strayDeals()).as("deals not from the Kafka orders: the store's orders").hasSize(storeOrders.size());
                 assertThat(verdict.missing()).isEmpty();
                 assertThat(verdict.duplicated()).isEmpty();
@@ -111,7 +122,10 @@ class OutageTest {
                     assertThat(emulator.crm().dealsByOrigin(SyncScenario.ORIGINATOR, Long.toString(storeOrder)))
                             .as("deals of store order " + storeOrder).hasSize(1);
                 }
-                assertThat(scenario.deadLetters()).isEmpty();
+                // a hook event whose order could not be read during the store outage is dead-lettered (order-events'
+                // decision); the poller covers it afterwards, as the store orders' deals above show. Nothing else may be.
+                assertThat(scenario.deadLetters()).allSatisfy(l -> assertThat(l.getReason().toString())
+                        .contains("could not be read").contains("transient").doesNotContain(emulator.storeWebhookUrl()));
                 String healthy = awaitHealthContaining(runtime, "\"crm\" : {\n    \"status\" : \"UP\"", Instant.now().plusSeconds(60));
                 assertThat(healthy).doesNotContain(emulator.crmWebhookUrl()).doesNotContain(emulator.storeWebhookUrl());
             }
