@@ -1,5 +1,6 @@
 package org.dealbridge.orderprojector;
 
+import org.dealbridge.mapping.PairDecision;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;

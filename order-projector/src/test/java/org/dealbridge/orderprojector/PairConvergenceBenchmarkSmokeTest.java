@@ -2,6 +2,7 @@ package org.dealbridge.orderprojector;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import org.dealbridge.mapping.PairDecision;
 import org.junit.jupiter.api.Test;
 
 /** The long run on a short budget with a fixed seed: the rule holds, and the broken rule is caught by the same run. */

@@ -1,5 +1,6 @@
 package org.dealbridge.orderprojector;
 
+import org.dealbridge.mapping.PairDecision;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.List;

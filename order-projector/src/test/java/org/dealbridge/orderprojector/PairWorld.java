@@ -1,5 +1,6 @@
 package org.dealbridge.orderprojector;
 
+import org.dealbridge.mapping.PairDecision;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;

@@ -20,7 +20,7 @@ import org.dealbridge.bitrix.store.StoreApi;
 import org.dealbridge.mapping.CompiledMapping;
 import org.dealbridge.mapping.OrderFromDeal;
 import org.dealbridge.orderprojector.OrderProjectorConfig;
-import org.dealbridge.orderprojector.PairDecision;
+import org.dealbridge.mapping.PairDecision;
 import org.dealbridge.schemas.LinkOrigin;
 import org.dealbridge.schemas.OrderCommand;
 import org.dealbridge.schemas.OrderCommandKind;

@@ -1,7 +1,7 @@
 package org.dealbridge.orderprojector.store;
 
 import org.dealbridge.mapping.CompiledMapping;
-import org.dealbridge.orderprojector.PairDecision;
+import org.dealbridge.mapping.PairDecision;
 import org.dealbridge.schemas.Outcome;
 
 /**

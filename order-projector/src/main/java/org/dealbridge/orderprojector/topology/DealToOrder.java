@@ -6,7 +6,7 @@ import java.util.Optional;
 import java.util.UUID;
 import org.dealbridge.mapping.CompiledMapping;
 import org.dealbridge.orderprojector.OrderProjectorConfig;
-import org.dealbridge.orderprojector.PairDecision;
+import org.dealbridge.mapping.PairDecision;
 import org.dealbridge.schemas.DealChanged;
 import org.dealbridge.schemas.Keys;
 import org.dealbridge.schemas.OrderCommand;

@@ -15,7 +15,7 @@ import org.apache.kafka.streams.state.Stores;
 import org.dealbridge.mapping.MappingTable;
 import org.dealbridge.mapping.MappingTopics;
 import org.dealbridge.orderprojector.OrderProjectorConfig;
-import org.dealbridge.orderprojector.PairDecision;
+import org.dealbridge.mapping.PairDecision;
 import org.dealbridge.schemas.DeadLetter;
 import org.dealbridge.schemas.OrderCommand;
 import org.dealbridge.schemas.SyncOutcome;

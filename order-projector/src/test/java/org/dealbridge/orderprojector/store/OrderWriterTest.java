@@ -20,7 +20,7 @@ import org.dealbridge.emulator.NewOrder;
 import org.dealbridge.emulator.Portal;
 import org.dealbridge.mapping.CompiledMapping;
 import org.dealbridge.orderprojector.OrderProjectorConfig;
-import org.dealbridge.orderprojector.PairDecision;
+import org.dealbridge.mapping.PairDecision;
 import org.dealbridge.schemas.LinkOrigin;
 import org.dealbridge.schemas.OrderCommand;
 import org.dealbridge.schemas.OrderCommandKind;

@@ -28,7 +28,7 @@ import org.dealbridge.emulator.NewOrder;
 import org.dealbridge.kafka.embedded.EmbeddedKafkaCluster;
 import org.dealbridge.mapping.MappingProfiles;
 import org.dealbridge.orderprojector.OrderProjectorConfig;
-import org.dealbridge.orderprojector.PairDecision;
+import org.dealbridge.mapping.PairDecision;
 import org.dealbridge.schemas.DeadLetter;
 import org.dealbridge.schemas.LinkOrigin;
 import org.dealbridge.schemas.OrderCommand;

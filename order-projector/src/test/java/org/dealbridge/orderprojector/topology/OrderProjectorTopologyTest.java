@@ -16,7 +16,7 @@ import org.apache.kafka.streams.TopologyTestDriver;
 import org.apache.kafka.streams.test.TestRecord;
 import org.dealbridge.mapping.MappingProfiles;
 import org.dealbridge.orderprojector.OrderProjectorConfig;
-import org.dealbridge.orderprojector.PairDecision;
+import org.dealbridge.mapping.PairDecision;
 import org.dealbridge.schemas.ChangeCause;
 import org.dealbridge.schemas.ChangeSource;
 import org.dealbridge.schemas.DeadLetter;

@@ -1,20 +1,32 @@
-package org.dealbridge.orderprojector;
+package org.dealbridge.mapping;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Instant;
-import org.dealbridge.mapping.CompiledMapping;
-import org.dealbridge.orderprojector.PairDecision.Action;
-import org.dealbridge.orderprojector.PairDecision.Agreed;
-import org.dealbridge.orderprojector.PairDecision.DealState;
-import org.dealbridge.orderprojector.PairDecision.OrderState;
-import org.dealbridge.orderprojector.PairDecision.Side;
-import org.dealbridge.orderprojector.PairDecision.Verdict;
+import org.dealbridge.mapping.PairDecision.Action;
+import org.dealbridge.mapping.PairDecision.Agreed;
+import org.dealbridge.mapping.PairDecision.DealState;
+import org.dealbridge.mapping.PairDecision.OrderState;
+import org.dealbridge.mapping.PairDecision.Side;
+import org.dealbridge.mapping.PairDecision.Verdict;
 import org.junit.jupiter.api.Test;
 
 class PairDecisionTest {
 
-    private static final CompiledMapping MAPPING = CompiledMapping.compile(PairConvergenceProperties.MAPPING, 7);
+    private static final CompiledMapping MAPPING = CompiledMapping.compile("""
+            site: s1
+            pipelines: { default: 1 }
+            stages:
+              "1":
+                - { stage: "C1:NEW", status: N }
+                - { stage: "C1:PREPARATION", status: P }
+                - { stage: "C1:PREPARATION", status: A }
+                - { stage: "C1:WON", status: F }
+                - { stage: "C1:WON", status: D }
+            responsible: { default: 1 }
+            dealToOrder: { pipelines: [1] }
+            payment: { default: 1 }
+            """, 7);
     private static final PairDecision RULES = PairDecision.UNDER_MAPPING;
     private static final Instant T1 = Instant.parse("2026-11-29T10:00:00Z");
     private static final Instant T2 = T1.plusSeconds(1);

@@ -1,14 +1,14 @@
-package org.dealbridge.orderprojector;
+package org.dealbridge.mapping;
 
 import java.time.Instant;
 import java.util.Objects;
 import java.util.Optional;
-import org.dealbridge.mapping.CompiledMapping;
 
 /**
  * The convergence rules of one order-deal pair, as a pure function of the mapping, the current state of both sides
  * and the last state they were seen consistent in (the link). Both directions must decide with this same code, so
- * a pair can never be pulled two ways; it belongs in {@code mapping-config} (see the module README).
+ * a pair can never be pulled two ways: the order projector (deal → order) and the deal projector's CRM connector
+ * (order → deal) both call it.
  *
  * <ol>
  *   <li><b>consistency, not equality</b>: when the order's status maps to the deal's current stage in the deal's
@@ -117,7 +117,7 @@ public final class PairDecision {
     }
 
     /** The later change wins; equal or unknown times go to the CRM, so both directions pick the same side. */
-    static Side laterChange(Instant dealChangedAt, Instant orderChangedAt) {
+    public static Side laterChange(Instant dealChangedAt, Instant orderChangedAt) {
         if (dealChangedAt != null && orderChangedAt != null && orderChangedAt.isAfter(dealChangedAt)) {
             return Side.ORDER;
         }
