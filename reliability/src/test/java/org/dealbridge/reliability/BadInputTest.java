@@ -242,10 +242,14 @@ class BadInputTest {
     }
 
     static void await(String what, BooleanSupplier condition) {
+        await(() -> what, condition, scenario);
+    }
+
+    static void await(java.util.function.Supplier<String> what, BooleanSupplier condition, SyncScenario scenario) {
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
-                throw new AssertionError("not within 60 s: " + what + "; dead letters: " + scenario.deadLetters());
+                throw new AssertionError("not within 60 s: " + what.get() + "; dead letters: " + scenario.deadLetters());
             }
             try {
                 Thread.sleep(300);

@@ -1,0 +1,158 @@
+package org.dealbridge.reliability;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.math.BigDecimal;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.NetworkInterface;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.dealbridge.app.config.ConfigLoader;
+import org.dealbridge.app.runtime.DealBridgeRuntime;
+import org.dealbridge.emulator.BitrixEmulator;
+import org.dealbridge.emulator.EmulatorOptions;
+import org.dealbridge.emulator.Fault;
+import org.dealbridge.emulator.NewOrder;
+import org.dealbridge.emulator.Portal;
+import org.dealbridge.kafka.embedded.EmbeddedKafkaCluster;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Hooks refuse requests without the right application token, secrets (webhook URLs with their codes, application
+ * tokens) appear nowhere - log, /metrics, /health, dead letters, HTTP answers - across a run with failures on both sides,
+ * and the admin HTTP surface binds to loopback unless configured otherwise.
+ */
+class SecurityTest {
+    @RegisterExtension
+    static final EmbeddedKafkaCluster KAFKA = EmbeddedKafkaCluster.singleNode();
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+    @TempDir
+    Path dir;
+
+    private Map<String, String> env(BitrixEmulator emulator, String storeToken, String crmToken) {
+        Map<String, String> env = new HashMap<>();
+        env.put("DEALBRIDGE_DATA_DIR", dir.resolve("data").toString());
+        env.put("DEALBRIDGE_HTTP_PORT", "0");
+        env.put("DEALBRIDGE_KAFKA_BOOTSTRAP_SERVERS", KAFKA.bootstrapServers());
+        env.put("DEALBRIDGE_KAFKA_TOPIC_PARTITIONS", "1");
+        env.put("DEALBRIDGE_CRM_WEBHOOK_URL", emulator.crmWebhookUrl());
+        env.put("DEALBRIDGE_CRM_APPLICATION_TOKEN", crmToken);
+        env.put("DEALBRIDGE_STORE_WEBHOOK_URL", emulator.storeWebhookUrl());
+        env.put("DEALBRIDGE_STORE_APPLICATION_TOKEN", storeToken);
+        env.put("DEALBRIDGE_STORE_POLL_INTERVAL", "PT2S");
+        env.put("DEALBRIDGE_REST_ALLOW_INSECURE_HTTP", "true");
+        return env;
+    }
+
+    @Test
+    void noSecretAppearsInLogsMetricsHealthDeadLettersOrAnswersOfARunWithFailures() throws Exception {
+        String crmCode = "crmcode" + UUID.randomUUID().toString().replace("-", "");
+        String storeCode = "storecode" + UUID.randomUUID().toString().replace("-", "");
+        String storeToken = "storetoken" + UUID.randomUUID().toString().replace("-", "");
+        String crmToken = "crmtoken" + UUID.randomUUID().toString().replace("-", "");
+        try (CapturedLog log = CapturedLog.attach();
+             BitrixEmulator emulator = BitrixEmulator.start(EmulatorOptions.defaults().rateLimitDisabled()
+                     .crmWebhookCode(crmCode).storeWebhookCode(storeCode))) {
+            SyncScenario.seedCrm(emulator);
+            emulator.store().addStatus("N", "Accepted");
+            emulator.store().addPaySystem(1, "Cash", true);
+            try (DealBridgeRuntime runtime = DealBridgeRuntime.start(ConfigLoader.load(null, env(emulator, storeToken, crmToken)));
+                 SyncScenario scenario = new SyncScenario(KAFKA.bootstrapServers(), emulator)) {
+                String base = "http://127.0.0.1:" + runtime.httpPort();
+                emulator.subscribeStore(base + "/hooks/store", storeToken, "ONSALEORDERSAVED");
+                emulator.subscribeCrm(base + "/hooks/bitrix24", crmToken, "ONCRMDEALADD", "ONCRMDEALUPDATE");
+                scenario.publishMapping();
+
+                StringBuilder answers = new StringBuilder();
+                for (String path : List.of("/hooks/store", "/hooks/bitrix24")) {
+                    for (String form : List.of("event=X&data%5BFIELDS%5D%5BID%5D=1", "event=X&data%5BFIELDS%5D%5BID%5D=1&auth%5Bapplication_token%5D="
+                            + (path.contains("store") ? crmToken : storeToken))) {  // none, and the other side's token
+                        HttpResponse<String> r = post(base + path, form);
+                        assertThat(r.statusCode()).as(path + " " + form).isEqualTo(401);
+                        answers.append(r.body());
+                    }
+                }
+                // failures on both sides: the store fails reads, the CRM drops answers and fails with 500
+                emulator.faults().failNext(Portal.STORE, "sale.order.get", 2, Fault.HTTP_500);
+                emulator.faults().failNext(Portal.CRM, "crm.deal.add", 1, Fault.APPLY_THEN_DROP);
+                emulator.faults().failNext(Portal.CRM, "batch", 2, Fault.HTTP_500);
+                long storeOrder = emulator.store().addOrder(NewOrder.create().status("N").item(5, "Unknown product", new BigDecimal("10.00"), 1)
+                        .payment(1, new BigDecimal("10.00"), false));
+                try (KafkaProducer<String, byte[]> producer = scenario.producer()) {
+                    producer.send(scenario.record(OrderStream.order(9001, "N", OrderStream.BOOKS, 100, Instant.now()))).get();
+                }
+                BadInputTest.await(() -> "deals for store order " + storeOrder + " and order 9001", () ->
+                        !emulator.crm().dealsByOrigin(SyncScenario.ORIGINATOR, Long.toString(storeOrder)).isEmpty()
+                                && !emulator.crm().dealsByOrigin(SyncScenario.ORIGINATOR, "9001").isEmpty(), scenario);
+
+                String everything = String.join("\n", log.messages()) + answers
+                        + get(base + "/metrics") + get(base + "/health") + scenario.deadLetters();
+                assertThat(log.messages()).as("the run was logged").isNotEmpty();
+                for (String secret : List.of(crmCode, storeCode, storeToken, crmToken)) {
+                    assertThat(everything).as("logs, answers, /metrics, /health, dead letters").doesNotContain(secret);
+                }
+            }
+        }
+    }
+
+    @Test
+    void theHooksCompareTokensInConstantTime() throws Exception {
+        // a timing test would be flaky on a shared 2-core machine; the property is the comparison used
+        Path root = Path.of(System.getProperty("user.dir")).getParent();
+        for (String source : List.of("order-events/src/main/java/org/dealbridge/orderevents/StoreHookHandler.java",
+                "deal-events/src/main/java/org/dealbridge/dealevents/CrmHookHandler.java")) {
+            String code = Files.readString(root.resolve(source));
+            assertThat(code).as(source).contains("MessageDigest.isEqual(applicationToken").doesNotContain("applicationToken.equals(");
+        }
+    }
+
+    @Test
+    void theAdminHttpServerListensOnLoopbackOnlyUnlessConfiguredOtherwise() throws Exception {
+        Optional<InetAddress> external = Collections.list(NetworkInterface.getNetworkInterfaces()).stream()
+                .flatMap(i -> Collections.list(i.getInetAddresses()).stream())
+                .filter(a -> a instanceof Inet4Address && !a.isLoopbackAddress() && !a.isLinkLocalAddress()).findFirst();
+        Assumptions.assumeTrue(external.isPresent(), "this machine has no non-loopback address to try");
+        try (BitrixEmulator emulator = BitrixEmulator.start(EmulatorOptions.defaults())) {
+            Map<String, String> env = env(emulator, "t1", "t2");
+            try (DealBridgeRuntime runtime = DealBridgeRuntime.start(ConfigLoader.load(null, env))) {
+                assertThat(HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + runtime.httpPort() + "/health")).build(),
+                        HttpResponse.BodyHandlers.ofString()).statusCode()).isIn(200, 503);
+                assertThatThrownBy(() -> new Socket(external.get(), runtime.httpPort()).close())
+                        .as("the default bind address is loopback").isInstanceOf(java.net.ConnectException.class);
+            }
+            env.put("DEALBRIDGE_HTTP_BIND_ADDRESS", "0.0.0.0");
+            try (DealBridgeRuntime runtime = DealBridgeRuntime.start(ConfigLoader.load(null, env))) {
+                new Socket(external.get(), runtime.httpPort()).close();  // reachable once configured so
+            }
+        }
+    }
+
+    private static HttpResponse<String> post(String url, String form) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(URI.create(url)).header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString(form)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static String get(String url) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString()).body();
+    }
+}
