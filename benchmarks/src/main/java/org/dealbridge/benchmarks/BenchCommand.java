@@ -1,0 +1,133 @@
+package org.dealbridge.benchmarks;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+
+/** {@code dealbridge bench <name>}: each benchmark prints a table and writes {@code bench-results/<name>.json}. */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Benchmarks against the emulators and an in-process broker; each prints a table and writes bench-results/NAME.json.",
+        subcommands = {BenchCommand.ApiBudget.class, BenchCommand.Coalescing.class, BenchCommand.ProjectorThroughput.class,
+                BenchCommand.Latency.class, BenchCommand.State.class})
+public final class BenchCommand implements Runnable {
+
+    @Option(names = "--out", defaultValue = "bench-results", description = "Folder for the JSON results. Default: ${DEFAULT-VALUE}.")
+    Path out;
+
+    @Override
+    public void run() {
+        System.out.println("Usage: dealbridge bench (api-budget | coalescing | projector-throughput | latency | state) [--help]");
+    }
+
+    int report(BenchResult result) {
+        result.print(System.out);
+        System.out.println("written: " + result.write(out).toAbsolutePath());
+        return 0;
+    }
+
+    @Command(name = "api-budget", mixinStandardHelpOptions = true,
+            description = "N new orders at once at the portal's default limits: deal writes/s ÷ 100, 503s, batch fill, and a naive one-call-per-order sync.")
+    static final class ApiBudget implements Callable<Integer> {
+        @ParentCommand
+        BenchCommand bench;
+
+        @Option(names = "--orders", defaultValue = "3000", description = "Orders. Default: ${DEFAULT-VALUE}.")
+        int orders;
+
+        @Option(names = "--baseline-seconds", defaultValue = "30", description = "Longest the naive sync runs. Default: ${DEFAULT-VALUE}.")
+        int baselineSeconds;
+
+        @Override
+        public Integer call() {
+            return bench.report(ApiBudgetBenchmark.run(positive("--orders", orders), Duration.ofSeconds(positive("--baseline-seconds", baselineSeconds))));
+        }
+    }
+
+    @Command(name = "coalescing", mixinStandardHelpOptions = true,
+            description = "Many status changes per order within one coalesce window: CRM deal writes per order.")
+    static final class Coalescing implements Callable<Integer> {
+        @ParentCommand
+        BenchCommand bench;
+
+        @Option(names = "--orders", defaultValue = "500", description = "Orders. Default: ${DEFAULT-VALUE}.")
+        int orders;
+
+        @Option(names = "--changes", defaultValue = "10", description = "Status changes per order. Default: ${DEFAULT-VALUE}.")
+        int changes;
+
+        @Option(names = "--window-ms", defaultValue = "500", description = "Coalesce window. Default: ${DEFAULT-VALUE} (the projector's default).")
+        long windowMs;
+
+        @Override
+        public Integer call() {
+            return bench.report(CoalescingBenchmark.run(positive("--orders", orders), positive("--changes", changes), Duration.ofMillis(windowMs)));
+        }
+    }
+
+    @Command(name = "projector-throughput", mixinStandardHelpOptions = true,
+            description = "Order events/s through the deal projector ÷ a raw consume→produce copy, exactly-once on and off.")
+    static final class ProjectorThroughput implements Callable<Integer> {
+        @ParentCommand
+        BenchCommand bench;
+
+        @Option(names = "--orders", defaultValue = "20000", description = "Order events. Default: ${DEFAULT-VALUE}.")
+        int orders;
+
+        @Option(names = "--window-ms", defaultValue = "500", description = "Coalesce window. Default: ${DEFAULT-VALUE} (the projector's default).")
+        long windowMs;
+
+        @Override
+        public Integer call() throws InterruptedException {
+            return bench.report(ProjectorThroughputBenchmark.run(positive("--orders", orders), Duration.ofMillis(windowMs)));
+        }
+    }
+
+    @Command(name = "latency", mixinStandardHelpOptions = true,
+            description = "Order → CRM call latency p50/p99/max at about half the API budget.")
+    static final class Latency implements Callable<Integer> {
+        @ParentCommand
+        BenchCommand bench;
+
+        @Option(names = "--rate", defaultValue = "10", description = "New orders per second (10 ≈ half the budget). Default: ${DEFAULT-VALUE}.")
+        double rate;
+
+        @Option(names = "--seconds", defaultValue = "30", description = "How long orders are sent. Default: ${DEFAULT-VALUE}.")
+        int seconds;
+
+        @Option(names = "--window-ms", defaultValue = "500", description = "Coalesce window. Default: ${DEFAULT-VALUE} (the projector's default).")
+        long windowMs;
+
+        @Override
+        public Integer call() {
+            if (!(rate > 0)) {
+                throw new IllegalArgumentException("--rate must be > 0, was " + rate);
+            }
+            return bench.report(LatencyBenchmark.run(rate, Duration.ofSeconds(positive("--seconds", seconds)), Duration.ofMillis(windowMs)));
+        }
+    }
+
+    @Command(name = "state", mixinStandardHelpOptions = true,
+            description = "N order↔deal links in the projector's state: load time, heap, RocksDB size, restart and restore time.")
+    static final class State implements Callable<Integer> {
+        @ParentCommand
+        BenchCommand bench;
+
+        @Option(names = "--links", defaultValue = "1000000", description = "Links. Default: ${DEFAULT-VALUE}.")
+        int links;
+
+        @Override
+        public Integer call() throws Exception {
+            return bench.report(StateBenchmark.run(positive("--links", links)));
+        }
+    }
+
+    static int positive(String option, int value) {
+        if (value <= 0) {
+            throw new IllegalArgumentException(option + " must be > 0, was " + value);
+        }
+        return value;
+    }
+}

@@ -1,0 +1,75 @@
+package org.dealbridge.benchmarks;
+
+import java.time.Duration;
+import org.dealbridge.emulator.BitrixEmulator;
+import org.dealbridge.emulator.EmulatorOptions;
+
+/**
+ * Ten status changes to each order within one coalesce window: how many CRM deal writes each order costs, once for
+ * orders that are new (no deal yet) and once for orders already linked to their deal. Call counts, not speed, matter
+ * here, so the emulator and the client run without rate limits.
+ */
+final class CoalescingBenchmark {
+
+    static BenchResult run(int orders, int changesPerOrder, Duration window) {
+        BenchResult result = new BenchResult("coalescing");
+        result.put("orders", orders).put("changesPerOrder", changesPerOrder).put("coalesceWindowMs", window.toMillis());
+        try (BitrixEmulator crm = BitrixEmulator.start(EmulatorOptions.defaults().rateLimitDisabled()); BenchRig rig = new BenchRig(4)) {
+            BenchRig.seed(crm);
+            var config = BenchRig.projectorConfig(window, "bench-coalescing-crm");
+            rig.publishMapping();
+            rig.startProjector(config, "bench-coalescing", true, rig.dir.resolve("state"));
+            rig.startConnector(config, crm, false);
+
+            // new orders: N, P, N, P, ... ending at P (EXECUTING), all sent at once
+            burst(rig, orders, changesPerOrder, "P");
+            awaitStage(crm, orders, "EXECUTING");
+            settle(window);
+            CrmCalls afterNew = CrmCalls.of(crm);
+            result.put("newOrderDealWritesPerOrder", afterNew.dealWrites() / (double) orders,
+                    "adds + updates per new order (target 1–2)");
+            result.put("newOrderDealAdds", afterNew.dealAdds());
+            result.put("newOrderDealUpdates", afterNew.dealUpdates());
+
+            // linked orders: the same burst again, ending at N (NEW)
+            burst(rig, orders, changesPerOrder, "N");
+            awaitStage(crm, orders, "NEW");
+            settle(window);
+            CrmCalls afterLinked = CrmCalls.of(crm);
+            long linkedWrites = afterLinked.dealWrites() - afterNew.dealWrites();
+            result.put("linkedOrderDealWritesPerOrder", linkedWrites / (double) orders,
+                    "updates per already linked order (target 1–2)");
+            result.put("linkedOrderDealAdds", afterLinked.dealAdds() - afterNew.dealAdds(), "must be 0: no second deal");
+            result.put("deals", crm.crm().deals().size(), "must equal orders");
+            result.put("subCommandsPerOrder", afterLinked.commands() / (double) orders, "everything, both bursts");
+        }
+        return result;
+    }
+
+    private static void burst(BenchRig rig, int orders, int changes, String last) {
+        String other = last.equals("P") ? "N" : "P";
+        for (int change = 1; change <= changes; change++) {
+            // the last change sets the final status; before it, statuses alternate
+            String status = (changes - change) % 2 == 0 ? last : other;
+            for (long id = 1; id <= orders; id++) {
+                rig.send(BenchRig.order(id, status, 99, "1500"));
+            }
+        }
+        rig.producer.flush();
+    }
+
+    private static void awaitStage(BitrixEmulator crm, int orders, String stage) {
+        BenchRig.await("all " + orders + " deals are at " + stage, Duration.ofSeconds(60 + orders / 5), () -> {
+            var deals = crm.crm().deals();
+            return deals.size() >= orders && deals.stream().allMatch(deal -> stage.equals(deal.get("STAGE_ID")));
+        });
+    }
+
+    /** Whatever is still coming arrives within a window, a commit and a poll; then the links are in the projector. */
+    private static void settle(Duration window) {
+        BenchRig.sleep(window.toMillis() * 2 + 2000);
+    }
+
+    private CoalescingBenchmark() {
+    }
+}

@@ -1,0 +1,118 @@
+package org.dealbridge.benchmarks;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.dealbridge.schemas.Topics;
+
+/**
+ * Order events per second through the deal projector (Kafka Streams, on the in-process broker) over a raw
+ * consume → produce copy of the same records on the same broker in the same run, with exactly-once on and off.
+ * The same N distinct new orders are read from the start of order-changes by each run; each run's rate is taken over
+ * its output records, so group joins and start-up are left out of both sides alike.
+ */
+final class ProjectorThroughputBenchmark {
+    static final String PASS_THROUGH = "bench-pass-through";
+
+    static BenchResult run(int orders, Duration window) throws InterruptedException {
+        BenchResult result = new BenchResult("projector-throughput");
+        result.put("orders", orders).put("coalesceWindowMs", window.toMillis());
+        try (BenchRig rig = new BenchRig(4)) {
+            try (Admin admin = Admin.create(rig.clientProperties())) {
+                admin.createTopics(java.util.List.of(new NewTopic(PASS_THROUGH, 4, (short) 1))).all().get();
+            } catch (java.util.concurrent.ExecutionException e) {
+                throw new IllegalStateException("cannot create " + PASS_THROUGH, e);
+            }
+            rig.publishMapping();
+            for (long id = 1; id <= orders; id++) {
+                rig.send(BenchRig.order(id, "N", id % 2 == 0 ? 12 : 99, "1500"));
+            }
+            rig.producer.flush();
+            for (boolean exactlyOnce : new boolean[] {false, true}) {
+                String mode = exactlyOnce ? "Eos" : "AtLeastOnce";
+                double raw = passThrough(rig, orders, exactlyOnce);
+                double projector = projector(rig, orders, window, exactlyOnce);
+                result.put("rawPerSecond" + mode, raw, "records/s consume → produce");
+                result.put("projectorPerSecond" + mode, projector, "order events/s → deal commands");
+                result.put("ratio" + mode, projector / raw, "projector ÷ raw (target ≥ 0.5)");
+            }
+        }
+        return result;
+    }
+
+    private static double projector(BenchRig rig, int orders, Duration window, boolean exactlyOnce) throws InterruptedException {
+        String appId = "bench-throughput-" + (exactlyOnce ? "eos" : "alo");
+        try (OutputCounter out = new OutputCounter(rig.clientProperties(), Topics.DEAL_COMMANDS)) {
+            rig.startProjector(BenchRig.projectorConfig(window, appId + "-crm"), appId, exactlyOnce, rig.dir.resolve(appId));
+            BenchRig.await("the projector emitted " + orders + " deal commands", Duration.ofSeconds(120 + orders / 50),
+                    () -> out.count() >= orders);
+            rig.stopProjector();
+            return out.ratePerSecond();
+        }
+    }
+
+    /** A plain consumer → producer copy of order-changes, transactional when exactlyOnce (as Streams' EOS v2 is). */
+    private static double passThrough(BenchRig rig, int orders, boolean exactlyOnce) throws InterruptedException {
+        String group = "bench-raw-" + (exactlyOnce ? "eos" : "alo");
+        Properties consumerProps = rig.clientProperties();
+        consumerProps.put(ConsumerConfig.GROUP_ID_CONFIG, group);
+        consumerProps.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        consumerProps.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        consumerProps.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        Properties producerProps = rig.clientProperties();
+        producerProps.put(ProducerConfig.LINGER_MS_CONFIG, "5");  // what Streams sets by default for its producer
+        if (exactlyOnce) {
+            producerProps.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, group);
+        }
+        try (OutputCounter out = new OutputCounter(rig.clientProperties(), PASS_THROUGH);
+             KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(consumerProps, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+             KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(producerProps, new ByteArraySerializer(), new ByteArraySerializer())) {
+            if (exactlyOnce) {
+                producer.initTransactions();
+            }
+            consumer.subscribe(java.util.List.of(Topics.ORDER_CHANGES));
+            long deadline = System.nanoTime() + Duration.ofSeconds(120 + orders / 50).toNanos();
+            while (out.count() < orders) {
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("the pass-through copied only " + out.count() + " of " + orders);
+                }
+                ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(100));
+                if (records.isEmpty()) {
+                    continue;
+                }
+                Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+                if (exactlyOnce) {
+                    producer.beginTransaction();
+                }
+                for (ConsumerRecord<byte[], byte[]> record : records) {
+                    producer.send(new ProducerRecord<>(PASS_THROUGH, record.key(), record.value()));
+                    offsets.put(new TopicPartition(record.topic(), record.partition()), new OffsetAndMetadata(record.offset() + 1));
+                }
+                if (exactlyOnce) {
+                    producer.sendOffsetsToTransaction(offsets, consumer.groupMetadata());
+                    producer.commitTransaction();
+                } else {
+                    consumer.commitAsync(offsets, null);
+                }
+            }
+            return out.ratePerSecond();
+        }
+    }
+
+    private ProjectorThroughputBenchmark() {
+    }
+}
