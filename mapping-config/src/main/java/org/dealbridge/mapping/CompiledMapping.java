@@ -19,7 +19,7 @@ import org.dealbridge.schemas.BasketItem;
  * several statuses and the first pair listed for it gives its status for deal -> order; a status or stage without a
  * pair means "do not sync".
  */
-public final class CompiledMapping {
+public final class CompiledMapping implements PairDecision.Translation {
 
     private final String siteId;
     private final long version;
@@ -150,16 +150,19 @@ public final class CompiledMapping {
     }
 
     /** The stage for an order status in a pipeline; empty when the status is not mapped there ("do not sync"). */
+    @Override
     public Optional<String> stageFor(long pipeline, String statusId) {
         return Optional.ofNullable(stageByStatus.getOrDefault(pipeline, Map.of()).get(statusId));
     }
 
     /** The status for a deal stage: the first pair listed for that stage; empty when the stage is not mapped. */
+    @Override
     public Optional<String> statusFor(long pipeline, String stageId) {
         return Optional.ofNullable(statusByStage.getOrDefault(pipeline, Map.of()).get(stageId));
     }
 
     /** True when the status maps to this stage in this pipeline (any of a stage's statuses is consistent with it). */
+    @Override
     public boolean isConsistent(long pipeline, String stageId, String statusId) {
         return stageId != null && stageId.equals(stageByStatus.getOrDefault(pipeline, Map.of()).get(statusId));
     }

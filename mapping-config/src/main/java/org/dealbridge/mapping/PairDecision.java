@@ -26,14 +26,31 @@ import java.util.Optional;
  */
 public final class PairDecision {
 
+    /**
+     * The part of a mapping a pair decision reads. {@link CompiledMapping} is the whole of it; the deal projector's
+     * connector, which has no mapping, uses the part its command carries (the stage the order's status maps to).
+     */
+    public interface Translation {
+        /** The stage for an order status in a pipeline; empty when not mapped (or not known). */
+        Optional<String> stageFor(long pipeline, String statusId);
+
+        /** The status for a deal stage in a pipeline; empty when not mapped (or not known). */
+        Optional<String> statusFor(long pipeline, String stageId);
+
+        /** True when the status maps to this stage in this pipeline. */
+        default boolean isConsistent(long pipeline, String stageId, String statusId) {
+            return stageId != null && stageFor(pipeline, statusId).map(stageId::equals).orElse(false);
+        }
+    }
+
     /** When a deal stage and an order status are consistent. */
     @FunctionalInterface
     public interface Consistency {
-        boolean test(CompiledMapping mapping, long pipeline, String stageId, String statusId);
+        boolean test(Translation mapping, long pipeline, String stageId, String statusId);
     }
 
     /** The rule of the issue: the order's status maps to the deal's stage (any of the stage's statuses). */
-    public static final PairDecision UNDER_MAPPING = new PairDecision(CompiledMapping::isConsistent);
+    public static final PairDecision UNDER_MAPPING = new PairDecision(Translation::isConsistent);
 
     /** The side of a pair. */
     public enum Side { DEAL, ORDER }
@@ -91,7 +108,7 @@ public final class PairDecision {
     /**
      * @param agreed the link's last consistent state, or null when the pair has none yet
      */
-    public Verdict decide(CompiledMapping mapping, DealState deal, OrderState order, Agreed agreed) {
+    public Verdict decide(Translation mapping, DealState deal, OrderState order, Agreed agreed) {
         if (consistency.test(mapping, deal.pipeline(), deal.stageId(), order.statusId())) {
             return new Verdict(Action.NONE, null, null, null, null, false);
         }

@@ -18,6 +18,7 @@ import org.dealbridge.bitrix.Idempotence;
 import org.dealbridge.bitrix.crm.CrmApi;
 import org.dealbridge.dealprojector.DealProjectorConfig;
 import org.dealbridge.dealprojector.topology.DealFields;
+import org.dealbridge.mapping.PairDecision;
 import org.dealbridge.schemas.Buyer;
 import org.dealbridge.schemas.DealCommand;
 import org.dealbridge.schemas.DealCommandKind;
@@ -47,13 +48,18 @@ import org.slf4j.LoggerFactory;
  * command is dead-lettered. An UPDATE whose target changed since the decision is dropped, and the link is
  * refreshed with the deal's current state so the next decision starts from it ({@link Outcome#CONFLICT_RESOLVED}).
  *
+ * <p>The stage is decided again against the deal as read, with {@link PairDecision} — the code the order projector
+ * decides with, so a pair is never pulled two ways: a deal already consistent with the order's status keeps its
+ * stage; when both sides moved since the link (or a CREATE finds a deal, which has no link), the later change wins,
+ * and a manager's later stage change is never overwritten here (the order projector writes the order instead).
+ *
  * <p>All calls go through one {@link BitrixClient}, so they share the portal's rate budget.
  */
 public final class DealWriter {
 
     private static final Logger log = LoggerFactory.getLogger(DealWriter.class);
     private static final List<String> DEAL_SELECT = List.of("ID", "TITLE", "CATEGORY_ID", "STAGE_ID", "OPPORTUNITY",
-            "CURRENCY_ID", "ASSIGNED_BY_ID", "UF_*");
+            "CURRENCY_ID", "ASSIGNED_BY_ID", "DATE_MODIFY", "UF_*");
 
     private final BitrixClient client;
     private final int batchSize;
@@ -310,8 +316,12 @@ public final class DealWriter {
                 fields.remove(DealFields.ASSIGNED_BY_ID);  // never reassign an existing deal
                 fields.remove(DealFields.IS_MANUAL_OPPORTUNITY);
                 removeUnchanged(fields, deal);
+                // no link yet, so nothing says which side moved: the later change wins, as in every direction
+                Optional<PairDecision.Verdict> stage = decideStage(c, deal, fields, false);
+                applyStage(stage, fields, deal);
                 planUpdate(job, deal, fields, c.getProductRows(), Outcome.UPDATED,
                         "Deal " + text(deal, "ID") + " already existed for order " + key(c) + "; brought up to date.");
+                explainStage(job, stage, deal);
                 return true;
             }
             Map<String, Object> fields = new LinkedHashMap<>(sendable(c.getFields()));
@@ -354,9 +364,12 @@ public final class DealWriter {
             throw new DealGone("deal " + c.getDealId() + " of order " + key(c) + " no longer exists in the CRM ("
                     + e.description() + ")");
         }
+        Map<String, String> fields = new LinkedHashMap<>(sendable(c.getFields()));
+        Optional<PairDecision.Verdict> stage = decideStage(c, deal, fields, true);
         Map<String, String> mismatches = new LinkedHashMap<>();
         c.getExpected().forEach((field, expected) -> {
-            if (!DealFields.isBookkeeping(field) && !sameValue(field, expected, valueOf(deal, field))) {
+            boolean decided = stage.isPresent() && field.equals(DealFields.STAGE_ID);
+            if (!decided && !DealFields.isBookkeeping(field) && !sameValue(field, expected, valueOf(deal, field))) {
                 mismatches.put(field, valueOf(deal, field));
             }
         });
@@ -369,9 +382,78 @@ public final class DealWriter {
             done.put(c, finished(job, attempt, false));
             return false;
         }
-        planUpdate(job, deal, new LinkedHashMap<>(sendable(c.getFields())), c.getProductRows(), Outcome.UPDATED,
-                "Deal " + c.getDealId() + " of order " + key(c) + " updated: " + sendable(c.getFields()).keySet() + ".");
+        applyStage(stage, fields, deal);
+        planUpdate(job, deal, fields, c.getProductRows(), Outcome.UPDATED,
+                "Deal " + c.getDealId() + " of order " + key(c) + " updated: " + fields.keySet() + ".");
+        explainStage(job, stage, deal);
         return true;
+    }
+
+    /**
+     * The pair decision on the stage, when the command would change it within the deal's pipeline: the deal as read
+     * (stage, DATE_MODIFY), the order as the command carries it (status, dateUpdate) and, for an UPDATE, the link it
+     * was decided against. Empty when the command leaves the stage alone or moves the deal to another pipeline.
+     */
+    private static Optional<PairDecision.Verdict> decideStage(DealCommand c, JsonNode deal, Map<String, String> fields,
+                                                              boolean linked) {
+        String desired = fields.get(DealFields.STAGE_ID);
+        String status = c.getExpected().get(DealFields.ORDER_STATUS);
+        String dealStage = text(deal, "STAGE_ID");
+        long pipeline = longValue(deal, "CATEGORY_ID");
+        String category = fields.get(DealFields.CATEGORY_ID);
+        if (desired == null || status == null || dealStage == null
+                || (category != null && Long.parseLong(category) != pipeline)) {
+            return Optional.empty();
+        }
+        String agreedStage = c.getExpected().get(DealFields.STAGE_ID);
+        PairDecision.Agreed agreed = linked && agreedStage != null
+                ? new PairDecision.Agreed(agreedStage, c.getExpected().get(DealFields.AGREED_STATUS))
+                : null;
+        return Optional.of(PairDecision.UNDER_MAPPING.decide(new CommandedStage(pipeline, status, desired),
+                new PairDecision.DealState(pipeline, dealStage, modifiedAt(deal)),
+                new PairDecision.OrderState(status, c.getSourceTime()), agreed));
+    }
+
+    /** Keeps the stage write only when the deal is the side to write; else the deal's stage stands. */
+    private static void applyStage(Optional<PairDecision.Verdict> stage, Map<String, String> fields, JsonNode deal) {
+        stage.ifPresent(verdict -> {
+            if (verdict.writes(PairDecision.Side.DEAL)) {
+                fields.put(DealFields.STAGE_ID, verdict.value());
+            } else {
+                fields.remove(DealFields.STAGE_ID);
+                if (!fields.containsKey(DealFields.CATEGORY_ID) || fields.get(DealFields.CATEGORY_ID)
+                        .equals(Long.toString(longValue(deal, "CATEGORY_ID")))) {
+                    fields.remove(DealFields.CATEGORY_ID);
+                }
+            }
+        });
+    }
+
+    /** Says why a stage was not written when the deal's later change won. */
+    private static void explainStage(Job job, Optional<PairDecision.Verdict> stage, JsonNode deal) {
+        if (stage.isEmpty() || stage.get().winner() != PairDecision.Side.DEAL) {
+            return;
+        }
+        String kept = "the deal's stage " + text(deal, "STAGE_ID") + " (changed " + text(deal, "DATE_MODIFY")
+                + ") is the later change and stands; the order projector brings the order to it";
+        job.reason = job.reason + " Stage " + job.command.getFields().get(DealFields.STAGE_ID) + " was not written: "
+                + kept + ".";
+        if (job.writes.isEmpty()) {
+            job.outcome = Outcome.CONFLICT_RESOLVED;
+        }
+    }
+
+    /** DATE_MODIFY of a deal as read; null when absent or unreadable (then the CRM wins ties, as PairDecision says). */
+    private static java.time.Instant modifiedAt(JsonNode deal) {
+        String text = text(deal, "DATE_MODIFY");
+        if (text == null || text.isEmpty()) {
+            return null;
+        }
+        try {
+            return java.time.OffsetDateTime.parse(text).toInstant();
+        } catch (java.time.format.DateTimeParseException e) {
+            return null;
+        }
     }
 
     private void planUpdate(Job job, JsonNode deal, Map<String, String> fields, List<ProductRow> rows, Outcome outcome,

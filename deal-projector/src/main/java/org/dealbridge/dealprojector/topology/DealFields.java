@@ -40,6 +40,13 @@ public final class DealFields {
      */
     public static final String ORDER_STATUS = "@STATUS_ID";
 
+    /**
+     * Pseudo entry of {@code DealCommand.expected}, next to the {@code STAGE_ID} it expects: the order status of the link
+     * the command was decided against, i.e. the last state the pair was seen consistent in, so the connector can tell
+     * with {@code PairDecision} whether the order moved since.
+     */
+    public static final String AGREED_STATUS = "@AGREED_STATUS_ID";
+
     /** Prefix of bookkeeping entries in {@code fields}/{@code expected}/{@code SyncLink.dealFields}. */
     public static final String BOOKKEEPING_PREFIX = "@";
 

@@ -140,6 +140,7 @@ public final class OrderToDeal {
         if (!stageConsistent) {
             fields.put(DealFields.STAGE_ID, stage.get());
             expected.put(DealFields.STAGE_ID, linkedStage);
+            expected.put(DealFields.AGREED_STATUS, link.getStatusId().toString());
         }
         Map<String, String> written = link.getDealFields();
         desired.forEach((field, value) -> {

@@ -166,10 +166,12 @@ class DealWriterTest {
         crm.crm().updateDealAsHuman(dealId, Map.of("STAGE_ID", "WON"));  // a manager closed it meanwhile
         crm.calls().clear();
 
-        DealWrite result = writeOne(update(5007, dealId, Map.of("STAGE_ID", "EXECUTING"), Map.of("STAGE_ID", "NEW")));
+        // the order changed before the manager did (its event is older than the deal's DATE_MODIFY)
+        DealWrite result = writeOne(DealCommand.newBuilder(update(5007, dealId, Map.of("STAGE_ID", "EXECUTING"),
+                Map.of("STAGE_ID", "NEW"))).setSourceTime(Instant.now().minus(Duration.ofMinutes(5))).build());
 
         assertThat(result.outcome()).isEqualTo(Outcome.CONFLICT_RESOLVED);
-        assertThat(result.reason()).contains("STAGE_ID expected NEW but is WON");
+        assertThat(result.reason()).contains("stage WON", "stands");
         assertThat(crm.crm().deal(dealId)).containsEntry("STAGE_ID", "WON");
         assertThat(crm.calls().count(Portal.CRM, "crm.deal.update")).isZero();
         assertThat(result.link().getStageId()).isEqualTo("WON");
@@ -255,5 +257,92 @@ class DealWriterTest {
         for (long id = 6001; id <= 6030; id++) {
             assertThat(crm.crm().dealsByOrigin("dealbridge:s1", Long.toString(id))).hasSize(1);
         }
+    }
+
+    // --- the stage is decided with PairDecision against the deal as read (the same rule as the order projector's) ---
+
+    /** An UPDATE decided against a link at C2:NEW/N, for an order now at P (→ C2:EXECUTING), changed at {@code orderAt}. */
+    private static DealCommand stageUpdate(long orderId, long dealId, Instant orderAt) {
+        Map<String, String> expected = new HashMap<>(Map.of("STAGE_ID", "C2:NEW", "@AGREED_STATUS_ID", "N"));
+        return DealCommand.newBuilder(update(orderId, dealId, Map.of("STAGE_ID", "C2:EXECUTING", "CATEGORY_ID", "2"), expected))
+                .setExpected(withStatus(expected, "P")).setSourceTime(orderAt).build();
+    }
+
+    private static Map<String, String> withStatus(Map<String, String> expected, String status) {
+        Map<String, String> all = new HashMap<>(expected);
+        all.put("@STATUS_ID", status);
+        return all;
+    }
+
+    @Test
+    void anOrderChangeLaterThanTheManagersStageChangeWinsInsteadOfDeadlockingThePair() throws Exception {
+        long dealId = crm.crm().addDealAsHuman(Map.of("TITLE", "Order #5101", "CATEGORY_ID", 2, "STAGE_ID", "C2:NEW"));
+        crm.crm().updateDealAsHuman(dealId, Map.of("STAGE_ID", "C2:PREPARATION"));  // both sides moved since the link
+
+        DealWrite result = writeOne(stageUpdate(5101, dealId, Instant.now().plus(Duration.ofHours(1))));
+
+        // the order's change is the later one: the deal is the loser and is written, once
+        assertThat(crm.crm().deal(dealId).get("STAGE_ID")).isEqualTo("C2:EXECUTING");
+        assertThat(result.outcome()).isEqualTo(Outcome.UPDATED);
+        assertThat(result.link().getStageId()).isEqualTo("C2:EXECUTING");
+        assertThat(result.link().getStatusId()).isEqualTo("P");
+    }
+
+    @Test
+    void aManagersStageChangeLaterThanTheOrdersChangeIsNeverOverwritten() throws Exception {
+        long dealId = crm.crm().addDealAsHuman(Map.of("TITLE", "Order #5102", "CATEGORY_ID", 2, "STAGE_ID", "C2:NEW"));
+        crm.crm().updateDealAsHuman(dealId, Map.of("STAGE_ID", "C2:PREPARATION"));
+        crm.calls().clear();
+
+        DealWrite result = writeOne(stageUpdate(5102, dealId, Instant.now().minus(Duration.ofHours(1))));
+
+        assertThat(crm.crm().deal(dealId).get("STAGE_ID")).isEqualTo("C2:PREPARATION");
+        assertThat(crm.calls().count(Portal.CRM, "crm.deal.update")).isZero();
+        assertThat(result.outcome()).isEqualTo(Outcome.CONFLICT_RESOLVED);
+        assertThat(result.link().getStageId()).isEqualTo("C2:PREPARATION");
+    }
+
+    @Test
+    void aDealAlreadyAtTheOrdersStageIsLeftThereAndItsOtherFieldsAreStillWritten() throws Exception {
+        long dealId = crm.crm().addDealAsHuman(Map.of("TITLE", "Order #5103", "CATEGORY_ID", 2, "STAGE_ID", "C2:NEW",
+                "OPPORTUNITY", "1000"));
+        crm.crm().updateDealAsHuman(dealId, Map.of("STAGE_ID", "C2:EXECUTING"));  // the manager got there first
+        Map<String, String> expected = new HashMap<>(Map.of("STAGE_ID", "C2:NEW", "@AGREED_STATUS_ID", "N",
+                "OPPORTUNITY", "1000.00"));
+        DealCommand command = DealCommand.newBuilder(update(5103, dealId,
+                        Map.of("STAGE_ID", "C2:EXECUTING", "OPPORTUNITY", "1200.00"), expected))
+                .setExpected(withStatus(expected, "P")).build();
+
+        DealWrite result = writeOne(command);
+
+        // consistent under the mapping: no stage write, and the amount is not lost to a "conflict"
+        assertThat(result.outcome()).isEqualTo(Outcome.UPDATED);
+        assertThat(crm.crm().deal(dealId)).containsEntry("STAGE_ID", "C2:EXECUTING").containsEntry("OPPORTUNITY", "1200.00");
+    }
+
+    @Test
+    void aCreateThatFindsADealAManagerMovedLaterKeepsTheManagersStage() throws Exception {
+        long existing = crm.crm().addDealAsHuman(Map.of("TITLE", "Order #5104", "CATEGORY_ID", 2, "STAGE_ID", "C2:PREPARATION",
+                "ORIGINATOR_ID", "dealbridge:s1", "ORIGIN_ID", "5104", "OPPORTUNITY", "1000"));
+
+        DealCommand create = DealCommand.newBuilder(create(5104, Map.of(), null, false))
+                .setSourceTime(Instant.now().minus(Duration.ofHours(1))).build();
+        DealWrite result = writeOne(create);
+
+        // no blind overwrite: the stage is decided against the deal found, and the later change (the manager's) wins
+        assertThat(crm.crm().deal(existing)).containsEntry("STAGE_ID", "C2:PREPARATION").containsEntry("OPPORTUNITY", "1500.00");
+        assertThat(result.link().getStageId()).isEqualTo("C2:PREPARATION");
+        assertThat(result.reason()).contains("C2:PREPARATION", "stands");
+    }
+
+    @Test
+    void aCreateThatFindsADealOlderThanTheOrdersChangeBringsItToTheOrdersStage() throws Exception {
+        long existing = crm.crm().addDealAsHuman(Map.of("TITLE", "Order #5105", "CATEGORY_ID", 2, "STAGE_ID", "C2:PREPARATION",
+                "ORIGINATOR_ID", "dealbridge:s1", "ORIGIN_ID", "5105", "OPPORTUNITY", "1000"));
+
+        writeOne(DealCommand.newBuilder(create(5105, Map.of(), null, false))
+                .setSourceTime(Instant.now().plus(Duration.ofHours(1))).build());
+
+        assertThat(crm.crm().deal(existing)).containsEntry("STAGE_ID", "C2:NEW");
     }
 }

@@ -428,4 +428,15 @@ class DealProjectorTopologyTest {
 
         assertThat(shop.commands()).hasSize(2).allSatisfy(c -> assertThat(c.getKind()).isEqualTo(DealCommandKind.CREATE));
     }
+
+    @Test
+    void aStageUpdateCarriesTheLinksStatusSoTheConnectorCanTellWhetherTheOrderMoved() {
+        shop.theConnectorLinks(5001, 812, 0, "NEW", "N", Map.of())
+                .theStoreReports(order(5001).status("P").build());
+
+        DealCommand update = shop.onlyCommand();
+        assertThat(update.getFields()).containsEntry(DealFields.STAGE_ID, "EXECUTING");
+        assertThat(update.getExpected()).containsEntry(DealFields.STAGE_ID, "NEW")
+                .containsEntry(DealFields.AGREED_STATUS, "N").containsEntry(DealFields.ORDER_STATUS, "P");
+    }
 }
