@@ -75,6 +75,7 @@ public final class DealBridgeRuntime implements AutoCloseable {
         gc.bindTo(metrics);
         started.push(gc);
         new UptimeMetrics().bindTo(metrics);
+        SyncMetricFamilies.register(metrics);
 
         if (config.embeddedKafka()) {
             EmbeddedKafka kafka = EmbeddedKafka.start(config.dataDir(), config.getInt(DealBridgeConfig.KAFKA_EMBEDDED_PORT), java.util.Map.of());
