@@ -1,7 +1,6 @@
 package org.dealbridge.orderprojector;
 
 import org.dealbridge.mapping.PairDecision;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -9,7 +8,7 @@ import java.util.Random;
 
 /**
  * The convergence property on many more histories than CI runs (the benchmark suite's long run), with a plain seeded
- * generator of the same step vocabulary as {@link PairConvergenceProperties}, and the same checker. Prints the
+ * generator of the same step vocabulary as {@link PairConvergenceTest}, and the same checker. Prints the
  * figures and the first counterexample, if any.
  *
  * <p>Run: {@code java -cp <test classpath> org.dealbridge.orderprojector.PairConvergenceBenchmark [histories] [seed] [maxSteps]}.
@@ -35,24 +34,18 @@ public final class PairConvergenceBenchmark {
 
     static Figures run(PairDecision rules, int histories, long seed, int maxSteps) {
         Random random = new Random(seed);
-        PairConvergenceProperties.Kind[] kinds = PairConvergenceProperties.Kind.values();
         int violations = 0;
         long steps = 0;
         long edits = 0;
         Optional<String> first = Optional.empty();
         long started = System.nanoTime();
         for (int h = 0; h < histories; h++) {
-            int length = 1 + random.nextInt(maxSteps);
-            List<PairConvergenceProperties.Step> history = new ArrayList<>(length);
-            for (int i = 0; i < length; i++) {
-                PairConvergenceProperties.Kind kind = kinds[random.nextInt(kinds.length)];
-                if (kind == PairConvergenceProperties.Kind.EDIT_DEAL || kind == PairConvergenceProperties.Kind.EDIT_ORDER) {
-                    edits++;
-                }
-                history.add(new PairConvergenceProperties.Step(kind, random.nextInt(5), random.nextInt(5) == 0));
-            }
+            List<PairConvergenceTest.Step> history = PairConvergenceTest.history(random, maxSteps);
+            int length = history.size();
+            edits += history.stream().filter(step -> step.kind() == PairConvergenceTest.Kind.EDIT_DEAL
+                    || step.kind() == PairConvergenceTest.Kind.EDIT_ORDER).count();
             steps += length;
-            Optional<String> violation = PairConvergenceProperties.violation(rules, history);
+            Optional<String> violation = PairConvergenceTest.violation(rules, history);
             if (violation.isPresent()) {
                 violations++;
                 if (first.isEmpty()) {

@@ -14,7 +14,7 @@ class PairConvergenceBenchmarkSmokeTest {
         System.out.println(figures.report());
         assertThat(figures.violations()).as(figures.report()).isZero();
 
-        PairConvergenceBenchmark.Figures broken = PairConvergenceBenchmark.run(PairConvergenceProperties.EQUALITY, 2_000, 42L, 60);
+        PairConvergenceBenchmark.Figures broken = PairConvergenceBenchmark.run(PairConvergenceTest.EQUALITY, 2_000, 42L, 60);
         System.out.println("equality: " + broken.report());
         assertThat(broken.violations()).isPositive();
     }
