@@ -10,16 +10,13 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 /**
- * Counts the committed records that reach a topic from now on, with the time the first and the latest arrived, so a
- * rate can be taken over the records themselves (start-up and group joins left out).
+ * Counts the committed records that reach a topic from now on, with the time the latest arrived.
  */
 final class OutputCounter implements AutoCloseable {
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final Thread thread;
     private final AtomicLong count = new AtomicLong();
-    private volatile long firstNanos;
     private volatile long lastNanos;
-    private volatile long firstPoll;
     private volatile boolean running = true;
 
     OutputCounter(Properties client, String topic) {
@@ -42,10 +39,6 @@ final class OutputCounter implements AutoCloseable {
             int n = consumer.poll(Duration.ofMillis(100)).count();
             if (n > 0) {
                 long now = System.nanoTime();
-                if (count.get() == 0) {
-                    firstNanos = now;
-                    firstPoll = n;
-                }
                 lastNanos = now;
                 count.addAndGet(n);
             }
@@ -57,14 +50,10 @@ final class OutputCounter implements AutoCloseable {
         return count.get();
     }
 
-    /** Records per second between the first and the latest arrival (the first poll's records arrived at its start). */
-    double ratePerSecond() {
-        long spanNanos = lastNanos - firstNanos;
-        return spanNanos <= 0 ? Double.NaN : (count.get() - firstPoll) / (spanNanos / 1e9);
-    }
-
-    double spanSeconds() {
-        return (lastNanos - firstNanos) / 1e9;
+    /** Records per second from {@code startNanos} (when the producing side had its partitions) to the latest arrival. */
+    double ratePerSecondSince(long startNanos) {
+        long spanNanos = lastNanos - startNanos;
+        return spanNanos <= 0 ? Double.NaN : count.get() / (spanNanos / 1e9);
     }
 
     @Override
