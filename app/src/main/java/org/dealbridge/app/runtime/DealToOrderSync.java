@@ -27,7 +27,7 @@ import org.dealbridge.dealevents.DealPublisher;
 import org.dealbridge.dealevents.DealReader;
 import org.dealbridge.dealevents.DealRefreshQueue;
 import org.dealbridge.orderprojector.OrderProjectorConfig;
-import org.dealbridge.orderprojector.PairDecision;
+import org.dealbridge.mapping.PairDecision;
 import org.dealbridge.orderprojector.store.OrderWriter;
 import org.dealbridge.orderprojector.store.StoreConnector;
 import org.dealbridge.orderprojector.topology.OrderProjectorTopology;

@@ -24,7 +24,9 @@ final class StreamsApp implements AutoCloseable {
     private final String name;
     private final KafkaStreams streams;
     private final KafkaStreamsMetrics metrics;
+    private final java.util.concurrent.ScheduledExecutorService metricsRefresh;
     private volatile boolean hasRun;
+    static final Duration METRICS_REFRESH = Duration.ofSeconds(10);
 
     StreamsApp(String applicationId, Topology topology, Properties client, Path stateDir, boolean exactlyOnce,
                Topics topics, MeterRegistry registry) {
@@ -54,7 +56,14 @@ final class StreamsApp implements AutoCloseable {
             }
             log.info("{}: {} -> {}", applicationId, before, now);
         });
-        this.metrics = new KafkaStreamsMetrics(streams);
+        // Kafka adds per-partition metrics (lag among them) as partitions are fetched; look for new ones every 10 s
+        // instead of Micrometer's default 60 s so lag shows up soon after start.
+        this.metricsRefresh = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, applicationId + "-metrics");
+            t.setDaemon(true);
+            return t;
+        });
+        this.metrics = new KafkaStreamsMetrics(streams, java.util.List.of(), metricsRefresh, METRICS_REFRESH);
         metrics.bindTo(registry);
     }
 
@@ -85,5 +94,6 @@ final class StreamsApp implements AutoCloseable {
     public void close() {
         streams.close(Duration.ofSeconds(15));
         metrics.close();
+        metricsRefresh.shutdownNow();
     }
 }
