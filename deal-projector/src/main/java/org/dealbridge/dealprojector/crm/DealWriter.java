@@ -365,6 +365,12 @@ public final class DealWriter {
                     + e.description() + ")");
         }
         Map<String, String> fields = new LinkedHashMap<>(sendable(c.getFields()));
+        String stageByPipeline = c.getExpected().get(DealFields.STAGE_BY_PIPELINE);
+        if (stageByPipeline != null && !fields.containsKey(DealFields.STAGE_ID)) {
+            // an order made from this deal, before its link: the order status's stage in the deal's own pipeline
+            DealFields.stageOfPipeline(stageByPipeline, longValue(deal, "CATEGORY_ID"))
+                    .ifPresent(stage -> fields.put(DealFields.STAGE_ID, stage));
+        }
         Optional<PairDecision.Verdict> stage = decideStage(c, deal, fields, true);
         Map<String, String> mismatches = new LinkedHashMap<>();
         c.getExpected().forEach((field, expected) -> {
@@ -436,8 +442,7 @@ public final class DealWriter {
         }
         String kept = "the deal's stage " + text(deal, "STAGE_ID") + " (changed " + text(deal, "DATE_MODIFY")
                 + ") is the later change and stands; the order projector brings the order to it";
-        job.reason = job.reason + " Stage " + job.command.getFields().get(DealFields.STAGE_ID) + " was not written: "
-                + kept + ".";
+        job.reason = job.reason + " The order's stage was not written: " + kept + ".";
         if (job.writes.isEmpty()) {
             job.outcome = Outcome.CONFLICT_RESOLVED;
         }

@@ -47,6 +47,31 @@ public final class DealFields {
      */
     public static final String AGREED_STATUS = "@AGREED_STATUS_ID";
 
+    /**
+     * Pseudo entry of {@code DealCommand.expected} on the UPDATE of an order made from a deal before its link arrived:
+     * the stage the order's status maps to in each pipeline ({@code 1=C1:NEW;2=C2:NEW}), because only the connector
+     * reads which pipeline the deal is in.
+     */
+    public static final String STAGE_BY_PIPELINE = "@STAGE_BY_PIPELINE";
+
+    /** The {@link #STAGE_BY_PIPELINE} entry for these stages. */
+    public static String stageByPipeline(java.util.Map<Long, String> stages) {
+        java.util.StringJoiner joined = new java.util.StringJoiner(";");
+        new java.util.TreeMap<>(stages).forEach((pipeline, stage) -> joined.add(pipeline + "=" + stage));
+        return joined.toString();
+    }
+
+    /** The stage of a pipeline in a {@link #STAGE_BY_PIPELINE} entry; empty when the pipeline has none. */
+    public static java.util.Optional<String> stageOfPipeline(String stageByPipeline, long pipeline) {
+        for (String pair : stageByPipeline.split(";")) {
+            int eq = pair.indexOf('=');
+            if (eq > 0 && pair.substring(0, eq).equals(Long.toString(pipeline))) {
+                return java.util.Optional.of(pair.substring(eq + 1));
+            }
+        }
+        return java.util.Optional.empty();
+    }
+
     /** Prefix of bookkeeping entries in {@code fields}/{@code expected}/{@code SyncLink.dealFields}. */
     public static final String BOOKKEEPING_PREFIX = "@";
 

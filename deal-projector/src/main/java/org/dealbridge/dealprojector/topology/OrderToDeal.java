@@ -41,8 +41,10 @@ import org.dealbridge.schemas.SyncOutcome;
  *   <li><b>orders made from deals</b>: an order without a link whose {@code xmlId} is
  *       {@code dealbridge-deal:{dealId}} ({@link OrderFromDeal}) was made by DealBridge from that deal; the link
  *       telling so may arrive after the order's first event, so such an order is treated as linked to that deal and
- *       never gets a new one. Until the link says which stage the deal had, its pipeline and stage are left as they
- *       are (the deal is where the order came from); its other fields are brought to the order's values;</li>
+ *       never gets a new one. Its pipeline is left as it is (the deal is where the order came from); the command
+ *       carries the order status's stage in every pipeline ({@link DealFields#STAGE_BY_PIPELINE}) and the connector,
+ *       which reads the deal, decides the stage with {@code PairDecision} (no link: the later change wins); its other
+ *       fields are brought to the order's values;</li>
  *   <li><b>command</b>: CREATE without a link; else UPDATE with only the fields that differ from what the link says
  *       the deal has, each with the value it expects to replace (no blind overwrite); nothing differing →
  *       {@link Outcome#UNCHANGED}.</li>
@@ -104,7 +106,7 @@ public final class OrderToDeal {
                 .setSourceTime(order.getDateUpdate());
         OptionalLong madeFrom = link == null ? OrderFromDeal.dealId(order.getXmlId()) : OptionalLong.empty();
         if (madeFrom.isPresent()) {
-            return Decision.write(adopt(command, madeFrom.getAsLong(), status, desired, rows));
+            return Decision.write(adopt(command, madeFrom.getAsLong(), status, stagesByPipeline(order, mapping), desired, rows));
         }
         if (link == null) {
             Map<String, String> fields = new LinkedHashMap<>();
@@ -174,17 +176,33 @@ public final class OrderToDeal {
 
     /**
      * The UPDATE of an order made from a deal whose link has not arrived: what a link with no recorded deal fields
-     * would give (every field compared is sent, with no expected value), minus pipeline and stage, which only a link
-     * (or the connector's read of the deal) can tell.
+     * would give (every field compared is sent, with no expected value), minus pipeline and stage: only the
+     * connector's read of the deal tells its pipeline, so the stage travels per pipeline.
      */
-    private static DealCommand adopt(DealCommand.Builder command, long dealId, String status, Map<String, String> desired,
-                                     List<ProductRow> rows) {
+    private static DealCommand adopt(DealCommand.Builder command, long dealId, String status,
+                                     Map<Long, String> stagesByPipeline, Map<String, String> desired, List<ProductRow> rows) {
+        Map<String, String> expected = new LinkedHashMap<>();
+        expected.put(DealFields.ORDER_STATUS, status);
+        if (!stagesByPipeline.isEmpty()) {
+            expected.put(DealFields.STAGE_BY_PIPELINE, DealFields.stageByPipeline(stagesByPipeline));
+        }
         return command.setKind(DealCommandKind.UPDATE)
                 .setDealId(dealId)
                 .setFields(new LinkedHashMap<>(desired))
-                .setExpected(Map.of(DealFields.ORDER_STATUS, status))
+                .setExpected(expected)
                 .setProductRows(rows)
                 .build();
+    }
+
+    /** The stage of the order in each pipeline: its cancelled stage when cancelled and mapped, else its status's. */
+    private static Map<Long, String> stagesByPipeline(OrderChanged order, CompiledMapping mapping) {
+        Map<Long, String> stages = new LinkedHashMap<>();
+        String status = order.getStatusId().toString();
+        for (long pipeline : mapping.pipelines()) {
+            Optional<String> cancelled = order.getCanceled() ? mapping.cancelledStage(pipeline) : Optional.empty();
+            (cancelled.isPresent() ? cancelled : mapping.stageFor(pipeline, status)).ifPresent(stage -> stages.put(pipeline, stage));
+        }
+        return stages;
     }
 
     /** ORIGINATOR_ID of DealBridge for a site. */

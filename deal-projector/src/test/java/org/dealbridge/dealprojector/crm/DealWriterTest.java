@@ -345,4 +345,35 @@ class DealWriterTest {
 
         assertThat(crm.crm().deal(existing)).containsEntry("STAGE_ID", "C2:NEW");
     }
+
+    // --- an order made from a deal, before its link arrives: the stage is decided in the deal's own pipeline ---
+
+    private static DealCommand adoption(long orderId, long dealId, String status, Instant orderAt) {
+        Map<String, String> expected = Map.of("@STATUS_ID", status, "@STAGE_BY_PIPELINE",
+                "0=" + ("P".equals(status) ? "EXECUTING" : "NEW") + ";2=C2:" + ("P".equals(status) ? "EXECUTING" : "NEW"));
+        return DealCommand.newBuilder(update(orderId, dealId, Map.of("OPPORTUNITY", "1500.00"), Map.of()))
+                .setExpected(expected).setSourceTime(orderAt).build();
+    }
+
+    @Test
+    void aStatusSetInTheStoreBeforeTheLinkArrivedReachesTheDealItsOrderWasMadeFrom() throws Exception {
+        long dealId = crm.crm().addDealAsHuman(Map.of("TITLE", "Phone order", "CATEGORY_ID", 2, "STAGE_ID", "C2:NEW"));
+
+        DealWrite result = writeOne(adoption(5201, dealId, "P", Instant.now().plus(Duration.ofHours(1))));
+
+        assertThat(crm.crm().deal(dealId)).containsEntry("STAGE_ID", "C2:EXECUTING").containsEntry("CATEGORY_ID", "2")
+                .containsEntry("OPPORTUNITY", "1500.00");
+        assertThat(result.link().getStageId()).isEqualTo("C2:EXECUTING");
+        assertThat(result.link().getStatusId()).isEqualTo("P");
+    }
+
+    @Test
+    void anOrderMadeFromADealLeavesTheStageOfADealAManagerMovedLater() throws Exception {
+        long dealId = crm.crm().addDealAsHuman(Map.of("TITLE", "Phone order", "CATEGORY_ID", 2, "STAGE_ID", "C2:PREPARATION"));
+
+        DealWrite result = writeOne(adoption(5202, dealId, "N", Instant.now().minus(Duration.ofHours(1))));
+
+        assertThat(crm.crm().deal(dealId)).containsEntry("STAGE_ID", "C2:PREPARATION").containsEntry("OPPORTUNITY", "1500.00");
+        assertThat(result.reason()).contains("C2:PREPARATION", "stands");
+    }
 }

@@ -408,6 +408,8 @@ class DealProjectorTopologyTest {
                 DealFields.ORIGINATOR_ID, DealFields.ORIGIN_ID, DealFields.ASSIGNED_BY_ID);
         assertThat(update.getFields()).containsEntry(DealFields.OPPORTUNITY, "1500.00");
         assertThat(update.getExpected()).containsEntry(DealFields.ORDER_STATUS, "N");
+        // the connector reads the deal's pipeline and decides the stage there (N is mapped in pipelines 0, 1 and 2)
+        assertThat(update.getExpected()).containsEntry(DealFields.STAGE_BY_PIPELINE, "0=NEW;1=C1:NEW;2=C2:NEW");
     }
 
     @Test
