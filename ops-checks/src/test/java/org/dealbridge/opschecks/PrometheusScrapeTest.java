@@ -80,6 +80,12 @@ class PrometheusScrapeTest {
                     process, QUERY_TIMEOUT);
             assertThat(dealLag.size()).as("one lag series per partition of deal-changes: " + dealLag).isEqualTo(1);
             assertThat(value(dealLag.get(0))).as("the stage change decided: the order projector is caught up").isZero();
+            // the connectors' own consumers: what waits for the CRM and the store
+            JsonNode crmLag = awaitResult(api, "kafka_consumer_fetch_manager_records_lag{topic=\"deal-commands\"}", process, QUERY_TIMEOUT);
+            assertThat(crmLag.size()).as("the CRM connector's lag on deal-commands: " + crmLag).isEqualTo(1);
+            assertThat(value(crmLag.get(0))).as("every deal command written").isZero();
+            JsonNode storeLag = awaitResult(api, "kafka_consumer_fetch_manager_records_lag{topic=\"order-commands\"}", process, QUERY_TIMEOUT);
+            assertThat(storeLag.size()).as("the store connector's lag on order-commands: " + storeLag).isEqualTo(1);
         } finally {
             process.destroy();
             if (!process.waitFor(10, TimeUnit.SECONDS)) {

@@ -206,10 +206,12 @@ final class RunningDealBridge implements AutoCloseable {
      */
     private void awaitStreamsLagSeries() {
         long deadline = System.nanoTime() + LAG_SERIES_TIMEOUT.toNanos();
-        while (!hasLagSeries(scrape(), Topics.ORDER_CHANGES) || !hasLagSeries(scrape(), Topics.DEAL_CHANGES)) {
+        while (!hasLagSeries(scrape(), Topics.ORDER_CHANGES) || !hasLagSeries(scrape(), Topics.DEAL_CHANGES)
+                || !hasLagSeries(scrape(), Topics.DEAL_COMMANDS) || !hasLagSeries(scrape(), Topics.ORDER_COMMANDS)) {
             if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("no kafka_consumer_fetch_manager_records_lag series for " + Topics.ORDER_CHANGES + " and "
-                        + Topics.DEAL_CHANGES + " in /metrics within " + LAG_SERIES_TIMEOUT.toSeconds() + " s");
+                throw new IllegalStateException("no kafka_consumer_fetch_manager_records_lag series for each of " + Topics.ORDER_CHANGES + ", "
+                        + Topics.DEAL_CHANGES + ", " + Topics.DEAL_COMMANDS + " (CRM connector) and " + Topics.ORDER_COMMANDS
+                        + " (store connector) in /metrics within " + LAG_SERIES_TIMEOUT.toSeconds() + " s");
             }
             sleep(500);
         }

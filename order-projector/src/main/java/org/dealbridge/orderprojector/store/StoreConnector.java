@@ -2,6 +2,7 @@ package org.dealbridge.orderprojector.store;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
 import io.micrometer.core.instrument.Timer;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -78,6 +79,16 @@ public final class StoreConnector implements Runnable, AutoCloseable {
     private final Clock clock;
     private final Timer latency;
     private final AtomicBoolean running = new AtomicBoolean(true);
+    private final List<KafkaClientMetrics> clientMetrics = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private static final java.time.Duration METRICS_REFRESH = java.time.Duration.ofSeconds(10);
+
+    private static java.util.concurrent.ScheduledExecutorService metricsRefresh() {
+        return java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "connector-metrics");
+            t.setDaemon(true);
+            return t;
+        });
+    }
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final Map<Long, SyncLink> linksByDeal = new ConcurrentHashMap<>();
     private final Map<String, Long> dealByOrder = new ConcurrentHashMap<>();
@@ -125,6 +136,14 @@ public final class StoreConnector implements Runnable, AutoCloseable {
              CompactedTopicView<MappingProfile> mappingView = new CompactedTopicView<>(kafka, topics.mappingConfig().name(),
                      topics.mappingConfig().valueSerde().deserializer(), this::applyMapping)) {
             this.consumer = consumer;
+            // consumer lag of the commands topic and the producer's metrics, next to the Streams apps' own; new Kafka
+            // metrics (per-partition lag) are looked for every 10 s rather than Micrometer's default 60 s
+            KafkaClientMetrics consumerMetrics = new KafkaClientMetrics(consumer, List.of(), metricsRefresh(), METRICS_REFRESH);
+            consumerMetrics.bindTo(meters);
+            clientMetrics.add(consumerMetrics);
+            KafkaClientMetrics producerMetrics = new KafkaClientMetrics(producer, List.of(), metricsRefresh(), METRICS_REFRESH);
+            producerMetrics.bindTo(meters);
+            clientMetrics.add(producerMetrics);
             producer.initTransactions();
             consumer.subscribe(List.of(topics.orderCommands().name()));
             while (running.get()) {
@@ -146,6 +165,8 @@ public final class StoreConnector implements Runnable, AutoCloseable {
             log.error("Store connector failed and stops; uncommitted commands are consumed again on restart", e);
             throw e;
         } finally {
+            clientMetrics.forEach(KafkaClientMetrics::close);
+            clientMetrics.clear();
             stopped.countDown();
             log.info("Store connector stopped");
         }
