@@ -73,15 +73,18 @@ public final class BenchCommand implements Runnable {
         @ParentCommand
         BenchCommand bench;
 
-        @Option(names = "--orders", defaultValue = "20000", description = "Order events. Default: ${DEFAULT-VALUE}.")
+        @Option(names = "--orders", defaultValue = "100000", description = "Order events. Default: ${DEFAULT-VALUE}.")
         int orders;
+
+        @Option(names = "--rounds", defaultValue = "2", description = "Rounds of all four passes; the last one's figures count (the first warms up). Default: ${DEFAULT-VALUE}.")
+        int rounds;
 
         @Option(names = "--window-ms", defaultValue = "500", description = "Coalesce window. Default: ${DEFAULT-VALUE} (the projector's default).")
         long windowMs;
 
         @Override
         public Integer call() throws InterruptedException {
-            return bench.report(ProjectorThroughputBenchmark.run(positive("--orders", orders), Duration.ofMillis(windowMs)));
+            return bench.report(ProjectorThroughputBenchmark.run(positive("--orders", orders), Duration.ofMillis(windowMs), positive("--rounds", rounds)));
         }
     }
 

@@ -52,6 +52,8 @@ final class BenchRig implements AutoCloseable {
     private KafkaStreams projector;
     /** When the projector last became RUNNING (System.nanoTime), set by its state listener. */
     volatile long projectorRunningSince;
+    /** Records the projector's stores restored from their changelogs since it last started. */
+    final java.util.concurrent.atomic.AtomicLong restoredRecords = new java.util.concurrent.atomic.AtomicLong();
     private CrmConnector connector;
     private Thread connectorThread;
     private BitrixClient client;
@@ -69,9 +71,15 @@ final class BenchRig implements AutoCloseable {
         }
         Properties props = clientProperties();
         props.put(ProducerConfig.LINGER_MS_CONFIG, "5");
+        // fresh partitions answer NOT_LEADER_OR_FOLLOWER for a moment; with 5 batches in flight the retried first batch
+        // was once refused as OUT_OF_ORDER_SEQUENCE forever (seen preloading 100k orders), so one batch at a time
+        props.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, "1");
         this.producer = new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer());
         for (String topic : List.of(Topics.MAPPING_CONFIG, Topics.ORDER_CHANGES, Topics.DEAL_LINKS, Topics.DEAL_COMMANDS)) {
-            await("topic " + topic + " is visible", Duration.ofSeconds(30), () -> !producer.partitionsFor(topic).isEmpty());
+            await("topic " + topic + " has leaders", Duration.ofSeconds(30), () -> {
+                var infos = producer.partitionsFor(topic);
+                return !infos.isEmpty() && infos.stream().allMatch(p -> p.leader() != null && !p.leader().isEmpty());
+            });
         }
     }
 
@@ -100,6 +108,22 @@ final class BenchRig implements AutoCloseable {
         projector.setStateListener((now, before) -> {
             if (now == KafkaStreams.State.RUNNING && before != KafkaStreams.State.RUNNING) {
                 projectorRunningSince = System.nanoTime();
+            }
+        });
+        restoredRecords.set(0);
+        // with the state updater a stream thread is RUNNING while its stores still restore: count the restore itself
+        projector.setGlobalStateRestoreListener(new org.apache.kafka.streams.processor.StateRestoreListener() {
+            @Override
+            public void onRestoreStart(org.apache.kafka.common.TopicPartition partition, String store, long start, long end) {
+            }
+
+            @Override
+            public void onBatchRestored(org.apache.kafka.common.TopicPartition partition, String store, long batchEnd, long restored) {
+                restoredRecords.addAndGet(restored);
+            }
+
+            @Override
+            public void onRestoreEnd(org.apache.kafka.common.TopicPartition partition, String store, long totalRestored) {
             }
         });
         projector.start();

@@ -59,6 +59,8 @@ final class LatencyBenchmark {
             result.put("p99Ms", percentile(millis, 0.99), "target ≤ 1000");
             result.put("maxMs", millis.isEmpty() ? -1 : millis.get(millis.size() - 1));
             result.put("commandsPerSecond", calls.commands() / (duration.toNanos() / 1e9), "share of the 100/s budget used");
+            result.put("httpCallsPerSecond", calls.httpCalls() / (duration.toNanos() / 1e9), "the portal allows 2/s after the burst of 50");
+            result.put("meanBatchFill", calls.meanBatchFill(), "sub-commands per batch ÷ 50");
             result.put("http503", calls.http503());
         }
         return result;

@@ -59,7 +59,7 @@ class BenchSmokeTest {
 
     @Test
     void projectorThroughput() throws Exception {
-        JsonNode result = bench("projector-throughput", "--orders", "300");
+        JsonNode result = bench("projector-throughput", "--orders", "300", "--rounds", "1");
         for (String key : new String[] {"rawPerSecondEos", "projectorPerSecondEos", "ratioEos",
                 "rawPerSecondAtLeastOnce", "projectorPerSecondAtLeastOnce", "ratioAtLeastOnce"}) {
             assertThat(result.has(key)).as(key).isTrue();
