@@ -28,6 +28,15 @@ class CrashLoopTest {
         System.out.printf("crash loop (seed %d): %d orders, %d stage changes, %d kills -> %s; %d dead letters; %d ms%n", seed,
                 result.orders(), result.stageChanges(), result.kills(), result.verdict(), result.deadLetters().size(), result.syncMillis());
 
+        if (!result.verdict().exact()) {  // what DealBridge said about the orders that came out wrong
+            try (SyncScenario topics = new SyncScenario(KAFKA.bootstrapServers(), null)) {
+                java.util.Set<Long> wrong = new java.util.HashSet<>(result.verdict().inconsistent().keySet());
+                wrong.addAll(result.verdict().missing());
+                topics.readAll(org.dealbridge.schemas.Topics.SYNC_OUTCOMES, topics.topics().syncOutcomes().valueSerde().deserializer())
+                        .stream().filter(o -> wrong.contains(o.getOrderId())).limit(15)
+                        .forEach(o -> System.out.println("  outcome of order " + o.getOrderId() + ": " + o.getOutcome() + " " + o.getReason()));
+            }
+        }
         assertThat(result.verdict().exact()).as("seed %d: %s", seed, result.verdict()).isTrue();
         assertThat(result.verdict().deals()).isEqualTo(1000);
         assertThat(result.deadLetters()).as("dead letters").isEmpty();

@@ -57,6 +57,8 @@ final class SyncScenario implements AutoCloseable {
             payment: { default: 1 }
             """;
 
+    /** Strictly increasing publish stamps: two changes of one order never share a millisecond. */
+    private final java.util.concurrent.atomic.AtomicLong lastStamp = new java.util.concurrent.atomic.AtomicLong();
     private final String bootstrapServers;
     private final BitrixEmulator emulator;
     private final EmbeddedSchemaRegistry registry;
@@ -100,9 +102,18 @@ final class SyncScenario implements AutoCloseable {
         return new KafkaProducer<>(p, new StringSerializer(), new org.apache.kafka.common.serialization.ByteArraySerializer());
     }
 
+    /**
+     * The change as the store ingestion would publish it: {@code dateUpdate} is the moment of publishing (the store saved
+     * the order just now), so it is later than every write DealBridge made before and earlier than those it makes after,
+     * as in production. ({@code -Dreliability.backdated=true} keeps the stream's dates from the start of the month: a
+     * backlog caught up after long downtime, where every DealBridge write looks later than the order's change.)
+     */
     ProducerRecord<String, byte[]> record(OrderChanged change) {
+        OrderChanged stamped = Boolean.getBoolean("reliability.backdated") ? change
+                : OrderChanged.newBuilder(change).setDateUpdate(java.time.Instant.ofEpochMilli(
+                        lastStamp.updateAndGet(last -> Math.max(last + 1, System.currentTimeMillis())))).build();
         return new ProducerRecord<>(Topics.ORDER_CHANGES, Keys.order(change.getSiteId(), change.getOrderId()),
-                topics.orderChanges().valueSerde().serializer().serialize(Topics.ORDER_CHANGES, change));
+                topics.orderChanges().valueSerde().serializer().serialize(Topics.ORDER_CHANGES, stamped));
     }
 
     /** The CRM stage an order with this change must be at: its pipeline by section, the stage by status. */
