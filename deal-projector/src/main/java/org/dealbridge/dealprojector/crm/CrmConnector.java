@@ -41,6 +41,7 @@ import org.dealbridge.schemas.DealCommand;
 import org.dealbridge.schemas.Keys;
 import org.dealbridge.schemas.Outcome;
 import org.dealbridge.schemas.SyncDirection;
+import org.dealbridge.schemas.SyncLink;
 import org.dealbridge.schemas.SyncOutcome;
 import org.dealbridge.schemas.Topics;
 import org.slf4j.Logger;
@@ -74,6 +75,8 @@ public final class CrmConnector implements Runnable, AutoCloseable {
     private final Timer latency;
     private final AtomicBoolean running = new AtomicBoolean(true);
     private final List<KafkaClientMetrics> clientMetrics = new java.util.concurrent.CopyOnWriteArrayList<>();
+    /** The links this connector committed, by order key: fresher than the projector's view right after a write. */
+    private final Map<String, SyncLink> ownLinks = new java.util.concurrent.ConcurrentHashMap<>();
     private static final java.time.Duration METRICS_REFRESH = java.time.Duration.ofSeconds(10);
 
     private static java.util.concurrent.ScheduledExecutorService metricsRefresh() {
@@ -179,7 +182,9 @@ public final class CrmConnector implements Runnable, AutoCloseable {
             perOrder.add(key, record.value());
             lastRecord.put(key, record);
         }
-        List<DealWrite> results = writer.write(perOrder.commands());
+        List<DealCommand> commands = perOrder.commands().stream()
+                .map(c -> FreshestLink.apply(c, ownLinks.get(Keys.order(c.getSiteId(), c.getOrderId())))).toList();
+        List<DealWrite> results = writer.write(commands);
         try {
             producer.beginTransaction();
             for (DealWrite result : results) {
@@ -187,6 +192,11 @@ public final class CrmConnector implements Runnable, AutoCloseable {
             }
             producer.sendOffsetsToTransaction(offsets, consumer.groupMetadata());
             producer.commitTransaction();
+            for (DealWrite result : results) {
+                if (result.link() != null) {
+                    ownLinks.put(Keys.order(result.command().getSiteId(), result.command().getOrderId()), result.link());
+                }
+            }
         } catch (ProducerFencedException | OutOfOrderSequenceException | AuthorizationException e) {
             throw e;  // another instance took over, or a fatal producer error: stop (the CRM writes are idempotent)
         } catch (KafkaException e) {

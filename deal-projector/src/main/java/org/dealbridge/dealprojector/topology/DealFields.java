@@ -48,6 +48,12 @@ public final class DealFields {
     public static final String AGREED_STATUS = "@AGREED_STATUS_ID";
 
     /**
+     * Pseudo entry of {@code DealCommand.expected}: when the link the command was decided against was written (epoch
+     * milliseconds), so the connector can tell whether a link it wrote itself since is fresher than the command's.
+     */
+    public static final String LINK_UPDATED_AT = "@LINK_UPDATED_AT";
+
+    /**
      * Pseudo entry of {@code DealCommand.expected} on the UPDATE of an order made from a deal before its link arrived:
      * the stage the order's status maps to in each pipeline ({@code 1=C1:NEW;2=C2:NEW}), because only the connector
      * reads which pipeline the deal is in.

@@ -144,6 +144,7 @@ public final class OrderToDeal {
             expected.put(DealFields.STAGE_ID, linkedStage);
             expected.put(DealFields.AGREED_STATUS, link.getStatusId().toString());
         }
+        expected.put(DealFields.LINK_UPDATED_AT, Long.toString(link.getUpdatedAt().toEpochMilli()));
         Map<String, String> written = link.getDealFields();
         desired.forEach((field, value) -> {
             CharSequence last = lookup(written, field);
