@@ -75,7 +75,7 @@ public final class CrmConnector implements Runnable, AutoCloseable {
     private final Timer latency;
     private final AtomicBoolean running = new AtomicBoolean(true);
     private final List<KafkaClientMetrics> clientMetrics = new java.util.concurrent.CopyOnWriteArrayList<>();
-    /** The links this connector committed, by order key: fresher than the projector's view right after a write. */
+    /** The links of this connector's latest writes and reads, by order key: fresher than the projector's view. */
     private final Map<String, SyncLink> ownLinks = new java.util.concurrent.ConcurrentHashMap<>();
     private static final java.time.Duration METRICS_REFRESH = java.time.Duration.ofSeconds(10);
 
@@ -185,6 +185,13 @@ public final class CrmConnector implements Runnable, AutoCloseable {
         List<DealCommand> commands = perOrder.commands().stream()
                 .map(c -> FreshestLink.apply(c, ownLinks.get(Keys.order(c.getSiteId(), c.getOrderId())))).toList();
         List<DealWrite> results = writer.write(commands);
+        // what the CRM now has, whether or not the Kafka transaction below commits: if it aborts, the commands are
+        // consumed again, and our own writes must then read as the agreed state, not as a manager's change
+        for (DealWrite result : results) {
+            if (result.link() != null) {
+                ownLinks.put(Keys.order(result.command().getSiteId(), result.command().getOrderId()), result.link());
+            }
+        }
         try {
             producer.beginTransaction();
             for (DealWrite result : results) {
@@ -192,11 +199,6 @@ public final class CrmConnector implements Runnable, AutoCloseable {
             }
             producer.sendOffsetsToTransaction(offsets, consumer.groupMetadata());
             producer.commitTransaction();
-            for (DealWrite result : results) {
-                if (result.link() != null) {
-                    ownLinks.put(Keys.order(result.command().getSiteId(), result.command().getOrderId()), result.link());
-                }
-            }
         } catch (ProducerFencedException | OutOfOrderSequenceException | AuthorizationException e) {
             throw e;  // another instance took over, or a fatal producer error: stop (the CRM writes are idempotent)
         } catch (KafkaException e) {

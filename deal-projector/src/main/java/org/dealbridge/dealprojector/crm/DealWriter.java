@@ -316,7 +316,11 @@ public final class DealWriter {
                 fields.remove(DealFields.ASSIGNED_BY_ID);  // never reassign an existing deal
                 fields.remove(DealFields.IS_MANUAL_OPPORTUNITY);
                 removeUnchanged(fields, deal);
-                // no link yet, so nothing says which side moved: the later change wins, as in every direction
+                // No link yet: DealBridge made this deal (found by its ORIGINATOR_ID+ORIGIN_ID) and nothing records a
+                // consistent state since, so its stage counts as DealBridge's own write, not a manager's change, and
+                // the order's status is written. Comparing times instead let the deal's creation by an earlier
+                // incarnation (killed before its link was committed) outrank the order's change: the crash loop lost
+                // status changes that way.
                 Optional<PairDecision.Verdict> stage = decideStage(c, deal, fields, false);
                 applyStage(stage, fields, deal);
                 planUpdate(job, deal, fields, c.getProductRows(), Outcome.UPDATED,
@@ -412,9 +416,12 @@ public final class DealWriter {
             return Optional.empty();
         }
         String agreedStage = c.getExpected().get(DealFields.STAGE_ID);
-        PairDecision.Agreed agreed = linked && agreedStage != null
-                ? new PairDecision.Agreed(agreedStage, c.getExpected().get(DealFields.AGREED_STATUS))
-                : null;
+        PairDecision.Agreed agreed;
+        if (!linked) {
+            agreed = new PairDecision.Agreed(dealStage, null);  // a deal of our own found by a CREATE: see planWrites
+        } else {
+            agreed = agreedStage != null ? new PairDecision.Agreed(agreedStage, c.getExpected().get(DealFields.AGREED_STATUS)) : null;
+        }
         return Optional.of(PairDecision.UNDER_MAPPING.decide(new CommandedStage(pipeline, status, desired),
                 new PairDecision.DealState(pipeline, dealStage, modifiedAt(deal)),
                 new PairDecision.OrderState(status, c.getSourceTime()), agreed));
