@@ -23,15 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
  * status changes flow and started again later; every order still has exactly one deal at the right stage and nothing
  * is dead-lettered.
  */
-@org.junit.jupiter.api.Tag(BrokerLossTest.KNOWN_BUG)
 class BrokerLossTest {
-    /**
-     * Excluded from the default run (see pom.xml) until deal-projector re-decides an order whose update was dropped as a
-     * conflict with DealBridge's own previous write: the last status change of an order is then lost (2-26 of 300
-     * orders per run here). Run it: {@code mvn -o -q -pl reliability test -Dtest=BrokerLossTest -Dreliability.excludedGroups=none}.
-     */
-    static final String KNOWN_BUG = "known-bug-lost-stage-change";
-
     @RegisterExtension
     static final EmbeddedKafkaCluster KAFKA = EmbeddedKafkaCluster.threeBrokers();
 
