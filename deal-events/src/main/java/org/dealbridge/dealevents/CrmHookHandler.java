@@ -52,6 +52,7 @@ public final class CrmHookHandler implements HttpHandler {
             }
             byte[] body = readLimited(exchange);
             if (body == null) {
+                discardRest(exchange);
                 reject(exchange, 413, "body larger than " + maxBodyBytes + " bytes");
                 return;
             }
@@ -134,6 +135,23 @@ public final class CrmHookHandler implements HttpHandler {
     private static void reject(HttpExchange exchange, int status, String message) throws IOException {
         log.warn("CRM hook refused a call from {}: {} {}", exchange.getRemoteAddress(), status, message);
         respond(exchange, status, message);
+    }
+
+    /**
+     * Reads and drops what is left of an oversized body (up to 1 MiB, never kept in memory) and asks for the connection
+     * to be closed after the answer: answering while the client is still sending made the server hang up first, so the
+     * client saw a reset instead of the 413, and its next request failed on the dead pooled connection.
+     */
+    private static void discardRest(HttpExchange exchange) throws IOException {
+        try (java.io.InputStream rest = exchange.getRequestBody()) {
+            long left = 1 << 20;
+            byte[] buffer = new byte[8192];
+            int n;
+            while (left > 0 && (n = rest.read(buffer, 0, (int) Math.min(buffer.length, left))) > 0) {
+                left -= n;
+            }
+        }
+        exchange.getResponseHeaders().set("Connection", "close");
     }
 
     private static void respond(HttpExchange exchange, int status, String message) throws IOException {

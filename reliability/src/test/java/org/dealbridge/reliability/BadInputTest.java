@@ -158,16 +158,9 @@ class BadInputTest {
         HttpResponse<String> missing = post("event=ONSALEORDERSAVED&data%5BFIELDS%5D%5BID%5D=1");
         assertThat(missing.statusCode()).isEqualTo(401);
 
-        // the handler answers 413 without reading the rest of the body, so the answer can race the connection's close
-        HttpResponse<String> oversized = null;
-        for (int attempt = 0; attempt < 5 && oversized == null; attempt++) {
-            try {
-                oversized = post("event=ONSALEORDERSAVED&padding=" + "x".repeat(64 * 1024));
-            } catch (java.io.IOException closedBeforeTheAnswer) {
-                Thread.sleep(200);
-            }
-        }
-        assertThat(oversized).as("a 413 answer within 5 tries").isNotNull();
+        // the handler drains the rest of an oversized body and closes the connection, so the client gets the 413 itself
+        // and its next request is not sent on a connection the server already hung up
+        HttpResponse<String> oversized = post("event=ONSALEORDERSAVED&padding=" + "x".repeat(64 * 1024));
         assertThat(oversized.statusCode()).isEqualTo(413);
         assertThat(oversized.body()).contains("larger than");
 
