@@ -271,8 +271,19 @@ class TwoWaySyncEndToEndTest {
         long orderId = emu.store().addOrder(NewOrder.create().site("s1").status("N").item(101, "Sofa", "1500.00", 1));
         await("the order's deal exists", Duration.ofSeconds(30), () -> dealsOfOrder(orderId).size() == 1);
         long dealId = Long.parseLong(String.valueOf(dealsOfOrder(orderId).get(0).get("ID")));
-        // let the creation's echoes settle before the human acts
-        Thread.sleep(3_000);
+        // let the creation's echoes settle before the human acts: no write for the pair for 3 s (a fixed 3 s wait was not
+        // enough on a loaded 2-core CI machine, and a late creation write was then counted against the stage change)
+        long settledBy = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        int seen = writesOf(dealId, orderId);
+        long quietSince = System.nanoTime();
+        while (System.nanoTime() - quietSince < Duration.ofSeconds(3).toNanos() && System.nanoTime() < settledBy) {
+            Thread.sleep(200);
+            int now = writesOf(dealId, orderId);
+            if (now != seen) {
+                seen = now;
+                quietSince = System.nanoTime();
+            }
+        }
 
         long before = System.nanoTime();
         emu.crm().updateDealAsHuman(dealId, Map.of("STAGE_ID", "C1:WON"));
