@@ -329,9 +329,29 @@ public final class CrmPortal {
         return c == null ? null : new LinkedHashMap<>(c);
     }
 
-    /** Creates a deal the way a manager does in the UI (same defaulting as REST), firing {@code ONCRMDEALADD}. */
+    /**
+     * Creates a deal the way a manager does in the UI (same defaulting as REST), firing {@code ONCRMDEALADD}. The
+     * manager is {@code byUserId} when given, else the deal's {@code ASSIGNED_BY_ID}, else the webhook's user.
+     */
     public synchronized long addDealAsHuman(Map<String, ?> fields) {
-        return dealAdd(new LinkedHashMap<>(fields), webhookUserId);
+        Map<String, Object> f = new LinkedHashMap<>(fields);
+        Long by = Params.asLong(f.remove("byUserId"));
+        Long responsible = Params.asLong(f.get("ASSIGNED_BY_ID"));
+        return dealAdd(f, by != null ? by.intValue() : responsible != null && responsible > 0 ? responsible.intValue() : webhookUserId);
+    }
+
+    /**
+     * Who a manager's edit is made by: {@code byUserId} when given, else the deal's responsible (the manager who owns
+     * it). A person's edit then carries their id in {@code MODIFY_BY_ID}/{@code MOVED_BY_ID}, as in the UI, which is
+     * how DealBridge tells a person's change from its own writes (made as the webhook's user).
+     */
+    private int humanUser(Deal d, Map<String, Object> changes) {
+        Long by = Params.asLong(changes.remove("byUserId"));
+        if (by != null) {
+            return by.intValue();
+        }
+        String responsible = d.get("ASSIGNED_BY_ID");
+        return responsible == null || responsible.isEmpty() || responsible.equals("0") ? webhookUserId : Integer.parseInt(responsible);
     }
 
     /**
@@ -341,6 +361,7 @@ public final class CrmPortal {
     public synchronized void updateDealAsHuman(long id, Map<String, ?> fields) {
         Deal d = requireDeal(id);
         Map<String, Object> changes = new LinkedHashMap<>(fields);
+        int by = humanUser(d, changes);
         Long category = Params.asLong(changes.remove("CATEGORY_ID"));
         if (category != null && category.intValue() != Integer.parseInt(d.get("CATEGORY_ID"))) {
             Pipeline target = pipelines.get(category.intValue());
@@ -348,13 +369,13 @@ public final class CrmPortal {
                 throw new IllegalArgumentException("CATEGORY_ID: no pipeline " + category);
             }
             String stage = Params.asString(changes.remove("STAGE_ID"));
-            moveToCategory(d, target, stage, webhookUserId);
+            moveToCategory(d, target, stage, by);
             if (!changes.isEmpty()) {
-                applyUpdate(d, changes, webhookUserId);
+                applyUpdate(d, changes, by);
             }
             return;
         }
-        dealUpdate(id, changes, webhookUserId);
+        dealUpdate(id, changes, by);
     }
 
     /**
@@ -363,11 +384,14 @@ public final class CrmPortal {
      * which fires {@code ONCRMDEALUPDATE}.
      */
     public synchronized void setProductRowsAsHuman(long dealId, List<Map<String, ?>> rows) {
-        requireDeal(dealId);
+        Deal d = requireDeal(dealId);
         Map<String, Object> raw = new LinkedHashMap<>();
         raw.put("id", dealId);
         raw.put("rows", new ArrayList<Object>(rows));
         productRowsSet(new Params(raw));
+        // saving the deal card: the manager is its last modifier
+        d.fields.put("MODIFY_BY_ID", Integer.toString(humanUser(d, new LinkedHashMap<>())));
+        d.fields.put("DATE_MODIFY", time.nowText());
         events.fire(Portal.CRM, "ONCRMDEALUPDATE", Map.of("ID", Long.toString(dealId)));
     }
 

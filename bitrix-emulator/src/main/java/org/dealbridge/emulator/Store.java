@@ -280,7 +280,8 @@ public final class Store {
     /**
      * Changes an order the way a shop manager does in the admin panel ({@code statusId}, {@code canceled},
      * {@code payed} (marks every payment paid), {@code comments}, {@code responsibleId}, {@code price}, properties by
-     * code under {@code properties}), then fires {@code ONSALEORDERSAVED}.
+     * code under {@code properties}, the whole basket under {@code basketItems} as {@code POST /emulator/store/orders}
+     * takes it, which also sets the price to the basket's total), then fires {@code ONSALEORDERSAVED}.
      */
     public synchronized void updateOrderAsHuman(long orderId, Map<String, ?> changes) {
         Order o = orders.get(orderId);
@@ -289,12 +290,21 @@ public final class Store {
         }
         Map<String, Object> c = new LinkedHashMap<>(changes);
         Map<String, Object> props = Params.asMap(c.remove("properties"));
+        List<Object> basket = Params.asList(c.remove("basketItems"));
         Object payed = c.remove("payed");
         String status = Params.asString(c.get("statusId"));
         if (status != null && !statuses.containsKey(status)) {
             throw new IllegalArgumentException("statusId: no status '" + status + "'");
         }
         writeOrderFields(o, c);
+        if (basket != null) {
+            // the manager edits the basket in the order form: the lines are replaced and the total follows them
+            o.basket.clear();
+            for (Object b : basket) {
+                addBasketItem(o, Params.asMap(b));
+            }
+            o.fields.put("price", CrmPortal.number(basketTotal(o)));
+        }
         if (c.containsKey("price")) {
             o.fields.put("price", CrmPortal.number(Params.asDecimal(c.get("price"))));
         }
