@@ -32,6 +32,7 @@ public final class CompiledMapping implements PairDecision.Translation {
     private final boolean contactOwner;
     private final Map<String, String> dealFields;
     private final String dealTitleTemplate;
+    private final MappingDocument.OnDeleted onDeleted;
     private final Set<Long> orderCreatingPipelines;
     private final Map<Long, String> cancelledStages;
     private final long defaultPaySystem;
@@ -72,6 +73,8 @@ public final class CompiledMapping implements PairDecision.Translation {
         doc.cancelled().forEach((key, stage) -> cancelled.put(Long.parseLong(key), stage));
         this.cancelledStages = Map.copyOf(cancelled);
         this.defaultPaySystem = doc.payment().defaultPaySystem();
+        this.onDeleted = doc.deals() == null || doc.deals().onDeleted() == null
+                ? MappingDocument.OnDeleted.UNLINK : doc.deals().onDeleted();
     }
 
     /**
@@ -220,6 +223,11 @@ public final class CompiledMapping implements PairDecision.Translation {
      */
     public Optional<String> cancelledStage(long pipeline) {
         return Optional.ofNullable(cancelledStages.get(pipeline));
+    }
+
+    /** What a deal deleted in the CRM means for its order's later changes ({@code deals.onDeleted}, default unlink). */
+    public MappingDocument.OnDeleted onDeleted() {
+        return onDeleted;
     }
 
     /** The pay system of orders created from deals ({@code payment.default}). */

@@ -20,7 +20,8 @@ public record MappingDocument(
         Payment payment,
         Deal deal,
         DealToOrder dealToOrder,
-        Map<String, String> cancelled) {
+        Map<String, String> cancelled,
+        Deals deals) {
 
     /** Default deal title when the document has no {@code deal.title}. */
     public static final String DEFAULT_DEAL_TITLE = "Order #{accountNumber}";
@@ -47,6 +48,18 @@ public record MappingDocument(
 
     /** {@code deal}: how new deals look. {@code title} null means {@link #DEFAULT_DEAL_TITLE}. */
     public record Deal(String title) {
+    }
+
+    /** What a deal deleted in the CRM means for its order's later changes. */
+    public enum OnDeleted {
+        /** The order stays without a deal (the default): a manager who deletes a deal means it. */
+        UNLINK,
+        /** The order's next change creates a new deal. */
+        RECREATE
+    }
+
+    /** {@code deals}: the life of linked deals. {@code onDeleted} null means {@link OnDeleted#UNLINK}. */
+    public record Deals(OnDeleted onDeleted) {
     }
 
     /** {@code dealToOrder}: pipelines whose deals may create store orders; empty means none. */

@@ -32,7 +32,7 @@ final class MappingDocumentReader {
             .build();
 
     private static final Set<String> ROOT_KEYS = Set.of("site", "pipelines", "stages", "responsible", "dealFields",
-            "payment", "deal", "dealToOrder", "cancelled");
+            "payment", "deal", "deals", "dealToOrder", "cancelled");
 
     /** The document as far as it could be read, and what was wrong with its shape. */
     record Result(MappingDocument document, List<MappingError> errors) {
@@ -86,7 +86,8 @@ final class MappingDocumentReader {
                 payment(root.get("payment")),
                 deal(root.get("deal")),
                 dealToOrder(root.get("dealToOrder")),
-                idMap(root.get("cancelled"), "cancelled", this::text));
+                idMap(root.get("cancelled"), "cancelled", this::text),
+                deals(root.get("deals")));
     }
 
     private MappingDocument.Pipelines pipelines(JsonNode node) {
@@ -175,6 +176,30 @@ final class MappingDocumentReader {
         }
         JsonNode title = node.get("title");
         return new MappingDocument.Deal(absent(title) ? null : text(title, field(path, "title")));
+    }
+
+    private MappingDocument.Deals deals(JsonNode node) {
+        String path = "deals";
+        if (absent(node) || !object(node, path, Set.of("onDeleted"))) {
+            return new MappingDocument.Deals(null);
+        }
+        JsonNode onDeleted = node.get("onDeleted");
+        if (absent(onDeleted)) {
+            return new MappingDocument.Deals(null);
+        }
+        String value = text(onDeleted, field(path, "onDeleted"));
+        if (value == null) {
+            return new MappingDocument.Deals(null);
+        }
+        switch (value) {
+            case "unlink":
+                return new MappingDocument.Deals(MappingDocument.OnDeleted.UNLINK);
+            case "recreate":
+                return new MappingDocument.Deals(MappingDocument.OnDeleted.RECREATE);
+            default:
+                errors.add(new MappingError(field(path, "onDeleted"), value, "must be unlink or recreate"));
+                return new MappingDocument.Deals(null);
+        }
     }
 
     private MappingDocument.DealToOrder dealToOrder(JsonNode node) {

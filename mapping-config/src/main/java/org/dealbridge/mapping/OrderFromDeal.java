@@ -1,5 +1,9 @@
 package org.dealbridge.mapping;
 
+import java.time.Instant;
+import org.dealbridge.schemas.LinkOrigin;
+import org.dealbridge.schemas.SyncLink;
+
 import java.util.OptionalLong;
 
 /**
@@ -42,5 +46,23 @@ public final class OrderFromDeal {
         }
         long dealId = Long.parseLong(id);
         return dealId > 0 ? OptionalLong.of(dealId) : OptionalLong.empty();
+    }
+
+    /**
+     * The link of an order made from a deal, as far as the deal projector knows it before the store connector's link
+     * arrives: the deal is the order's origin (it owns every field but the stage) and nothing has been agreed yet, so
+     * when the two sides disagree the later change wins.
+     */
+    public static SyncLink adoptedLink(String siteId, long orderId, long dealId) {
+        return SyncLink.newBuilder()
+                .setSiteId(siteId)
+                .setOrderId(orderId)
+                .setDealId(dealId)
+                .setCategoryId(0)
+                .setStageId("")
+                .setStatusId("")
+                .setOrigin(LinkOrigin.DEAL)
+                .setUpdatedAt(Instant.EPOCH)
+                .build();
     }
 }

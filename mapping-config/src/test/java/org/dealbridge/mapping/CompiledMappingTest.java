@@ -164,7 +164,7 @@ class CompiledMappingTest {
     @Test
     void compilingAnIncompleteHandBuiltDocumentNamesTheMissingPart() {
         MappingDocument doc = new MappingDocument("s1", null, Map.of(), null, Map.of(), null,
-                new MappingDocument.Deal(null), new MappingDocument.DealToOrder(List.of()), Map.of());
+                new MappingDocument.Deal(null), new MappingDocument.DealToOrder(List.of()), Map.of(), new MappingDocument.Deals(null));
         assertThatThrownBy(() -> CompiledMapping.compile(doc, 1))
                 .isInstanceOf(MappingInvalidException.class)
                 .hasMessageContaining("pipelines: is required")

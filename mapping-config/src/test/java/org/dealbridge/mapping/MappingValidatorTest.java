@@ -302,6 +302,16 @@ class MappingValidatorTest {
     }
 
     @Test
+    void onDeletedIsUnlinkOrRecreate() {
+        assertThat(CompiledMapping.compile(VALID, 1).onDeleted()).isEqualTo(MappingDocument.OnDeleted.UNLINK);
+        assertThat(CompiledMapping.compile(VALID + "deals: { onDeleted: recreate }\n", 1).onDeleted())
+                .isEqualTo(MappingDocument.OnDeleted.RECREATE);
+        MappingError error = onlyError(VALID + "deals: { onDeleted: forget }\n");
+        assertThat(error.path()).isEqualTo("deals.onDeleted");
+        assertThat(error.value()).isEqualTo("forget");
+    }
+
+    @Test
     void paySystemIsPositive() {
         assertThat(onlyError(VALID.replace("payment:\n  default: 1", "payment:\n  default: 0")).path())
                 .isEqualTo("payment.default");

@@ -1,0 +1,152 @@
+package org.dealbridge.mapping;
+
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.BiPredicate;
+import org.dealbridge.schemas.LinkOrigin;
+import org.dealbridge.schemas.SyncLink;
+
+/**
+ * Whose data is it: the rule that decides when DealBridge may write a deal field, next to {@link PairDecision} (which
+ * decides the stage ↔ status pair). Both projectors and the CRM connector decide with this one class, so the contract
+ * is stated once:
+ *
+ * <ul>
+ *   <li><b>pipeline</b>: chosen by DealBridge when it creates a deal. Afterwards DealBridge moves a deal only when the
+ *       order's own basket changed and the mapping picks another pipeline for it; never because of a new mapping
+ *       version, a stale link or a retry. A deal whose pipeline differs from the one DealBridge last wrote was moved by
+ *       a person: that pipeline stands.</li>
+ *   <li><b>title, amount, currency, mapped custom fields, product rows</b>: written when the deal is created; later only
+ *       when the order's own value for that field changed since the last agreement, and only if the deal still holds
+ *       what DealBridge last wrote there. A value a person set stands.</li>
+ *   <li><b>responsible</b>: written when the deal is created only (the order has no value of its own for it).</li>
+ *   <li><b>deals made by hand</b> (the order was made from the deal, {@link LinkOrigin#DEAL}): the deal is the source of
+ *       every field; DealBridge writes only its stage.</li>
+ * </ul>
+ *
+ * <p>The link ({@link SyncLink}) keeps both halves of "since": {@code dealFields}, what DealBridge itself last wrote,
+ * and {@code orderValues}, the order's values at the last agreement. Links written before {@code orderValues} existed
+ * have it empty; then what DealBridge wrote stands in for the order's agreed value, so an upgrade never rewrites a
+ * deal whose order did not change.
+ */
+public final class Ownership {
+
+    /** The deal's pipeline, as the link's {@code dealFields}/{@code orderValues} key it. */
+    public static final String PIPELINE = "CATEGORY_ID";
+
+    /**
+     * Pseudo field: a digest of the product rows (the order's basket), since rows are replaced as a whole and the link
+     * has no room for the rows themselves. Never sent to the CRM.
+     */
+    public static final String PRODUCT_ROWS = "@PRODUCT_ROWS";
+
+    /** What may happen to one field of a linked deal. */
+    public enum FieldVerdict {
+        /** The order's value changed since the last agreement and the deal still holds DealBridge's value: write it. */
+        WRITE,
+        /** The order's value is the one last agreed: DealBridge has nothing to say about the field. */
+        SOURCE_UNCHANGED,
+        /** The deal already holds the order's new value: nothing to write. */
+        ALREADY_THERE,
+        /** A person set the deal's value since DealBridge wrote it: it stands. */
+        PERSON_STANDS,
+        /** The order was made from the deal, which is the source of the field: it stands. */
+        DEAL_IS_SOURCE
+    }
+
+    /** What may happen to the pipeline of a linked deal. */
+    public enum PipelineVerdict {
+        /** The order's basket changed and the mapping picks another pipeline for it: move the deal there. */
+        MOVE,
+        /** The deal stays where it is (the basket did not change, or it picks the deal's pipeline). */
+        STAY,
+        /** A person moved the deal to another pipeline than the one DealBridge last wrote: it stands. */
+        PERSON_MOVED,
+        /** The order was made from the deal, whose pipeline is the manager's choice. */
+        DEAL_IS_SOURCE
+    }
+
+    private Ownership() {
+    }
+
+    /** The order's value of a field at the last agreement; what DealBridge wrote stands in on links that predate it. */
+    public static String agreedOrderValue(SyncLink link, String field) {
+        if (link == null) {
+            return null;
+        }
+        String agreed = link.getOrderValues().get(field);
+        return agreed != null ? agreed : link.getDealFields().get(field);
+    }
+
+    /** What DealBridge last wrote on the deal for a field (null when it never wrote it, or the link predates it). */
+    public static String written(SyncLink link, String field) {
+        return link == null ? null : link.getDealFields().get(field);
+    }
+
+    /** True when the order's own value of a field differs from the last agreement (or none was recorded). */
+    public static boolean sourceChanged(SyncLink link, String field, String orderValue) {
+        String agreed = agreedOrderValue(link, field);
+        return agreed == null || !agreed.equals(orderValue);
+    }
+
+    /** The origin of a link; a pair without a link is DealBridge's own (ORDER) until it says otherwise. */
+    public static LinkOrigin origin(SyncLink link) {
+        return link == null || link.getOrigin() == null ? LinkOrigin.ORDER : link.getOrigin();
+    }
+
+    /**
+     * One field of a linked deal, given the deal as read.
+     *
+     * @param orderValue the order's value now
+     * @param dealValue  the deal's value now, as text ("" when empty)
+     * @param same       when two values of this field are the same (amounts compare as decimals)
+     */
+    public static FieldVerdict field(SyncLink link, String field, String orderValue, String dealValue,
+                                     BiPredicate<String, String> same) {
+        Objects.requireNonNull(same, "same");
+        if (origin(link) == LinkOrigin.DEAL) {
+            return FieldVerdict.DEAL_IS_SOURCE;
+        }
+        if (!sourceChanged(link, field, orderValue)) {
+            return FieldVerdict.SOURCE_UNCHANGED;
+        }
+        if (same.test(orderValue, dealValue)) {
+            return FieldVerdict.ALREADY_THERE;
+        }
+        String written = written(link, field);
+        boolean stillOurs = written == null ? dealValue == null || dealValue.isEmpty() : same.test(written, dealValue);
+        return stillOurs ? FieldVerdict.WRITE : FieldVerdict.PERSON_STANDS;
+    }
+
+    /**
+     * The pipeline of a linked deal.
+     *
+     * @param picked       the pipeline the mapping picks for the order's basket now
+     * @param basketDigest the digest of the order's basket now ({@link #PRODUCT_ROWS})
+     * @param dealPipeline the deal's pipeline as last read or seen
+     */
+    public static PipelineVerdict pipeline(SyncLink link, long picked, String basketDigest, long dealPipeline) {
+        if (origin(link) == LinkOrigin.DEAL) {
+            return PipelineVerdict.DEAL_IS_SOURCE;
+        }
+        String written = written(link, PIPELINE);
+        long ours = written != null ? Long.parseLong(written) : link.getCategoryId();
+        if (ours != dealPipeline) {
+            return PipelineVerdict.PERSON_MOVED;
+        }
+        if (!sourceChanged(link, PRODUCT_ROWS, basketDigest) || picked == dealPipeline) {
+            return PipelineVerdict.STAY;
+        }
+        return PipelineVerdict.MOVE;
+    }
+
+    /** The fields of a link's {@code dealFields} after writing {@code written} on top of what was written before. */
+    public static Map<String, String> afterWriting(SyncLink link, Map<String, String> written) {
+        Map<String, String> fields = new java.util.LinkedHashMap<>();
+        if (link != null) {
+            fields.putAll(link.getDealFields());
+        }
+        fields.putAll(written);
+        return fields;
+    }
+}
