@@ -7,6 +7,8 @@ import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
+import org.dealbridge.mapping.OrderFromDeal;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.dealbridge.emulator.BitrixEmulator;
@@ -79,9 +81,19 @@ final class DemoStory {
                         "PRODUCT_NAME", "Phone X, blue, 256 GB", "PRICE", "49990.00", "QUANTITY", 1)));
                 return handMade;
             });
-            expectOrderFrom(handMade, stop);
+            long madeOrder = expectOrderFrom(handMade, stop);
             if (pause(stop)) {
                 return;
+            }
+            if (madeOrder > 0) {
+                say("store", "the shop marks order " + madeOrder + " (made from deal " + handMade + ") paid (status N → P)", () -> {
+                    emu.store().updateOrderAsHuman(madeOrder, Map.of("statusId", "P"));
+                    return madeOrder;
+                });
+                expectHandMadeDealAt(handMade, "C2:EXECUTING", stop);
+                if (pause(stop)) {
+                    return;
+                }
             }
             printState();
         } catch (InterruptedException e) {
@@ -155,21 +167,67 @@ final class DemoStory {
         out.println("  (order " + orderId + " has not reached status " + status + " yet)");
     }
 
-    private void expectOrderFrom(long dealId, CountDownLatch stop) throws InterruptedException {
-        String xmlId = "dealbridge-deal:" + dealId;
+    /** Waits for the order made from a deal, with its payment and basket, and returns its id (0 when none came). */
+    private long expectOrderFrom(long dealId, CountDownLatch stop) throws InterruptedException {
         for (int i = 0; i < 60; i++) {
-            Optional<Map<String, Object>> order = emu.store().orders().stream().filter(o -> xmlId.equals(o.get("xmlId"))).findFirst();
-            if (order.isPresent()) {
+            Optional<Map<String, Object>> order = orderMadeFrom(dealId);
+            // the order is added first, then its basket lines and payment: report it once it is whole
+            if (order.isPresent() && !"none".equals(paySystemOf(order.get())) && !basketOf(order.get()).isEmpty()) {
                 effectsSeen++;
-                out.printf("  %s  store  order %s made from deal %d: status %s, pay system %s%n", LocalTime.now().format(TIME),
-                        order.get().get("id"), dealId, order.get().get("statusId"), paySystemOf(order.get()));
+                out.printf("  %s  store  order %s made from deal %d: status %s, pay system %s, price %s, basket %s%n",
+                        LocalTime.now().format(TIME), order.get().get("id"), dealId, order.get().get("statusId"),
+                        paySystemOf(order.get()), order.get().get("price"), basketOf(order.get()));
+                return Long.parseLong(String.valueOf(order.get().get("id")));
+            }
+            if (stop.await(500, TimeUnit.MILLISECONDS)) {
+                return 0;
+            }
+        }
+        out.println("  (no order made from deal " + dealId + " yet)");
+        return 0;
+    }
+
+    /** Waits for a hand-made deal to reach a stage, then shows that the manager's pipeline, title, rows and amount stand. */
+    private void expectHandMadeDealAt(long dealId, String stage, CountDownLatch stop) throws InterruptedException {
+        for (int i = 0; i < 60; i++) {
+            Map<String, Object> deal = emu.crm().deal(dealId);
+            if (deal != null && stage.equals(String.valueOf(deal.get("STAGE_ID")))) {
+                effectsSeen++;
+                out.printf("  %s  crm    deal %d (made by hand) is at %s and keeps what Egor typed: pipeline %s, title \"%s\", "
+                                + "amount %s, rows %s%n", LocalTime.now().format(TIME), dealId, deal.get("STAGE_ID"),
+                        deal.get("CATEGORY_ID"), deal.get("TITLE"), deal.get("OPPORTUNITY"), rowsOf(dealId));
                 return;
             }
             if (stop.await(500, TimeUnit.MILLISECONDS)) {
                 return;
             }
         }
-        out.println("  (no order made from deal " + dealId + " yet)");
+        out.println("  (deal " + dealId + " has not reached stage " + stage + " yet)");
+    }
+
+    private Optional<Map<String, Object>> orderMadeFrom(long dealId) {
+        String xmlId = "dealbridge-deal:" + dealId;
+        return emu.store().orders().stream().filter(o -> xmlId.equals(o.get("xmlId"))).findFirst();
+    }
+
+    private static List<String> basketOf(Map<String, Object> order) {
+        List<String> lines = new java.util.ArrayList<>();
+        if (order.get("basketItems") instanceof List<?> items) {
+            for (Object item : items) {
+                if (item instanceof Map<?, ?> line) {
+                    lines.add(line.get("name") + " × " + line.get("quantity"));
+                }
+            }
+        }
+        return lines;
+    }
+
+    private List<String> rowsOf(long dealId) {
+        List<String> rows = new java.util.ArrayList<>();
+        for (Map<String, Object> row : emu.crm().dealProductRows(dealId)) {
+            rows.add(row.get("PRODUCT_NAME") + " × " + row.get("QUANTITY"));
+        }
+        return rows;
     }
 
     @SuppressWarnings("unchecked")
@@ -185,10 +243,15 @@ final class DemoStory {
         out.printf("%n  Orders and their deals now:%n");
         for (Map<String, Object> order : emu.store().orders()) {
             Object id = order.get("id");
-            Optional<Map<String, Object>> deal = dealOf(Long.parseLong(String.valueOf(id)));
-            out.printf("    order %-4s status %-2s xmlId %-24s → %s%n", id, order.get("statusId"), order.get("xmlId"),
-                    deal.map(d -> "deal " + d.get("ID") + " in pipeline " + d.get("CATEGORY_ID") + " at " + d.get("STAGE_ID")
-                            + ", responsible " + d.get("ASSIGNED_BY_ID")).orElse("no deal"));
+            // an order made from a deal is linked to that deal (it has no ORIGIN_ID: a person made it)
+            OptionalLong madeFrom = OrderFromDeal.dealId(String.valueOf(order.get("xmlId")));
+            Optional<Map<String, Object>> deal = madeFrom.isPresent()
+                    ? Optional.ofNullable(emu.crm().deal(madeFrom.getAsLong()))
+                    : dealOf(Long.parseLong(String.valueOf(id)));
+            out.printf("    order %-4s status %-2s pay system %-4s → %s%n", id, order.get("statusId"), paySystemOf(order),
+                    deal.map(d -> "deal " + d.get("ID") + (madeFrom.isPresent() ? " (made by hand)" : "") + " in pipeline "
+                            + d.get("CATEGORY_ID") + " at " + d.get("STAGE_ID") + ", responsible " + d.get("ASSIGNED_BY_ID"))
+                            .orElse("no deal"));
         }
         out.printf("  The emulators stay up: curl %s/emulator/crm/deals   (Ctrl-C to stop)%n", emu.baseUrl());
     }

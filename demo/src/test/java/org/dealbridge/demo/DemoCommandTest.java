@@ -29,7 +29,7 @@ class DemoCommandTest {
         CommandLine demoLine = new CommandLine(demo);
         demo.cli = (DealBridgeCli) cli.getCommand();
         cli.parseArgs("--config", config.toString());
-        int exit = demoLine.execute("--emulator-port", "0", "--duration", "45", "--step", "1");
+        int exit = demoLine.execute("--emulator-port", "0", "--duration", "60", "--step", "1");
         String printed = bytes.toString(StandardCharsets.UTF_8);
         assertThat(exit).as(printed).isZero();
         assertThat(printed).contains("mapping for site s1: version 1 published");
@@ -39,7 +39,15 @@ class DemoCommandTest {
         assertThat(printed).as("status W is not mapped").contains("SKIPPED_UNMAPPED_STATUS");
         assertThat(printed).as("N → P moves the deal").containsPattern("deal \\d+ for order 1: pipeline 0, stage EXECUTING");
         assertThat(printed).as("the manager's C2:WON reaches the order").contains("order 2 is now in status F");
-        assertThat(printed).as("the hand-made deal in pipeline 2 becomes an order with the card payment")
-                .containsPattern("order \\d+ made from deal \\d+: status N, pay system 2");
+        assertThat(printed).as("the hand-made deal in pipeline 2 becomes an order with the card payment and the phone")
+                .containsPattern("order \\d+ made from deal \\d+: status N, pay system 2, price 49990(\\.0+)?, "
+                        + "basket \\[Phone X, blue, 256 GB × 1(\\.0+)?\\]");
+        assertThat(printed).as("Egor's deal keeps his pipeline, title, amount and phone row after the shop's status change")
+                .containsPattern("deal \\d+ \\(made by hand\\) is at C2:EXECUTING and keeps what Egor typed: pipeline 2, "
+                        + "title \"Phone X for a walk-in buyer\", amount 49990.00, rows \\[Phone X, blue, 256 GB × 1(\\.0+)?\\]");
+        assertThat(printed).as("the summary shows the hand-made deal linked to its order, with the order's pay system")
+                .containsPattern("order \\d+ +status P +pay system 2 +→ deal \\d+ \\(made by hand\\) in pipeline 2 at C2:EXECUTING");
+        assertThat(printed).as("DealBridge never writes a hand-made deal's own fields")
+                .doesNotContainPattern("Deal \\d+ of order s1:4 updated: \\[[^\\]]*(TITLE|CATEGORY_ID|OPPORTUNITY|rows)");
     }
 }

@@ -59,6 +59,8 @@ public final class CommandsPerOrder {
                 .setProductRows(later.getProductRows() != null ? later.getProductRows() : earlier.getProductRows())
                 .setBuyer(later.getBuyer() != null ? later.getBuyer() : earlier.getBuyer())
                 .setResolveResponsibleFromContact(earlier.getResolveResponsibleFromContact() || later.getResolveResponsibleFromContact())
+                .setDecidedOn(earlier.getKind() == DealCommandKind.CREATE ? null
+                        : later.getDecidedOn() != null ? later.getDecidedOn() : earlier.getDecidedOn())
                 .setSourceTime(min(earlier, later))
                 .build();
     }

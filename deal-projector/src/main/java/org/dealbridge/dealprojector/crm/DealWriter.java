@@ -18,6 +18,7 @@ import org.dealbridge.bitrix.Idempotence;
 import org.dealbridge.bitrix.crm.CrmApi;
 import org.dealbridge.dealprojector.DealProjectorConfig;
 import org.dealbridge.dealprojector.topology.DealFields;
+import org.dealbridge.mapping.Ownership;
 import org.dealbridge.mapping.PairDecision;
 import org.dealbridge.schemas.Buyer;
 import org.dealbridge.schemas.DealCommand;
@@ -59,7 +60,7 @@ public final class DealWriter {
 
     private static final Logger log = LoggerFactory.getLogger(DealWriter.class);
     private static final List<String> DEAL_SELECT = List.of("ID", "TITLE", "CATEGORY_ID", "STAGE_ID", "OPPORTUNITY",
-            "CURRENCY_ID", "ASSIGNED_BY_ID", "DATE_MODIFY", "UF_*");
+            "IS_MANUAL_OPPORTUNITY", "CURRENCY_ID", "ASSIGNED_BY_ID", "DATE_MODIFY", "MODIFY_BY_ID", "MOVED_BY_ID", "UF_*");
 
     private final BitrixClient client;
     private final int batchSize;
@@ -68,6 +69,8 @@ public final class DealWriter {
     private final Duration maxBackoff;
     private final Clock clock;
     private final Sleeper sleeper;
+    /** The webhook's user: DealBridge's own changes carry this id in MODIFY_BY_ID/MOVED_BY_ID. */
+    private final String webhookUser;
 
     /** How the writer waits between rounds (tests may not want to). */
     @FunctionalInterface
@@ -87,6 +90,7 @@ public final class DealWriter {
         this.maxBackoff = config.maxBackoff();
         this.clock = clock;
         this.sleeper = sleeper;
+        this.webhookUser = client.config().webhook().userId();
     }
 
     /** Writes every command (at most one per order) and says what became of each, in the given order. */
@@ -210,6 +214,10 @@ public final class DealWriter {
             }
         } else {
             job.reads.add(BatchCommand.of(job.key("get"), "crm.deal.get", Map.of("id", c.getDealId())));
+            if (c.getProductRows() != null) {
+                // rows are written only over rows DealBridge set, so the deal's current rows are read first
+                job.reads.add(BatchCommand.of(job.key("rowsNow"), "crm.deal.productrows.get", Map.of("id", c.getDealId())));
+            }
         }
     }
 
@@ -248,8 +256,6 @@ public final class DealWriter {
                 }
             } catch (BitrixException e) {
                 fail(job, Failure.of(e), attempt, done, retry, lastError);
-            } catch (DealGone e) {
-                fail(job, new Failure(false, "NOT_FOUND", e.getMessage()), attempt, done, retry, lastError);
             } catch (RuntimeException e) {
                 // a command the CRM cannot take as it is (e.g. a stage outside its pipeline): never a poison pill
                 fail(job, new Failure(false, e.getClass().getSimpleName(), e.getMessage()), attempt, done, retry, lastError);
@@ -297,35 +303,23 @@ public final class DealWriter {
 
     /**
      * Decides the writes of a job from what the read step found; false when nothing is to be written (the job is
-     * finished, e.g. on a conflict).
+     * finished, e.g. the deal is gone).
      */
     private boolean planWrites(Job job, BatchResult reads, int attempt, Map<DealCommand, DealWrite> done) {
         DealCommand c = job.command;
         if (c.getKind() == DealCommandKind.CREATE) {
             List<JsonNode> found = elements(reads.result(job.key("find")));
             if (!found.isEmpty()) {
-                // the deal exists (an earlier add went through, or a replay): bring it to the desired state instead
+                // the deal exists (an earlier add went through, or a replay): decide against it as it is
                 if (found.size() > 1) {
                     log.warn("Order {} has {} deals with ORIGINATOR_ID {}; writing the oldest, {}", key(c), found.size(),
                             c.getOriginatorId(), text(found.get(0), "ID"));
                 }
                 JsonNode deal = found.get(0);
-                Map<String, String> fields = new LinkedHashMap<>(sendable(c.getFields()));
-                fields.remove(DealFields.ORIGINATOR_ID);
-                fields.remove(DealFields.ORIGIN_ID);
-                fields.remove(DealFields.ASSIGNED_BY_ID);  // never reassign an existing deal
-                fields.remove(DealFields.IS_MANUAL_OPPORTUNITY);
-                removeUnchanged(fields, deal);
-                // No link yet: DealBridge made this deal (found by its ORIGINATOR_ID+ORIGIN_ID) and nothing records a
-                // consistent state since, so its stage counts as DealBridge's own write, not a manager's change, and
-                // the order's status is written. Comparing times instead let the deal's creation by an earlier
-                // incarnation (killed before its link was committed) outrank the order's change: the crash loop lost
-                // status changes that way.
-                Optional<PairDecision.Verdict> stage = decideStage(c, deal, fields, false);
-                applyStage(stage, fields, deal);
-                planUpdate(job, deal, fields, c.getProductRows(), Outcome.UPDATED,
-                        "Deal " + text(deal, "ID") + " already existed for order " + key(c) + "; brought up to date.");
-                explainStage(job, stage, deal);
+                planLinkedUpdate(job, deal, foundOnCreate(c, deal), null);
+                if (job.outcome == Outcome.UPDATED) {
+                    job.reason = "Deal " + text(deal, "ID") + " already existed for order " + key(c) + "; " + job.reason;
+                }
                 return true;
             }
             Map<String, Object> fields = new LinkedHashMap<>(sendable(c.getFields()));
@@ -348,14 +342,14 @@ public final class DealWriter {
             if (!rows.isEmpty()) {
                 job.writes.add(CrmApi.setProductRowsCommand(job.key("rows"), BatchCommand.ref(job.key("add")), bitrixRows(rows)));
             }
-            Map<String, String> written = new LinkedHashMap<>(sendable(c.getFields()));
+            Map<String, String> written = new LinkedHashMap<>();
             fields.forEach((k, v) -> {
-                if (v instanceof String s) {
-                    written.put(k, s);
+                if (v instanceof String text && (c.getOrderValues().containsKey(k) || k.equals(DealFields.ASSIGNED_BY_ID))) {
+                    written.put(k, text);
                 }
             });
             written.put(DealFields.PRODUCT_ROWS_DIGEST, DealFields.productRowsDigest(rows));
-            job.link = link(c, 0L, Long.parseLong(c.getFields().get(DealFields.CATEGORY_ID)),
+            job.link = link(c, null, 0L, Long.parseLong(c.getFields().get(DealFields.CATEGORY_ID)),
                     c.getFields().get(DealFields.STAGE_ID), written);
             job.outcome = Outcome.CREATED;
             return true;
@@ -365,94 +359,206 @@ public final class DealWriter {
         try {
             deal = reads.result(job.key("get"));
         } catch (BitrixException.NotFound e) {
-            throw new DealGone("deal " + c.getDealId() + " of order " + key(c) + " no longer exists in the CRM ("
-                    + e.description() + ")");
-        }
-        Map<String, String> fields = new LinkedHashMap<>(sendable(c.getFields()));
-        String stageByPipeline = c.getExpected().get(DealFields.STAGE_BY_PIPELINE);
-        if (stageByPipeline != null && !fields.containsKey(DealFields.STAGE_ID)) {
-            // an order made from this deal, before its link: the order status's stage in the deal's own pipeline
-            DealFields.stageOfPipeline(stageByPipeline, longValue(deal, "CATEGORY_ID"))
-                    .ifPresent(stage -> fields.put(DealFields.STAGE_ID, stage));
-        }
-        Optional<PairDecision.Verdict> stage = decideStage(c, deal, fields, true);
-        Map<String, String> mismatches = new LinkedHashMap<>();
-        c.getExpected().forEach((field, expected) -> {
-            boolean decided = stage.isPresent() && field.equals(DealFields.STAGE_ID);
-            if (!decided && !DealFields.isBookkeeping(field) && !sameValue(field, expected, valueOf(deal, field))) {
-                mismatches.put(field, valueOf(deal, field));
-            }
-        });
-        if (!mismatches.isEmpty()) {
-            // no blind overwrite: the deal changed since the decision; record what it has now
-            job.link = link(c, c.getDealId(), longValue(deal, "CATEGORY_ID"), text(deal, "STAGE_ID"), dealState(deal, c, null));
-            job.outcome = Outcome.CONFLICT_RESOLVED;
-            job.reason = "Deal " + c.getDealId() + " of order " + key(c) + " changed in the CRM since the decision ("
-                    + describe(c.getExpected(), mismatches) + "); the write was dropped and the link refreshed.";
+            // a deletion is a person's decision, not an error: the order is unlinked (deals.onDeleted decides what next)
+            SyncLink was = c.getDecidedOn();
+            job.link = was == null ? null : SyncLink.newBuilder(was).setDealDeletedAt(clock.instant()).setUpdatedAt(clock.instant()).build();
+            job.outcome = Outcome.DEAL_DELETED;
+            job.reason = "Deal " + c.getDealId() + " of order " + key(c) + " no longer exists in the CRM (" + e.description()
+                    + "): the order is unlinked and nothing is written.";
             done.put(c, finished(job, attempt, false));
             return false;
         }
-        applyStage(stage, fields, deal);
-        planUpdate(job, deal, fields, c.getProductRows(), Outcome.UPDATED,
-                "Deal " + c.getDealId() + " of order " + key(c) + " updated: " + fields.keySet() + ".");
-        explainStage(job, stage, deal);
+        JsonNode rowsNow = null;
+        if (c.getProductRows() != null && reads.succeeded(job.key("rowsNow"))) {
+            rowsNow = reads.result(job.key("rowsNow"));
+        }
+        planLinkedUpdate(job, deal, c.getDecidedOn(), rowsNow);
         return true;
     }
 
     /**
-     * The pair decision on the stage, when the command would change it within the deal's pipeline: the deal as read
-     * (stage, DATE_MODIFY), the order as the command carries it (status, dateUpdate) and, for an UPDATE, the link it
-     * was decided against. Empty when the command leaves the stage alone or moves the deal to another pipeline.
+     * What a CREATE that finds its deal decides against, in place of the link it has not got. Whether a person has
+     * touched the deal since DealBridge added it is read from the deal itself: DealBridge writes as the webhook's user,
+     * so a {@code MODIFY_BY_ID}/{@code MOVED_BY_ID} of anybody else is a person's change. Untouched, the deal's values
+     * are DealBridge's own and the order's are written; touched, the person's values stand (the stage by
+     * {@link PairDecision}: nothing agreed, so the later change wins).
      */
-    private static Optional<PairDecision.Verdict> decideStage(DealCommand c, JsonNode deal, Map<String, String> fields,
-                                                              boolean linked) {
-        String desired = fields.get(DealFields.STAGE_ID);
-        String status = c.getExpected().get(DealFields.ORDER_STATUS);
-        String dealStage = text(deal, "STAGE_ID");
-        long pipeline = longValue(deal, "CATEGORY_ID");
-        String category = fields.get(DealFields.CATEGORY_ID);
-        if (desired == null || status == null || dealStage == null
-                || (category != null && Long.parseLong(category) != pipeline)) {
-            return Optional.empty();
-        }
-        String agreedStage = c.getExpected().get(DealFields.STAGE_ID);
-        PairDecision.Agreed agreed;
-        if (!linked) {
-            agreed = new PairDecision.Agreed(dealStage, null);  // a deal of our own found by a CREATE: see planWrites
+    private SyncLink foundOnCreate(DealCommand c, JsonNode deal) {
+        boolean edited = byPerson(deal, "MODIFY_BY_ID");
+        boolean moved = byPerson(deal, "MOVED_BY_ID");
+        Map<String, String> written = new LinkedHashMap<>();
+        if (edited) {
+            // what DealBridge's add carried: the order's values, which a person has since changed or not
+            c.getOrderValues().forEach((field, value) -> {
+                if (!field.equals(Ownership.PIPELINE)) {
+                    written.put(field, value);
+                }
+            });
+            written.put(Ownership.PIPELINE, c.getFields().getOrDefault(DealFields.CATEGORY_ID, text(deal, "CATEGORY_ID")));
         } else {
-            agreed = agreedStage != null ? new PairDecision.Agreed(agreedStage, c.getExpected().get(DealFields.AGREED_STATUS)) : null;
+            c.getOrderValues().keySet().forEach(field -> {
+                if (!field.equals(Ownership.PIPELINE) && !DealFields.isBookkeeping(field)) {
+                    written.put(field, valueOf(deal, field));
+                }
+            });
+            written.put(Ownership.PIPELINE, text(deal, "CATEGORY_ID"));
         }
-        return Optional.of(PairDecision.UNDER_MAPPING.decide(new CommandedStage(pipeline, status, desired),
-                new PairDecision.DealState(pipeline, dealStage, modifiedAt(deal)),
-                new PairDecision.OrderState(status, c.getSourceTime()), agreed));
+        return SyncLink.newBuilder()
+                .setSiteId(c.getSiteId())
+                .setOrderId(c.getOrderId())
+                .setDealId(longValue(deal, "ID"))
+                .setCategoryId(longValue(deal, "CATEGORY_ID"))
+                .setStageId(moved ? "" : text(deal, "STAGE_ID"))
+                .setStatusId("")
+                .setDealFields(written)
+                .setOrderValues(edited ? written : Map.of())
+                .setOrigin(LinkOrigin.ORDER)
+                .setUpdatedAt(java.time.Instant.EPOCH)
+                .build();
     }
 
-    /** Keeps the stage write only when the deal is the side to write; else the deal's stage stands. */
-    private static void applyStage(Optional<PairDecision.Verdict> stage, Map<String, String> fields, JsonNode deal) {
-        stage.ifPresent(verdict -> {
+    /** True when the deal's last change of this kind was made by somebody other than DealBridge's webhook user. */
+    private boolean byPerson(JsonNode deal, String field) {
+        String by = text(deal, field);
+        return by != null && !by.isEmpty() && !by.equals("0") && !by.equals(webhookUser);
+    }
+
+    /**
+     * The writes of a linked deal as read, decided field by field with {@link Ownership} against the freshest link
+     * (what DealBridge last wrote and agreed) and, for the stage, with {@link PairDecision} in the pipeline the deal is
+     * really in.
+     */
+    private void planLinkedUpdate(Job job, JsonNode deal, SyncLink link, JsonNode rowsNow) {
+        DealCommand c = job.command;
+        long dealId = longValue(deal, "ID");
+        long dealPipeline = longValue(deal, "CATEGORY_ID");
+        String dealStage = text(deal, "STAGE_ID");
+        Map<String, String> write = new LinkedHashMap<>();
+        Map<String, String> written = new LinkedHashMap<>();
+        List<String> kept = new ArrayList<>();
+        List<String> notes = new ArrayList<>();
+
+        long pipeline = dealPipeline;
+        String picked = c.getFields().get(DealFields.CATEGORY_ID);
+        if (picked != null && Long.parseLong(picked) != dealPipeline) {
+            switch (Ownership.pipeline(link, Long.parseLong(picked), c.getOrderValues().get(Ownership.PRODUCT_ROWS), dealPipeline)) {
+                case MOVE -> pipeline = Long.parseLong(picked);
+                case PERSON_MOVED -> kept.add("pipeline " + dealPipeline + " (DealBridge's choice was "
+                        + Ownership.written(link, Ownership.PIPELINE) + ")");
+                default -> { }
+            }
+        }
+        String stage = c.getStageByPipeline().get(Long.toString(pipeline));
+        if (pipeline != dealPipeline && stage == null) {
+            notes.add("status " + c.getOrderStatusId() + " has no stage in pipeline " + pipeline + ", so the deal stays in pipeline " + dealPipeline);
+            pipeline = dealPipeline;
+            stage = c.getStageByPipeline().get(Long.toString(pipeline));
+        }
+        String stageToWrite = null;
+        boolean dealWon = false;
+        if (pipeline != dealPipeline) {
+            stageToWrite = stage;  // a move always lands on the order's stage of the new pipeline
+            written.put(Ownership.PIPELINE, Long.toString(pipeline));
+        } else if (c.getOrderStatusId() != null && stage == null) {
+            if (c.getFields().containsKey(DealFields.STAGE_ID) || (link != null && link.getCategoryId() != dealPipeline)) {
+                notes.add("status " + c.getOrderStatusId() + " has no stage in pipeline " + dealPipeline
+                        + " (where the deal is), so its stage " + dealStage + " is left as it is");
+            }
+        } else if (c.getOrderStatusId() != null && dealStage != null) {
+            PairDecision.Agreed agreed = link == null ? null
+                    : new PairDecision.Agreed(link.getStageId().toString(), link.getStatusId().toString());
+            PairDecision.Verdict verdict = PairDecision.UNDER_MAPPING.decide(new CommandedStage(pipeline, c.getOrderStatusId(), stage),
+                    new PairDecision.DealState(pipeline, dealStage, modifiedAt(deal)),
+                    new PairDecision.OrderState(c.getOrderStatusId(), c.getSourceTime()), agreed);
             if (verdict.writes(PairDecision.Side.DEAL)) {
-                fields.put(DealFields.STAGE_ID, verdict.value());
+                stageToWrite = verdict.value();
+            } else if (verdict.winner() == PairDecision.Side.DEAL) {
+                dealWon = true;
+                notes.add("the deal's stage " + dealStage + " (changed " + text(deal, "DATE_MODIFY")
+                        + ") is the later change and stands; the order projector brings the order to it");
+            }
+        }
+
+        for (Map.Entry<String, String> entry : c.getFields().entrySet()) {
+            String field = entry.getKey();
+            if (!c.getOrderValues().containsKey(field) || field.equals(Ownership.PIPELINE) || DealFields.isBookkeeping(field)) {
+                continue;  // not one of the order's values (CATEGORY_ID, STAGE_ID and a new deal's own fields)
+            }
+            String dealValue = valueOf(deal, field);
+            if (field.equals(DealFields.OPPORTUNITY) && "N".equals(text(deal, DealFields.IS_MANUAL_OPPORTUNITY))) {
+                kept.add("OPPORTUNITY (the CRM computes it from the product rows: IS_MANUAL_OPPORTUNITY = N)");
+                continue;
+            }
+            switch (Ownership.field(link, field, entry.getValue(), dealValue, (a, b) -> sameValue(field, a, b))) {
+                case WRITE -> {
+                    write.put(field, entry.getValue());
+                    written.put(field, entry.getValue());
+                }
+                case ALREADY_THERE -> written.put(field, entry.getValue());
+                case PERSON_STANDS -> kept.add(field + " = \"" + dealValue + "\"");
+                default -> { }
+            }
+        }
+        List<ProductRow> rows = null;
+        if (c.getProductRows() != null && Ownership.origin(link) == LinkOrigin.ORDER) {
+            String orderRows = DealFields.productRowsDigest(c.getProductRows());
+            List<ProductRow> current = rowsNow == null ? null : productRows(rowsNow);
+            if (c.getProductRows().isEmpty() && current != null && !current.isEmpty()) {
+                kept.add("the deal's " + current.size() + " product row(s): non-empty rows are never replaced by none");
             } else {
-                fields.remove(DealFields.STAGE_ID);
-                if (!fields.containsKey(DealFields.CATEGORY_ID) || fields.get(DealFields.CATEGORY_ID)
-                        .equals(Long.toString(longValue(deal, "CATEGORY_ID")))) {
-                    fields.remove(DealFields.CATEGORY_ID);
+                String dealRows = current == null ? "" : DealFields.productRowsDigest(current);
+                switch (Ownership.field(link, Ownership.PRODUCT_ROWS, orderRows, dealRows, java.util.Objects::equals)) {
+                    case WRITE -> {
+                        rows = c.getProductRows();
+                        written.put(Ownership.PRODUCT_ROWS, orderRows);
+                    }
+                    case ALREADY_THERE -> written.put(Ownership.PRODUCT_ROWS, orderRows);
+                    case PERSON_STANDS -> kept.add("product rows (a person changed them)");
+                    default -> { }
                 }
             }
-        });
-    }
+        }
 
-    /** Says why a stage was not written when the deal's later change won. */
-    private static void explainStage(Job job, Optional<PairDecision.Verdict> stage, JsonNode deal) {
-        if (stage.isEmpty() || stage.get().winner() != PairDecision.Side.DEAL) {
-            return;
+        if (pipeline != dealPipeline) {
+            job.writes.add(CrmApi.moveDealCommand(job.key("move"), dealId, pipeline, stageToWrite));  // reference §5.6
+        } else if (stageToWrite != null) {
+            write.put(DealFields.STAGE_ID, stageToWrite);
         }
-        String kept = "the deal's stage " + text(deal, "STAGE_ID") + " (changed " + text(deal, "DATE_MODIFY")
-                + ") is the later change and stands; the order projector brings the order to it";
-        job.reason = job.reason + " The order's stage was not written: " + kept + ".";
-        if (job.writes.isEmpty()) {
-            job.outcome = Outcome.CONFLICT_RESOLVED;
+        if (!write.isEmpty()) {
+            job.writes.add(BatchCommand.of(job.key("update"), "crm.deal.update", Map.of("id", dealId, "fields", write,
+                    "params", Map.of("REGISTER_SONET_EVENT", "N"))));
         }
+        if (rows != null) {
+            job.writes.add(CrmApi.setProductRowsCommand(job.key("rows"), dealId, bitrixRows(rows)));
+        }
+        String stageAfter = stageToWrite != null ? stageToWrite : dealStage;
+        job.link = link(c, link, dealId, pipeline, stageAfter, Ownership.afterWriting(link, written));
+        List<String> changed = new ArrayList<>();
+        if (pipeline != dealPipeline) {
+            changed.add(DealFields.CATEGORY_ID);
+        }
+        changed.addAll(write.keySet());
+        if (rows != null) {
+            changed.add("product rows");
+        }
+        StringBuilder reason = new StringBuilder();
+        if (!job.writes.isEmpty()) {
+            job.outcome = Outcome.UPDATED;
+            reason.append("Deal ").append(dealId).append(" of order ").append(key(c)).append(" updated: ").append(changed).append('.');
+        } else if (!kept.isEmpty()) {
+            job.outcome = Outcome.MANAGER_VALUE_KEPT;
+            reason.append("Deal ").append(dealId).append(" of order ").append(key(c)).append(": nothing written.");
+        } else {
+            job.outcome = dealWon ? Outcome.CONFLICT_RESOLVED : Outcome.UNCHANGED;
+            reason.append("Deal ").append(dealId).append(" of order ").append(key(c)).append(" already had every value.");
+        }
+        if (!kept.isEmpty()) {
+            reason.append(" A person's values stand: ").append(String.join(", ", kept)).append('.');
+        }
+        if (!notes.isEmpty()) {
+            reason.append(" The order's stage was not written: ").append(String.join("; ", notes)).append('.');
+        }
+        job.reason = reason.toString();
     }
 
     /** DATE_MODIFY of a deal as read; null when absent or unreadable (then the CRM wins ties, as PairDecision says). */
@@ -468,79 +574,34 @@ public final class DealWriter {
         }
     }
 
-    private void planUpdate(Job job, JsonNode deal, Map<String, String> fields, List<ProductRow> rows, Outcome outcome,
-                            String reason) {
-        DealCommand c = job.command;
-        long dealId = longValue(deal, "ID");
-        long category = longValue(deal, "CATEGORY_ID");
-        String stage = text(deal, "STAGE_ID");
-        String newCategory = fields.remove(DealFields.CATEGORY_ID);
-        if (newCategory != null && Long.parseLong(newCategory) != category) {
-            // crm.deal.update ignores CATEGORY_ID: a pipeline change is a move (reference §5.6)
-            String newStage = fields.remove(DealFields.STAGE_ID);
-            job.writes.add(CrmApi.moveDealCommand(job.key("move"), dealId, Long.parseLong(newCategory), newStage));
-            category = Long.parseLong(newCategory);
-            stage = newStage;
-        } else if (fields.containsKey(DealFields.STAGE_ID)) {
-            stage = fields.get(DealFields.STAGE_ID);
+    /** The rows of a {@code crm.deal.productrows.get} answer, in the form the digest reads (no product: null). */
+    private static List<ProductRow> productRows(JsonNode rows) {
+        List<ProductRow> list = new ArrayList<>();
+        for (JsonNode row : elements(rows)) {
+            long product = longValue(row, "PRODUCT_ID");
+            list.add(ProductRow.newBuilder()
+                    .setProductId(product == 0 ? null : product)
+                    .setName(text(row, "PRODUCT_NAME") == null ? "" : text(row, "PRODUCT_NAME"))
+                    .setPrice(text(row, "PRICE") == null ? "0" : text(row, "PRICE"))
+                    .setQuantity(text(row, "QUANTITY") == null ? "0" : text(row, "QUANTITY"))
+                    .build());
         }
-        if (!fields.isEmpty()) {
-            job.writes.add(BatchCommand.of(job.key("update"), "crm.deal.update", Map.of("id", dealId, "fields", fields,
-                    "params", Map.of("REGISTER_SONET_EVENT", "N"))));
-        }
-        if (rows != null) {
-            job.writes.add(CrmApi.setProductRowsCommand(job.key("rows"), dealId, bitrixRows(rows)));
-        }
-        Map<String, String> state = dealState(deal, c, rows);
-        state.putAll(fields);
-        if (newCategory != null) {
-            state.put(DealFields.CATEGORY_ID, Long.toString(category));
-            state.put(DealFields.STAGE_ID, stage);
-        }
-        job.link = link(c, dealId, category, stage, state);
-        job.outcome = job.writes.isEmpty() ? Outcome.UNCHANGED : outcome;
-        job.reason = job.writes.isEmpty() ? "Deal " + dealId + " of order " + key(c) + " already had every value." : reason;
+        return list;
     }
 
-    /** The managed values the deal has now, with the product-rows digest of what was or will be written. */
-    private static Map<String, String> dealState(JsonNode deal, DealCommand c, List<ProductRow> rowsWritten) {
-        Map<String, String> state = new LinkedHashMap<>();
-        for (String field : List.of(DealFields.TITLE, DealFields.OPPORTUNITY, DealFields.CURRENCY_ID)) {
-            state.put(field, valueOf(deal, field));
-        }
-        deal.fieldNames().forEachRemaining(name -> {
-            if (name.startsWith("UF_CRM_")) {
-                state.put(name, valueOf(deal, name));
-            }
-        });
-        String digest = rowsWritten != null ? DealFields.productRowsDigest(rowsWritten)
-                : c.getExpected().get(DealFields.PRODUCT_ROWS_DIGEST);
-        if (digest != null) {
-            state.put(DealFields.PRODUCT_ROWS_DIGEST, digest);
-        }
-        return state;
-    }
-
-    private static void removeUnchanged(Map<String, String> fields, JsonNode deal) {
-        fields.entrySet().removeIf(e -> !e.getKey().equals(DealFields.CATEGORY_ID)
-                && sameValue(e.getKey(), e.getValue(), valueOf(deal, e.getKey())));
-    }
-
-    private SyncLink link(DealCommand c, long dealId, long category, String stage, Map<String, String> fields) {
-        Map<String, String> kept = new LinkedHashMap<>(fields);
-        kept.remove(DealFields.CATEGORY_ID);
-        kept.remove(DealFields.STAGE_ID);
-        kept.remove("CONTACT_IDS");
-        String status = c.getExpected().get(DealFields.ORDER_STATUS);
-        return SyncLink.newBuilder()
-                .setSiteId(c.getSiteId())
+    /** The link after this command: what DealBridge has written on the deal, and the order's values now agreed. */
+    private SyncLink link(DealCommand c, SyncLink previous, long dealId, long category, String stage, Map<String, String> written) {
+        SyncLink.Builder b = previous == null ? SyncLink.newBuilder().setOrigin(LinkOrigin.ORDER) : SyncLink.newBuilder(previous);
+        String status = c.getOrderStatusId();
+        return b.setSiteId(c.getSiteId())
                 .setOrderId(c.getOrderId())
                 .setDealId(dealId)
                 .setCategoryId(category)
                 .setStageId(stage == null ? "" : stage)
                 .setStatusId(status == null ? "" : status)
-                .setDealFields(kept)
-                .setOrigin(LinkOrigin.ORDER)
+                .setDealFields(written)
+                .setOrderValues(c.getOrderValues())
+                .setDealDeletedAt(null)
                 .setUpdatedAt(clock.instant())
                 .build();
     }
@@ -554,13 +615,6 @@ public final class DealWriter {
         static Failure of(BitrixException e) {
             String code = e.errorCode() == null || e.errorCode().isEmpty() ? e.getClass().getSimpleName() : e.errorCode();
             return new Failure(e.retryable(), code, e.getMessage());
-        }
-    }
-
-    /** The linked deal was deleted in the CRM: permanent for this command. */
-    private static final class DealGone extends RuntimeException {
-        DealGone(String message) {
-            super(message);
         }
     }
 
@@ -693,12 +747,6 @@ public final class DealWriter {
                     row.getName(), new java.math.BigDecimal(row.getPrice()), new java.math.BigDecimal(row.getQuantity())));
         }
         return converted;
-    }
-
-    private static String describe(Map<String, String> expected, Map<String, String> actual) {
-        List<String> parts = new ArrayList<>();
-        actual.forEach((field, value) -> parts.add(field + " expected " + expected.get(field) + " but is " + value));
-        return String.join(", ", parts);
     }
 
     private static String key(DealCommand c) {

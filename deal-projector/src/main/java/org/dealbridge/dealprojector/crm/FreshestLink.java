@@ -4,16 +4,18 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import org.dealbridge.dealprojector.topology.DealFields;
 import org.dealbridge.schemas.DealCommand;
+import org.dealbridge.schemas.DealCommandKind;
 import org.dealbridge.schemas.SyncLink;
 
 /**
- * The last consistent state a command is checked against, taken from the freshest link the connector knows.
+ * The link a command is checked against: the freshest one the connector knows.
  *
  * <p>The projector decides against the link it has read back from {@code deal-links}, which can lag behind the writes
- * this connector made since (most of all when a broker is lost and links arrive late). Checked against that stale link,
- * the deal's current stage — DealBridge's own previous write — looks like a manager's change made since, the pair
- * decision lets "the CRM" win, and the order's newer status is never written. So when the connector itself published
- * a newer link for the order, the command's expected values and agreed state are taken from that link instead.
+ * this connector made since (most of all under load, or when a broker is lost and links arrive late). Checked against
+ * that stale link, DealBridge's own previous write looks like a person's change. So when the connector itself
+ * published a newer link for the order, the command is checked against that link instead; and a CREATE for an order
+ * whose deal this connector already made (the store poller re-read the order before its link came back) becomes an
+ * UPDATE of that deal, so a person's change made meanwhile is judged as one.
  */
 final class FreshestLink {
     private FreshestLink() {
@@ -21,29 +23,29 @@ final class FreshestLink {
 
     /** The command, checked against {@code own} when that link is newer than the one the command was decided on. */
     static DealCommand apply(DealCommand command, SyncLink own) {
-        if (own == null || command.getDealId() == null || own.getDealId() != command.getDealId()) {
+        if (own == null || own.getDealId() <= 0 || own.getDealDeletedAt() != null) {
             return command;
         }
-        Map<String, String> expected = command.getExpected();
-        String decidedOn = expected.get(DealFields.LINK_UPDATED_AT);
-        long ownAt = own.getUpdatedAt().toEpochMilli();
-        if (decidedOn == null || Long.parseLong(decidedOn) >= ownAt) {
+        if (command.getKind() == DealCommandKind.CREATE) {
+            Map<String, String> fields = new LinkedHashMap<>(command.getFields());
+            fields.remove(DealFields.ORIGINATOR_ID);
+            fields.remove(DealFields.ORIGIN_ID);
+            fields.remove(DealFields.ASSIGNED_BY_ID);  // a new deal's responsible only
+            fields.remove(DealFields.IS_MANUAL_OPPORTUNITY);
+            return DealCommand.newBuilder(command)
+                    .setKind(DealCommandKind.UPDATE)
+                    .setDealId(own.getDealId())
+                    .setFields(fields)
+                    .setBuyer(null)
+                    .setResolveResponsibleFromContact(false)
+                    .setDecidedOn(own)
+                    .build();
+        }
+        SyncLink decidedOn = command.getDecidedOn();
+        if (command.getDealId() == null || own.getDealId() != command.getDealId()
+                || (decidedOn != null && !decidedOn.getUpdatedAt().isBefore(own.getUpdatedAt()))) {
             return command;
         }
-        Map<String, String> fresher = new LinkedHashMap<>(expected);
-        if (fresher.containsKey(DealFields.STAGE_ID)) {
-            fresher.put(DealFields.STAGE_ID, own.getStageId());
-            fresher.put(DealFields.AGREED_STATUS, own.getStatusId());
-        }
-        if (fresher.containsKey(DealFields.CATEGORY_ID)) {
-            fresher.put(DealFields.CATEGORY_ID, Long.toString(own.getCategoryId()));
-        }
-        own.getDealFields().forEach((field, value) -> {
-            if (fresher.containsKey(field) && !DealFields.isBookkeeping(field)) {
-                fresher.put(field, value);
-            }
-        });
-        fresher.put(DealFields.LINK_UPDATED_AT, Long.toString(ownAt));
-        return DealCommand.newBuilder(command).setExpected(fresher).build();
+        return DealCommand.newBuilder(command).setDecidedOn(own).build();
     }
 }

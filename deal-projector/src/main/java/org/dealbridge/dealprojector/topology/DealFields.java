@@ -28,54 +28,16 @@ public final class DealFields {
     public static final String ORIGIN_ID = "ORIGIN_ID";
 
     /**
-     * Pseudo field kept only in {@code SyncLink.dealFields} (never sent to the CRM): a digest of the product rows
-     * last written, because rows are replaced as a whole and the link has no room for the rows themselves.
+     * Pseudo field kept only in {@code SyncLink.dealFields}/{@code orderValues} (never sent to the CRM): a digest of
+     * the product rows, because rows are replaced as a whole and the link has no room for the rows themselves.
      */
-    public static final String PRODUCT_ROWS_DIGEST = "@PRODUCT_ROWS";
+    public static final String PRODUCT_ROWS_DIGEST = org.dealbridge.mapping.Ownership.PRODUCT_ROWS;
 
-    /**
-     * Pseudo entry of {@code DealCommand.expected}: the order status the command was decided for, so the connector
-     * can record it in the link. Entries starting with {@value #BOOKKEEPING_PREFIX} are DealBridge's bookkeeping: the
-     * connector never sends them to the CRM and never checks them against the deal.
-     */
-    public static final String ORDER_STATUS = "@STATUS_ID";
-
-    /**
-     * Pseudo entry of {@code DealCommand.expected}, next to the {@code STAGE_ID} it expects: the order status of the link
-     * the command was decided against, i.e. the last state the pair was seen consistent in, so the connector can tell
-     * with {@code PairDecision} whether the order moved since.
-     */
-    public static final String AGREED_STATUS = "@AGREED_STATUS_ID";
-
-    /**
-     * Pseudo entry of {@code DealCommand.expected}: when the link the command was decided against was written (epoch
-     * milliseconds), so the connector can tell whether a link it wrote itself since is fresher than the command's.
-     */
-    public static final String LINK_UPDATED_AT = "@LINK_UPDATED_AT";
-
-    /**
-     * Pseudo entry of {@code DealCommand.expected} on the UPDATE of an order made from a deal before its link arrived:
-     * the stage the order's status maps to in each pipeline ({@code 1=C1:NEW;2=C2:NEW}), because only the connector
-     * reads which pipeline the deal is in.
-     */
-    public static final String STAGE_BY_PIPELINE = "@STAGE_BY_PIPELINE";
-
-    /** The {@link #STAGE_BY_PIPELINE} entry for these stages. */
-    public static String stageByPipeline(java.util.Map<Long, String> stages) {
-        java.util.StringJoiner joined = new java.util.StringJoiner(";");
-        new java.util.TreeMap<>(stages).forEach((pipeline, stage) -> joined.add(pipeline + "=" + stage));
-        return joined.toString();
-    }
-
-    /** The stage of a pipeline in a {@link #STAGE_BY_PIPELINE} entry; empty when the pipeline has none. */
-    public static java.util.Optional<String> stageOfPipeline(String stageByPipeline, long pipeline) {
-        for (String pair : stageByPipeline.split(";")) {
-            int eq = pair.indexOf('=');
-            if (eq > 0 && pair.substring(0, eq).equals(Long.toString(pipeline))) {
-                return java.util.Optional.of(pair.substring(eq + 1));
-            }
-        }
-        return java.util.Optional.empty();
+    /** The {@code DealCommand.stageByPipeline} entry for these stages (pipeline id in decimal → stage). */
+    public static java.util.Map<String, String> stageByPipeline(java.util.Map<Long, String> stages) {
+        java.util.Map<String, String> byPipeline = new java.util.TreeMap<>();
+        stages.forEach((pipeline, stage) -> byPipeline.put(Long.toString(pipeline), stage));
+        return byPipeline;
     }
 
     /** Prefix of bookkeeping entries in {@code fields}/{@code expected}/{@code SyncLink.dealFields}. */

@@ -9,7 +9,10 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.UUID;
 import org.dealbridge.mapping.CompiledMapping;
+import org.dealbridge.mapping.MappingDocument;
 import org.dealbridge.mapping.OrderFromDeal;
+import org.dealbridge.mapping.Ownership;
+import org.dealbridge.schemas.LinkOrigin;
 import org.dealbridge.schemas.BasketItem;
 import org.dealbridge.schemas.DealCommand;
 import org.dealbridge.schemas.DealCommandKind;
@@ -41,16 +44,18 @@ import org.dealbridge.schemas.SyncOutcome;
  *   <li><b>orders made from deals</b>: an order without a link whose {@code xmlId} is
  *       {@code dealbridge-deal:{dealId}} ({@link OrderFromDeal}) was made by DealBridge from that deal; the link
  *       telling so may arrive after the order's first event, so such an order is treated as linked to that deal and
- *       never gets a new one. Its pipeline is left as it is (the deal is where the order came from); the command
- *       carries the order status's stage in every pipeline ({@link DealFields#STAGE_BY_PIPELINE}) and the connector,
- *       which reads the deal, decides the stage with {@code PairDecision} (no link: the later change wins); its other
- *       fields are brought to the order's values;</li>
- *   <li><b>command</b>: CREATE without a link; else UPDATE with only the fields that differ from what the link says
- *       the deal has, each with the value it expects to replace (no blind overwrite); nothing differing →
- *       {@link Outcome#UNCHANGED}.</li>
+ *       never gets a new one. The deal owns everything but its stage: the UPDATE carries no fields, only the stage of
+ *       the order's status in every pipeline ({@code stageByPipeline}), which the connector decides against the deal
+ *       as read;</li>
+ *   <li><b>a linked deal</b>: whose data is it is {@link Ownership}'s to say: only fields whose order value changed since
+ *       the last agreement ({@code SyncLink.orderValues}), the pipeline only when the basket changed and picks another
+ *       one, the stage when the link's stage is not consistent with the status; the connector then checks each field
+ *       against the deal as read (a value a person set stands). Nothing to write → {@link Outcome#UNCHANGED};</li>
+ *   <li><b>a deleted deal</b> ({@code SyncLink.dealDeletedAt}): {@link Outcome#DEAL_DELETED} under
+ *       {@code deals.onDeleted: unlink}, a CREATE under {@code recreate}.</li>
  * </ul>
- * Bookkeeping for the connector travels in {@code expected} under keys starting with '@' ({@link DealFields#ORDER_STATUS},
- * {@link DealFields#PRODUCT_ROWS_DIGEST}); the connector neither sends nor checks those.
+ * Every command carries the order's status, its stage per pipeline, the order's managed values and the link it was
+ * decided on, so the connector decides against the deal as it really is.
  */
 public final class OrderToDeal {
 
@@ -77,7 +82,8 @@ public final class OrderToDeal {
      * @throws IllegalArgumentException when the order has a value the rules cannot read (e.g. a price that is not a
      *                                  number); the message names the field and the value
      */
-    public Decision decide(OrderChanged order, CompiledMapping mapping, SyncLink link, Instant now) {
+    public Decision decide(OrderChanged order, CompiledMapping mapping, SyncLink linked, Instant now) {
+        SyncLink link = linked;
         String site = order.getSiteId().toString();
         String key = Keys.order(site, order.getOrderId());
         if (mapping == null) {
@@ -85,118 +91,122 @@ public final class OrderToDeal {
                     "No mapping is published for site " + site + ", so order " + key + " is not synced"
                             + (link == null ? " and gets no deal." : " and deal " + link.getDealId() + " is left as it is.")));
         }
-        long pipeline = mapping.pipelineFor(order.getItems());
-        String status = order.getStatusId().toString();
-        Optional<String> cancelledStage = order.getCanceled() ? mapping.cancelledStage(pipeline) : Optional.empty();
-        Optional<String> stage = cancelledStage.isPresent() ? cancelledStage : mapping.stageFor(pipeline, status);
-        if (stage.isEmpty()) {
-            return Decision.skip(outcome(order, link, Outcome.SKIPPED_UNMAPPED_STATUS, mapping.version(), now,
-                    "Status " + status + " of order " + key + " is not mapped to a stage of pipeline " + pipeline
-                            + " in mapping version " + mapping.version() + " of site " + site
-                            + (link == null ? ", so the order gets no deal." : ", so deal " + link.getDealId() + " is not updated.")));
+        if (link != null && link.getDealDeletedAt() != null) {
+            if (mapping.onDeleted() == MappingDocument.OnDeleted.UNLINK) {
+                return Decision.skip(outcome(order, link, Outcome.DEAL_DELETED, mapping.version(), now,
+                        "Deal " + link.getDealId() + " of order " + key + " was deleted in the CRM (" + link.getDealDeletedAt()
+                                + "); the order gets no new deal (deals.onDeleted = unlink in mapping version " + mapping.version() + ")."));
+            }
+            link = null;  // deals.onDeleted = recreate: the order is as if it never had a deal
         }
-        Map<String, String> desired = desiredFields(order, mapping);
+        long picked = mapping.pipelineFor(order.getItems());
+        String status = order.getStatusId().toString();
+        Map<Long, String> stages = stagesByPipeline(order, mapping);
         List<ProductRow> rows = productRows(order.getItems());
+        Map<String, String> desired = desiredFields(order, mapping);
+        Map<String, String> orderValues = new LinkedHashMap<>(desired);
+        orderValues.put(Ownership.PIPELINE, Long.toString(picked));
+        orderValues.put(Ownership.PRODUCT_ROWS, DealFields.productRowsDigest(rows));
         DealCommand.Builder command = DealCommand.newBuilder()
                 .setCommandId(UUID.randomUUID().toString())
                 .setSiteId(site)
                 .setOrderId(order.getOrderId())
                 .setOriginatorId(originatorId(site))
+                .setOrderStatusId(status)
+                .setStageByPipeline(DealFields.stageByPipeline(stages))
+                .setOrderValues(orderValues)
                 .setMappingVersion(mapping.version())
                 .setSourceTime(order.getDateUpdate());
         OptionalLong madeFrom = link == null ? OrderFromDeal.dealId(order.getXmlId()) : OptionalLong.empty();
         if (madeFrom.isPresent()) {
-            return Decision.write(adopt(command, madeFrom.getAsLong(), status, stagesByPipeline(order, mapping), desired, rows));
+            // made by DealBridge from that deal, whose link is on its way: the deal owns everything but its stage
+            return Decision.write(command.setKind(DealCommandKind.UPDATE)
+                    .setDealId(madeFrom.getAsLong())
+                    .setDecidedOn(OrderFromDeal.adoptedLink(site, order.getOrderId(), madeFrom.getAsLong()))
+                    .build());
         }
         if (link == null) {
+            Optional<String> stage = Optional.ofNullable(stages.get(picked));
+            if (stage.isEmpty()) {
+                return Decision.skip(unmapped(order, null, mapping, picked, now));
+            }
             Map<String, String> fields = new LinkedHashMap<>();
             fields.put(DealFields.TITLE, mapping.dealTitle(text(order.getAccountNumber()), order.getOrderId()));
-            fields.put(DealFields.CATEGORY_ID, Long.toString(pipeline));
+            fields.put(DealFields.CATEGORY_ID, Long.toString(picked));
             fields.put(DealFields.STAGE_ID, stage.get());
-            fields.put(DealFields.ASSIGNED_BY_ID, Long.toString(mapping.responsibleFor(pipeline)));
+            fields.put(DealFields.ASSIGNED_BY_ID, Long.toString(mapping.responsibleFor(picked)));
             fields.put(DealFields.IS_MANUAL_OPPORTUNITY, "Y");  // the order total includes delivery: rows must not recompute it
             fields.put(DealFields.ORIGINATOR_ID, originatorId(site));
             fields.put(DealFields.ORIGIN_ID, Long.toString(order.getOrderId()));
             fields.putAll(desired);
             return Decision.write(command.setKind(DealCommandKind.CREATE)
                     .setFields(fields)
-                    .setExpected(Map.of(DealFields.ORDER_STATUS, status))
                     .setProductRows(rows)
                     .setBuyer(order.getBuyer())
                     .setResolveResponsibleFromContact(mapping.contactOwner())
                     .build());
         }
 
+        // a linked deal: only what the order's own values changed since the last agreement (Ownership), and the stage
         Map<String, String> fields = new LinkedHashMap<>();
-        Map<String, String> expected = new LinkedHashMap<>();
-        boolean samePipeline = link.getCategoryId() == pipeline;
+        boolean ours = Ownership.origin(link) == LinkOrigin.ORDER;
+        long pipeline = link.getCategoryId();
+        if (ours && Ownership.pipeline(link, picked, orderValues.get(Ownership.PRODUCT_ROWS), pipeline)
+                == Ownership.PipelineVerdict.MOVE) {
+            pipeline = picked;  // the basket changed and picks another pipeline: the deal follows its products
+            fields.put(DealFields.CATEGORY_ID, Long.toString(picked));
+        }
         String linkedStage = link.getStageId().toString();
+        Optional<String> stage = Optional.ofNullable(stages.get(pipeline));
+        if (stage.isEmpty() && fields.containsKey(DealFields.CATEGORY_ID)) {
+            return Decision.skip(unmapped(order, link, mapping, pipeline, now));
+        }
+        boolean moving = fields.containsKey(DealFields.CATEGORY_ID);
+        Optional<String> cancelledStage = order.getCanceled() ? mapping.cancelledStage(pipeline) : Optional.empty();
         // consistency, not equality: the deal's stage stands when the order's status maps to it
-        boolean stageConsistent = samePipeline && (cancelledStage.isPresent()
+        boolean stageConsistent = !moving && (cancelledStage.isPresent()
                 ? cancelledStage.get().equals(linkedStage)
                 : mapping.isConsistent(pipeline, linkedStage, status));
-        if (!samePipeline) {
-            fields.put(DealFields.CATEGORY_ID, Long.toString(pipeline));
-            expected.put(DealFields.CATEGORY_ID, Long.toString(link.getCategoryId()));
-        }
-        if (!stageConsistent) {
+        if (stage.isPresent() && !stageConsistent) {
             fields.put(DealFields.STAGE_ID, stage.get());
-            expected.put(DealFields.STAGE_ID, linkedStage);
-            expected.put(DealFields.AGREED_STATUS, link.getStatusId().toString());
         }
-        expected.put(DealFields.LINK_UPDATED_AT, Long.toString(link.getUpdatedAt().toEpochMilli()));
-        Map<String, String> written = link.getDealFields();
-        desired.forEach((field, value) -> {
-            CharSequence last = lookup(written, field);
-            if (last == null || !last.toString().equals(value)) {
-                fields.put(field, value);
-                if (last != null) {
-                    expected.put(field, last.toString());
+        boolean rowsChanged = false;
+        if (ours) {
+            for (Map.Entry<String, String> field : desired.entrySet()) {
+                if (Ownership.sourceChanged(link, field.getKey(), field.getValue())) {
+                    fields.put(field.getKey(), field.getValue());
                 }
             }
-        });
-        CharSequence lastRows = lookup(written, DealFields.PRODUCT_ROWS_DIGEST);
-        boolean rowsDiffer = lastRows == null || !lastRows.toString().equals(DealFields.productRowsDigest(rows));
-        if (fields.isEmpty() && !rowsDiffer) {
+            rowsChanged = Ownership.sourceChanged(link, Ownership.PRODUCT_ROWS, orderValues.get(Ownership.PRODUCT_ROWS));
+        }
+        if (fields.isEmpty() && !rowsChanged) {
+            if (stage.isEmpty()) {
+                return Decision.skip(unmapped(order, link, mapping, pipeline, now));
+            }
             return Decision.skip(outcome(order, link, Outcome.UNCHANGED, mapping.version(), now,
                     "Order " + key + " (status " + status + ") is consistent with deal " + link.getDealId()
                             + " at stage " + linkedStage + " of pipeline " + link.getCategoryId()
                             + " under mapping version " + mapping.version() + "; nothing to write."));
         }
-        expected.put(DealFields.ORDER_STATUS, status);
-        if (!rowsDiffer) {
-            expected.put(DealFields.PRODUCT_ROWS_DIGEST, lastRows.toString());  // carried into the next link as is
-        }
         return Decision.write(command.setKind(DealCommandKind.UPDATE)
                 .setDealId(link.getDealId())
                 .setFields(fields)
-                .setExpected(expected)
-                .setProductRows(rowsDiffer ? rows : null)
+                .setDecidedOn(link)
+                .setProductRows(rowsChanged ? rows : null)
                 .build());
     }
 
-    /**
-     * The UPDATE of an order made from a deal whose link has not arrived: what a link with no recorded deal fields
-     * would give (every field compared is sent, with no expected value), minus pipeline and stage: only the
-     * connector's read of the deal tells its pipeline, so the stage travels per pipeline.
-     */
-    private static DealCommand adopt(DealCommand.Builder command, long dealId, String status,
-                                     Map<Long, String> stagesByPipeline, Map<String, String> desired, List<ProductRow> rows) {
-        Map<String, String> expected = new LinkedHashMap<>();
-        expected.put(DealFields.ORDER_STATUS, status);
-        if (!stagesByPipeline.isEmpty()) {
-            expected.put(DealFields.STAGE_BY_PIPELINE, DealFields.stageByPipeline(stagesByPipeline));
-        }
-        return command.setKind(DealCommandKind.UPDATE)
-                .setDealId(dealId)
-                .setFields(new LinkedHashMap<>(desired))
-                .setExpected(expected)
-                .setProductRows(rows)
-                .build();
+    private static SyncOutcome unmapped(OrderChanged order, SyncLink link, CompiledMapping mapping, long pipeline, Instant now) {
+        String site = order.getSiteId().toString();
+        return outcome(order, link, Outcome.SKIPPED_UNMAPPED_STATUS, mapping.version(), now,
+                "Status " + order.getStatusId() + " of order " + Keys.order(site, order.getOrderId())
+                        + " is not mapped to a stage of pipeline " + pipeline + " in mapping version " + mapping.version()
+                        + " of site " + site + (link == null ? ", so the order gets no deal."
+                        : ", so deal " + link.getDealId() + " is not updated."));
     }
 
     /** The stage of the order in each pipeline: its cancelled stage when cancelled and mapped, else its status's. */
-    private static Map<Long, String> stagesByPipeline(OrderChanged order, CompiledMapping mapping) {
+    static Map<Long, String> stagesByPipeline(OrderChanged order, CompiledMapping mapping) {
         Map<Long, String> stages = new LinkedHashMap<>();
         String status = order.getStatusId().toString();
         for (long pipeline : mapping.pipelines()) {

@@ -118,11 +118,10 @@ public final class OrderWriter {
             return skipped(c, Outcome.OTHER, "Deal " + c.getDealId() + " no longer exists; order " + c.getOrderId() + " is left as it is.", attempt);
         }
         Optional<OrderDetails> details = store.order(c.getOrderId());
-        if (details.isEmpty()) {
-            return skipped(c, Outcome.OTHER, "Order " + c.getOrderId() + " no longer exists in the store; deal " + c.getDealId()
-                    + " has nothing to update.", attempt);
-        }
         Deal d = deal.get();
+        if (details.isEmpty()) {
+            return orderDeleted(c, mapping, link, d, attempt);
+        }
         SaleOrder order = details.get().order();
         PairDecision.Agreed agreed = link != null
                 ? new PairDecision.Agreed(link.getStageId().toString(), link.getStatusId().toString())
@@ -145,6 +144,27 @@ public final class OrderWriter {
         }
         store.updateOrder(c.getOrderId(), Map.of("statusId", plan.value()));
         return new OrderWrite(c, plan.outcome(), pair + plan.reason(), link(c, link, d, plan.value()), true, null, attempt);
+    }
+
+    /**
+     * The order was deleted in the store: recorded on the link, never a dead letter. The deal is left alone unless the
+     * mapping names a cancelled stage for its pipeline ({@code cancelled}), where it then goes.
+     */
+    private OrderWrite orderDeleted(OrderCommand c, CompiledMapping mapping, SyncLink link, Deal deal, int attempt) {
+        String pair = "Order " + c.getSiteId() + ":" + c.getOrderId() + " no longer exists in the store";
+        Optional<String> cancelled = mapping.cancelledStage(deal.categoryId());
+        boolean move = cancelled.isPresent() && !cancelled.get().equals(deal.stageId());
+        if (move) {
+            crm.updateDeal(c.getDealId(), Map.of("STAGE_ID", cancelled.get()));
+        }
+        SyncLink recorded = link == null ? null : SyncLink.newBuilder(link)
+                .setOrderDeletedAt(clock.instant())
+                .setStageId(move ? cancelled.get() : deal.stageId())
+                .setUpdatedAt(clock.instant())
+                .build();
+        String what = move ? "; deal " + c.getDealId() + " goes to the cancelled stage " + cancelled.get() + " of pipeline "
+                + deal.categoryId() + " (mapping cancelled)." : "; deal " + c.getDealId() + " is left as it is.";
+        return new OrderWrite(c, Outcome.ORDER_DELETED, pair + what, recorded, move, null, attempt);
     }
 
     private OrderWrite create(OrderCommand c, CompiledMapping mapping, SyncLink link, int attempt) {

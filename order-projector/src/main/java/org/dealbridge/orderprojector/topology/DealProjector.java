@@ -92,6 +92,8 @@ final class DealProjector implements Processor<String, DealChanged, String, Spec
             Counter.builder(COMMANDS_METRIC).tags("topology", COMPONENT, "kind", command.getKind().name()).register(meters).increment();
             context.forward(new Record<String, SpecificRecord>(key, command, now));
         });
+        decision.link().ifPresent(unlinked -> context.forward(new Record<String, SpecificRecord>(
+                Keys.order(unlinked.getSiteId().toString(), unlinked.getOrderId()), unlinked, now)));
         decision.outcome().ifPresent(outcome -> {
             countOutcome(outcome.getOutcome().name());
             log.debug("{}: {}", outcome.getOutcome(), outcome.getReason());

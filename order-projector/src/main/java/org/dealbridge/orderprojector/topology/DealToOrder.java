@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.Optional;
 import java.util.UUID;
 import org.dealbridge.mapping.CompiledMapping;
+import org.dealbridge.mapping.MappingDocument;
 import org.dealbridge.orderprojector.OrderProjectorConfig;
 import org.dealbridge.mapping.PairDecision;
 import org.dealbridge.schemas.DealChanged;
@@ -40,7 +41,11 @@ public final class DealToOrder {
      * Either a command for the store connector (which records the outcome once it has acted), or the outcome of
      * deciding to write nothing.
      */
-    public record Decision(Optional<OrderCommand> command, Optional<SyncOutcome> outcome) {
+    public record Decision(Optional<OrderCommand> command, Optional<SyncOutcome> outcome, Optional<SyncLink> link) {
+        public Decision(Optional<OrderCommand> command, Optional<SyncOutcome> outcome) {
+            this(command, outcome, Optional.empty());
+        }
+
         static Decision write(OrderCommand command) {
             return new Decision(Optional.of(command), Optional.empty());
         }
@@ -67,8 +72,16 @@ public final class DealToOrder {
     private Decision linked(DealChanged deal, SyncLink link, CompiledMapping mapping, Instant now) {
         String order = Keys.order(link.getSiteId().toString(), link.getOrderId());
         if (deal.getDeleted()) {
-            return skip(deal, link, Outcome.OTHER, null, now, "Deal " + deal.getDealId() + " was deleted in the CRM; order "
-                    + order + " is left as it is.");
+            // a deletion is a person's decision, not an error: the order is unlinked and left as it is
+            SyncLink unlinked = link.getDealDeletedAt() != null ? null
+                    : SyncLink.newBuilder(link).setDealDeletedAt(now).setUpdatedAt(now).build();
+            String next = mapping == null ? "" : mapping.onDeleted() == MappingDocument.OnDeleted.RECREATE
+                    ? " Its next change creates a new deal (deals.onDeleted = recreate)."
+                    : " It gets no new deal (deals.onDeleted = unlink).";
+            return new Decision(Optional.empty(), Optional.of(outcome(deal, link.getSiteId().toString(), link.getOrderId(),
+                    Outcome.DEAL_DELETED, mapping == null ? null : mapping.version(), now, "Deal " + deal.getDealId()
+                            + " was deleted in the CRM; order " + order + " is unlinked and left as it is." + next)),
+                    Optional.ofNullable(unlinked));
         }
         if (mapping == null) {
             return skip(deal, link, Outcome.SKIPPED_NO_MAPPING, null, now, "No mapping is published for site "

@@ -18,6 +18,7 @@ import org.dealbridge.orderprojector.OrderProjectorConfig;
 import org.dealbridge.mapping.PairDecision;
 import org.dealbridge.schemas.DeadLetter;
 import org.dealbridge.schemas.OrderCommand;
+import org.dealbridge.schemas.SyncLink;
 import org.dealbridge.schemas.SyncOutcome;
 import org.dealbridge.schemas.Topics;
 
@@ -28,6 +29,7 @@ import org.dealbridge.schemas.Topics;
  *   mapping-config ──► [global store mapping-profiles]        (MappingTable: only valid, newer versions get in)
  *   deal-links ─────► links-by-deal ──► [global store order-projector-links-by-deal]   (re-keyed by deal id)
  *   deal-changes ───► deal-projector: DealToOrder.decide ──► order-commands | sync-outcomes | dead-letters
+ *                                                            | deal-links (a deleted deal unlinks its order)
  * </pre>
  *
  * <p>No coalescing window here: deal-events already folds a burst of hooks for one deal into one read.
@@ -73,6 +75,10 @@ public final class OrderProjectorTopology {
                         .mapValues(value -> (SyncOutcome) value, Named.as("as-sync-outcome"))
                         .to(topics.syncOutcomes().name(), Produced.with(topics.syncOutcomes().keySerde(), topics.syncOutcomes().valueSerde())
                                 .withName("sync-outcomes-sink"))).withName("outcome"))
+                .branch((key, value) -> value instanceof SyncLink, Branched.<String, SpecificRecord>withConsumer(links -> links
+                        .mapValues(value -> (SyncLink) value, Named.as("as-sync-link"))
+                        .to(topics.dealLinks().name(), Produced.with(topics.dealLinks().keySerde(), topics.dealLinks().valueSerde())
+                                .withName("deal-links-sink"))).withName("link"))
                 .branch((key, value) -> value instanceof DeadLetter, Branched.<String, SpecificRecord>withConsumer(letters -> letters
                         .mapValues(value -> (DeadLetter) value, Named.as("as-dead-letter"))
                         .to(topics.deadLetters().name(), Produced.with(topics.deadLetters().keySerde(), topics.deadLetters().valueSerde())

@@ -70,6 +70,7 @@ class OrderProjectorTopologyTest {
     private TestOutputTopic<String, OrderCommand> commands;
     private TestOutputTopic<String, SyncOutcome> outcomes;
     private TestOutputTopic<String, DeadLetter> deadLetters;
+    private TestOutputTopic<String, SyncLink> linksOut;
     private Instant now = Instant.parse("2026-11-29T10:00:00Z");
 
     @BeforeEach
@@ -93,6 +94,8 @@ class OrderProjectorTopologyTest {
                 topics.syncOutcomes().valueSerde().deserializer());
         deadLetters = driver.createOutputTopic(topics.deadLetters().name(), topics.deadLetters().keySerde().deserializer(),
                 topics.deadLetters().valueSerde().deserializer());
+        linksOut = driver.createOutputTopic(topics.dealLinks().name(), topics.dealLinks().keySerde().deserializer(),
+                topics.dealLinks().valueSerde().deserializer());
     }
 
     @AfterEach
@@ -218,6 +221,24 @@ class OrderProjectorTopologyTest {
                 r -> assertThat(r).contains("made by DealBridge", "5009"),
                 r -> assertThat(r).contains("no product rows"),
                 r -> assertThat(r).contains("deleted"));
+    }
+
+    @Test
+    void aDealDeletedInTheCrmUnlinksItsOrderWithAnOutcomeAndNoDeadLetter() {
+        publishMapping();
+        link(5001, 812, "C1:NEW", "N");
+
+        changed(deal(812, 1, "C1:NEW").setDeleted(true));
+
+        assertThat(commands.readValuesToList()).isEmpty();
+        assertThat(deadLetters.readValuesToList()).isEmpty();
+        SyncOutcome outcome = outcomes.readValue();
+        assertThat(outcome.getOutcome()).isEqualTo(Outcome.DEAL_DELETED);
+        assertThat(outcome.getReason()).contains("812", "s1:5001", "unlinked", "deals.onDeleted = unlink");
+        var unlinked = linksOut.readKeyValue();
+        assertThat(unlinked.key).isEqualTo("s1:5001");
+        assertThat(unlinked.value.getDealId()).isEqualTo(812);
+        assertThat(unlinked.value.getDealDeletedAt()).as("when DealBridge learnt of the deletion").isNotNull();
     }
 
     @Test
