@@ -998,31 +998,21 @@ public final class Store {
     /** {@code sale.basketitem.getFields}: the shape of §11.1; types, flags: reference UNVERIFIED beyond the field list. */
     private Map<String, Object> basketItemFieldDescriptions() {
         Map<String, Object> out = new LinkedHashMap<>();
-        Map<String, String> types = new LinkedHashMap<>();
-        types.put("id", "integer");
-        types.put("orderId", "integer");
-        types.put("sort", "integer");
-        types.put("productId", "integer");
-        types.put("name", "string");
-        types.put("price", "double");
-        types.put("basePrice", "double");
-        types.put("discountPrice", "double");
-        types.put("customPrice", "char");
-        types.put("currency", "string");
-        types.put("quantity", "double");
-        types.put("xmlId", "string");
-        types.put("dateInsert", "datetime");
-        types.put("dateUpdate", "datetime");
+        String[][] types = {{"id", "integer"}, {"orderId", "integer"}, {"sort", "integer"}, {"productId", "integer"},
+                {"name", "string"}, {"price", "double"}, {"basePrice", "double"}, {"discountPrice", "double"},
+                {"customPrice", "char"}, {"currency", "string"}, {"quantity", "double"}, {"xmlId", "string"},
+                {"dateInsert", "datetime"}, {"dateUpdate", "datetime"}};
         Set<String> required = Set.of("orderId", "quantity", "currency");
         Set<String> readOnly = Set.of("id", "dateInsert", "dateUpdate");
-        types.forEach((field, type) -> {
+        for (String[] t : types) {
+            String field = t[0];
             Map<String, Object> d = new LinkedHashMap<>();
-            d.put("type", type);
+            d.put("type", t[1]);
             d.put("isRequired", required.contains(field));
             d.put("isReadOnly", readOnly.contains(field));
             d.put("isImmutable", field.equals("orderId"));
             out.put(field, d);
-        });
+        }
         return out;
     }
 

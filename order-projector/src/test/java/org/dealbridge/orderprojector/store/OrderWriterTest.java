@@ -149,6 +149,14 @@ class OrderWriterTest {
         return String.valueOf(((Map<?, ?>) payments.get(0)).get("paySystemId"));
     }
 
+    private void deadLetteredBeforeAnyOrder(OrderWrite result, String... reasonParts) {
+        assertThat(result.outcome()).isEqualTo(Outcome.DEAD_LETTERED);
+        assertThat(result.attempts()).as("bad input is not retried").isEqualTo(1);
+        assertThat(result.reason()).contains(reasonParts);
+        assertThat(emu.calls().count(Portal.STORE, "sale.order.add")).isZero();
+        assertThat(emu.store().orders()).isEmpty();
+    }
+
     private String statusOf(long orderId) {
         return String.valueOf(emu.store().order(orderId).get("statusId"));
     }
@@ -407,9 +415,7 @@ class OrderWriterTest {
         OrderWrite result = writer.write(OrderCommand.newBuilder(createWith(dealId, SOFAS_AND_DELIVERY, "77")).setPaySystemId(5L).build(),
                 mapping, null);
 
-        assertThat(result.outcome()).isEqualTo(Outcome.DEAD_LETTERED);
-        assertThat(result.reason()).contains("payment.default = 5 names no pay system of the store", "\"77\"");
-        assertThat(emu.calls().count(Portal.STORE, "sale.order.add")).isZero();
+        deadLetteredBeforeAnyOrder(result, "payment.default = 5 names no pay system of the store", "\"77\"");
     }
 
     @Test
@@ -418,9 +424,7 @@ class OrderWriterTest {
 
         OrderWrite result = writer.write(createWith(dealId, List.of(row(101L, "Sofa", "1500.00", "0")), "9"), mapping, null);
 
-        assertThat(result.outcome()).isEqualTo(Outcome.DEAD_LETTERED);
-        assertThat(result.reason()).contains("product row 101", "quantity \"0\"");
-        assertThat(emu.calls().count(Portal.STORE, "sale.order.add")).isZero();
+        deadLetteredBeforeAnyOrder(result, "product row 101", "quantity \"0\"");
     }
 
     @Test
@@ -430,8 +434,6 @@ class OrderWriterTest {
         OrderWrite result = writer.write(createWith(dealId, List.of(row(101L, "Sofa", "1500.00", "1"),
                 row(555L, "Armchair", "700.00", "1")), "9"), mapping, null);
 
-        assertThat(result.outcome()).isEqualTo(Outcome.DEAD_LETTERED);
-        assertThat(result.reason()).contains("PRODUCT_ID 555", "Armchair", "no product of the store's catalog");
-        assertThat(emu.calls().count(Portal.STORE, "sale.order.add")).isZero();
+        deadLetteredBeforeAnyOrder(result, "PRODUCT_ID 555", "Armchair", "no product of the store's catalog");
     }
 }
