@@ -318,9 +318,7 @@ public final class OrderWriter {
         Instant now = clock.instant();
         boolean stale = paySystemsReadAt == null || now.isAfter(paySystemsReadAt.plus(PAY_SYSTEMS_MAX_AGE));
         if (stale || !paySystemCache.containsKey(id) && !reread[0]) {
-            if (!stale) {
-                reread[0] = true;
-            }
+            reread[0] = true;  // a list read for this command is as fresh as it gets: no second read for it
             Map<Long, PaySystem> fresh = new LinkedHashMap<>();
             store.paySystems().forEach(ps -> fresh.put(ps.id(), ps));
             paySystemCache = fresh;
