@@ -445,7 +445,12 @@ public final class Store {
         }
     }
 
-    private void addBasketItem(Order o, Map<String, Object> in) {
+    /**
+     * Adds one line to the basket (seeding, a manager's basket edit, {@code sale.basketitem.add} after its checks): a
+     * given {@code price} makes it a custom-price line, else the catalog price of {@code productId} is used. The
+     * order's price is the caller's to recompute.
+     */
+    private Map<String, Object> addBasketItem(Order o, Map<String, Object> in) {
         if (in == null) {
             throw new IllegalArgumentException("basketItems: each item must be an object");
         }
@@ -495,6 +500,7 @@ public final class Store {
         b.put("catalogXmlId", product == null ? null : product.get("iblockId").toString());
         b.put("productXmlId", product == null ? null : product.get("xmlId"));
         o.basket.add(b);
+        return b;
     }
 
     private BigDecimal basketTotal(Order o) {
@@ -773,6 +779,8 @@ public final class Store {
             orders.values().forEach(o -> rows.addAll(o.basket));
             return list(p, rows, "basketItems", basketFieldNames());
         }));
+        m.put("sale.basketitem.add", p -> sync(() -> basketItemAdd(fieldsParam(p))));
+        m.put("sale.basketitem.getFields", p -> sync(() -> Map.of("basketItem", basketItemFieldDescriptions())));
         m.put("sale.basketitem.get", p -> sync(() -> {
             Long id = Params.asLong(p.exact("id"));
             if (id == null) {
@@ -891,6 +899,121 @@ public final class Store {
                     Set.of("id", "iblockId", "iblockSectionId", "name", "code", "xmlId", "sort", "active", "description", "descriptionType"));
         }));
         return m;
+    }
+
+    /**
+     * {@code sale.basketitem.add} (reference §11.2, §11.6): {@code fields.orderId}, {@code productId} (a catalog product
+     * or variation; 0 or absent for a non-catalog item), {@code quantity}, {@code currency}, {@code name}, and either
+     * {@code customPrice: "Y"} with {@code price} (plus {@code basePrice}/{@code discountPrice},
+     * {@code basePrice = price + discountPrice}) or, for a catalog product, its catalog price. The order's price
+     * becomes its basket's total and the order is saved ({@code ONSALEORDERSAVED}), as every other sale.* write here.
+     *
+     * <p>reference: UNVERIFIED — the reference lists these fields but not which are required, nor the error codes and
+     * texts of this method; the emulator requires {@code orderId}, {@code quantity} (positive) and {@code currency}
+     * (the order's), a {@code name} and {@code price} for a non-catalog item, and answers code 0 (like
+     * {@code sale.payment.add}) or the order-not-found / missing-parameter codes the other sale methods use. Also
+     * UNVERIFIED: that a non-catalog item is stored with {@code customPrice: "Y"} (its price can only be its own) and
+     * that inconsistent {@code basePrice}/{@code discountPrice} are rejected rather than recomputed.
+     */
+    private Object basketItemAdd(Map<String, Object> fields) {
+        List<String> missing = new ArrayList<>();
+        for (String required : List.of("orderId", "quantity", "currency")) {
+            if (Params.asString(fields.get(required)) == null || Params.asString(fields.get(required)).isBlank()) {
+                missing.add(required);
+            }
+        }
+        if (!missing.isEmpty()) {
+            throw BitrixError.sale(OTHER, "Required fields: " + String.join(", ", missing));
+        }
+        Order o = requireOrder(fields.get("orderId"));
+        Object rawProduct = fields.get("productId");
+        long productId = 0;
+        if (rawProduct != null && !Params.asString(rawProduct).isBlank()) {
+            Long parsed = Params.asLong(rawProduct);
+            if (parsed == null || parsed < 0) {
+                throw BitrixError.sale(OTHER, "productId: '" + Params.asString(rawProduct) + "' is not a product id");
+            }
+            productId = parsed;
+        }
+        if (productId != 0 && !products.containsKey(productId)) {
+            throw BitrixError.sale(OTHER, "productId: product " + productId + " does not exist");
+        }
+        BigDecimal quantity = Params.asDecimal(fields.get("quantity"));
+        if (quantity == null || quantity.signum() <= 0) {
+            throw BitrixError.sale(OTHER, "quantity: '" + Params.asString(fields.get("quantity")) + "' is not a positive number");
+        }
+        String currency = Params.asString(fields.get("currency"));
+        if (!currency.equals(o.fields.get("currency"))) {
+            throw BitrixError.sale(OTHER, "currency: '" + currency + "' is not the currency of order " + o.id() + " ("
+                    + o.fields.get("currency") + ")");
+        }
+        boolean custom = Params.isYes(fields.get("customPrice")) || productId == 0;
+        Map<String, Object> item = new LinkedHashMap<>();
+        item.put("productId", productId);
+        item.put("quantity", quantity);
+        String name = Params.asString(fields.get("name"));
+        if (name != null && !name.isBlank()) {
+            item.put("name", name);
+        } else if (productId == 0) {
+            throw BitrixError.sale(OTHER, "name: required for a non-catalog item (productId 0)");
+        }
+        if (custom) {
+            BigDecimal price = decimalField(fields, "price");
+            if (price == null) {
+                throw BitrixError.sale(OTHER, "price: required with customPrice Y and for a non-catalog item (productId 0), got '"
+                        + Params.asString(fields.get("price")) + "'");
+            }
+            BigDecimal base = decimalField(fields, "basePrice");
+            BigDecimal discount = decimalField(fields, "discountPrice");
+            if (discount == null) {
+                discount = base == null ? BigDecimal.ZERO : base.subtract(price);
+            }
+            if (base != null && base.compareTo(price.add(discount)) != 0) {
+                throw BitrixError.sale(OTHER, "basePrice " + base.toPlainString() + " must equal price + discountPrice ("
+                        + price.toPlainString() + " + " + discount.toPlainString() + ")");
+            }
+            item.put("price", price);
+            item.put("discountPrice", discount);
+        }
+        Map<String, Object> added = addBasketItem(o, item);
+        o.fields.put("price", CrmPortal.number(basketTotal(o)));
+        recomputePaid(o);
+        saved(o);
+        return Map.of("basketItem", new LinkedHashMap<>(added));
+    }
+
+    /** A decimal field or null when absent; a value that is not a number is an error naming it. */
+    private static BigDecimal decimalField(Map<String, Object> fields, String name) {
+        Object raw = fields.get(name);
+        if (raw == null || (raw instanceof String && ((String) raw).isBlank())) {
+            return null;
+        }
+        BigDecimal value = Params.asDecimal(raw);
+        if (value == null || value.signum() < 0) {
+            throw BitrixError.sale(OTHER, name + ": '" + Params.asString(raw) + "' is not a non-negative number");
+        }
+        return value;
+    }
+
+    /** {@code sale.basketitem.getFields}: the shape of §11.1; types, flags: reference UNVERIFIED beyond the field list. */
+    private Map<String, Object> basketItemFieldDescriptions() {
+        Map<String, Object> out = new LinkedHashMap<>();
+        String[][] types = {{"id", "integer"}, {"orderId", "integer"}, {"sort", "integer"}, {"productId", "integer"},
+                {"name", "string"}, {"price", "double"}, {"basePrice", "double"}, {"discountPrice", "double"},
+                {"customPrice", "char"}, {"currency", "string"}, {"quantity", "double"}, {"xmlId", "string"},
+                {"dateInsert", "datetime"}, {"dateUpdate", "datetime"}};
+        Set<String> required = Set.of("orderId", "quantity", "currency");
+        Set<String> readOnly = Set.of("id", "dateInsert", "dateUpdate");
+        for (String[] t : types) {
+            String field = t[0];
+            Map<String, Object> d = new LinkedHashMap<>();
+            d.put("type", t[1]);
+            d.put("isRequired", required.contains(field));
+            d.put("isReadOnly", readOnly.contains(field));
+            d.put("isImmutable", field.equals("orderId"));
+            out.put(field, d);
+        }
+        return out;
     }
 
     private Object sync(java.util.function.Supplier<Object> body) {

@@ -139,6 +139,25 @@ class OutboundEventsTest {
     }
 
     @Test
+    void aBasketItemAddSavesTheOrderLikeTheOtherSaleWritesAndARejectedOneDoesNot() throws Exception {
+        emu.store().addProduct(101, "Sofa", null, "1500.00");
+        long order = Rest.store(emu, "sale.order.add", Map.of("fields", Map.of("lid", "s1", "personTypeId", 1, "currency", "RUB",
+                "xmlId", "ext-b"))).result().get("order").get("id").asLong();
+        emu.subscribeStore(hookUrl(), "store-token", "ONSALEORDERSAVED");
+        Rest.Answer rejected = Rest.store(emu, "sale.basketitem.add", Map.of("fields", Map.of("orderId", order, "productId", 999,
+                "quantity", 1, "currency", "RUB")));
+        assertThat(rejected.status()).isEqualTo(400);
+        Rest.Answer added = Rest.store(emu, "sale.basketitem.add", Map.of("fields", Map.of("orderId", order, "productId", 101,
+                "quantity", 1, "currency", "RUB")));
+        assertThat(added.status()).as(added.raw()).isEqualTo(200);
+        Rest.store(emu, "sale.order.update", Map.of("id", order, "fields", Map.of("comments", "marker")));
+        awaitIdle();
+        // two saves: the accepted add and the marker update; the rejected add fired nothing
+        assertThat(received).extracting(f -> f.get("event") + ":" + f.get("data[FIELDS][XML_ID]"))
+                .containsExactly("ONSALEORDERSAVED:ext-b", "ONSALEORDERSAVED:ext-b");
+    }
+
+    @Test
     void aFailedDeliveryIsLostAndNeverRetried() throws Exception {
         int deadPort;
         try (ServerSocket s = new ServerSocket(0)) {

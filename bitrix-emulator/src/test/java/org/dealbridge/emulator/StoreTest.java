@@ -211,4 +211,97 @@ class StoreTest {
         assertThat(left.size()).isEqualTo(1); // FIO and PHONE were not passed, so they are gone
         assertThat(left.get(0).get("value").asText()).isEqualTo("new@example.com");
     }
+
+    private long emptyOrder() {
+        return Rest.store(emu, "sale.order.add", Map.of("fields", Map.of("lid", "s1", "personTypeId", 1, "currency", "RUB")))
+                .result().get("order").get("id").asLong();
+    }
+
+    private static Map<String, Object> item(Object... keyValues) {
+        Map<String, Object> m = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < keyValues.length; i += 2) {
+            m.put((String) keyValues[i], keyValues[i + 1]);
+        }
+        return Map.of("fields", m);
+    }
+
+    @Test
+    void basketItemAddTakesCatalogOrCustomPricesAndTheOrderTotalFollowsTheBasket() {
+        long id = emptyOrder();
+        int versionBefore = Rest.store(emu, "sale.order.get", Map.of("id", id)).result().get("order").get("version").asInt();
+
+        // a catalog product without customPrice: its catalog price (100.00)
+        Rest.Answer catalog = Rest.store(emu, "sale.basketitem.add", item("orderId", id, "productId", 1275, "quantity", 2, "currency", "RUB"));
+        assertThat(catalog.status()).as(catalog.raw()).isEqualTo(200);
+        JsonNode line = catalog.result().get("basketItem");
+        assertThat(line.get("id").isNumber()).as("numeric id in the basketItem wrapper").isTrue();
+        assertThat(line.get("orderId").asLong()).isEqualTo(id);
+        assertThat(line.get("productId").asLong()).isEqualTo(1275);
+        assertThat(line.get("name").asText()).isEqualTo("Robot");
+        assertThat(line.get("price").decimalValue()).isEqualByComparingTo("100");
+        assertThat(line.get("customPrice").asText()).isEqualTo("N");
+        JsonNode afterOne = Rest.store(emu, "sale.order.get", Map.of("id", id)).result().get("order");
+        assertThat(afterOne.get("price").decimalValue()).isEqualByComparingTo("200");
+        assertThat(afterOne.get("version").asInt()).as("the add saves the order").isGreaterThan(versionBefore);
+
+        // a variation with a custom price and a discount: basePrice = price + discountPrice
+        Rest.Answer custom = Rest.store(emu, "sale.basketitem.add", item("orderId", id, "productId", 1301, "quantity", "1",
+                "currency", "RUB", "customPrice", "Y", "price", "99.50", "basePrice", "120.50", "discountPrice", "21"));
+        assertThat(custom.status()).as(custom.raw()).isEqualTo(200);
+        assertThat(custom.result().get("basketItem").get("customPrice").asText()).isEqualTo("Y");
+        assertThat(custom.result().get("basketItem").get("basePrice").decimalValue()).isEqualByComparingTo("120.50");
+
+        // a non-catalog item: productId 0, its own name and price
+        Rest.Answer free = Rest.store(emu, "sale.basketitem.add", item("orderId", id, "productId", 0, "quantity", 3,
+                "currency", "RUB", "name", "Gift wrapping", "customPrice", "Y", "price", "10"));
+        assertThat(free.status()).as(free.raw()).isEqualTo(200);
+        assertThat(free.result().get("basketItem").get("productId").asLong()).isZero();
+        assertThat(free.result().get("basketItem").get("name").asText()).isEqualTo("Gift wrapping");
+
+        JsonNode order = Rest.store(emu, "sale.order.get", Map.of("id", id)).result().get("order");
+        assertThat(order.get("basketItems").size()).isEqualTo(3);
+        assertThat(order.get("price").decimalValue()).as("2 x 100 + 99.50 + 3 x 10").isEqualByComparingTo("329.50");
+        JsonNode listed = Rest.store(emu, "sale.basketitem.list", Map.of("filter", Map.of("orderId", id))).result().get("basketItems");
+        assertThat(listed.size()).isEqualTo(3);
+    }
+
+    @Test
+    void basketItemAddRejectsBadInputNamingTheFieldAndChangesNothing() {
+        long id = emptyOrder();
+        Rest.Answer noFields = Rest.store(emu, "sale.basketitem.add", Map.of());
+        assertThat(noFields.body().get("error").asLong()).isEqualTo(100);
+        Rest.Answer noOrder = Rest.store(emu, "sale.basketitem.add", item("productId", 1275, "quantity", 1, "currency", "RUB"));
+        assertThat(noOrder.status()).isEqualTo(400);
+        assertThat(noOrder.body().get("error").isNumber()).isTrue();
+        assertThat(noOrder.body().get("error_description").asText()).contains("orderId");
+        Rest.Answer unknownOrder = Rest.store(emu, "sale.basketitem.add", item("orderId", 999, "productId", 1275, "quantity", 1, "currency", "RUB"));
+        assertThat(unknownOrder.body().get("error").asLong()).isEqualTo(200540400001L);
+        Rest.Answer unknownProduct = Rest.store(emu, "sale.basketitem.add", item("orderId", id, "productId", 5555, "quantity", 1, "currency", "RUB"));
+        assertThat(unknownProduct.status()).isEqualTo(400);
+        assertThat(unknownProduct.body().get("error_description").asText()).contains("5555", "does not exist");
+        Rest.Answer noQuantity = Rest.store(emu, "sale.basketitem.add", item("orderId", id, "productId", 1275, "currency", "RUB"));
+        assertThat(noQuantity.body().get("error_description").asText()).contains("quantity");
+        Rest.Answer zeroQuantity = Rest.store(emu, "sale.basketitem.add", item("orderId", id, "productId", 1275, "quantity", 0, "currency", "RUB"));
+        assertThat(zeroQuantity.body().get("error_description").asText()).contains("quantity", "'0'");
+        Rest.Answer noCurrency = Rest.store(emu, "sale.basketitem.add", item("orderId", id, "productId", 1275, "quantity", 1));
+        assertThat(noCurrency.body().get("error_description").asText()).contains("currency");
+        Rest.Answer otherCurrency = Rest.store(emu, "sale.basketitem.add", item("orderId", id, "productId", 1275, "quantity", 1, "currency", "USD"));
+        assertThat(otherCurrency.body().get("error_description").asText()).contains("currency", "USD");
+        Rest.Answer customWithoutPrice = Rest.store(emu, "sale.basketitem.add", item("orderId", id, "productId", 1275, "quantity", 1,
+                "currency", "RUB", "customPrice", "Y"));
+        assertThat(customWithoutPrice.body().get("error_description").asText()).contains("price");
+        Rest.Answer freeWithoutName = Rest.store(emu, "sale.basketitem.add", item("orderId", id, "quantity", 1, "currency", "RUB",
+                "customPrice", "Y", "price", "5"));
+        assertThat(freeWithoutName.body().get("error_description").asText()).contains("name");
+        Rest.Answer inconsistent = Rest.store(emu, "sale.basketitem.add", item("orderId", id, "productId", 1275, "quantity", 1,
+                "currency", "RUB", "customPrice", "Y", "price", "90", "basePrice", "100", "discountPrice", "5"));
+        assertThat(inconsistent.body().get("error_description").asText()).contains("basePrice", "discountPrice");
+        Rest.Answer badPrice = Rest.store(emu, "sale.basketitem.add", item("orderId", id, "productId", 1275, "quantity", 1,
+                "currency", "RUB", "customPrice", "Y", "price", "cheap"));
+        assertThat(badPrice.body().get("error_description").asText()).contains("price", "'cheap'");
+
+        JsonNode order = Rest.store(emu, "sale.order.get", Map.of("id", id)).result().get("order");
+        assertThat(order.get("basketItems").size()).isZero();
+        assertThat(order.get("version").asInt()).as("no rejected add saved the order").isEqualTo(1);
+    }
 }

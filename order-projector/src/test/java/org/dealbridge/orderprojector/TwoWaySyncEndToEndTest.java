@@ -313,12 +313,25 @@ class TwoWaySyncEndToEndTest {
         String xmlId = OrderWriter.xmlId(dealId);
         await("an order is made from the deal", Duration.ofSeconds(30),
                 () -> emu.store().orders().stream().anyMatch(o -> xmlId.equals(o.get("xmlId"))));
+        await("the made order has its basket line", Duration.ofSeconds(30), () -> emu.store().orders().stream()
+                .filter(o -> xmlId.equals(o.get("xmlId"))).anyMatch(o -> !((List<?>) o.get("basketItems")).isEmpty()));
         Thread.sleep(5_000);  // every echo and repeat has had its chance to add a second one
 
         List<Map<String, Object>> orders = emu.store().orders().stream().filter(o -> xmlId.equals(o.get("xmlId"))).toList();
         assertThat(orders).hasSize(1);
         Map<String, Object> order = emu.store().order(Long.parseLong(String.valueOf(orders.get(0).get("id"))));
         assertThat(order.get("statusId")).isEqualTo("N");
+        // the deal's row is the order's basket, at the deal's price (the catalog's is the same here), once
+        assertThat((List<?>) order.get("basketItems")).singleElement().satisfies(line -> {
+            Map<?, ?> item = (Map<?, ?>) line;
+            assertThat(String.valueOf(item.get("productId"))).isEqualTo("101");
+            assertThat(item.get("name")).isEqualTo("Sofa");
+            assertThat(new BigDecimal(String.valueOf(item.get("price")))).isEqualByComparingTo("1500.00");
+            assertThat(new BigDecimal(String.valueOf(item.get("quantity")))).isEqualByComparingTo("2");
+        });
+        assertThat(new BigDecimal(String.valueOf(order.get("price")))).as("the order's total is the deal's amount")
+                .isEqualByComparingTo("3000.00")
+                .isEqualByComparingTo(new BigDecimal(String.valueOf(emu.crm().deal(dealId).get("OPPORTUNITY"))));
         assertThat((List<?>) order.get("payments")).singleElement()
                 .satisfies(p -> assertThat(String.valueOf(((Map<?, ?>) p).get("paySystemId"))).isEqualTo("9"));
         assertThat(emu.calls().count(Portal.STORE, "sale.order.add")).isEqualTo(1);

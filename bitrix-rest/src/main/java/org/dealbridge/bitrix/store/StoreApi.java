@@ -20,7 +20,8 @@ import org.dealbridge.bitrix.LenientJson;
 
 /**
  * The store ({@code sale.*}) and catalog methods DealBridge uses (reference §11), over one {@link BitrixClient}.
- * Reads and updates are retried on transient failures; adds ({@link #addOrder}, {@link #addPayment}) are not.
+ * Reads and updates are retried on transient failures; adds ({@link #addOrder}, {@link #addBasketItem},
+ * {@link #addPayment}) are not.
  */
 public final class StoreApi {
     private final BitrixClient client;
@@ -154,6 +155,18 @@ public final class StoreApi {
     public List<BasketItem> basketItems(long orderId) {
         return client.listAll("sale.basketitem.list", Map.of("filter", Map.of("orderId", orderId), "order", Map.of("id", "asc")), "basketItems")
                 .stream().map(BasketItem::from).toList();
+    }
+
+    /**
+     * {@code sale.basketitem.add} (reference §11.2, §11.6): {@code orderId}, {@code productId} (catalog product or
+     * variation; 0 for a non-catalog item), {@code quantity}, {@code currency}, {@code name}, and {@code customPrice: "Y"}
+     * with {@code price} (and {@code basePrice}/{@code discountPrice}, {@code basePrice = price + discountPrice}) or,
+     * for a catalog product, its catalog price. The store recomputes the order's price from its basket. Not retried
+     * on transient failures: a repeat would add a second line.
+     */
+    public BasketItem addBasketItem(Map<String, ?> fields) {
+        return BasketItem.from(wrapped(client.call("sale.basketitem.add", Map.of("fields", fields), Idempotence.NOT_IDEMPOTENT),
+                "basketItem", "sale.basketitem.add"));
     }
 
     public List<Payment> payments(long orderId) {

@@ -147,6 +147,38 @@ class StoreApiHttpTest {
     }
 
     @Test
+    void addBasketItemAddsCatalogAndCustomLinesAndTheOrderTotalFollows() {
+        SaleOrder o = store.addOrder(Map.of("lid", "s1", "personTypeId", 1, "currency", "RUB"));
+        BasketItem bear = store.addBasketItem(Map.of("orderId", o.id(), "productId", 100, "quantity", "2", "currency", "RUB",
+                "customPrice", "Y", "price", "900.00", "basePrice", "990.00", "discountPrice", "90.00"));
+        assertThat(bear.id()).isPositive();
+        assertThat(bear.orderId()).isEqualTo(o.id());
+        assertThat(bear.productId()).isEqualTo(100);
+        assertThat(bear.price()).isEqualByComparingTo("900");
+        assertThat(bear.basePrice()).isEqualByComparingTo("990");
+        BasketItem custom = store.addBasketItem(Map.of("orderId", o.id(), "productId", 0, "quantity", "1", "currency", "RUB",
+                "name", "Assembly", "customPrice", "Y", "price", "150.00"));
+        assertThat(custom.productId()).isZero();
+        assertThat(custom.name()).isEqualTo("Assembly");
+        assertThat(store.basketItems(o.id())).extracting(BasketItem::id).containsExactly(bear.id(), custom.id());
+        assertThat(store.order(o.id()).orElseThrow().order().price()).isEqualByComparingTo("1950");
+        assertThatThrownBy(() -> store.addBasketItem(Map.of("orderId", o.id(), "productId", 987654, "quantity", "1", "currency", "RUB")))
+                .isInstanceOf(BitrixException.class).hasMessageContaining("987654");
+        assertThatThrownBy(() -> store.addBasketItem(Map.of("orderId", o.id(), "productId", 100, "currency", "RUB")))
+                .isInstanceOf(BitrixException.ValidationFailure.class).hasMessageContaining("quantity");
+    }
+
+    @Test
+    void addBasketItemIsNotRetriedOnTransientFailure() {
+        SaleOrder o = store.addOrder(Map.of("lid", "s1", "personTypeId", 1, "currency", "RUB"));
+        emu.faults().failNext("sale.basketitem.add", 1, Fault.APPLY_THEN_DROP);
+        assertThatThrownBy(() -> store.addBasketItem(Map.of("orderId", o.id(), "productId", 100, "quantity", "1", "currency", "RUB")))
+                .isInstanceOf(BitrixException.class);
+        assertThat(emu.calls().count(Portal.STORE, "sale.basketitem.add")).isEqualTo(1);
+        assertThat(store.basketItems(o.id())).as("applied once, never repeated").hasSize(1);
+    }
+
+    @Test
     void statusesAndPaySystems() {
         assertThat(store.statuses()).extracting(OrderStatus::id).contains("N", "P", "F", "DN");
         assertThat(store.statuses()).filteredOn(s -> s.id().equals("DN")).extracting(OrderStatus::type).containsExactly("D");

@@ -4,6 +4,7 @@ import java.math.BigDecimal;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -14,7 +15,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import org.dealbridge.bitrix.crm.Contact;
 import org.dealbridge.bitrix.crm.CrmApi;
 import org.dealbridge.bitrix.crm.Deal;
+import org.dealbridge.bitrix.store.BasketItem;
 import org.dealbridge.bitrix.store.OrderDetails;
+import org.dealbridge.bitrix.store.PaySystem;
 import org.dealbridge.bitrix.store.SaleOrder;
 import org.dealbridge.bitrix.store.StoreApi;
 import org.dealbridge.mapping.CompiledMapping;
@@ -40,8 +43,13 @@ import org.slf4j.LoggerFactory;
  *       A command decided against a status the order no longer has is never applied blindly.</li>
  *   <li>{@code CREATE}: looks the order up by {@code xmlId = dealbridge-deal:{dealId}} first — on every attempt, so
  *       a retry after a failure that may have been applied finds the order instead of adding a second one — then
- *       {@code sale.order.add} and {@code sale.payment.add} with the command's pay system (a found order without
- *       a payment gets one).</li>
+ *       {@code sale.order.add}, one {@code sale.basketitem.add} per deal row (its catalog product, or a custom line
+ *       without one, at the deal's price, so the order's total is the deal's) and {@code sale.payment.add}. A found
+ *       order gets only what it lacks: the rows its basket has no line for (same product, quantity and price; name
+ *       for a custom line — lines added by hand are left alone) and a payment when it has none. The pay system is the
+ *       deal's value ({@code paySystemValue}) when it names an active pay system of the store
+ *       ({@code sale.paysystem.list}, cached), else {@code payment.default} ({@code paySystemId}); the outcome's
+ *       reason says which and why.</li>
  * </ul>
  * Transient failures (5xx, timeouts, rate refusals) are retried up to {@code store.max-attempts} times with
  * exponential backoff and ±50% jitter; anything else, or running out of attempts, is a dead letter.
@@ -58,6 +66,10 @@ public final class OrderWriter {
     private final CrmApi crm;
     private final PairDecision rules;
     private final Clock clock;
+    /** The store's pay systems rarely change: the list is kept, and re-read when older than this or on a miss. */
+    static final Duration PAY_SYSTEMS_MAX_AGE = Duration.ofMinutes(10);
+    private volatile Map<Long, PaySystem> paySystemCache = Map.of();
+    private volatile Instant paySystemsReadAt;
 
     public OrderWriter(OrderProjectorConfig config, StoreApi store, CrmApi crm, PairDecision rules, Clock clock) {
         this.config = config;
@@ -77,11 +89,12 @@ public final class OrderWriter {
      */
     public OrderWrite write(OrderCommand command, CompiledMapping mapping, SyncLink link) throws InterruptedException {
         int attempt = 0;
+        boolean[] paySystemsReread = {false};
         while (true) {
             attempt++;
             try {
                 return command.getKind() == OrderCommandKind.CREATE
-                        ? create(command, mapping, link, attempt)
+                        ? create(command, mapping, link, attempt, paySystemsReread)
                         : updateStatus(command, mapping, link, attempt);
             } catch (IllegalArgumentException e) {
                 return new OrderWrite(command, Outcome.DEAD_LETTERED, "Order command " + command.getCommandId() + " for deal "
@@ -167,15 +180,18 @@ public final class OrderWriter {
         return new OrderWrite(c, Outcome.ORDER_DELETED, pair + what, recorded, move, null, attempt);
     }
 
-    private OrderWrite create(OrderCommand c, CompiledMapping mapping, SyncLink link, int attempt) {
+    private OrderWrite create(OrderCommand c, CompiledMapping mapping, SyncLink link, int attempt, boolean[] paySystemsReread) {
         if (link != null) {
             return skipped(c, Outcome.UNCHANGED, "Deal " + c.getDealId() + " is already linked to order " + link.getSiteId() + ":"
                     + link.getOrderId() + "; no order is added.", attempt);
         }
+        BigDecimal total = total(c.getItems());  // every row is checked before anything is written
+        String currency = c.getCurrency() == null ? "RUB" : c.getCurrency();
         String xmlId = xmlId(c.getDealId());
         List<SaleOrder> found = store.findOrdersByXmlId(xmlId);
         SaleOrder order;
         boolean added = false;
+        PayChoice pay = null;
         if (!found.isEmpty()) {
             order = found.get(0);
         } else {
@@ -183,26 +199,48 @@ public final class OrderWriter {
             if (deal.isEmpty()) {
                 return skipped(c, Outcome.OTHER, "Deal " + c.getDealId() + " no longer exists; no order is added.", attempt);
             }
+            // before the add, so bad input leaves no half-made order: a product or payment.default the store lacks
+            requireCatalogProducts(c.getDealId(), c.getItems());
+            pay = paySystem(c, paySystemsReread);
             Map<String, Object> fields = new LinkedHashMap<>();
-            fields.put("lid", c.getSiteId().toString());
+            fields.put("lid", c.getSiteId());
             fields.put("personTypeId", config.personTypeId());
-            fields.put("currency", c.getCurrency() == null ? "RUB" : c.getCurrency().toString());
-            fields.put("statusId", c.getStatusId().toString());
+            fields.put("currency", currency);
+            fields.put("statusId", c.getStatusId());
             fields.put("xmlId", xmlId);
-            fields.put("price", total(c.getItems()).toPlainString());
+            // the basket lines below make the price; the rows' total up front keeps the order's first save (and its
+            // ONSALEORDERSAVED) from showing a price of 0
+            fields.put("price", total.toPlainString());
             fields.put("comments", "Made by DealBridge from CRM deal " + c.getDealId());
-            // Basket lines go in with sale.basketitem.add, which the emulator does not implement yet: the order carries
-            // the rows' total as its price until it does (see the module README).
             order = store.addOrder(fields);
             added = true;
             writeBuyer(order.id(), deal.get());
         }
-        if (c.getPaySystemId() != null && store.payments(order.id()).isEmpty()) {
-            Map<String, Object> payment = new LinkedHashMap<>();
-            payment.put("orderId", order.id());
-            payment.put("paySystemId", c.getPaySystemId());
-            payment.put("sum", total(c.getItems()).toPlainString());
-            store.addPayment(payment);
+        // A retry (after a failure between the add and its lines, or a redelivery after a crash) adds only the rows the
+        // basket lacks: never a line twice, never an order left without its lines.
+        List<ProductRow> missing = added ? c.getItems() : missingLines(c.getItems(), store.basketItems(order.id()));
+        if (!added) {
+            requireCatalogProducts(c.getDealId(), missing);
+        }
+        for (ProductRow row : missing) {
+            store.addBasketItem(basketLine(order.id(), currency, row));
+        }
+        String payment;
+        List<org.dealbridge.bitrix.store.Payment> payments = added ? List.of() : store.payments(order.id());
+        if (!payments.isEmpty()) {
+            payment = "pay system " + payments.get(0).paySystemId() + " (its payment)";
+        } else {
+            if (pay == null) {
+                pay = paySystem(c, paySystemsReread);
+            }
+            if (pay.id() != null) {
+                Map<String, Object> fields = new LinkedHashMap<>();
+                fields.put("orderId", order.id());
+                fields.put("paySystemId", pay.id());
+                fields.put("sum", total.toPlainString());
+                store.addPayment(fields);
+            }
+            payment = pay.reason();
         }
         Deal deal = crm.getDeal(c.getDealId()).orElse(null);
         SyncLink created = SyncLink.newBuilder()
@@ -211,13 +249,146 @@ public final class OrderWriter {
                 .setDealId(c.getDealId())
                 .setCategoryId(deal == null ? 0 : deal.categoryId())
                 .setStageId(deal == null ? "" : deal.stageId())
-                .setStatusId(order.statusId() == null ? c.getStatusId().toString() : order.statusId())
+                .setStatusId(order.statusId() == null ? c.getStatusId() : order.statusId())
                 .setOrigin(LinkOrigin.DEAL)
                 .setUpdatedAt(clock.instant())
                 .build();
-        return new OrderWrite(c, added ? Outcome.CREATED : Outcome.UNCHANGED, (added ? "Order " : "Order already there: ")
-                + c.getSiteId() + ":" + order.id() + " made from deal " + c.getDealId() + " with status " + created.getStatusId()
-                + " and pay system " + c.getPaySystemId() + ".", created, added, null, attempt);
+        boolean completed = !added && (!missing.isEmpty() || payments.isEmpty() && pay != null && pay.id() != null);
+        String lines = added ? c.getItems().size() + " basket line(s) totalling " + total.toPlainString() + " " + currency
+                : missing.isEmpty() ? "all " + c.getItems().size() + " basket line(s) already there"
+                : "added the " + missing.size() + " of " + c.getItems().size() + " basket line(s) it lacked";
+        return new OrderWrite(c, added ? Outcome.CREATED : completed ? Outcome.UPDATED : Outcome.UNCHANGED,
+                (added ? "Order " : "Order already there: ") + c.getSiteId() + ":" + order.id() + " made from deal " + c.getDealId()
+                        + " with status " + created.getStatusId() + ", " + lines + ", " + payment + ".",
+                created, added || completed, null, attempt);
+    }
+
+    /**
+     * Every catalog product of the rows is a product or variation of the store ({@code catalog.product.get}, then
+     * {@code catalog.product.offer.get}: the reference does not say whether the former answers for a variation).
+     * A deal row's product the store does not have is bad input named in the dead letter, found before anything is
+     * written; it is not turned into a custom line, which would lose the row's product on the way back to the deal.
+     */
+    private void requireCatalogProducts(long dealId, List<ProductRow> rows) {
+        java.util.Set<Long> checked = new java.util.HashSet<>();
+        for (ProductRow row : rows) {
+            Long productId = row.getProductId();
+            if (productId == null || productId == 0 || !checked.add(productId)) {
+                continue;
+            }
+            if (store.product(productId).isEmpty() && store.offer(productId).isEmpty()) {
+                throw new IllegalArgumentException("deal " + dealId + " has a product row with PRODUCT_ID " + productId + " ("
+                        + row.getName() + "), which is no product of the store's catalog");
+            }
+        }
+    }
+
+    /** The pay system chosen for an order made from a deal, and the words saying which and why. */
+    record PayChoice(Long id, String reason) {
+    }
+
+    /**
+     * The deal's pay system ({@code paySystemValue} of {@code paySystemField}) when it is a positive number naming an
+     * active pay system of the store, else {@code paySystemId} ({@code payment.default}) — never a dead letter for a
+     * manager's value. A {@code payment.default} the store does not have is one (nothing is written before).
+     */
+    PayChoice paySystem(OrderCommand c, boolean[] reread) {
+        Long fallback = c.getPaySystemId();
+        String field = c.getPaySystemField() == null ? "the deal's pay-system field" : c.getPaySystemField();
+        String value = c.getPaySystemValue();
+        String why;
+        if (value == null || value.isBlank()) {
+            why = c.getPaySystemField() == null ? "no deal field is mapped from paySystemId" : field + " is empty";
+        } else {
+            long id = positiveId(value.trim());
+            if (id <= 0) {
+                why = field + " = \"" + value + "\" is not a pay system id (a positive number)";
+            } else {
+                PaySystem named = knownPaySystem(id, reread);
+                if (named != null && named.active()) {
+                    return new PayChoice(id, "pay system " + id + " from " + field);
+                }
+                why = field + " = \"" + value + "\" " + (named == null ? "names no pay system of the store"
+                        : "names pay system " + id + " (" + named.name() + "), which is not active");
+            }
+        }
+        if (fallback == null) {
+            return new PayChoice(null, "no payment (no payment.default in the command): " + why);
+        }
+        PaySystem fallbackSystem = knownPaySystem(fallback, reread);
+        if (fallbackSystem == null) {
+            throw new IllegalArgumentException("payment.default = " + fallback + " names no pay system of the store (it has "
+                    + paySystemCache.keySet() + "), and " + why);
+        }
+        return new PayChoice(fallback, "pay system " + fallback + " (payment.default): " + why);
+    }
+
+    private static long positiveId(String value) {
+        if (!value.matches("\\d{1,18}")) {
+            return -1;
+        }
+        return Long.parseLong(value);
+    }
+
+    /**
+     * A pay system of the store from the cache ({@code sale.paysystem.list}, re-read when older than
+     * {@link #PAY_SYSTEMS_MAX_AGE}); a miss re-reads the list at most once per command ({@code reread}).
+     */
+    private PaySystem knownPaySystem(long id, boolean[] reread) {
+        Instant now = clock.instant();
+        boolean stale = paySystemsReadAt == null || now.isAfter(paySystemsReadAt.plus(PAY_SYSTEMS_MAX_AGE));
+        if (stale || !paySystemCache.containsKey(id) && !reread[0]) {
+            reread[0] = true;  // a list read for this command is as fresh as it gets: no second read for it
+            Map<Long, PaySystem> fresh = new LinkedHashMap<>();
+            store.paySystems().forEach(ps -> fresh.put(ps.id(), ps));
+            paySystemCache = fresh;
+            paySystemsReadAt = now;
+        }
+        return paySystemCache.get(id);
+    }
+
+    /** The rows the basket has no line for, matched one to one: same product (0 for none), quantity and price, and name without a product. */
+    static List<ProductRow> missingLines(List<ProductRow> rows, List<BasketItem> basket) {
+        List<BasketItem> unmatched = new ArrayList<>(basket);
+        List<ProductRow> missing = new ArrayList<>();
+        for (ProductRow row : rows) {
+            long productId = row.getProductId() == null ? 0 : row.getProductId();
+            BigDecimal price = new BigDecimal(row.getPrice());
+            BigDecimal quantity = new BigDecimal(row.getQuantity());
+            BasketItem match = null;
+            for (BasketItem line : unmatched) {
+                if (line.productId() == productId && line.price() != null && line.price().compareTo(price) == 0
+                        && line.quantity() != null && line.quantity().compareTo(quantity) == 0
+                        && (productId != 0 || row.getName().equals(line.name()))) {
+                    match = line;
+                    break;
+                }
+            }
+            if (match == null) {
+                missing.add(row);
+            } else {
+                unmatched.remove(match);
+            }
+        }
+        return missing;
+    }
+
+    /**
+     * One basket line from a deal row: its catalog product (or none: productId 0, a custom line), its quantity, and
+     * the deal's price as a custom price ({@code customPrice: "Y"}, no discount), so the order's total is the deal's.
+     */
+    private static Map<String, Object> basketLine(long orderId, String currency, ProductRow row) {
+        Map<String, Object> line = new LinkedHashMap<>();
+        line.put("orderId", orderId);
+        line.put("productId", row.getProductId() == null ? 0 : row.getProductId());
+        line.put("name", row.getName());
+        line.put("quantity", row.getQuantity());
+        line.put("currency", currency);
+        line.put("customPrice", "Y");
+        line.put("price", row.getPrice());
+        line.put("basePrice", row.getPrice());
+        line.put("discountPrice", "0");
+        return line;
     }
 
     /**
@@ -271,14 +442,21 @@ public final class OrderWriter {
         return new OrderWrite(c, outcome, reason, null, false, null, attempt);
     }
 
+    /** The rows' total; a row whose price is not a decimal number or whose quantity is not positive is bad input. */
     static BigDecimal total(List<ProductRow> rows) {
         BigDecimal total = BigDecimal.ZERO;
         for (ProductRow row : rows) {
+            BigDecimal quantity;
             try {
-                total = total.add(new BigDecimal(row.getPrice().toString()).multiply(new BigDecimal(row.getQuantity().toString())));
+                quantity = new BigDecimal(row.getQuantity());
+                total = total.add(new BigDecimal(row.getPrice()).multiply(quantity));
             } catch (NumberFormatException e) {
                 throw new IllegalArgumentException("product row " + row.getProductId() + " has price \"" + row.getPrice()
                         + "\" and quantity \"" + row.getQuantity() + "\"; both must be decimal numbers", e);
+            }
+            if (quantity.signum() <= 0) {
+                throw new IllegalArgumentException("product row " + row.getProductId() + " (" + row.getName() + ") has quantity \""
+                        + row.getQuantity() + "\"; a basket line needs a positive quantity");
             }
         }
         return total;

@@ -160,7 +160,10 @@ public final class DealToOrder {
                 .setDealId(id)
                 .setStatusId(status.get())
                 .setItems(new ArrayList<>(deal.getProductRows()))
-                .setPaySystemId(paySystem(deal, mapping))
+                // the store connector picks the pay system: only it can ask the store which ones exist
+                .setPaySystemId(mapping.defaultPaySystem())
+                .setPaySystemField(mapping.dealFields().get(PAY_SYSTEM_FIELD))
+                .setPaySystemValue(paySystem(deal, mapping))
                 .setCurrency(deal.getCurrency())
                 .setMappingVersion(mapping.version())
                 .setSourceTime(deal.getDateModify())
@@ -168,8 +171,13 @@ public final class DealToOrder {
         return Decision.write(command);
     }
 
-    /** The pay system: the deal's value of the custom field mapped from {@code paySystemId}, else {@code payment.default}. */
-    static long paySystem(DealChanged deal, CompiledMapping mapping) {
+    /**
+     * The deal's raw value of the custom field mapped from {@code paySystemId}, or null when none is mapped or the value
+     * is blank. Whether it names a pay system is not decided here: an empty, non-numeric or unknown value makes the
+     * store connector use {@code payment.default} (the command's {@code paySystemId}) and say so in the outcome, so a
+     * manager's typo never dead-letters the deal.
+     */
+    static String paySystem(DealChanged deal, CompiledMapping mapping) {
         String field = mapping.dealFields().get(PAY_SYSTEM_FIELD);
         CharSequence value = null;
         if (field != null) {
@@ -179,19 +187,7 @@ public final class DealToOrder {
                 }
             }
         }
-        if (value == null || value.toString().isBlank()) {
-            return mapping.defaultPaySystem();
-        }
-        try {
-            long id = Long.parseLong(value.toString().trim());
-            if (id > 0) {
-                return id;
-            }
-        } catch (NumberFormatException e) {
-            // reported below
-        }
-        throw new IllegalArgumentException("deal " + deal.getDealId() + " has " + field + " = \"" + value
-                + "\", not a pay system id (a positive number)");
+        return value == null || value.toString().isBlank() ? null : value.toString();
     }
 
     private static Decision skip(DealChanged deal, SyncLink link, Outcome outcome, Long version, Instant now, String reason) {

@@ -70,6 +70,7 @@ class OrderWriterTest {
         emu.store().addOrderProperty(1, "FIO", "Full name");
         emu.store().addOrderProperty(2, "EMAIL", "E-mail");
         emu.store().addOrderProperty(3, "PHONE", "Phone");
+        emu.store().addProduct(101, "Sofa", null, "1400.00");  // the deal sells it at 1500.00: its own price wins
         crmClient = client(emu.crmWebhookUrl(), "crm");
         storeClient = client(emu.storeWebhookUrl(), "store");
         writer = new OrderWriter(new OrderProjectorConfig(Map.of(OrderProjectorConfig.MAX_ATTEMPTS, "3",
@@ -115,6 +116,45 @@ class OrderWriterTest {
                 .setDealId(dealId).setStatusId("N").setCurrency("RUB").setPaySystemId(paySystem)
                 .setItems(List.of(ProductRow.newBuilder().setProductId(101L).setName("Sofa").setPrice("1500.00").setQuantity("2").build()))
                 .setMappingVersion(2).setSourceTime(Instant.now()).build();
+    }
+
+    private static OrderCommand createWith(long dealId, List<ProductRow> rows, String paySystemValue) {
+        return OrderCommand.newBuilder(create(dealId, 3)).setItems(rows).setPaySystemField("UF_CRM_PAY_SYSTEM")
+                .setPaySystemValue(paySystemValue).build();
+    }
+
+    private static ProductRow row(Long productId, String name, String price, String quantity) {
+        return ProductRow.newBuilder().setProductId(productId).setName(name).setPrice(price).setQuantity(quantity).build();
+    }
+
+    private static final List<ProductRow> SOFAS_AND_DELIVERY = List.of(row(101L, "Sofa", "1500.00", "2"),
+            row(null, "Delivery to the door", "350.00", "1"));
+
+    /** The order's basket lines as "productId name price x quantity customPrice". */
+    private List<String> basketOf(long orderId) {
+        return ((List<?>) emu.store().order(orderId).get("basketItems")).stream().map(b -> (Map<?, ?>) b)
+                .map(b -> b.get("productId") + " " + b.get("name") + " " + new java.math.BigDecimal(String.valueOf(b.get("price")))
+                        .stripTrailingZeros().toPlainString() + " x " + new java.math.BigDecimal(String.valueOf(b.get("quantity")))
+                        .stripTrailingZeros().toPlainString() + " " + b.get("customPrice"))
+                .toList();
+    }
+
+    private java.math.BigDecimal priceOf(long orderId) {
+        return new java.math.BigDecimal(String.valueOf(emu.store().order(orderId).get("price")));
+    }
+
+    private String paySystemOf(long orderId) {
+        List<?> payments = (List<?>) emu.store().order(orderId).get("payments");
+        assertThat(payments).hasSize(1);
+        return String.valueOf(((Map<?, ?>) payments.get(0)).get("paySystemId"));
+    }
+
+    private void deadLetteredBeforeAnyOrder(OrderWrite result, String... reasonParts) {
+        assertThat(result.outcome()).isEqualTo(Outcome.DEAD_LETTERED);
+        assertThat(result.attempts()).as("bad input is not retried").isEqualTo(1);
+        assertThat(result.reason()).contains(reasonParts);
+        assertThat(emu.calls().count(Portal.STORE, "sale.order.add")).isZero();
+        assertThat(emu.store().orders()).isEmpty();
     }
 
     private String statusOf(long orderId) {
@@ -258,5 +298,142 @@ class OrderWriterTest {
         assertThat(result.outcome()).isEqualTo(Outcome.DEAD_LETTERED);
         assertThat(result.attempts()).isEqualTo(1);
         assertThat(result.reason()).contains("permanent failure", "Z");
+    }
+
+    @Test
+    void anOrderMadeFromADealHasALinePerRowIncludingACustomLineAndTheRowsTotal() throws Exception {
+        long dealId = deal("C1:NEW");
+
+        OrderWrite result = writer.write(createWith(dealId, SOFAS_AND_DELIVERY, "9"), mapping, null);
+
+        assertThat(result.outcome()).as(result.reason()).isEqualTo(Outcome.CREATED);
+        long orderId = result.link().getOrderId();
+        assertThat(basketOf(orderId)).containsExactly("101 Sofa 1500 x 2 Y", "0 Delivery to the door 350 x 1 Y");
+        assertThat(priceOf(orderId)).as("the order's total is the deal's rows total").isEqualByComparingTo("3350.00");
+        assertThat(((Map<?, ?>) ((List<?>) emu.store().order(orderId).get("payments")).get(0)).get("sum").toString())
+                .isEqualTo("3350");
+        assertThat(result.reason()).contains("2 basket line(s) totalling 3350.00 RUB");
+    }
+
+    @Test
+    void aCreateRetriedAfterALineWasAddedButItsAnswerLostAddsOnlyTheMissingLine() throws Exception {
+        long dealId = deal("C1:NEW");
+        emu.faults().failNext(Portal.STORE, "sale.basketitem.add", 1, Fault.APPLY_THEN_DROP);
+
+        OrderWrite result = writer.write(createWith(dealId, SOFAS_AND_DELIVERY, "9"), mapping, null);
+
+        assertThat(result.attempts()).as("the lost answer was retried by the writer").isEqualTo(2);
+        long orderId = result.link().getOrderId();
+        assertThat(basketOf(orderId)).containsExactly("101 Sofa 1500 x 2 Y", "0 Delivery to the door 350 x 1 Y");
+        assertThat(priceOf(orderId)).isEqualByComparingTo("3350.00");
+        assertThat(emu.calls().count(Portal.STORE, "sale.order.add")).isEqualTo(1);
+        assertThat(emu.calls().count(Portal.STORE, "sale.basketitem.add")).isEqualTo(2);
+        assertThat(result.outcome()).isEqualTo(Outcome.UPDATED);
+        assertThat(result.reason()).contains("added the 1 of 2 basket line(s) it lacked");
+        assertThat(paySystemOf(orderId)).isEqualTo("9");
+
+        // the whole command again (a redelivery after a crash before the commit): nothing is added
+        OrderWrite again = writer.write(createWith(dealId, SOFAS_AND_DELIVERY, "9"), mapping, null);
+        assertThat(again.outcome()).isEqualTo(Outcome.UNCHANGED);
+        assertThat(again.written()).isFalse();
+        assertThat(basketOf(orderId)).hasSize(2);
+        assertThat(emu.calls().count(Portal.STORE, "sale.basketitem.add")).isEqualTo(2);
+        assertThat(emu.calls().count(Portal.STORE, "sale.payment.add")).isEqualTo(1);
+    }
+
+    @Test
+    void aCreateThatFailedBeforeAnyLineGivesTheFoundOrderAllItsLines() throws Exception {
+        long dealId = deal("C1:NEW");
+        emu.faults().failNext(Portal.STORE, "sale.basketitem.add", 1, Fault.HTTP_500);
+
+        OrderWrite result = writer.write(createWith(dealId, SOFAS_AND_DELIVERY, "9"), mapping, null);
+
+        long orderId = result.link().getOrderId();
+        assertThat(basketOf(orderId)).containsExactly("101 Sofa 1500 x 2 Y", "0 Delivery to the door 350 x 1 Y");
+        assertThat(priceOf(orderId)).isEqualByComparingTo("3350.00");
+        assertThat(emu.calls().count(Portal.STORE, "sale.order.add")).isEqualTo(1);
+        assertThat(paySystemOf(orderId)).as("the payment comes once the lines are there").isEqualTo("9");
+    }
+
+    @Test
+    void aPaySystemTheStoreDoesNotHaveFallsBackToTheDefaultAndTheReasonSaysWhy() throws Exception {
+        long dealId = deal("C1:NEW");
+
+        OrderWrite result = writer.write(createWith(dealId, SOFAS_AND_DELIVERY, "77"), mapping, null);
+
+        assertThat(result.outcome()).isEqualTo(Outcome.CREATED);
+        assertThat(paySystemOf(result.link().getOrderId())).isEqualTo("3");
+        assertThat(result.reason()).contains("pay system 3 (payment.default): UF_CRM_PAY_SYSTEM = \"77\" names no pay system of the store");
+    }
+
+    @Test
+    void anEmptyPaySystemFieldUsesTheDefault() throws Exception {
+        long dealId = deal("C1:NEW");
+
+        OrderWrite result = writer.write(createWith(dealId, SOFAS_AND_DELIVERY, null), mapping, null);
+
+        assertThat(result.outcome()).isEqualTo(Outcome.CREATED);
+        assertThat(paySystemOf(result.link().getOrderId())).isEqualTo("3");
+        assertThat(result.reason()).contains("pay system 3 (payment.default): UF_CRM_PAY_SYSTEM is empty");
+    }
+
+    @Test
+    void aPaySystemValueThatIsNotAPositiveNumberUsesTheDefault() throws Exception {
+        OrderWrite card = writer.write(createWith(deal("C1:NEW"), SOFAS_AND_DELIVERY, "card"), mapping, null);
+        OrderWrite negative = writer.write(createWith(deal("C1:NEW"), SOFAS_AND_DELIVERY, "-9"), mapping, null);
+
+        assertThat(card.outcome()).isEqualTo(Outcome.CREATED);
+        assertThat(paySystemOf(card.link().getOrderId())).isEqualTo("3");
+        assertThat(card.reason()).contains("pay system 3 (payment.default): UF_CRM_PAY_SYSTEM = \"card\" is not a pay system id");
+        assertThat(paySystemOf(negative.link().getOrderId())).isEqualTo("3");
+        assertThat(negative.reason()).contains("\"-9\" is not a pay system id");
+    }
+
+    @Test
+    void thePaySystemListIsCachedAndReReadOnceOnAMiss() throws Exception {
+        OrderWrite card = writer.write(createWith(deal("C1:NEW"), SOFAS_AND_DELIVERY, "9"), mapping, null);
+        assertThat(card.reason()).contains("pay system 9 from UF_CRM_PAY_SYSTEM");
+        assertThat(emu.calls().count(Portal.STORE, "sale.paysystem.list")).isEqualTo(1);
+
+        emu.store().addPaySystem(12, "Installments");  // added in the store after the list was read
+        OrderWrite added = writer.write(createWith(deal("C1:NEW"), SOFAS_AND_DELIVERY, "12"), mapping, null);
+        assertThat(paySystemOf(added.link().getOrderId())).isEqualTo("12");
+        assertThat(emu.calls().count(Portal.STORE, "sale.paysystem.list")).as("one re-read for the miss").isEqualTo(2);
+
+        OrderWrite unknown = writer.write(createWith(deal("C1:NEW"), SOFAS_AND_DELIVERY, "77"), mapping, null);
+        assertThat(paySystemOf(unknown.link().getOrderId())).isEqualTo("3");
+        assertThat(emu.calls().count(Portal.STORE, "sale.paysystem.list")).as("a miss re-reads once per command").isEqualTo(3);
+
+        writer.write(createWith(deal("C1:NEW"), SOFAS_AND_DELIVERY, "9"), mapping, null);
+        assertThat(emu.calls().count(Portal.STORE, "sale.paysystem.list")).as("a hit reads nothing").isEqualTo(3);
+    }
+
+    @Test
+    void aDefaultPaySystemTheStoreLacksIsDeadLetteredBeforeAnyOrderIsAdded() throws Exception {
+        long dealId = deal("C1:NEW");
+
+        OrderWrite result = writer.write(OrderCommand.newBuilder(createWith(dealId, SOFAS_AND_DELIVERY, "77")).setPaySystemId(5L).build(),
+                mapping, null);
+
+        deadLetteredBeforeAnyOrder(result, "payment.default = 5 names no pay system of the store", "\"77\"");
+    }
+
+    @Test
+    void aRowWithoutAPositiveQuantityIsDeadLetteredBeforeAnyOrderIsAdded() throws Exception {
+        long dealId = deal("C1:NEW");
+
+        OrderWrite result = writer.write(createWith(dealId, List.of(row(101L, "Sofa", "1500.00", "0")), "9"), mapping, null);
+
+        deadLetteredBeforeAnyOrder(result, "product row 101", "quantity \"0\"");
+    }
+
+    @Test
+    void aRowWhoseProductTheStoreLacksIsDeadLetteredBeforeAnyOrderIsAdded() throws Exception {
+        long dealId = deal("C1:NEW");
+
+        OrderWrite result = writer.write(createWith(dealId, List.of(row(101L, "Sofa", "1500.00", "1"),
+                row(555L, "Armchair", "700.00", "1")), "9"), mapping, null);
+
+        deadLetteredBeforeAnyOrder(result, "PRODUCT_ID 555", "Armchair", "no product of the store's catalog");
     }
 }

@@ -70,6 +70,7 @@ class StoreConnectorTest {
         }
         emu.store().addPaySystem(3, "Cash");
         emu.store().addPersonType(1, "Person");
+        emu.store().addProduct(1, "Sofa", null, "10.00");
         crmClient = client(emu.crmWebhookUrl(), "crm");
         storeClient = client(emu.storeWebhookUrl(), "store");
         Properties kafka = new Properties();
