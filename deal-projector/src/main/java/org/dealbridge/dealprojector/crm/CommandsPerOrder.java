@@ -38,25 +38,20 @@ public final class CommandsPerOrder {
                     .setSourceTime(min(earlier, later))
                     .build();
         }
-        Map<String, String> fields = new LinkedHashMap<>(earlier.getFields());
-        fields.putAll(later.getFields());
-        // the deal still has what the earlier command expected, as that write has not happened yet
-        Map<String, String> expected = new LinkedHashMap<>(later.getExpected());
-        expected.putAll(earlier.getExpected());
-        later.getExpected().forEach((key, value) -> {
-            if (DealFields.isBookkeeping(key)) {
-                expected.put(key, value);  // bookkeeping: the latest decision's
-            }
-        });
+        // a later UPDATE is whole against the link it was decided on: its fields and rows replace the earlier's (a
+        // value changed and changed back must not keep the earlier value); after a CREATE, the CREATE's fields stay
+        // and the later values win
+        Map<String, String> fields = new LinkedHashMap<>(later.getFields());
         if (earlier.getKind() == DealCommandKind.CREATE) {
-            expected.keySet().removeIf(key -> !DealFields.isBookkeeping(key));  // nothing to check on a deal not yet made
+            fields = new LinkedHashMap<>(earlier.getFields());
+            fields.putAll(later.getFields());
         }
         return DealCommand.newBuilder(later)
                 .setKind(earlier.getKind())
                 .setDealId(later.getDealId() != null ? later.getDealId() : earlier.getDealId())
                 .setFields(fields)
-                .setExpected(expected)
-                .setProductRows(later.getProductRows() != null ? later.getProductRows() : earlier.getProductRows())
+                .setProductRows(later.getProductRows() != null || earlier.getKind() != DealCommandKind.CREATE
+                        ? later.getProductRows() : earlier.getProductRows())
                 .setBuyer(later.getBuyer() != null ? later.getBuyer() : earlier.getBuyer())
                 .setResolveResponsibleFromContact(earlier.getResolveResponsibleFromContact() || later.getResolveResponsibleFromContact())
                 .setDecidedOn(earlier.getKind() == DealCommandKind.CREATE ? null

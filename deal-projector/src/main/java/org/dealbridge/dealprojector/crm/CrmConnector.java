@@ -39,6 +39,8 @@ import org.dealbridge.dealprojector.DealProjectorConfig;
 import org.dealbridge.schemas.DeadLetter;
 import org.dealbridge.schemas.DealCommand;
 import org.dealbridge.schemas.Keys;
+import org.dealbridge.schemas.OrderCommand;
+import org.dealbridge.schemas.OrderCommandKind;
 import org.dealbridge.schemas.Outcome;
 import org.dealbridge.schemas.SyncDirection;
 import org.dealbridge.schemas.SyncLink;
@@ -218,6 +220,23 @@ public final class CrmConnector implements Runnable, AutoCloseable {
         }
         if (result.written()) {
             latency.record(Duration.between(c.getSourceTime(), now).abs());
+        }
+        if (result.reconcile() && result.link() != null && result.link().getDealId() > 0) {
+            // the deal's later change stands against the order: the store side brings the order to it, deciding again
+            // on both sides as they are (the order projector may have judged the pair on a link too old to see it)
+            OrderCommand reconcile = OrderCommand.newBuilder()
+                    .setCommandId(UUID.randomUUID().toString())
+                    .setKind(OrderCommandKind.RECONCILE)
+                    .setSiteId(c.getSiteId())
+                    .setDealId(result.link().getDealId())
+                    .setOrderId(c.getOrderId())
+                    .setStatusId(c.getOrderStatusId() == null ? "" : c.getOrderStatusId())
+                    .setExpectedStatusId(c.getOrderStatusId())
+                    .setMappingVersion(c.getMappingVersion())
+                    .setSourceTime(c.getSourceTime())
+                    .build();
+            producer.send(new ProducerRecord<>(topics.orderCommands().name(), Keys.deal(result.link().getDealId()),
+                    topics.orderCommands().valueSerde().serializer().serialize(topics.orderCommands().name(), reconcile)));
         }
         SyncOutcome outcome = SyncOutcome.newBuilder()
                 .setSiteId(c.getSiteId())

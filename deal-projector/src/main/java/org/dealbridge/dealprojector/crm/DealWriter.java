@@ -38,7 +38,8 @@ import org.slf4j.LoggerFactory;
  *   <li><b>read</b>: for a CREATE, {@code crm.deal.list} by ORIGINATOR_ID+ORIGIN_ID (the deal may exist: an earlier
  *       add timed out after it was applied, or a replay) and the buyer's contact by e-mail and phone
  *       ({@code crm.duplicate.findbycomm}, with the contact's owner when {@code resolveResponsibleFromContact}); for
- *       an UPDATE, {@code crm.deal.get} to check the values the command expects to replace (no blind overwrite);</li>
+ *       an UPDATE, {@code crm.deal.get} (and {@code crm.deal.productrows.get} when it carries rows), to decide against
+ *       the deal as it is;</li>
  *   <li><b>write</b>: {@code crm.contact.add} when no contact was found, {@code crm.deal.add} only when no deal was
  *       found, {@code crm.item.update} for a pipeline change, {@code crm.deal.update} for the other fields,
  *       {@code crm.deal.productrows.set}.</li>
@@ -46,13 +47,14 @@ import org.slf4j.LoggerFactory;
  * A command whose round failed transiently (timeout, dropped connection, 5xx, rate refusal) is retried from the
  * read step, so an add whose answer was lost is looked up before it is ever sent again. Rounds are retried with
  * exponential backoff and jitter up to {@code crm.max-attempts}; then, and at once for permanent errors, the
- * command is dead-lettered. An UPDATE whose target changed since the decision is dropped, and the link is
- * refreshed with the deal's current state so the next decision starts from it ({@link Outcome#CONFLICT_RESOLVED}).
+ * command is dead-lettered. A deal deleted in the CRM is not an error: the order is unlinked
+ * ({@link Outcome#DEAL_DELETED}).
  *
- * <p>The stage is decided again against the deal as read, with {@link PairDecision} — the code the order projector
- * decides with, so a pair is never pulled two ways: a deal already consistent with the order's status keeps its
- * stage; when both sides moved since the link (or a CREATE finds a deal, which has no link), the later change wins,
- * and a manager's later stage change is never overwritten here (the order projector writes the order instead).
+ * <p>What is written on a deal that exists is {@link DealUpdatePlan}'s decision: each field with
+ * {@code Ownership} against the freshest link (a value a person set stands, {@link Outcome#MANAGER_VALUE_KEPT}), the
+ * stage with {@link PairDecision} in the pipeline the deal is really in — the code the order projector decides with,
+ * so a pair is never pulled two ways. A CREATE that finds its deal decides against what the deal says of itself: a
+ * {@code MODIFY_BY_ID}/{@code MOVED_BY_ID} other than the webhook's user is a person's change.
  *
  * <p>All calls go through one {@link BitrixClient}, so they share the portal's rate budget.
  */
@@ -141,6 +143,7 @@ public final class DealWriter {
         SyncLink link;
         Outcome outcome;
         String reason;
+        boolean reconcile;
 
         Job(DealCommand command, int index) {
             this.command = command;
@@ -227,8 +230,22 @@ public final class DealWriter {
     }
 
     /** One round: every job's reads (as few batch calls as fit), then every job's writes. */
-    private void runRound(List<Job> round, int attempt, Map<DealCommand, DealWrite> done, List<DealCommand> retry,
+    private void runRound(List<Job> jobs, int attempt, Map<DealCommand, DealWrite> done, List<DealCommand> retry,
                           Map<DealCommand, Failure> lastError) {
+        List<Job> round = new ArrayList<>();
+        for (Job job : jobs) {
+            SyncLink decidedOn = job.command.getDecidedOn();
+            if (job.command.getKind() == DealCommandKind.UPDATE && decidedOn != null && decidedOn.getDealDeletedAt() != null) {
+                // the deal is known to be gone: nothing to read or write (see FreshestLink)
+                job.link = decidedOn;
+                job.outcome = Outcome.DEAL_DELETED;
+                job.reason = "Deal " + decidedOn.getDealId() + " of order " + key(job.command) + " was deleted in the CRM ("
+                        + decidedOn.getDealDeletedAt() + "); nothing is written.";
+                done.put(job.command, finished(job, attempt, false));
+            } else {
+                round.add(job);
+            }
+        }
         Map<Job, BatchResult> readResults = new HashMap<>();
         for (List<Job> batch : batches(round, job -> job.reads)) {
             List<BatchCommand> reads = new ArrayList<>();
@@ -349,8 +366,7 @@ public final class DealWriter {
                 }
             });
             written.put(DealFields.PRODUCT_ROWS_DIGEST, DealFields.productRowsDigest(rows));
-            job.link = link(c, null, 0L, Long.parseLong(c.getFields().get(DealFields.CATEGORY_ID)),
-                    c.getFields().get(DealFields.STAGE_ID), written);
+            job.link = DealUpdatePlan.created(c, written, clock.instant());
             job.outcome = Outcome.CREATED;
             return true;
         }
@@ -360,8 +376,11 @@ public final class DealWriter {
             deal = reads.result(job.key("get"));
         } catch (BitrixException.NotFound e) {
             // a deletion is a person's decision, not an error: the order is unlinked (deals.onDeleted decides what next)
-            SyncLink was = c.getDecidedOn();
-            job.link = was == null ? null : SyncLink.newBuilder(was).setDealDeletedAt(clock.instant()).setUpdatedAt(clock.instant()).build();
+            SyncLink was = c.getDecidedOn() != null ? c.getDecidedOn() : SyncLink.newBuilder()
+                    .setSiteId(c.getSiteId()).setOrderId(c.getOrderId()).setDealId(c.getDealId()).setCategoryId(0)
+                    .setStageId("").setStatusId(c.getOrderStatusId() == null ? "" : c.getOrderStatusId())
+                    .setUpdatedAt(clock.instant()).build();
+            job.link = SyncLink.newBuilder(was).setDealDeletedAt(clock.instant()).setUpdatedAt(clock.instant()).build();
             job.outcome = Outcome.DEAL_DELETED;
             job.reason = "Deal " + c.getDealId() + " of order " + key(c) + " no longer exists in the CRM (" + e.description()
                     + "): the order is unlinked and nothing is written.";
@@ -423,140 +442,55 @@ public final class DealWriter {
         return by != null && !by.isEmpty() && !by.equals("0") && !by.equals(webhookUser);
     }
 
-    /**
-     * The writes of a linked deal as read, decided field by field with {@link Ownership} against the freshest link
-     * (what DealBridge last wrote and agreed) and, for the stage, with {@link PairDecision} in the pipeline the deal is
-     * really in.
-     */
+    /** The writes of a linked deal as read ({@link DealUpdatePlan}), as batch sub-commands, with the link and outcome. */
     private void planLinkedUpdate(Job job, JsonNode deal, SyncLink link, JsonNode rowsNow) {
         DealCommand c = job.command;
         long dealId = longValue(deal, "ID");
-        long dealPipeline = longValue(deal, "CATEGORY_ID");
-        String dealStage = text(deal, "STAGE_ID");
-        Map<String, String> write = new LinkedHashMap<>();
-        Map<String, String> written = new LinkedHashMap<>();
-        List<String> kept = new ArrayList<>();
-        List<String> notes = new ArrayList<>();
-
-        long pipeline = dealPipeline;
-        String picked = c.getFields().get(DealFields.CATEGORY_ID);
-        if (picked != null && Long.parseLong(picked) != dealPipeline) {
-            switch (Ownership.pipeline(link, Long.parseLong(picked), c.getOrderValues().get(Ownership.PRODUCT_ROWS), dealPipeline)) {
-                case MOVE -> pipeline = Long.parseLong(picked);
-                case PERSON_MOVED -> kept.add("pipeline " + dealPipeline + " (DealBridge's choice was "
-                        + Ownership.written(link, Ownership.PIPELINE) + ")");
-                default -> { }
-            }
-        }
-        String stage = c.getStageByPipeline().get(Long.toString(pipeline));
-        if (pipeline != dealPipeline && stage == null) {
-            notes.add("status " + c.getOrderStatusId() + " has no stage in pipeline " + pipeline + ", so the deal stays in pipeline " + dealPipeline);
-            pipeline = dealPipeline;
-            stage = c.getStageByPipeline().get(Long.toString(pipeline));
-        }
-        String stageToWrite = null;
-        boolean dealWon = false;
-        if (pipeline != dealPipeline) {
-            stageToWrite = stage;  // a move always lands on the order's stage of the new pipeline
-            written.put(Ownership.PIPELINE, Long.toString(pipeline));
-        } else if (c.getOrderStatusId() != null && stage == null) {
-            if (c.getFields().containsKey(DealFields.STAGE_ID) || (link != null && link.getCategoryId() != dealPipeline)) {
-                notes.add("status " + c.getOrderStatusId() + " has no stage in pipeline " + dealPipeline
-                        + " (where the deal is), so its stage " + dealStage + " is left as it is");
-            }
-        } else if (c.getOrderStatusId() != null && dealStage != null) {
-            PairDecision.Agreed agreed = link == null ? null
-                    : new PairDecision.Agreed(link.getStageId().toString(), link.getStatusId().toString());
-            PairDecision.Verdict verdict = PairDecision.UNDER_MAPPING.decide(new CommandedStage(pipeline, c.getOrderStatusId(), stage),
-                    new PairDecision.DealState(pipeline, dealStage, modifiedAt(deal)),
-                    new PairDecision.OrderState(c.getOrderStatusId(), c.getSourceTime()), agreed);
-            if (verdict.writes(PairDecision.Side.DEAL)) {
-                stageToWrite = verdict.value();
-            } else if (verdict.winner() == PairDecision.Side.DEAL) {
-                dealWon = true;
-                notes.add("the deal's stage " + dealStage + " (changed " + text(deal, "DATE_MODIFY")
-                        + ") is the later change and stands; the order projector brings the order to it");
-            }
-        }
-
-        for (Map.Entry<String, String> entry : c.getFields().entrySet()) {
-            String field = entry.getKey();
-            if (!c.getOrderValues().containsKey(field) || field.equals(Ownership.PIPELINE) || DealFields.isBookkeeping(field)) {
-                continue;  // not one of the order's values (CATEGORY_ID, STAGE_ID and a new deal's own fields)
-            }
-            String dealValue = valueOf(deal, field);
-            if (field.equals(DealFields.OPPORTUNITY) && "N".equals(text(deal, DealFields.IS_MANUAL_OPPORTUNITY))) {
-                kept.add("OPPORTUNITY (the CRM computes it from the product rows: IS_MANUAL_OPPORTUNITY = N)");
-                continue;
-            }
-            switch (Ownership.field(link, field, entry.getValue(), dealValue, (a, b) -> sameValue(field, a, b))) {
-                case WRITE -> {
-                    write.put(field, entry.getValue());
-                    written.put(field, entry.getValue());
-                }
-                case ALREADY_THERE -> written.put(field, entry.getValue());
-                case PERSON_STANDS -> kept.add(field + " = \"" + dealValue + "\"");
-                default -> { }
-            }
-        }
-        List<ProductRow> rows = null;
-        if (c.getProductRows() != null && Ownership.origin(link) == LinkOrigin.ORDER) {
-            String orderRows = DealFields.productRowsDigest(c.getProductRows());
-            List<ProductRow> current = rowsNow == null ? null : productRows(rowsNow);
-            if (c.getProductRows().isEmpty() && current != null && !current.isEmpty()) {
-                kept.add("the deal's " + current.size() + " product row(s): non-empty rows are never replaced by none");
-            } else {
-                String dealRows = current == null ? "" : DealFields.productRowsDigest(current);
-                switch (Ownership.field(link, Ownership.PRODUCT_ROWS, orderRows, dealRows, java.util.Objects::equals)) {
-                    case WRITE -> {
-                        rows = c.getProductRows();
-                        written.put(Ownership.PRODUCT_ROWS, orderRows);
-                    }
-                    case ALREADY_THERE -> written.put(Ownership.PRODUCT_ROWS, orderRows);
-                    case PERSON_STANDS -> kept.add("product rows (a person changed them)");
-                    default -> { }
-                }
-            }
-        }
-
-        if (pipeline != dealPipeline) {
-            job.writes.add(CrmApi.moveDealCommand(job.key("move"), dealId, pipeline, stageToWrite));  // reference §5.6
-        } else if (stageToWrite != null) {
-            write.put(DealFields.STAGE_ID, stageToWrite);
+        Map<String, String> values = new LinkedHashMap<>();
+        c.getOrderValues().keySet().forEach(field -> values.put(field, valueOf(deal, field)));
+        DealUpdatePlan.DealState state = new DealUpdatePlan.DealState(longValue(deal, "CATEGORY_ID"), text(deal, "STAGE_ID"),
+                modifiedAt(deal), text(deal, "DATE_MODIFY"), values, !"N".equals(text(deal, DealFields.IS_MANUAL_OPPORTUNITY)),
+                rowsNow == null ? null : productRows(rowsNow));
+        DealUpdatePlan.Plan plan = DealUpdatePlan.plan(c, link, state, DealWriter::sameValue);
+        Map<String, String> write = new LinkedHashMap<>(plan.fields());
+        if (plan.moveTo() != null) {
+            job.writes.add(CrmApi.moveDealCommand(job.key("move"), dealId, plan.moveTo(), plan.stage()));  // reference §5.6
+        } else if (plan.stage() != null) {
+            write.put(DealFields.STAGE_ID, plan.stage());
         }
         if (!write.isEmpty()) {
             job.writes.add(BatchCommand.of(job.key("update"), "crm.deal.update", Map.of("id", dealId, "fields", write,
                     "params", Map.of("REGISTER_SONET_EVENT", "N"))));
         }
-        if (rows != null) {
-            job.writes.add(CrmApi.setProductRowsCommand(job.key("rows"), dealId, bitrixRows(rows)));
+        if (plan.rows() != null) {
+            job.writes.add(CrmApi.setProductRowsCommand(job.key("rows"), dealId, bitrixRows(plan.rows())));
         }
-        String stageAfter = stageToWrite != null ? stageToWrite : dealStage;
-        job.link = link(c, link, dealId, pipeline, stageAfter, Ownership.afterWriting(link, written));
+        job.link = plan.link(c, link, dealId, state, clock.instant());
+        job.reconcile = plan.dealWon();
         List<String> changed = new ArrayList<>();
-        if (pipeline != dealPipeline) {
+        if (plan.moveTo() != null) {
             changed.add(DealFields.CATEGORY_ID);
         }
         changed.addAll(write.keySet());
-        if (rows != null) {
+        if (plan.rows() != null) {
             changed.add("product rows");
         }
-        StringBuilder reason = new StringBuilder();
-        if (!job.writes.isEmpty()) {
+        StringBuilder reason = new StringBuilder("Deal " + dealId + " of order " + key(c));
+        if (plan.writes()) {
             job.outcome = Outcome.UPDATED;
-            reason.append("Deal ").append(dealId).append(" of order ").append(key(c)).append(" updated: ").append(changed).append('.');
-        } else if (!kept.isEmpty()) {
+            reason.append(" updated: ").append(changed).append('.');
+        } else if (!plan.kept().isEmpty()) {
             job.outcome = Outcome.MANAGER_VALUE_KEPT;
-            reason.append("Deal ").append(dealId).append(" of order ").append(key(c)).append(": nothing written.");
+            reason.append(": nothing written.");
         } else {
-            job.outcome = dealWon ? Outcome.CONFLICT_RESOLVED : Outcome.UNCHANGED;
-            reason.append("Deal ").append(dealId).append(" of order ").append(key(c)).append(" already had every value.");
+            job.outcome = plan.dealWon() ? Outcome.CONFLICT_RESOLVED : Outcome.UNCHANGED;
+            reason.append(" already had every value.");
         }
-        if (!kept.isEmpty()) {
-            reason.append(" A person's values stand: ").append(String.join(", ", kept)).append('.');
+        if (!plan.kept().isEmpty()) {
+            reason.append(" A person's values stand: ").append(String.join(", ", plan.kept())).append('.');
         }
-        if (!notes.isEmpty()) {
-            reason.append(" The order's stage was not written: ").append(String.join("; ", notes)).append('.');
+        if (!plan.notes().isEmpty()) {
+            reason.append(" The order's stage was not written: ").append(String.join("; ", plan.notes())).append('.');
         }
         job.reason = reason.toString();
     }
@@ -589,25 +523,8 @@ public final class DealWriter {
         return list;
     }
 
-    /** The link after this command: what DealBridge has written on the deal, and the order's values now agreed. */
-    private SyncLink link(DealCommand c, SyncLink previous, long dealId, long category, String stage, Map<String, String> written) {
-        SyncLink.Builder b = previous == null ? SyncLink.newBuilder().setOrigin(LinkOrigin.ORDER) : SyncLink.newBuilder(previous);
-        String status = c.getOrderStatusId();
-        return b.setSiteId(c.getSiteId())
-                .setOrderId(c.getOrderId())
-                .setDealId(dealId)
-                .setCategoryId(category)
-                .setStageId(stage == null ? "" : stage)
-                .setStatusId(status == null ? "" : status)
-                .setDealFields(written)
-                .setOrderValues(c.getOrderValues())
-                .setDealDeletedAt(null)
-                .setUpdatedAt(clock.instant())
-                .build();
-    }
-
     private DealWrite finished(Job job, int attempt, boolean written) {
-        return new DealWrite(job.command, job.outcome, job.reason, job.link, null, attempt, written);
+        return new DealWrite(job.command, job.outcome, job.reason, job.link, null, attempt, written, job.reconcile);
     }
 
     /** Why a round failed for a command. */

@@ -15,16 +15,28 @@ import org.dealbridge.schemas.SyncLink;
  * that stale link, DealBridge's own previous write looks like a person's change. So when the connector itself
  * published a newer link for the order, the command is checked against that link instead; and a CREATE for an order
  * whose deal this connector already made (the store poller re-read the order before its link came back) becomes an
- * UPDATE of that deal, so a person's change made meanwhile is judged as one.
+ * UPDATE of that deal, so a person's change made meanwhile is judged as one. A command decided before the connector
+ * learnt that the deal was deleted writes nothing (a CREATE only recreates the deal when it was decided knowing of the
+ * deletion, under {@code deals.onDeleted: recreate}).
  */
-final class FreshestLink {
+public final class FreshestLink {
     private FreshestLink() {
     }
 
     /** The command, checked against {@code own} when that link is newer than the one the command was decided on. */
-    static DealCommand apply(DealCommand command, SyncLink own) {
-        if (own == null || own.getDealId() <= 0 || own.getDealDeletedAt() != null) {
+    public static DealCommand apply(DealCommand command, SyncLink own) {
+        if (own == null || own.getDealId() <= 0) {
             return command;
+        }
+        if (own.getDealDeletedAt() != null) {
+            SyncLink decidedOn = command.getDecidedOn();
+            if (command.getKind() == DealCommandKind.CREATE && decidedOn != null && decidedOn.getDealDeletedAt() != null) {
+                return command;  // decided knowing of the deletion: deals.onDeleted = recreate
+            }
+            // decided before the deletion was known (the order's link had not reached the projector): the deal is gone,
+            // and a CREATE must not make a second one behind deals.onDeleted's back
+            return DealCommand.newBuilder(command).setKind(DealCommandKind.UPDATE).setDealId(own.getDealId())
+                    .setDecidedOn(own).build();
         }
         if (command.getKind() == DealCommandKind.CREATE) {
             Map<String, String> fields = new LinkedHashMap<>(command.getFields());

@@ -42,6 +42,11 @@ public final class DealProjectorTopology {
     public static final String LINKS_STORE = "deal-projector-links";
     /** Latest not yet projected state per order (order key → OrderChanged). */
     public static final String PENDING_STORE = "deal-projector-pending";
+    /**
+     * The last state projected per order (order key → OrderChanged): what changed since is sent to the connector even
+     * when the link, which arrives late, still agrees with the order (A → B → A before B's link came back).
+     */
+    public static final String PROJECTED_STORE = "deal-projector-projected";
 
     private DealProjectorTopology() {
     }
@@ -62,6 +67,8 @@ public final class DealProjectorTopology {
                 topics.dealLinks().keySerde(), topics.dealLinks().valueSerde()));
         builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(PENDING_STORE),
                 topics.orderChanges().keySerde(), topics.orderChanges().valueSerde()));
+        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(PROJECTED_STORE),
+                topics.orderChanges().keySerde(), topics.orderChanges().valueSerde()));
 
         builder.stream(topics.dealLinks().name(), Consumed.with(topics.dealLinks().keySerde(), topics.dealLinks().valueSerde())
                         .withName("deal-links-source"))
@@ -71,7 +78,7 @@ public final class DealProjectorTopology {
                 .stream(topics.orderChanges().name(), Consumed.with(topics.orderChanges().keySerde(), topics.orderChanges().valueSerde())
                         .withName("order-changes-source"))
                 .process(() -> new OrderProjector(config, topics, mappingTable, meters), Named.as("order-projector"),
-                        LINKS_STORE, PENDING_STORE);
+                        LINKS_STORE, PENDING_STORE, PROJECTED_STORE);
 
         decisions.split(Named.as("decision-"))
                 .branch((key, value) -> value instanceof DealCommand, Branched.<String, SpecificRecord>withConsumer(commands -> commands

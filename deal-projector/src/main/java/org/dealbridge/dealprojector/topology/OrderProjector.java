@@ -50,6 +50,7 @@ final class OrderProjector implements Processor<String, OrderChanged, String, Sp
     private MappingLookup mappings;
     private KeyValueStore<String, SyncLink> links;
     private KeyValueStore<String, OrderChanged> pending;
+    private KeyValueStore<String, OrderChanged> projected;
 
     OrderProjector(DealProjectorConfig config, Topics topics, MappingTable mappingTable, MeterRegistry meters) {
         this.window = config.coalesceWindow();
@@ -65,6 +66,7 @@ final class OrderProjector implements Processor<String, OrderChanged, String, Sp
         this.mappings = mappingTable.lookup(context);
         this.links = context.getStateStore(DealProjectorTopology.LINKS_STORE);
         this.pending = context.getStateStore(DealProjectorTopology.PENDING_STORE);
+        this.projected = context.getStateStore(DealProjectorTopology.PROJECTED_STORE);
         if (!window.isZero()) {
             context.schedule(window, PunctuationType.WALL_CLOCK_TIME, this::flush);
         }
@@ -117,11 +119,12 @@ final class OrderProjector implements Processor<String, OrderChanged, String, Sp
         Instant now = Instant.ofEpochMilli(context.currentSystemTimeMs());
         OrderToDeal.Decision decision;
         try {
-            decision = rules.decide(order, mapping, link, now);
+            decision = rules.decide(order, mapping, link, projected.get(key), now);
         } catch (IllegalArgumentException e) {
             deadLetter(key, order, "order " + key + " cannot be projected: " + e.getMessage(), inProcess);
             return;
         }
+        projected.put(key, order);
         long timestamp = now.toEpochMilli();
         decision.command().ifPresent(command -> {
             counter(COMMANDS_METRIC, "topology", COMPONENT, "kind", command.getKind().name()).increment();

@@ -83,7 +83,18 @@ public final class OrderToDeal {
      *                                  number); the message names the field and the value
      */
     public Decision decide(OrderChanged order, CompiledMapping mapping, SyncLink linked, Instant now) {
+        return decide(order, mapping, linked, null, now);
+    }
+
+    /**
+     * @param previous the order's state the projector decided on last time (null when none): the link arrives late,
+     *                 so a change the link still agrees with (A → B → A before B's link came back) is sent all the same
+     *                 when it differs from what was last decided, and the connector judges it against the deal and its
+     *                 own newest link
+     */
+    public Decision decide(OrderChanged order, CompiledMapping mapping, SyncLink linked, OrderChanged previous, Instant now) {
         SyncLink link = linked;
+        SyncLink deleted = null;
         String site = order.getSiteId().toString();
         String key = Keys.order(site, order.getOrderId());
         if (mapping == null) {
@@ -97,6 +108,7 @@ public final class OrderToDeal {
                         "Deal " + link.getDealId() + " of order " + key + " was deleted in the CRM (" + link.getDealDeletedAt()
                                 + "); the order gets no new deal (deals.onDeleted = unlink in mapping version " + mapping.version() + ")."));
             }
+            deleted = link;
             link = null;  // deals.onDeleted = recreate: the order is as if it never had a deal
         }
         long picked = mapping.pipelineFor(order.getItems());
@@ -104,9 +116,7 @@ public final class OrderToDeal {
         Map<Long, String> stages = stagesByPipeline(order, mapping);
         List<ProductRow> rows = productRows(order.getItems());
         Map<String, String> desired = desiredFields(order, mapping);
-        Map<String, String> orderValues = new LinkedHashMap<>(desired);
-        orderValues.put(Ownership.PIPELINE, Long.toString(picked));
-        orderValues.put(Ownership.PRODUCT_ROWS, DealFields.productRowsDigest(rows));
+        Map<String, String> orderValues = orderValues(order, mapping);
         DealCommand.Builder command = DealCommand.newBuilder()
                 .setCommandId(UUID.randomUUID().toString())
                 .setSiteId(site)
@@ -140,6 +150,7 @@ public final class OrderToDeal {
             fields.put(DealFields.ORIGIN_ID, Long.toString(order.getOrderId()));
             fields.putAll(desired);
             return Decision.write(command.setKind(DealCommandKind.CREATE)
+                    .setDecidedOn(deleted)  // decided knowing the old deal is gone, so the connector makes a new one
                     .setFields(fields)
                     .setProductRows(rows)
                     .setBuyer(order.getBuyer())
@@ -164,7 +175,12 @@ public final class OrderToDeal {
         boolean moving = fields.containsKey(DealFields.CATEGORY_ID);
         Optional<String> cancelledStage = order.getCanceled() ? mapping.cancelledStage(pipeline) : Optional.empty();
         // consistency, not equality: the deal's stage stands when the order's status maps to it
-        boolean stageConsistent = !moving && (cancelledStage.isPresent()
+        // the link may not show the last decision yet (A → B → A before B's link came back): then a status that
+        // moved since that decision is sent all the same, and the connector judges it against the deal as it is
+        boolean movedSinceLastDecision = previous != null
+                && (!previous.getStatusId().toString().equals(status) || previous.getCanceled() != order.getCanceled())
+                && !previous.getStatusId().toString().equals(link.getStatusId().toString());
+        boolean stageConsistent = !moving && !movedSinceLastDecision && (cancelledStage.isPresent()
                 ? cancelledStage.get().equals(linkedStage)
                 : mapping.isConsistent(pipeline, linkedStage, status));
         if (stage.isPresent() && !stageConsistent) {
@@ -172,12 +188,15 @@ public final class OrderToDeal {
         }
         boolean rowsChanged = false;
         if (ours) {
+            Map<String, String> before = previous == null ? Map.of() : orderValues(previous, mapping);
             for (Map.Entry<String, String> field : desired.entrySet()) {
-                if (Ownership.sourceChanged(link, field.getKey(), field.getValue())) {
+                if (Ownership.sourceChanged(link, field.getKey(), field.getValue())
+                        || changed(before, field.getKey(), field.getValue())) {
                     fields.put(field.getKey(), field.getValue());
                 }
             }
-            rowsChanged = Ownership.sourceChanged(link, Ownership.PRODUCT_ROWS, orderValues.get(Ownership.PRODUCT_ROWS));
+            String basket = orderValues.get(Ownership.PRODUCT_ROWS);
+            rowsChanged = Ownership.sourceChanged(link, Ownership.PRODUCT_ROWS, basket) || changed(before, Ownership.PRODUCT_ROWS, basket);
         }
         if (fields.isEmpty() && !rowsChanged) {
             if (stage.isEmpty()) {
@@ -194,6 +213,19 @@ public final class OrderToDeal {
                 .setDecidedOn(link)
                 .setProductRows(rowsChanged ? rows : null)
                 .build());
+    }
+
+    /** The order's own value of every field DealBridge manages (see {@code DealCommand.orderValues}). */
+    static Map<String, String> orderValues(OrderChanged order, CompiledMapping mapping) {
+        Map<String, String> values = new LinkedHashMap<>(desiredFields(order, mapping));
+        values.put(Ownership.PIPELINE, Long.toString(mapping.pipelineFor(order.getItems())));
+        values.put(Ownership.PRODUCT_ROWS, DealFields.productRowsDigest(productRows(order.getItems())));
+        return values;
+    }
+
+    private static boolean changed(Map<String, String> before, String field, String now) {
+        String was = before.get(field);
+        return was != null && !was.equals(now);
     }
 
     private static SyncOutcome unmapped(OrderChanged order, SyncLink link, CompiledMapping mapping, long pipeline, Instant now) {

@@ -18,9 +18,8 @@ import org.dealbridge.schemas.BasketItem;
 import org.dealbridge.schemas.Buyer;
 import org.dealbridge.schemas.ChangeCause;
 import org.dealbridge.schemas.ChangeSource;
-import org.dealbridge.schemas.DeadLetter;
-import org.dealbridge.schemas.DealCommand;
 import org.dealbridge.schemas.Outcome;
+import org.dealbridge.schemas.SyncLink;
 import org.dealbridge.schemas.SyncOutcome;
 import org.dealbridge.schemas.OrderChanged;
 import org.dealbridge.schemas.Topics;
@@ -216,7 +215,8 @@ class DealProjectorEndToEndTest {
         awaitLinkKnown(4001);
         // the order changed first; the manager's move comes later, before the order's event reaches the connector
         OrderChanged paid = OrderChanged.newBuilder(order(4001, "P", 99)).setDateUpdate(Instant.now().minusSeconds(5)).build();
-        crm.crm().updateDealAsHuman(dealId, Map.of("STAGE_ID", "WON"));  // not seen by DealBridge: no deal events here
+        // the sofa manager (not the webhook's user); not seen by DealBridge: no deal events here
+        crm.crm().updateDealAsHuman(dealId, Map.of("STAGE_ID", "WON", "byUserId", 9));
 
         bridge.storeReports(paid);
 
@@ -227,7 +227,8 @@ class DealProjectorEndToEndTest {
     }
 
     @Test
-    void aDealDeletedInTheCrmSendsTheCommandToTheDeadLetterTopicWithTheErrorAndAttempts() {
+    void aDealDeletedInTheCrmIsDealDeletedTheLinkSaysSoAndNothingIsDeadLettered() {
+        // was: "sends the command to the dead-letter topic"; a deletion is a person's decision, not an error (issue 12)
         bridge.storeReports(order(4101, "N", 99));
         awaitDeal(4101);
         long dealId = Long.parseLong(deals(4101).get(0).get("ID").toString());
@@ -236,17 +237,18 @@ class DealProjectorEndToEndTest {
 
         bridge.storeReports(order(4101, "P", 99));
 
-        SyncOutcome dead = awaitOutcome(4101, Outcome.DEAD_LETTERED);
-        assertThat(dead.getReason()).contains(Long.toString(dealId), "no longer exists");
-        DeadLetter letter = bridge.readAll(bridge.topics.deadLetters()).stream()
-                .filter(l -> "crm-connector".equals(l.getComponent()) && l.getReason().contains("s1:4101"))
-                .findFirst().orElseThrow();
-        assertThat(letter.getErrorCode()).isEqualTo("NOT_FOUND");
-        assertThat(letter.getAttempts()).isEqualTo(1);
-        DealCommand command = bridge.topics.dealCommands().valueSerde().deserializer()
-                .deserialize(Topics.DEAL_COMMANDS, letter.getValue().array());
-        assertThat(command.getOrderId()).isEqualTo(4101L);
-        assertThat(command.getDealId()).isEqualTo(dealId);
+        SyncOutcome deleted = awaitOutcome(4101, Outcome.DEAL_DELETED);
+        assertThat(deleted.getDealId()).isEqualTo(dealId);
+        assertThat(deleted.getReason()).contains(Long.toString(dealId), "no longer exists");
+        SyncLink unlinked = bridge.readAll(bridge.topics.dealLinks()).stream()
+                .filter(l -> l.getOrderId() == 4101 && l.getDealDeletedAt() != null)
+                .findFirst().orElseThrow(() -> new AssertionError("no link of order 4101 with dealDeletedAt"));
+        assertThat(unlinked.getDealId()).isEqualTo(dealId);
+        // the outcome and the link are committed in the same transaction as anything dead-lettered would be
+        assertThat(bridge.readAll(bridge.topics.deadLetters())).noneMatch(l -> l.getReason().contains("s1:4101"));
+        assertThat(bridge.readAll(bridge.topics.syncOutcomes())).noneMatch(o -> o.getOrderId() != null
+                && o.getOrderId() == 4101 && o.getOutcome() == Outcome.DEAD_LETTERED);
+        assertThat(deals(4101)).isEmpty();  // and no new deal (deals.onDeleted defaults to unlink)
     }
 
     static void awaitLinkKnown(long orderId) {

@@ -7,20 +7,26 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.dealbridge.bitrix.BitrixClient;
 import org.dealbridge.bitrix.PortalRateLimiter;
 import org.dealbridge.dealprojector.DealProjectorConfig;
+import org.dealbridge.dealprojector.topology.DealFields;
 import org.dealbridge.emulator.BitrixEmulator;
 import org.dealbridge.emulator.EmulatorOptions;
 import org.dealbridge.emulator.Fault;
 import org.dealbridge.emulator.Portal;
+import org.dealbridge.mapping.OrderFromDeal;
+import org.dealbridge.mapping.Ownership;
 import org.dealbridge.schemas.Buyer;
 import org.dealbridge.schemas.DealCommand;
 import org.dealbridge.schemas.DealCommandKind;
+import org.dealbridge.schemas.LinkOrigin;
 import org.dealbridge.schemas.Outcome;
 import org.dealbridge.schemas.ProductRow;
+import org.dealbridge.schemas.SyncLink;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -53,25 +59,158 @@ class DealWriterTest {
         crm.close();
     }
 
+    /** The webhook's user: what DealBridge writes carries this id in MODIFY_BY_ID/MOVED_BY_ID. */
+    private static final int DEALBRIDGE = 1;
+    /** The sofa manager, responsible for DealBridge's deals in these tests: their edits are a person's. */
+    private static final int MANAGER = 9;
+
+    /** The test shop's stage table: the stage each order status maps to, by pipeline (pipeline 2 has no F). */
+    private static final Map<String, Map<String, String>> STAGES = Map.of(
+            "N", Map.of("0", "NEW", "2", "C2:NEW"),
+            "P", Map.of("0", "EXECUTING", "2", "C2:EXECUTING"),
+            "F", Map.of("0", "WON"));
+
+    static ProductRow row(long productId, String name, String price) {
+        return ProductRow.newBuilder().setProductId(productId).setName(name).setPrice(price).setQuantity("1").build();
+    }
+
+    static String digest(List<ProductRow> rows) {
+        return DealFields.productRowsDigest(rows);
+    }
+
+    static final List<ProductRow> SOFA = List.of(row(77, "Sofa", "1500.00"));
+    static final List<ProductRow> CHAIRS = List.of(row(88, "Chair", "500.00"), row(89, "Chair", "1000.00"));
+
     static DealCommand create(long orderId, Map<String, String> extra, Buyer buyer, boolean contactOwner) {
         Map<String, String> fields = new HashMap<>(Map.of("TITLE", "Order #" + orderId, "CATEGORY_ID", "2", "STAGE_ID", "C2:NEW",
                 "ASSIGNED_BY_ID", "9", "OPPORTUNITY", "1500.00", "CURRENCY_ID", "RUB", "ORIGINATOR_ID", "dealbridge:s1",
                 "ORIGIN_ID", Long.toString(orderId), "UF_CRM_PAY_SYSTEM", "4", "IS_MANUAL_OPPORTUNITY", "Y"));
         fields.putAll(extra);
+        Map<String, String> orderValues = new LinkedHashMap<>();
+        for (String field : List.of("TITLE", "OPPORTUNITY", "CURRENCY_ID", "UF_CRM_PAY_SYSTEM", "CATEGORY_ID")) {
+            orderValues.put(field, fields.get(field));
+        }
+        orderValues.put(Ownership.PRODUCT_ROWS, digest(SOFA));
         return DealCommand.newBuilder().setCommandId("c-" + orderId).setKind(DealCommandKind.CREATE).setSiteId("s1")
                 .setOrderId(orderId).setOriginatorId("dealbridge:s1").setFields(fields)
-                .setExpected(Map.of("@STATUS_ID", "N"))
-                .setProductRows(List.of(ProductRow.newBuilder().setProductId(77L).setName("Sofa").setPrice("1500.00").setQuantity("1").build()))
+                .setOrderStatusId("N").setStageByPipeline(STAGES.get("N")).setOrderValues(orderValues)
+                .setProductRows(SOFA)
                 .setBuyer(buyer).setResolveResponsibleFromContact(contactOwner).setMappingVersion(1)
                 .setSourceTime(Instant.now()).build();
     }
 
-    static DealCommand update(long orderId, long dealId, Map<String, String> fields, Map<String, String> expected) {
-        Map<String, String> withStatus = new HashMap<>(expected);
-        withStatus.put("@STATUS_ID", "P");
-        return DealCommand.newBuilder().setCommandId("u-" + orderId).setKind(DealCommandKind.UPDATE).setSiteId("s1")
-                .setOrderId(orderId).setDealId(dealId).setOriginatorId("dealbridge:s1").setFields(fields)
-                .setExpected(withStatus).setMappingVersion(1).setSourceTime(Instant.now()).build();
+    /** The order's own values of order {@code orderId} as DealBridge wrote them and both sides agreed on. */
+    static Map<String, String> valuesOf(long orderId, String price, long pipeline, List<ProductRow> basket) {
+        Map<String, String> values = new LinkedHashMap<>();
+        values.put("TITLE", "Order #" + orderId);
+        values.put("OPPORTUNITY", price);
+        values.put("CURRENCY_ID", "RUB");
+        values.put(Ownership.PIPELINE, Long.toString(pipeline));
+        values.put(Ownership.PRODUCT_ROWS, digest(basket));
+        return values;
+    }
+
+    /**
+     * The link after DealBridge wrote the order's values on the deal and both sides agreed at (stage, status): what
+     * DealBridge wrote and the order's values are the same.
+     */
+    static SyncLink agreed(long orderId, long dealId, long pipeline, String stage, String status, Map<String, String> values) {
+        return SyncLink.newBuilder().setSiteId("s1").setOrderId(orderId).setDealId(dealId).setCategoryId(pipeline)
+                .setStageId(stage).setStatusId(status).setDealFields(new LinkedHashMap<>(values))
+                .setOrderValues(new LinkedHashMap<>(values)).setOrigin(LinkOrigin.ORDER)
+                .setUpdatedAt(Instant.now().minus(Duration.ofMinutes(10))).build();
+    }
+
+    static SyncLink agreed(long orderId, long dealId, long pipeline, String stage, String status) {
+        return agreed(orderId, dealId, pipeline, stage, status, valuesOf(orderId, "1500.00", pipeline, SOFA));
+    }
+
+    /** An UPDATE the way the topology decides it: decided on a link, carrying only what the order changed since. */
+    static Update update(long orderId, long dealId, SyncLink decidedOn) {
+        return new Update(orderId, dealId, decidedOn);
+    }
+
+    static final class Update {
+        private final DealCommand.Builder command;
+        private final Map<String, String> fields = new LinkedHashMap<>();
+        private final Map<String, String> orderValues;
+
+        Update(long orderId, long dealId, SyncLink decidedOn) {
+            orderValues = new LinkedHashMap<>(decidedOn.getOrderValues());
+            command = DealCommand.newBuilder().setCommandId("u-" + orderId).setKind(DealCommandKind.UPDATE).setSiteId("s1")
+                    .setOrderId(orderId).setDealId(dealId).setOriginatorId("dealbridge:s1").setDecidedOn(decidedOn)
+                    .setMappingVersion(1).setSourceTime(Instant.now());
+            status(decidedOn.getStatusId().isEmpty() ? "N" : decidedOn.getStatusId());
+        }
+
+        /** The order's status now, with its stage in every pipeline of the shop's mapping. */
+        Update status(String status) {
+            command.setOrderStatusId(status).setStageByPipeline(STAGES.get(status));
+            return this;
+        }
+
+        /** The stage the topology asks for (in the link's pipeline). */
+        Update stage(String stage) {
+            fields.put("STAGE_ID", stage);
+            return this;
+        }
+
+        /** The order's own value of a field changed to this: the command carries it. */
+        Update changed(String field, String value) {
+            fields.put(field, value);
+            orderValues.put(field, value);
+            return this;
+        }
+
+        /** The order's basket changed to these rows; the mapping picks {@code pipeline} for it. */
+        Update basket(List<ProductRow> rows, long pipeline) {
+            command.setProductRows(rows);
+            orderValues.put(Ownership.PRODUCT_ROWS, digest(rows));
+            orderValues.put(Ownership.PIPELINE, Long.toString(pipeline));
+            return this;
+        }
+
+        /** The topology asks to move the deal to this pipeline. */
+        Update pipeline(long pipeline) {
+            fields.put("CATEGORY_ID", Long.toString(pipeline));
+            orderValues.put(Ownership.PIPELINE, Long.toString(pipeline));
+            return this;
+        }
+
+        Update orderValue(String field, String value) {
+            orderValues.put(field, value);
+            return this;
+        }
+
+        Update at(Instant orderChangedAt) {
+            command.setSourceTime(orderChangedAt);
+            return this;
+        }
+
+        Update mappingVersion(long version) {
+            command.setMappingVersion(version);
+            return this;
+        }
+
+        DealCommand build() {
+            return command.setFields(fields).setOrderValues(orderValues).build();
+        }
+    }
+
+    /** A deal DealBridge made for an order (as the webhook's user), with the manager responsible for it. */
+    private long dealBridgesDeal(long orderId, long pipeline, String stage, Map<String, ?> more) {
+        Map<String, Object> fields = new HashMap<>(Map.of("TITLE", "Order #" + orderId, "CATEGORY_ID", pipeline,
+                "STAGE_ID", stage, "OPPORTUNITY", "1500.00", "IS_MANUAL_OPPORTUNITY", "Y", "CURRENCY_ID", "RUB",
+                "ASSIGNED_BY_ID", MANAGER, "ORIGINATOR_ID", "dealbridge:s1", "ORIGIN_ID", Long.toString(orderId),
+                "byUserId", DEALBRIDGE));
+        fields.putAll(more);
+        return crm.crm().addDealAsHuman(fields);
+    }
+
+    private void theManagerEdits(long dealId, Map<String, ?> fields) {
+        Map<String, Object> edit = new HashMap<>(fields);
+        edit.put("byUserId", MANAGER);
+        crm.crm().updateDealAsHuman(dealId, edit);
     }
 
     static Buyer buyer(String email, String phone) {
@@ -94,8 +233,10 @@ class DealWriterTest {
         assertThat(result.link().getCategoryId()).isEqualTo(2L);
         assertThat(result.link().getStageId()).isEqualTo("C2:NEW");
         assertThat(result.link().getStatusId()).isEqualTo("N");
-        assertThat(result.link().getDealFields()).containsEntry("UF_CRM_PAY_SYSTEM", "4").containsKey("@PRODUCT_ROWS")
-                .doesNotContainKey("@STATUS_ID");
+        assertThat(result.link().getDealFields()).containsEntry("UF_CRM_PAY_SYSTEM", "4").containsEntry("CATEGORY_ID", "2")
+                .containsEntry("@PRODUCT_ROWS", digest(SOFA)).doesNotContainKey("@STATUS_ID");
+        assertThat(result.link().getOrderValues()).isEqualTo(create(5001, Map.of(), null, false).getOrderValues());
+        assertThat(result.link().getOrigin()).isEqualTo(LinkOrigin.ORDER);
         assertThat(crm.crm().dealProductRows(dealId)).hasSize(1);
         List<Long> contacts = crm.crm().dealContactIds(dealId);
         assertThat(contacts).hasSize(1);
@@ -104,8 +245,8 @@ class DealWriterTest {
 
     @Test
     void aCreateForAnOrderThatAlreadyHasADealUpdatesThatDealInsteadOfAddingOne() throws Exception {
-        long existing = crm.crm().addDealAsHuman(Map.of("TITLE", "Order #5002", "CATEGORY_ID", 2, "STAGE_ID", "C2:NEW",
-                "ORIGINATOR_ID", "dealbridge:s1", "ORIGIN_ID", "5002", "OPPORTUNITY", "1000"));
+        // an earlier add of DealBridge's went through (its answer was lost); nobody has touched the deal since
+        long existing = dealBridgesDeal(5002, 2, "C2:NEW", Map.of("OPPORTUNITY", "1000"));
         crm.calls().clear();
 
         DealWrite result = writeOne(create(5002, Map.of(), null, false));
@@ -147,28 +288,27 @@ class DealWriterTest {
     }
 
     @Test
-    void anUpdateWritesOnlyItsFieldsWhenTheDealStillHasTheExpectedValues() throws Exception {
-        long dealId = crm.crm().addDealAsHuman(Map.of("TITLE", "Order #5006", "CATEGORY_ID", 0, "STAGE_ID", "NEW",
-                "ORIGINATOR_ID", "dealbridge:s1", "ORIGIN_ID", "5006"));
+    void anUpdateWritesOnlyItsFieldsWhenTheDealStillHasTheAgreedValues() throws Exception {
+        long dealId = dealBridgesDeal(5006, 0, "NEW", Map.of());
 
-        DealWrite result = writeOne(update(5006, dealId, Map.of("STAGE_ID", "EXECUTING"), Map.of("STAGE_ID", "NEW")));
+        DealWrite result = writeOne(update(5006, dealId, agreed(5006, dealId, 0, "NEW", "N")).status("P").stage("EXECUTING").build());
 
         assertThat(result.outcome()).isEqualTo(Outcome.UPDATED);
-        assertThat(crm.crm().deal(dealId)).containsEntry("STAGE_ID", "EXECUTING").containsEntry("TITLE", "Order #5006");
+        assertThat(crm.crm().deal(dealId)).containsEntry("STAGE_ID", "EXECUTING").containsEntry("TITLE", "Order #5006")
+                .containsEntry("OPPORTUNITY", "1500.00");
         assertThat(result.link().getStageId()).isEqualTo("EXECUTING");
         assertThat(result.link().getStatusId()).isEqualTo("P");
     }
 
     @Test
     void noBlindOverwriteAnUpdateWhoseTargetChangedIsDroppedAndTheLinkRefreshed() throws Exception {
-        long dealId = crm.crm().addDealAsHuman(Map.of("TITLE", "Order #5007", "CATEGORY_ID", 0, "STAGE_ID", "NEW",
-                "ORIGINATOR_ID", "dealbridge:s1", "ORIGIN_ID", "5007"));
-        crm.crm().updateDealAsHuman(dealId, Map.of("STAGE_ID", "WON"));  // a manager closed it meanwhile
+        long dealId = dealBridgesDeal(5007, 0, "NEW", Map.of());
+        theManagerEdits(dealId, Map.of("STAGE_ID", "WON"));  // a manager closed it meanwhile
         crm.calls().clear();
 
         // the order changed before the manager did (its event is older than the deal's DATE_MODIFY)
-        DealWrite result = writeOne(DealCommand.newBuilder(update(5007, dealId, Map.of("STAGE_ID", "EXECUTING"),
-                Map.of("STAGE_ID", "NEW"))).setSourceTime(Instant.now().minus(Duration.ofMinutes(5))).build());
+        DealWrite result = writeOne(update(5007, dealId, agreed(5007, dealId, 0, "NEW", "N")).status("P").stage("EXECUTING")
+                .at(Instant.now().minus(Duration.ofMinutes(5))).build());
 
         assertThat(result.outcome()).isEqualTo(Outcome.CONFLICT_RESOLVED);
         assertThat(result.reason()).contains("stage WON", "stands");
@@ -178,35 +318,64 @@ class DealWriterTest {
     }
 
     @Test
-    void aPipelineChangeOfAnExistingDealGoesThroughCrmItemUpdate() throws Exception {
-        long dealId = crm.crm().addDealAsHuman(Map.of("TITLE", "Order #5008", "CATEGORY_ID", 0, "STAGE_ID", "NEW",
-                "ORIGINATOR_ID", "dealbridge:s1", "ORIGIN_ID", "5008"));
+    void aBasketThatNowPicksAnotherPipelineMovesTheDealThroughCrmItemUpdate() throws Exception {
+        // was "a pipeline change of an existing deal goes through crm.item.update": a move is now made only when the
+        // order's basket changed since the last agreement (chairs → a sofa), never for a pipeline alone
+        long dealId = dealBridgesDeal(5008, 0, "NEW", Map.of());
+        SyncLink chairs = agreed(5008, dealId, 0, "NEW", "N", valuesOf(5008, "1500.00", 0, CHAIRS));
 
-        DealWrite result = writeOne(update(5008, dealId, Map.of("CATEGORY_ID", "2", "STAGE_ID", "C2:NEW"),
-                Map.of("CATEGORY_ID", "0", "STAGE_ID", "NEW")));
+        DealWrite result = writeOne(update(5008, dealId, chairs).basket(SOFA, 2).pipeline(2).stage("C2:NEW").build());
 
         assertThat(result.outcome()).isEqualTo(Outcome.UPDATED);
         assertThat(crm.calls().count(Portal.CRM, "crm.item.update")).isEqualTo(1);
         assertThat(crm.crm().deal(dealId)).containsEntry("CATEGORY_ID", "2").containsEntry("STAGE_ID", "C2:NEW");
         assertThat(result.link().getCategoryId()).isEqualTo(2L);
+        assertThat(result.link().getDealFields()).containsEntry("CATEGORY_ID", "2");
+        assertThat(result.link().getOrderValues()).containsEntry("CATEGORY_ID", "2").containsEntry("@PRODUCT_ROWS", digest(SOFA));
     }
 
     @Test
-    void aDealDeletedInTheCrmIsDeadLetteredAtOnceWithTheReason() throws Exception {
-        DealWrite result = writeOne(update(5009, 987654, Map.of("STAGE_ID", "EXECUTING"), Map.of("STAGE_ID", "NEW")));
+    void aNewMappingVersionAloneNeverMovesADeal() throws Exception {
+        // the admin now maps the same basket to pipeline 2; the order's basket did not change since the last agreement
+        long dealId = dealBridgesDeal(5014, 0, "NEW", Map.of());
+        crm.calls().clear();
 
-        assertThat(result.outcome()).isEqualTo(Outcome.DEAD_LETTERED);
+        DealWrite result = writeOne(update(5014, dealId, agreed(5014, dealId, 0, "NEW", "N")).pipeline(2).stage("C2:NEW")
+                .mappingVersion(2).build());
+
+        assertThat(crm.calls().count(Portal.CRM, "crm.item.update")).isZero();
+        assertThat(crm.crm().deal(dealId)).containsEntry("CATEGORY_ID", "0").containsEntry("STAGE_ID", "NEW");
+        assertThat(result.outcome()).isEqualTo(Outcome.UNCHANGED);
+        assertThat(result.link().getCategoryId()).isZero();
+        assertThat(result.link().getDealFields()).containsEntry("CATEGORY_ID", "0");
+    }
+
+    @Test
+    void aDealDeletedInTheCrmIsDealDeletedWithoutADeadLetterAndItsLinkSaysWhen() throws Exception {
+        // was "dead-lettered at once": a deletion is a person's decision, not an error (issue 12)
+        Instant before = Instant.now();
+        SyncLink decidedOn = agreed(5009, 987654, 0, "NEW", "N");
+
+        DealWrite result = writeOne(update(5009, 987654, decidedOn).status("P").stage("EXECUTING").build());
+
+        assertThat(result.outcome()).isEqualTo(Outcome.DEAL_DELETED);
         assertThat(result.attempts()).isEqualTo(1);
+        assertThat(result.errorCode()).isNull();
+        assertThat(result.written()).isFalse();
         assertThat(result.reason()).contains("987654", "s1:5009", "no longer exists");
-        assertThat(result.link()).isNull();
+        assertThat(result.link()).isNotNull();
+        assertThat(result.link().getDealId()).isEqualTo(987654L);
+        assertThat(result.link().getDealDeletedAt()).isNotNull().isAfterOrEqualTo(before);
+        assertThat(result.link().getStageId()).isEqualTo("NEW");  // the last agreement, kept for the record
+        assertThat(crm.calls().count(Portal.CRM, "crm.deal.update")).isZero();
     }
 
     @Test
     void aCommandTheCrmCannotTakeIsDeadLetteredAndTheOthersAreWritten() throws Exception {
-        long dealId = crm.crm().addDealAsHuman(Map.of("TITLE", "Order #5012", "CATEGORY_ID", 0, "STAGE_ID", "NEW",
-                "ORIGINATOR_ID", "dealbridge:s1", "ORIGIN_ID", "5012"));
-        DealCommand broken = update(5012, dealId, Map.of("CATEGORY_ID", "2", "STAGE_ID", "NEW"),  // a stage of another pipeline
-                Map.of("CATEGORY_ID", "0"));
+        long dealId = dealBridgesDeal(5012, 0, "NEW", Map.of());
+        SyncLink chairs = agreed(5012, dealId, 0, "NEW", "N", valuesOf(5012, "1500.00", 0, CHAIRS));
+        DealCommand broken = DealCommand.newBuilder(update(5012, dealId, chairs).basket(SOFA, 2).pipeline(2).stage("NEW").build())
+                .setStageByPipeline(Map.of("0", "NEW", "2", "NEW")).build();  // a stage of another pipeline
 
         List<DealWrite> results = writer.write(List.of(broken, create(5013, Map.of(), null, false)));
 
@@ -263,21 +432,13 @@ class DealWriterTest {
 
     /** An UPDATE decided against a link at C2:NEW/N, for an order now at P (→ C2:EXECUTING), changed at {@code orderAt}. */
     private static DealCommand stageUpdate(long orderId, long dealId, Instant orderAt) {
-        Map<String, String> expected = new HashMap<>(Map.of("STAGE_ID", "C2:NEW", "@AGREED_STATUS_ID", "N"));
-        return DealCommand.newBuilder(update(orderId, dealId, Map.of("STAGE_ID", "C2:EXECUTING", "CATEGORY_ID", "2"), expected))
-                .setExpected(withStatus(expected, "P")).setSourceTime(orderAt).build();
-    }
-
-    private static Map<String, String> withStatus(Map<String, String> expected, String status) {
-        Map<String, String> all = new HashMap<>(expected);
-        all.put("@STATUS_ID", status);
-        return all;
+        return update(orderId, dealId, agreed(orderId, dealId, 2, "C2:NEW", "N")).status("P").stage("C2:EXECUTING").at(orderAt).build();
     }
 
     @Test
     void anOrderChangeLaterThanTheManagersStageChangeWinsInsteadOfDeadlockingThePair() throws Exception {
-        long dealId = crm.crm().addDealAsHuman(Map.of("TITLE", "Order #5101", "CATEGORY_ID", 2, "STAGE_ID", "C2:NEW"));
-        crm.crm().updateDealAsHuman(dealId, Map.of("STAGE_ID", "C2:PREPARATION"));  // both sides moved since the link
+        long dealId = dealBridgesDeal(5101, 2, "C2:NEW", Map.of());
+        theManagerEdits(dealId, Map.of("STAGE_ID", "C2:PREPARATION"));  // both sides moved since the link
 
         DealWrite result = writeOne(stageUpdate(5101, dealId, Instant.now().plus(Duration.ofHours(1))));
 
@@ -290,8 +451,8 @@ class DealWriterTest {
 
     @Test
     void aManagersStageChangeLaterThanTheOrdersChangeIsNeverOverwritten() throws Exception {
-        long dealId = crm.crm().addDealAsHuman(Map.of("TITLE", "Order #5102", "CATEGORY_ID", 2, "STAGE_ID", "C2:NEW"));
-        crm.crm().updateDealAsHuman(dealId, Map.of("STAGE_ID", "C2:PREPARATION"));
+        long dealId = dealBridgesDeal(5102, 2, "C2:NEW", Map.of());
+        theManagerEdits(dealId, Map.of("STAGE_ID", "C2:PREPARATION"));
         crm.calls().clear();
 
         DealWrite result = writeOne(stageUpdate(5102, dealId, Instant.now().minus(Duration.ofHours(1))));
@@ -304,41 +465,37 @@ class DealWriterTest {
 
     @Test
     void aDealAlreadyAtTheOrdersStageIsLeftThereAndItsOtherFieldsAreStillWritten() throws Exception {
-        long dealId = crm.crm().addDealAsHuman(Map.of("TITLE", "Order #5103", "CATEGORY_ID", 2, "STAGE_ID", "C2:NEW",
-                "OPPORTUNITY", "1000"));
-        crm.crm().updateDealAsHuman(dealId, Map.of("STAGE_ID", "C2:EXECUTING"));  // the manager got there first
-        Map<String, String> expected = new HashMap<>(Map.of("STAGE_ID", "C2:NEW", "@AGREED_STATUS_ID", "N",
-                "OPPORTUNITY", "1000.00"));
-        DealCommand command = DealCommand.newBuilder(update(5103, dealId,
-                        Map.of("STAGE_ID", "C2:EXECUTING", "OPPORTUNITY", "1200.00"), expected))
-                .setExpected(withStatus(expected, "P")).build();
+        long dealId = dealBridgesDeal(5103, 2, "C2:NEW", Map.of("OPPORTUNITY", "1000"));
+        theManagerEdits(dealId, Map.of("STAGE_ID", "C2:EXECUTING"));  // the manager got there first
+        SyncLink decidedOn = agreed(5103, dealId, 2, "C2:NEW", "N", valuesOf(5103, "1000.00", 2, SOFA));
 
-        DealWrite result = writeOne(command);
+        DealWrite result = writeOne(update(5103, dealId, decidedOn).status("P").stage("C2:EXECUTING")
+                .changed("OPPORTUNITY", "1200.00").build());
 
         // consistent under the mapping: no stage write, and the amount is not lost to a "conflict"
         assertThat(result.outcome()).isEqualTo(Outcome.UPDATED);
         assertThat(crm.crm().deal(dealId)).containsEntry("STAGE_ID", "C2:EXECUTING").containsEntry("OPPORTUNITY", "1200.00");
+        assertThat(result.link().getDealFields()).containsEntry("OPPORTUNITY", "1200.00");
     }
 
     @Test
     void aCreateThatFindsItsOwnDealWritesTheOrdersStageEvenWhenTheDealIsNewer() throws Exception {
         // an earlier incarnation created the deal (and was killed before its link was committed); the order's change is
         // older than that creation, as it is whenever DealBridge lags: the order's status is still what the deal must show
-        long existing = crm.crm().addDealAsHuman(Map.of("TITLE", "Order #5104", "CATEGORY_ID", 2, "STAGE_ID", "C2:PREPARATION",
-                "ORIGINATOR_ID", "dealbridge:s1", "ORIGIN_ID", "5104", "OPPORTUNITY", "1000"));
+        long existing = dealBridgesDeal(5104, 2, "C2:PREPARATION", Map.of("OPPORTUNITY", "1000"));
 
         DealCommand create = DealCommand.newBuilder(create(5104, Map.of(), null, false))
                 .setSourceTime(Instant.now().minus(Duration.ofHours(1))).build();
         DealWrite result = writeOne(create);
 
+        // nobody but DealBridge touched it (MODIFY_BY_ID/MOVED_BY_ID are the webhook's user): its values are DealBridge's
         assertThat(crm.crm().deal(existing)).containsEntry("STAGE_ID", "C2:NEW").containsEntry("OPPORTUNITY", "1500.00");
         assertThat(result.link().getStageId()).isEqualTo("C2:NEW");
     }
 
     @Test
     void aCreateThatFindsADealOlderThanTheOrdersChangeBringsItToTheOrdersStage() throws Exception {
-        long existing = crm.crm().addDealAsHuman(Map.of("TITLE", "Order #5105", "CATEGORY_ID", 2, "STAGE_ID", "C2:PREPARATION",
-                "ORIGINATOR_ID", "dealbridge:s1", "ORIGIN_ID", "5105", "OPPORTUNITY", "1000"));
+        long existing = dealBridgesDeal(5105, 2, "C2:PREPARATION", Map.of("OPPORTUNITY", "1000"));
 
         writeOne(DealCommand.newBuilder(create(5105, Map.of(), null, false))
                 .setSourceTime(Instant.now().plus(Duration.ofHours(1))).build());
@@ -346,34 +503,204 @@ class DealWriterTest {
         assertThat(crm.crm().deal(existing)).containsEntry("STAGE_ID", "C2:NEW");
     }
 
-    // --- an order made from a deal, before its link arrives: the stage is decided in the deal's own pipeline ---
+    @Test
+    void aCreateThatFindsItsDealMovedByAPersonLaterKeepsTheManagersStage() throws Exception {
+        long existing = dealBridgesDeal(5106, 2, "C2:NEW", Map.of());
+        theManagerEdits(existing, Map.of("STAGE_ID", "C2:PREPARATION"));  // MOVED_BY_ID = the manager, after the order's change
+        crm.calls().clear();
 
-    private static DealCommand adoption(long orderId, long dealId, String status, Instant orderAt) {
-        Map<String, String> expected = Map.of("@STATUS_ID", status, "@STAGE_BY_PIPELINE",
-                "0=" + ("P".equals(status) ? "EXECUTING" : "NEW") + ";2=C2:" + ("P".equals(status) ? "EXECUTING" : "NEW"));
-        return DealCommand.newBuilder(update(orderId, dealId, Map.of("OPPORTUNITY", "1500.00"), Map.of()))
-                .setExpected(expected).setSourceTime(orderAt).build();
+        DealWrite result = writeOne(DealCommand.newBuilder(create(5106, Map.of(), null, false))
+                .setSourceTime(Instant.now().minus(Duration.ofHours(1))).build());
+
+        assertThat(crm.crm().deal(existing)).containsEntry("STAGE_ID", "C2:PREPARATION").containsEntry("MOVED_BY_ID", "9");
+        assertThat(crm.calls().count(Portal.CRM, "crm.deal.add")).isZero();
+        assertThat(crm.calls().count(Portal.CRM, "crm.deal.update")).isZero();
+        assertThat(result.outcome()).isEqualTo(Outcome.CONFLICT_RESOLVED);
+        assertThat(result.reason()).contains("C2:PREPARATION", "stands");
+        assertThat(result.link().getDealId()).isEqualTo(existing);
+        assertThat(result.link().getStageId()).isEqualTo("C2:PREPARATION");
+    }
+
+    // --- whose data is it (issue 12): a value a person set stands ---
+
+    @Test
+    void aManagersTitleSurvivesAnOrderPriceChangeAndTheOutcomeNamesIt() throws Exception {
+        long dealId = dealBridgesDeal(5301, 2, "C2:NEW", Map.of());
+        theManagerEdits(dealId, Map.of("TITLE", "Anna: corner sofa, VIP"));
+        crm.calls().clear();
+
+        // the order's price changed, and so did its title (a new title template in mapping version 2)
+        DealWrite result = writeOne(update(5301, dealId, agreed(5301, dealId, 2, "C2:NEW", "N"))
+                .changed("TITLE", "Shop order 5301").changed("OPPORTUNITY", "1800.00").mappingVersion(2).build());
+
+        assertThat(crm.crm().deal(dealId)).containsEntry("TITLE", "Anna: corner sofa, VIP").containsEntry("OPPORTUNITY", "1800.00");
+        assertThat(result.outcome()).isEqualTo(Outcome.UPDATED);
+        assertThat(result.reason()).contains("OPPORTUNITY", "TITLE", "Anna: corner sofa, VIP", "stand");
+        // the link still says what DealBridge wrote (not the manager's title), and the order's new values as agreed
+        assertThat(result.link().getDealFields()).containsEntry("TITLE", "Order #5301").containsEntry("OPPORTUNITY", "1800.00");
+        assertThat(result.link().getOrderValues()).containsEntry("TITLE", "Shop order 5301");
     }
 
     @Test
-    void aStatusSetInTheStoreBeforeTheLinkArrivedReachesTheDealItsOrderWasMadeFrom() throws Exception {
-        long dealId = crm.crm().addDealAsHuman(Map.of("TITLE", "Phone order", "CATEGORY_ID", 2, "STAGE_ID", "C2:NEW"));
+    void aManagersTitleAloneIsKeptAsAManagerValue() throws Exception {
+        long dealId = dealBridgesDeal(5302, 2, "C2:NEW", Map.of());
+        theManagerEdits(dealId, Map.of("TITLE", "Anna: corner sofa, VIP"));
+        crm.calls().clear();
+
+        DealWrite result = writeOne(update(5302, dealId, agreed(5302, dealId, 2, "C2:NEW", "N"))
+                .changed("TITLE", "Shop order 5302").mappingVersion(2).build());
+
+        assertThat(result.outcome()).isEqualTo(Outcome.MANAGER_VALUE_KEPT);
+        assertThat(result.reason()).contains("TITLE", "Anna: corner sofa, VIP");
+        assertThat(crm.calls().count(Portal.CRM, "crm.deal.update")).isZero();
+        assertThat(crm.crm().deal(dealId)).containsEntry("TITLE", "Anna: corner sofa, VIP");
+    }
+
+    @Test
+    void anAmountTheCrmComputesFromTheRowsIsNeverWritten() throws Exception {
+        long dealId = dealBridgesDeal(5303, 2, "C2:NEW", Map.of("IS_MANUAL_OPPORTUNITY", "N"));
+        crm.calls().clear();
+
+        DealWrite result = writeOne(update(5303, dealId, agreed(5303, dealId, 2, "C2:NEW", "N"))
+                .changed("OPPORTUNITY", "1800.00").build());
+
+        assertThat(crm.calls().count(Portal.CRM, "crm.deal.update")).isZero();
+        assertThat(result.outcome()).isEqualTo(Outcome.MANAGER_VALUE_KEPT);
+        assertThat(result.reason()).contains("OPPORTUNITY", "IS_MANUAL_OPPORTUNITY = N");
+    }
+
+    @Test
+    void aManagersPipelineMoveSurvivesAStatusChangeAndTheStatusIsMappedInTheNewPipeline() throws Exception {
+        long dealId = dealBridgesDeal(5304, 0, "NEW", Map.of());
+        theManagerEdits(dealId, Map.of("CATEGORY_ID", 2, "STAGE_ID", "C2:NEW"));  // the manager moved it to sofas
+        crm.calls().clear();
+
+        // the topology still believes the deal is in pipeline 0 (where DealBridge put it) and asks for EXECUTING there
+        DealWrite result = writeOne(update(5304, dealId, agreed(5304, dealId, 0, "NEW", "N")).status("P").stage("EXECUTING")
+                .at(Instant.now().plus(Duration.ofHours(1))).build());
+
+        assertThat(crm.crm().deal(dealId)).containsEntry("CATEGORY_ID", "2").containsEntry("STAGE_ID", "C2:EXECUTING");
+        assertThat(crm.calls().count(Portal.CRM, "crm.item.update")).isZero();
+        assertThat(result.outcome()).isEqualTo(Outcome.UPDATED);
+        assertThat(result.link().getCategoryId()).isEqualTo(2L);
+        assertThat(result.link().getStageId()).isEqualTo("C2:EXECUTING");
+    }
+
+    @Test
+    void aManagersPipelineMoveSurvivesABasketChangeThatPicksAnotherPipeline() throws Exception {
+        long dealId = dealBridgesDeal(5305, 0, "NEW", Map.of());
+        theManagerEdits(dealId, Map.of("CATEGORY_ID", 2, "STAGE_ID", "C2:NEW"));
+        crm.calls().clear();
+        SyncLink chairs = agreed(5305, dealId, 0, "NEW", "N", valuesOf(5305, "1500.00", 0, CHAIRS));
+
+        // the basket changed and the mapping picks pipeline 0 for it, which DealBridge chose before the manager moved it
+        DealWrite result = writeOne(DealCommand.newBuilder(update(5305, dealId, chairs).basket(SOFA, 0).build())
+                .setFields(Map.of("CATEGORY_ID", "0", "STAGE_ID", "NEW")).build());
+
+        assertThat(crm.calls().count(Portal.CRM, "crm.item.update")).isZero();
+        assertThat(crm.crm().deal(dealId)).containsEntry("CATEGORY_ID", "2").containsEntry("STAGE_ID", "C2:NEW");
+        assertThat(result.link().getCategoryId()).isEqualTo(2L);
+    }
+
+    @Test
+    void aStatusWithNoStageInTheManagersPipelineLeavesTheStageAloneAndSaysSo() throws Exception {
+        long dealId = dealBridgesDeal(5306, 0, "NEW", Map.of());
+        theManagerEdits(dealId, Map.of("CATEGORY_ID", 2, "STAGE_ID", "C2:NEW"));
+        crm.calls().clear();
+
+        // F is mapped in pipeline 0 (WON) only
+        DealWrite result = writeOne(update(5306, dealId, agreed(5306, dealId, 0, "NEW", "N")).status("F").stage("WON")
+                .at(Instant.now().plus(Duration.ofHours(1))).build());
+
+        assertThat(crm.crm().deal(dealId)).containsEntry("CATEGORY_ID", "2").containsEntry("STAGE_ID", "C2:NEW");
+        assertThat(crm.calls().count(Portal.CRM, "crm.deal.update")).isZero();
+        assertThat(crm.calls().count(Portal.CRM, "crm.item.update")).isZero();
+        assertThat(result.reason()).contains("status F has no stage in pipeline 2", "C2:NEW", "left as it is");
+        assertThat(result.outcome()).isNotEqualTo(Outcome.UPDATED).isNotEqualTo(Outcome.DEAD_LETTERED);
+    }
+
+    @Test
+    void emptyOrderRowsNeverReplaceADealsRows() throws Exception {
+        long dealId = dealBridgesDeal(5307, 2, "C2:NEW", Map.of());
+        crm.crm().setProductRowsAsHuman(dealId, List.of(Map.of("PRODUCT_ID", 77, "PRODUCT_NAME", "Sofa", "PRICE", "1500.00",
+                "QUANTITY", "1")));
+        crm.calls().clear();
+
+        // the order's basket was emptied in the store
+        DealWrite result = writeOne(update(5307, dealId, agreed(5307, dealId, 2, "C2:NEW", "N")).basket(List.of(), 2).build());
+
+        assertThat(crm.calls().count(Portal.CRM, "crm.deal.productrows.set")).isZero();
+        assertThat(crm.crm().dealProductRows(dealId)).hasSize(1);
+        assertThat(result.outcome()).isEqualTo(Outcome.MANAGER_VALUE_KEPT);
+        assertThat(result.reason()).contains("never replaced by none");
+    }
+
+    @Test
+    void changedOrderRowsReplaceTheRowsDealBridgeSet() throws Exception {
+        long dealId = dealBridgesDeal(5308, 2, "C2:NEW", Map.of());
+        crm.crm().setProductRowsAsHuman(dealId, List.of(Map.of("PRODUCT_ID", 77, "PRODUCT_NAME", "Sofa", "PRICE", "1500.00",
+                "QUANTITY", "1")));
+        List<ProductRow> twoSofas = List.of(row(77, "Sofa", "1500.00"), row(78, "Pouf", "300.00"));
+
+        DealWrite result = writeOne(update(5308, dealId, agreed(5308, dealId, 2, "C2:NEW", "N")).basket(twoSofas, 2).build());
+
+        assertThat(result.outcome()).isEqualTo(Outcome.UPDATED);
+        assertThat(crm.crm().dealProductRows(dealId)).hasSize(2);
+        assertThat(result.link().getDealFields()).containsEntry("@PRODUCT_ROWS", digest(twoSofas));
+    }
+
+    // --- an order made from a deal: the deal is the source of every field but its stage ---
+
+    /** What the topology sends for an order made from a deal before its link arrives: no fields, no rows. */
+    private static DealCommand adoption(long orderId, long dealId, String status, Instant orderAt) {
+        return update(orderId, dealId, OrderFromDeal.adoptedLink("s1", orderId, dealId)).status(status)
+                .orderValue("TITLE", "Order #A-" + orderId).orderValue("OPPORTUNITY", "1500.00").at(orderAt).build();
+    }
+
+    @Test
+    void aStatusSetInTheStoreBeforeTheLinkArrivedReachesTheDealItsOrderWasMadeFromButOnlyItsStage() throws Exception {
+        // changed on purpose (issue 12): the hand-made deal keeps its own amount; before, the order's 1500.00 was written
+        long dealId = crm.crm().addDealAsHuman(Map.of("TITLE", "Phone order", "CATEGORY_ID", 2, "STAGE_ID", "C2:NEW",
+                "OPPORTUNITY", "900", "IS_MANUAL_OPPORTUNITY", "Y", "ASSIGNED_BY_ID", MANAGER));
 
         DealWrite result = writeOne(adoption(5201, dealId, "P", Instant.now().plus(Duration.ofHours(1))));
 
         assertThat(crm.crm().deal(dealId)).containsEntry("STAGE_ID", "C2:EXECUTING").containsEntry("CATEGORY_ID", "2")
-                .containsEntry("OPPORTUNITY", "1500.00");
+                .containsEntry("OPPORTUNITY", "900.00").containsEntry("TITLE", "Phone order");
         assertThat(result.link().getStageId()).isEqualTo("C2:EXECUTING");
         assertThat(result.link().getStatusId()).isEqualTo("P");
+        assertThat(result.link().getOrigin()).isEqualTo(LinkOrigin.DEAL);
     }
 
     @Test
     void anOrderMadeFromADealLeavesTheStageOfADealAManagerMovedLater() throws Exception {
-        long dealId = crm.crm().addDealAsHuman(Map.of("TITLE", "Phone order", "CATEGORY_ID", 2, "STAGE_ID", "C2:PREPARATION"));
+        long dealId = crm.crm().addDealAsHuman(Map.of("TITLE", "Phone order", "CATEGORY_ID", 2, "STAGE_ID", "C2:PREPARATION",
+                "OPPORTUNITY", "900", "IS_MANUAL_OPPORTUNITY", "Y", "ASSIGNED_BY_ID", MANAGER));
 
         DealWrite result = writeOne(adoption(5202, dealId, "N", Instant.now().minus(Duration.ofHours(1))));
 
-        assertThat(crm.crm().deal(dealId)).containsEntry("STAGE_ID", "C2:PREPARATION").containsEntry("OPPORTUNITY", "1500.00");
+        // changed on purpose (issue 12): the deal's amount stands too (before, the order's 1500.00 was written)
+        assertThat(crm.crm().deal(dealId)).containsEntry("STAGE_ID", "C2:PREPARATION").containsEntry("OPPORTUNITY", "900.00");
         assertThat(result.reason()).contains("C2:PREPARATION", "stands");
+    }
+
+    @Test
+    void aHandMadeDealGetsOnlyItsStageWrittenEvenWhenTheCommandCarriesTitleAmountAndRows() throws Exception {
+        long dealId = crm.crm().addDealAsHuman(Map.of("TITLE", "Phone order", "CATEGORY_ID", 2, "STAGE_ID", "C2:NEW",
+                "OPPORTUNITY", "900", "IS_MANUAL_OPPORTUNITY", "Y", "ASSIGNED_BY_ID", MANAGER));
+        SyncLink handMade = SyncLink.newBuilder(agreed(5203, dealId, 2, "C2:NEW", "N")).setOrigin(LinkOrigin.DEAL).build();
+        crm.calls().clear();
+
+        DealWrite result = writeOne(update(5203, dealId, handMade).status("P").stage("C2:EXECUTING")
+                .changed("TITLE", "Order #A-5203").changed("OPPORTUNITY", "1800.00").basket(SOFA, 2).build());
+
+        assertThat(crm.crm().deal(dealId)).containsEntry("STAGE_ID", "C2:EXECUTING").containsEntry("TITLE", "Phone order")
+                .containsEntry("OPPORTUNITY", "900.00");
+        assertThat(crm.calls().count(Portal.CRM, "crm.deal.productrows.set")).isZero();
+        assertThat(crm.crm().dealProductRows(dealId)).isEmpty();
+        assertThat(crm.calls().count(Portal.CRM, "crm.deal.update", call -> call.param("fields", "TITLE") != null
+                || call.param("fields", "OPPORTUNITY") != null)).isZero();
+        assertThat(result.outcome()).isEqualTo(Outcome.UPDATED);
+        assertThat(result.link().getOrigin()).isEqualTo(LinkOrigin.DEAL);
     }
 }

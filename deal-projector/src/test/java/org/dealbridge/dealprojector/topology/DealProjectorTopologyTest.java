@@ -13,6 +13,7 @@ import java.util.Map;
 import org.dealbridge.schemas.DeadLetter;
 import org.dealbridge.schemas.DealCommand;
 import org.dealbridge.schemas.DealCommandKind;
+import org.dealbridge.schemas.LinkOrigin;
 import org.dealbridge.schemas.Outcome;
 import org.dealbridge.schemas.ProductRow;
 import org.dealbridge.schemas.SyncOutcome;
@@ -55,7 +56,10 @@ class DealProjectorTopologyTest {
 
     @Test
     void anUnmappedStatusOfALinkedOrderLeavesItsDealAlone() {
-        shop.theConnectorLinks(5001, 812, 0, "NEW", "N", Map.of())
+        shop.theStoreReports(order(5001).build());
+        DealCommand create = shop.onlyCommand();
+        shop.clearOutput()
+                .theConnectorLinksTheCreatedDeal(create, 812, "N")
                 .theStoreReports(order(5001).status("X").build());
 
         assertThat(shop.commands()).isEmpty();
@@ -197,7 +201,7 @@ class DealProjectorTopologyTest {
     }
 
     @Test
-    void anUpdateCarriesOnlyTheFieldsThatDiffer() {
+    void anUpdateCarriesOnlyTheFieldsThatDifferAndTheLinkItWasDecidedOn() {
         shop.theStoreReports(order(5001).status("N").build());
         DealCommand create = shop.onlyCommand();
         shop.clearOutput()
@@ -208,8 +212,13 @@ class DealProjectorTopologyTest {
         assertThat(update.getKind()).isEqualTo(DealCommandKind.UPDATE);
         assertThat(update.getDealId()).isEqualTo(812L);
         assertThat(update.getFields()).containsExactly(Map.entry("STAGE_ID", "EXECUTING"));
-        assertThat(checked(update)).containsExactly(Map.entry("STAGE_ID", "NEW"));  // no blind overwrite
-        assertThat(update.getExpected()).containsEntry("@STATUS_ID", "P");
+        // no blind overwrite: was an "expected" STAGE_ID = NEW; the connector now checks the deal against the link itself
+        assertThat(update.getExpected()).isEmpty();
+        assertThat(update.getDecidedOn().getDealId()).isEqualTo(812L);
+        assertThat(update.getDecidedOn().getStageId()).isEqualTo("NEW");
+        assertThat(update.getOrderStatusId()).isEqualTo("P");
+        assertThat(update.getStageByPipeline()).isEqualTo(Map.of("0", "EXECUTING", "2", "C2:EXECUTING"));
+        assertThat(update.getOrderValues()).isEqualTo(create.getOrderValues());  // nothing but the status changed
         assertThat(update.getProductRows()).isNull();
         assertThat(update.getBuyer()).isNull();
     }
@@ -224,7 +233,9 @@ class DealProjectorTopologyTest {
 
         DealCommand update = shop.onlyCommand();
         assertThat(update.getFields()).containsExactly(Map.entry("OPPORTUNITY", "1800.00"));
-        assertThat(checked(update)).containsExactly(Map.entry("OPPORTUNITY", "1500.00"));
+        assertThat(update.getDecidedOn().getOrderValues()).containsEntry("OPPORTUNITY", "1500.00");
+        assertThat(update.getOrderValues()).containsEntry("OPPORTUNITY", "1800.00")
+                .containsEntry("@PRODUCT_ROWS", DealFields.productRowsDigest(update.getProductRows()));
         assertThat(update.getProductRows()).extracting(ProductRow::getPrice).containsExactly("1800.00");
     }
 
@@ -256,29 +267,85 @@ class DealProjectorTopologyTest {
     }
 
     @Test
+    void aStatusThatGoesBackBeforeTheLinkOfItsChangeArrivesIsStillSent() {
+        // N → P → N while the link still says N: the P command is on its way, so "consistent with the link" means
+        // nothing for the second N; it goes to the connector, which judges it against the deal as it is
+        shop.theStoreReports(order(5001).build());
+        DealCommand create = shop.onlyCommand();
+        shop.clearOutput()
+                .theConnectorLinksTheCreatedDeal(create, 812, "N")
+                .theStoreReports(order(5001).status("P").updatedAt("2026-11-29T09:05:00Z").build());
+        assertThat(shop.onlyCommand().getFields()).containsEntry("STAGE_ID", "EXECUTING");
+        shop.clearOutput().theStoreReports(order(5001).status("N").updatedAt("2026-11-29T09:06:00Z").build());
+
+        DealCommand back = shop.onlyCommand();
+        assertThat(back.getFields()).containsEntry("STAGE_ID", "NEW");
+        assertThat(back.getOrderStatusId()).isEqualTo("N");
+    }
+
+    @Test
     void aStageTheManagerMovedToIsConsistentWithTheOrdersStatusAndIsKept() {
         // the link says the deal is at EXECUTING; the order is in S (maps to EXECUTING): no stage write
         shop.theStoreReports(order(5001).build());
         DealCommand create = shop.onlyCommand();
         shop.clearOutput().theConnectorLinksTheCreatedDeal(create, 812, "N");
-        shop.theConnectorLinks(5001, 812, 0, "EXECUTING", "S", linkFieldsOf(create))
+        shop.theConnectorPublishes(shop.linkOfTheCreatedDeal(create, 812, "S").setStageId("EXECUTING").build())
                 .theStoreReports(order(5001).status("S").build());
 
-        assertThat(shop.commands()).isEmpty();
+        // the link may be ahead of the last decision (N) or behind it: the connector checks the deal, and the stage it
+        // is sent is the one the deal already has, so nothing is written
+        DealCommand check = shop.onlyCommand();
+        assertThat(check.getFields()).containsExactly(Map.entry("STAGE_ID", "EXECUTING"));
+        assertThat(check.getDecidedOn().getStageId()).isEqualTo("EXECUTING");
     }
 
     @Test
-    void aPipelineChangeOfALinkedDealCarriesPipelineAndStageWithTheirExpectedValues() {
+    void aBasketThatNowPicksAnotherPipelineCarriesPipelineStageAndRows() {
         shop.theStoreReports(order(5001).build());
         DealCommand create = shop.onlyCommand();
         shop.clearOutput()
                 .theConnectorLinksTheCreatedDeal(create, 812, "N")
-                .theStoreReports(order(5001).with(line(1, "1500", "1", 12L)).build());  // now a sofa
+                .theStoreReports(order(5001).with(line(2, "1500", "1", 12L)).build());  // the basket is now a sofa
 
         DealCommand update = shop.onlyCommand();
         assertThat(update.getFields()).containsEntry("CATEGORY_ID", "2").containsEntry("STAGE_ID", "C2:NEW")
                 .doesNotContainKey("ASSIGNED_BY_ID");
-        assertThat(update.getExpected()).containsEntry("CATEGORY_ID", "0").containsEntry("STAGE_ID", "NEW");
+        // was: expected CATEGORY_ID 0 / STAGE_ID NEW; the connector now checks against the link it was decided on
+        assertThat(update.getDecidedOn().getCategoryId()).isZero();
+        assertThat(update.getDecidedOn().getStageId()).isEqualTo("NEW");
+        assertThat(update.getOrderValues()).containsEntry("CATEGORY_ID", "2");
+        assertThat(update.getProductRows()).extracting(ProductRow::getProductId).containsExactly(2L);
+    }
+
+    @Test
+    void aNewMappingVersionThatMapsTheSameBasketToAnotherPipelineMovesNoDeal() {
+        shop.theStoreReports(order(5001).with(line(1, "1500", "1", 10L)).build());  // furniture → pipeline 1
+        DealCommand create = shop.onlyCommand();
+        shop.clearOutput()
+                .theConnectorLinksTheCreatedDeal(create, 812, "N")
+                .theAdminPublishes(MAPPING.replace("{ section: 10, pipeline: 1 }", "{ section: 10, pipeline: 2 }"), 2)
+                .theStoreReports(order(5001).status("F").with(line(1, "1500", "1", 10L)).build());
+
+        DealCommand update = shop.onlyCommand();
+        assertThat(update.getMappingVersion()).isEqualTo(2L);
+        assertThat(update.getFields()).doesNotContainKey("CATEGORY_ID").containsExactly(Map.entry("STAGE_ID", "C1:WON"));
+        assertThat(update.getProductRows()).isNull();
+    }
+
+    @Test
+    void aLinkedOrderWhoseTitleAndPriceDidNotChangeSendsNeitherEvenWhenDealBridgeWroteOtherValues() {
+        shop.theStoreReports(order(5001).build());
+        DealCommand create = shop.onlyCommand();
+        // DealBridge last wrote another title and amount (an older template, an older price the order has since agreed on)
+        java.util.Map<String, String> wroteOther = new java.util.HashMap<>(ProjectorScenario.writtenBy(create));
+        wroteOther.put("TITLE", "Order 5001 (old template)");
+        wroteOther.put("OPPORTUNITY", "1400.00");
+        shop.clearOutput()
+                .theConnectorPublishes(shop.linkOfTheCreatedDeal(create, 812, "N").setDealFields(wroteOther).build())
+                .theStoreReports(order(5001).status("P").build());
+
+        DealCommand update = shop.onlyCommand();
+        assertThat(update.getFields()).doesNotContainKeys("TITLE", "OPPORTUNITY").containsExactly(Map.entry("STAGE_ID", "EXECUTING"));
     }
 
     @Test
@@ -342,19 +409,6 @@ class DealProjectorTopologyTest {
         assertThat(letter.getValue()).isNotNull();
     }
 
-    private static Map<String, String> linkFieldsOf(DealCommand create) {
-        Map<String, String> written = new java.util.HashMap<>(create.getFields());
-        written.put(DealFields.PRODUCT_ROWS_DIGEST, DealFields.productRowsDigest(create.getProductRows()));
-        return written;
-    }
-
-    /** The expected values the connector checks against the deal (bookkeeping entries left out). */
-    private static Map<String, String> checked(DealCommand update) {
-        Map<String, String> checked = new java.util.LinkedHashMap<>(update.getExpected());
-        checked.keySet().removeIf(DealFields::isBookkeeping);
-        return checked;
-    }
-
     private static SyncOutcome single(List<SyncOutcome> outcomes) {
         assertThat(outcomes).hasSize(1);
         return outcomes.get(0);
@@ -403,13 +457,15 @@ class DealProjectorTopologyTest {
         DealCommand update = shop.onlyCommand();
         assertThat(update.getKind()).isEqualTo(DealCommandKind.UPDATE);
         assertThat(update.getDealId()).isEqualTo(812L);
-        // the deal is the order's origin: its pipeline and stage stand until a link says what they were
-        assertThat(update.getFields()).doesNotContainKeys(DealFields.CATEGORY_ID, DealFields.STAGE_ID,
-                DealFields.ORIGINATOR_ID, DealFields.ORIGIN_ID, DealFields.ASSIGNED_BY_ID);
-        assertThat(update.getFields()).containsEntry(DealFields.OPPORTUNITY, "1500.00");
-        assertThat(update.getExpected()).containsEntry(DealFields.ORDER_STATUS, "N");
+        // changed on purpose (issue 12): the deal is the order's origin and owns every field but its stage, so the
+        // command carries no fields at all (it used to bring OPPORTUNITY to the order's 1500.00) and no rows
+        assertThat(update.getFields()).isEmpty();
+        assertThat(update.getProductRows()).isNull();
+        assertThat(update.getDecidedOn().getOrigin()).isEqualTo(LinkOrigin.DEAL);
+        assertThat(update.getDecidedOn().getDealId()).isEqualTo(812L);
+        assertThat(update.getOrderStatusId()).isEqualTo("N");
         // the connector reads the deal's pipeline and decides the stage there (N is mapped in pipelines 0, 1 and 2)
-        assertThat(update.getExpected()).containsEntry(DealFields.STAGE_BY_PIPELINE, "0=NEW;1=C1:NEW;2=C2:NEW");
+        assertThat(update.getStageByPipeline()).isEqualTo(Map.of("0", "NEW", "1", "C1:NEW", "2", "C2:NEW"));
     }
 
     @Test
@@ -433,12 +489,55 @@ class DealProjectorTopologyTest {
 
     @Test
     void aStageUpdateCarriesTheLinksStatusSoTheConnectorCanTellWhetherTheOrderMoved() {
-        shop.theConnectorLinks(5001, 812, 0, "NEW", "N", Map.of())
+        shop.theStoreReports(order(5001).build());
+        DealCommand create = shop.onlyCommand();
+        shop.clearOutput()
+                .theConnectorLinksTheCreatedDeal(create, 812, "N")
                 .theStoreReports(order(5001).status("P").build());
 
         DealCommand update = shop.onlyCommand();
         assertThat(update.getFields()).containsEntry(DealFields.STAGE_ID, "EXECUTING");
-        assertThat(update.getExpected()).containsEntry(DealFields.STAGE_ID, "NEW")
-                .containsEntry(DealFields.AGREED_STATUS, "N").containsEntry(DealFields.ORDER_STATUS, "P");
+        // was: expected @AGREED_STATUS_ID / @STATUS_ID; now the link decided on and the command's own status
+        assertThat(update.getDecidedOn().getStageId()).isEqualTo("NEW");
+        assertThat(update.getDecidedOn().getStatusId()).isEqualTo("N");
+        assertThat(update.getOrderStatusId()).isEqualTo("P");
     }
+
+    // --- a deal deleted in the CRM (the link carries dealDeletedAt) ---
+
+    @Test
+    void anOrderWhoseDealWasDeletedGetsNoNewDealUnderUnlinkAndTheOutcomeSaysWhy() {
+        shop.theStoreReports(order(5001).build());
+        DealCommand create = shop.onlyCommand();
+        shop.clearOutput()
+                .theConnectorPublishes(shop.linkOfTheCreatedDeal(create, 812, "N")
+                        .setDealDeletedAt(java.time.Instant.parse("2026-11-29T10:00:00Z")).build())
+                .theStoreReports(order(5001).status("P").build());
+
+        assertThat(shop.commands()).isEmpty();
+        SyncOutcome outcome = single(shop.outcomes());
+        assertThat(outcome.getOutcome()).isEqualTo(Outcome.DEAL_DELETED);
+        assertThat(outcome.getDealId()).isEqualTo(812L);
+        assertThat(outcome.getReason()).contains("Deal 812", "s1:5001", "deleted", "unlink");
+        assertThat(shop.deadLetters()).isEmpty();
+    }
+
+    @Test
+    void anOrderWhoseDealWasDeletedGetsANewDealUnderRecreate() {
+        shop.theAdminPublishes(MAPPING + "deals: { onDeleted: recreate }\n", 2)
+                .theStoreReports(order(5001).build());
+        DealCommand create = shop.onlyCommand();
+        shop.clearOutput()
+                .theConnectorPublishes(shop.linkOfTheCreatedDeal(create, 812, "N")
+                        .setDealDeletedAt(java.time.Instant.parse("2026-11-29T10:00:00Z")).build())
+                .theStoreReports(order(5001).status("P").build());
+
+        DealCommand recreate = shop.onlyCommand();
+        assertThat(recreate.getKind()).isEqualTo(DealCommandKind.CREATE);
+        assertThat(recreate.getDealId()).isNull();
+        assertThat(recreate.getDecidedOn().getDealDeletedAt()).as("decided knowing the old deal is gone").isNotNull();
+        assertThat(recreate.getFields()).containsEntry("STAGE_ID", "EXECUTING").containsEntry("ORIGIN_ID", "5001");
+        assertThat(recreate.getProductRows()).isNotEmpty();
+    }
+
 }

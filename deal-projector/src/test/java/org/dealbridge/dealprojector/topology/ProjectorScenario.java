@@ -128,19 +128,54 @@ final class ProjectorScenario implements AutoCloseable {
     /** The connector reports the deal it wrote: the link as the CRM connector produces it after a write. */
     ProjectorScenario theConnectorLinks(long orderId, long dealId, long pipeline, String stage, String status,
                                         Map<String, String> dealFields) {
-        links.pipeInput(Keys.order(SITE, orderId), SyncLink.newBuilder()
-                .setSiteId(SITE).setOrderId(orderId).setDealId(dealId).setCategoryId(pipeline).setStageId(stage)
-                .setStatusId(status).setDealFields(new HashMap<>(dealFields)).setOrigin(LinkOrigin.ORDER)
-                .setUpdatedAt(now).build(), now);
+        return theConnectorLinks(orderId, dealId, pipeline, stage, status, dealFields, Map.of());
+    }
+
+    /**
+     * The connector reports the deal it wrote, with what DealBridge wrote ({@code dealFields}) and the order's values
+     * both sides now agree on ({@code orderValues}).
+     */
+    ProjectorScenario theConnectorLinks(long orderId, long dealId, long pipeline, String stage, String status,
+                                        Map<String, String> dealFields, Map<String, String> orderValues) {
+        return theConnectorPublishes(link(orderId, dealId, pipeline, stage, status, dealFields, orderValues).build());
+    }
+
+    ProjectorScenario theConnectorPublishes(SyncLink link) {
+        links.pipeInput(Keys.order(SITE, link.getOrderId()), link, now);
         return this;
     }
 
-    /** The link the connector would write after executing this CREATE command. */
+    SyncLink.Builder link(long orderId, long dealId, long pipeline, String stage, String status,
+                          Map<String, String> dealFields, Map<String, String> orderValues) {
+        return SyncLink.newBuilder()
+                .setSiteId(SITE).setOrderId(orderId).setDealId(dealId).setCategoryId(pipeline).setStageId(stage)
+                .setStatusId(status).setDealFields(new HashMap<>(dealFields)).setOrderValues(new HashMap<>(orderValues))
+                .setOrigin(LinkOrigin.ORDER).setUpdatedAt(now);
+    }
+
+    /**
+     * The link the connector writes after executing this CREATE command: what it wrote (the order's values, the
+     * pipeline it chose, the responsible and the rows' digest) and the order's values as the agreement.
+     */
     ProjectorScenario theConnectorLinksTheCreatedDeal(DealCommand create, long dealId, String status) {
-        Map<String, String> written = new HashMap<>(create.getFields());
+        return theConnectorPublishes(linkOfTheCreatedDeal(create, dealId, status).build());
+    }
+
+    SyncLink.Builder linkOfTheCreatedDeal(DealCommand create, long dealId, String status) {
+        return link(create.getOrderId(), dealId, Long.parseLong(create.getFields().get(DealFields.CATEGORY_ID)),
+                create.getFields().get(DealFields.STAGE_ID), status, writtenBy(create), create.getOrderValues());
+    }
+
+    /** What the connector records as written by a CREATE (see DealWriter): the order's values it sent, and the rows. */
+    static Map<String, String> writtenBy(DealCommand create) {
+        Map<String, String> written = new HashMap<>();
+        create.getFields().forEach((field, value) -> {
+            if (create.getOrderValues().containsKey(field) || field.equals(DealFields.ASSIGNED_BY_ID)) {
+                written.put(field, value);
+            }
+        });
         written.put(DealFields.PRODUCT_ROWS_DIGEST, DealFields.productRowsDigest(create.getProductRows()));
-        return theConnectorLinks(create.getOrderId(), dealId, Long.parseLong(create.getFields().get(DealFields.CATEGORY_ID)),
-                create.getFields().get(DealFields.STAGE_ID), status, written);
+        return written;
     }
 
     ProjectorScenario timePasses(Duration duration) {

@@ -37,7 +37,8 @@ import org.slf4j.LoggerFactory;
  * Executes one order command against the store, reading both sides first.
  *
  * <ul>
- *   <li>{@code UPDATE_STATUS}: reads the deal ({@code crm.deal.get}) and the order ({@code sale.order.get}) and decides
+ *   <li>{@code UPDATE_STATUS} (and {@code RECONCILE}, which the CRM connector sends when a deal's later stage change
+ *       stands against its order): reads the deal ({@code crm.deal.get}) and the order ({@code sale.order.get}) and decides
  *       the pair again on that fresh state ({@link StatusUpdatePlan}) and writes the loser on that state: usually the
  *       order ({@code sale.order.update}); the deal's stage ({@code crm.deal.update}) when the order changed later.
  *       A command decided against a status the order no longer has is never applied blindly.</li>

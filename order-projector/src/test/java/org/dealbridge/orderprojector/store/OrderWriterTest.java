@@ -237,6 +237,38 @@ class OrderWriterTest {
     }
 
     @Test
+    void aReconcileFromTheCrmConnectorBringsTheOrderToTheDealsLaterStage() throws Exception {
+        // the order projector judged the pair on a link that still showed N; the CRM connector found the manager's
+        // later stage standing against the shop's status and asked the store side to reconcile
+        long orderId = order("N");
+        long dealId = deal("C1:NEW");
+        clock.advance(Duration.ofSeconds(5));
+        emu.store().updateOrderAsHuman(orderId, Map.of("statusId", "P"));
+        clock.advance(Duration.ofSeconds(5));
+        emu.crm().updateDealAsHuman(dealId, Map.of("STAGE_ID", "C1:WON"));
+        OrderCommand reconcile = OrderCommand.newBuilder(update(dealId, orderId, "P", "P")).setKind(OrderCommandKind.RECONCILE).build();
+
+        OrderWrite result = writer.write(reconcile, mapping, link(orderId, dealId, "C1:WON", "P"));
+
+        assertThat(result.written()).isTrue();
+        assertThat(statusOf(orderId)).isEqualTo("F");
+        assertThat(result.link().getStatusId()).isEqualTo("F");
+    }
+
+    @Test
+    void anOrderDeletedInTheStoreIsRecordedOnTheLinkAndItsDealIsLeftAlone() throws Exception {
+        long dealId = deal("C1:WON");
+        long missing = 987_654;  // no such order: the shop deleted it
+
+        OrderWrite result = writer.write(update(dealId, missing, "F", "N"), mapping, link(missing, dealId, "C1:NEW", "N"));
+
+        assertThat(result.outcome()).isEqualTo(Outcome.ORDER_DELETED);
+        assertThat(result.link().getOrderDeletedAt()).isNotNull();
+        assertThat(emu.crm().deal(dealId).get("STAGE_ID")).as("no cancelled stage is mapped: the deal stands").isEqualTo("C1:WON");
+        assertThat(emu.calls().count(Portal.CRM, "crm.deal.update")).isZero();
+    }
+
+    @Test
     void creationIsIdempotentByXmlIdEvenWhenTheAddsAnswerIsLost() throws Exception {
         long dealId = deal("C1:NEW");
         emu.faults().failNext(Portal.STORE, "sale.order.add", 1, Fault.APPLY_THEN_DROP);

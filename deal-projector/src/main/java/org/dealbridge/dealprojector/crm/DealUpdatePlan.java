@@ -1,0 +1,198 @@
+package org.dealbridge.dealprojector.crm;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import org.dealbridge.dealprojector.topology.DealFields;
+import org.dealbridge.mapping.Ownership;
+import org.dealbridge.mapping.PairDecision;
+import org.dealbridge.schemas.DealCommand;
+import org.dealbridge.schemas.LinkOrigin;
+import org.dealbridge.schemas.ProductRow;
+import org.dealbridge.schemas.SyncLink;
+
+/**
+ * What the CRM connector writes on a linked deal once it has read it: decided field by field with {@link Ownership}
+ * against the freshest link (what DealBridge last wrote and agreed), and the stage with {@link PairDecision} in the
+ * pipeline the deal is really in. A pure function, shared by {@link DealWriter} (which turns the plan into batch
+ * sub-commands) and the ownership property test; the store side's counterpart is {@code StatusUpdatePlan}.
+ */
+public final class DealUpdatePlan {
+
+    /**
+     * The deal as read.
+     *
+     * @param values        its managed fields as text ("" when empty), amounts in the link's form
+     * @param amountManual  false when the CRM computes the amount from the rows ({@code IS_MANUAL_OPPORTUNITY = N})
+     * @param rows          its product rows, or null when they were not read
+     */
+    public record DealState(long pipeline, String stageId, Instant modifiedAt, String modifiedText,
+                            Map<String, String> values, boolean amountManual, List<ProductRow> rows) {
+        public DealState {
+            Objects.requireNonNull(values, "values");
+        }
+    }
+
+    /**
+     * The writes.
+     *
+     * @param moveTo     the pipeline to move the deal to ({@code crm.item.update}), or null to leave it
+     * @param stage      the stage to write (with the move, or by {@code crm.deal.update}), or null
+     * @param fields     the other fields to write with {@code crm.deal.update}
+     * @param rows       the product rows to set, or null
+     * @param written    what DealBridge will have written by these writes (or found already there), for the link
+     * @param kept       the person's values that stand, each named for the outcome
+     * @param notes      why the order's stage was not written, when it was not
+     * @param dealWon    true when the deal's stage won a conflict and stands
+     */
+    public record Plan(Long moveTo, String stage, Map<String, String> fields, List<ProductRow> rows,
+                       Map<String, String> written, List<String> kept, List<String> notes, boolean dealWon) {
+
+        public boolean writes() {
+            return moveTo != null || stage != null || !fields.isEmpty() || rows != null;
+        }
+
+        /** The link after the writes: what DealBridge has written on the deal, and the order's values now agreed. */
+        public SyncLink link(DealCommand c, SyncLink previous, long dealId, DealState deal, Instant now) {
+            SyncLink.Builder b = previous == null ? SyncLink.newBuilder().setOrigin(LinkOrigin.ORDER) : SyncLink.newBuilder(previous);
+            String status = c.getOrderStatusId();
+            String stageAfter = stage != null ? stage : deal.stageId();
+            return b.setSiteId(c.getSiteId())
+                    .setOrderId(c.getOrderId())
+                    .setDealId(dealId)
+                    .setCategoryId(moveTo != null ? moveTo : deal.pipeline())
+                    .setStageId(stageAfter == null ? "" : stageAfter)
+                    .setStatusId(status == null ? "" : status)
+                    .setDealFields(Ownership.afterWriting(previous, written))
+                    .setOrderValues(c.getOrderValues())
+                    .setDealDeletedAt(null)
+                    .setUpdatedAt(now)
+                    .build();
+        }
+    }
+
+    /** When two values of a field are the same (amounts compare as decimals). */
+    @FunctionalInterface
+    public interface Sameness {
+        boolean same(String field, String a, String b);
+    }
+
+    private DealUpdatePlan() {
+    }
+
+    /** The link of a deal a CREATE adds (its id is filled in once the add answers). */
+    public static SyncLink created(DealCommand c, Map<String, String> written, Instant now) {
+        String status = c.getOrderStatusId();
+        return SyncLink.newBuilder()
+                .setSiteId(c.getSiteId())
+                .setOrderId(c.getOrderId())
+                .setDealId(0L)
+                .setCategoryId(Long.parseLong(c.getFields().get(DealFields.CATEGORY_ID)))
+                .setStageId(c.getFields().get(DealFields.STAGE_ID))
+                .setStatusId(status == null ? "" : status)
+                .setDealFields(written)
+                .setOrderValues(c.getOrderValues())
+                .setOrigin(LinkOrigin.ORDER)
+                .setUpdatedAt(now)
+                .build();
+    }
+
+    public static Plan plan(DealCommand c, SyncLink link, DealState deal, Sameness sameness) {
+        long dealPipeline = deal.pipeline();
+        String dealStage = deal.stageId();
+        Map<String, String> write = new LinkedHashMap<>();
+        Map<String, String> written = new LinkedHashMap<>();
+        List<String> kept = new ArrayList<>();
+        List<String> notes = new ArrayList<>();
+
+        long pipeline = dealPipeline;
+        // where the basket points: a basket change the link has not seen yet moves the deal too (Ownership.pipeline)
+        String picked = c.getFields().getOrDefault(DealFields.CATEGORY_ID, c.getOrderValues().get(Ownership.PIPELINE));
+        if (picked != null && Long.parseLong(picked) != dealPipeline) {
+            switch (Ownership.pipeline(link, Long.parseLong(picked), c.getOrderValues().get(Ownership.PRODUCT_ROWS), dealPipeline)) {
+                case MOVE -> pipeline = Long.parseLong(picked);
+                case PERSON_MOVED -> kept.add("pipeline " + dealPipeline + " (DealBridge's choice was "
+                        + Ownership.written(link, Ownership.PIPELINE) + ")");
+                default -> { }
+            }
+        }
+        String stage = c.getStageByPipeline().get(Long.toString(pipeline));
+        if (pipeline != dealPipeline && stage == null) {
+            notes.add("status " + c.getOrderStatusId() + " has no stage in pipeline " + pipeline + ", so the deal stays in pipeline "
+                    + dealPipeline);
+            pipeline = dealPipeline;
+            stage = c.getStageByPipeline().get(Long.toString(pipeline));
+        }
+        String stageToWrite = null;
+        boolean dealWon = false;
+        if (pipeline != dealPipeline) {
+            stageToWrite = stage;  // a move always lands on the order's stage of the new pipeline
+            written.put(Ownership.PIPELINE, Long.toString(pipeline));
+        } else if (c.getOrderStatusId() != null && stage == null) {
+            if (c.getFields().containsKey(DealFields.STAGE_ID) || (link != null && link.getCategoryId() != dealPipeline)) {
+                notes.add("status " + c.getOrderStatusId() + " has no stage in pipeline " + dealPipeline
+                        + " (where the deal is), so its stage " + dealStage + " is left as it is");
+            }
+        } else if (c.getOrderStatusId() != null && dealStage != null) {
+            PairDecision.Agreed agreed = link == null ? null
+                    : new PairDecision.Agreed(link.getStageId().toString(), link.getStatusId().toString());
+            PairDecision.Verdict verdict = PairDecision.UNDER_MAPPING.decide(new CommandedStage(pipeline, c.getOrderStatusId(), stage),
+                    new PairDecision.DealState(pipeline, dealStage, deal.modifiedAt()),
+                    new PairDecision.OrderState(c.getOrderStatusId(), c.getSourceTime()), agreed);
+            if (verdict.writes(PairDecision.Side.DEAL)) {
+                stageToWrite = verdict.value();
+            } else if (verdict.winner() == PairDecision.Side.DEAL) {
+                dealWon = true;
+                notes.add("the deal's stage " + dealStage + " (changed " + deal.modifiedText()
+                        + ") is the later change and stands; the order projector brings the order to it");
+            }
+        }
+
+        for (Map.Entry<String, String> entry : c.getFields().entrySet()) {
+            String field = entry.getKey();
+            if (!c.getOrderValues().containsKey(field) || field.equals(Ownership.PIPELINE) || DealFields.isBookkeeping(field)) {
+                continue;  // not one of the order's values (CATEGORY_ID, STAGE_ID and a new deal's own fields)
+            }
+            String dealValue = deal.values().getOrDefault(field, "");
+            if (field.equals(DealFields.OPPORTUNITY) && !deal.amountManual()) {
+                kept.add("OPPORTUNITY (the CRM computes it from the product rows: IS_MANUAL_OPPORTUNITY = N)");
+                continue;
+            }
+            String value = c.getOrderValues().get(field);  // the order's latest, also when commands were folded
+            switch (Ownership.field(link, field, value, dealValue, (a, b) -> sameness.same(field, a, b))) {
+                case WRITE -> {
+                    write.put(field, value);
+                    written.put(field, value);
+                }
+                case ALREADY_THERE -> written.put(field, value);
+                case PERSON_STANDS -> kept.add(field + " = \"" + dealValue + "\"");
+                default -> { }
+            }
+        }
+        List<ProductRow> rows = null;
+        if (c.getProductRows() != null && Ownership.origin(link) == LinkOrigin.ORDER) {
+            String orderRows = DealFields.productRowsDigest(c.getProductRows());
+            List<ProductRow> current = deal.rows();
+            if (c.getProductRows().isEmpty() && current != null && !current.isEmpty()) {
+                kept.add("the deal's " + current.size() + " product row(s): non-empty rows are never replaced by none");
+            } else {
+                String dealRows = current == null ? "" : DealFields.productRowsDigest(current);
+                switch (Ownership.field(link, Ownership.PRODUCT_ROWS, orderRows, dealRows, Objects::equals)) {
+                    case WRITE -> {
+                        rows = c.getProductRows();
+                        written.put(Ownership.PRODUCT_ROWS, orderRows);
+                    }
+                    case ALREADY_THERE -> written.put(Ownership.PRODUCT_ROWS, orderRows);
+                    case PERSON_STANDS -> kept.add("product rows (a person changed them)");
+                    default -> { }
+                }
+            }
+        }
+        Long moveTo = pipeline != dealPipeline ? pipeline : null;
+        String stageOut = stageToWrite;
+        return new Plan(moveTo, stageOut, write, rows, written, kept, notes, dealWon);
+    }
+}

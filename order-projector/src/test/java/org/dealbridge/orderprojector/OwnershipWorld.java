@@ -1,0 +1,434 @@
+package org.dealbridge.orderprojector;
+
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import org.dealbridge.dealprojector.crm.DealUpdatePlan;
+import org.dealbridge.dealprojector.crm.FreshestLink;
+import org.dealbridge.dealprojector.topology.DealFields;
+import org.dealbridge.dealprojector.topology.OrderToDeal;
+import org.dealbridge.mapping.CompiledMapping;
+import org.dealbridge.mapping.OrderFromDeal;
+import org.dealbridge.mapping.PairDecision;
+import org.dealbridge.orderprojector.store.StatusUpdatePlan;
+import org.dealbridge.orderprojector.topology.DealToOrder;
+import org.dealbridge.schemas.BasketItem;
+import org.dealbridge.schemas.Buyer;
+import org.dealbridge.schemas.ChangeCause;
+import org.dealbridge.schemas.ChangeSource;
+import org.dealbridge.schemas.DealChanged;
+import org.dealbridge.schemas.DealCommand;
+import org.dealbridge.schemas.DealCommandKind;
+import org.dealbridge.schemas.LinkOrigin;
+import org.dealbridge.schemas.OrderChanged;
+import org.dealbridge.schemas.OrderCommand;
+import org.dealbridge.schemas.ProductRow;
+import org.dealbridge.schemas.SyncLink;
+
+/**
+ * One order and its deal, with a shop, a manager and an admin acting on them, driven through the REAL decision code of
+ * both directions: {@link OrderToDeal} (deal projector), {@link DealUpdatePlan} and the connector's freshest-link rule
+ * (CRM connector), {@link DealToOrder} (order projector) and {@link StatusUpdatePlan} (store connector), all deciding
+ * with {@code Ownership} and {@link PairDecision}. Modelled: the two portals (fields and modification times), Kafka
+ * queues (FIFO), the links topic (which the projectors see late: a link arrives only when a step says so) and the CRM
+ * connector's memory of its own links.
+ */
+final class OwnershipWorld {
+
+    static final long DEAL_ID = 812;
+    static final long ORDER_ID = 5001;
+    static final String MANAGER = "7";
+    static final String DEALBRIDGE = "1";
+
+    /** Baskets the shop can put in the order: product, section, unit price, quantity. */
+    record Basket(String name, long product, long section, String price, int quantity) {
+        BasketItem item() {
+            return BasketItem.newBuilder().setProductId(product).setName(name).setPrice(price).setQuantity(Integer.toString(quantity))
+                    .setSectionPath(List.of(section)).build();
+        }
+
+        String total() {
+            return DealFields.amount("total", new java.math.BigDecimal(price).multiply(java.math.BigDecimal.valueOf(quantity)).toPlainString());
+        }
+    }
+
+    static final List<Basket> BASKETS = List.of(new Basket("Sofa", 101, 10, "1500.00", 1),
+            new Basket("Phone X", 201, 20, "49990.00", 1), new Basket("Sofa", 101, 10, "1500.00", 2));
+
+    final List<CompiledMapping> versions;
+    final PairDecision rules = PairDecision.UNDER_MAPPING;
+    final OrderToDeal orderToDeal = new OrderToDeal("dealbridge");
+    final DealToOrder dealToOrder = new DealToOrder(OrderProjectorConfig.defaults(), PairDecision.UNDER_MAPPING);
+
+    long clock = 1;
+    CompiledMapping mapping;
+    /** Mapping versions in force since the last basket change (or creation): the pipeline may follow any of them. */
+    final List<CompiledMapping> inForceSinceBasket = new ArrayList<>();
+
+    // the store
+    String status = "N";
+    int basket = 0;
+    long orderUpdated;
+    String xmlId;
+    // the CRM
+    boolean dealExists;
+    boolean dealDeleted;
+    long pipeline;
+    String stage;
+    String title;
+    String amount;
+    String responsible;
+    List<ProductRow> rows = List.of();
+    long dealModified;
+    // Kafka
+    final Deque<OrderChanged> orderEvents = new ArrayDeque<>();
+    final Deque<DealChanged> dealEvents = new ArrayDeque<>();
+    final Deque<DealCommand> dealCommands = new ArrayDeque<>();
+    final Deque<OrderCommand> orderCommands = new ArrayDeque<>();
+    SyncLink linksTopic;
+    SyncLink seenByProjectors;
+    SyncLink crmConnectorsOwn;
+    OrderChanged lastProjected;
+
+    // what people did and what DealBridge wrote
+    final Map<String, String> managerSet = new LinkedHashMap<>();
+    Long managerPipeline;
+    Long creationPipeline;
+    int dealAdds;
+    int pipelineMoves;
+    int basketChanges;
+    final List<String> fieldsWrittenAfterDeletion = new ArrayList<>();
+    final List<String> ownFieldsWrittenOnHandMade = new ArrayList<>();
+    final List<String> trace = new ArrayList<>();
+
+    OwnershipWorld(List<CompiledMapping> versions) {
+        this.versions = versions;
+        this.mapping = versions.get(0);
+        inForceSinceBasket.add(mapping);
+    }
+
+    /** A world whose deal a manager made by hand, and whose order DealBridge made from it (link origin DEAL). */
+    static OwnershipWorld handMade(List<CompiledMapping> versions) {
+        OwnershipWorld w = new OwnershipWorld(versions);
+        w.dealExists = true;
+        w.pipeline = 2;
+        w.stage = "C2:NEW";
+        w.title = "Phone X for a walk-in buyer";
+        w.amount = "49990.00";
+        w.responsible = "9";
+        w.rows = List.of(ProductRow.newBuilder().setProductId(201L).setName("Phone X").setPrice("49990.00").setQuantity("1").build());
+        w.basket = 1;
+        w.xmlId = OrderFromDeal.xmlId(DEAL_ID);
+        w.linksTopic = SyncLink.newBuilder().setSiteId("s1").setOrderId(ORDER_ID).setDealId(DEAL_ID).setCategoryId(2)
+                .setStageId("C2:NEW").setStatusId("N").setOrigin(LinkOrigin.DEAL).setUpdatedAt(Instant.ofEpochSecond(w.clock)).build();
+        w.seenByProjectors = w.linksTopic;
+        w.creationPipeline = 2L;
+        return w;
+    }
+
+    boolean handMadeWorld() {
+        return xmlId != null;
+    }
+
+    // ---- people ----
+
+    void shopSetsStatus(String value) {
+        if (value.equals(status)) {
+            return;
+        }
+        status = value;
+        orderSaved("shop status -> " + value);
+    }
+
+    void shopSetsBasket(int value) {
+        if (value == basket || handMadeWorld()) {
+            return;  // a hand-made deal's order keeps the deal's products
+        }
+        basket = value;
+        basketChanges++;
+        inForceSinceBasket.clear();
+        inForceSinceBasket.add(mapping);
+        orderSaved("shop basket -> " + BASKETS.get(value));
+    }
+
+    private void orderSaved(String what) {
+        orderUpdated = ++clock;
+        trace.add(what);
+        orderEvents.add(order());
+    }
+
+    void managerSetsStage(int index) {
+        if (!dealExists || dealDeleted) {
+            return;
+        }
+        String value = stagesOf(pipeline).get(index % stagesOf(pipeline).size());
+        if (value.equals(stage)) {
+            return;
+        }
+        stage = value;
+        dealSaved("manager stage -> " + value);
+    }
+
+    void managerMovesPipeline(long value) {
+        if (!dealExists || dealDeleted || value == pipeline) {
+            return;
+        }
+        pipeline = value;
+        stage = stagesOf(value).get(0);
+        // moving a deal back to the pipeline DealBridge chose hands it back (Ownership cannot tell it from no move)
+        String ours = crmConnectorsOwn == null ? null : org.dealbridge.mapping.Ownership.written(crmConnectorsOwn, "CATEGORY_ID");
+        managerPipeline = Long.toString(value).equals(ours) ? null : value;
+        dealSaved("manager pipeline -> " + value);
+    }
+
+    void managerSets(String field, String value) {
+        if (!dealExists || dealDeleted) {
+            return;
+        }
+        switch (field) {
+            case DealFields.TITLE -> title = value;
+            case DealFields.OPPORTUNITY -> amount = value;
+            case DealFields.ASSIGNED_BY_ID -> responsible = value;
+            default -> throw new IllegalArgumentException(field);
+        }
+        managerSet.put(field, value);
+        dealSaved("manager " + field + " -> " + value);
+    }
+
+    void managerDeletes() {
+        if (!dealExists || dealDeleted) {
+            return;
+        }
+        dealDeleted = true;
+        trace.add("manager deletes the deal");
+        dealEvents.add(DealChanged.newBuilder(dealChanged()).setDeleted(true).build());
+    }
+
+    void adminPublishesNextMapping() {
+        int next = versions.indexOf(mapping) + 1;
+        if (next < versions.size()) {
+            mapping = versions.get(next);
+            inForceSinceBasket.add(mapping);
+            trace.add("admin publishes mapping version " + mapping.version());
+        }
+    }
+
+    private void dealSaved(String what) {
+        dealModified = ++clock;
+        trace.add(what);
+        dealEvents.add(dealChanged());
+    }
+
+    // ---- Kafka: links arrive late ----
+
+    void linkArrives() {
+        seenByProjectors = linksTopic;
+    }
+
+    // ---- deal projector and CRM connector ----
+
+    void projectOrder() {
+        OrderChanged order = orderEvents.poll();
+        if (order == null) {
+            return;
+        }
+        OrderToDeal.Decision decision = orderToDeal.decide(order, mapping, seenByProjectors, lastProjected, Instant.ofEpochSecond(clock));
+        lastProjected = order;
+        decision.command().ifPresent(dealCommands::add);
+        decision.outcome().ifPresent(o -> trace.add("deal projector: " + o.getOutcome() + " " + o.getReason()));
+    }
+
+    void crmConnector() {
+        DealCommand command = dealCommands.poll();
+        if (command == null) {
+            return;
+        }
+        DealCommand c = FreshestLink.apply(command, crmConnectorsOwn);
+        if (c.getKind() == DealCommandKind.CREATE) {
+            if (dealExists && !dealDeleted) {
+                throw new AssertionError("a CREATE for an order whose deal this connector made: " + c);
+            }
+            dealExists = true;
+            dealDeleted = false;
+            dealAdds++;
+            pipeline = Long.parseLong(c.getFields().get(DealFields.CATEGORY_ID));
+            creationPipeline = pipeline;
+            stage = c.getFields().get(DealFields.STAGE_ID);
+            title = c.getFields().get(DealFields.TITLE);
+            amount = c.getFields().get(DealFields.OPPORTUNITY);
+            responsible = c.getFields().get(DealFields.ASSIGNED_BY_ID);
+            rows = c.getProductRows();
+            managerSet.clear();
+            managerPipeline = null;
+            Map<String, String> written = new LinkedHashMap<>();
+            c.getOrderValues().forEach((field, value) -> written.put(field, value));
+            SyncLink created = SyncLink.newBuilder(DealUpdatePlan.created(c, written, Instant.ofEpochSecond(++clock)))
+                    .setDealId(DEAL_ID).build();
+            dealWritten("crm connector creates the deal in pipeline " + pipeline + " at " + stage);
+            published(created);
+            return;
+        }
+        if (!dealExists || dealDeleted) {
+            SyncLink was = c.getDecidedOn();
+            if (was != null && was.getDealDeletedAt() == null) {
+                published(SyncLink.newBuilder(was).setDealDeletedAt(Instant.ofEpochSecond(clock)).build());
+            }
+            return;  // DEAL_DELETED: nothing written
+        }
+        Map<String, String> values = new LinkedHashMap<>();
+        values.put(DealFields.TITLE, title);
+        values.put(DealFields.OPPORTUNITY, amount);
+        values.put(DealFields.CURRENCY_ID, "RUB");
+        DealUpdatePlan.DealState state = new DealUpdatePlan.DealState(pipeline, stage, Instant.ofEpochSecond(dealModified),
+                Long.toString(dealModified), values, true, c.getProductRows() == null ? null : rows);
+        DealUpdatePlan.Plan plan = DealUpdatePlan.plan(c, c.getDecidedOn(), state, (field, a, b) -> Objects.equals(a, b));
+        List<String> wrote = new ArrayList<>();
+        if (plan.moveTo() != null) {
+            pipeline = plan.moveTo();
+            pipelineMoves++;
+            wrote.add(DealFields.CATEGORY_ID);
+        }
+        if (plan.stage() != null) {
+            stage = plan.stage();
+            wrote.add(DealFields.STAGE_ID);
+        }
+        plan.fields().forEach((field, value) -> {
+            switch (field) {
+                case DealFields.TITLE -> title = value;
+                case DealFields.OPPORTUNITY -> amount = value;
+                default -> { }
+            }
+            wrote.add(field);
+        });
+        if (plan.rows() != null) {
+            rows = plan.rows();
+            wrote.add("rows");
+        }
+        SyncLink link = plan.link(c, c.getDecidedOn(), DEAL_ID, state, Instant.ofEpochSecond(++clock));
+        trace.add("crm connector: " + wrote.size() + " writes, kept " + plan.kept() + " notes " + plan.notes());
+        if (plan.dealWon()) {
+            orderCommands.add(OrderCommand.newBuilder().setCommandId("reconcile").setKind(org.dealbridge.schemas.OrderCommandKind.RECONCILE)
+                    .setSiteId("s1").setDealId(DEAL_ID).setOrderId(ORDER_ID).setStatusId(c.getOrderStatusId())
+                    .setExpectedStatusId(c.getOrderStatusId()).setMappingVersion(c.getMappingVersion())
+                    .setSourceTime(c.getSourceTime()).build());
+        }
+        if (!wrote.isEmpty()) {
+            if (handMadeWorld()) {
+                wrote.stream().filter(f -> !f.equals(DealFields.STAGE_ID)).forEach(ownFieldsWrittenOnHandMade::add);
+            }
+            dealWritten("crm connector writes " + wrote + " -> pipeline " + pipeline + " " + stage + " " + title + " " + amount);
+        }
+        published(link);
+    }
+
+    private void dealWritten(String what) {
+        dealModified = ++clock;
+        trace.add(what);
+        dealEvents.add(dealChanged());  // the echo of our own write
+    }
+
+    private void published(SyncLink link) {
+        linksTopic = link;
+        crmConnectorsOwn = link;
+    }
+
+    // ---- order projector and store connector ----
+
+    void projectDeal() {
+        DealChanged deal = dealEvents.poll();
+        if (deal == null) {
+            return;
+        }
+        SyncLink link = seenByProjectors != null && seenByProjectors.getDealId() == DEAL_ID ? seenByProjectors : null;
+        DealToOrder.Decision decision = dealToOrder.decide(deal, link, link == null ? null : mapping, mapping, Instant.ofEpochSecond(clock));
+        decision.command().ifPresent(orderCommands::add);
+        decision.command().ifPresent(c -> trace.add("order projector: status " + c.getStatusId() + " expecting " + c.getExpectedStatusId()));
+        decision.outcome().ifPresent(o -> trace.add("order projector: " + o.getOutcome()));
+        decision.link().ifPresent(unlinked -> linksTopic = unlinked);
+    }
+
+    void storeConnector() {
+        OrderCommand command = orderCommands.poll();
+        if (command == null || !dealExists || dealDeleted) {
+            return;
+        }
+        SyncLink link = linksTopic;
+        PairDecision.Agreed agreed = link != null
+                ? new PairDecision.Agreed(link.getStageId().toString(), link.getStatusId().toString())
+                : new PairDecision.Agreed(null, command.getExpectedStatusId());
+        StatusUpdatePlan.Plan plan = StatusUpdatePlan.plan(rules, mapping,
+                new PairDecision.DealState(pipeline, stage, Instant.ofEpochSecond(dealModified)),
+                new PairDecision.OrderState(status, Instant.ofEpochSecond(orderUpdated)), agreed, command.getExpectedStatusId());
+        trace.add("store connector: " + plan.outcome() + " " + plan.reason());
+        if (plan.writesDeal()) {
+            stage = plan.value();
+            dealWritten("store connector writes deal stage " + stage);
+        } else if (plan.writesOrder()) {
+            status = plan.value();
+            orderSaved("store connector writes order status " + status);
+        }
+        if (plan.writes() || plan.outcome() == org.dealbridge.schemas.Outcome.ECHO_SUPPRESSED) {
+            linksTopic = SyncLink.newBuilder(link).setCategoryId(pipeline).setStageId(stage).setStatusId(status)
+                    .setUpdatedAt(Instant.ofEpochSecond(++clock)).build();
+        }
+    }
+
+    /** After the people stop: links arrive and every queue drains; the rounds it took, or -1 when it did not settle. */
+    int settle(int maxRounds) {
+        for (int round = 1; round <= maxRounds; round++) {
+            linkArrives();
+            boolean busy = !orderEvents.isEmpty() || !dealEvents.isEmpty() || !dealCommands.isEmpty() || !orderCommands.isEmpty();
+            while (!orderEvents.isEmpty()) {
+                projectOrder();
+            }
+            while (!dealCommands.isEmpty()) {
+                crmConnector();
+            }
+            linkArrives();
+            while (!dealEvents.isEmpty()) {
+                projectDeal();
+            }
+            while (!orderCommands.isEmpty()) {
+                storeConnector();
+            }
+            if (!busy) {
+                return round;
+            }
+        }
+        return -1;
+    }
+
+    // ---- the two sides as events ----
+
+    OrderChanged order() {
+        Basket b = BASKETS.get(basket);
+        return OrderChanged.newBuilder().setSiteId("s1").setOrderId(ORDER_ID).setAccountNumber(Long.toString(ORDER_ID))
+                .setStatusId(status).setCurrency("RUB").setPrice(b.total()).setBuyer(Buyer.newBuilder().build())
+                .setItems(List.of(b.item())).setXmlId(xmlId).setDateUpdate(Instant.ofEpochSecond(orderUpdated))
+                .setCause(ChangeCause.newBuilder().setSource(ChangeSource.STORE_HOOK).build()).build();
+    }
+
+    private DealChanged dealChanged() {
+        return DealChanged.newBuilder().setDealId(DEAL_ID).setCategoryId(pipeline).setStageId(stage == null ? "" : stage)
+                .setTitle(title).setOpportunity(amount).setCurrency("RUB").setProductRows(rows)
+                .setOriginatorId(handMadeWorld() ? null : "dealbridge:s1").setOriginId(handMadeWorld() ? null : Long.toString(ORDER_ID))
+                .setDateModify(Instant.ofEpochSecond(dealModified))
+                .setCause(ChangeCause.newBuilder().setSource(ChangeSource.CRM_HOOK).build()).build();
+    }
+
+    static List<String> stagesOf(long pipeline) {
+        return pipeline == 1 ? List.of("C1:NEW", "C1:PREPARATION", "C1:WON") : List.of("C2:NEW", "C2:EXECUTING", "C2:WON");
+    }
+
+    @Override
+    public String toString() {
+        return "order " + status + " basket " + basket + " | deal " + (dealDeleted ? "deleted " : "") + pipeline + " " + stage + " \""
+                + title + "\" " + amount + " resp " + responsible + " | link " + (linksTopic == null ? "none"
+                : linksTopic.getCategoryId() + "/" + linksTopic.getStageId() + "/" + linksTopic.getStatusId()) + " | trace " + trace;
+    }
+}
