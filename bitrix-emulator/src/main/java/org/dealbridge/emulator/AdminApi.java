@@ -74,6 +74,10 @@ final class AdminApi implements HttpHandler {
                     if (humanUpdate && verb.equals("POST")) {
                         emu.store().updateOrderAsHuman(n, b);
                     }
+                    if (verb.equals("DELETE")) {
+                        emu.store().deleteOrderAsHuman(n);
+                        return Map.of("deleted", n);
+                    }
                     return orMissing(emu.store().order(n), "order", n);
             }
         }

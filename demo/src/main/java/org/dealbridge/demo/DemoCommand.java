@@ -78,7 +78,7 @@ public final class DemoCommand implements Callable<Integer> {
 
             try (DealBridgeRuntime runtime = DealBridgeRuntime.start(config)) {
                 String base = "http://127.0.0.1:" + runtime.httpPort();
-                emu.subscribeStore(base + "/hooks/store", storeToken, "ONSALEORDERSAVED");
+                emu.subscribeStore(base + "/hooks/store", storeToken, "ONSALEORDERSAVED", "ONSALEBEFOREORDERDELETE");
                 emu.subscribeCrm(base + "/hooks/bitrix24", crmToken, "ONCRMDEALADD", "ONCRMDEALUPDATE", "ONCRMDEALDELETE");
                 out.println("== DealBridge demo ==");
                 out.println("  emulated Bitrix24 + store: " + emu.baseUrl() + "/emulator/crm/deals, " + emu.baseUrl() + "/emulator/store/orders");

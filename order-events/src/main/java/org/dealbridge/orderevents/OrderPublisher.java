@@ -69,6 +69,26 @@ public final class OrderPublisher implements AutoCloseable {
     }
 
     /**
+     * Publishes that the store deleted an order. Order ids are unique across a store's sites, so the deletion is
+     * published for the site it belongs to, or for each site synced when the event does not say (the one with a deal
+     * acts on it; the others find no link).
+     */
+    public Future<RecordMetadata> publishDeleted(String siteId, long orderId) {
+        return publish(OrderChanged.newBuilder()
+                .setSiteId(siteId)
+                .setOrderId(orderId)
+                .setDeleted(true)
+                .setStatusId("")
+                .setCurrency("")
+                .setPrice("0")
+                .setBuyer(org.dealbridge.schemas.Buyer.newBuilder().build())
+                .setDateUpdate(clock.instant())
+                .setCause(org.dealbridge.schemas.ChangeCause.newBuilder().setSource(org.dealbridge.schemas.ChangeSource.STORE_HOOK)
+                        .setActor("dealbridge-" + StoreHookHandler.COMPONENT).build())
+                .build());
+    }
+
+    /**
      * Records that the order could not be turned into an event: site, order id and the error, without secrets
      * (BitrixException messages carry only the masked webhook URL).
      */

@@ -25,7 +25,9 @@ import org.slf4j.LoggerFactory;
  *   <li>400 when the body is not a form (bad percent-escapes, not UTF-8, empty), naming what is wrong;</li>
  *   <li>401 when {@code auth[application_token]} is missing or wrong, compared in constant time; nothing is queued
  *       and the token is never logged or echoed;</li>
- *   <li>200 "ignored" for an authentic event other than ONSALEORDERSAVED: a subscription for more events than we
+ *   <li>for ONSALEBEFOREORDERDELETE (when a deletion sink is given): the order's deletion is published at once (the
+ *       order cannot be read any more), 200;</li>
+ *   <li>200 "ignored" for an authentic event other than these: a subscription for more events than we
  *       handle is a configuration matter, not a reason to make the queue server log failures (it never retries);</li>
  *   <li>400 when {@code data[FIELDS][ID]} is missing or not a positive integer;</li>
  *   <li>200 otherwise, with the order queued (503 while shutting down).</li>
@@ -34,6 +36,7 @@ import org.slf4j.LoggerFactory;
 public final class StoreHookHandler implements HttpHandler {
     private static final Logger log = LoggerFactory.getLogger(StoreHookHandler.class);
     public static final String ORDER_SAVED = "ONSALEORDERSAVED";
+    public static final String ORDER_DELETED = "ONSALEBEFOREORDERDELETE";
     /** The component name in dead letters of orders that came in through this hook. */
     public static final String COMPONENT = "store-hook";
     /** Default body limit: an event is about 400 bytes; application payloads with OAuth tokens stay under 2 KiB. */
@@ -43,11 +46,21 @@ public final class StoreHookHandler implements HttpHandler {
     private final int maxBodyBytes;
     private final OrderRefreshQueue queue;
     private final IngestMetrics metrics;
+    private final java.util.function.LongConsumer deletions;
 
     /**
      * @param applicationToken the token shown in the store's outbound-webhook settings (must not be blank)
      */
     public StoreHookHandler(String applicationToken, int maxBodyBytes, OrderRefreshQueue queue, IngestMetrics metrics) {
+        this(applicationToken, maxBodyBytes, queue, metrics, null);
+    }
+
+    /**
+     * @param deletions where the id of an order the store deletes goes (published as a deletion); null: deletion events
+     *                  are ignored like any other event this handler does not take
+     */
+    public StoreHookHandler(String applicationToken, int maxBodyBytes, OrderRefreshQueue queue, IngestMetrics metrics,
+                            java.util.function.LongConsumer deletions) {
         if (applicationToken == null || applicationToken.isBlank()) {
             throw new IllegalArgumentException("store.application-token must be set: without it every store event would be refused");
         }
@@ -58,6 +71,7 @@ public final class StoreHookHandler implements HttpHandler {
         this.maxBodyBytes = maxBodyBytes;
         this.queue = Objects.requireNonNull(queue, "queue");
         this.metrics = Objects.requireNonNull(metrics, "metrics");
+        this.deletions = deletions;
     }
 
     @Override
@@ -90,7 +104,8 @@ public final class StoreHookHandler implements HttpHandler {
                 reject(exchange, 400, RejectReason.MALFORMED, "malformed event: form field 'event' is missing");
                 return;
             }
-            if (!ORDER_SAVED.equalsIgnoreCase(event.trim())) {
+            boolean deleted = deletions != null && ORDER_DELETED.equalsIgnoreCase(event.trim());
+            if (!deleted && !ORDER_SAVED.equalsIgnoreCase(event.trim())) {
                 log.debug("store hook: event {} ignored, only {} is handled", event, ORDER_SAVED);
                 respond(exchange, 200, "ignored: event " + event + " is not handled, only " + ORDER_SAVED);
                 return;
@@ -106,6 +121,11 @@ public final class StoreHookHandler implements HttpHandler {
                 reject(exchange, 400, RejectReason.MALFORMED, rawId == null
                         ? "malformed event: form field data[FIELDS][ID] is missing"
                         : "malformed event: data[FIELDS][ID] must be a positive order id but was '" + abbreviate(rawId) + "'");
+                return;
+            }
+            if (deleted) {
+                deletions.accept(orderId);
+                respond(exchange, 200, "order " + orderId + " deleted");
                 return;
             }
             OrderRefreshQueue.Submitted submitted;

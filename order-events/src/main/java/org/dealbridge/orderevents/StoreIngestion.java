@@ -30,7 +30,8 @@ public final class StoreIngestion implements AutoCloseable {
         this.cursors = new KafkaCursorStore(kafkaClientConfig, topics, Duration.ofSeconds(30));
         OrderIngest ingest = new OrderIngest(new OrderReader(store, new ProductSections(store, config.catalogCacheTtl(), clock)), publisher);
         this.refreshQueue = new OrderRefreshQueue(ingest::ingestFromHook, config.refreshQueueCapacity());
-        this.hookHandler = new StoreHookHandler(config.applicationToken(), config.hookMaxBodyBytes(), refreshQueue, metrics);
+        this.hookHandler = new StoreHookHandler(config.applicationToken(), config.hookMaxBodyBytes(), refreshQueue, metrics,
+                orderId -> config.siteIds().forEach(site -> publisher.publishDeleted(site, orderId)));
         for (String site : config.siteIds()) {
             pollers.add(new StorePoller(store, ingest, cursors,
                     new StorePoller.Settings(site, config.pollInterval(), config.pollOverlap(), config.firstCursor())));

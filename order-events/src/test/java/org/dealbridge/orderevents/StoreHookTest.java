@@ -47,7 +47,8 @@ class StoreHookTest {
         OrderIngest ingest = new OrderIngest(fx.reader(), publisher);
         queue = new OrderRefreshQueue(ingest::ingestFromHook, 1000);
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-        server.createContext("/hooks/store", new StoreHookHandler(TOKEN, StoreHookHandler.DEFAULT_MAX_BODY_BYTES, queue, fx.metrics));
+        server.createContext("/hooks/store", new StoreHookHandler(TOKEN, StoreHookHandler.DEFAULT_MAX_BODY_BYTES, queue, fx.metrics,
+                orderId -> publisher.publishDeleted("h9", orderId)));
         server.start();
         hookUrl = "http://127.0.0.1:" + server.getAddress().getPort() + "/hooks/store";
     }
@@ -87,6 +88,24 @@ class StoreHookTest {
         assertThat(event.getItems().get(0).getParentProductId()).isEqualTo(200L);
         assertThat(event.getBuyer().getEmail()).isEqualTo("a@b.c");
         assertThat(fx.meters.find(IngestMetrics.EVENTS_IN).tag("source", "store_hook").counter().count()).isEqualTo(1);
+    }
+
+    @Test
+    void anOrderDeletedInTheStoreIsPublishedAsADeletionWithoutReadingIt() throws Exception {
+        long id = fx.emulator.store().addOrder(NewOrder.create().site("h9").status("N").item(100, "Puzzle 500", "990.00", 1));
+        fx.emulator.subscribeStore(hookUrl, TOKEN, "ONSALEBEFOREORDERDELETE");
+        int reads = fx.emulator.calls().count(Portal.STORE, "sale.order.get");
+
+        fx.emulator.store().deleteOrderAsHuman(id);
+        settle();
+
+        List<ConsumerRecord<String, OrderChanged>> events = eventsFor("h9", id, 1, Duration.ofSeconds(10));
+        assertThat(events).singleElement().satisfies(r -> {
+            assertThat(r.value().getDeleted()).isTrue();
+            assertThat(r.value().getCause().getSource()).isEqualTo(ChangeSource.STORE_HOOK);
+        });
+        assertThat(fx.emulator.calls().count(Portal.STORE, "sale.order.get")).as("a deleted order cannot be read").isEqualTo(reads);
+        assertThat(fx.emulator.events().deliveries()).allSatisfy(d -> assertThat(d.httpStatus()).isEqualTo(200));
     }
 
     @Test

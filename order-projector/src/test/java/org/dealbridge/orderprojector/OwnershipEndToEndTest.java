@@ -164,11 +164,12 @@ class OwnershipEndToEndTest {
 
         hooks = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         hooks.createContext(CrmHookHandler.PATH, new CrmHookHandler(dealEvents, dealQueue));
-        hooks.createContext("/hooks/store", new StoreHookHandler(STORE_TOKEN, StoreHookHandler.DEFAULT_MAX_BODY_BYTES, orderQueue, ingestMetrics));
+        hooks.createContext("/hooks/store", new StoreHookHandler(STORE_TOKEN, StoreHookHandler.DEFAULT_MAX_BODY_BYTES, orderQueue, ingestMetrics,
+                orderId -> orderPublisher.publishDeleted("s1", orderId)));
         hooks.start();
         String base = "http://127.0.0.1:" + hooks.getAddress().getPort();
         emu.subscribeCrm(base + CrmHookHandler.PATH, CRM_TOKEN, "ONCRMDEALADD", "ONCRMDEALUPDATE", "ONCRMDEALDELETE");
-        emu.subscribeStore(base + "/hooks/store", STORE_TOKEN, "ONSALEORDERSAVED");
+        emu.subscribeStore(base + "/hooks/store", STORE_TOKEN, "ONSALEORDERSAVED", "ONSALEBEFOREORDERDELETE");
 
         // deal -> order
         OrderProjectorConfig orderConfig = new OrderProjectorConfig(Map.of(OrderProjectorConfig.SITE_ID, "s1",
@@ -384,6 +385,25 @@ class OwnershipEndToEndTest {
         assertThat(outcomes).allSatisfy(o -> assertThat(o.getReason()).contains(Long.toString(dealId)));
         assertThat(emu.calls().count(Portal.CRM, "crm.deal.add")).as("no new deal under deals.onDeleted = unlink").isEqualTo(adds);
         assertThat(deadLettersFor("s1:" + orderId)).as("a deletion is not an error").isZero();
+    }
+
+    @Test
+    void anOrderDeletedInTheStoreIsRecordedAndItsDealIsLeftAlone() throws Exception {
+        long orderId = sofaOrder();
+        long dealId = id(dealOfOrder(orderId));
+        settle(dealId, orderId);
+
+        emu.store().deleteOrderAsHuman(orderId);
+        assertThat(outcomesOf("s1:" + orderId, o -> o.getOutcome() == Outcome.ORDER_DELETED, 1))
+                .anySatisfy(o -> assertThat(o.getReason()).contains("deleted in the store", "left as it is"));
+        emu.crm().updateDealAsHuman(dealId, Map.of("STAGE_ID", "C1:WON", "byUserId", 7));  // nothing left to follow
+        assertThat(outcomesOf("s1:" + orderId, o -> o.getOutcome() == Outcome.ORDER_DELETED
+                && o.getDirection() == org.dealbridge.schemas.SyncDirection.DEAL_TO_ORDER, 1)).isNotEmpty();
+
+        assertThat(field(dealId, "STAGE_ID")).isEqualTo("C1:WON");
+        assertThat(field(dealId, "CATEGORY_ID")).isEqualTo("1");
+        assertThat(emu.calls().count(Portal.STORE, "sale.order.update", c -> Long.toString(orderId).equals(c.param("id")))).isZero();
+        assertThat(deadLettersFor("s1:" + orderId)).isZero();
     }
 
     /** Waits for at least {@code atLeast} outcomes of an order that match, reading sync-outcomes from the start. */

@@ -69,6 +69,7 @@ public final class DealUpdatePlan {
                     .setDealFields(Ownership.afterWriting(previous, written))
                     .setOrderValues(c.getOrderValues())
                     .setDealDeletedAt(null)
+                    .setOrderDeletedAt(c.getOrderDeleted() ? now : previous == null ? null : previous.getOrderDeletedAt())
                     .setUpdatedAt(now)
                     .build();
         }
@@ -81,6 +82,16 @@ public final class DealUpdatePlan {
     }
 
     private DealUpdatePlan() {
+    }
+
+    /** The order is gone: nothing of it is written; the deal goes to its pipeline's cancelled stage when one is mapped. */
+    private static Plan orderDeleted(DealCommand c, DealState deal) {
+        String cancelled = c.getStageByPipeline().get(Long.toString(deal.pipeline()));
+        String stage = cancelled != null && !cancelled.equals(deal.stageId()) ? cancelled : null;
+        List<String> notes = new ArrayList<>();
+        notes.add(stage != null ? "the order was deleted in the store; the deal goes to the cancelled stage " + stage
+                + " of pipeline " + deal.pipeline() : "the order was deleted in the store; the deal is left as it is");
+        return new Plan(null, stage, Map.of(), null, Map.of(), List.of(), notes, false);
     }
 
     /** The link of a deal a CREATE adds (its id is filled in once the add answers). */
@@ -101,6 +112,9 @@ public final class DealUpdatePlan {
     }
 
     public static Plan plan(DealCommand c, SyncLink link, DealState deal, Sameness sameness) {
+        if (c.getOrderDeleted()) {
+            return orderDeleted(c, deal);
+        }
         long dealPipeline = deal.pipeline();
         String dealStage = deal.stageId();
         Map<String, String> write = new LinkedHashMap<>();

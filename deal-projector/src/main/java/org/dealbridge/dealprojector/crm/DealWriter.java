@@ -476,6 +476,11 @@ public final class DealWriter {
             changed.add("product rows");
         }
         StringBuilder reason = new StringBuilder("Deal " + dealId + " of order " + key(c));
+        if (c.getOrderDeleted()) {
+            job.outcome = Outcome.ORDER_DELETED;
+            job.reason = reason.append(": ").append(plan.notes().get(0)).append('.').toString();
+            return;
+        }
         if (plan.writes()) {
             job.outcome = Outcome.UPDATED;
             reason.append(" updated: ").append(changed).append('.');

@@ -102,6 +102,13 @@ public final class OrderToDeal {
                     "No mapping is published for site " + site + ", so order " + key + " is not synced"
                             + (link == null ? " and gets no deal." : " and deal " + link.getDealId() + " is left as it is.")));
         }
+        if (order.getDeleted()) {
+            return deleted(order, mapping, link, now);
+        }
+        if (link != null && link.getOrderDeletedAt() != null) {
+            return Decision.skip(outcome(order, link, Outcome.ORDER_DELETED, mapping.version(), now, "Order " + key
+                    + " was deleted in the store (" + link.getOrderDeletedAt() + "); deal " + link.getDealId() + " is left as it is."));
+        }
         if (link != null && link.getDealDeletedAt() != null) {
             if (mapping.onDeleted() == MappingDocument.OnDeleted.UNLINK) {
                 return Decision.skip(outcome(order, link, Outcome.DEAL_DELETED, mapping.version(), now,
@@ -212,6 +219,35 @@ public final class OrderToDeal {
                 .setFields(fields)
                 .setDecidedOn(link)
                 .setProductRows(rowsChanged ? rows : null)
+                .build());
+    }
+
+    /**
+     * An order deleted in the store: recorded on its deal's link by the connector, which leaves the deal alone unless
+     * the mapping names a cancelled stage for the deal's pipeline ({@code cancelled}).
+     */
+    private Decision deleted(OrderChanged order, CompiledMapping mapping, SyncLink link, Instant now) {
+        String key = Keys.order(order.getSiteId().toString(), order.getOrderId());
+        if (link == null || link.getDealDeletedAt() != null || link.getOrderDeletedAt() != null) {
+            return Decision.skip(outcome(order, link, Outcome.ORDER_DELETED, mapping.version(), now, "Order " + key
+                    + " was deleted in the store" + (link == null || link.getDealDeletedAt() != null ? " and has no deal; nothing to do."
+                    : "; this was recorded before, nothing to do.")));
+        }
+        Map<Long, String> cancelled = new LinkedHashMap<>();
+        mapping.pipelines().forEach(pipeline -> mapping.cancelledStage(pipeline).ifPresent(stage -> cancelled.put(pipeline, stage)));
+        return Decision.write(DealCommand.newBuilder()
+                .setCommandId(UUID.randomUUID().toString())
+                .setKind(DealCommandKind.UPDATE)
+                .setSiteId(order.getSiteId())
+                .setOrderId(order.getOrderId())
+                .setDealId(link.getDealId())
+                .setOriginatorId(originatorId(order.getSiteId().toString()))
+                .setOrderStatusId(link.getStatusId().toString())
+                .setStageByPipeline(DealFields.stageByPipeline(cancelled))
+                .setOrderDeleted(true)
+                .setDecidedOn(link)
+                .setMappingVersion(mapping.version())
+                .setSourceTime(order.getDateUpdate())
                 .build());
     }
 

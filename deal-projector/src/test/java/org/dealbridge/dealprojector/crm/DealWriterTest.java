@@ -371,6 +371,26 @@ class DealWriterTest {
     }
 
     @Test
+    void anOrderDeletedInTheStoreIsRecordedAndItsDealGoesOnlyToTheMappedCancelledStage() throws Exception {
+        long kept = dealBridgesDeal(5020, 0, "EXECUTING", Map.of());
+        long cancelled = dealBridgesDeal(5021, 2, "C2:EXECUTING", Map.of());
+        DealCommand noCancelledStage = DealCommand.newBuilder(update(5020, kept, agreed(5020, kept, 0, "EXECUTING", "P")).build())
+                .setFields(Map.of()).setOrderDeleted(true).setStageByPipeline(Map.of("2", "C2:LOSE")).build();
+        DealCommand toCancelled = DealCommand.newBuilder(update(5021, cancelled, agreed(5021, cancelled, 2, "C2:EXECUTING", "P")).build())
+                .setFields(Map.of()).setOrderDeleted(true).setStageByPipeline(Map.of("2", "C2:LOSE")).build();
+
+        List<DealWrite> results = writer.write(List.of(noCancelledStage, toCancelled));
+
+        assertThat(results).allSatisfy(r -> {
+            assertThat(r.outcome()).isEqualTo(Outcome.ORDER_DELETED);
+            assertThat(r.link().getOrderDeletedAt()).isNotNull();
+        });
+        assertThat(crm.crm().deal(kept).get("STAGE_ID")).as("no cancelled stage in pipeline 0: left alone").isEqualTo("EXECUTING");
+        assertThat(crm.crm().deal(cancelled).get("STAGE_ID")).isEqualTo("C2:LOSE");
+        assertThat(results.get(1).reason()).contains("cancelled stage C2:LOSE");
+    }
+
+    @Test
     void aCommandTheCrmCannotTakeIsDeadLetteredAndTheOthersAreWritten() throws Exception {
         long dealId = dealBridgesDeal(5012, 0, "NEW", Map.of());
         SyncLink chairs = agreed(5012, dealId, 0, "NEW", "N", valuesOf(5012, "1500.00", 0, CHAIRS));

@@ -506,6 +506,31 @@ class DealProjectorTopologyTest {
     // --- a deal deleted in the CRM (the link carries dealDeletedAt) ---
 
     @Test
+    void anOrderDeletedInTheStoreAsksTheConnectorToRecordItWithTheCancelledStageOfEachPipeline() {
+        shop.theAdminPublishes(MAPPING + "cancelled: { \"0\": LOSE }\n", 2)
+                .theStoreReports(order(5001).build());
+        DealCommand create = shop.onlyCommand();
+        shop.clearOutput()
+                .theConnectorLinksTheCreatedDeal(create, 812, "N")
+                .theStoreReports(org.dealbridge.schemas.OrderChanged.newBuilder(order(5001).build()).setDeleted(true).build());
+
+        DealCommand deleted = shop.onlyCommand();
+        assertThat(deleted.getOrderDeleted()).isTrue();
+        assertThat(deleted.getDealId()).isEqualTo(812L);
+        assertThat(deleted.getFields()).as("nothing of a deleted order is written").isEmpty();
+        assertThat(deleted.getStageByPipeline()).isEqualTo(Map.of("0", "LOSE"));
+        assertThat(deleted.getDecidedOn().getDealId()).isEqualTo(812L);
+    }
+
+    @Test
+    void anOrderDeletedBeforeItHadADealNeedsNothing() {
+        shop.theStoreReports(org.dealbridge.schemas.OrderChanged.newBuilder(order(5001).build()).setDeleted(true).build());
+
+        assertThat(shop.commands()).isEmpty();
+        assertThat(single(shop.outcomes()).getOutcome()).isEqualTo(Outcome.ORDER_DELETED);
+    }
+
+    @Test
     void anOrderWhoseDealWasDeletedGetsNoNewDealUnderUnlinkAndTheOutcomeSaysWhy() {
         shop.theStoreReports(order(5001).build());
         DealCommand create = shop.onlyCommand();

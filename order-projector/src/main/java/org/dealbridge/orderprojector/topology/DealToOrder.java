@@ -87,6 +87,10 @@ public final class DealToOrder {
             return skip(deal, link, Outcome.SKIPPED_NO_MAPPING, null, now, "No mapping is published for site "
                     + link.getSiteId() + ", so order " + order + " does not follow deal " + deal.getDealId() + ".");
         }
+        if (link.getOrderDeletedAt() != null) {
+            return skip(deal, link, Outcome.ORDER_DELETED, mapping.version(), now, "Order " + order + " was deleted in the store ("
+                    + link.getOrderDeletedAt() + "); deal " + deal.getDealId() + " has no order to follow.");
+        }
         String stage = deal.getStageId().toString();
         String status = link.getStatusId().toString();
         PairDecision.Verdict verdict = rules.decide(mapping,

@@ -130,11 +130,15 @@ class AvroSerdeTest {
         assertThat(subjects).containsExactly("order-changes-value", "order-changes-key");
     }
 
-    /** A SyncLink schema from before {@code dealFields} and {@code origin} existed (both added with defaults). */
+    /** Fields SyncLink gained after its first version, all with defaults. */
+    private static final List<String> ADDED_TO_SYNC_LINK = List.of("dealFields", "origin", "orderValues", "dealDeletedAt",
+            "orderDeletedAt");
+
+    /** A SyncLink schema from before the fields added since existed. */
     private static Schema syncLinkWithoutLaterFields() {
         Schema current = SyncLink.getClassSchema();
         List<Schema.Field> fields = current.getFields().stream()
-                .filter(f -> !f.name().equals("dealFields") && !f.name().equals("origin"))
+                .filter(f -> !ADDED_TO_SYNC_LINK.contains(f.name()))
                 .map(f -> new Schema.Field(f, f.schema()))
                 .collect(Collectors.toList());
         return Schema.createRecord(current.getName(), current.getDoc(), current.getNamespace(), false, fields);
@@ -167,6 +171,9 @@ class AvroSerdeTest {
         assertThat(link.getUpdatedAt()).isEqualTo(SampleRecords.CHANGED_AT);
         assertThat(link.getDealFields()).isEqualTo(Map.of());
         assertThat(link.getOrigin()).isEqualTo(LinkOrigin.ORDER);
+        assertThat(link.getOrderValues()).as("a link from before orderValues: dealFields stands in (Ownership)").isEqualTo(Map.of());
+        assertThat(link.getDealDeletedAt()).isNull();
+        assertThat(link.getOrderDeletedAt()).isNull();
         // and the current schema, registered after the old one, gets its own id
         byte[] current = write(topics.dealLinks(), SampleRecords.syncLink());
         assertThat(ByteBuffer.wrap(current, 1, 4).getInt()).isNotEqualTo(oldId);
