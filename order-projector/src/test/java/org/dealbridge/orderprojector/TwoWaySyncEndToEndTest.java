@@ -2,59 +2,20 @@ package org.dealbridge.orderprojector;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.sun.net.httpserver.HttpServer;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.math.BigDecimal;
-import java.net.InetSocketAddress;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.function.BooleanSupplier;
-import org.dealbridge.mapping.PairDecision;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.StringSerializer;
-import org.apache.kafka.streams.KafkaStreams;
-import org.apache.kafka.streams.StreamsConfig;
-import org.apache.kafka.streams.Topology;
 import org.dealbridge.bitrix.BitrixClient;
-import org.dealbridge.bitrix.PortalRateLimiter;
 import org.dealbridge.bitrix.crm.CrmApi;
-import org.dealbridge.bitrix.store.StoreApi;
-import org.dealbridge.dealevents.CrmHookHandler;
-import org.dealbridge.dealevents.DealEventsConfig;
-import org.dealbridge.dealevents.DealPublisher;
-import org.dealbridge.dealevents.DealReader;
-import org.dealbridge.dealevents.DealRefreshQueue;
-import org.dealbridge.dealprojector.DealProjectorConfig;
-import org.dealbridge.dealprojector.crm.CrmConnector;
-import org.dealbridge.dealprojector.crm.DealWriter;
-import org.dealbridge.dealprojector.topology.DealProjectorTopology;
 import org.dealbridge.emulator.BitrixEmulator;
-import org.dealbridge.emulator.EmulatorOptions;
 import org.dealbridge.emulator.NewOrder;
 import org.dealbridge.emulator.Portal;
 import org.dealbridge.kafka.embedded.EmbeddedKafkaCluster;
-import org.dealbridge.mapping.MappingProfiles;
-import org.dealbridge.orderevents.IngestMetrics;
-import org.dealbridge.orderevents.OrderIngest;
-import org.dealbridge.orderevents.OrderPublisher;
-import org.dealbridge.orderevents.OrderReader;
-import org.dealbridge.orderevents.OrderRefreshQueue;
-import org.dealbridge.orderevents.ProductSections;
-import org.dealbridge.orderevents.StoreHookHandler;
 import org.dealbridge.orderprojector.store.OrderWriter;
-import org.dealbridge.orderprojector.store.StoreConnector;
-import org.dealbridge.orderprojector.topology.OrderProjectorTopology;
-import org.dealbridge.schemas.DealChanged;
 import org.dealbridge.schemas.Topics;
-import org.dealbridge.schemas.registry.InMemorySchemaRegistry;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -70,8 +31,6 @@ class TwoWaySyncEndToEndTest {
 
     @RegisterExtension
     static final EmbeddedKafkaCluster KAFKA = EmbeddedKafkaCluster.singleNode();
-    private static final String CRM_TOKEN = "crm-token-e2e-51";
-    private static final String STORE_TOKEN = "store-token-e2e-17";
     private static final Duration QUIET = Duration.ofSeconds(20);
     static final String MAPPING = """
             site: s1
@@ -91,170 +50,28 @@ class TwoWaySyncEndToEndTest {
     @TempDir
     static Path stateDir;
 
-    static final Topics topics = new Topics(new InMemorySchemaRegistry());
-    static final SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    static TwoWayRig rig;
     static BitrixEmulator emu;
     static BitrixClient crmClient;
-    static BitrixClient storeClient;
-    static HttpServer hooks;
-    static KafkaProducer<String, DealChanged> dealProducer;
-    static DealRefreshQueue dealQueue;
-    static OrderPublisher orderPublisher;
-    static OrderRefreshQueue orderQueue;
-    static KafkaStreams orderProjector;
-    static KafkaStreams dealProjector;
-    static StoreConnector storeConnector;
-    static CrmConnector crmConnector;
-    static Thread storeThread;
-    static Thread crmThread;
+    static Topics topics;
 
     @BeforeAll
     static void start() throws Exception {
-        for (Topics.Definition d : Topics.DEFINITIONS) {
-            KAFKA.createTopics(1, d.configs(), d.name());
-        }
-        emu = BitrixEmulator.start(EmulatorOptions.defaults().rateLimitDisabled());
-        emu.crm().addPipeline(1, "Shop orders");
-        emu.crm().addDealUserField("UF_CRM_PAY_SYSTEM", "string");
-        emu.crm().addUser(1, "Sales", true);
-        for (String status : List.of("N", "P", "A", "F")) {
-            emu.store().addStatus(status, "Status " + status);
-        }
-        emu.store().addPaySystem(3, "Cash");
-        emu.store().addPaySystem(9, "Card");
-        emu.store().addPersonType(1, "Person");
-        emu.store().addProduct(101, "Sofa", null, "1500.00");
-        crmClient = client(emu.crmWebhookUrl(), "crm");
-        storeClient = client(emu.storeWebhookUrl(), "store");
-
-        Properties kafka = new Properties();
-        kafka.put("bootstrap.servers", KAFKA.bootstrapServers());
-        publishMapping(kafka);
-
-        // CRM ingestion
-        Properties producerProps = new Properties();
-        producerProps.putAll(kafka);
-        producerProps.put(ProducerConfig.ACKS_CONFIG, "all");
-        dealProducer = new KafkaProducer<>(producerProps, new StringSerializer(), topics.dealChanges().valueSerde().serializer());
-        DealEventsConfig dealEvents = new DealEventsConfig(Map.of(DealEventsConfig.APPLICATION_TOKEN, CRM_TOKEN,
-                DealEventsConfig.COALESCE_WINDOW, "200"));
-        dealQueue = new DealRefreshQueue(new DealReader(crmClient), new DealPublisher(dealProducer, meters), dealEvents);
-        // store ingestion
-        Map<String, Object> orderProducer = new HashMap<>();
-        orderProducer.put("bootstrap.servers", KAFKA.bootstrapServers());
-        IngestMetrics ingestMetrics = new IngestMetrics(meters);
-        StoreApi store = new StoreApi(storeClient);
-        orderPublisher = new OrderPublisher(orderProducer, topics, ingestMetrics, Clock.systemUTC());
-        OrderIngest ingest = new OrderIngest(new OrderReader(store, new ProductSections(store, Duration.ofMinutes(10), Clock.systemUTC())),
-                orderPublisher);
-        orderQueue = new OrderRefreshQueue(ingest::ingestFromHook, 1000);
-
-        hooks = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-        hooks.createContext(CrmHookHandler.PATH, new CrmHookHandler(dealEvents, dealQueue));
-        hooks.createContext("/hooks/store", new StoreHookHandler(STORE_TOKEN, StoreHookHandler.DEFAULT_MAX_BODY_BYTES, orderQueue, ingestMetrics));
-        hooks.start();
-        String base = "http://127.0.0.1:" + hooks.getAddress().getPort();
-        emu.subscribeCrm(base + CrmHookHandler.PATH, CRM_TOKEN, "ONCRMDEALADD", "ONCRMDEALUPDATE", "ONCRMDEALDELETE");
-        emu.subscribeStore(base + "/hooks/store", STORE_TOKEN, "ONSALEORDERSAVED");
-
-        // deal -> order
-        OrderProjectorConfig orderConfig = new OrderProjectorConfig(Map.of(OrderProjectorConfig.SITE_ID, "s1",
-                OrderProjectorConfig.INITIAL_BACKOFF, "50", OrderProjectorConfig.MAX_BACKOFF, "1000",
-                OrderProjectorConfig.POLL_TIMEOUT, "100"));
-        orderProjector = streams("e2e-order-projector", OrderProjectorTopology.build(orderConfig, topics, PairDecision.UNDER_MAPPING, meters));
-        storeConnector = new StoreConnector(orderConfig, topics, kafka,
-                new OrderWriter(orderConfig, store, new CrmApi(crmClient), PairDecision.UNDER_MAPPING, Clock.systemUTC()),
-                meters, Clock.systemUTC());
-        // order -> deal
-        DealProjectorConfig dealConfig = new DealProjectorConfig(Map.of(DealProjectorConfig.COALESCE_WINDOW, "200",
-                DealProjectorConfig.INITIAL_BACKOFF, "50", DealProjectorConfig.MAX_BACKOFF, "1000",
-                DealProjectorConfig.POLL_TIMEOUT, "100"));
-        dealProjector = streams("e2e-deal-projector", DealProjectorTopology.build(dealConfig, topics, meters));
-        crmConnector = new CrmConnector(dealConfig, topics, kafka, new DealWriter(crmClient, dealConfig, Clock.systemUTC()),
-                meters, Clock.systemUTC());
-
-        orderProjector.start();
-        dealProjector.start();
-        await("both projectors run", Duration.ofSeconds(60), () -> orderProjector.state() == KafkaStreams.State.RUNNING
-                && dealProjector.state() == KafkaStreams.State.RUNNING);
-        storeThread = new Thread(storeConnector, "store-connector");
-        crmThread = new Thread(crmConnector, "crm-connector");
-        storeThread.start();
-        crmThread.start();
-    }
-
-    private static BitrixClient client(String url, String portal) {
-        return BitrixClient.builder(url).portal(portal).meterRegistry(meters)
-                .rateLimiter(new PortalRateLimiter(portal, PortalRateLimiter.Options.of(1000, 1000).withInitialFill(0)))
-                .callTimeout(Duration.ofSeconds(3)).retry(3, Duration.ofMillis(50), Duration.ofMillis(500)).build();
-    }
-
-    private static void publishMapping(Properties kafka) {
-        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(kafka, new StringSerializer(),
-                new org.apache.kafka.common.serialization.ByteArraySerializer())) {
-            producer.send(new ProducerRecord<>(topics.mappingConfig().name(), "s1", topics.mappingConfig().valueSerde().serializer()
-                    .serialize(topics.mappingConfig().name(), MappingProfiles.build("s1", MAPPING, 1, "e2e", Instant.now()))));
-            producer.flush();
-        }
-    }
-
-    private static KafkaStreams streams(String appId, Topology topology) {
-        Properties props = new Properties();
-        props.put(StreamsConfig.APPLICATION_ID_CONFIG, appId);
-        props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, KAFKA.bootstrapServers());
-        props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.resolve(appId).toString());
-        props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
-        props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, "100");
-        props.put(StreamsConfig.consumerPrefix("auto.offset.reset"), "earliest");
-        return new KafkaStreams(topology, props);
+        rig = TwoWayRig.start(KAFKA, stateDir, "e2e", MAPPING, shop -> { });
+        emu = rig.emu;
+        crmClient = rig.crmClient;
+        topics = rig.topics;
     }
 
     @AfterAll
     static void stop() throws Exception {
-        if (storeConnector != null) {
-            storeConnector.close();
-        }
-        if (crmConnector != null) {
-            crmConnector.close();
-        }
-        if (orderProjector != null) {
-            orderProjector.close(Duration.ofSeconds(10));
-        }
-        if (dealProjector != null) {
-            dealProjector.close(Duration.ofSeconds(10));
-        }
-        if (hooks != null) {
-            hooks.stop(0);
-        }
-        if (dealQueue != null) {
-            dealQueue.close();
-        }
-        if (orderQueue != null) {
-            orderQueue.close();
-        }
-        if (orderPublisher != null) {
-            orderPublisher.close();
-        }
-        if (dealProducer != null) {
-            dealProducer.close();
-        }
-        if (crmClient != null) {
-            crmClient.close();
-            storeClient.close();
-        }
-        if (emu != null) {
-            emu.close();
+        if (rig != null) {
+            rig.close();
         }
     }
 
     static void await(String what, Duration timeout, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out after " + timeout.toSeconds() + " s waiting until " + what);
-            }
-            Thread.sleep(50);
-        }
+        TwoWayRig.await(what, timeout, condition);
     }
 
     private static List<Map<String, Object>> dealsOfOrder(long orderId) {
