@@ -66,8 +66,9 @@ class DealProjectorEndToEndTest {
 
     @BeforeAll
     static void start() {
+        // order-commands too: the CRM connector sends RECONCILE there when a manager's later stage stands
         KAFKA.createTopics(2, Topics.ORDER_CHANGES, Topics.DEAL_COMMANDS, Topics.DEAL_LINKS, Topics.SYNC_OUTCOMES,
-                Topics.DEAD_LETTERS);
+                Topics.DEAD_LETTERS, Topics.ORDER_COMMANDS);
         KAFKA.createTopics(1, Topics.MAPPING_CONFIG);
         crm = BitrixEmulator.start(EmulatorOptions.defaults().rateLimitDisabled());
         crm.crm().addPipeline(2, "Sofas");
