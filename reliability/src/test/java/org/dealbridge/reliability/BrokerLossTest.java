@@ -75,16 +75,10 @@ class BrokerLossTest {
                     Thread.sleep(2_000);
                     verdict = scenario.verify(stream.lastChanges());
                 }
-                System.out.printf("broker loss: %d orders, %d stage changes -> %s%n", stream.lastChanges().size(), stream.stageChanges(), verdict);
+                System.out.printf("broker loss: %d orders, %d status changes, %d basket changes -> %s%n", stream.lastChanges().size(),
+                        stream.statusChanges(), stream.basketChanges(), verdict);
                 if (!verdict.exact()) {
-                    java.util.Set<Long> wrong = new java.util.HashSet<>(verdict.inconsistent().keySet());
-                    wrong.addAll(verdict.missing());
-                    scenario.readAll(org.dealbridge.schemas.Topics.ORDER_CHANGES, scenario.topics().orderChanges().valueSerde().deserializer())
-                            .stream().filter(o -> wrong.contains(o.getOrderId())).limit(12)
-                            .forEach(o -> System.out.println("  on order-changes: " + o.getOrderId() + " " + o.getStatusId()));
-                    scenario.readAll(org.dealbridge.schemas.Topics.SYNC_OUTCOMES, scenario.topics().syncOutcomes().valueSerde().deserializer())
-                            .stream().filter(o -> wrong.contains(o.getOrderId())).limit(12)
-                            .forEach(o -> System.out.println("  outcome: " + o));
+                    System.out.print(scenario.explain(verdict, stream.history(), 12));
                 }
                 assertThat(verdict.exact()).as(verdict.toString()).isTrue();
                 assertThat(scenario.deadLetters()).isEmpty();

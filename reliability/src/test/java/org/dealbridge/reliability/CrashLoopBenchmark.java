@@ -6,8 +6,8 @@ import java.time.Duration;
 import org.dealbridge.kafka.embedded.EmbeddedKafkaCluster;
 
 /**
- * The long crash loop: 10 000 orders (and their status changes), 10 SIGKILLs; prints the counts and exits 1 when the
- * CRM does not match the store. Arguments (all optional): orders, kills, seed.
+ * The long crash loop: 10 000 orders (and their status changes and basket replacements), 10 SIGKILLs; prints the
+ * counts and exits 1 when the CRM does not match the store. Arguments (all optional): orders, kills, seed.
  *
  * <pre>
  * mvn -o -q -pl reliability test-compile
@@ -31,11 +31,14 @@ public final class CrashLoopBenchmark {
             CrashLoop.Result r = new CrashLoop(kafka.bootstrapServers(), dir, orders, kills, seed).run(Duration.ofMinutes(20));
             exact = r.verdict().exact() && r.deadLetters().isEmpty()
                     && r.secrets().stream().noneMatch(s -> r.childOutput().contains(s) || r.deadLetters().toString().contains(s));
-            System.out.printf("crash loop seed=%d orders=%d stageChanges=%d kills=%d deals=%d missing=%d duplicated=%d inconsistent=%d "
-                            + "stray=%d deadLetters=%d secretsLeaked=%b elapsedMs=%d -> %s%n", seed, r.orders(), r.stageChanges(), r.kills(),
-                    r.verdict().deals(), r.verdict().missing().size(), r.verdict().duplicated().size(), r.verdict().inconsistent().size(),
-                    r.verdict().strayDeals().size(), r.deadLetters().size(),
-                    r.secrets().stream().anyMatch(s -> r.childOutput().contains(s)), r.syncMillis(), exact ? "EXACT" : "BROKEN: " + r.verdict());
+            System.out.printf("crash loop seed=%d orders=%d statusChanges=%d basketChanges=%d basketChangesAroundKills=%d kills=%d commands=%s deals=%d"
+                            + " missing=%d duplicated=%d inconsistent=%d wrongAmount=%d wrongPipeline=%d wrongStage=%d wrongRows=%d stray=%d"
+                            + " deadLetters=%d secretsLeaked=%b elapsedMs=%d -> %s%n%s", seed, r.orders(), r.statusChanges(), r.basketChanges(),
+                    r.basketChangesAroundKills(), r.kills(), r.commands(), r.verdict().deals(), r.verdict().missing().size(), r.verdict().duplicated().size(),
+                    r.verdict().inconsistent().size(), r.verdict().count(SyncScenario.Wrong.AMOUNT), r.verdict().count(SyncScenario.Wrong.PIPELINE),
+                    r.verdict().count(SyncScenario.Wrong.STAGE), r.verdict().count(SyncScenario.Wrong.ROWS), r.verdict().strayDeals().size(),
+                    r.deadLetters().size(), r.secrets().stream().anyMatch(s -> r.childOutput().contains(s)), r.syncMillis(),
+                    exact ? "EXACT" : "BROKEN: " + r.verdict(), r.diagnosis());
             System.out.println("child logs in " + dir);
         } finally {
             kafka.stop();

@@ -19,6 +19,7 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.dealbridge.emulator.BitrixEmulator;
+import org.dealbridge.mapping.CompiledMapping;
 import org.dealbridge.mapping.DocumentCheck;
 import org.dealbridge.mapping.MappingPublisher;
 import org.dealbridge.mapping.MappingTopics;
@@ -41,6 +42,7 @@ final class SyncScenario implements AutoCloseable {
               default: 0
               bySection:
                 - { section: 12, pipeline: 2 }
+                - { section: 13, pipeline: 4 }
             stages:
               "0":
                 - { stage: NEW, status: N }
@@ -50,6 +52,10 @@ final class SyncScenario implements AutoCloseable {
                 - { stage: "C2:NEW", status: N }
                 - { stage: "C2:EXECUTING", status: P }
                 - { stage: "C2:WON", status: F }
+              "4":
+                - { stage: "C4:NEW", status: N }
+                - { stage: "C4:EXECUTING", status: P }
+                - { stage: "C4:WON", status: F }
             responsible:
               default: 1
               byPipeline: { "2": 9 }
@@ -71,11 +77,19 @@ final class SyncScenario implements AutoCloseable {
         this.topics = new Topics(registry);
     }
 
-    /** The CRM the mapping refers to: pipeline 2 with its stages and its manager. */
+    private static final CompiledMapping COMPILED = CompiledMapping.compile(MAPPING, 1);
+
+    /** The CRM the mapping refers to: pipelines 2 and 4 with their stages, and the users. */
     static void seedCrm(BitrixEmulator emulator) {
         emulator.crm().addUser(1, "Anna", "Admin", "anna@example.com", true);
         emulator.crm().addUser(9, "Egor", "Electronics", "egor@example.com", true);
         emulator.crm().addPipeline(2, "Electronics", true);
+        emulator.crm().addPipeline(4, "Garden", true);
+    }
+
+    /** {@link #MAPPING} compiled by mapping-config, as the projectors compile it: its pipeline and stage rules. */
+    static CompiledMapping mapping() {
+        return COMPILED;
     }
 
     Topics topics() {
@@ -116,33 +130,55 @@ final class SyncScenario implements AutoCloseable {
                 topics.orderChanges().valueSerde().serializer().serialize(Topics.ORDER_CHANGES, stamped));
     }
 
-    /** The CRM stage an order with this change must be at: its pipeline by section, the stage by status. */
-    static String expectedStage(OrderChanged change) {
-        boolean electronics = change.getItems().get(0).getSectionPath().contains(OrderStream.ELECTRONICS);
-        String stage = switch (change.getStatusId()) {
-            case "N" -> "NEW";
-            case "P" -> "EXECUTING";
-            case "F" -> "WON";
-            default -> throw new IllegalArgumentException("no stage for status " + change.getStatusId());
-        };
-        return electronics ? "C2:" + stage : stage;
+    /** What can be wrong with an order's one deal, each checked against the order's last state. */
+    enum Wrong {
+        /** {@code OPPORTUNITY} is not the order's final price. */
+        AMOUNT("wrong amount"),
+        /** {@code CATEGORY_ID} is not the pipeline the mapping picks for the order's final basket. */
+        PIPELINE("wrong pipeline"),
+        /** {@code STAGE_ID} is not the stage of the order's final status in that pipeline. */
+        STAGE("wrong stage"),
+        /** The product rows are not the final basket's lines (product, quantity, price). */
+        ROWS("wrong product rows");
+
+        final String label;
+
+        Wrong(String label) {
+            this.label = label;
+        }
     }
 
-    static String expectedPipeline(OrderChanged change) {
-        return change.getItems().get(0).getSectionPath().contains(OrderStream.ELECTRONICS) ? "2" : "0";
-    }
-
-    /** What the CRM shows against what the store said; empty lists everywhere mean the sync is exact. */
+    /**
+     * What the CRM shows against what the store said; empty lists everywhere mean the sync is exact. {@code inconsistent}
+     * describes every order whose deal is wrong in any way; {@code wrong} lists those orders again by what is wrong.
+     */
     record Verdict(int orders, int deals, List<Long> missing, Map<Long, Integer> duplicated, Map<Long, String> inconsistent,
-                   List<String> strayDeals) {
+                   Map<Wrong, List<Long>> wrong, List<String> strayDeals) {
         boolean exact() {
             return missing.isEmpty() && duplicated.isEmpty() && inconsistent.isEmpty() && strayDeals.isEmpty();
         }
 
+        /** How many orders have a deal wrong in this way. */
+        int count(Wrong what) {
+            return wrong.getOrDefault(what, List.of()).size();
+        }
+
+        /** Every order that did not come out with exactly one right deal, in id order. */
+        java.util.SortedSet<Long> wrongOrders() {
+            java.util.SortedSet<Long> all = new java.util.TreeSet<>(missing);
+            all.addAll(duplicated.keySet());
+            all.addAll(inconsistent.keySet());
+            return all;
+        }
+
         @Override
         public String toString() {
+            StringBuilder byWhat = new StringBuilder();
+            for (Wrong what : Wrong.values()) {
+                byWhat.append(byWhat.length() == 0 ? " (" : ", ").append(what.label).append(' ').append(count(what));
+            }
             return orders + " orders, " + deals + " deals; missing " + missing.size() + " " + head(missing) + ", duplicated "
-                    + duplicated.size() + " " + head(duplicated.entrySet()) + ", inconsistent " + inconsistent.size() + " "
+                    + duplicated.size() + " " + head(duplicated.entrySet()) + ", inconsistent " + inconsistent.size() + byWhat + ") "
                     + head(inconsistent.entrySet()) + ", stray deals " + strayDeals.size() + " " + head(strayDeals);
         }
 
@@ -151,7 +187,12 @@ final class SyncScenario implements AutoCloseable {
         }
     }
 
-    /** Compares every deal of the CRM with the last change of every order (deals are found by ORIGIN_ID, as the connector does). */
+    /**
+     * Compares every deal of the CRM with the last change of every order (deals are found by ORIGINATOR_ID+ORIGIN_ID, as
+     * the connector does): one deal per order, with the order's final price as {@code OPPORTUNITY} (as decimals), in the
+     * pipeline {@link CompiledMapping#pipelineFor} picks for the final basket, at the stage of the final status in that
+     * pipeline, and with the final basket as its product rows.
+     */
     Verdict verify(Map<Long, OrderChanged> expected) {
         Map<String, List<Map<String, Object>>> byOrigin = new HashMap<>();
         List<String> stray = new ArrayList<>();
@@ -168,7 +209,8 @@ final class SyncScenario implements AutoCloseable {
         List<Long> missing = new ArrayList<>();
         Map<Long, Integer> duplicated = new TreeMap<>();
         Map<Long, String> inconsistent = new TreeMap<>();
-        expected.forEach((orderId, change) -> {
+        Map<Wrong, List<Long>> wrong = new java.util.EnumMap<>(Wrong.class);
+        expected.forEach((orderId, order) -> {
             List<Map<String, Object>> of = byOrigin.getOrDefault(Long.toString(orderId), List.of());
             if (of.isEmpty()) {
                 missing.add(orderId);
@@ -178,16 +220,84 @@ final class SyncScenario implements AutoCloseable {
                 duplicated.put(orderId, of.size());
             }
             Map<String, Object> deal = of.get(0);
+            long dealId = Long.parseLong(deal.get("ID").toString());
             String stage = String.valueOf(deal.get("STAGE_ID"));
             String pipeline = String.valueOf(deal.get("CATEGORY_ID"));
-            if (!expectedStage(change).equals(stage) || !expectedPipeline(change).equals(pipeline)
-                    || new java.math.BigDecimal(change.getPrice()).compareTo(new java.math.BigDecimal(String.valueOf(deal.get("OPPORTUNITY")))) != 0) {
-                inconsistent.put(orderId, "status " + change.getStatusId() + " price " + change.getPrice() + " but deal " + deal.get("ID")
-                        + " is at " + pipeline + "/" + stage + " for " + deal.get("OPPORTUNITY"));
+            long expectedPipeline = COMPILED.pipelineFor(order.getItems());
+            List<String> rows = rowsOfDeal(emulator.crm().dealProductRows(dealId));
+            java.util.EnumSet<Wrong> what = java.util.EnumSet.noneOf(Wrong.class);
+            if (decimal(order.getPrice()).compareTo(decimal(deal.get("OPPORTUNITY"))) != 0) {
+                what.add(Wrong.AMOUNT);
+            }
+            if (!Long.toString(expectedPipeline).equals(pipeline)) {
+                what.add(Wrong.PIPELINE);
+            }
+            if (!COMPILED.isConsistent(expectedPipeline, stage, order.getStatusId().toString())) {
+                what.add(Wrong.STAGE);
+            }
+            if (!rowsOfBasket(order.getItems()).equals(rows)) {
+                what.add(Wrong.ROWS);
+            }
+            if (!what.isEmpty()) {
+                what.forEach(w -> wrong.computeIfAbsent(w, w2 -> new ArrayList<>()).add(orderId));
+                inconsistent.put(orderId, what.stream().map(w -> w.label).toList() + ": " + describe(order)
+                        + " but deal " + dealId + " is at " + pipeline + "/" + stage + " for " + deal.get("OPPORTUNITY") + " " + rows);
             }
         });
         java.util.Collections.sort(missing);
-        return new Verdict(expected.size(), deals.size(), missing, duplicated, inconsistent, stray);
+        wrong.values().forEach(java.util.Collections::sort);
+        return new Verdict(expected.size(), deals.size(), missing, duplicated, inconsistent, wrong, stray);
+    }
+
+    /** An order's state in one line: status, price, the pipeline its basket maps to, the basket. */
+    static String describe(OrderChanged order) {
+        return order.getStatusId() + " " + order.getPrice() + " pipeline " + COMPILED.pipelineFor(order.getItems()) + " "
+                + rowsOfBasket(order.getItems());
+    }
+
+    /** Basket lines as "product x quantity @ price" with canonical decimals, sorted: the rows a deal must have. */
+    private static List<String> rowsOfBasket(List<org.dealbridge.schemas.BasketItem> items) {
+        return items.stream().map(i -> row(i.getProductId(), i.getQuantity(), i.getPrice())).sorted().toList();
+    }
+
+    private static List<String> rowsOfDeal(List<Map<String, Object>> rows) {
+        return rows.stream().map(r -> row(Long.parseLong(String.valueOf(r.get("PRODUCT_ID"))), r.get("QUANTITY"), r.get("PRICE")))
+                .sorted().toList();
+    }
+
+    private static String row(long productId, Object quantity, Object price) {
+        return productId + "x" + decimal(quantity).stripTrailingZeros().toPlainString() + "@"
+                + decimal(price).setScale(2, java.math.RoundingMode.HALF_UP).toPlainString();
+    }
+
+    private static java.math.BigDecimal decimal(Object value) {
+        return new java.math.BigDecimal(String.valueOf(value));
+    }
+
+    /**
+     * Why the orders that did not come out right are wrong: for each (at most {@code limit}) what the verifier found, the
+     * order's history as published, and what DealBridge said about it on {@code sync-outcomes}.
+     */
+    String explain(Verdict verdict, Map<Long, List<OrderChanged>> history, int limit) {
+        java.util.Set<Long> shown = verdict.wrongOrders().stream().limit(limit).collect(java.util.stream.Collectors.toSet());
+        Map<Long, List<String>> outcomes = new HashMap<>();
+        readAll(Topics.SYNC_OUTCOMES, topics.syncOutcomes().valueSerde().deserializer()).stream()
+                .filter(o -> shown.contains(o.getOrderId()))
+                .forEach(o -> outcomes.computeIfAbsent(o.getOrderId(), id -> new ArrayList<>()).add(o.getOutcome() + " " + o.getReason()));
+        StringBuilder out = new StringBuilder();
+        for (long orderId : new java.util.TreeSet<>(shown)) {
+            String found = verdict.missing().contains(orderId) ? "no deal"
+                    : verdict.duplicated().containsKey(orderId) ? verdict.duplicated().get(orderId) + " deals" : "";
+            out.append("  order ").append(orderId).append(": ").append(found).append(found.isEmpty() ? "" : " ")
+                    .append(verdict.inconsistent().getOrDefault(orderId, "")).append('\n');
+            for (OrderChanged change : history.getOrDefault(orderId, List.of())) {
+                out.append("    published ").append(describe(change)).append('\n');
+            }
+            for (String outcome : outcomes.getOrDefault(orderId, List.of())) {
+                out.append("    outcome ").append(outcome).append('\n');
+            }
+        }
+        return out.toString();
     }
 
     /** Every dead letter on the topic now. */
