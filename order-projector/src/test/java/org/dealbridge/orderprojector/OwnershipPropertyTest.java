@@ -142,7 +142,7 @@ class OwnershipPropertyTest {
             case ADMIN_MAPPING -> w.adminPublishesNextMapping();
             case LINK_ARRIVES -> w.linkArrives();
             case PROJECT_ORDER -> w.projectOrder();
-            case CRM_CONNECTOR -> w.crmConnector();
+            case CRM_CONNECTOR -> w.crmConnector(v == 0);  // a third of the time, one poll folds every queued command
             case PROJECT_DEAL -> w.projectDeal();
             case STORE_CONNECTOR -> w.storeConnector();
         }

@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import org.dealbridge.dealprojector.crm.CommandsPerOrder;
 import org.dealbridge.dealprojector.crm.DealUpdatePlan;
 import org.dealbridge.dealprojector.crm.FreshestLink;
 import org.dealbridge.dealprojector.topology.DealFields;
@@ -243,10 +244,20 @@ final class OwnershipWorld {
         decision.outcome().ifPresent(o -> trace.add("deal projector: " + o.getOutcome() + " " + o.getReason()));
     }
 
-    void crmConnector() {
-        DealCommand command = dealCommands.poll();
-        if (command == null) {
+    /** The CRM connector on the next command, or on every queued one folded as one poll folds them. */
+    void crmConnector(boolean wholePoll) {
+        if (dealCommands.isEmpty()) {
             return;
+        }
+        DealCommand command;
+        if (wholePoll) {
+            CommandsPerOrder poll = new CommandsPerOrder();
+            while (!dealCommands.isEmpty()) {
+                poll.add("s1:" + ORDER_ID, dealCommands.poll());
+            }
+            command = poll.commands().get(0);
+        } else {
+            command = dealCommands.poll();
         }
         DealCommand c = FreshestLink.apply(command, crmConnectorsOwn);
         if (c.getKind() == DealCommandKind.CREATE) {
@@ -256,11 +267,11 @@ final class OwnershipWorld {
             dealExists = true;
             dealDeleted = false;
             dealAdds++;
-            pipeline = Long.parseLong(c.getFields().get(DealFields.CATEGORY_ID));
+            pipeline = Long.parseLong(DealUpdatePlan.pickedPipeline(c));
             creationPipeline = pipeline;
-            stage = c.getFields().get(DealFields.STAGE_ID);
-            title = c.getFields().get(DealFields.TITLE);
-            amount = c.getFields().get(DealFields.OPPORTUNITY);
+            stage = DealUpdatePlan.newDealStage(c);
+            title = c.getOrderValues().get(DealFields.TITLE);
+            amount = c.getOrderValues().get(DealFields.OPPORTUNITY);
             responsible = c.getFields().get(DealFields.ASSIGNED_BY_ID);
             rows = c.getProductRows();
             managerSet.clear();
@@ -386,8 +397,9 @@ final class OwnershipWorld {
             while (!orderEvents.isEmpty()) {
                 projectOrder();
             }
+            crmConnector(round % 2 == 0);
             while (!dealCommands.isEmpty()) {
-                crmConnector();
+                crmConnector(false);
             }
             linkArrives();
             while (!dealEvents.isEmpty()) {

@@ -94,6 +94,20 @@ public final class DealUpdatePlan {
         return new Plan(null, stage, Map.of(), null, Map.of(), List.of(), notes, false);
     }
 
+    /**
+     * The pipeline the order's basket picks: from the command's order values, which are the latest order's even when
+     * commands were folded (a CREATE folded with later UPDATEs keeps the CATEGORY_ID of its own, older decision).
+     */
+    public static String pickedPipeline(DealCommand c) {
+        String picked = c.getOrderValues().get(Ownership.PIPELINE);
+        return picked != null ? picked : c.getFields().get(DealFields.CATEGORY_ID);
+    }
+
+    /** The stage a new deal gets: the order's stage in the picked pipeline. */
+    public static String newDealStage(DealCommand c) {
+        return c.getStageByPipeline().getOrDefault(pickedPipeline(c), c.getFields().get(DealFields.STAGE_ID));
+    }
+
     /** The link of a deal a CREATE adds (its id is filled in once the add answers). */
     public static SyncLink created(DealCommand c, Map<String, String> written, Instant now) {
         String status = c.getOrderStatusId();
@@ -101,8 +115,8 @@ public final class DealUpdatePlan {
                 .setSiteId(c.getSiteId())
                 .setOrderId(c.getOrderId())
                 .setDealId(0L)
-                .setCategoryId(Long.parseLong(c.getFields().get(DealFields.CATEGORY_ID)))
-                .setStageId(c.getFields().get(DealFields.STAGE_ID))
+                .setCategoryId(Long.parseLong(pickedPipeline(c)))
+                .setStageId(newDealStage(c))
                 .setStatusId(status == null ? "" : status)
                 .setDealFields(written)
                 .setOrderValues(c.getOrderValues())
@@ -124,7 +138,7 @@ public final class DealUpdatePlan {
 
         long pipeline = dealPipeline;
         // where the basket points: a basket change the link has not seen yet moves the deal too (Ownership.pipeline)
-        String picked = c.getFields().getOrDefault(DealFields.CATEGORY_ID, c.getOrderValues().get(Ownership.PIPELINE));
+        String picked = pickedPipeline(c);
         if (picked != null && Long.parseLong(picked) != dealPipeline) {
             switch (Ownership.pipeline(link, Long.parseLong(picked), c.getOrderValues().get(Ownership.PRODUCT_ROWS), dealPipeline)) {
                 case MOVE -> pipeline = Long.parseLong(picked);

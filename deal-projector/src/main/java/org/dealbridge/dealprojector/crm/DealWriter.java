@@ -340,6 +340,13 @@ public final class DealWriter {
                 return true;
             }
             Map<String, Object> fields = new LinkedHashMap<>(sendable(c.getFields()));
+            fields.put(DealFields.CATEGORY_ID, DealUpdatePlan.pickedPipeline(c));  // the latest order's, when folded
+            fields.put(DealFields.STAGE_ID, DealUpdatePlan.newDealStage(c));
+            c.getOrderValues().forEach((field, value) -> {
+                if (fields.containsKey(field) && !field.equals(Ownership.PIPELINE)) {
+                    fields.put(field, value);
+                }
+            });
             Optional<Long> contact = firstContact(reads, job.key("email")).or(() -> firstContact(reads, job.key("phone")));
             if (c.getResolveResponsibleFromContact()) {
                 owner(reads, job.key("emailOwner")).or(() -> owner(reads, job.key("phoneOwner")))

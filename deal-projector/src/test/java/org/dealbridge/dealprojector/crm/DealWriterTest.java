@@ -391,6 +391,39 @@ class DealWriterTest {
     }
 
     @Test
+    void aCreateFoldedWithLaterChangesMakesTheDealWhereTheLatestBasketPointsNotWhereAnOlderOneDid() throws Exception {
+        // the crash loop's case: a CREATE folded with an UPDATE for an older basket (CATEGORY_ID 2) and a later one
+        // whose basket points back to pipeline 0; the order values are the latest order's
+        DealCommand create = create(5030, Map.of(), null, false);
+        Map<String, String> latest = new LinkedHashMap<>(create.getOrderValues());
+        latest.put("CATEGORY_ID", "0");
+        latest.put("OPPORTUNITY", "1700.00");
+        DealCommand folded = DealCommand.newBuilder(create).setOrderValues(latest).build();
+
+        DealWrite result = writeOne(folded);
+
+        long dealId = result.link().getDealId();
+        assertThat(crm.crm().deal(dealId).get("CATEGORY_ID")).isEqualTo("0");
+        assertThat(crm.crm().deal(dealId).get("STAGE_ID")).isEqualTo("NEW");
+        assertThat(crm.crm().deal(dealId).get("OPPORTUNITY")).isEqualTo("1700.00");
+        assertThat(result.link().getCategoryId()).isEqualTo(0L);
+    }
+
+    @Test
+    void aCreateThatFindsItsDealMovesItOnlyWhereTheLatestBasketPoints() throws Exception {
+        long dealId = dealBridgesDeal(5031, 0, "NEW", Map.of());
+        DealCommand create = create(5031, Map.of(), null, false);  // its own CATEGORY_ID 2 is an older decision's
+        Map<String, String> latest = new LinkedHashMap<>(create.getOrderValues());
+        latest.put("CATEGORY_ID", "0");
+
+        DealWrite result = writeOne(DealCommand.newBuilder(create).setOrderValues(latest).build());
+
+        assertThat(result.link().getDealId()).isEqualTo(dealId);
+        assertThat(crm.crm().deal(dealId).get("CATEGORY_ID")).isEqualTo("0");
+        assertThat(crm.calls().count(Portal.CRM, "crm.item.update")).isZero();
+    }
+
+    @Test
     void aCommandTheCrmCannotTakeIsDeadLetteredAndTheOthersAreWritten() throws Exception {
         long dealId = dealBridgesDeal(5012, 0, "NEW", Map.of());
         SyncLink chairs = agreed(5012, dealId, 0, "NEW", "N", valuesOf(5012, "1500.00", 0, CHAIRS));
