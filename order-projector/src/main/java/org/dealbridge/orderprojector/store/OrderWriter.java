@@ -21,7 +21,9 @@ import org.dealbridge.bitrix.store.PaySystem;
 import org.dealbridge.bitrix.store.SaleOrder;
 import org.dealbridge.bitrix.store.StoreApi;
 import org.dealbridge.mapping.CompiledMapping;
+import org.dealbridge.mapping.DealValues;
 import org.dealbridge.mapping.OrderFromDeal;
+import org.dealbridge.mapping.Ownership;
 import org.dealbridge.orderprojector.OrderProjectorConfig;
 import org.dealbridge.mapping.PairDecision;
 import org.dealbridge.schemas.LinkOrigin;
@@ -252,6 +254,7 @@ public final class OrderWriter {
                 .setStageId(deal == null ? "" : deal.stageId())
                 .setStatusId(order.statusId() == null ? c.getStatusId() : order.statusId())
                 .setOrigin(LinkOrigin.DEAL)
+                .setDealFields(handMadeValues(deal, c))
                 .setUpdatedAt(clock.instant())
                 .build();
         boolean completed = !added && (!missing.isEmpty() || payments.isEmpty() && pay != null && pay.id() != null);
@@ -390,6 +393,22 @@ public final class OrderWriter {
         line.put("basePrice", row.getPrice());
         line.put("discountPrice", "0");
         return line;
+    }
+
+    /**
+     * The deal's own values when its order is made, kept on the link: the deal, made by a person, is the source of its
+     * title, amount, currency, pipeline and products (Ownership: only its stage is DealBridge's to write).
+     */
+    private static Map<String, String> handMadeValues(Deal deal, OrderCommand c) {
+        Map<String, String> values = new LinkedHashMap<>();
+        if (deal != null) {
+            values.put("TITLE", deal.title() == null ? "" : deal.title());
+            values.put("OPPORTUNITY", deal.opportunity() == null ? "" : DealValues.amount("deal amount", deal.opportunity().toPlainString()));
+            values.put("CURRENCY_ID", deal.currency() == null ? "" : deal.currency());
+            values.put(Ownership.PIPELINE, Long.toString(deal.categoryId()));
+        }
+        values.put(Ownership.PRODUCT_ROWS, DealValues.productRowsDigest(c.getItems()));
+        return values;
     }
 
     /**

@@ -345,6 +345,10 @@ class OrderWriterTest {
         assertThat(((Map<?, ?>) ((List<?>) emu.store().order(orderId).get("payments")).get(0)).get("sum").toString())
                 .isEqualTo("3350");
         assertThat(result.reason()).contains("2 basket line(s) totalling 3350.00 RUB");
+        // the link keeps the hand-made deal's own values from the moment its order is made (it is their source)
+        assertThat(result.link().getOrigin()).isEqualTo(LinkOrigin.DEAL);
+        assertThat(result.link().getDealFields()).containsEntry("TITLE", "Deal").containsEntry("CATEGORY_ID", "1")
+                .containsEntry("@PRODUCT_ROWS", org.dealbridge.mapping.DealValues.productRowsDigest(SOFAS_AND_DELIVERY));
     }
 
     @Test
