@@ -123,23 +123,32 @@ final class DemoStory {
         return deals.isEmpty() ? Optional.empty() : Optional.of(deals.get(0));
     }
 
-    private void expectDeal(long orderId, CountDownLatch stop) throws InterruptedException {
-        String statusNow = String.valueOf(emu.store().order(orderId).get("statusId"));
+    /**
+     * Polls every half second, for at most 30 s, until {@code what} is there; empty when it did not come or the demo
+     * was stopped (then {@code missing} is said, unless stopped).
+     */
+    private <T> Optional<T> waitFor(java.util.function.Supplier<Optional<T>> what, String missing, CountDownLatch stop)
+            throws InterruptedException {
         for (int i = 0; i < 60; i++) {
-            Optional<Map<String, Object>> deal = dealOf(orderId);
-            if (deal.isPresent() && stageMatches(deal.get(), statusNow)) {
+            Optional<T> found = what.get();
+            if (found.isPresent()) {
                 effectsSeen++;
-                Map<String, Object> d = deal.get();
-                out.printf("  %s  crm    deal %s for order %d: pipeline %s, stage %s, responsible %s, pay system field %s%n",
-                        LocalTime.now().format(TIME), d.get("ID"), orderId, d.get("CATEGORY_ID"), d.get("STAGE_ID"),
-                        d.get("ASSIGNED_BY_ID"), d.get("UF_CRM_PAY_SYSTEM"));
-                return;
+                return found;
             }
             if (stop.await(500, TimeUnit.MILLISECONDS)) {
-                return;
+                return Optional.empty();
             }
         }
-        out.println("  (no matching deal for order " + orderId + " yet)");
+        out.println("  (" + missing + " yet)");
+        return Optional.empty();
+    }
+
+    private void expectDeal(long orderId, CountDownLatch stop) throws InterruptedException {
+        String statusNow = String.valueOf(emu.store().order(orderId).get("statusId"));
+        waitFor(() -> dealOf(orderId).filter(d -> stageMatches(d, statusNow)), "no matching deal for order " + orderId, stop)
+                .ifPresent(d -> out.printf("  %s  crm    deal %s for order %d: pipeline %s, stage %s, responsible %s, "
+                                + "pay system field %s%n", LocalTime.now().format(TIME), d.get("ID"), orderId, d.get("CATEGORY_ID"),
+                        d.get("STAGE_ID"), d.get("ASSIGNED_BY_ID"), d.get("UF_CRM_PAY_SYSTEM")));
     }
 
     private static boolean stageMatches(Map<String, Object> deal, String status) {
@@ -153,60 +162,32 @@ final class DemoStory {
     }
 
     private void expectStatus(long orderId, String status, CountDownLatch stop) throws InterruptedException {
-        for (int i = 0; i < 60; i++) {
-            Object now = emu.store().order(orderId).get("statusId");
-            if (status.equals(String.valueOf(now))) {
-                effectsSeen++;
-                out.printf("  %s  store  order %d is now in status %s%n", LocalTime.now().format(TIME), orderId, now);
-                return;
-            }
-            if (stop.await(500, TimeUnit.MILLISECONDS)) {
-                return;
-            }
-        }
-        out.println("  (order " + orderId + " has not reached status " + status + " yet)");
+        waitFor(() -> Optional.of(String.valueOf(emu.store().order(orderId).get("statusId"))).filter(status::equals),
+                "order " + orderId + " has not reached status " + status, stop)
+                .ifPresent(now -> out.printf("  %s  store  order %d is now in status %s%n", LocalTime.now().format(TIME), orderId, now));
     }
 
     /** Waits for the order made from a deal, with its payment and basket, and returns its id (0 when none came). */
     private long expectOrderFrom(long dealId, CountDownLatch stop) throws InterruptedException {
-        for (int i = 0; i < 60; i++) {
-            Optional<Map<String, Object>> order = orderMadeFrom(dealId);
-            // the order is added first, then its basket lines and payment: report it once it is whole
-            if (order.isPresent() && !"none".equals(paySystemOf(order.get())) && !basketOf(order.get()).isEmpty()) {
-                effectsSeen++;
-                out.printf("  %s  store  order %s made from deal %d: status %s, pay system %s, price %s, basket %s%n",
-                        LocalTime.now().format(TIME), order.get().get("id"), dealId, order.get().get("statusId"),
-                        paySystemOf(order.get()), order.get().get("price"), basketOf(order.get()));
-                return Long.parseLong(String.valueOf(order.get().get("id")));
-            }
-            if (stop.await(500, TimeUnit.MILLISECONDS)) {
-                return 0;
-            }
-        }
-        out.println("  (no order made from deal " + dealId + " yet)");
-        return 0;
+        // the order is added first, then its basket lines and payment: report it once it is whole
+        Optional<Map<String, Object>> order = waitFor(() -> orderMadeFrom(dealId)
+                .filter(o -> !"none".equals(paySystemOf(o)) && !basketOf(o).isEmpty()), "no order made from deal " + dealId, stop);
+        order.ifPresent(o -> out.printf("  %s  store  order %s made from deal %d: status %s, pay system %s, price %s, basket %s%n",
+                LocalTime.now().format(TIME), o.get("id"), dealId, o.get("statusId"), paySystemOf(o), o.get("price"), basketOf(o)));
+        return order.map(o -> Long.parseLong(String.valueOf(o.get("id")))).orElse(0L);
     }
 
     /** Waits for a hand-made deal to reach a stage, then shows that the manager's pipeline, title, rows and amount stand. */
     private void expectHandMadeDealAt(long dealId, String stage, CountDownLatch stop) throws InterruptedException {
-        for (int i = 0; i < 60; i++) {
-            Map<String, Object> deal = emu.crm().deal(dealId);
-            if (deal != null && stage.equals(String.valueOf(deal.get("STAGE_ID")))) {
-                effectsSeen++;
-                out.printf("  %s  crm    deal %d (made by hand) is at %s and keeps what Egor typed: pipeline %s, title \"%s\", "
-                                + "amount %s, rows %s%n", LocalTime.now().format(TIME), dealId, deal.get("STAGE_ID"),
-                        deal.get("CATEGORY_ID"), deal.get("TITLE"), deal.get("OPPORTUNITY"), rowsOf(dealId));
-                return;
-            }
-            if (stop.await(500, TimeUnit.MILLISECONDS)) {
-                return;
-            }
-        }
-        out.println("  (deal " + dealId + " has not reached stage " + stage + " yet)");
+        waitFor(() -> Optional.ofNullable(emu.crm().deal(dealId)).filter(d -> stage.equals(String.valueOf(d.get("STAGE_ID")))),
+                "deal " + dealId + " has not reached stage " + stage, stop)
+                .ifPresent(d -> out.printf("  %s  crm    deal %d (made by hand) is at %s and keeps what Egor typed: pipeline %s, "
+                                + "title \"%s\", amount %s, rows %s%n", LocalTime.now().format(TIME), dealId, d.get("STAGE_ID"),
+                        d.get("CATEGORY_ID"), d.get("TITLE"), d.get("OPPORTUNITY"), rowsOf(dealId)));
     }
 
     private Optional<Map<String, Object>> orderMadeFrom(long dealId) {
-        String xmlId = "dealbridge-deal:" + dealId;
+        String xmlId = OrderFromDeal.xmlId(dealId);
         return emu.store().orders().stream().filter(o -> xmlId.equals(o.get("xmlId"))).findFirst();
     }
 

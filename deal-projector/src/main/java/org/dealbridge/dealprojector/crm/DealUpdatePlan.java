@@ -219,8 +219,6 @@ public final class DealUpdatePlan {
                 }
             }
         }
-        Long moveTo = pipeline != dealPipeline ? pipeline : null;
-        String stageOut = stageToWrite;
-        return new Plan(moveTo, stageOut, write, rows, written, kept, notes, dealWon);
+        return new Plan(pipeline != dealPipeline ? pipeline : null, stageToWrite, write, rows, written, kept, notes, dealWon);
     }
 }

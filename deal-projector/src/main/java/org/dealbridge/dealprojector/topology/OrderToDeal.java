@@ -123,7 +123,7 @@ public final class OrderToDeal {
         Map<Long, String> stages = stagesByPipeline(order, mapping);
         List<ProductRow> rows = productRows(order.getItems());
         Map<String, String> desired = desiredFields(order, mapping);
-        Map<String, String> orderValues = orderValues(order, mapping);
+        Map<String, String> orderValues = orderValues(desired, picked, rows);
         DealCommand.Builder command = DealCommand.newBuilder()
                 .setCommandId(UUID.randomUUID().toString())
                 .setSiteId(site)
@@ -253,9 +253,13 @@ public final class OrderToDeal {
 
     /** The order's own value of every field DealBridge manages (see {@code DealCommand.orderValues}). */
     static Map<String, String> orderValues(OrderChanged order, CompiledMapping mapping) {
-        Map<String, String> values = new LinkedHashMap<>(desiredFields(order, mapping));
-        values.put(Ownership.PIPELINE, Long.toString(mapping.pipelineFor(order.getItems())));
-        values.put(Ownership.PRODUCT_ROWS, DealFields.productRowsDigest(productRows(order.getItems())));
+        return orderValues(desiredFields(order, mapping), mapping.pipelineFor(order.getItems()), productRows(order.getItems()));
+    }
+
+    private static Map<String, String> orderValues(Map<String, String> desired, long picked, List<ProductRow> rows) {
+        Map<String, String> values = new LinkedHashMap<>(desired);
+        values.put(Ownership.PIPELINE, Long.toString(picked));
+        values.put(Ownership.PRODUCT_ROWS, DealFields.productRowsDigest(rows));
         return values;
     }
 
