@@ -5,9 +5,11 @@ import com.sun.net.httpserver.HttpHandler;
 import java.io.IOException;
 import java.util.Locale;
 import java.util.Set;
+import java.util.function.LongConsumer;
 import org.dealbridge.bitrix.events.EventHook;
 import org.dealbridge.bitrix.events.EventHook.Answer;
 import org.dealbridge.bitrix.events.OutboundEvent;
+import org.dealbridge.ingestion.RefreshQueue;
 
 /**
  * {@code POST /hooks/bitrix24}: the CRM's outbound events {@code ONCRMDEALADD}, {@code ONCRMDEALUPDATE} and
@@ -22,14 +24,17 @@ public final class CrmHookHandler implements HttpHandler {
     static final String DELETE = "ONCRMDEALDELETE";
 
     private final EventHook hook;
-    private final DealRefreshQueue queue;
+    private final RefreshQueue queue;
+    private final LongConsumer deletions;
 
-    public CrmHookHandler(DealEventsConfig config, DealRefreshQueue queue) {
+    /** @param deletions publishes a deal's deletion and returns once it is in Kafka */
+    public CrmHookHandler(DealEventsConfig config, RefreshQueue queue, LongConsumer deletions) {
         String token = config.applicationToken().value();
         if (token == null || token.isBlank()) {
             throw new IllegalArgumentException(DealEventsConfig.APPLICATION_TOKEN + " must be set: without it every CRM event would be refused");
         }
         this.queue = queue;
+        this.deletions = deletions;
         this.hook = new EventHook("CRM hook", token, config.maxBodyBytes(), this::receive, reason -> { });
     }
 
@@ -46,15 +51,12 @@ public final class CrmHookHandler implements HttpHandler {
         long dealId = event.id("deal");
         try {
             if (DELETE.equals(name)) {
-                queue.deleted(dealId);
+                deletions.accept(dealId);
                 return Answer.ok("deal " + dealId + " deletion published");
             }
             return Answer.ok("deal " + dealId + " " + queue.submit(dealId).name().toLowerCase(Locale.ROOT));
         } catch (IllegalStateException closed) {
             return new Answer(503, "not running; deal " + dealId + " is left to the poller");
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return new Answer(503, "shutting down; deal " + dealId + " is left to the poller");
         }
     }
 }

@@ -9,6 +9,7 @@ import java.util.function.LongConsumer;
 import org.dealbridge.bitrix.events.EventHook;
 import org.dealbridge.bitrix.events.EventHook.Answer;
 import org.dealbridge.bitrix.events.OutboundEvent;
+import org.dealbridge.ingestion.RefreshQueue;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,13 +36,13 @@ public final class StoreHookHandler implements HttpHandler {
     public static final int DEFAULT_MAX_BODY_BYTES = EventHook.DEFAULT_MAX_BODY_BYTES;
 
     private final EventHook hook;
-    private final OrderRefreshQueue queue;
+    private final RefreshQueue queue;
     private final LongConsumer deletions;
 
     /**
      * @param applicationToken the token shown in the store's outbound-webhook settings (must not be blank)
      */
-    public StoreHookHandler(String applicationToken, int maxBodyBytes, OrderRefreshQueue queue, IngestMetrics metrics) {
+    public StoreHookHandler(String applicationToken, int maxBodyBytes, RefreshQueue queue, IngestMetrics metrics) {
         this(applicationToken, maxBodyBytes, queue, metrics, null);
     }
 
@@ -49,7 +50,7 @@ public final class StoreHookHandler implements HttpHandler {
      * @param deletions where the id of an order the store deletes goes (published as a deletion); null: deletion events
      *                  are ignored like any other event this handler does not take
      */
-    public StoreHookHandler(String applicationToken, int maxBodyBytes, OrderRefreshQueue queue, IngestMetrics metrics,
+    public StoreHookHandler(String applicationToken, int maxBodyBytes, RefreshQueue queue, IngestMetrics metrics,
                             LongConsumer deletions) {
         if (applicationToken == null || applicationToken.isBlank()) {
             throw new IllegalArgumentException("store.application-token must be set: without it every store event would be refused");
