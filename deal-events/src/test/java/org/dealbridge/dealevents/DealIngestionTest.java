@@ -207,12 +207,10 @@ class DealIngestionTest {
         }
     }
 
-    private static final OffsetDateTime FIRST_CURSOR = OffsetDateTime.parse("2020-01-01T00:00:00Z");
+    private static final OffsetDateTime FIRST_CURSOR = TestCursors.FIRST_CURSOR;
 
     private KafkaCursorStore cursors() {
-        Map<String, Object> kafka = new HashMap<>();
-        KAFKA.clientProperties().forEach((k, v) -> kafka.put(k.toString(), v));
-        KafkaCursorStore cursors = new KafkaCursorStore(kafka, cursorTopic, "test-cursors", Duration.ofSeconds(10));
+        KafkaCursorStore cursors = TestCursors.on(KAFKA, cursorTopic);
         cursorStores.add(cursors);
         return cursors;
     }

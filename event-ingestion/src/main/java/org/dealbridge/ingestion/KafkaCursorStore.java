@@ -71,6 +71,12 @@ public final class KafkaCursorStore implements CursorStore, AutoCloseable {
         try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(consumerConfig, new StringDeserializer(), new StringDeserializer())) {
             List<TopicPartition> partitions = consumer.partitionsFor(topic, readTimeout).stream()
                     .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+            // a topic created a moment ago may not be in every broker's metadata yet
+            while (partitions.isEmpty() && Instant.now().isBefore(deadline)) {
+                sleep(Duration.ofMillis(100));
+                partitions = consumer.partitionsFor(topic, readTimeout).stream()
+                        .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+            }
             if (partitions.isEmpty()) {
                 throw new KafkaException("topic " + topic + " does not exist; it is created at start-up");
             }
@@ -89,6 +95,15 @@ public final class KafkaCursorStore implements CursorStore, AutoCloseable {
                 }
             }
             return Optional.ofNullable(value);
+        }
+    }
+
+    private static void sleep(Duration duration) {
+        try {
+            Thread.sleep(duration.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new KafkaException("interrupted while waiting for the cursor topic", e);
         }
     }
 
