@@ -165,6 +165,30 @@ class StoreConnectorTest {
     }
 
     @Test
+    void anUnreadableCommandIsDeadLetteredAndTheNextCommandStillRuns() throws Exception {
+        long offset = producer.send(new ProducerRecord<>(topics.orderCommands().name(), "poison",
+                "not an Avro order command".getBytes(java.nio.charset.StandardCharsets.UTF_8))).get().offset();
+        long madeFrom = emu.crm().addDealAsHuman(Map.of("TITLE", "After the poison pill", "CATEGORY_ID", 1, "STAGE_ID", "C1:NEW"));
+        send(OrderCommand.newBuilder().setCommandId("after-poison").setKind(OrderCommandKind.CREATE).setSiteId("s1").setDealId(madeFrom)
+                .setStatusId("N").setCurrency("RUB").setPaySystemId(3L)
+                .setItems(List.of(ProductRow.newBuilder().setProductId(1L).setName("Sofa").setPrice("10.00").setQuantity("1").build()))
+                .setMappingVersion(1).setSourceTime(Instant.now()).build());
+
+        await("the unreadable command is dead-lettered", () -> readAll(topics.deadLetters()).stream()
+                .anyMatch(d -> d.getSourceOffset() != null && d.getSourceOffset() == offset && d.getSiteId() == null));
+        DeadLetter letter = readAll(topics.deadLetters()).stream()
+                .filter(d -> d.getSourceOffset() != null && d.getSourceOffset() == offset && d.getSiteId() == null).findFirst().orElseThrow();
+        assertThat(letter.getComponent().toString()).isEqualTo("store-connector");
+        assertThat(letter.getSourceTopic().toString()).isEqualTo(topics.orderCommands().name());
+        assertThat(letter.getSourcePartition()).isZero();
+        assertThat(letter.getReason().toString()).contains("cannot be read");
+        assertThat(new String(letter.getValue().array(), java.nio.charset.StandardCharsets.UTF_8)).isEqualTo("not an Avro order command");
+        await("the next command created its order", () -> readAll(topics.syncOutcomes()).stream()
+                .anyMatch(o -> "after-poison".contentEquals(o.getCommandId()) && o.getOutcome() == Outcome.CREATED));
+        assertThat(thread.isAlive()).isTrue();
+    }
+
+    @Test
     void aPermanentFailureIsDeadLetteredWithTheCommandAndTheNextCommandStillRuns() throws Exception {
         long orderId = emu.store().addOrder(NewOrder.create().site("s1").status("N").item(1, "Sofa", "10.00", 1));
         long dealId = emu.crm().addDealAsHuman(Map.of("TITLE", "D", "CATEGORY_ID", 1, "STAGE_ID", "C1:LOSE"));
@@ -180,7 +204,7 @@ class StoreConnectorTest {
                 .setMappingVersion(1).setSourceTime(Instant.now()).build());
 
         await("a dead letter is published", () -> readAll(topics.deadLetters()).stream().anyMatch(d -> "store-connector".contentEquals(d.getComponent())));
-        DeadLetter letter = readAll(topics.deadLetters()).get(0);
+        DeadLetter letter = readAll(topics.deadLetters()).stream().filter(d -> d.getSiteId() != null).findFirst().orElseThrow();
         assertThat(letter.getReason().toString()).contains("permanent failure", "Z");
         assertThat(letter.getSourceTopic()).isEqualTo(topics.orderCommands().name());
         OrderCommand original = topics.orderCommands().valueSerde().deserializer().deserialize(topics.orderCommands().name(),
