@@ -62,6 +62,15 @@ public abstract class CommandConnector<C, R extends CommandResult<C>> implements
     private final CountDownLatch stopped = new CountDownLatch(1);
     private volatile ConnectorLoop<C, R> loop;
     private volatile boolean started;
+    private volatile State state = State.NEW;
+
+    /** Where a connector is in its life, for /health. */
+    public enum State {
+        NEW, RUNNING,
+        /** its run died and it waits out the restart backoff */
+        RESTARTING,
+        STOPPED
+    }
 
     /**
      * @param component      the connector's name in metrics, logs and dead letters, e.g. {@code crm-connector}
@@ -123,6 +132,20 @@ public abstract class CommandConnector<C, R extends CommandResult<C>> implements
         return List.of();
     }
 
+    /** Runs the connector on a thread of its own, named after it. */
+    public final void start() {
+        new Thread(this, component).start();
+    }
+
+    /** The connector's name in metrics, logs, dead letters and /health, e.g. {@code crm-connector}. */
+    public String component() {
+        return component;
+    }
+
+    public State state() {
+        return state;
+    }
+
     /** Runs until {@link #close()}; a run that dies is restarted after a backoff. */
     @Override
     public final void run() {
@@ -132,6 +155,7 @@ public abstract class CommandConnector<C, R extends CommandResult<C>> implements
             while (running.get()) {
                 ConnectorLoop<C, R> current = new ConnectorLoop<>(this);
                 loop = current;
+                state = State.RUNNING;
                 try {
                     current.run();
                     return;
@@ -143,6 +167,7 @@ public abstract class CommandConnector<C, R extends CommandResult<C>> implements
                     failuresInARow = current.committedAPoll() ? 1 : failuresInARow + 1;
                     Duration delay = restartBackoff.delay(failuresInARow);
                     restarts.increment();
+                    state = State.RESTARTING;
                     log.error("{} failed ({} in a row) and restarts in {} ms from its last commit: {}", component, failuresInARow,
                             delay.toMillis(), e.toString(), e);
                     if (stopRequested.await(delay.toMillis(), TimeUnit.MILLISECONDS)) {
@@ -153,6 +178,7 @@ public abstract class CommandConnector<C, R extends CommandResult<C>> implements
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
+            state = State.STOPPED;
             stopped.countDown();
             log.info("{} stopped", component);
         }

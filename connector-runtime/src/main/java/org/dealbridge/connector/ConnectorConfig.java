@@ -47,21 +47,22 @@ public abstract class ConnectorConfig extends AbstractConfig {
      *
      * @param connector     the connector's name in docs, e.g. {@code CRM connector}
      * @param command       what one command is called in docs, e.g. {@code deal command}
+     * @param partitionKey  what the commands topic is keyed by, in docs, e.g. {@code order}
      * @param commandsTopic the topic the connector consumes
      * @param groupId       the default consumer group
      */
-    public static ConfigDef define(ConfigDef definition, String prefix, String connector, String command, String commandsTopic,
-                                   String groupId) {
+    public static ConfigDef define(ConfigDef definition, String prefix, String connector, String command, String partitionKey,
+                                   String commandsTopic, String groupId) {
         return definition
                 .define(key(prefix, MAX_ATTEMPTS_SETTING), Type.INT, 6, Range.between(1, 100), Importance.MEDIUM,
                         "Attempts per " + command + " on transient failures (5xx, timeouts, rate refusals) before it goes "
-                                + "to the dead-letter topic; bounds how long one command can hold a partition.")
+                                + "to the dead-letter topic; bounds how long one " + partitionKey + " can hold a partition.")
                 .define(key(prefix, INITIAL_BACKOFF_SETTING), Type.LONG, 500L, Range.between(1L, 60_000L), Importance.LOW,
                         "First wait before retrying a transient failure (milliseconds); doubles per attempt with +-50% jitter.")
                 .define(key(prefix, MAX_BACKOFF_SETTING), Type.LONG, 10_000L, Range.between(1L, 600_000L), Importance.LOW,
                         "Longest wait between two attempts (milliseconds).")
                 .define(key(prefix, POLL_TIMEOUT_SETTING), Type.LONG, 500L, Range.between(1L, 60_000L), Importance.LOW,
-                        "How long the " + connector + " waits in one poll of " + commandsTopic + " (milliseconds).")
+                        "How long the connector waits in one poll of " + commandsTopic + " (milliseconds).")
                 .define(key(prefix, CONNECTOR_GROUP_ID_SETTING), Type.STRING, groupId, new ConfigDef.NonEmptyString(), Importance.MEDIUM,
                         "Consumer group of the " + connector + ", also the base of its transactional id.");
     }

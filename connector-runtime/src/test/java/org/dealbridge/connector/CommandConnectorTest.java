@@ -15,12 +15,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -67,7 +64,7 @@ class CommandConnectorTest {
         long failing = send(commands, command("fails-for-good"));
         TestConnector connector = new TestConnector(commands, Duration.ofMillis(100));
         connector.deadLettered.add("fails-for-good");
-        try (Running ignored = connector.start()) {
+        try (Running ignored = connector.started()) {
             await("the command after the poison pill is executed", () -> outcomesOf("after-pill").size() == 1);
             await("the failed command is dead-lettered", () -> !deadLettersFrom(commands, failing).isEmpty());
         }
@@ -96,7 +93,7 @@ class CommandConnectorTest {
         send(commands, command("crashes-once"));
         TestConnector connector = new TestConnector(commands, Duration.ofMillis(100));
         connector.crashesLeft.put("crashes-once", new AtomicInteger(2));
-        try (Running ignored = connector.start()) {
+        try (Running ignored = connector.started()) {
             await("the command is executed after the restarts", () -> outcomesOf("crashes-once").size() == 1);
         }
 
@@ -116,7 +113,7 @@ class CommandConnectorTest {
         send(commands, command("same-poll"));
         TestConnector connector = new TestConnector(commands, Duration.ofMillis(100));
         connector.oversizedExtraLeft.set(1);
-        try (Running ignored = connector.start()) {
+        try (Running ignored = connector.started()) {
             await("both commands are published", () -> outcomesOf("first-transaction-fails").size() == 1
                     && outcomesOf("same-poll").size() == 1);
             // a later poll commits after the rewind: the first outcomes are not followed by duplicates
@@ -157,7 +154,7 @@ class CommandConnectorTest {
     }
 
     static final class TestConfig extends ConnectorConfig {
-        static final ConfigDef DEFINITION = ConnectorConfig.define(new ConfigDef(), "test", "test connector", "test command",
+        static final ConfigDef DEFINITION = ConnectorConfig.define(new ConfigDef(), "test", "test connector", "test command", "key",
                 "test-commands", "test-connector");
 
         TestConfig(Map<?, ?> values) {
@@ -186,10 +183,10 @@ class CommandConnectorTest {
             this.meters = meters;
         }
 
+        /** Every test command is about order s1:70 and deal 7. */
         @Override
         protected CommandFacts facts(OrderCommand c) {
-            return new CommandFacts(c.getSiteId(), c.getOrderId(), c.getDealId(), c.getCommandId(), c.getKind().name(),
-                    c.getMappingVersion(), c.getSourceTime());
+            return new CommandFacts("s1", 70L, 7L, c.getCommandId(), "TEST", 1, c.getSourceTime());
         }
 
         @Override
@@ -226,13 +223,11 @@ class CommandConnectorTest {
             return meters.counter("dealbridge.connector.restarts", "connector", COMPONENT).count();
         }
 
-        Running start() {
-            Thread thread = new Thread(this, COMPONENT);
-            thread.start();
+        Running started() {
+            start();
             return () -> {
                 close();
-                thread.join(30_000);
-                assertThat(thread.isAlive()).isFalse();
+                assertThat(state()).isEqualTo(State.STOPPED);
             };
         }
     }
@@ -276,22 +271,9 @@ class CommandConnectorTest {
                 .toList();
     }
 
-    /** Every committed record of a topic so far. */
     static <V> List<V> readAll(Topics.Topic<String, V> topic) {
-        Properties props = kafka();
-        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        List<V> values = new ArrayList<>();
-        try (KafkaConsumer<String, V> consumer = new KafkaConsumer<>(props, topic.keySerde().deserializer(), topic.valueSerde().deserializer())) {
-            List<TopicPartition> partitions = consumer.partitionsFor(topic.name()).stream()
-                    .map(p -> new TopicPartition(topic.name(), p.partition())).toList();
-            consumer.assign(partitions);
-            consumer.seekToBeginning(partitions);
-            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
-            while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
-                consumer.poll(Duration.ofMillis(200)).forEach(r -> values.add(r.value()));
-            }
-        }
-        return values;
+        return KAFKA.readCommitted(topic.name(), topic.keySerde().deserializer(), topic.valueSerde().deserializer()).stream()
+                .map(ConsumerRecord::value).toList();
     }
 
     static void await(String what, BooleanSupplier condition) throws InterruptedException {

@@ -41,7 +41,7 @@ public final class DealProjectorConfig extends ConnectorConfig {
                     .define(ORIGINATOR_PREFIX, Type.STRING, "dealbridge", new ConfigDef.NonEmptyStringWithoutControlChars(),
                             Importance.HIGH, ORIGINATOR_PREFIX_DOC)
                     .define(BATCH_SIZE, Type.INT, 50, Range.between(1, 50), Importance.LOW, BATCH_SIZE_DOC),
-            CONNECTOR_PREFIX, "CRM connector", "deal command", "deal-commands", "dealbridge-crm-connector");
+            CONNECTOR_PREFIX, "CRM connector", "deal command", "order", "deal-commands", "dealbridge-crm-connector");
 
     public DealProjectorConfig(Map<?, ?> originals) {
         super(CONFIG_DEF, originals, CONNECTOR_PREFIX);

@@ -40,7 +40,7 @@ public final class OrderProjectorConfig extends ConnectorConfig {
                     .define(ORIGINATOR_PREFIX, Type.STRING, "dealbridge", new ConfigDef.NonEmptyStringWithoutControlChars(),
                             Importance.HIGH, ORIGINATOR_PREFIX_DOC)
                     .define(PERSON_TYPE_ID, Type.LONG, 1L, Range.atLeast(1L), Importance.MEDIUM, PERSON_TYPE_ID_DOC),
-            CONNECTOR_PREFIX, "store connector", "order command", "order-commands", "dealbridge-store-connector");
+            CONNECTOR_PREFIX, "store connector", "order command", "deal", "order-commands", "dealbridge-store-connector");
 
     public OrderProjectorConfig(Map<?, ?> originals) {
         super(CONFIG_DEF, originals, CONNECTOR_PREFIX);
