@@ -10,6 +10,7 @@ import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.dealbridge.schemas.SyncDirection;
@@ -29,18 +30,18 @@ import org.slf4j.LoggerFactory;
  * {@code dealbridge.sync.latency{direction}} and the Kafka clients' own; a restart, with {@link RestartBackoff}, of a
  * run that died ({@code dealbridge.connector.restarts{connector}}); and the shutdown.
  *
- * <p>What a connector supplies: {@link #execute} (read the other side, decide, write → results), {@link #facts} of its
- * command schema, and where it needs them {@link #beforeExecute}, {@link #sessionStarted}/{@link #sessionEnded} and
- * {@link #extraRecords}.
+ * <p>What a connector supplies: {@link #execute} (read the other side, decide, write → results), and where it needs
+ * them {@link #beforeExecute}, {@link #sessionStarted}/{@link #sessionEnded} and {@link #extraRecords}. What the
+ * runtime needs to know of a command it reads from the command's schema ({@link CommandFacts}).
  *
  * <p>The other side is outside the Kafka transaction: after a crash, a restart or an aborted transaction, the commands
  * since the last commit are executed again, so {@link #execute} must make a repeat harmless (look-ups before adds,
  * expected-value checks).
  *
- * @param <C> the command type
+ * @param <C> the command type (an Avro record with the {@link CommandFacts} fields)
  * @param <R> the connector's result type
  */
-public abstract class CommandConnector<C, R extends CommandResult<C>> implements Runnable, AutoCloseable {
+public abstract class CommandConnector<C extends SpecificRecord, R extends CommandResult<C>> implements Runnable, AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(CommandConnector.class);
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(60);
@@ -70,6 +71,12 @@ public abstract class CommandConnector<C, R extends CommandResult<C>> implements
         /** its run died and it waits out the restart backoff */
         RESTARTING,
         STOPPED
+    }
+
+    /** A connector that restarts with {@link RestartBackoff#DEFAULT}. */
+    protected CommandConnector(String component, SyncDirection direction, Topics.Topic<String, C> commands, int maxPollRecords,
+                               ConnectorConfig config, Topics topics, Properties kafka, MeterRegistry meters, Clock clock) {
+        this(component, direction, commands, maxPollRecords, config, topics, kafka, meters, clock, RestartBackoff.DEFAULT);
     }
 
     /**
@@ -105,9 +112,6 @@ public abstract class CommandConnector<C, R extends CommandResult<C>> implements
                 .register(meters);
     }
 
-    /** What the command says about itself: the pair, its id and kind, its mapping version and source time. */
-    protected abstract CommandFacts facts(C command);
-
     /**
      * Executes one poll's commands (tombstones left out), in order: reads the other side, decides and writes. Every
      * command ends in a result, a failed one as DEAD_LETTERED; an exception ends the run and the connector restarts
@@ -130,6 +134,15 @@ public abstract class CommandConnector<C, R extends CommandResult<C>> implements
     /** Records to publish in the poll's transaction besides the link, the outcome and a dead letter. */
     protected List<ProducerRecord<String, byte[]>> extraRecords(R result) {
         return List.of();
+    }
+
+    protected final Topics topics() {
+        return topics;
+    }
+
+    /** The client properties the connector was given, for clients of its own (views of other topics). */
+    protected final Properties kafka() {
+        return kafka;
     }
 
     /** Runs the connector on a thread of its own, named after it. */

@@ -16,6 +16,7 @@ import java.util.UUID;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.function.Consumer;
+import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
@@ -49,7 +50,7 @@ import org.slf4j.LoggerFactory;
  * stopped or dies. A restart is a new run (new clients, a new transactional id), so nothing of a broken producer or a
  * half-read poll survives into it.
  */
-final class ConnectorLoop<C, R extends CommandResult<C>> {
+final class ConnectorLoop<C extends SpecificRecord, R extends CommandResult<C>> {
 
     private static final Logger log = LoggerFactory.getLogger(ConnectorLoop.class);
     /** New Kafka metrics (per-partition lag) are looked for every 10 s rather than Micrometer's default 60 s. */
@@ -173,19 +174,19 @@ final class ConnectorLoop<C, R extends CommandResult<C>> {
         }
         // counted once they are committed: an aborted poll is executed and counted again
         for (ConsumerRecord<String, C> command : commands) {
-            counter("dealbridge.commands", "topology", connector.component, "kind", connector.facts(command.value()).kind()).increment();
+            counter("dealbridge.commands", "topology", connector.component, "kind", CommandFacts.of(command.value()).kind()).increment();
         }
         for (Executed<C, R> e : executed) {
             counter("dealbridge.sync.outcomes", "direction", connector.direction.name(), "outcome", e.result().outcome().name()).increment();
             if (e.result().written()) {
-                connector.latency.record(Duration.between(connector.facts(e.result().command()).sourceTime(), now).abs());
+                connector.latency.record(Duration.between(CommandFacts.of(e.result().command()).sourceTime(), now).abs());
             }
         }
     }
 
     private void publish(KafkaProducer<String, byte[]> producer, Executed<C, R> executed, Instant now) {
         R result = executed.result();
-        CommandFacts facts = connector.facts(result.command());
+        CommandFacts facts = CommandFacts.of(result.command());
         SyncLink link = result.link();
         if (link != null) {
             send(producer, topics.dealLinks(), Keys.order(link.getSiteId(), link.getOrderId()), link);

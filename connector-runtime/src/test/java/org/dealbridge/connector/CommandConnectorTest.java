@@ -179,17 +179,11 @@ class CommandConnectorTest {
             super(COMPONENT, SyncDirection.DEAL_TO_ORDER, commands, 100,
                     new TestConfig(Map.of("test.poll-timeout", Long.toString(pollTimeout.toMillis()),
                             "test.connector.group-id", "group-" + commands.name())),
-                    CommandConnectorTest.topics, kafka(), meters, Clock.systemUTC(), new RestartBackoff(Duration.ofMillis(100), Duration.ofSeconds(2)));
+                    CommandConnectorTest.topics, CommandConnectorTest.kafka(), meters, Clock.systemUTC(), new RestartBackoff(Duration.ofMillis(100), Duration.ofSeconds(2)));
             this.meters = meters;
         }
 
-        /** Every test command is about order s1:70 and deal 7. */
-        @Override
-        protected CommandFacts facts(OrderCommand c) {
-            return new CommandFacts("s1", 70L, 7L, c.getCommandId(), "TEST", 1, c.getSourceTime());
-        }
-
-        @Override
+            @Override
         protected List<Executed<OrderCommand, TestResult>> execute(List<ConsumerRecord<String, OrderCommand>> records) {
             List<Executed<OrderCommand, TestResult>> executed = new ArrayList<>();
             for (ConsumerRecord<String, OrderCommand> record : records) {

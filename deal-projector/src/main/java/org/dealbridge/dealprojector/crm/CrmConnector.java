@@ -12,9 +12,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.dealbridge.connector.CommandConnector;
-import org.dealbridge.connector.CommandFacts;
 import org.dealbridge.connector.Executed;
-import org.dealbridge.connector.RestartBackoff;
 import org.dealbridge.dealprojector.DealProjectorConfig;
 import org.dealbridge.schemas.DealCommand;
 import org.dealbridge.schemas.Keys;
@@ -39,7 +37,6 @@ public final class CrmConnector extends CommandConnector<DealCommand, DealWrite>
     public static final String COMPONENT = "crm-connector";
     private static final int MAX_POLL_RECORDS = 500;
 
-    private final Topics topics;
     private final DealWriter writer;
     /** The links of this connector's latest writes and reads, by order key: fresher than the projector's view. */
     private final Map<String, SyncLink> ownLinks = new ConcurrentHashMap<>();
@@ -47,16 +44,8 @@ public final class CrmConnector extends CommandConnector<DealCommand, DealWrite>
     /** @param kafka client properties (at least {@code bootstrap.servers}) */
     public CrmConnector(DealProjectorConfig config, Topics topics, Properties kafka, DealWriter writer, MeterRegistry meters,
                         Clock clock) {
-        super(COMPONENT, SyncDirection.ORDER_TO_DEAL, topics.dealCommands(), MAX_POLL_RECORDS, config, topics, kafka, meters, clock,
-                RestartBackoff.DEFAULT);
-        this.topics = topics;
+        super(COMPONENT, SyncDirection.ORDER_TO_DEAL, topics.dealCommands(), MAX_POLL_RECORDS, config, topics, kafka, meters, clock);
         this.writer = writer;
-    }
-
-    @Override
-    protected CommandFacts facts(DealCommand c) {
-        return new CommandFacts(c.getSiteId(), c.getOrderId(), c.getDealId(), c.getCommandId(), c.getKind().name(),
-                c.getMappingVersion(), c.getSourceTime());
     }
 
     @Override
@@ -105,8 +94,9 @@ public final class CrmConnector extends CommandConnector<DealCommand, DealWrite>
                 .setMappingVersion(c.getMappingVersion())
                 .setSourceTime(c.getSourceTime())
                 .build();
-        return List.of(new ProducerRecord<>(topics.orderCommands().name(), Keys.deal(result.link().getDealId()),
-                topics.orderCommands().valueSerde().serializer().serialize(topics.orderCommands().name(), reconcile)));
+        Topics.Topic<String, OrderCommand> orderCommands = topics().orderCommands();
+        return List.of(new ProducerRecord<>(orderCommands.name(), Keys.deal(result.link().getDealId()),
+                orderCommands.valueSerde().serializer().serialize(orderCommands.name(), reconcile)));
     }
 
     private static String orderKey(DealCommand c) {

@@ -10,9 +10,7 @@ import java.util.Properties;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.dealbridge.connector.CommandConnector;
-import org.dealbridge.connector.CommandFacts;
 import org.dealbridge.connector.Executed;
-import org.dealbridge.connector.RestartBackoff;
 import org.dealbridge.mapping.CompiledMapping;
 import org.dealbridge.mapping.MappingInvalidException;
 import org.dealbridge.mapping.MappingProfiles;
@@ -43,8 +41,6 @@ public final class StoreConnector extends CommandConnector<OrderCommand, OrderWr
     private static final int MAX_POLL_RECORDS = 100;
     private static final Duration VIEW_TIMEOUT = Duration.ofSeconds(30);
 
-    private final Topics topics;
-    private final Properties kafka;
     private final OrderWriter writer;
     private final Map<Long, SyncLink> linksByDeal = new ConcurrentHashMap<>();
     private final Map<String, Long> dealByOrder = new ConcurrentHashMap<>();
@@ -55,23 +51,15 @@ public final class StoreConnector extends CommandConnector<OrderCommand, OrderWr
     /** @param kafka client properties shared by the consumers and the producer (at least {@code bootstrap.servers}) */
     public StoreConnector(OrderProjectorConfig config, Topics topics, Properties kafka, OrderWriter writer, MeterRegistry meters,
                           Clock clock) {
-        super(COMPONENT, SyncDirection.DEAL_TO_ORDER, topics.orderCommands(), MAX_POLL_RECORDS, config, topics, kafka, meters, clock,
-                RestartBackoff.DEFAULT);
-        this.topics = topics;
-        this.kafka = kafka;
+        super(COMPONENT, SyncDirection.DEAL_TO_ORDER, topics.orderCommands(), MAX_POLL_RECORDS, config, topics, kafka, meters, clock);
         this.writer = writer;
     }
 
     @Override
-    protected CommandFacts facts(OrderCommand c) {
-        return new CommandFacts(c.getSiteId(), c.getOrderId(), c.getDealId(), c.getCommandId(), c.getKind().name(),
-                c.getMappingVersion(), c.getSourceTime());
-    }
-
-    @Override
     protected void sessionStarted() {
-        links = new CompactedTopicView<>(kafka, topics.dealLinks().name(), topics.dealLinks().valueSerde().deserializer(), this::applyLink);
-        mappingView = new CompactedTopicView<>(kafka, topics.mappingConfig().name(), topics.mappingConfig().valueSerde().deserializer(),
+        Topics topics = topics();
+        links = new CompactedTopicView<>(kafka(), topics.dealLinks().name(), topics.dealLinks().valueSerde().deserializer(), this::applyLink);
+        mappingView = new CompactedTopicView<>(kafka(), topics.mappingConfig().name(), topics.mappingConfig().valueSerde().deserializer(),
                 this::applyMapping);
     }
 

@@ -107,6 +107,14 @@ class StoreConnectorTest {
         producer.flush();
     }
 
+    /** A CREATE of an order (one sofa, cash) from a deal made by hand. */
+    private static OrderCommand createOrderFrom(long dealId, String commandId) {
+        return OrderCommand.newBuilder().setCommandId(commandId).setKind(OrderCommandKind.CREATE).setSiteId("s1").setDealId(dealId)
+                .setStatusId("N").setCurrency("RUB").setPaySystemId(3L)
+                .setItems(List.of(ProductRow.newBuilder().setProductId(1L).setName("Sofa").setPrice("10.00").setQuantity("1").build()))
+                .setMappingVersion(1).setSourceTime(Instant.now()).build();
+    }
+
     private static void link(SyncLink link) {
         producer.send(new ProducerRecord<>(topics.dealLinks().name(), link.getSiteId() + ":" + link.getOrderId(),
                 topics.dealLinks().valueSerde().serializer().serialize(topics.dealLinks().name(), link)));
@@ -153,10 +161,7 @@ class StoreConnectorTest {
         long offset = producer.send(new ProducerRecord<>(topics.orderCommands().name(), "poison",
                 "not an Avro order command".getBytes(java.nio.charset.StandardCharsets.UTF_8))).get().offset();
         long madeFrom = emu.crm().addDealAsHuman(Map.of("TITLE", "After the poison pill", "CATEGORY_ID", 1, "STAGE_ID", "C1:NEW"));
-        send(OrderCommand.newBuilder().setCommandId("after-poison").setKind(OrderCommandKind.CREATE).setSiteId("s1").setDealId(madeFrom)
-                .setStatusId("N").setCurrency("RUB").setPaySystemId(3L)
-                .setItems(List.of(ProductRow.newBuilder().setProductId(1L).setName("Sofa").setPrice("10.00").setQuantity("1").build()))
-                .setMappingVersion(1).setSourceTime(Instant.now()).build());
+        send(createOrderFrom(madeFrom, "after-poison"));
 
         await("the unreadable command is dead-lettered", () -> readAll(topics.deadLetters()).stream()
                 .anyMatch(d -> d.getSourceOffset() != null && d.getSourceOffset() == offset && d.getSiteId() == null));
@@ -169,7 +174,7 @@ class StoreConnectorTest {
         assertThat(new String(letter.getValue().array(), java.nio.charset.StandardCharsets.UTF_8)).isEqualTo("not an Avro order command");
         await("the next command created its order", () -> readAll(topics.syncOutcomes()).stream()
                 .anyMatch(o -> "after-poison".contentEquals(o.getCommandId()) && o.getOutcome() == Outcome.CREATED));
-        assertThat(thread.isAlive()).isTrue();
+        assertThat(connector.state()).as("the connector did not die on it").isEqualTo(StoreConnector.State.RUNNING);
     }
 
     @Test
@@ -182,10 +187,7 @@ class StoreConnectorTest {
         send(OrderCommand.newBuilder().setCommandId("bad").setKind(OrderCommandKind.UPDATE_STATUS).setSiteId("s1").setDealId(dealId)
                 .setOrderId(orderId).setStatusId("Z").setExpectedStatusId("N").setMappingVersion(1).setSourceTime(Instant.now()).build());
         long madeFrom = emu.crm().addDealAsHuman(Map.of("TITLE", "By hand", "CATEGORY_ID", 1, "STAGE_ID", "C1:NEW"));
-        send(OrderCommand.newBuilder().setCommandId("c1").setKind(OrderCommandKind.CREATE).setSiteId("s1").setDealId(madeFrom)
-                .setStatusId("N").setCurrency("RUB").setPaySystemId(3L)
-                .setItems(List.of(ProductRow.newBuilder().setProductId(1L).setName("Sofa").setPrice("10.00").setQuantity("1").build()))
-                .setMappingVersion(1).setSourceTime(Instant.now()).build());
+        send(createOrderFrom(madeFrom, "c1"));
 
         await("a dead letter is published", () -> readAll(topics.deadLetters()).stream().anyMatch(d -> "store-connector".contentEquals(d.getComponent())));
         DeadLetter letter = readAll(topics.deadLetters()).stream().filter(d -> d.getSiteId() != null).findFirst().orElseThrow();
