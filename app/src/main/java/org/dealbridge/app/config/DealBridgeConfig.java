@@ -28,6 +28,8 @@ public final class DealBridgeConfig extends AbstractConfig {
     public static final String KAFKA_REPLICATION = "kafka.topic.replication-factor";
     public static final String KAFKA_EMBEDDED_PORT = "kafka.embedded.port";
     public static final String KAFKA_EXACTLY_ONCE = "kafka.exactly-once";
+    public static final String KAFKA_CLIENT_CONFIG_FILE = KafkaClientSettings.CONFIG_FILE;
+    public static final String KAFKA_CONNECT_TIMEOUT = "kafka.connect-timeout";
     public static final String SCHEMA_REGISTRY_URL = "schema-registry.url";
     public static final String CRM_WEBHOOK_URL = "crm.webhook-url";
     public static final String CRM_APPLICATION_TOKEN = "crm.application-token";
@@ -74,9 +76,15 @@ public final class DealBridgeConfig extends AbstractConfig {
             .define(KAFKA_EXACTLY_ONCE, Type.BOOLEAN, true, Importance.MEDIUM,
                     "Run the Kafka Streams topologies with processing.guarantee=exactly_once_v2 (false: at_least_once). Writes to the CRM and the store are at-least-once and idempotent either way.",
                     GROUP_KAFKA, 5, ConfigDef.Width.SHORT, "Exactly-once")
+            .define(KAFKA_CLIENT_CONFIG_FILE, Type.STRING, null, Importance.MEDIUM,
+                    "A Java properties file of Kafka client settings (security.protocol, sasl.*, ssl.*, ...) for every client, like the Kafka tools' --command-config. Settings can also be given one by one as kafka.client.<setting> (all clients) and kafka.producer.*, kafka.consumer.*, kafka.admin.*, kafka.streams.* (one kind of client), in YAML or as DEALBRIDGE_KAFKA_CLIENT_<SETTING> variables with _ for each dot; those override the file. Secret values are never shown.",
+                    GROUP_KAFKA, 6, ConfigDef.Width.LONG, "Kafka client config file")
+            .define(KAFKA_CONNECT_TIMEOUT, Type.STRING, "PT60S", new DurationValidator(Duration.ofSeconds(1)), Importance.LOW,
+                    "How long start-up (and every admin command) waits for the Kafka cluster to answer before it stops with a message naming the bootstrap servers and the likely cause (nothing listening, a listener that wants SASL/TLS, refused credentials, missing ACLs).",
+                    GROUP_KAFKA, 7, ConfigDef.Width.SHORT, "Kafka connect timeout")
             .define(SCHEMA_REGISTRY_URL, Type.STRING, "", new UrlValidator(true), Importance.HIGH,
                     "URL of a Confluent-compatible schema registry (Confluent, Apicurio ccompat, Karapace). Empty: the embedded registry kept in the _dealbridge_schemas topic.",
-                    GROUP_KAFKA, 6, ConfigDef.Width.LONG, "Schema registry URL")
+                    GROUP_KAFKA, 8, ConfigDef.Width.LONG, "Schema registry URL")
             .define(CRM_WEBHOOK_URL, Type.PASSWORD, null, Importance.HIGH,
                     "Inbound webhook of the Bitrix24 portal, https://{portal}/rest/{user}/{code}/ with scopes crm, user. Unset: the CRM connection is reported as not configured. Treated as a secret (the code is masked everywhere).",
                     GROUP_CRM, 1, ConfigDef.Width.LONG, "CRM webhook URL")
@@ -140,14 +148,81 @@ public final class DealBridgeConfig extends AbstractConfig {
         return launcher;
     }
 
+    private final KafkaClientSettings kafkaClient;
+
     public DealBridgeConfig(Map<String, ?> values) {
-        super(DEFINITION, values, false);
-        for (String key : values.keySet()) {
+        super(DEFINITION, ownKeys(values), false);
+        this.kafkaClient = KafkaClientSettings.from(values, getString(KAFKA_CLIENT_CONFIG_FILE));
+    }
+
+    /**
+     * The keys of {@link #DEFINITION}; the Kafka pass-through keys go to {@link KafkaClientSettings}. An unknown key is
+     * refused without its value: a misspelt secret key (a webhook URL, a token) must not be printed in the error.
+     */
+    private static Map<String, ?> ownKeys(Map<String, ?> values) {
+        Map<String, Object> own = new java.util.LinkedHashMap<>();
+        for (Map.Entry<String, ?> e : values.entrySet()) {
+            String key = e.getKey();
+            if (KafkaClientSettings.isPassThrough(key)) {
+                continue;
+            }
             if (!DEFINITION.names().contains(key)) {
-                throw new ConfigException(key, values.get(key), "unknown configuration key (known keys: "
-                        + String.join(", ", DEFINITION.names().stream().sorted().toList()) + ")");
+                throw new ConfigException("unknown configuration key " + key + nearest(key) + " (its value is not shown; known keys: "
+                        + String.join(", ", DEFINITION.names().stream().sorted().toList())
+                        + ", and Kafka client settings as " + KafkaClientSettings.CLIENT_PREFIX + "<setting>)");
+            }
+            own.put(key, e.getValue());
+        }
+        return own;
+    }
+
+    private static String nearest(String key) {
+        String best = null;
+        int shared = 0;
+        for (String name : DEFINITION.names()) {
+            int n = commonPrefix(key, name) + commonSuffix(key, name);
+            if (n > shared) {
+                shared = n;
+                best = name;
             }
         }
+        return best != null && shared >= Math.max(4, key.length() * 2 / 3) ? " (did you mean " + best + "?)" : "";
+    }
+
+    private static int commonPrefix(String a, String b) {
+        int i = 0;
+        while (i < a.length() && i < b.length() && a.charAt(i) == b.charAt(i)) {
+            i++;
+        }
+        return i;
+    }
+
+    private static int commonSuffix(String a, String b) {
+        int i = 0;
+        while (i < a.length() && i < b.length() && a.charAt(a.length() - 1 - i) == b.charAt(b.length() - 1 - i)) {
+            i++;
+        }
+        return Math.min(i, Math.min(a.length(), b.length()) - commonPrefix(a, b));
+    }
+
+    /** The Kafka client settings given by the user ({@code kafka.client.*} and the per-role keys). */
+    public KafkaClientSettings kafkaClient() {
+        return kafkaClient;
+    }
+
+    /**
+     * What every Kafka client of this configuration starts from: the bootstrap servers and {@code kafka.client.*}
+     * (secrets as {@link Password}s, which the clients take as they are).
+     */
+    public java.util.Properties kafkaClientProperties(String bootstrapServers) {
+        java.util.Properties p = new java.util.Properties();
+        p.putAll(kafkaClient.common());
+        p.put(org.apache.kafka.clients.CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        return p;
+    }
+
+    public Duration kafkaConnectTimeout() {
+        return DurationValidator.parse(getString(KAFKA_CONNECT_TIMEOUT));
     }
 
     public boolean embeddedKafka() {

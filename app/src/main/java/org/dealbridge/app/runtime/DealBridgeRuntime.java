@@ -18,7 +18,6 @@ import java.util.Map;
 import java.util.Deque;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
-import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.dealbridge.app.config.DealBridgeConfig;
@@ -83,6 +82,10 @@ public final class DealBridgeRuntime implements AutoCloseable {
             bootstrapServers = kafka.bootstrapServers();
         } else {
             bootstrapServers = config.getString(DealBridgeConfig.KAFKA_BOOTSTRAP_SERVERS);
+            // say now, in one sentence, when the cluster cannot be used (no broker, SASL/TLS wanted, refused credentials)
+            KafkaReachability.verify(clientProperties(), config.kafkaConnectTimeout());
+            log.info("Kafka at {} answers{}", bootstrapServers, config.kafkaClient().common().isEmpty() ? ""
+                    : " (client settings: " + config.kafkaClient().describe() + ")");
         }
         admin = Admin.create(clientProperties());
         started.push(admin);
@@ -156,10 +159,9 @@ public final class DealBridgeRuntime implements AutoCloseable {
         }
     }
 
-    /** Properties every Kafka client of this runtime starts from. */
+    /** Properties every Kafka client of this runtime starts from: the bootstrap servers and {@code kafka.client.*}. */
     public Properties clientProperties() {
-        Properties p = new Properties();
-        p.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        Properties p = config.kafkaClientProperties(bootstrapServers);
         p.put(AdminClientConfig.CLIENT_ID_CONFIG, "dealbridge-admin");
         return p;
     }
