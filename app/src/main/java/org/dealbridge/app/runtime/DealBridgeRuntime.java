@@ -96,6 +96,9 @@ public final class DealBridgeRuntime implements AutoCloseable {
         schemaRegistry = SchemaRegistries.create(config, clientProperties());
         started.push(schemaRegistry);
         topics = new Topics(schemaRegistry);
+        // a bad record on mapping-config must never be all compaction leaves of a site's mapping
+        started.push(org.dealbridge.mapping.MappingKeeper.start(clientProperties(),
+                org.dealbridge.mapping.MappingTopics.of(schemaRegistry), metrics));
 
         connections = new Connections(config, metrics);
         started.push(connections);
