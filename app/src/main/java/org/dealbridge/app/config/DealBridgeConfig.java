@@ -45,6 +45,8 @@ public final class DealBridgeConfig extends AbstractConfig {
     public static final String HTTP_PORT = "http.port";
     public static final String HTTP_BIND_ADDRESS = "http.bind-address";
     public static final String HTTP_MAX_BODY_BYTES = "http.max-body-bytes";
+    public static final String HTTP_HOOKS_PORT = "http.hooks.port";
+    public static final String HTTP_HOOKS_BIND_ADDRESS = "http.hooks.bind-address";
     public static final String DATA_DIR = "data.dir";
     public static final String LOG_FORMAT = "log.format";
 
@@ -127,6 +129,16 @@ public final class DealBridgeConfig extends AbstractConfig {
             .define(HTTP_MAX_BODY_BYTES, Type.INT, 16 * 1024, Range.between(1024, 16 * 1024 * 1024), Importance.LOW,
                     "Largest hook request body accepted; larger ones get 413.",
                     GROUP_HTTP, 3, ConfigDef.Width.SHORT, "Max hook body")
+            .define(HTTP_HOOKS_PORT, Type.INT, null, ConfigDef.LambdaValidator.with((name, value) -> {
+                        if (value != null && ((Integer) value < 0 || (Integer) value > 65535)) {
+                            throw new ConfigException(name, value, "must be a port from 0 to 65535");
+                        }
+                    }, () -> "unset, or 0..65535"), Importance.MEDIUM,
+                    "Port of a listener of its own for the Bitrix webhooks (/hooks/store, /hooks/bitrix24), the only one to expose to the internet; /health, /metrics and any admin page stay on http.port. Unset: the webhooks are served on http.port. 0: any free port.",
+                    GROUP_HTTP, 4, ConfigDef.Width.SHORT, "Webhooks port")
+            .define(HTTP_HOOKS_BIND_ADDRESS, Type.STRING, null, Importance.MEDIUM,
+                    "Address the webhooks' own listener binds to (e.g. 0.0.0.0 behind TLS termination). Unset: http.bind-address.",
+                    GROUP_HTTP, 5, ConfigDef.Width.SHORT, "Webhooks bind address")
             .define(DATA_DIR, Type.STRING, "./data", new NonBlank(), Importance.MEDIUM,
                     "Folder for the embedded broker's data, Kafka Streams state and the broker address file; relative to the working directory.",
                     GROUP_RUNTIME, 2, ConfigDef.Width.MEDIUM, "Data dir")

@@ -22,6 +22,8 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.dealbridge.app.config.DealBridgeConfig;
 import org.dealbridge.app.http.AdminServer;
+import org.dealbridge.app.http.HookServer;
+import org.dealbridge.app.http.HttpListener;
 import org.dealbridge.bitrix.BitrixClient;
 import org.dealbridge.bitrix.store.StoreApi;
 import org.dealbridge.kafka.embedded.EmbeddedKafka;
@@ -49,6 +51,8 @@ public final class DealBridgeRuntime implements AutoCloseable {
     private Topics topics;
     private Admin admin;
     private AdminServer http;
+    /** Where the webhooks are served: the admin listener, or their own ({@code http.hooks.port}). */
+    private HttpListener hooks;
     private Connections connections;
 
     private DealBridgeRuntime(DealBridgeConfig config) {
@@ -108,6 +112,14 @@ public final class DealBridgeRuntime implements AutoCloseable {
 
         http = new AdminServer(config.getString(DealBridgeConfig.HTTP_BIND_ADDRESS), config.getInt(DealBridgeConfig.HTTP_PORT), health, metrics);
         started.push(http);
+        if (config.getInt(DealBridgeConfig.HTTP_HOOKS_PORT) != null) {
+            String bind = config.getString(DealBridgeConfig.HTTP_HOOKS_BIND_ADDRESS);
+            hooks = new HookServer(bind == null ? config.getString(DealBridgeConfig.HTTP_BIND_ADDRESS) : bind,
+                    config.getInt(DealBridgeConfig.HTTP_HOOKS_PORT));
+            started.push(hooks);
+        } else {
+            hooks = http;
+        }
         if (connections.store().isPresent()) {
             started.push(storeIngestion(connections.store().get()));
         }
@@ -116,7 +128,7 @@ public final class DealBridgeRuntime implements AutoCloseable {
         orderToDeal.start();
         DealToOrderSync dealToOrder;
         try {
-            dealToOrder = new DealToOrderSync(config, connections.crm(), connections.store(), clientProperties(), topics, metrics, health, http);
+            dealToOrder = new DealToOrderSync(config, connections.crm(), connections.store(), clientProperties(), topics, metrics, health, hooks);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while starting the deal → order sync", e);
@@ -124,8 +136,12 @@ public final class DealBridgeRuntime implements AutoCloseable {
         started.push(dealToOrder);
         dealToOrder.start();
         http.start();
-        log.info("DealBridge is running: Kafka at {}, HTTP on {}:{} (/health, /metrics), data in {}", bootstrapServers,
-                config.getString(DealBridgeConfig.HTTP_BIND_ADDRESS), http.port(), config.dataDir());
+        if (hooks != http) {
+            hooks.start();
+        }
+        log.info("DealBridge is running: Kafka at {}, HTTP on {}:{} (/health, /metrics{}), data in {}", bootstrapServers,
+                config.getString(DealBridgeConfig.HTTP_BIND_ADDRESS), http.port(),
+                hooks == http ? ", /hooks" : "; webhooks on port " + hooks.port(), config.dataDir());
     }
 
     /**
@@ -145,7 +161,7 @@ public final class DealBridgeRuntime implements AutoCloseable {
         client.remove("client.id");
         StoreIngestion ingestion = new StoreIngestion(settings, new StoreApi(store), client, topics, metrics, Clock.systemUTC());
         if (token != null) {
-            http.route("/hooks/store", ingestion.hookHandler());
+            hooks.route("/hooks/store", ingestion.hookHandler());
         } else {
             log.warn("store.application-token is not set: /hooks/store is off and orders arrive by polling only");
         }
@@ -191,6 +207,11 @@ public final class DealBridgeRuntime implements AutoCloseable {
 
     public int httpPort() {
         return http.port();
+    }
+
+    /** The port the webhooks are served on ({@link #httpPort()} unless {@code http.hooks.port} is set). */
+    public int hooksPort() {
+        return hooks.port();
     }
 
     public DealBridgeConfig config() {
