@@ -31,6 +31,11 @@ public final class DealBridgeConfig extends AbstractConfig {
     public static final String KAFKA_CLIENT_CONFIG_FILE = KafkaClientSettings.CONFIG_FILE;
     public static final String KAFKA_CONNECT_TIMEOUT = "kafka.connect-timeout";
     public static final String SCHEMA_REGISTRY_URL = "schema-registry.url";
+    public static final String SCHEMA_REGISTRY_USER_INFO = "schema-registry.basic-auth.user-info";
+    public static final String SCHEMA_REGISTRY_AUTO_REGISTER = "schema-registry.auto-register";
+    public static final String SCHEMA_REGISTRY_TRUSTSTORE = "schema-registry.ssl.truststore.location";
+    public static final String SCHEMA_REGISTRY_TRUSTSTORE_PASSWORD = "schema-registry.ssl.truststore.password";
+    public static final String SCHEMA_REGISTRY_TRUSTSTORE_TYPE = "schema-registry.ssl.truststore.type";
     public static final String CRM_WEBHOOK_URL = "crm.webhook-url";
     public static final String CRM_APPLICATION_TOKEN = "crm.application-token";
     public static final String CRM_RATE_RPS = "crm.rate.requests-per-second";
@@ -87,6 +92,21 @@ public final class DealBridgeConfig extends AbstractConfig {
             .define(SCHEMA_REGISTRY_URL, Type.STRING, "", new UrlValidator(true), Importance.HIGH,
                     "URL of a Confluent-compatible schema registry (Confluent, Apicurio ccompat, Karapace). Empty: the embedded registry kept in the _dealbridge_schemas topic.",
                     GROUP_KAFKA, 8, ConfigDef.Width.LONG, "Schema registry URL")
+            .define(SCHEMA_REGISTRY_USER_INFO, Type.PASSWORD, null, Importance.MEDIUM,
+                    "user:password for the schema registry's HTTP basic authentication (Confluent Cloud: API key:secret). Secret; never shown.",
+                    GROUP_KAFKA, 9, ConfigDef.Width.MEDIUM, "Schema registry credentials")
+            .define(SCHEMA_REGISTRY_AUTO_REGISTER, Type.BOOLEAN, true, Importance.MEDIUM,
+                    "Register DealBridge's schemas when missing. false: only look them up (for registries where a platform team registers schemas); start-up then fails naming every subject that lacks DealBridge's schema. Every subject is checked at start either way.",
+                    GROUP_KAFKA, 10, ConfigDef.Width.SHORT, "Auto-register schemas")
+            .define(SCHEMA_REGISTRY_TRUSTSTORE, Type.STRING, null, Importance.LOW,
+                    "Truststore for an https schema registry whose certificate the JDK does not trust (a private CA). Unset: the JDK's trust.",
+                    GROUP_KAFKA, 11, ConfigDef.Width.LONG, "Schema registry truststore")
+            .define(SCHEMA_REGISTRY_TRUSTSTORE_PASSWORD, Type.PASSWORD, null, Importance.LOW,
+                    "Password of schema-registry.ssl.truststore.location. Secret; never shown.",
+                    GROUP_KAFKA, 12, ConfigDef.Width.MEDIUM, "Schema registry truststore password")
+            .define(SCHEMA_REGISTRY_TRUSTSTORE_TYPE, Type.STRING, "PKCS12", ConfigDef.ValidString.in("PKCS12", "JKS"), Importance.LOW,
+                    "Type of schema-registry.ssl.truststore.location.",
+                    GROUP_KAFKA, 13, ConfigDef.Width.SHORT, "Schema registry truststore type")
             .define(CRM_WEBHOOK_URL, Type.PASSWORD, null, Importance.HIGH,
                     "Inbound webhook of the Bitrix24 portal, https://{portal}/rest/{user}/{code}/ with scopes crm, user. Unset: the CRM connection is reported as not configured. Treated as a secret (the code is masked everywhere).",
                     GROUP_CRM, 1, ConfigDef.Width.LONG, "CRM webhook URL")

@@ -100,6 +100,11 @@ public final class DealBridgeRuntime implements AutoCloseable {
         schemaRegistry = SchemaRegistries.create(config, clientProperties());
         started.push(schemaRegistry);
         topics = new Topics(schemaRegistry);
+        try {
+            topics.checkSchemas();  // every subject now, not at the first record of each topic
+        } catch (org.apache.kafka.common.errors.SerializationException e) {
+            throw new IllegalStateException(e.getMessage(), e);
+        }
         // a bad record on mapping-config must never be all compaction leaves of a site's mapping
         started.push(org.dealbridge.mapping.MappingKeeper.start(clientProperties(),
                 org.dealbridge.mapping.MappingTopics.of(schemaRegistry), metrics));
@@ -112,6 +117,10 @@ public final class DealBridgeRuntime implements AutoCloseable {
 
         http = new AdminServer(config.getString(DealBridgeConfig.HTTP_BIND_ADDRESS), config.getInt(DealBridgeConfig.HTTP_PORT), health, metrics);
         started.push(http);
+        if (schemaRegistry instanceof org.dealbridge.schemas.registry.InMemorySchemaRegistry embedded) {
+            // standard tools (kcat, Kafka UI, Connect) decode DealBridge's topics with the admin listener as registry URL
+            new org.dealbridge.app.http.SchemaRegistryReadApi(embedded).routeOn(http);
+        }
         if (config.getInt(DealBridgeConfig.HTTP_HOOKS_PORT) != null) {
             String bind = config.getString(DealBridgeConfig.HTTP_HOOKS_BIND_ADDRESS);
             hooks = new HookServer(bind == null ? config.getString(DealBridgeConfig.HTTP_BIND_ADDRESS) : bind,
