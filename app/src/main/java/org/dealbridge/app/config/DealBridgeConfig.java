@@ -74,8 +74,12 @@ public final class DealBridgeConfig extends AbstractConfig {
             .define(KAFKA_PARTITIONS, Type.INT, 3, Range.atLeast(1), Importance.MEDIUM,
                     "Partitions of the event, command and link topics DealBridge creates at start-up (existing topics are left as they are).",
                     GROUP_KAFKA, 2, ConfigDef.Width.SHORT, "Partitions")
-            .define(KAFKA_REPLICATION, Type.SHORT, (short) 1, Range.atLeast(1), Importance.MEDIUM,
-                    "Replication factor of the topics DealBridge creates. Use 3 on a production cluster.",
+            .define(KAFKA_REPLICATION, Type.SHORT, (short) -1, ConfigDef.LambdaValidator.with((name, value) -> {
+                        if (value == null || (Short) value == 0 || (Short) value < -1) {
+                            throw new ConfigException(name, value, "must be -1 (the broker's default.replication.factor) or at least 1");
+                        }
+                    }, () -> "-1, or at least 1"), Importance.MEDIUM,
+                    "Replication factor of the topics DealBridge creates (its own and Kafka Streams' internal ones). -1: the broker's default.replication.factor, which a production cluster sets to 3; acks=all writes then need the topic's min.insync.replicas (the broker's default unless you set it on the topics) in sync.",
                     GROUP_KAFKA, 3, ConfigDef.Width.SHORT, "Replication factor")
             .define(KAFKA_EMBEDDED_PORT, Type.INT, 0, Range.between(0, 65535), Importance.LOW,
                     "Client port of the embedded broker; 0 reuses the previous run's port when free, else any free port.",
