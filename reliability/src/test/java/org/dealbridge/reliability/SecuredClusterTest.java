@@ -52,20 +52,33 @@ class SecuredClusterTest {
         Properties admin = EmbeddedKafka.saslClient("admin", "admin-secret");
         admin.put("bootstrap.servers", broker.bootstrapServers());
         try (Admin client = Admin.create(admin)) {
-            List<AclBinding> acls = new ArrayList<>();
-            for (ResourceType type : List.of(ResourceType.TOPIC, ResourceType.GROUP, ResourceType.TRANSACTIONAL_ID)) {
-                acls.add(allow(new ResourcePattern(type, "*", PatternType.LITERAL), AclOperation.ALL));
-            }
-            for (AclOperation op : List.of(AclOperation.DESCRIBE, AclOperation.IDEMPOTENT_WRITE, AclOperation.CREATE,
-                    AclOperation.DESCRIBE_CONFIGS)) {
-                acls.add(allow(new ResourcePattern(ResourceType.CLUSTER, "kafka-cluster", PatternType.LITERAL), op));
-            }
-            client.createAcls(acls).all().get(30, TimeUnit.SECONDS);
+            client.createAcls(documentedAcls("User:alice")).all().get(30, TimeUnit.SECONDS);
         }
     }
 
-    private static AclBinding allow(ResourcePattern pattern, AclOperation op) {
-        return new AclBinding(pattern, new AccessControlEntry("User:alice", "*", op, AclPermissionType.ALLOW));
+    /** Exactly the ACLs the README's "Production on your cluster" lists, so the test proves that list is enough. */
+    static List<AclBinding> documentedAcls(String principal) {
+        List<AclBinding> acls = new ArrayList<>();
+        for (org.dealbridge.schemas.Topics.Definition topic : org.dealbridge.schemas.Topics.DEFINITIONS) {
+            for (AclOperation op : List.of(AclOperation.READ, AclOperation.WRITE, AclOperation.DESCRIBE,
+                    AclOperation.DESCRIBE_CONFIGS, AclOperation.CREATE)) {
+                acls.add(allow(principal, new ResourcePattern(ResourceType.TOPIC, topic.name(), PatternType.LITERAL), op));
+            }
+        }
+        // Kafka Streams' changelog and repartition topics: named after the application ids
+        acls.add(allow(principal, new ResourcePattern(ResourceType.TOPIC, "dealbridge-", PatternType.PREFIXED), AclOperation.ALL));
+        for (AclOperation op : List.of(AclOperation.READ, AclOperation.DESCRIBE)) {
+            acls.add(allow(principal, new ResourcePattern(ResourceType.GROUP, "dealbridge-", PatternType.PREFIXED), op));
+        }
+        for (AclOperation op : List.of(AclOperation.WRITE, AclOperation.DESCRIBE)) {
+            acls.add(allow(principal, new ResourcePattern(ResourceType.TRANSACTIONAL_ID, "dealbridge-", PatternType.PREFIXED), op));
+        }
+        acls.add(allow(principal, new ResourcePattern(ResourceType.CLUSTER, "kafka-cluster", PatternType.LITERAL), AclOperation.DESCRIBE));
+        return acls;
+    }
+
+    private static AclBinding allow(String principal, ResourcePattern pattern, AclOperation op) {
+        return new AclBinding(pattern, new AccessControlEntry(principal, "*", op, AclPermissionType.ALLOW));
     }
 
     @AfterAll
