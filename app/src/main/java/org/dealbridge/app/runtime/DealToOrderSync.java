@@ -15,7 +15,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.dealbridge.app.config.DealBridgeConfig;
-import org.dealbridge.app.http.AdminServer;
+import org.dealbridge.app.http.HttpListener;
 import org.dealbridge.bitrix.BitrixClient;
 import org.dealbridge.bitrix.crm.CrmApi;
 import org.dealbridge.bitrix.store.StoreApi;
@@ -49,7 +49,7 @@ final class DealToOrderSync implements AutoCloseable {
     private final CrmIngestion ingestion;
 
     DealToOrderSync(DealBridgeConfig config, Optional<BitrixClient> crm, Optional<BitrixClient> store, Properties kafka, Topics topics,
-                    MeterRegistry metrics, HealthRegistry health, AdminServer http) throws InterruptedException {
+                    MeterRegistry metrics, HealthRegistry health, HttpListener http) throws InterruptedException {
         Map<String, Object> values = new HashMap<>(config.originals());
         values.put(OrderProjectorConfig.SITE_ID, config.getString(DealBridgeConfig.STORE_SITE_ID));
         OrderProjectorConfig projectorConfig = new OrderProjectorConfig(values);
