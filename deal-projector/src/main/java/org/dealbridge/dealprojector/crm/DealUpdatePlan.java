@@ -11,14 +11,15 @@ import org.dealbridge.mapping.Ownership;
 import org.dealbridge.mapping.PairDecision;
 import org.dealbridge.schemas.DealCommand;
 import org.dealbridge.schemas.LinkOrigin;
+import org.dealbridge.schemas.Outcome;
 import org.dealbridge.schemas.ProductRow;
 import org.dealbridge.schemas.SyncLink;
 
 /**
  * What the CRM connector writes on a linked deal once it has read it: decided field by field with {@link Ownership}
  * against the freshest link (what DealBridge last wrote and agreed), and the stage with {@link PairDecision} in the
- * pipeline the deal is really in. A pure function, shared by {@link DealWriter} (which turns the plan into batch
- * sub-commands) and the ownership property test; the store side's counterpart is {@code StatusUpdatePlan}.
+ * pipeline the deal is really in. The decide step of {@link DealWriter} ({@link DealWrites} turns the plan into batch
+ * sub-commands, {@link LinkAfterWrite} records it); a pure function, shared with the ownership property test; the store side's counterpart is {@code StatusUpdatePlan}.
  */
 public final class DealUpdatePlan {
 
@@ -55,23 +56,44 @@ public final class DealUpdatePlan {
             return moveTo != null || stage != null || !fields.isEmpty() || rows != null;
         }
 
-        /** The link after the writes: what DealBridge has written on the deal, and the order's values now agreed. */
-        public SyncLink link(DealCommand c, SyncLink previous, long dealId, DealState deal, Instant now) {
-            SyncLink.Builder b = previous == null ? SyncLink.newBuilder().setOrigin(LinkOrigin.ORDER) : SyncLink.newBuilder(previous);
-            String status = c.getOrderStatusId();
-            String stageAfter = stage != null ? stage : deal.stageId();
-            return b.setSiteId(c.getSiteId())
-                    .setOrderId(c.getOrderId())
-                    .setDealId(dealId)
-                    .setCategoryId(moveTo != null ? moveTo : deal.pipeline())
-                    .setStageId(stageAfter == null ? "" : stageAfter)
-                    .setStatusId(status == null ? "" : status)
-                    .setDealFields(Ownership.afterWriting(previous, written))
-                    .setOrderValues(c.getOrderValues())
-                    .setDealDeletedAt(null)
-                    .setOrderDeletedAt(c.getOrderDeleted() ? now : previous == null ? null : previous.getOrderDeletedAt())
-                    .setUpdatedAt(now)
-                    .build();
+        /** The outcome once the writes are done (or found unneeded). */
+        public Outcome outcome(DealCommand c) {
+            if (c.getOrderDeleted()) {
+                return Outcome.ORDER_DELETED;
+            }
+            if (writes()) {
+                return Outcome.UPDATED;
+            }
+            if (!kept.isEmpty()) {
+                return Outcome.MANAGER_VALUE_KEPT;
+            }
+            return dealWon ? Outcome.CONFLICT_RESOLVED : Outcome.UNCHANGED;
+        }
+
+        /**
+         * Why, in one sentence for the admin.
+         *
+         * @param changed what the writes change ({@link DealWrites#plan})
+         */
+        public String reason(DealCommand c, long dealId, List<String> changed) {
+            StringBuilder reason = new StringBuilder("Deal " + dealId + " of order " + c.getSiteId() + ":" + c.getOrderId());
+            if (c.getOrderDeleted()) {
+                return reason.append(": ").append(notes.get(0)).append('.').toString();
+            }
+            if (writes()) {
+                reason.append(" updated: ").append(changed).append('.');
+            } else if (!kept.isEmpty()) {
+                reason.append(": nothing written.");
+            } else {
+                reason.append(" already had every value.");
+            }
+            if (!kept.isEmpty()) {
+                reason.append(" A person's values stand: ").append(String.join(", ", kept)).append('.');
+            }
+            if (!notes.isEmpty()) {
+                reason.append(" The order's stage was not written: ").append(String.join("; ", notes)).append('.');
+            }
+            return reason.toString();
         }
     }
 
@@ -106,23 +128,6 @@ public final class DealUpdatePlan {
     /** The stage a new deal gets: the order's stage in the picked pipeline. */
     public static String newDealStage(DealCommand c) {
         return c.getStageByPipeline().getOrDefault(pickedPipeline(c), c.getFields().get(DealFields.STAGE_ID));
-    }
-
-    /** The link of a deal a CREATE adds (its id is filled in once the add answers). */
-    public static SyncLink created(DealCommand c, Map<String, String> written, Instant now) {
-        String status = c.getOrderStatusId();
-        return SyncLink.newBuilder()
-                .setSiteId(c.getSiteId())
-                .setOrderId(c.getOrderId())
-                .setDealId(0L)
-                .setCategoryId(Long.parseLong(pickedPipeline(c)))
-                .setStageId(newDealStage(c))
-                .setStatusId(status == null ? "" : status)
-                .setDealFields(written)
-                .setOrderValues(c.getOrderValues())
-                .setOrigin(LinkOrigin.ORDER)
-                .setUpdatedAt(now)
-                .build();
     }
 
     public static Plan plan(DealCommand c, SyncLink link, DealState deal, Sameness sameness) {
