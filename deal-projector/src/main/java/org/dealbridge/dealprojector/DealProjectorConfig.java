@@ -28,15 +28,19 @@ public final class DealProjectorConfig extends AbstractConfig {
     private static final String BATCH_SIZE_DOC = "Most sub-commands in one Bitrix batch call (the portal runs at most 50).";
 
     public static final String MAX_ATTEMPTS = "crm.max-attempts";
-    private static final String MAX_ATTEMPTS_DOC = "Attempts per deal command on transient failures (5xx, timeouts, "
-            + "rate refusals) before it goes to the dead-letter topic; bounds how long one order can hold a partition.";
+    private static final String MAX_ATTEMPTS_DOC = "Attempts per deal command before it goes to the dead-letter "
+            + "topic. An attempt is one round (a read batch, then a write batch); after a failure that may have run "
+            + "(5xx, timeout, dropped connection) the next one starts again from the look-up, and the REST client "
+            + "below retries only rate refusals. Bounds how long one order can hold a partition.";
 
     public static final String INITIAL_BACKOFF = "crm.initial-backoff";
-    private static final String INITIAL_BACKOFF_DOC = "First wait before retrying a transient failure (milliseconds); "
-            + "doubles per attempt with +-50% jitter.";
+    private static final String INITIAL_BACKOFF_DOC = "Wait before the second attempt of a deal command "
+            + "(milliseconds); doubles per attempt with +-50% jitter, never above crm.max-backoff.";
 
     public static final String MAX_BACKOFF = "crm.max-backoff";
-    private static final String MAX_BACKOFF_DOC = "Longest wait between two attempts (milliseconds).";
+    private static final String MAX_BACKOFF_DOC = "Longest wait between two attempts of a deal command "
+            + "(milliseconds): one command waits at most (crm.max-attempts - 1) x crm.max-backoff in all, besides "
+            + "the REST client's waits on rate refusals (README: Retries).";
 
     public static final String POLL_TIMEOUT = "crm.poll-timeout";
     private static final String POLL_TIMEOUT_DOC = "How long the connector waits in one poll of deal-commands (milliseconds).";

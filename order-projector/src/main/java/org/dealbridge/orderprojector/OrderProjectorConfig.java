@@ -27,15 +27,19 @@ public final class OrderProjectorConfig extends AbstractConfig {
     private static final String PERSON_TYPE_ID_DOC = "Payer type (personTypeId) of orders made from deals; sale.order.add requires one.";
 
     public static final String MAX_ATTEMPTS = "store.max-attempts";
-    private static final String MAX_ATTEMPTS_DOC = "Attempts per order command on transient failures (5xx, timeouts, "
-            + "rate refusals) before it goes to the dead-letter topic.";
+    private static final String MAX_ATTEMPTS_DOC = "Attempts per order command before it goes to the dead-letter "
+            + "topic. After a failure that may have run (5xx, timeout, dropped connection) the next attempt reads "
+            + "the deal and the order again and writes what is missing; the REST client below retries only rate "
+            + "refusals.";
 
     public static final String INITIAL_BACKOFF = "store.initial-backoff";
-    private static final String INITIAL_BACKOFF_DOC = "First wait before retrying a transient failure (milliseconds); "
-            + "doubles per attempt with +-50% jitter.";
+    private static final String INITIAL_BACKOFF_DOC = "Wait before the second attempt of an order command "
+            + "(milliseconds); doubles per attempt with +-50% jitter, never above store.max-backoff.";
 
     public static final String MAX_BACKOFF = "store.max-backoff";
-    private static final String MAX_BACKOFF_DOC = "Longest wait between two attempts (milliseconds).";
+    private static final String MAX_BACKOFF_DOC = "Longest wait between two attempts of an order command "
+            + "(milliseconds): one command waits at most (store.max-attempts - 1) x store.max-backoff in all, "
+            + "besides the REST client's waits on rate refusals (README: Retries).";
 
     public static final String POLL_TIMEOUT = "store.poll-timeout";
     private static final String POLL_TIMEOUT_DOC = "How long the connector waits in one poll of order-commands (milliseconds).";

@@ -279,7 +279,7 @@ final class OwnershipWorld {
             managerPipeline = null;
             Map<String, String> written = new LinkedHashMap<>();
             c.getOrderValues().forEach((field, value) -> written.put(field, value));
-            SyncLink created = SyncLink.newBuilder(LinkAfterWrite.created(c, written, Instant.ofEpochSecond(++clock)))
+            SyncLink created = SyncLink.newBuilder(LinkAfterWrite.created(c, written, c.getOrderRowsDigest(), Instant.ofEpochSecond(++clock)))
                     .setDealId(DEAL_ID).build();
             dealWritten("crm connector creates the deal in pipeline " + pipeline + " at " + stage);
             published(created);

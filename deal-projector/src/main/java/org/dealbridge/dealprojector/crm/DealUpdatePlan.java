@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import org.dealbridge.dealprojector.topology.DealFields;
 import org.dealbridge.mapping.Ownership;
 import org.dealbridge.mapping.PairDecision;
@@ -45,12 +46,14 @@ public final class DealUpdatePlan {
      * @param fields     the other fields to write with {@code crm.deal.update}
      * @param rows       the product rows to set, or null
      * @param written    what DealBridge will have written by these writes (or found already there), for the link
+     * @param writtenRows the digest of the rows DealBridge will have set (or found already there), or null
      * @param kept       the person's values that stand, each named for the outcome
      * @param notes      why the order's stage was not written, when it was not
      * @param dealWon    true when the deal's stage won a conflict and stands
      */
     public record Plan(Long moveTo, String stage, Map<String, String> fields, List<ProductRow> rows,
-                       Map<String, String> written, List<String> kept, List<String> notes, boolean dealWon) {
+                       Map<String, String> written, String writtenRows, List<String> kept, List<String> notes,
+                       boolean dealWon) {
 
         public boolean writes() {
             return moveTo != null || stage != null || !fields.isEmpty() || rows != null;
@@ -108,12 +111,13 @@ public final class DealUpdatePlan {
 
     /** The order is gone: nothing of it is written; the deal goes to its pipeline's cancelled stage when one is mapped. */
     private static Plan orderDeleted(DealCommand c, DealState deal) {
-        String cancelled = c.getStageByPipeline().get(Long.toString(deal.pipeline()));
-        String stage = cancelled != null && !cancelled.equals(deal.stageId()) ? cancelled : null;
+        String stage = PairDecision.stageForDeletedOrder(
+                pipeline -> Optional.ofNullable(c.getStageByPipeline().get(Long.toString(pipeline))), deal.pipeline(), deal.stageId())
+                .orElse(null);
         List<String> notes = new ArrayList<>();
         notes.add(stage != null ? "the order was deleted in the store; the deal goes to the cancelled stage " + stage
                 + " of pipeline " + deal.pipeline() : "the order was deleted in the store; the deal is left as it is");
-        return new Plan(null, stage, Map.of(), null, Map.of(), List.of(), notes, false);
+        return new Plan(null, stage, Map.of(), null, Map.of(), null, List.of(), notes, false);
     }
 
     /**
@@ -145,7 +149,7 @@ public final class DealUpdatePlan {
         // where the basket points: a basket change the link has not seen yet moves the deal too (Ownership.pipeline)
         String picked = pickedPipeline(c);
         if (picked != null && Long.parseLong(picked) != dealPipeline) {
-            switch (Ownership.pipeline(link, Long.parseLong(picked), c.getOrderValues().get(Ownership.PRODUCT_ROWS), dealPipeline)) {
+            switch (Ownership.pipeline(link, Long.parseLong(picked), Ownership.orderRows(c), dealPipeline)) {
                 case MOVE -> pipeline = Long.parseLong(picked);
                 case PERSON_MOVED -> kept.add("pipeline " + dealPipeline + " (DealBridge's choice was "
                         + Ownership.written(link, Ownership.PIPELINE) + ")");
@@ -186,7 +190,7 @@ public final class DealUpdatePlan {
 
         for (Map.Entry<String, String> entry : c.getFields().entrySet()) {
             String field = entry.getKey();
-            if (!c.getOrderValues().containsKey(field) || field.equals(Ownership.PIPELINE) || DealFields.isBookkeeping(field)) {
+            if (!c.getOrderValues().containsKey(field) || field.equals(Ownership.PIPELINE)) {
                 continue;  // not one of the order's values (CATEGORY_ID, STAGE_ID and a new deal's own fields)
             }
             String dealValue = deal.values().getOrDefault(field, "");
@@ -206,6 +210,7 @@ public final class DealUpdatePlan {
             }
         }
         List<ProductRow> rows = null;
+        String writtenRows = null;
         if (c.getProductRows() != null && Ownership.origin(link) == LinkOrigin.ORDER) {
             String orderRows = DealFields.productRowsDigest(c.getProductRows());
             List<ProductRow> current = deal.rows();
@@ -213,17 +218,18 @@ public final class DealUpdatePlan {
                 kept.add("the deal's " + current.size() + " product row(s): non-empty rows are never replaced by none");
             } else {
                 String dealRows = current == null ? "" : DealFields.productRowsDigest(current);
-                switch (Ownership.field(link, Ownership.PRODUCT_ROWS, orderRows, dealRows, Objects::equals)) {
+                switch (Ownership.rows(link, orderRows, dealRows)) {
                     case WRITE -> {
                         rows = c.getProductRows();
-                        written.put(Ownership.PRODUCT_ROWS, orderRows);
+                        writtenRows = orderRows;
                     }
-                    case ALREADY_THERE -> written.put(Ownership.PRODUCT_ROWS, orderRows);
+                    case ALREADY_THERE -> writtenRows = orderRows;
                     case PERSON_STANDS -> kept.add("product rows (a person changed them)");
                     default -> { }
                 }
             }
         }
-        return new Plan(pipeline != dealPipeline ? pipeline : null, stageToWrite, write, rows, written, kept, notes, dealWon);
+        return new Plan(pipeline != dealPipeline ? pipeline : null, stageToWrite, write, rows, written, writtenRows, kept, notes,
+                dealWon);
     }
 }

@@ -9,7 +9,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Function;
 import org.dealbridge.bitrix.BatchCommand;
 import org.dealbridge.bitrix.BatchResult;
@@ -20,6 +19,7 @@ import org.dealbridge.bitrix.crm.CrmApi;
 import org.dealbridge.dealprojector.DealProjectorConfig;
 import org.dealbridge.dealprojector.topology.DealFields;
 import org.dealbridge.mapping.PairDecision;
+import org.dealbridge.retry.RetryPolicy;
 import org.dealbridge.schemas.DealCommand;
 import org.dealbridge.schemas.DealCommandKind;
 import org.dealbridge.schemas.Outcome;
@@ -43,10 +43,11 @@ import org.slf4j.LoggerFactory;
  *       rows;</li>
  *   <li><b>record</b> ({@link LinkAfterWrite}): the link to publish.</li>
  * </ol>
- * A command whose round failed transiently (timeout, dropped connection, 5xx, rate refusal) is retried from the
- * read step, so an add whose answer was lost is looked up before it is ever sent again. Rounds are retried with
- * exponential backoff and jitter up to {@code crm.max-attempts}; then, and at once for permanent errors, the
- * command is dead-lettered. A deal deleted in the CRM is not an error: the order is unlinked
+ * A command whose round failed transiently (timeout, dropped connection, 5xx) is retried from the read step, so an add
+ * whose answer was lost is looked up before it is ever sent again: rounds follow one {@link RetryPolicy}, at most
+ * {@code crm.max-attempts} of them, waiting at most {@code crm.max-backoff} between two. Below it the client retries
+ * only what the portal surely did not run (rate refusals, requests never sent; {@link BitrixClient#leavingFailuresToCaller}).
+ * Out of rounds, and at once for permanent errors, the command is dead-lettered. A deal deleted in the CRM is not an error: the order is unlinked
  * ({@link Outcome#DEAL_DELETED}).
  *
  * <p>All calls go through one {@link BitrixClient}, so they share the portal's rate budget.
@@ -57,9 +58,8 @@ public final class DealWriter {
 
     private final BitrixClient client;
     private final int batchSize;
-    private final int maxAttempts;
-    private final Duration initialBackoff;
-    private final Duration maxBackoff;
+    /** The command layer's retries: crm.max-attempts rounds, waits of crm.initial-backoff doubling to crm.max-backoff. */
+    private final RetryPolicy retry;
     private final Clock clock;
     private final Sleeper sleeper;
     /** The webhook's user: DealBridge's own changes carry this id in MODIFY_BY_ID/MOVED_BY_ID. */
@@ -76,11 +76,10 @@ public final class DealWriter {
     }
 
     public DealWriter(BitrixClient client, DealProjectorConfig config, Clock clock, Sleeper sleeper) {
-        this.client = client;
+        // a round restarts from the look-ups, so the client retries only what surely did not run: one layer per failure
+        this.client = client.leavingFailuresToCaller();
         this.batchSize = config.batchSize();
-        this.maxAttempts = config.maxAttempts();
-        this.initialBackoff = config.initialBackoff();
-        this.maxBackoff = config.maxBackoff();
+        this.retry = new RetryPolicy(config.maxAttempts(), config.initialBackoff(), config.maxBackoff());
         this.clock = clock;
         this.sleeper = sleeper;
         this.webhookUser = client.config().webhook().userId();
@@ -96,27 +95,20 @@ public final class DealWriter {
             if (round.retry.isEmpty()) {
                 break;
             }
-            if (attempt >= maxAttempts) {
+            if (!retry.mayRetryAfter(attempt)) {
                 round.retry.forEach((command, error) -> done.put(command, deadLetter(command, round.attempt, error.code(),
                         "still failing after " + round.attempt + " attempts: " + error.message())));
                 break;
             }
-            Duration wait = backoff(attempt);
+            Duration wait = retry.delayAfter(attempt);
             log.info("{} deal command(s) failed transiently (attempt {} of {}); retrying in {} ms", round.retry.size(), attempt,
-                    maxAttempts, wait.toMillis());
+                    retry.maxAttempts(), wait.toMillis());
             sleeper.sleep(wait);
             remaining = new ArrayList<>(round.retry.keySet());
         }
         List<DealWrite> results = new ArrayList<>(commands.size());
         commands.forEach(command -> results.add(done.get(command)));
         return results;
-    }
-
-    /** Exponential with ±50% jitter, so many connectors do not retry in step. */
-    Duration backoff(int attempt) {
-        long base = Math.min(maxBackoff.toMillis(), initialBackoff.toMillis() << Math.min(attempt - 1, 20));
-        long jittered = (long) (base * (0.5 + ThreadLocalRandom.current().nextDouble()));
-        return Duration.ofMillis(Math.max(1, Math.min(maxBackoff.toMillis(), jittered)));
     }
 
     /** One round: every command's reads (as few batch calls as fit), its decision, then every command's writes. */

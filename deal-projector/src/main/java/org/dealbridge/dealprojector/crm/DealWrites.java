@@ -35,7 +35,7 @@ final class DealWrites {
      */
     static Map<String, Object> newDeal(CommandRound round, Optional<Long> contact, Optional<Long> owner, List<ProductRow> rows) {
         DealCommand c = round.command;
-        Map<String, Object> fields = new LinkedHashMap<>(sendable(c.getFields()));
+        Map<String, Object> fields = new LinkedHashMap<>(c.getFields());
         fields.put(DealFields.CATEGORY_ID, DealUpdatePlan.pickedPipeline(c));  // the latest order's, when folded
         fields.put(DealFields.STAGE_ID, DealUpdatePlan.newDealStage(c));
         c.getOrderValues().forEach((field, value) -> {
@@ -94,17 +94,6 @@ final class DealWrites {
             }
         }
         return Optional.empty();
-    }
-
-    /** The fields of a command that go to the CRM (not DealBridge's own bookkeeping). */
-    private static Map<String, String> sendable(Map<String, String> fields) {
-        Map<String, String> sendable = new LinkedHashMap<>();
-        fields.forEach((k, v) -> {
-            if (!DealFields.isBookkeeping(k)) {
-                sendable.put(k, v);
-            }
-        });
-        return sendable;
     }
 
     private static boolean hasContactData(Buyer buyer) {

@@ -38,7 +38,7 @@ record FoundDeal(long id, long pipeline, String stageId, Map<String, String> val
             written.put(Ownership.PIPELINE, c.getFields().getOrDefault(DealFields.CATEGORY_ID, Long.toString(pipeline)));
         } else {
             values.forEach((field, value) -> {
-                if (!field.equals(Ownership.PIPELINE) && !DealFields.isBookkeeping(field)) {
+                if (!field.equals(Ownership.PIPELINE)) {
                     written.put(field, value);
                 }
             });
@@ -52,7 +52,9 @@ record FoundDeal(long id, long pipeline, String stageId, Map<String, String> val
                 .setStageId(movedByPerson || stageId == null ? "" : stageId)
                 .setStatusId("")
                 .setDealFields(written)
+                .setDealRowsDigest(editedByPerson ? Ownership.orderRows(c) : null)
                 .setOrderValues(editedByPerson ? written : Map.of())
+                .setOrderRowsDigest(editedByPerson ? Ownership.orderRows(c) : null)
                 .setOrigin(LinkOrigin.ORDER)
                 .setUpdatedAt(Instant.EPOCH)
                 .build();

@@ -34,12 +34,15 @@ public final class LinkAfterWrite {
                 written.put(k, text);
             }
         });
-        written.put(DealFields.PRODUCT_ROWS_DIGEST, DealFields.productRowsDigest(rows));
-        return created(c, written, now);
+        return created(c, written, DealFields.productRowsDigest(rows), now);
     }
 
-    /** The link of a deal a CREATE adds, with what DealBridge wrote on it (its id is 0 until the add answers). */
-    public static SyncLink created(DealCommand c, Map<String, String> written, Instant now) {
+    /**
+     * The link of a deal a CREATE adds, with what DealBridge wrote on it (its id is 0 until the add answers).
+     *
+     * @param rowsDigest the digest of the rows the add set
+     */
+    public static SyncLink created(DealCommand c, Map<String, String> written, String rowsDigest, Instant now) {
         String status = c.getOrderStatusId();
         return SyncLink.newBuilder()
                 .setSiteId(c.getSiteId())
@@ -49,7 +52,9 @@ public final class LinkAfterWrite {
                 .setStageId(DealUpdatePlan.newDealStage(c))
                 .setStatusId(status == null ? "" : status)
                 .setDealFields(written)
+                .setDealRowsDigest(rowsDigest)
                 .setOrderValues(c.getOrderValues())
+                .setOrderRowsDigest(Ownership.orderRows(c))
                 .setOrigin(LinkOrigin.ORDER)
                 .setUpdatedAt(now)
                 .build();
@@ -72,7 +77,9 @@ public final class LinkAfterWrite {
                 .setStageId(stageAfter == null ? "" : stageAfter)
                 .setStatusId(status == null ? "" : status)
                 .setDealFields(Ownership.afterWriting(previous, plan.written()))
+                .setDealRowsDigest(Ownership.rowsAfterWriting(previous, plan.writtenRows()))
                 .setOrderValues(c.getOrderValues())
+                .setOrderRowsDigest(Ownership.orderRows(c))
                 .setDealDeletedAt(null)
                 .setOrderDeletedAt(c.getOrderDeleted() ? now : previous == null ? null : previous.getOrderDeletedAt())
                 .setUpdatedAt(now)
