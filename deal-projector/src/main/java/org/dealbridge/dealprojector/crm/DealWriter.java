@@ -65,14 +65,13 @@ public final class DealWriter {
     /** The webhook's user: DealBridge's own changes carry this id in MODIFY_BY_ID/MOVED_BY_ID. */
     private final String webhookUser;
 
-    /** How the writer waits between rounds (tests may not want to). */
+    /** How the writer waits between rounds (tests record the waits instead). */
     @FunctionalInterface
-    public interface Sleeper {
-        void sleep(Duration duration) throws InterruptedException;
+    public interface Sleeper extends RetryPolicy.Sleeper {
     }
 
     public DealWriter(BitrixClient client, DealProjectorConfig config, Clock clock) {
-        this(client, config, clock, duration -> Thread.sleep(duration.toMillis()));
+        this(client, config, clock, RetryPolicy.Sleeper.THREAD::sleep);
     }
 
     public DealWriter(BitrixClient client, DealProjectorConfig config, Clock clock, Sleeper sleeper) {
