@@ -1,6 +1,5 @@
 package org.dealbridge.dealprojector.crm;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -17,13 +16,11 @@ import org.dealbridge.bitrix.BitrixException;
 import org.dealbridge.bitrix.Idempotence;
 import org.dealbridge.bitrix.crm.CrmApi;
 import org.dealbridge.dealprojector.DealProjectorConfig;
-import org.dealbridge.dealprojector.topology.DealFields;
 import org.dealbridge.mapping.PairDecision;
 import org.dealbridge.retry.RetryPolicy;
 import org.dealbridge.schemas.DealCommand;
 import org.dealbridge.schemas.DealCommandKind;
 import org.dealbridge.schemas.Outcome;
-import org.dealbridge.schemas.ProductRow;
 import org.dealbridge.schemas.SyncLink;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,10 +32,10 @@ import org.slf4j.LoggerFactory;
  * <ol>
  *   <li><b>read</b> ({@link DealReads}): for a CREATE, the deal by ORIGINATOR_ID+ORIGIN_ID and the buyer's contact;
  *       for an UPDATE, the deal (and its rows), to decide against the deal as it is;</li>
- *   <li><b>decide</b> ({@link DealUpdatePlan}, and {@link FoundDeal} for a CREATE whose deal exists): each field with
- *       {@code Ownership} against the freshest link (a value a person set stands, {@link Outcome#MANAGER_VALUE_KEPT}),
- *       the stage with {@link PairDecision} in the pipeline the deal is really in — the code the order projector
- *       decides with, so a pair is never pulled two ways;</li>
+ *   <li><b>decide</b> ({@link CommandDecision}, with {@link DealUpdatePlan}, and {@link FoundDeal} for a CREATE whose
+ *       deal exists): each field with {@code Ownership} against the freshest link (a value a person set stands,
+ *       {@link Outcome#MANAGER_VALUE_KEPT}), the stage with {@link PairDecision} in the pipeline the deal is really in
+ *       — the code the order projector decides with, so a pair is never pulled two ways;</li>
  *   <li><b>write</b> ({@link DealWrites}): contact, deal add only when no deal was found, pipeline move, fields,
  *       rows;</li>
  *   <li><b>record</b> ({@link LinkAfterWrite}): the link to publish.</li>
@@ -46,9 +43,9 @@ import org.slf4j.LoggerFactory;
  * A command whose round failed transiently (timeout, dropped connection, 5xx) is retried from the read step, so an add
  * whose answer was lost is looked up before it is ever sent again: rounds follow one {@link RetryPolicy}, at most
  * {@code crm.max-attempts} of them, waiting at most {@code crm.max-backoff} between two. Below it the client retries
- * only what the portal surely did not run (rate refusals, requests never sent; {@link BitrixClient#leavingFailuresToCaller}).
- * Out of rounds, and at once for permanent errors, the command is dead-lettered. A deal deleted in the CRM is not an error: the order is unlinked
- * ({@link Outcome#DEAL_DELETED}).
+ * only what the portal surely did not run (rate refusals, requests never sent;
+ * {@link BitrixClient#leavingFailuresToCaller}). Out of rounds, and at once for permanent errors, the command is
+ * dead-lettered. A deal deleted in the CRM is not an error: the order is unlinked ({@link Outcome#DEAL_DELETED}).
  *
  * <p>All calls go through one {@link BitrixClient}, so they share the portal's rate budget.
  */
@@ -156,12 +153,11 @@ public final class DealWriter {
                     continue;  // its read batch failed
                 }
                 try {
-                    if (decide(round, reads)) {
-                        if (round.writes.isEmpty()) {
-                            done.put(round.command, round.finished(attempt, false));
-                        } else {
-                            writing.add(round);
-                        }
+                    CommandDecision.decide(round, reads, webhookUser, clock.instant());
+                    if (round.writes.isEmpty()) {
+                        done.put(round.command, round.finished(attempt, false));
+                    } else {
+                        writing.add(round);
                     }
                 } catch (BitrixException e) {
                     fail(round, RoundFailure.of(e));
@@ -181,63 +177,6 @@ public final class DealWriter {
                 }
                 batch.forEach(r -> written(r, result));
             }
-        }
-
-        /**
-         * Decides a command's writes from what its reads found; false when nothing is to be written and the command is
-         * finished (the deal is gone).
-         */
-        private boolean decide(CommandRound round, BatchResult reads) {
-            DealCommand c = round.command;
-            if (c.getKind() == DealCommandKind.CREATE) {
-                List<JsonNode> found = DealReads.dealsOfOrigin(round, reads);
-                if (!found.isEmpty()) {
-                    // the deal exists (an earlier add went through, or a replay): decide against it as it is
-                    if (found.size() > 1) {
-                        log.warn("Order {} has {} deals with ORIGINATOR_ID {}; writing the oldest, {}", round.order(),
-                                found.size(), c.getOriginatorId(), DealReads.text(found.get(0), "ID"));
-                    }
-                    JsonNode deal = found.get(0);
-                    FoundDeal existing = DealReads.found(c, deal, webhookUser);
-                    decideLinked(round, existing.id(), DealReads.state(c, deal, null), existing.decidedAgainst(c));
-                    if (round.outcome == Outcome.UPDATED) {
-                        round.reason = "Deal " + existing.id() + " already existed for order " + round.order() + "; " + round.reason;
-                    }
-                    return true;
-                }
-                List<ProductRow> rows = c.getProductRows() == null ? List.of() : c.getProductRows();
-                Optional<Long> owner = c.getResolveResponsibleFromContact() ? DealReads.contactOwner(round, reads) : Optional.empty();
-                Map<String, Object> sent = DealWrites.newDeal(round, DealReads.contact(round, reads), owner, rows);
-                round.link = LinkAfterWrite.created(c, sent, rows, clock.instant());
-                round.outcome = Outcome.CREATED;
-                return true;
-            }
-            JsonNode deal;
-            try {
-                deal = DealReads.deal(round, reads);
-            } catch (BitrixException.NotFound e) {
-                // a deletion is a person's decision, not an error: the order is unlinked (deals.onDeleted decides what next)
-                round.link = LinkAfterWrite.dealDeleted(c, clock.instant());
-                round.outcome = Outcome.DEAL_DELETED;
-                round.reason = "Deal " + c.getDealId() + " of order " + round.order() + " no longer exists in the CRM ("
-                        + e.description() + "): the order is unlinked and nothing is written.";
-                done.put(c, round.finished(attempt, false));
-                return false;
-            }
-            decideLinked(round, DealReads.longValue(deal, "ID"), DealReads.state(c, deal, DealReads.rowsNow(round, reads)),
-                    c.getDecidedOn());
-            return true;
-        }
-
-        /** The plan for a deal that exists, its writes, the link it leaves and why. */
-        private void decideLinked(CommandRound round, long dealId, DealUpdatePlan.DealState state, SyncLink link) {
-            DealCommand c = round.command;
-            DealUpdatePlan.Plan plan = DealUpdatePlan.plan(c, link, state, DealWriter::sameValue);
-            List<String> changed = DealWrites.plan(round, dealId, plan);
-            round.link = LinkAfterWrite.afterPlan(plan, c, link, dealId, state, clock.instant());
-            round.reconcile = plan.dealWon();
-            round.outcome = plan.outcome(c);
-            round.reason = plan.reason(c, dealId, changed);
         }
 
         /** A command's writes answered: finished, unless one of them failed or the add's id is unreadable. */
@@ -307,21 +246,5 @@ public final class DealWriter {
     private static DealWrite deadLetter(DealCommand c, int attempts, String code, String message) {
         return new DealWrite(c, Outcome.DEAD_LETTERED, "The " + c.getKind() + " of the deal of order " + c.getSiteId() + ":"
                 + c.getOrderId() + " was given up: " + message, null, code, attempts, false);
-    }
-
-    /** When the order's value and the deal's are the same: amounts compare as decimals. */
-    private static boolean sameValue(String field, String expected, String actual) {
-        if (expected == null || actual == null) {
-            return expected == null && actual == null;
-        }
-        if (field.equals(DealFields.OPPORTUNITY)) {
-            try {
-                return DealFields.amount(field, expected)
-                        .equals(DealFields.amount(field, actual));
-            } catch (IllegalArgumentException e) {
-                return false;
-            }
-        }
-        return expected.equals(actual);
     }
 }
