@@ -41,7 +41,12 @@ public final class DealBridgeCli {
     }
 
     public static void main(String[] args) {
-        System.exit(commandLine().execute(args));
+        CommandLine cli = commandLine();
+        int exit = cli.execute(args);
+        // picocli's writers flush only on println: what a command print()s last would be lost in System.exit
+        cli.getOut().flush();
+        cli.getErr().flush();
+        System.exit(exit);
     }
 
     public static CommandLine commandLine() {
@@ -58,14 +63,24 @@ public final class DealBridgeCli {
             cmd.getErr().println(cmd.getColorScheme().errorText("error: " + ex.getMessage()));
             return ex instanceof org.apache.kafka.common.config.ConfigException ? 2 : 1;
         });
+        // one pair of writers for the whole tree (each command would otherwise make its own), so main can flush them
+        cli.setOut(cli.getOut());
+        cli.setErr(cli.getErr());
         return cli;
     }
 
+    /** The project version Maven wrote into {@code version.properties} when it built these classes. */
     static final class Version implements CommandLine.IVersionProvider {
         @Override
-        public String[] getVersion() {
-            String v = DealBridgeCli.class.getPackage().getImplementationVersion();
-            return new String[] {"DealBridge " + (v == null ? "development build" : v)};
+        public String[] getVersion() throws java.io.IOException {
+            java.util.Properties p = new java.util.Properties();
+            try (java.io.InputStream in = DealBridgeCli.class.getResourceAsStream("version.properties")) {
+                if (in == null) {
+                    throw new IllegalStateException("version.properties is missing from the launcher's classes: rebuild");
+                }
+                p.load(in);
+            }
+            return new String[] {"DealBridge " + p.getProperty("version")};
         }
     }
 }

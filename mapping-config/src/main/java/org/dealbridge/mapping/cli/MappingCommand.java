@@ -256,9 +256,12 @@ public final class MappingCommand implements Runnable {
         }
     }
 
-    @Command(name = "show", mixinStandardHelpOptions = true,
+    // Not mixinStandardHelpOptions: its -V/--version would clash with --version N and picocli then drops -h/--help too.
+    @Command(name = "show",
             description = "Show a site's mapping (the latest published, or --version N) with who published it and when.")
     static final class Show extends Subcommand {
+        @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
+        boolean help;
         @Parameters(paramLabel = "SITE")
         String site;
         @Option(names = "--version", paramLabel = "N", description = "A version from the history.")
