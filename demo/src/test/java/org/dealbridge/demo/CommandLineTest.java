@@ -109,9 +109,12 @@ class CommandLineTest {
 
     @Test
     void versionIsTheVersionTheLauncherWasBuiltAs() throws Exception {
-        Launcher.Result r = launcher.run(COMMAND_TIMEOUT, "--version");
-        assertThat(r.exit()).as(r.printed()).isZero();
-        assertThat(r.out()).as(r.printed()).isEqualTo("DealBridge " + System.getProperty("dealbridge.version") + "\n");
+        for (String[] args : List.of(new String[] {"--version"}, new String[] {"mapping", "-V"}, new String[] {"bench", "state", "--version"})) {
+            Launcher.Result r = launcher.run(COMMAND_TIMEOUT, args);
+            assertThat(r.exit()).as(String.join(" ", args) + "\n" + r.printed()).isZero();
+            assertThat(r.out()).as(String.join(" ", args) + "\n" + r.printed())
+                    .isEqualTo("DealBridge " + System.getProperty("dealbridge.version") + "\n");
+        }
     }
 
     @Test
