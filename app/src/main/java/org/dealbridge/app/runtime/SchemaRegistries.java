@@ -19,7 +19,6 @@ public final class SchemaRegistries {
         }
         Map<String, Object> client = new HashMap<>();
         kafkaClient.forEach((k, v) -> client.put(k.toString(), v));
-        client.remove("client.id");
         return EmbeddedSchemaRegistry.open(client, config.getShort(DealBridgeConfig.KAFKA_REPLICATION));
     }
 }

@@ -15,7 +15,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One Kafka Streams application of the runtime (a projector's topology): started with exactly-once or at-least-once,
- * its state under the data dir, its metrics bound to the registry (consumer lag included), and its state reported to
+ * its state under the data dir, its metrics bound to the registry (consumer lag included; the state stores' through
+ * {@link StateStoreMetrics}), and its state reported to
  * /health: UP only while RUNNING.
  */
 final class StreamsApp implements AutoCloseable {
