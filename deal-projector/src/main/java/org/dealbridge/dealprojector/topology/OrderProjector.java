@@ -1,35 +1,26 @@
 package org.dealbridge.dealprojector.topology;
 
 import io.micrometer.core.instrument.MeterRegistry;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
-import org.apache.kafka.streams.processor.api.RecordMetadata;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.dealbridge.dealprojector.DealProjectorConfig;
 import org.dealbridge.mapping.CompiledMapping;
-import org.dealbridge.mapping.MappingLookup;
 import org.dealbridge.mapping.MappingTable;
-import org.dealbridge.schemas.DeadLetter;
-import org.dealbridge.schemas.DeadLetters;
-import org.dealbridge.schemas.Outcome;
+import org.dealbridge.mapping.ProjectorContext;
 import org.dealbridge.schemas.SyncDirection;
-import org.dealbridge.schemas.SyncMetrics;
 import org.dealbridge.schemas.Keys;
 import org.dealbridge.schemas.OrderChanged;
 import org.dealbridge.schemas.SyncLink;
 import org.dealbridge.schemas.Topics;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Gathers order changes per order and, once per coalesce window, turns each order's latest state into one decision
@@ -38,34 +29,24 @@ import org.slf4j.LoggerFactory;
  */
 final class OrderProjector implements Processor<String, OrderChanged, String, SpecificRecord> {
 
-    private static final String COMPONENT = "deal-projector";
-    private static final Logger log = LoggerFactory.getLogger(OrderProjector.class);
-
     private final Duration window;
-    private final Topics topics;
-    private final MappingTable mappingTable;
-    private final MeterRegistry meters;
+    private final Topics.Topic<String, OrderChanged> source;
     private final OrderToDeal rules;
-
-    private ProcessorContext<String, SpecificRecord> context;
-    private MappingLookup mappings;
-    private KeyValueStore<String, SyncLink> links;
+    private final ProjectorContext projector;
     private KeyValueStore<String, OrderChanged> pending;
     private KeyValueStore<String, OrderChanged> projected;
 
     OrderProjector(DealProjectorConfig config, Topics topics, MappingTable mappingTable, MeterRegistry meters) {
         this.window = config.coalesceWindow();
-        this.topics = topics;
-        this.mappingTable = mappingTable;
-        this.meters = meters;
+        this.source = topics.orderChanges();
         this.rules = new OrderToDeal(config.originatorPrefix());
+        this.projector = new ProjectorContext("deal-projector", SyncDirection.ORDER_TO_DEAL, mappingTable,
+                DealProjectorTopology.LINKS_STORE, meters);
     }
 
     @Override
     public void init(ProcessorContext<String, SpecificRecord> context) {
-        this.context = context;
-        this.mappings = mappingTable.lookup(context);
-        this.links = context.getStateStore(DealProjectorTopology.LINKS_STORE);
+        projector.init(context);
         this.pending = context.getStateStore(DealProjectorTopology.PENDING_STORE);
         this.projected = context.getStateStore(DealProjectorTopology.PROJECTED_STORE);
         if (!window.isZero()) {
@@ -115,9 +96,9 @@ final class OrderProjector implements Processor<String, OrderChanged, String, Sp
     }
 
     private void project(String key, OrderChanged order, boolean inProcess) {
-        CompiledMapping mapping = mappings.forSite(order.getSiteId()).orElse(null);
-        SyncLink link = links.get(key);
-        Instant now = Instant.ofEpochMilli(context.currentSystemTimeMs());
+        CompiledMapping mapping = projector.mappings().forSite(order.getSiteId()).orElse(null);
+        SyncLink link = projector.links().get(key);
+        Instant now = Instant.ofEpochMilli(projector.now());
         OrderToDeal.Decision decision;
         try {
             decision = rules.decide(order, mapping, link, projected.get(key), now);
@@ -127,25 +108,11 @@ final class OrderProjector implements Processor<String, OrderChanged, String, Sp
         }
         projected.put(key, order);
         long timestamp = now.toEpochMilli();
-        decision.command().ifPresent(command -> {
-            SyncMetrics.commands(meters, COMPONENT, command.getKind().name()).increment();
-            context.forward(new Record<String, SpecificRecord>(key, command, timestamp));
-        });
-        decision.outcome().ifPresent(outcome -> {
-            SyncMetrics.outcomes(meters, outcome.getDirection(), outcome.getOutcome()).increment();
-            log.debug("{}: {}", outcome.getOutcome(), outcome.getReason());
-            context.forward(new Record<String, SpecificRecord>(key, outcome, timestamp));
-        });
+        decision.command().ifPresent(command -> projector.command(key, command, command.getKind().name(), timestamp));
+        decision.outcome().ifPresent(outcome -> projector.outcome(key, outcome, timestamp));
     }
 
     private void deadLetter(String key, OrderChanged order, String reason, boolean inProcess) {
-        log.warn("Dead-lettering an order change: {}", reason);
-        RecordMetadata source = inProcess ? context.recordMetadata().orElse(null) : null;
-        DeadLetter letter = DeadLetters.of(COMPONENT, order.getSiteId(), topics.orderChanges().name(),
-                source == null ? null : source.partition(), source == null ? null : source.offset(), key,
-                topics.orderChanges().valueSerde().serializer().serialize(topics.orderChanges().name(), order), reason,
-                IllegalArgumentException.class.getSimpleName(), 1, Instant.ofEpochMilli(context.currentSystemTimeMs()));
-        SyncMetrics.outcomes(meters, SyncDirection.ORDER_TO_DEAL, Outcome.DEAD_LETTERED).increment();
-        context.forward(new Record<String, SpecificRecord>(letter.getId(), letter, context.currentSystemTimeMs()));
+        projector.deadLetter(source, key, order, order.getSiteId(), reason, inProcess);
     }
 }
