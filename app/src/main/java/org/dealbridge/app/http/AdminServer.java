@@ -16,10 +16,12 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import org.dealbridge.app.runtime.Health;
 import org.dealbridge.app.runtime.HealthRegistry;
+import org.dealbridge.console.Console;
 
 /**
  * The HTTP server of a running DealBridge: {@code GET /health}, {@code GET /metrics} (Prometheus text format)
- * and the hook endpoints the ingestion modules contribute ({@code /hooks/store}, {@code /hooks/bitrix24}).
+ * the hook endpoints the ingestion modules contribute ({@code /hooks/store}, {@code /hooks/bitrix24}) and, when
+ * {@code console.enabled}, the web console ({@code /console/}, {@code /api/}).
  * Binds to loopback unless {@code http.bind-address} says otherwise.
  */
 public final class AdminServer implements AutoCloseable {
@@ -70,6 +72,11 @@ public final class AdminServer implements AutoCloseable {
     /** Adds an endpoint, e.g. a hook. */
     public void route(String path, HttpHandler handler) {
         server.createContext(path, handler);
+    }
+
+    /** Adds the web console's pages ({@code /console/}) and API ({@code /api/}). */
+    public void route(Console console) {
+        console.routes().forEach(this::route);
     }
 
     public void start() {

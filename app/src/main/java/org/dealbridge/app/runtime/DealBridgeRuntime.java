@@ -15,6 +15,7 @@ import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Deque;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
@@ -25,6 +26,7 @@ import org.dealbridge.app.config.DealBridgeConfig;
 import org.dealbridge.app.http.AdminServer;
 import org.dealbridge.bitrix.BitrixClient;
 import org.dealbridge.bitrix.store.StoreApi;
+import org.dealbridge.console.Console;
 import org.dealbridge.kafka.embedded.EmbeddedKafka;
 import org.dealbridge.orderevents.StoreIngestion;
 import org.dealbridge.orderevents.StoreIngestionConfig;
@@ -51,6 +53,7 @@ public final class DealBridgeRuntime implements AutoCloseable {
     private Admin admin;
     private AdminServer http;
     private Connections connections;
+    private Console console;
 
     private DealBridgeRuntime(DealBridgeConfig config) {
         this.config = config;
@@ -102,6 +105,10 @@ public final class DealBridgeRuntime implements AutoCloseable {
 
         http = new AdminServer(config.getString(DealBridgeConfig.HTTP_BIND_ADDRESS), config.getInt(DealBridgeConfig.HTTP_PORT), health, metrics);
         started.push(http);
+        if (config.getBoolean(DealBridgeConfig.CONSOLE_ENABLED)) {
+            console = ConsoleWiring.console(config, clientProperties(), topics, schemaRegistry, connections, health);
+            http.route(console);
+        }
         if (connections.store().isPresent()) {
             started.push(storeIngestion(connections.store().get()));
         }
@@ -118,8 +125,8 @@ public final class DealBridgeRuntime implements AutoCloseable {
         started.push(dealToOrder);
         dealToOrder.start();
         http.start();
-        log.info("DealBridge is running: Kafka at {}, HTTP on {}:{} (/health, /metrics), data in {}", bootstrapServers,
-                config.getString(DealBridgeConfig.HTTP_BIND_ADDRESS), http.port(), config.dataDir());
+        log.info("DealBridge is running: Kafka at {}, HTTP on {}:{} (/health, /metrics{}), data in {}", bootstrapServers,
+                config.getString(DealBridgeConfig.HTTP_BIND_ADDRESS), http.port(), console == null ? "" : ", /console/", config.dataDir());
     }
 
     /**
@@ -186,6 +193,19 @@ public final class DealBridgeRuntime implements AutoCloseable {
 
     public int httpPort() {
         return http.port();
+    }
+
+    /**
+     * A link that signs a browser into the web console once, e.g. {@code http://127.0.0.1:8080/console/sign-in?code=...};
+     * empty when {@code console.enabled} is false.
+     */
+    public Optional<String> consoleSignInLink() {
+        return Optional.ofNullable(console).map(c -> c.oneTimeSignInLink("http://" + hostForLinks() + ":" + http.port()));
+    }
+
+    private String hostForLinks() {
+        String bind = config.getString(DealBridgeConfig.HTTP_BIND_ADDRESS);
+        return bind.equals("0.0.0.0") || bind.equals("::") ? "127.0.0.1" : bind;
     }
 
     public DealBridgeConfig config() {
