@@ -74,6 +74,8 @@ public final class DemoCommand implements Callable<Integer> {
             values.put(DealBridgeConfig.STORE_WEBHOOK_URL, emu.storeWebhookUrl());
             values.put(DealBridgeConfig.STORE_APPLICATION_TOKEN, storeToken);
             values.putIfAbsent(DealBridgeConfig.STORE_POLL_INTERVAL, "10s");
+            values.put(DealBridgeConfig.CONSOLE_ENABLED, "true");
+            values.putIfAbsent(DealBridgeConfig.CONSOLE_TOKEN, UUID.randomUUID().toString().replace("-", ""));
             DealBridgeConfig config = new DealBridgeConfig(values);
 
             try (DealBridgeRuntime runtime = DealBridgeRuntime.start(config)) {
@@ -83,6 +85,7 @@ public final class DemoCommand implements Callable<Integer> {
                 out.println("== DealBridge demo ==");
                 out.println("  emulated Bitrix24 + store: " + emu.baseUrl() + "/emulator/crm/deals, " + emu.baseUrl() + "/emulator/store/orders");
                 out.println("  DealBridge:                " + base + "/health, " + base + "/metrics");
+                out.println("  web console:               " + runtime.consoleSignInLink().orElseThrow() + "  (one-time sign-in link)");
                 out.println("  Kafka:                     " + runtime.bootstrapServers() + " (data in " + config.dataDir() + ")");
 
                 publishMapping(runtime);

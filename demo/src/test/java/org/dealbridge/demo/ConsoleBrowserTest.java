@@ -189,13 +189,21 @@ class ConsoleBrowserTest {
         waiting().until(d -> d.findElements(By.cssSelector("#by-section tbody tr")).size() == 1);
         assertThat(new Select(browser.findElement(By.cssSelector("#by-section tbody tr select.section"))).getFirstSelectedOption().getText())
                 .as("the section in force, named from the live catalog").isEqualTo("Catalog / Electronics (12)");
+        click(browser.findElement(By.id("validate")));
+        waiting().until(ExpectedConditions.textToBePresentInElementLocated(By.id("mapping-result"), "the same as version 1 in force"));
+        assertThat(browser.findElement(By.id("yaml-preview")).getAttribute("textContent"))
+                .as("the form writes the document in force back as it was, comments and all")
+                .isEqualTo(new MappingTopicReader(runtime.clientProperties(), MappingTopics.of(runtime.schemaRegistry())).latest("s1")
+                        .orElseThrow().getDocument());
         click(browser.findElement(By.id("add-section")));
         WebElement row = browser.findElements(By.cssSelector("#by-section tbody tr")).get(1);
         new Select(row.findElement(By.cssSelector("select.section"))).selectByVisibleText("Catalog / Books (11)");
         new Select(row.findElement(By.cssSelector("select.pipeline"))).selectByVisibleText("Electronics (2)");
         browser.findElement(By.id("validate")).click();
-        waiting().until(ExpectedConditions.textToBePresentInElementLocated(By.id("mapping-result"), "Valid (checked against the live CRM and store)"));
-        assertThat(browser.findElement(By.id("mapping-result")).getText()).contains("+     - { section: 11, pipeline: 2 }");
+        waiting().until(ExpectedConditions.textToBePresentInElementLocated(By.id("mapping-result"),
+                "Valid (checked against the live CRM and store). Publishing makes it version 2."));
+        assertThat(browser.findElement(By.id("mapping-result")).getText()).contains("+     - { section: 11, pipeline: 2 }")
+                .as("only the new line changes").doesNotContain("- site");
         browser.findElement(By.id("publish")).click();
         waiting().until(ExpectedConditions.textToBePresentInElementLocated(By.id("mapping-result"), "Published version 2"));
         screenshot("mapping", 1280);

@@ -216,6 +216,7 @@
         stage: tr.querySelector("select.stage").value, status: tr.querySelector("select.status").value}));
     });
     return {
+      header: inForce ? inForce.document.split("\n").filter((l, i, all) => all.slice(0, i + 1).every((x) => x.startsWith("#"))) : [],
       site: siteId,
       pipelines: {default: $("default-pipeline").value, bySection: rows("by-section", "section", "pipeline").map(([section, pipeline]) => ({section, pipeline}))},
       stages,
@@ -332,6 +333,10 @@
       el("p", {class: data.linkedDeal ? "status UP" : "status DEGRADED", id: "order-summary", text: data.summary}));
     if (data.dealUrl) head.append(el("p", {}, el("a", {href: data.dealUrl, target: "_blank", rel: "noopener", text: "Open deal " + data.linkedDeal + " on the portal"})));
     if (data.why) head.append(el("p", {class: "why", id: "order-why"}, el("strong", {text: "Latest word: "}), data.why));
+    if (!data.linkedDeal && /SKIPPED_UNMAPPED_STATUS|SKIPPED_NO_MAPPING/.test(data.why || "")) {
+      head.append(el("p", {class: "muted"}, "To give such orders a deal, map the status (or the site) on the ",
+        el("a", {href: "#mapping", text: "Mapping"}), " page; an order is decided again at its next change."));
+    }
     const rows = data.entries.map((e) => el("tr", {class: "topic-" + e.topic + (/SKIPPED|DEAD_LETTER|dead letter/.test(e.text) ? " attention" : "")},
       el("td", {class: "nowrap", text: e.at.replace("T", " ").replace(/\.\d+Z$/, "Z")}),
       el("td", {}, el("span", {class: "tag", text: TOPIC_LABELS[e.topic] || e.topic})),

@@ -2,15 +2,20 @@
 // The mapping form's model (lists of [key, value] rows where the document has maps, so that a key chosen twice
 // reaches the validation as the duplicate it is instead of vanishing) → the YAML document `bin/dealbridge mapping publish` takes (MAPPING.md). Written here, not
 // by a library, because the document has a fixed shape: block style for sections, flow style for pairs as in the
-// examples, every text value double-quoted (a status such as N or a stage such as "C2:NEW" is never read as
-// something else), and a missing required value left out so that the validation names it.
+// examples, a text value quoted only where YAML could read it as something else (a stage such as "C2:NEW", a
+// status such as "ON" or "12"), the comment block that opened the document in force kept on top, and a missing
+// required value left out so that the validation names it. Written like the admins' own files, a form's document
+// differs from theirs only where the form changed something, and so does the diff shown before publishing.
 window.MappingYaml = (() => {
-  const q = (s) => JSON.stringify(String(s));
+  const PLAIN = /^[A-Za-z_][A-Za-z0-9_.\-]*$/;
+  const YAML_WORDS = /^(yes|no|true|false|on|off|null|~)$/i;  // YAML 1.1 booleans and null (y and n are text to the parser)
+  const q = (s) => { s = String(s); return PLAIN.test(s) && !YAML_WORDS.test(s) ? s : JSON.stringify(s); };
   const id = (v) => (v === null || v === undefined || v === "") ? null : (/^-?[0-9]+$/.test(String(v)) ? String(Number(v)) : q(v));
 
   function toYaml(doc) {
     const out = [];
     const line = (indent, text) => out.push("  ".repeat(indent) + text);
+    (doc.header || []).forEach((comment) => out.push(comment));
     line(0, "site: " + q(doc.site));
     line(0, "pipelines:");
     if (id(doc.pipelines.default) !== null) line(1, "default: " + id(doc.pipelines.default));
