@@ -26,6 +26,8 @@ final class PortalChoices {
     private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
     /** {@code sale.status.list} type of order statuses; delivery statuses ({@code D}) are not order statuses. */
     private static final String ORDER_STATUS_TYPE = "O";
+    /** Language of the status names shown; the console's pages are in English. */
+    private static final String LANGUAGE = "en";
 
     private PortalChoices() {
     }
@@ -54,13 +56,14 @@ final class PortalChoices {
             }
         }
         ArrayNode statuses = out.putArray("statuses");
+        Map<String, String> names = store.statusNames(LANGUAGE);
         for (OrderStatus s : store.statuses()) {
             if (ORDER_STATUS_TYPE.equals(s.type())) {
-                statuses.addObject().put("id", s.id()).put("name", s.name());
+                statuses.addObject().put("id", s.id()).put("name", s.name() != null ? s.name() : names.get(s.id()));
             }
         }
         ArrayNode sections = out.putArray("sections");
-        for (long iblock : catalogIblocks(store)) {
+        for (long iblock : store.productCatalogIblockIds()) {
             List<CatalogSection> all = store.sections(iblock);
             Map<Long, CatalogSection> byId = new java.util.HashMap<>();
             all.forEach(s -> byId.put(s.id(), s));
@@ -77,19 +80,6 @@ final class PortalChoices {
         ArrayNode orderFields = out.putArray("orderFields");
         MappingValidator.ORDER_FIELDS.forEach(orderFields::add);
         return out;
-    }
-
-    /**
-     * Product catalogs ({@code catalog.catalog.list}); a variations iblock names its product iblock and is left out:
-     * variations have no sections (reference §13.19).
-     */
-    private static List<Long> catalogIblocks(StoreApi store) {
-        return store.client().listAll("catalog.catalog.list", Map.of("select", List.of("iblockId", "productIblockId")), "catalogs")
-                .stream()
-                .filter(c -> c.path("productIblockId").isNull() || c.path("productIblockId").isMissingNode())
-                .map(c -> c.path("iblockId").asLong())
-                .filter(id -> id > 0)
-                .distinct().toList();
     }
 
     /** "Electronics / Smartphones": the section's path from the catalog root, so nested sections read clearly. */

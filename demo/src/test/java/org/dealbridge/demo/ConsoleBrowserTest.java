@@ -189,6 +189,8 @@ class ConsoleBrowserTest {
         waiting().until(d -> d.findElements(By.cssSelector("#by-section tbody tr")).size() == 1);
         assertThat(new Select(browser.findElement(By.cssSelector("#by-section tbody tr select.section"))).getFirstSelectedOption().getText())
                 .as("the section in force, named from the live catalog").isEqualTo("Catalog / Electronics (12)");
+        assertThat(new Select(browser.findElement(By.cssSelector(".stage-box[data-pipeline='2'] tbody tr select.status")))
+                .getFirstSelectedOption().getText()).as("statuses by their names in the store").isEqualTo("Accepted (N)");
         click(browser.findElement(By.id("validate")));
         waiting().until(ExpectedConditions.textToBePresentInElementLocated(By.id("mapping-result"), "the same as version 1 in force"));
         assertThat(browser.findElement(By.id("yaml-preview")).getAttribute("textContent"))
