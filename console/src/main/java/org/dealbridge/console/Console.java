@@ -51,7 +51,7 @@ public final class Console {
 
     private void page(HttpExchange exchange) throws IOException {
         try (exchange) {
-            if (!exchange.getRequestMethod().equals("GET") && !exchange.getRequestMethod().equals("HEAD")) {
+            if (!exchange.getRequestMethod().equals("GET")) {
                 exchange.getResponseHeaders().set("Allow", "GET");
                 ConsoleApi.respond(exchange, 405, "text/plain; charset=utf-8", "use GET\n");
                 return;
@@ -98,7 +98,7 @@ public final class Console {
         // no-referrer: the code must not leak through the Referer of the next page, though it is spent already
         exchange.getResponseHeaders().set("Referrer-Policy", "no-referrer");
         if (session.isPresent()) {
-            exchange.getResponseHeaders().add("Set-Cookie", ConsoleAccess.sessionCookie(session.get()));
+            exchange.getResponseHeaders().add("Set-Cookie", ConsoleAccess.sessionCookie(session.get(), ConsoleAccess.behindTls(exchange)));
             exchange.getResponseHeaders().set("Location", "/console/");
         } else {
             exchange.getResponseHeaders().set("Location", "/console/sign-in.html?link=used");

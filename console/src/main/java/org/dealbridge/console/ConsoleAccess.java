@@ -118,9 +118,18 @@ public final class ConsoleAccess {
         cookie(exchange, SESSION_COOKIE).ifPresent(sessions::remove);
     }
 
-    /** The Set-Cookie value for a session: HttpOnly (scripts never see it), SameSite=Strict, the whole admin listener. */
-    public static String sessionCookie(Session session) {
-        return SESSION_COOKIE + "=" + session.id() + "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" + SESSION_LIFETIME.toSeconds();
+    /**
+     * The Set-Cookie value for a session: HttpOnly (scripts never see it), SameSite=Strict, the whole admin listener,
+     * and Secure when the browser reached us over TLS through a proxy (the listener itself speaks plain HTTP).
+     */
+    public static String sessionCookie(Session session, boolean secure) {
+        return SESSION_COOKIE + "=" + session.id() + "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" + SESSION_LIFETIME.toSeconds()
+                + (secure ? "; Secure" : "");
+    }
+
+    /** True when a TLS-terminating proxy says the browser used https. */
+    static boolean behindTls(HttpExchange exchange) {
+        return "https".equalsIgnoreCase(exchange.getRequestHeaders().getFirst("X-Forwarded-Proto"));
     }
 
     public static String expiredSessionCookie() {

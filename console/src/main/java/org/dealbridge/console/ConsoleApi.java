@@ -216,7 +216,7 @@ final class ConsoleApi implements HttpHandler {
             error(exchange, 401, "token", "token: this is not the console.token of this DealBridge");
             return;
         }
-        exchange.getResponseHeaders().add("Set-Cookie", ConsoleAccess.sessionCookie(session.get()));
+        exchange.getResponseHeaders().add("Set-Cookie", ConsoleAccess.sessionCookie(session.get(), ConsoleAccess.behindTls(exchange)));
         json(exchange, 200, JSON.createObjectNode().put("user", "console").put("csrfToken", session.get().csrfToken()));
     }
 

@@ -236,6 +236,8 @@ class ConsoleApiTest {
         Reply r = call("POST", "/api/session", Map.of("token", TOKEN));
         assertThat(r.response().headers().firstValue("Set-Cookie").orElseThrow())
                 .startsWith(ConsoleAccess.SESSION_COOKIE + "=").contains("HttpOnly").contains("SameSite=Strict").contains("Path=/");
+        assertThat(call("POST", "/api/session", Map.of("token", TOKEN), "X-Forwarded-Proto", "https").response().headers()
+                .firstValue("Set-Cookie").orElseThrow()).as("reached over TLS through a proxy").endsWith("; Secure");
         Browser browser = signIn();
         Reply session = browser.call("GET", "/api/session", null, false);
         assertThat(session.status()).isEqualTo(200);
