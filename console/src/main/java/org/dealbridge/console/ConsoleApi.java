@@ -128,6 +128,7 @@ final class ConsoleApi implements HttpHandler {
         route("POST", "/api/mapping/([^/]+)/publish", true, c -> check(c, false));
         route("POST", "/api/mapping/([^/]+)/rollback", true, this::rollback);
         route("GET", "/api/orders/([^/]+)", false, this::order);
+        route("POST", "/api/orders/([^/]+)/resync", true, this::resync);
         route("GET", "/api/deals/([0-9]+)", false, this::deal);
         route("GET", "/api/dead-letters", false, this::deadLetters);
         route("POST", "/api/dead-letters/replay-all", true, this::replayAll);
@@ -379,15 +380,34 @@ final class ConsoleApi implements HttpHandler {
 
     // ---- orders -------------------------------------------------------------------------------------------------
 
-    private void order(Call c) throws IOException {
+    private Keys.OrderKey orderKey(Call c) {
         String raw = c.param(1).trim();
-        Keys.OrderKey key;
         try {
-            key = Keys.parseOrder(raw.contains(":") ? raw : sources.siteId() + ":" + raw);
+            return Keys.parseOrder(raw.contains(":") ? raw : sources.siteId() + ":" + raw);
         } catch (RuntimeException e) {
             throw new BadRequest("order", "'" + raw + "' is not an order: write its id (5001) or site:id (s1:5001)");
         }
-        json(c, 200, story(new OrderTrace(sources.kafkaClientProperties(), sources.topics()).of(key)));
+    }
+
+    private void order(Call c) throws IOException {
+        json(c, 200, story(new OrderTrace(sources.kafkaClientProperties(), sources.topics()).of(orderKey(c))));
+    }
+
+    /** Reads the order from the store again, so that it is decided with the mapping in force (after a mapping change). */
+    private void resync(Call c) throws IOException {
+        Keys.OrderKey key = orderKey(c);
+        if (!key.siteId().equals(sources.siteId())) {
+            throw new BadRequest("order", "this DealBridge reads the orders of site " + sources.siteId() + ", not " + key.siteId());
+        }
+        if (sources.resync().isEmpty()) {
+            json(c, 409, JSON.createObjectNode().put("error", "the store is not configured (store.webhook-url): no order can be read"));
+            return;
+        }
+        String result = sources.resync().get().resync(key.orderId());
+        boolean queued = !"DROPPED_FULL".equals(result);
+        json(c, queued ? 202 : 503, JSON.createObjectNode().put("order", key.toString()).put("result", result)
+                .put("message", queued ? "order " + key + " is read from the store again and decided with the mapping in force"
+                        : "the store reader's queue is full; the poller will read the order at its next round"));
     }
 
     private void deal(Call c) throws IOException {

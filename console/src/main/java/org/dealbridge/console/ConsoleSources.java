@@ -16,10 +16,18 @@ import org.dealbridge.schemas.Topics;
  *
  * @param kafkaClientProperties properties every Kafka client starts from (bootstrap servers, security)
  * @param health                the health of each role, as {@code /health} reports it
+ * @param resync                how to read an order again (the store ingestion's refresh), when the store is configured
  */
 public record ConsoleSources(Properties kafkaClientProperties, Topics topics, MappingTopics mappingTopics,
                              Optional<CrmApi> crm, Optional<StoreApi> store, String siteId,
-                             Supplier<Map<String, RoleHealth>> health) {
+                             Supplier<Map<String, RoleHealth>> health, Optional<OrderResync> resync) {
+
+    /** Reads an order of this site from the store again and publishes it, as a store hook would (present with a store). */
+    @FunctionalInterface
+    public interface OrderResync {
+        /** @return whether the order was queued ({@code QUEUED}), already waiting ({@code ALREADY_PENDING}) or refused ({@code DROPPED_FULL}) */
+        String resync(long orderId);
+    }
 
     /** One role's health: {@code UP}, {@code DEGRADED}, {@code DOWN} or {@code NOT_CONFIGURED}, and why. */
     public record RoleHealth(String status, String detail) {

@@ -96,6 +96,7 @@ class ConsoleApiTest {
     static BitrixClient storeClient;
     static HttpServer server;
     static String base;
+    static final List<Long> resynced = new java.util.concurrent.CopyOnWriteArrayList<>();
     static final HttpClient http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER).build();
 
     @TempDir
@@ -120,7 +121,11 @@ class ConsoleApiTest {
         storeClient = client(emulator.storeWebhookUrl(), "store");
         ConsoleSources sources = new ConsoleSources(KAFKA.clientProperties(), topics, MappingTopics.of(registry),
                 Optional.of(new CrmApi(crmClient)), Optional.of(new StoreApi(storeClient)), "s1",
-                () -> Map.of("kafka", new ConsoleSources.RoleHealth("UP", "1 broker(s)")));
+                () -> Map.of("kafka", new ConsoleSources.RoleHealth("UP", "1 broker(s)")),
+                Optional.of(orderId -> {
+                    resynced.add(orderId);
+                    return "QUEUED";
+                }));
         Console console = new Console(sources, new ConsoleAccess(TOKEN, "X-Test-User", Clock.systemUTC()), Clock.systemUTC());
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 16);
         console.routes().forEach(server::createContext);
@@ -460,6 +465,12 @@ class ConsoleApiTest {
         assertThat(bad.status()).isEqualTo(400);
         assertThat(bad.json().path("field").asText()).isEqualTo("order");
         assertThat(bearer("GET", "/api/deals/987654", null).status()).as("a deal linked to no order").isEqualTo(404);
+
+        Reply resync = bearer("POST", "/api/orders/4242/resync", null);
+        assertThat(resync.status()).isEqualTo(202);
+        assertThat(resynced).containsExactly(4242L);
+        assertThat(bearer("POST", "/api/orders/s2:4242/resync", null).json().path("field").asText()).as("another site's order").isEqualTo("order");
+        assertThat(signIn().call("POST", "/api/orders/4242/resync", null, false).status()).as("a write: CSRF").isEqualTo(403);
     }
 
     // ---- dead letters and overview ------------------------------------------------------------------------------

@@ -258,6 +258,24 @@ class ConsoleBrowserTest {
         screenshot("order-no-deal", 1280);
         screenshot("order-no-deal-phone", 390);
         assertThat(emu.crm().dealsByOrigin(DemoStory.ORIGINATOR, Long.toString(order))).isEmpty();
+
+        // what the page says to do: map W in the charger's pipeline, publish, read the order again
+        click(browser.findElement(By.linkText("Mapping")));
+        waiting().until(d -> !d.findElements(By.cssSelector("#stage-tables .stage-box[data-pipeline='2'] tbody tr")).isEmpty());
+        WebElement table2 = browser.findElement(By.cssSelector("#stage-tables .stage-box[data-pipeline='2']"));
+        int pairs = table2.findElements(By.cssSelector("tbody tr")).size();
+        click(table2.findElement(By.cssSelector("button.add-pair")));
+        WebElement added = table2.findElements(By.cssSelector("tbody tr")).get(pairs);
+        new Select(added.findElement(By.cssSelector("select.stage"))).selectByValue("C2:NEW");
+        new Select(added.findElement(By.cssSelector("select.status"))).selectByVisibleText("Waiting for the supplier (W)");
+        click(browser.findElement(By.id("publish")));
+        waiting().until(ExpectedConditions.textToBePresentInElementLocated(By.id("mapping-result"), "Published version 3"));
+        go("order/" + order);
+        click(visible("#order-resync"));
+        waiting().until(ExpectedConditions.textToBePresentInElementLocated(By.id("order-summary"), "Linked deal:"));
+        Map<String, Object> deal = waitForDeal(order);
+        assertThat(String.valueOf(deal.get("STAGE_ID"))).isEqualTo("C2:NEW");
+        assertThat(browser.findElement(By.id("order-entries")).getText()).contains("mapping v3");
     }
 
     @Test
@@ -280,7 +298,7 @@ class ConsoleBrowserTest {
         assertThat(shown).anySatisfy(line -> assertThat(line).startsWith("stages.\"2\"[" + pairs + "].status = \"N\""));
         screenshot("mapping-refused", 1280);
         assertThat(new MappingTopicReader(runtime.clientProperties(), MappingTopics.of(runtime.schemaRegistry())).latest("s1")
-                .orElseThrow().getVersion()).as("nothing was published").isEqualTo(2);
+                .orElseThrow().getVersion()).as("nothing was published").isEqualTo(3);
     }
 
     @Test

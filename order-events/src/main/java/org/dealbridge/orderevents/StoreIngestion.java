@@ -43,6 +43,14 @@ public final class StoreIngestion implements AutoCloseable {
         return hookHandler;
     }
 
+    /**
+     * Reads one order from the store again and publishes it, as a hook would (e.g. after the admin changed the mapping:
+     * the order is decided again with the mapping in force).
+     */
+    public OrderRefreshQueue.Submitted refresh(long orderId) {
+        return refreshQueue.submit(orderId);
+    }
+
     public List<StorePoller> pollers() {
         return List.copyOf(pollers);
     }

@@ -54,6 +54,7 @@ public final class DealBridgeRuntime implements AutoCloseable {
     private AdminServer http;
     private Connections connections;
     private Console console;
+    private StoreIngestion storeIngestion;
 
     private DealBridgeRuntime(DealBridgeConfig config) {
         this.config = config;
@@ -106,11 +107,14 @@ public final class DealBridgeRuntime implements AutoCloseable {
         http = new AdminServer(config.getString(DealBridgeConfig.HTTP_BIND_ADDRESS), config.getInt(DealBridgeConfig.HTTP_PORT), health, metrics);
         started.push(http);
         if (config.getBoolean(DealBridgeConfig.CONSOLE_ENABLED)) {
-            console = ConsoleWiring.console(config, clientProperties(), topics, schemaRegistry, connections, health);
+            // the store ingestion starts below; the console asks for it only when an admin re-reads an order
+            console = ConsoleWiring.console(config, clientProperties(), topics, schemaRegistry, connections, health,
+                    connections.store().map(store -> orderId -> storeIngestion.refresh(orderId).name()));
             http.route(console);
         }
         if (connections.store().isPresent()) {
-            started.push(storeIngestion(connections.store().get()));
+            storeIngestion = storeIngestion(connections.store().get());
+            started.push(storeIngestion);
         }
         OrderToDealSync orderToDeal = new OrderToDealSync(config, connections.crm(), clientProperties(), topics, metrics, health);
         started.push(orderToDeal);

@@ -335,7 +335,16 @@
     if (data.why) head.append(el("p", {class: "why", id: "order-why"}, el("strong", {text: "Latest word: "}), data.why));
     if (!data.linkedDeal && /SKIPPED_UNMAPPED_STATUS|SKIPPED_NO_MAPPING/.test(data.why || "")) {
       head.append(el("p", {class: "muted"}, "To give such orders a deal, map the status (or the site) on the ",
-        el("a", {href: "#mapping", text: "Mapping"}), " page; an order is decided again at its next change."));
+        el("a", {href: "#mapping", text: "Mapping"}), " page and publish, then read the order again below (or wait for its next change)."));
+    }
+    if (data.entries.length) {
+      const again = el("button", {type: "button", id: "order-resync", class: "small", text: "Read this order from the store again"});
+      again.addEventListener("click", async () => {
+        const r = await api("POST", "/api/orders/" + encodeURIComponent(data.order) + "/resync");
+        flash(r.data.message || r.data.error, r.ok ? "ok" : "error");
+        if (r.ok) setTimeout(() => findOrder(data.order).catch((e) => flash(e.message, "error")), 3000);
+      });
+      head.append(el("p", {}, again, " ", el("span", {class: "muted small", text: "it is then decided again with the mapping in force"})));
     }
     const rows = data.entries.map((e) => el("tr", {class: "topic-" + e.topic + (/SKIPPED|DEAD_LETTER|dead letter/.test(e.text) ? " attention" : "")},
       el("td", {class: "nowrap", text: e.at.replace("T", " ").replace(/\.\d+Z$/, "Z")}),
