@@ -5,6 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
@@ -20,6 +24,9 @@ import org.dealbridge.kafka.embedded.EmbeddedKafkaCluster;
 import org.dealbridge.schemas.DealChanged;
 import org.dealbridge.schemas.Topics;
 import org.dealbridge.schemas.registry.InMemorySchemaRegistry;
+import org.dealbridge.ingestion.ChangePoller;
+import org.dealbridge.ingestion.CursorStore;
+import org.dealbridge.ingestion.KafkaCursorStore;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -63,13 +70,31 @@ class CrmPollerTest {
     void stop() {
         producer.close();
         cursorProducer.close();
+        cursorStores.forEach(KafkaCursorStore::close);
         client.close();
         emu.close();
     }
 
-    private CrmPoller poller() {
-        CursorStore cursors = CursorStore.load(KAFKA.clientProperties(), cursorTopic, cursorProducer);
-        return new CrmPoller(new CrmApi(client), new DealReader(client), new DealPublisher(producer, dealTopic, meters), cursors, config);
+    private static final OffsetDateTime FIRST_CURSOR = TestCursors.FIRST_CURSOR;
+    private final List<KafkaCursorStore> cursorStores = new ArrayList<>();
+
+    private KafkaCursorStore cursors() {
+        KafkaCursorStore cursors = TestCursors.on(KAFKA, cursorTopic);
+        cursorStores.add(cursors);
+        return cursors;
+    }
+
+    private ChangePoller poller(DealEventsConfig config, CursorStore cursors) {
+        return CrmPoller.create(new CrmApi(client), new DealReader(client), new DealPublisher(producer, dealTopic, meters), cursors, config,
+                FIRST_CURSOR);
+    }
+
+    private ChangePoller poller() {
+        return poller(config, cursors());
+    }
+
+    private OffsetDateTime stored(CursorStore cursors) {
+        return cursors.load(CrmPoller.CURSOR_KEY).map(OffsetDateTime::parse).orElseThrow();
     }
 
     @Test
@@ -78,19 +103,21 @@ class CrmPollerTest {
                 DealEventsConfig.POLL_INTERVAL, "100", DealEventsConfig.POLL_OVERLAP, "1000"));
         emu.faults().outage(org.dealbridge.emulator.Portal.CRM, Duration.ofHours(1), org.dealbridge.emulator.Fault.HTTP_500);
         long id = emu.crm().addDealAsHuman(Map.of("TITLE", "While down", "CATEGORY_ID", 1, "STAGE_ID", "C1:NEW"));
-        CursorStore cursors = CursorStore.load(KAFKA.clientProperties(), cursorTopic, cursorProducer);
-        try (CrmPolling polling = new CrmPolling(new CrmPoller(new CrmApi(client), new DealReader(client),
-                new DealPublisher(producer, dealTopic, meters), cursors, fast), fast)) {
-            Thread.sleep(500);
-            assertThat(cursors.read(CrmPoller.CURSOR_KEY)).as("no cursor while the CRM fails").isEmpty();
-            assertThat(emu.calls().count(org.dealbridge.emulator.Portal.CRM, "crm.deal.list")).as("polls kept trying").isGreaterThan(1);
-            emu.faults().endOutage(org.dealbridge.emulator.Portal.CRM);
+        KafkaCursorStore cursors = cursors();
+        try (ChangePoller polling = poller(fast, cursors)) {
+            polling.start();
             long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-            while (cursors.read(CrmPoller.CURSOR_KEY).isEmpty() && System.nanoTime() < deadline) {
+            while (emu.calls().count(org.dealbridge.emulator.Portal.CRM, "crm.deal.list") < 3 && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            assertThat(emu.calls().count(org.dealbridge.emulator.Portal.CRM, "crm.deal.list")).as("polls kept trying").isGreaterThan(1);
+            assertThat(stored(cursors)).as("the first cursor, stored at start, stays while the CRM fails").isEqualTo(FIRST_CURSOR);
+            emu.faults().endOutage(org.dealbridge.emulator.Portal.CRM);
+            while (stored(cursors).isEqual(FIRST_CURSOR) && System.nanoTime() < deadline) {
                 Thread.sleep(50);
             }
         }
-        assertThat(cursors.read(CrmPoller.CURSOR_KEY)).as("a poll after the outage published deal %d", id).isPresent();
+        assertThat(stored(cursors)).as("a poll after the outage published deal %d", id).isAfter(FIRST_CURSOR);
         assertThat(meters.find(DealPublisher.EVENTS_METRIC).tag("source", "crm_poll").counter().count()).isEqualTo(1.0);
     }
 
@@ -101,19 +128,78 @@ class CrmPollerTest {
             long id = emu.crm().addDealAsHuman(Map.of("TITLE", "Deal " + i, "CATEGORY_ID", 1, "STAGE_ID", "C1:NEW"));
             first = first == 0 ? id : first;
         }
-        CrmPoller poller = poller();
-        assertThat(poller.pollOnce()).as("60 deals over two pages of crm.deal.list").isEqualTo(60);
+        ChangePoller poller = poller();
+        assertThat(poller.pollOnce().published()).as("60 deals over two pages of crm.deal.list").isEqualTo(60);
 
         clock.advance(Duration.ofSeconds(10));
         emu.crm().updateDealAsHuman(first, Map.of("STAGE_ID", "C1:WON"));
         // the 1 s overlap lists the 59 unchanged deals again, but they were published with that DATE_MODIFY already
-        assertThat(poller.pollOnce()).isEqualTo(1);
-        assertThat(poller.pollOnce()).as("nothing new").isZero();
+        assertThat(poller.pollOnce().published()).isEqualTo(1);
+        assertThat(poller.pollOnce().published()).as("nothing new").isZero();
         // a restarted poller reads the cursor back: only the deal inside the overlap comes again, once
-        CrmPoller restarted = poller();
-        assertThat(restarted.pollOnce()).isEqualTo(1);
-        assertThat(restarted.pollOnce()).isZero();
+        ChangePoller restarted = poller();
+        assertThat(restarted.pollOnce().published()).isEqualTo(1);
+        assertThat(restarted.pollOnce().published()).isZero();
         assertThat(emu.calls().count(org.dealbridge.emulator.Portal.CRM, "crm.deal.get")).as("deals read in batches")
                 .isEqualTo(60 + 1 + 1);
+    }
+
+    /**
+     * Issue 13's crash on the CRM side: the CRM's webhooks name 10 new deals, the hook accepts them all (200), and the
+     * ingestion goes away with its Kafka producer before it published them. A new ingestion started later against the
+     * same broker, with a first cursor of its own start time, must publish every accepted deal.
+     */
+    @Test
+    void dealsTheHookAcceptedAreAllPublishedAfterTheProcessDiesWithThemQueued() throws Exception {
+        DealEventsConfig hooked = new DealEventsConfig(Map.of(DealEventsConfig.APPLICATION_TOKEN, "crm-kill-9",
+                DealEventsConfig.COALESCE_WINDOW, "100", DealEventsConfig.POLL_INTERVAL, "3600000", DealEventsConfig.POLL_OVERLAP, "1000"));
+        KafkaProducer<String, DealChanged> doomed = new KafkaProducer<>(KAFKA.clientProperties(), new StringSerializer(),
+                topics.dealChanges().valueSerde().serializer());
+        CrmIngestion first = new CrmIngestion(hooked, client, new DealPublisher(doomed, dealTopic, meters), cursors(), clock.instant().atOffset(java.time.ZoneOffset.UTC));
+        com.sun.net.httpserver.HttpServer server = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+        server.createContext(CrmHookHandler.PATH, first.hookHandler());
+        server.start();
+        emu.subscribeCrm("http://127.0.0.1:" + server.getAddress().getPort() + CrmHookHandler.PATH, "crm-kill-9", "ONCRMDEALADD");
+        first.start();
+        // reading a deal takes a while, so the deals are still being read or waiting when the process goes away
+        emu.faults().slow(org.dealbridge.emulator.Portal.CRM, "crm.deal.get", Duration.ofMillis(150));
+        List<Long> deals = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            clock.advance(Duration.ofSeconds(1));
+            deals.add(emu.crm().addDealAsHuman(Map.of("TITLE", "Hooked " + i, "CATEGORY_ID", 1, "STAGE_ID", "C1:NEW")));
+        }
+        assertThat(emu.events().awaitIdle(Duration.ofSeconds(20))).isTrue();
+        assertThat(emu.events().deliveries()).hasSize(10).allSatisfy(d -> assertThat(d.httpStatus()).as("accepted").isEqualTo(200));
+        // the process dies: its producer first, then everything else
+        doomed.close(Duration.ZERO);
+        server.stop(0);
+        first.close();
+        assertThat(publishedDeals(deals, Duration.ofMillis(500))).as("accepted, but not in Kafka").hasSizeLessThan(10);
+
+        clock.advance(Duration.ofMinutes(10));
+        emu.faults().clear(org.dealbridge.emulator.Portal.CRM);
+        try (CrmIngestion second = new CrmIngestion(hooked, client, new DealPublisher(producer, dealTopic, meters), cursors(),
+                clock.instant().atOffset(java.time.ZoneOffset.UTC))) {
+            second.start();
+            assertThat(publishedDeals(deals, Duration.ofSeconds(30))).as("every accepted deal").containsExactlyInAnyOrderElementsOf(deals);
+        }
+    }
+
+    /** Which of {@code deals} are on the deal topic, waiting up to {@code wait} for all of them. */
+    private java.util.Set<Long> publishedDeals(List<Long> deals, Duration wait) {
+        Properties props = KAFKA.clientProperties();
+        props.put(org.apache.kafka.clients.consumer.ConsumerConfig.GROUP_ID_CONFIG, "reader-" + UUID.randomUUID());
+        props.put(org.apache.kafka.clients.consumer.ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        java.util.Set<Long> seen = new java.util.HashSet<>();
+        try (org.apache.kafka.clients.consumer.KafkaConsumer<String, DealChanged> consumer = new org.apache.kafka.clients.consumer.KafkaConsumer<>(
+                props, new org.apache.kafka.common.serialization.StringDeserializer(), topics.dealChanges().valueSerde().deserializer())) {
+            consumer.subscribe(List.of(dealTopic));
+            long deadline = System.nanoTime() + wait.toNanos();
+            while (System.nanoTime() < deadline && !seen.containsAll(deals)) {
+                consumer.poll(Duration.ofMillis(100)).forEach(r -> seen.add(r.value().getDealId()));
+            }
+        }
+        seen.retainAll(deals);
+        return seen;
     }
 }

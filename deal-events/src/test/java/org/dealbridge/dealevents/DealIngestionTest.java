@@ -10,7 +10,9 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.time.OffsetDateTime;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -32,6 +34,9 @@ import org.dealbridge.schemas.ChangeSource;
 import org.dealbridge.schemas.DealChanged;
 import org.dealbridge.schemas.Topics;
 import org.dealbridge.schemas.registry.InMemorySchemaRegistry;
+import org.dealbridge.ingestion.ChangePoller;
+import org.dealbridge.ingestion.KafkaCursorStore;
+import org.dealbridge.ingestion.RefreshQueue;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -52,7 +57,8 @@ class DealIngestionTest {
     private BitrixClient client;
     private KafkaProducer<String, DealChanged> producer;
     private KafkaProducer<String, String> cursorProducer;
-    private DealRefreshQueue queue;
+    private RefreshQueue queue;
+    private final List<KafkaCursorStore> cursorStores = new ArrayList<>();
     private HttpServer server;
     private String hookUrl;
     private DealEventsConfig config;
@@ -74,9 +80,10 @@ class DealIngestionTest {
         cursorProducer = new KafkaProducer<>(props, new StringSerializer(), new StringSerializer());
         config = new DealEventsConfig(Map.of(DealEventsConfig.APPLICATION_TOKEN, TOKEN, DealEventsConfig.COALESCE_WINDOW, "200",
                 DealEventsConfig.POLL_OVERLAP, "1000"));
-        queue = new DealRefreshQueue(new DealReader(client), publisher(), config);
+        queue = CrmIngestion.hookQueue(config, new DealReader(client), publisher());
+        queue.open();
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-        server.createContext(CrmHookHandler.PATH, new CrmHookHandler(config, queue));
+        server.createContext(CrmHookHandler.PATH, new CrmHookHandler(config, queue, CrmIngestion.deletions(publisher(), queue)));
         server.start();
         hookUrl = "http://127.0.0.1:" + server.getAddress().getPort() + CrmHookHandler.PATH;
     }
@@ -90,6 +97,7 @@ class DealIngestionTest {
     void stop() {
         server.stop(0);
         queue.close();
+        cursorStores.forEach(KafkaCursorStore::close);
         producer.close();
         cursorProducer.close();
         client.close();
@@ -199,31 +207,39 @@ class DealIngestionTest {
         }
     }
 
+    private static final OffsetDateTime FIRST_CURSOR = TestCursors.FIRST_CURSOR;
+
+    private KafkaCursorStore cursors() {
+        KafkaCursorStore cursors = TestCursors.on(KAFKA, cursorTopic);
+        cursorStores.add(cursors);
+        return cursors;
+    }
+
     @Test
     void thePollerFindsDealsWhoseHooksWereLostAndStoresItsCursorAfterPublishing() throws Exception {
         long first = emu.crm().addDealAsHuman(Map.of("TITLE", "Lost 1", "CATEGORY_ID", 1, "STAGE_ID", "C1:NEW"));
         long second = emu.crm().addDealAsHuman(Map.of("TITLE", "Lost 2", "CATEGORY_ID", 1, "STAGE_ID", "C1:NEW"));
-        CursorStore cursors = CursorStore.load(KAFKA.clientProperties(), cursorTopic, cursorProducer);
-        CrmPoller poller = new CrmPoller(new CrmApi(client), new DealReader(client), publisher(), cursors, config);
+        ChangePoller poller = CrmPoller.create(new CrmApi(client), new DealReader(client), publisher(), cursors(), config, FIRST_CURSOR);
 
-        assertThat(poller.pollOnce()).isEqualTo(2);
+        assertThat(poller.pollOnce().published()).isEqualTo(2);
         List<DealChanged> events = published(2, Duration.ofSeconds(5));
         assertThat(events).extracting(DealChanged::getDealId).containsExactlyInAnyOrder(first, second);
         assertThat(events).allSatisfy(d -> assertThat(d.getCause().getSource()).isEqualTo(ChangeSource.CRM_POLL));
 
-        CursorStore reloaded = CursorStore.load(KAFKA.clientProperties(), cursorTopic, cursorProducer);
-        assertThat(reloaded.read(CrmPoller.CURSOR_KEY)).as("cursor survives a restart").isPresent();
+        assertThat(cursors().load(CrmPoller.CURSOR_KEY)).as("cursor survives a restart").map(OffsetDateTime::parse)
+                .hasValueSatisfying(c -> assertThat(c).isAfter(FIRST_CURSOR));
         assertThat(meters.find(DealPublisher.EVENTS_METRIC).tag("source", "crm_poll").counter().count()).isEqualTo(2.0);
     }
 
     @Test
     void aFailedReadLeavesTheCursorWhereItWas() {
-        CursorStore cursors = CursorStore.load(KAFKA.clientProperties(), cursorTopic, cursorProducer);
+        KafkaCursorStore cursors = cursors();
         emu.faults().outage(Portal.CRM, Duration.ofSeconds(5), org.dealbridge.emulator.Fault.HTTP_500);
-        CrmPoller poller = new CrmPoller(new CrmApi(client), new DealReader(client), publisher(), cursors, config);
+        ChangePoller poller = CrmPoller.create(new CrmApi(client), new DealReader(client), publisher(), cursors, config, FIRST_CURSOR);
         emu.crm().addDealAsHuman(Map.of("TITLE", "During outage", "CATEGORY_ID", 1, "STAGE_ID", "C1:NEW"));
 
         org.assertj.core.api.Assertions.assertThatThrownBy(poller::pollOnce).isInstanceOf(RuntimeException.class);
-        assertThat(cursors.read(CrmPoller.CURSOR_KEY)).isEmpty();
+        assertThat(cursors.load(CrmPoller.CURSOR_KEY)).as("the first cursor, stored at the first start").map(OffsetDateTime::parse)
+                .hasValue(FIRST_CURSOR);
     }
 }

@@ -90,14 +90,7 @@ public final class Backfill {
     }
 
     private long confirm(List<OrderIngest.Outcome> pending) {
-        ingest.publisher().flush();
-        long published = 0;
-        for (OrderIngest.Outcome outcome : pending) {
-            OrderPublisher.await(outcome.sent(), "order " + outcome.orderId());
-            if (outcome.published()) {
-                published++;
-            }
-        }
+        long published = ingest.confirm(pending).published();
         pending.clear();
         return published;
     }

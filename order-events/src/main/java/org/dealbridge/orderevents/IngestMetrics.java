@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.Locale;
 import java.util.Objects;
+import org.dealbridge.bitrix.events.EventHook;
 import org.dealbridge.schemas.ChangeSource;
 
 /**
@@ -18,15 +19,6 @@ public final class IngestMetrics {
     public static final String EVENTS_IN = "dealbridge.events.in";
     public static final String HOOK_REJECTED = "dealbridge.hook.rejected";
     public static final String DEAD_LETTERS = "dealbridge.dead.letters";
-
-    /** Why the store hook refused a call (the {@code reason} tag). */
-    public enum RejectReason {
-        BAD_TOKEN, TOO_LARGE, MALFORMED, METHOD;
-
-        String tag() {
-            return name().toLowerCase(Locale.ROOT);
-        }
-    }
 
     private final MeterRegistry registry;
 
@@ -43,7 +35,7 @@ public final class IngestMetrics {
                 .tag("source", source.name().toLowerCase(Locale.ROOT)).register(registry).increment();
     }
 
-    void hookRejected(RejectReason reason) {
+    void hookRejected(EventHook.Rejection reason) {
         Counter.builder(HOOK_REJECTED).description("Store hook calls refused")
                 .tag("hook", "store").tag("reason", reason.tag()).register(registry).increment();
     }

@@ -1,9 +1,12 @@
 package org.dealbridge.orderevents;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Future;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.dealbridge.bitrix.BitrixException;
+import org.dealbridge.ingestion.Refresher;
 import org.dealbridge.schemas.ChangeCause;
 import org.dealbridge.schemas.ChangeSource;
 import org.dealbridge.schemas.OrderChanged;
@@ -72,11 +75,38 @@ public final class OrderIngest {
      * The hook's path: read and publish; every failure, retryable ones included (the client already retried them),
      * becomes a dead letter, since nobody will re-deliver the event; the poller reconciles the order anyway.
      */
-    public void ingestFromHook(long orderId) {
+    public Outcome ingestFromHook(long orderId) {
         try {
-            ingest(orderId, ChangeSource.STORE_HOOK, StoreHookHandler.COMPONENT, null);
+            return ingest(orderId, ChangeSource.STORE_HOOK, StoreHookHandler.COMPONENT, null);
         } catch (BitrixException e) {
-            publisher.deadLetter(StoreHookHandler.COMPONENT, null, orderId, e, 1);
+            return new Outcome(orderId, null, publisher.deadLetter(StoreHookHandler.COMPONENT, null, orderId, e, 1));
         }
+    }
+
+    /**
+     * The store's {@link Refresher} for the hook's queue ({@code source} STORE_HOOK) and the poller (STORE_POLL):
+     * every order read and sent, then the producers flushed and every send checked, so the caller may move on.
+     *
+     * @throws BitrixException from the poller's path when a portal failure is retryable: the round stops there
+     */
+    public Refresher.Refreshed refresh(List<Long> orderIds, ChangeSource source, String component, String siteId) {
+        List<Outcome> outcomes = new ArrayList<>(orderIds.size());
+        for (long orderId : orderIds) {
+            outcomes.add(source == ChangeSource.STORE_HOOK ? ingestFromHook(orderId) : ingest(orderId, source, component, siteId));
+        }
+        return confirm(outcomes);
+    }
+
+    /** Flushes, waits for every send (a failed one throws, naming the order) and counts what was published. */
+    public Refresher.Refreshed confirm(List<Outcome> outcomes) {
+        publisher.flush();
+        int published = 0;
+        for (Outcome outcome : outcomes) {
+            OrderPublisher.await(outcome.sent(), "order " + outcome.orderId());
+            if (outcome.published()) {
+                published++;
+            }
+        }
+        return new Refresher.Refreshed(published, outcomes.size() - published);
     }
 }

@@ -1,18 +1,17 @@
 package org.dealbridge.orderevents;
 
 import java.time.Clock;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.UUID;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.KafkaException;
 import org.dealbridge.bitrix.BitrixException;
+import org.dealbridge.ingestion.KafkaCursorStore;
 import org.dealbridge.schemas.DeadLetter;
 import org.dealbridge.schemas.Keys;
 import org.dealbridge.schemas.OrderChanged;
@@ -44,20 +43,10 @@ public final class OrderPublisher implements AutoCloseable {
         this.deadLetters = topics.deadLetters();
         this.metrics = Objects.requireNonNull(metrics, "metrics");
         this.clock = Objects.requireNonNull(clock, "clock");
-        this.orders = new KafkaProducer<>(reliable(producerConfig, "order-events-orders"),
+        this.orders = new KafkaProducer<>(KafkaCursorStore.reliable(producerConfig, "order-events-orders"),
                 orderChanges.keySerde().serializer(), orderChanges.valueSerde().serializer());
-        this.letters = new KafkaProducer<>(reliable(producerConfig, "order-events-dead-letters"),
+        this.letters = new KafkaProducer<>(KafkaCursorStore.reliable(producerConfig, "order-events-dead-letters"),
                 deadLetters.keySerde().serializer(), deadLetters.valueSerde().serializer());
-    }
-
-    static Map<String, Object> reliable(Map<String, Object> base, String clientIdSuffix) {
-        Map<String, Object> config = new HashMap<>(base);
-        config.put(ProducerConfig.ACKS_CONFIG, "all");
-        config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-        config.putIfAbsent(ProducerConfig.LINGER_MS_CONFIG, 5);
-        Object clientId = base.get(ProducerConfig.CLIENT_ID_CONFIG);
-        config.put(ProducerConfig.CLIENT_ID_CONFIG, (clientId == null ? "dealbridge" : clientId) + "-" + clientIdSuffix);
-        return config;
     }
 
     /** Sends one event keyed {@code {siteId}:{orderId}}; counts it under its cause's source. */
@@ -115,6 +104,12 @@ public final class OrderPublisher implements AutoCloseable {
     public void flush() {
         orders.flush();
         letters.flush();
+    }
+
+    /** Flushes and waits for every one of {@code sends}. */
+    void confirm(java.util.List<Future<RecordMetadata>> sends, String what) {
+        flush();
+        sends.forEach(sent -> await(sent, what));
     }
 
     /** Waits for one send, turning its failure into a KafkaException that names the order. */

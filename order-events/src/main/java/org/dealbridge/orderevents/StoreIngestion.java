@@ -8,34 +8,48 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.dealbridge.bitrix.store.StoreApi;
+import org.dealbridge.ingestion.ChangePoller;
+import org.dealbridge.ingestion.Ingestion;
+import org.dealbridge.ingestion.KafkaCursorStore;
+import org.dealbridge.ingestion.RefreshQueue;
+import org.dealbridge.schemas.ChangeSource;
 import org.dealbridge.schemas.Topics;
 
 /**
- * The store ingestion side assembled: one publisher, the catalog cache, the hook's refresh queue and handler, and one
- * poller per site. The launcher mounts {@link #hookHandler()} at {@code /hooks/store}, calls {@link #start()}, and
- * {@link #close()} on shutdown (pollers first, then the queue, then the producers, so nothing is sent to a closed
- * producer).
+ * The store side of {@link Ingestion}: one publisher, the catalog cache, the hook's refresh queue and handler, and one
+ * poller per site. The launcher mounts {@link #hookHandler()} at {@code /hooks/store}, calls {@link #start()} (every
+ * site's cursor is stored before the hook accepts an order), and {@link #close()} on shutdown.
  */
 public final class StoreIngestion implements AutoCloseable {
-    private final OrderPublisher publisher;
-    private final KafkaCursorStore cursors;
-    private final OrderRefreshQueue refreshQueue;
+    private final Ingestion ingestion;
     private final StoreHookHandler hookHandler;
-    private final List<StorePoller> pollers = new ArrayList<>();
 
     public StoreIngestion(StoreIngestionConfig config, StoreApi store, Map<String, Object> kafkaClientConfig, Topics topics,
-                         MeterRegistry meterRegistry, Clock clock) {
+                          MeterRegistry meterRegistry, Clock clock) {
         IngestMetrics metrics = new IngestMetrics(meterRegistry);
-        this.publisher = new OrderPublisher(kafkaClientConfig, topics, metrics, clock);
-        this.cursors = new KafkaCursorStore(kafkaClientConfig, topics, Duration.ofSeconds(30));
+        OrderPublisher publisher = new OrderPublisher(kafkaClientConfig, topics, metrics, clock);
+        KafkaCursorStore cursors = new KafkaCursorStore(kafkaClientConfig, topics, "order-events-cursors", Duration.ofSeconds(30));
         OrderIngest ingest = new OrderIngest(new OrderReader(store, new ProductSections(store, config.catalogCacheTtl(), clock)), publisher);
-        this.refreshQueue = new OrderRefreshQueue(ingest::ingestFromHook, config.refreshQueueCapacity());
-        this.hookHandler = new StoreHookHandler(config.applicationToken(), config.hookMaxBodyBytes(), refreshQueue, metrics,
-                orderId -> config.siteIds().forEach(site -> publisher.publishDeleted(site, orderId)));
+        RefreshQueue queue = hookQueue(ingest, config.refreshQueueCapacity());
+        // a deletion cannot be read back later: it is answered only once it is in Kafka
+        this.hookHandler = new StoreHookHandler(config.applicationToken(), config.hookMaxBodyBytes(), queue, metrics,
+                orderId -> publisher.confirm(config.siteIds().stream().map(site -> publisher.publishDeleted(site, orderId)).toList(),
+                        "deletion of order " + orderId));
+        List<ChangePoller> pollers = new ArrayList<>();
         for (String site : config.siteIds()) {
-            pollers.add(new StorePoller(store, ingest, cursors,
+            pollers.add(StorePoller.create(store, ingest, cursors,
                     new StorePoller.Settings(site, config.pollInterval(), config.pollOverlap(), config.firstCursor())));
         }
+        this.ingestion = new Ingestion(queue, pollers, List.of(publisher, cursors));
+    }
+
+    /**
+     * The hook's queue: one order at a time, in arrival order, so a burst of saves of one order costs at most two
+     * reads; more than {@code capacity} waiting are left to the poller. It is opened by {@link #start()}.
+     */
+    public static RefreshQueue hookQueue(OrderIngest ingest, int capacity) {
+        return new RefreshQueue(orderIds -> ingest.refresh(orderIds, ChangeSource.STORE_HOOK, StoreHookHandler.COMPONENT, null),
+                new RefreshQueue.Settings("store-order-refresh", Duration.ZERO, 1, capacity, Duration.ofSeconds(1)));
     }
 
     /** The handler for {@code POST /hooks/store}. */
@@ -44,27 +58,24 @@ public final class StoreIngestion implements AutoCloseable {
     }
 
     /**
-     * Reads one order from the store again and publishes it, as a hook would (e.g. after the admin changed the mapping:
-     * the order is decided again with the mapping in force).
+     * Reads one order from the store again and publishes it, as the hook would (e.g. after the admin changed the
+     * mapping: the order is decided again with the mapping in force). Works once {@link #start()} opened the queue.
      */
-    public OrderRefreshQueue.Submitted refresh(long orderId) {
-        return refreshQueue.submit(orderId);
+    public RefreshQueue.Submitted refresh(long orderId) {
+        return ingestion.queue().submit(orderId);
     }
 
-    public List<StorePoller> pollers() {
-        return List.copyOf(pollers);
+    public List<ChangePoller> pollers() {
+        return ingestion.pollers();
     }
 
-    /** Starts every site's poller; the first round runs at once. */
+    /** Stores or loads every site's cursor, opens the hook, starts the pollers (the first round runs at once). */
     public void start() {
-        pollers.forEach(StorePoller::start);
+        ingestion.start();
     }
 
     @Override
     public void close() {
-        pollers.forEach(StorePoller::close);
-        refreshQueue.close();
-        publisher.close();
-        cursors.close();
+        ingestion.close();
     }
 }

@@ -12,6 +12,8 @@ import java.net.http.HttpResponse;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import org.dealbridge.ingestion.RefreshQueue;
+import org.dealbridge.ingestion.Refresher;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -22,14 +24,18 @@ class StoreHookHandlerTest {
 
     private final List<Long> refreshed = new CopyOnWriteArrayList<>();
     private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
-    private OrderRefreshQueue queue;
+    private RefreshQueue queue;
     private HttpServer server;
     private URI hook;
     private final HttpClient http = HttpClient.newHttpClient();
 
     @BeforeEach
     void start() throws Exception {
-        queue = new OrderRefreshQueue(refreshed::add, 100);
+        queue = new RefreshQueue(ids -> {
+            refreshed.addAll(ids);
+            return Refresher.Refreshed.NONE;
+        }, new RefreshQueue.Settings("test-refresh", java.time.Duration.ZERO, 1, 100, java.time.Duration.ofMillis(50)));
+        queue.open();
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         server.createContext("/hooks/store", new StoreHookHandler(TOKEN, 2048, queue, new IngestMetrics(meters)));
         server.start();

@@ -17,6 +17,7 @@ import org.dealbridge.kafka.embedded.EmbeddedKafkaCluster;
 import org.dealbridge.schemas.ChangeSource;
 import org.dealbridge.schemas.Keys;
 import org.dealbridge.schemas.OrderChanged;
+import org.dealbridge.ingestion.RefreshQueue;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -31,7 +32,7 @@ class StoreHookTest {
 
     private StoreFixture fx;
     private OrderPublisher publisher;
-    private OrderRefreshQueue queue;
+    private RefreshQueue queue;
     private HttpServer server;
     private String hookUrl;
 
@@ -45,7 +46,9 @@ class StoreHookTest {
         fx = new StoreFixture();
         publisher = new OrderPublisher(fx.producerConfig(KAFKA), fx.topics, fx.metrics, Clock.systemUTC());
         OrderIngest ingest = new OrderIngest(fx.reader(), publisher);
-        queue = new OrderRefreshQueue(ingest::ingestFromHook, 1000);
+        queue = new RefreshQueue(ids -> ingest.refresh(ids, ChangeSource.STORE_HOOK, StoreHookHandler.COMPONENT, null),
+                new RefreshQueue.Settings("test-refresh", Duration.ZERO, 1, 1000, Duration.ofMillis(100)));
+        queue.open();
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         server.createContext("/hooks/store", new StoreHookHandler(TOKEN, StoreHookHandler.DEFAULT_MAX_BODY_BYTES, queue, fx.metrics,
                 orderId -> publisher.publishDeleted("h9", orderId)));

@@ -16,6 +16,8 @@ import org.dealbridge.kafka.embedded.EmbeddedKafkaCluster;
 import org.dealbridge.schemas.ChangeSource;
 import org.dealbridge.schemas.Keys;
 import org.dealbridge.schemas.OrderChanged;
+import org.dealbridge.ingestion.KafkaCursorStore;
+import org.dealbridge.emulator.Portal;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -24,9 +26,13 @@ class StoreIngestionTest {
     @RegisterExtension
     static final EmbeddedKafkaCluster KAFKA = EmbeddedKafkaCluster.singleNode();
 
+    @org.junit.jupiter.api.BeforeAll
+    static void topics() {
+        StoreFixture.createTopics(KAFKA);
+    }
+
     @Test
     void hookAndPollerBothPublishAndTheCursorIsStored() throws Exception {
-        StoreFixture.createTopics(KAFKA);
         try (StoreFixture fx = new StoreFixture()) {
             StoreIngestionConfig config = StoreIngestionConfig.of(List.of("s1", "s2"), "hook-secret-123",
                     Duration.ofMillis(300), OffsetDateTime.of(2025, 1, 1, 0, 0, 0, 0, ZoneOffset.UTC));
@@ -53,11 +59,65 @@ class StoreIngestionTest {
             } finally {
                 server.stop(0);
             }
-            try (KafkaCursorStore cursors = new KafkaCursorStore(fx.producerConfig(KAFKA), fx.topics, Duration.ofSeconds(10))) {
+            try (KafkaCursorStore cursors = new KafkaCursorStore(fx.producerConfig(KAFKA), fx.topics, "test-cursors", Duration.ofSeconds(10))) {
                 assertThat(cursors.load(StorePoller.cursorKey("s1"))).isPresent();
                 assertThat(cursors.load(StorePoller.cursorKey("s2"))).isPresent();
             }
         }
+    }
+
+    /**
+     * Issue 13's crash, in-process: the store's webhooks name 30 orders at once, the hook accepts them all (200), and
+     * the process goes away while most of them still wait in the in-memory refresh queue. A new ingestion, started
+     * later against the same broker with a first cursor of its own start time (as the launcher computes it), must
+     * publish every accepted order: it resumes from the cursor the first start stored.
+     */
+    @Test
+    void ordersTheHookAcceptedAreAllPublishedAfterTheProcessDiesWithThemQueued() throws Exception {
+        String token = "hook-secret-kill-9";
+        try (StoreFixture fx = new StoreFixture()) {
+            // reads are slow, so the queue still holds most orders when the process goes away
+            fx.emulator.faults().slow(Portal.STORE, "sale.order.get", Duration.ofMillis(400));
+            StoreIngestionConfig firstStart = StoreIngestionConfig.of(List.of("k1"), token, Duration.ofHours(1), fx.clock.instant().atOffset(ZoneOffset.UTC));
+            HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+            StoreIngestion first = new StoreIngestion(firstStart, fx.store, fx.producerConfig(KAFKA), fx.topics, fx.meters, Clock.systemUTC());
+            server.createContext(StoreHookHandler.PATH, first.hookHandler());
+            server.start();
+            fx.emulator.subscribeStore("http://127.0.0.1:" + server.getAddress().getPort() + StoreHookHandler.PATH, token, "ONSALEORDERSAVED");
+            first.start();
+            // waits for the start-up round (the poller is synchronized) and finds nothing: the next round is an hour away
+            assertThat(first.pollers().get(0).pollOnce().listed()).isZero();
+            List<Long> orders = new java.util.ArrayList<>();
+            for (int i = 0; i < 30; i++) {
+                fx.clock.advance(Duration.ofSeconds(1));
+                orders.add(fx.emulator.store().addOrder(NewOrder.create().site("k1").item(100, "Puzzle 500", "990.00", 1)));
+            }
+            assertThat(fx.emulator.events().awaitIdle(Duration.ofSeconds(20))).isTrue();
+            assertThat(fx.emulator.events().deliveries()).filteredOn(d -> orders.contains(Long.parseLong(d.entityId())))
+                    .hasSize(30).allSatisfy(d -> assertThat(d.httpStatus()).as("accepted by the hook").isEqualTo(200));
+            // the process dies: the hook's queue goes with it, the poller's next round never comes
+            server.stop(0);
+            first.close();
+            long publishedBefore = ordersPublished(fx, orders, Duration.ofMillis(500));
+            assertThat(publishedBefore).as("most accepted orders were only in memory").isLessThan(30);
+
+            // restarted ten minutes later: a first cursor taken now would lie after every one of those orders
+            fx.clock.advance(Duration.ofMinutes(10));
+            fx.emulator.faults().clear(Portal.STORE);
+            StoreIngestionConfig restart = StoreIngestionConfig.of(List.of("k1"), token, Duration.ofHours(1), fx.clock.instant().atOffset(ZoneOffset.UTC));
+            try (StoreIngestion second = new StoreIngestion(restart, fx.store, fx.producerConfig(KAFKA), fx.topics, fx.meters, Clock.systemUTC())) {
+                second.start();
+                assertThat(ordersPublished(fx, orders, Duration.ofSeconds(30))).as("every accepted order, published before the kill or after the restart")
+                        .isEqualTo(30);
+            }
+        }
+    }
+
+    /** How many of {@code orders} have at least one event on order-changes, waiting up to {@code wait} for all. */
+    private static long ordersPublished(StoreFixture fx, List<Long> orders, Duration wait) {
+        java.util.function.Function<List<ConsumerRecord<String, OrderChanged>>, Long> count = records -> orders.stream()
+                .filter(id -> records.stream().anyMatch(r -> r.key().equals(Keys.order("k1", id)))).count();
+        return count.apply(StoreFixture.read(KAFKA, fx.topics.orderChanges(), all -> count.apply(all) == orders.size(), wait));
     }
 
     @Test

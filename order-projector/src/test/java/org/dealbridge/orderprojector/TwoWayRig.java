@@ -29,7 +29,7 @@ import org.dealbridge.dealevents.CrmHookHandler;
 import org.dealbridge.dealevents.DealEventsConfig;
 import org.dealbridge.dealevents.DealPublisher;
 import org.dealbridge.dealevents.DealReader;
-import org.dealbridge.dealevents.DealRefreshQueue;
+import org.dealbridge.dealevents.CrmIngestion;
 import org.dealbridge.dealprojector.DealProjectorConfig;
 import org.dealbridge.dealprojector.crm.CrmConnector;
 import org.dealbridge.dealprojector.crm.DealWriter;
@@ -42,9 +42,10 @@ import org.dealbridge.orderevents.IngestMetrics;
 import org.dealbridge.orderevents.OrderIngest;
 import org.dealbridge.orderevents.OrderPublisher;
 import org.dealbridge.orderevents.OrderReader;
-import org.dealbridge.orderevents.OrderRefreshQueue;
+import org.dealbridge.ingestion.RefreshQueue;
 import org.dealbridge.orderevents.ProductSections;
 import org.dealbridge.orderevents.StoreHookHandler;
+import org.dealbridge.orderevents.StoreIngestion;
 import org.dealbridge.orderprojector.store.OrderWriter;
 import org.dealbridge.orderprojector.store.StoreConnector;
 import org.dealbridge.orderprojector.topology.OrderProjectorTopology;
@@ -71,9 +72,9 @@ final class TwoWayRig implements AutoCloseable {
     BitrixClient storeClient;
     HttpServer hooks;
     KafkaProducer<String, DealChanged> dealProducer;
-    DealRefreshQueue dealQueue;
+    RefreshQueue dealQueue;
     OrderPublisher orderPublisher;
-    OrderRefreshQueue orderQueue;
+    RefreshQueue orderQueue;
     KafkaStreams orderProjector;
     KafkaStreams dealProjector;
     StoreConnector storeConnector;
@@ -124,7 +125,9 @@ final class TwoWayRig implements AutoCloseable {
         dealProducer = new KafkaProducer<>(producerProps, new StringSerializer(), topics.dealChanges().valueSerde().serializer());
         DealEventsConfig dealEvents = new DealEventsConfig(Map.of(DealEventsConfig.APPLICATION_TOKEN, CRM_TOKEN,
                 DealEventsConfig.COALESCE_WINDOW, "200"));
-        dealQueue = new DealRefreshQueue(new DealReader(crmClient), new DealPublisher(dealProducer, meters), dealEvents);
+        DealPublisher dealPublisher = new DealPublisher(dealProducer, meters);
+        dealQueue = CrmIngestion.hookQueue(dealEvents, new DealReader(crmClient), dealPublisher);
+        dealQueue.open();
         // store ingestion
         Map<String, Object> orderProducer = new HashMap<>();
         orderProducer.put("bootstrap.servers", kafka.bootstrapServers());
@@ -133,10 +136,11 @@ final class TwoWayRig implements AutoCloseable {
         orderPublisher = new OrderPublisher(orderProducer, topics, ingestMetrics, Clock.systemUTC());
         OrderIngest ingest = new OrderIngest(new OrderReader(store, new ProductSections(store, Duration.ofMinutes(10), Clock.systemUTC())),
                 orderPublisher);
-        orderQueue = new OrderRefreshQueue(ingest::ingestFromHook, 1000);
+        orderQueue = StoreIngestion.hookQueue(ingest, 1000);
+        orderQueue.open();
 
         hooks = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-        hooks.createContext(CrmHookHandler.PATH, new CrmHookHandler(dealEvents, dealQueue));
+        hooks.createContext(CrmHookHandler.PATH, new CrmHookHandler(dealEvents, dealQueue, CrmIngestion.deletions(dealPublisher, dealQueue)));
         hooks.createContext("/hooks/store", new StoreHookHandler(STORE_TOKEN, StoreHookHandler.DEFAULT_MAX_BODY_BYTES, orderQueue, ingestMetrics,
                 orderId -> orderPublisher.publishDeleted("s1", orderId)));
         hooks.start();

@@ -4,7 +4,8 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -19,13 +20,10 @@ import org.dealbridge.bitrix.BitrixClient;
 import org.dealbridge.bitrix.crm.CrmApi;
 import org.dealbridge.bitrix.store.StoreApi;
 import org.dealbridge.dealevents.CrmHookHandler;
-import org.dealbridge.dealevents.CrmPoller;
-import org.dealbridge.dealevents.CrmPolling;
-import org.dealbridge.dealevents.CursorStore;
+import org.dealbridge.dealevents.CrmIngestion;
 import org.dealbridge.dealevents.DealEventsConfig;
 import org.dealbridge.dealevents.DealPublisher;
-import org.dealbridge.dealevents.DealReader;
-import org.dealbridge.dealevents.DealRefreshQueue;
+import org.dealbridge.ingestion.KafkaCursorStore;
 import org.dealbridge.orderprojector.OrderProjectorConfig;
 import org.dealbridge.mapping.PairDecision;
 import org.dealbridge.orderprojector.store.OrderWriter;
@@ -50,9 +48,7 @@ final class DealToOrderSync implements AutoCloseable {
     private final Thread connectorThread;
     private final KafkaProducer<String, DealChanged> dealProducer;
     private final KafkaClientMetrics producerMetrics;
-    private final KafkaProducer<String, String> cursorProducer;
-    private final DealRefreshQueue refreshQueue;
-    private final CrmPolling polling;
+    private final CrmIngestion ingestion;
 
     DealToOrderSync(DealBridgeConfig config, Optional<BitrixClient> crm, Optional<BitrixClient> store, Properties kafka, Topics topics,
                     MeterRegistry metrics, HealthRegistry health, AdminServer http) throws InterruptedException {
@@ -76,9 +72,7 @@ final class DealToOrderSync implements AutoCloseable {
         if (crm.isEmpty()) {
             dealProducer = null;
             producerMetrics = null;
-            cursorProducer = null;
-            refreshQueue = null;
-            polling = null;
+            ingestion = null;
             return;
         }
         String token = config.secret(DealBridgeConfig.CRM_APPLICATION_TOKEN);
@@ -94,22 +88,18 @@ final class DealToOrderSync implements AutoCloseable {
         dealProducer = new KafkaProducer<>(producerProps, new StringSerializer(), topics.dealChanges().valueSerde().serializer());
         producerMetrics = new KafkaClientMetrics(dealProducer);
         producerMetrics.bindTo(metrics);
-        DealReader reader = new DealReader(crm.get());
-        DealPublisher publisher = new DealPublisher(dealProducer, metrics);
-        refreshQueue = new DealRefreshQueue(reader, publisher, events);
+        Map<String, Object> cursorClient = new HashMap<>();
+        producerProps.forEach((k, v) -> cursorClient.put(k.toString(), v));
+        // the first start stores its cursor a little in the past, like the store poller; the CRM's history is not replayed
+        ingestion = new CrmIngestion(events, crm.get(), new DealPublisher(dealProducer, metrics),
+                new KafkaCursorStore(cursorClient, topics, "deal-events-cursors", Duration.ofSeconds(30)),
+                OffsetDateTime.now(ZoneOffset.UTC).minus(events.pollInterval().multipliedBy(2)));
         if (token != null) {
-            http.route(CrmHookHandler.PATH, new CrmHookHandler(events, refreshQueue));
+            http.route(CrmHookHandler.PATH, ingestion.hookHandler());
         } else {
             log.warn("crm.application-token is not set: {} is off and deal changes arrive by polling only", CrmHookHandler.PATH);
         }
-        cursorProducer = new KafkaProducer<>(producerProps, new StringSerializer(), new StringSerializer());
-        CursorStore cursors = CursorStore.load(kafka, Topics.INGEST_CURSORS, cursorProducer);
-        Duration interval = events.pollInterval();
-        if (cursors.read(CrmPoller.CURSOR_KEY).isEmpty()) {
-            // First start: begin a little in the past, like the store poller; the CRM's history is not replayed.
-            cursors.write(CrmPoller.CURSOR_KEY, Instant.now().minus(interval.multipliedBy(2)).toString());
-        }
-        polling = new CrmPolling(new CrmPoller(new CrmApi(crm.get()), reader, publisher, cursors, events), events);
+        ingestion.start();
     }
 
     void start() {
@@ -121,11 +111,8 @@ final class DealToOrderSync implements AutoCloseable {
 
     @Override
     public void close() throws Exception {
-        if (polling != null) {
-            polling.close();
-        }
-        if (refreshQueue != null) {
-            refreshQueue.close();
+        if (ingestion != null) {
+            ingestion.close();
         }
         if (connector != null) {
             connector.close();
@@ -135,7 +122,6 @@ final class DealToOrderSync implements AutoCloseable {
         if (dealProducer != null) {
             producerMetrics.close();
             dealProducer.close(Duration.ofSeconds(5));
-            cursorProducer.close(Duration.ofSeconds(5));
         }
     }
 }

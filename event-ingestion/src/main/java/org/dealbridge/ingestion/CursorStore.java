@@ -1,10 +1,10 @@
-package org.dealbridge.orderevents;
+package org.dealbridge.ingestion;
 
 import java.util.Optional;
 
 /** Where a poller keeps how far it has read. Implemented on the compacted {@code ingest-cursors} topic. */
 public interface CursorStore {
-    /** The last stored value for {@code key}, or empty when the poller never completed a round. */
+    /** The last stored value for {@code key}, or empty when none was ever stored. */
     Optional<String> load(String key);
 
     /** Stores {@code value} durably (acknowledged by all in-sync replicas) before returning. */

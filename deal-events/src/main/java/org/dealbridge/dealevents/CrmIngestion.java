@@ -1,0 +1,114 @@
+package org.dealbridge.dealevents;
+
+import com.sun.net.httpserver.HttpHandler;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.LongConsumer;
+import org.dealbridge.bitrix.BitrixClient;
+import org.dealbridge.bitrix.crm.CrmApi;
+import org.dealbridge.ingestion.CursorStore;
+import org.dealbridge.ingestion.Ingestion;
+import org.dealbridge.ingestion.RefreshQueue;
+import org.dealbridge.ingestion.Refresher;
+import org.dealbridge.schemas.ChangeCause;
+import org.dealbridge.schemas.ChangeSource;
+import org.dealbridge.schemas.DealChanged;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The CRM side of {@link Ingestion}: {@code /hooks/bitrix24} and its coalescing refresh queue, and the
+ * {@code >DATE_MODIFY} poller ({@link CrmPoller}), both reading deals with {@link DealReader} and publishing them with
+ * {@link DealPublisher}. The launcher mounts {@link #hookHandler()}, calls {@link #start()} (the poll cursor is stored
+ * before the hook accepts a deal), and {@link #close()} on shutdown; it owns the deal producer.
+ */
+public final class CrmIngestion implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(CrmIngestion.class);
+    /** Deals a hook batch reads at once (in batch calls of {@link DealReader#DEALS_PER_BATCH}). */
+    static final int HOOK_BATCH = 4 * DealReader.DEALS_PER_BATCH;
+
+    private final Ingestion ingestion;
+    private final RefreshQueue queue;
+    private final LongConsumer deletions;
+    private final DealEventsConfig config;
+
+    /**
+     * @param cursors     closed with this ingestion
+     * @param firstCursor where the poller starts when no cursor was ever stored
+     */
+    public CrmIngestion(DealEventsConfig config, BitrixClient crm, DealPublisher publisher, CursorStore cursors, OffsetDateTime firstCursor) {
+        this.config = config;
+        DealReader reader = new DealReader(crm);
+        this.queue = hookQueue(config, reader, publisher);
+        this.deletions = deletions(publisher, queue);
+        List<AutoCloseable> resources = cursors instanceof AutoCloseable closeable ? List.of(closeable) : List.of();
+        this.ingestion = new Ingestion(queue, List.of(CrmPoller.create(new CrmApi(crm), reader, publisher, cursors, config, firstCursor)),
+                resources);
+    }
+
+    /** The handler for {@code POST /hooks/bitrix24}; needs {@code crm.application-token}. */
+    public HttpHandler hookHandler() {
+        return new CrmHookHandler(config, queue, deletions);
+    }
+
+    public Ingestion ingestion() {
+        return ingestion;
+    }
+
+    /** Stores or loads the poll cursor, opens the hook, starts the poller (the first poll runs at once). */
+    public void start() {
+        ingestion.start();
+    }
+
+    @Override
+    public void close() {
+        ingestion.close();
+    }
+
+    /**
+     * The hook's queue: ids gathered for {@code crm.hook.coalesce-window}, so a burst of events for one deal (a manager
+     * saving three times) becomes one read; then read in batch calls and published. It is opened by {@link #start()}.
+     */
+    public static RefreshQueue hookQueue(DealEventsConfig config, DealReader reader, DealPublisher publisher) {
+        return new RefreshQueue(refresher(reader, publisher, ChangeSource.CRM_HOOK),
+                new RefreshQueue.Settings("deal-refresh", config.coalesceWindow(), HOOK_BATCH, Integer.MAX_VALUE, Duration.ofSeconds(1)));
+    }
+
+    /** A deletion is published at once, without a read (the deal is gone), and answered once it is in Kafka. */
+    public static LongConsumer deletions(DealPublisher publisher, RefreshQueue queue) {
+        return dealId -> {
+            queue.forget(dealId);
+            publish(publisher, List.of(DealChanged.newBuilder().setDealId(dealId).setDeleted(true).setStageId("")
+                    .setDateModify(Instant.now())
+                    .setCause(ChangeCause.newBuilder().setSource(ChangeSource.CRM_HOOK).build()).build()));
+        };
+    }
+
+    /** Reads the deals (a deal that no longer exists is logged and skipped) and publishes them, acknowledged. */
+    static Refresher refresher(DealReader reader, DealPublisher publisher, ChangeSource source) {
+        return dealIds -> {
+            Map<Long, Optional<DealChanged>> read = reader.read(dealIds, source);
+            List<DealChanged> found = read.values().stream().flatMap(Optional::stream).toList();
+            publish(publisher, found);
+            read.forEach((id, deal) -> {
+                if (deal.isEmpty()) {
+                    log.info("deal {} named by {} no longer exists; nothing published", id, source);
+                }
+            });
+            return new Refresher.Refreshed(found.size(), 0);
+        };
+    }
+
+    private static void publish(DealPublisher publisher, List<DealChanged> deals) {
+        try {
+            publisher.publish(deals);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while publishing " + deals.size() + " deal(s)", e);
+        }
+    }
+}

@@ -1,0 +1,209 @@
+package org.dealbridge.ingestion;
+
+import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reconciliation behind a hook (online events are delivered once, never retried, reference §10.5): every
+ * {@code interval}, list the records modified after the cursor minus an overlap ({@link ChangeLister}, every page,
+ * oldest first), refresh them in batches ({@link Refresher}: read, publish, acknowledged), and only then store the new
+ * cursor, the latest modification handled, in the compacted {@code ingest-cursors} topic. A crash anywhere before the
+ * cursor write re-reads those records on the next start (re-publishing full-state events is harmless), never skips them.
+ *
+ * <p><b>Nothing accepted is lost.</b> The first cursor is stored on the first {@link #cursor()} call, which
+ * {@link Ingestion#start()} makes before the hook accepts anything, and a restart resumes from the stored cursor. The
+ * cursor only moves past records this poller has itself published (or dead-lettered), so it never passes a change
+ * that a hook event named and the refresh queue still holds unless that change is already in Kafka: whatever the hook
+ * accepted is in Kafka or after the stored cursor.
+ *
+ * <p>Overlap: modification dates have second precision, so a record saved later in the cursor's own second would be
+ * missed by {@code >cursor}; the filter is {@code >cursor - overlap}. Records in the overlap that this poller already
+ * published with the same modification date are not refreshed again (remembered in memory: once more after a restart).
+ *
+ * <p>A refresh that throws (a portal failure that outlived the client's retries) ends the round: the cursor moves to
+ * the last batch handled and the next round resumes there. A failed cursor write is thrown.
+ */
+public final class ChangePoller implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(ChangePoller.class);
+    /** Cursor text: ISO with seconds and the portal's own offset, e.g. {@code 2026-01-10T12:00:00+03:00}. */
+    private static final DateTimeFormatter CURSOR_FORMAT = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ssxxx");
+
+    /**
+     * @param name        for logs and the thread, e.g. {@code store poller for site s1}
+     * @param cursorKey   the key in {@code ingest-cursors}, e.g. {@code store-poll:s1}, {@code crm-poll}
+     * @param interval    time between the end of one round and the start of the next
+     * @param overlap     how far before the cursor each round starts
+     * @param firstCursor where to start when no cursor was ever stored (history is the backfill's job)
+     * @param batchSize   records handed to the refresher at once
+     */
+    public record Settings(String name, String cursorKey, Duration interval, Duration overlap, OffsetDateTime firstCursor, int batchSize) {
+        public Settings {
+            Objects.requireNonNull(name, "name");
+            Objects.requireNonNull(cursorKey, "cursorKey");
+            if (interval == null || interval.isNegative() || interval.isZero()) {
+                throw new IllegalArgumentException(name + ": the poll interval must be a positive duration, got " + interval);
+            }
+            if (overlap == null || overlap.isNegative()) {
+                throw new IllegalArgumentException(name + ": the poll overlap must be zero or positive, got " + overlap);
+            }
+            Objects.requireNonNull(firstCursor, "firstCursor");
+            if (batchSize < 1) {
+                throw new IllegalArgumentException(name + ": batch size must be >= 1, got " + batchSize);
+            }
+        }
+    }
+
+    /** What one round did. {@code listed} counts what the portal listed, before the overlap's repeats are skipped. */
+    public record Round(OffsetDateTime from, int listed, int published, int deadLettered, OffsetDateTime cursor, boolean interrupted) {
+    }
+
+    private final ChangeLister lister;
+    private final Refresher refresher;
+    private final CursorStore cursors;
+    private final Settings settings;
+    /** Modification dates of records published lately, so the overlap does not publish them round after round. */
+    private final Map<Long, OffsetDateTime> published = new HashMap<>();
+    private OffsetDateTime cursor;
+    private volatile ScheduledExecutorService scheduler;
+
+    public ChangePoller(ChangeLister lister, Refresher refresher, CursorStore cursors, Settings settings) {
+        this.lister = Objects.requireNonNull(lister, "lister");
+        this.refresher = Objects.requireNonNull(refresher, "refresher");
+        this.cursors = Objects.requireNonNull(cursors, "cursors");
+        this.settings = Objects.requireNonNull(settings, "settings");
+    }
+
+    public Settings settings() {
+        return settings;
+    }
+
+    /**
+     * The cursor in force: loaded from the topic on first use; when none was ever stored, the first cursor is stored
+     * now, so that a restart resumes from it rather than from its own start time.
+     */
+    public synchronized OffsetDateTime cursor() {
+        if (cursor == null) {
+            OffsetDateTime stored = cursors.load(settings.cursorKey()).map(this::parseCursor).orElse(null);
+            if (stored == null) {
+                cursors.store(settings.cursorKey(), settings.firstCursor().format(CURSOR_FORMAT));
+                log.info("{} starts from its first cursor {} (stored)", settings.name(), settings.firstCursor().format(CURSOR_FORMAT));
+                stored = settings.firstCursor().withNano(0);
+            } else {
+                log.info("{} starts from cursor {}", settings.name(), stored.format(CURSOR_FORMAT));
+            }
+            cursor = stored;
+        }
+        return cursor;
+    }
+
+    private OffsetDateTime parseCursor(String stored) {
+        try {
+            return OffsetDateTime.parse(stored, DateTimeFormatter.ISO_OFFSET_DATE_TIME);
+        } catch (DateTimeParseException e) {
+            throw new IllegalStateException("stored cursor " + settings.cursorKey() + " in topic ingest-cursors is not an ISO date-time with offset: '"
+                    + stored + "'", e);
+        }
+    }
+
+    /** One round: list, refresh in batches, then move the cursor. */
+    public synchronized Round pollOnce() {
+        OffsetDateTime from = cursor().minus(settings.overlap());
+        List<Change> listed = lister.changedSince(from);
+        List<Change> changed = latestPerRecord(listed);
+        changed.removeIf(c -> c.modified() != null && c.modified().isEqual(published.getOrDefault(c.id(), OffsetDateTime.MIN)));
+        Refresher.Refreshed done = Refresher.Refreshed.NONE;
+        OffsetDateTime handledUpTo = null;
+        boolean interrupted = false;
+        for (int start = 0; start < changed.size(); start += settings.batchSize()) {
+            List<Change> batch = changed.subList(start, Math.min(changed.size(), start + settings.batchSize()));
+            try {
+                done = done.plus(refresher.refresh(batch.stream().map(Change::id).toList()));
+            } catch (RuntimeException e) {
+                log.warn("{}: the round stops before record {}: {}; the next round resumes there", settings.name(), batch.get(0).id(), e.toString());
+                interrupted = true;
+                break;
+            }
+            for (Change c : batch) {
+                if (c.modified() != null) {
+                    handledUpTo = handledUpTo == null || c.modified().isAfter(handledUpTo) ? c.modified() : handledUpTo;
+                    published.put(c.id(), c.modified());
+                }
+            }
+        }
+        if (handledUpTo != null && handledUpTo.isAfter(cursor)) {
+            cursors.store(settings.cursorKey(), handledUpTo.format(CURSOR_FORMAT));
+            cursor = handledUpTo;
+        }
+        OffsetDateTime keepFrom = cursor.minus(settings.overlap());
+        published.values().removeIf(at -> at.isBefore(keepFrom));
+        Round round = new Round(from, listed.size(), done.published(), done.deadLettered(), cursor, interrupted);
+        log.debug("{}: {}", settings.name(), round);
+        return round;
+    }
+
+    // A record saved during the walk is listed twice (old and new date); reading it once, at its later place, keeps
+    // the list sorted and costs one read.
+    private static List<Change> latestPerRecord(List<Change> changes) {
+        Map<Long, Integer> last = new HashMap<>();
+        for (int i = 0; i < changes.size(); i++) {
+            last.put(changes.get(i).id(), i);
+        }
+        List<Change> out = new ArrayList<>(last.size());
+        for (int i = 0; i < changes.size(); i++) {
+            if (last.get(changes.get(i).id()) == i) {
+                out.add(changes.get(i));
+            }
+        }
+        return out;
+    }
+
+    /** Polls every {@code interval} on a daemon thread, the first round at once; a failed round is logged and retried. */
+    public synchronized void start() {
+        if (scheduler != null) {
+            throw new IllegalStateException(settings.name() + " already started");
+        }
+        cursor();
+        scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, settings.name());
+            t.setDaemon(true);
+            return t;
+        });
+        scheduler.scheduleWithFixedDelay(() -> {
+            try {
+                Round round = pollOnce();
+                if (round.published() > 0) {
+                    log.info("{} published {} record(s); cursor {}", settings.name(), round.published(), round.cursor().format(CURSOR_FORMAT));
+                }
+            } catch (RuntimeException e) {
+                log.error("{}: the round failed; the cursor stays at {}", settings.name(), cursor, e);
+            }
+        }, 0, settings.interval().toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    @Override
+    public void close() {
+        ScheduledExecutorService s = scheduler;
+        if (s != null) {
+            s.shutdown();
+            try {
+                if (!s.awaitTermination(30, TimeUnit.SECONDS)) {
+                    s.shutdownNow();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}
