@@ -2,18 +2,19 @@ package org.dealbridge.dealprojector;
 
 import java.time.Duration;
 import java.util.Map;
-import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Range;
 import org.apache.kafka.common.config.ConfigDef.Type;
 import org.apache.kafka.common.config.ConfigException;
+import org.dealbridge.connector.ConnectorConfig;
 
 /**
  * Settings of the deal projector (the topology) and of the CRM connector, as typed, documented definitions in the
- * style of Kafka Connect. The launcher maps its own configuration onto these names.
+ * style of Kafka Connect: the projector's own, and the connector settings every connector has under {@code crm.}
+ * ({@link ConnectorConfig}). The launcher maps its own configuration onto these names.
  */
-public final class DealProjectorConfig extends AbstractConfig {
+public final class DealProjectorConfig extends ConnectorConfig {
 
     public static final String COALESCE_WINDOW = "deal-projector.coalesce-window";
     private static final String COALESCE_WINDOW_DOC = "How long changes to one order are gathered before one deal "
@@ -27,41 +28,23 @@ public final class DealProjectorConfig extends AbstractConfig {
     public static final String BATCH_SIZE = "crm.batch-size";
     private static final String BATCH_SIZE_DOC = "Most sub-commands in one Bitrix batch call (the portal runs at most 50).";
 
-    public static final String MAX_ATTEMPTS = "crm.max-attempts";
-    private static final String MAX_ATTEMPTS_DOC = "Attempts per deal command on transient failures (5xx, timeouts, "
-            + "rate refusals) before it goes to the dead-letter topic; bounds how long one order can hold a partition.";
+    /** Prefix of the CRM connector's settings ({@link ConnectorConfig}): {@code crm.max-attempts}, … */
+    public static final String CONNECTOR_PREFIX = "crm";
+    public static final String MAX_ATTEMPTS = ConnectorConfig.key(CONNECTOR_PREFIX, ConnectorConfig.MAX_ATTEMPTS_SETTING);
+    public static final String INITIAL_BACKOFF = ConnectorConfig.key(CONNECTOR_PREFIX, ConnectorConfig.INITIAL_BACKOFF_SETTING);
+    public static final String MAX_BACKOFF = ConnectorConfig.key(CONNECTOR_PREFIX, ConnectorConfig.MAX_BACKOFF_SETTING);
+    public static final String POLL_TIMEOUT = ConnectorConfig.key(CONNECTOR_PREFIX, ConnectorConfig.POLL_TIMEOUT_SETTING);
+    public static final String CONNECTOR_GROUP_ID = ConnectorConfig.key(CONNECTOR_PREFIX, ConnectorConfig.CONNECTOR_GROUP_ID_SETTING);
 
-    public static final String INITIAL_BACKOFF = "crm.initial-backoff";
-    private static final String INITIAL_BACKOFF_DOC = "First wait before retrying a transient failure (milliseconds); "
-            + "doubles per attempt with +-50% jitter.";
-
-    public static final String MAX_BACKOFF = "crm.max-backoff";
-    private static final String MAX_BACKOFF_DOC = "Longest wait between two attempts (milliseconds).";
-
-    public static final String POLL_TIMEOUT = "crm.poll-timeout";
-    private static final String POLL_TIMEOUT_DOC = "How long the connector waits in one poll of deal-commands (milliseconds).";
-
-    public static final String CONNECTOR_GROUP_ID = "crm.connector.group-id";
-    private static final String CONNECTOR_GROUP_ID_DOC = "Consumer group of the CRM connector, also the base of its transactional id.";
-
-    public static final ConfigDef CONFIG_DEF = new ConfigDef()
-            .define(COALESCE_WINDOW, Type.LONG, 500L, Range.between(0L, 60_000L), Importance.MEDIUM, COALESCE_WINDOW_DOC)
-            .define(ORIGINATOR_PREFIX, Type.STRING, "dealbridge", new ConfigDef.NonEmptyStringWithoutControlChars(),
-                    Importance.HIGH, ORIGINATOR_PREFIX_DOC)
-            .define(BATCH_SIZE, Type.INT, 50, Range.between(1, 50), Importance.LOW, BATCH_SIZE_DOC)
-            .define(MAX_ATTEMPTS, Type.INT, 6, Range.between(1, 100), Importance.MEDIUM, MAX_ATTEMPTS_DOC)
-            .define(INITIAL_BACKOFF, Type.LONG, 500L, Range.between(1L, 60_000L), Importance.LOW, INITIAL_BACKOFF_DOC)
-            .define(MAX_BACKOFF, Type.LONG, 10_000L, Range.between(1L, 600_000L), Importance.LOW, MAX_BACKOFF_DOC)
-            .define(POLL_TIMEOUT, Type.LONG, 500L, Range.between(1L, 60_000L), Importance.LOW, POLL_TIMEOUT_DOC)
-            .define(CONNECTOR_GROUP_ID, Type.STRING, "dealbridge-crm-connector", new ConfigDef.NonEmptyString(),
-                    Importance.MEDIUM, CONNECTOR_GROUP_ID_DOC);
+    public static final ConfigDef CONFIG_DEF = ConnectorConfig.define(new ConfigDef()
+                    .define(COALESCE_WINDOW, Type.LONG, 500L, Range.between(0L, 60_000L), Importance.MEDIUM, COALESCE_WINDOW_DOC)
+                    .define(ORIGINATOR_PREFIX, Type.STRING, "dealbridge", new ConfigDef.NonEmptyStringWithoutControlChars(),
+                            Importance.HIGH, ORIGINATOR_PREFIX_DOC)
+                    .define(BATCH_SIZE, Type.INT, 50, Range.between(1, 50), Importance.LOW, BATCH_SIZE_DOC),
+            CONNECTOR_PREFIX, "CRM connector", "deal command", "order", "deal-commands", "dealbridge-crm-connector");
 
     public DealProjectorConfig(Map<?, ?> originals) {
-        super(CONFIG_DEF, originals, false);
-        if (getLong(MAX_BACKOFF) < getLong(INITIAL_BACKOFF)) {
-            throw new ConfigException(MAX_BACKOFF, getLong(MAX_BACKOFF),
-                    "must not be less than " + INITIAL_BACKOFF + " (" + getLong(INITIAL_BACKOFF) + ")");
-        }
+        super(CONFIG_DEF, originals, CONNECTOR_PREFIX);
         if (originatorPrefix().contains(":")) {
             throw new ConfigException(ORIGINATOR_PREFIX, originatorPrefix(), "must not contain ':' (it separates the site id)");
         }
@@ -87,26 +70,6 @@ public final class DealProjectorConfig extends AbstractConfig {
 
     public int batchSize() {
         return getInt(BATCH_SIZE);
-    }
-
-    public int maxAttempts() {
-        return getInt(MAX_ATTEMPTS);
-    }
-
-    public Duration initialBackoff() {
-        return Duration.ofMillis(getLong(INITIAL_BACKOFF));
-    }
-
-    public Duration maxBackoff() {
-        return Duration.ofMillis(getLong(MAX_BACKOFF));
-    }
-
-    public Duration pollTimeout() {
-        return Duration.ofMillis(getLong(POLL_TIMEOUT));
-    }
-
-    public String connectorGroupId() {
-        return getString(CONNECTOR_GROUP_ID);
     }
 
     /** The definitions as an HTML table or RST, for the docs. */

@@ -2,18 +2,19 @@ package org.dealbridge.orderprojector;
 
 import java.time.Duration;
 import java.util.Map;
-import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Range;
 import org.apache.kafka.common.config.ConfigDef.Type;
 import org.apache.kafka.common.config.ConfigException;
+import org.dealbridge.connector.ConnectorConfig;
 
 /**
- * Settings of the order projector (the topology) and of the store connector, as typed, documented definitions. The
+ * Settings of the order projector (the topology) and of the store connector, as typed, documented definitions: the
+ * projector's own, and the connector settings every connector has under {@code store.} ({@link ConnectorConfig}). The
  * launcher maps its own configuration onto these names.
  */
-public final class OrderProjectorConfig extends AbstractConfig {
+public final class OrderProjectorConfig extends ConnectorConfig {
 
     public static final String SITE_ID = "order-projector.site-id";
     private static final String SITE_ID_DOC = "Store site that orders made from deals are placed on; its mapping's "
@@ -26,41 +27,23 @@ public final class OrderProjectorConfig extends AbstractConfig {
     public static final String PERSON_TYPE_ID = "store.person-type-id";
     private static final String PERSON_TYPE_ID_DOC = "Payer type (personTypeId) of orders made from deals; sale.order.add requires one.";
 
-    public static final String MAX_ATTEMPTS = "store.max-attempts";
-    private static final String MAX_ATTEMPTS_DOC = "Attempts per order command on transient failures (5xx, timeouts, "
-            + "rate refusals) before it goes to the dead-letter topic.";
+    /** Prefix of the store connector's settings ({@link ConnectorConfig}): {@code store.max-attempts}, … */
+    public static final String CONNECTOR_PREFIX = "store";
+    public static final String MAX_ATTEMPTS = ConnectorConfig.key(CONNECTOR_PREFIX, ConnectorConfig.MAX_ATTEMPTS_SETTING);
+    public static final String INITIAL_BACKOFF = ConnectorConfig.key(CONNECTOR_PREFIX, ConnectorConfig.INITIAL_BACKOFF_SETTING);
+    public static final String MAX_BACKOFF = ConnectorConfig.key(CONNECTOR_PREFIX, ConnectorConfig.MAX_BACKOFF_SETTING);
+    public static final String POLL_TIMEOUT = ConnectorConfig.key(CONNECTOR_PREFIX, ConnectorConfig.POLL_TIMEOUT_SETTING);
+    public static final String CONNECTOR_GROUP_ID = ConnectorConfig.key(CONNECTOR_PREFIX, ConnectorConfig.CONNECTOR_GROUP_ID_SETTING);
 
-    public static final String INITIAL_BACKOFF = "store.initial-backoff";
-    private static final String INITIAL_BACKOFF_DOC = "First wait before retrying a transient failure (milliseconds); "
-            + "doubles per attempt with +-50% jitter.";
-
-    public static final String MAX_BACKOFF = "store.max-backoff";
-    private static final String MAX_BACKOFF_DOC = "Longest wait between two attempts (milliseconds).";
-
-    public static final String POLL_TIMEOUT = "store.poll-timeout";
-    private static final String POLL_TIMEOUT_DOC = "How long the connector waits in one poll of order-commands (milliseconds).";
-
-    public static final String CONNECTOR_GROUP_ID = "store.connector.group-id";
-    private static final String CONNECTOR_GROUP_ID_DOC = "Consumer group of the store connector, also the base of its transactional id.";
-
-    public static final ConfigDef CONFIG_DEF = new ConfigDef()
-            .define(SITE_ID, Type.STRING, "s1", new ConfigDef.NonEmptyStringWithoutControlChars(), Importance.HIGH, SITE_ID_DOC)
-            .define(ORIGINATOR_PREFIX, Type.STRING, "dealbridge", new ConfigDef.NonEmptyStringWithoutControlChars(),
-                    Importance.HIGH, ORIGINATOR_PREFIX_DOC)
-            .define(PERSON_TYPE_ID, Type.LONG, 1L, Range.atLeast(1L), Importance.MEDIUM, PERSON_TYPE_ID_DOC)
-            .define(MAX_ATTEMPTS, Type.INT, 6, Range.between(1, 100), Importance.MEDIUM, MAX_ATTEMPTS_DOC)
-            .define(INITIAL_BACKOFF, Type.LONG, 500L, Range.between(1L, 60_000L), Importance.LOW, INITIAL_BACKOFF_DOC)
-            .define(MAX_BACKOFF, Type.LONG, 10_000L, Range.between(1L, 600_000L), Importance.LOW, MAX_BACKOFF_DOC)
-            .define(POLL_TIMEOUT, Type.LONG, 500L, Range.between(1L, 60_000L), Importance.LOW, POLL_TIMEOUT_DOC)
-            .define(CONNECTOR_GROUP_ID, Type.STRING, "dealbridge-store-connector", new ConfigDef.NonEmptyString(),
-                    Importance.MEDIUM, CONNECTOR_GROUP_ID_DOC);
+    public static final ConfigDef CONFIG_DEF = ConnectorConfig.define(new ConfigDef()
+                    .define(SITE_ID, Type.STRING, "s1", new ConfigDef.NonEmptyStringWithoutControlChars(), Importance.HIGH, SITE_ID_DOC)
+                    .define(ORIGINATOR_PREFIX, Type.STRING, "dealbridge", new ConfigDef.NonEmptyStringWithoutControlChars(),
+                            Importance.HIGH, ORIGINATOR_PREFIX_DOC)
+                    .define(PERSON_TYPE_ID, Type.LONG, 1L, Range.atLeast(1L), Importance.MEDIUM, PERSON_TYPE_ID_DOC),
+            CONNECTOR_PREFIX, "store connector", "order command", "deal", "order-commands", "dealbridge-store-connector");
 
     public OrderProjectorConfig(Map<?, ?> originals) {
-        super(CONFIG_DEF, originals, false);
-        if (getLong(MAX_BACKOFF) < getLong(INITIAL_BACKOFF)) {
-            throw new ConfigException(MAX_BACKOFF, getLong(MAX_BACKOFF),
-                    "must not be less than " + INITIAL_BACKOFF + " (" + getLong(INITIAL_BACKOFF) + ")");
-        }
+        super(CONFIG_DEF, originals, CONNECTOR_PREFIX);
         if (siteId().contains(":")) {
             throw new ConfigException(SITE_ID, siteId(), "must not contain ':' (it separates the order id in keys)");
         }
@@ -88,26 +71,6 @@ public final class OrderProjectorConfig extends AbstractConfig {
 
     public long personTypeId() {
         return getLong(PERSON_TYPE_ID);
-    }
-
-    public int maxAttempts() {
-        return getInt(MAX_ATTEMPTS);
-    }
-
-    public Duration initialBackoff() {
-        return Duration.ofMillis(getLong(INITIAL_BACKOFF));
-    }
-
-    public Duration maxBackoff() {
-        return Duration.ofMillis(getLong(MAX_BACKOFF));
-    }
-
-    public Duration pollTimeout() {
-        return Duration.ofMillis(getLong(POLL_TIMEOUT));
-    }
-
-    public String connectorGroupId() {
-        return getString(CONNECTOR_GROUP_ID);
     }
 
     /** The definitions as RST, for the docs. */

@@ -19,11 +19,12 @@ import java.util.Optional;
 import java.util.Deque;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
-import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.dealbridge.app.config.DealBridgeConfig;
 import org.dealbridge.app.http.AdminServer;
+import org.dealbridge.app.http.HookServer;
+import org.dealbridge.app.http.HttpListener;
 import org.dealbridge.bitrix.BitrixClient;
 import org.dealbridge.bitrix.store.StoreApi;
 import org.dealbridge.console.Console;
@@ -52,6 +53,8 @@ public final class DealBridgeRuntime implements AutoCloseable {
     private Topics topics;
     private Admin admin;
     private AdminServer http;
+    /** Where the webhooks are served: the admin listener, or their own ({@code http.hooks.port}). */
+    private HttpListener hooks;
     private Connections connections;
     private Console console;
     private StoreIngestion storeIngestion;
@@ -87,6 +90,10 @@ public final class DealBridgeRuntime implements AutoCloseable {
             bootstrapServers = kafka.bootstrapServers();
         } else {
             bootstrapServers = config.getString(DealBridgeConfig.KAFKA_BOOTSTRAP_SERVERS);
+            // say now, in one sentence, when the cluster cannot be used (no broker, SASL/TLS wanted, refused credentials)
+            KafkaReachability.verify(clientProperties(), config.kafkaConnectTimeout());
+            log.info("Kafka at {} answers{}", bootstrapServers, config.kafkaClient().common().isEmpty() ? ""
+                    : " (client settings: " + config.kafkaClient().describe() + ")");
         }
         admin = Admin.create(clientProperties());
         started.push(admin);
@@ -97,6 +104,14 @@ public final class DealBridgeRuntime implements AutoCloseable {
         schemaRegistry = SchemaRegistries.create(config, clientProperties());
         started.push(schemaRegistry);
         topics = new Topics(schemaRegistry);
+        try {
+            topics.checkSchemas();  // every subject now, not at the first record of each topic
+        } catch (org.apache.kafka.common.errors.SerializationException e) {
+            throw new IllegalStateException(e.getMessage(), e);
+        }
+        // a bad record on mapping-config must never be all compaction leaves of a site's mapping
+        started.push(org.dealbridge.mapping.MappingKeeper.start(clientProperties(),
+                org.dealbridge.mapping.MappingTopics.of(schemaRegistry), metrics));
 
         connections = new Connections(config, metrics);
         started.push(connections);
@@ -106,6 +121,18 @@ public final class DealBridgeRuntime implements AutoCloseable {
 
         http = new AdminServer(config.getString(DealBridgeConfig.HTTP_BIND_ADDRESS), config.getInt(DealBridgeConfig.HTTP_PORT), health, metrics);
         started.push(http);
+        if (schemaRegistry instanceof org.dealbridge.schemas.registry.InMemorySchemaRegistry embedded) {
+            // standard tools (kcat, Kafka UI, Connect) decode DealBridge's topics with the admin listener as registry URL
+            new org.dealbridge.app.http.SchemaRegistryReadApi(embedded).routeOn(http);
+        }
+        if (config.getInt(DealBridgeConfig.HTTP_HOOKS_PORT) != null) {
+            String bind = config.getString(DealBridgeConfig.HTTP_HOOKS_BIND_ADDRESS);
+            hooks = new HookServer(bind == null ? config.getString(DealBridgeConfig.HTTP_BIND_ADDRESS) : bind,
+                    config.getInt(DealBridgeConfig.HTTP_HOOKS_PORT));
+            started.push(hooks);
+        } else {
+            hooks = http;
+        }
         if (config.getBoolean(DealBridgeConfig.CONSOLE_ENABLED)) {
             // the store ingestion starts below; the console asks for it only when an admin re-reads an order
             console = ConsoleWiring.console(config, clientProperties(), topics, schemaRegistry, connections, health,
@@ -121,7 +148,7 @@ public final class DealBridgeRuntime implements AutoCloseable {
         orderToDeal.start();
         DealToOrderSync dealToOrder;
         try {
-            dealToOrder = new DealToOrderSync(config, connections.crm(), connections.store(), clientProperties(), topics, metrics, health, http);
+            dealToOrder = new DealToOrderSync(config, connections.crm(), connections.store(), clientProperties(), topics, metrics, health, hooks);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while starting the deal → order sync", e);
@@ -129,8 +156,12 @@ public final class DealBridgeRuntime implements AutoCloseable {
         started.push(dealToOrder);
         dealToOrder.start();
         http.start();
-        log.info("DealBridge is running: Kafka at {}, HTTP on {}:{} (/health, /metrics{}), data in {}", bootstrapServers,
-                config.getString(DealBridgeConfig.HTTP_BIND_ADDRESS), http.port(), console == null ? "" : ", /console/", config.dataDir());
+        if (hooks != http) {
+            hooks.start();
+        }
+        log.info("DealBridge is running: Kafka at {}, HTTP on {}:{} (/health, /metrics{}{}), data in {}", bootstrapServers,
+                config.getString(DealBridgeConfig.HTTP_BIND_ADDRESS), http.port(), console == null ? "" : ", /console/",
+                hooks == http ? ", /hooks" : "; webhooks on port " + hooks.port(), config.dataDir());
     }
 
     /**
@@ -150,7 +181,7 @@ public final class DealBridgeRuntime implements AutoCloseable {
         client.remove("client.id");
         StoreIngestion ingestion = new StoreIngestion(settings, new StoreApi(store), client, topics, metrics, Clock.systemUTC());
         if (token != null) {
-            http.route("/hooks/store", ingestion.hookHandler());
+            hooks.route("/hooks/store", ingestion.hookHandler());
         } else {
             log.warn("store.application-token is not set: /hooks/store is off and orders arrive by polling only");
         }
@@ -167,10 +198,9 @@ public final class DealBridgeRuntime implements AutoCloseable {
         }
     }
 
-    /** Properties every Kafka client of this runtime starts from. */
+    /** Properties every Kafka client of this runtime starts from: the bootstrap servers and {@code kafka.client.*}. */
     public Properties clientProperties() {
-        Properties p = new Properties();
-        p.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        Properties p = config.kafkaClientProperties(bootstrapServers);
         p.put(AdminClientConfig.CLIENT_ID_CONFIG, "dealbridge-admin");
         return p;
     }
@@ -210,6 +240,11 @@ public final class DealBridgeRuntime implements AutoCloseable {
     private String hostForLinks() {
         String bind = config.getString(DealBridgeConfig.HTTP_BIND_ADDRESS);
         return bind.equals("0.0.0.0") || bind.equals("::") ? "127.0.0.1" : bind;
+    }
+
+    /** The port the webhooks are served on ({@link #httpPort()} unless {@code http.hooks.port} is set). */
+    public int hooksPort() {
+        return hooks.port();
     }
 
     public DealBridgeConfig config() {

@@ -15,7 +15,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.dealbridge.app.config.DealBridgeConfig;
-import org.dealbridge.app.http.AdminServer;
+import org.dealbridge.app.http.HttpListener;
 import org.dealbridge.bitrix.BitrixClient;
 import org.dealbridge.bitrix.crm.CrmApi;
 import org.dealbridge.bitrix.store.StoreApi;
@@ -43,31 +43,25 @@ final class DealToOrderSync implements AutoCloseable {
     static final String APPLICATION_ID = "dealbridge-order-projector";
     private static final Logger log = LoggerFactory.getLogger(DealToOrderSync.class);
 
-    private final StreamsApp projector;
-    private final StoreConnector connector;
-    private final Thread connectorThread;
+    private final ProjectorWithConnector direction;
     private final KafkaProducer<String, DealChanged> dealProducer;
     private final KafkaClientMetrics producerMetrics;
     private final CrmIngestion ingestion;
 
     DealToOrderSync(DealBridgeConfig config, Optional<BitrixClient> crm, Optional<BitrixClient> store, Properties kafka, Topics topics,
-                    MeterRegistry metrics, HealthRegistry health, AdminServer http) throws InterruptedException {
+                    MeterRegistry metrics, HealthRegistry health, HttpListener http) throws InterruptedException {
         Map<String, Object> values = new HashMap<>(config.originals());
         values.put(OrderProjectorConfig.SITE_ID, config.getString(DealBridgeConfig.STORE_SITE_ID));
         OrderProjectorConfig projectorConfig = new OrderProjectorConfig(values);
-        projector = new StreamsApp(APPLICATION_ID, OrderProjectorTopology.build(projectorConfig, topics, PairDecision.UNDER_MAPPING, metrics),
-                kafka, config.dataDir().resolve("streams"), config.getBoolean(DealBridgeConfig.KAFKA_EXACTLY_ONCE), topics, metrics);
-        health.register("order-projector", projector::health);
-
-        if (store.isPresent() && crm.isPresent()) {
-            connector = new StoreConnector(projectorConfig, topics, kafka, new OrderWriter(projectorConfig, new StoreApi(store.get()),
-                    new CrmApi(crm.get()), PairDecision.UNDER_MAPPING, Clock.systemUTC()), metrics, Clock.systemUTC());
-            connectorThread = new Thread(connector, "store-connector");
-            health.register("store-connector", () -> connectorThread.isAlive() ? Health.up("running") : Health.down("stopped"));
-        } else {
-            connector = null;
-            connectorThread = null;
-        }
+        StreamsApp projector = new StreamsApp(APPLICATION_ID, OrderProjectorTopology.build(projectorConfig, topics,
+                PairDecision.UNDER_MAPPING, metrics), kafka, config.dataDir().resolve("streams"),
+                config.getBoolean(DealBridgeConfig.KAFKA_EXACTLY_ONCE), topics, metrics);
+        // the store connector reads the deal back before it writes the order: it needs both sides
+        StoreConnector connector = store.isPresent() && crm.isPresent()
+                ? new StoreConnector(projectorConfig, topics, kafka, new OrderWriter(projectorConfig, new StoreApi(store.get()),
+                        new CrmApi(crm.get()), PairDecision.UNDER_MAPPING, Clock.systemUTC()), metrics, Clock.systemUTC())
+                : null;
+        direction = new ProjectorWithConnector("order-projector", projector, connector, health);
 
         if (crm.isEmpty()) {
             dealProducer = null;
@@ -103,10 +97,7 @@ final class DealToOrderSync implements AutoCloseable {
     }
 
     void start() {
-        projector.start();
-        if (connectorThread != null) {
-            connectorThread.start();
-        }
+        direction.start();
     }
 
     @Override
@@ -114,11 +105,7 @@ final class DealToOrderSync implements AutoCloseable {
         if (ingestion != null) {
             ingestion.close();
         }
-        if (connector != null) {
-            connector.close();
-            connectorThread.join(30_000);
-        }
-        projector.close();
+        direction.close();
         if (dealProducer != null) {
             producerMetrics.close();
             dealProducer.close(Duration.ofSeconds(5));

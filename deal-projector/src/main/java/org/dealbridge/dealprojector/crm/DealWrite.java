@@ -1,11 +1,12 @@
 package org.dealbridge.dealprojector.crm;
 
+import org.dealbridge.connector.CommandResult;
 import org.dealbridge.schemas.DealCommand;
 import org.dealbridge.schemas.Outcome;
 import org.dealbridge.schemas.SyncLink;
 
 /**
- * What became of one deal command.
+ * What became of one deal command (the runtime publishes it as a {@link CommandResult}).
  *
  * @param command   the (folded) command
  * @param outcome   CREATED, UPDATED, UNCHANGED, CONFLICT_RESOLVED, MANAGER_VALUE_KEPT, DEAL_DELETED or DEAD_LETTERED
@@ -19,7 +20,7 @@ import org.dealbridge.schemas.SyncLink;
  *                  it, and may have judged the pair on a link too old to see that (see {@code OrderCommandKind.RECONCILE})
  */
 public record DealWrite(DealCommand command, Outcome outcome, String reason, SyncLink link, String errorCode, int attempts,
-                        boolean written, boolean reconcile) {
+                        boolean written, boolean reconcile) implements CommandResult<DealCommand> {
 
     public DealWrite(DealCommand command, Outcome outcome, String reason, SyncLink link, String errorCode, int attempts,
                      boolean written) {

@@ -2,20 +2,20 @@ package org.dealbridge.dealprojector.topology;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Metrics;
+import java.util.List;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.Topology;
-import org.apache.kafka.streams.kstream.Branched;
 import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.Named;
-import org.apache.kafka.streams.kstream.Produced;
 import org.apache.kafka.streams.state.Stores;
 import org.dealbridge.dealprojector.DealProjectorConfig;
 import org.dealbridge.mapping.MappingTable;
 import org.dealbridge.mapping.MappingTopics;
 import org.dealbridge.schemas.DeadLetter;
 import org.dealbridge.schemas.DealCommand;
+import org.dealbridge.schemas.DecisionSinks;
 import org.dealbridge.schemas.SyncOutcome;
 import org.dealbridge.schemas.Topics;
 
@@ -80,20 +80,10 @@ public final class DealProjectorTopology {
                 .process(() -> new OrderProjector(config, topics, mappingTable, meters), Named.as("order-projector"),
                         LINKS_STORE, PENDING_STORE, PROJECTED_STORE);
 
-        decisions.split(Named.as("decision-"))
-                .branch((key, value) -> value instanceof DealCommand, Branched.<String, SpecificRecord>withConsumer(commands -> commands
-                        .mapValues(value -> (DealCommand) value, Named.as("as-deal-command"))
-                        .to(topics.dealCommands().name(), Produced.with(topics.dealCommands().keySerde(), topics.dealCommands().valueSerde())
-                                .withName("deal-commands-sink"))).withName("command"))
-                .branch((key, value) -> value instanceof SyncOutcome, Branched.<String, SpecificRecord>withConsumer(outcomes -> outcomes
-                        .mapValues(value -> (SyncOutcome) value, Named.as("as-sync-outcome"))
-                        .to(topics.syncOutcomes().name(), Produced.with(topics.syncOutcomes().keySerde(), topics.syncOutcomes().valueSerde())
-                                .withName("sync-outcomes-sink"))).withName("outcome"))
-                .branch((key, value) -> value instanceof DeadLetter, Branched.<String, SpecificRecord>withConsumer(letters -> letters
-                        .mapValues(value -> (DeadLetter) value, Named.as("as-dead-letter"))
-                        .to(topics.deadLetters().name(), Produced.with(topics.deadLetters().keySerde(), topics.deadLetters().valueSerde())
-                                .withName("dead-letters-sink"))).withName("dead-letter"))
-                .noDefaultBranch();
+        DecisionSinks.route(decisions, List.of(
+                DecisionSinks.Sink.of(DealCommand.class, topics.dealCommands(), "command"),
+                DecisionSinks.Sink.of(SyncOutcome.class, topics.syncOutcomes(), "outcome"),
+                DecisionSinks.Sink.of(DeadLetter.class, topics.deadLetters(), "dead-letter")));
         return builder.build();
     }
 }

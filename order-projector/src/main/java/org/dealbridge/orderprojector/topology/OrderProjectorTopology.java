@@ -2,21 +2,21 @@ package org.dealbridge.orderprojector.topology;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Metrics;
+import java.util.List;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.Topology;
-import org.apache.kafka.streams.kstream.Branched;
 import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.Named;
-import org.apache.kafka.streams.kstream.Produced;
 import org.apache.kafka.streams.state.Stores;
 import org.dealbridge.mapping.MappingTable;
 import org.dealbridge.mapping.MappingTopics;
 import org.dealbridge.orderprojector.OrderProjectorConfig;
 import org.dealbridge.mapping.PairDecision;
 import org.dealbridge.schemas.DeadLetter;
+import org.dealbridge.schemas.DecisionSinks;
 import org.dealbridge.schemas.OrderCommand;
 import org.dealbridge.schemas.SyncLink;
 import org.dealbridge.schemas.SyncOutcome;
@@ -66,24 +66,11 @@ public final class OrderProjectorTopology {
                         .withName("deal-changes-source"))
                 .process(() -> new DealProjector(decide, config.siteId(), topics, mappingTable, meters), Named.as("deal-projector"));
 
-        decisions.split(Named.as("decision-"))
-                .branch((key, value) -> value instanceof OrderCommand, Branched.<String, SpecificRecord>withConsumer(commands -> commands
-                        .mapValues(value -> (OrderCommand) value, Named.as("as-order-command"))
-                        .to(topics.orderCommands().name(), Produced.with(topics.orderCommands().keySerde(), topics.orderCommands().valueSerde())
-                                .withName("order-commands-sink"))).withName("command"))
-                .branch((key, value) -> value instanceof SyncOutcome, Branched.<String, SpecificRecord>withConsumer(outcomes -> outcomes
-                        .mapValues(value -> (SyncOutcome) value, Named.as("as-sync-outcome"))
-                        .to(topics.syncOutcomes().name(), Produced.with(topics.syncOutcomes().keySerde(), topics.syncOutcomes().valueSerde())
-                                .withName("sync-outcomes-sink"))).withName("outcome"))
-                .branch((key, value) -> value instanceof SyncLink, Branched.<String, SpecificRecord>withConsumer(links -> links
-                        .mapValues(value -> (SyncLink) value, Named.as("as-sync-link"))
-                        .to(topics.dealLinks().name(), Produced.with(topics.dealLinks().keySerde(), topics.dealLinks().valueSerde())
-                                .withName("deal-links-sink"))).withName("link"))
-                .branch((key, value) -> value instanceof DeadLetter, Branched.<String, SpecificRecord>withConsumer(letters -> letters
-                        .mapValues(value -> (DeadLetter) value, Named.as("as-dead-letter"))
-                        .to(topics.deadLetters().name(), Produced.with(topics.deadLetters().keySerde(), topics.deadLetters().valueSerde())
-                                .withName("dead-letters-sink"))).withName("dead-letter"))
-                .noDefaultBranch();
+        DecisionSinks.route(decisions, List.of(
+                DecisionSinks.Sink.of(OrderCommand.class, topics.orderCommands(), "command"),
+                DecisionSinks.Sink.of(SyncOutcome.class, topics.syncOutcomes(), "outcome"),
+                DecisionSinks.Sink.of(SyncLink.class, topics.dealLinks(), "link"),
+                DecisionSinks.Sink.of(DeadLetter.class, topics.deadLetters(), "dead-letter")));
         return builder.build();
     }
 }

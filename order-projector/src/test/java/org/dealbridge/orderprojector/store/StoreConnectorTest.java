@@ -11,11 +11,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.function.BooleanSupplier;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.dealbridge.bitrix.BitrixClient;
@@ -110,6 +107,14 @@ class StoreConnectorTest {
         producer.flush();
     }
 
+    /** A CREATE of an order (one sofa, cash) from a deal made by hand. */
+    private static OrderCommand createOrderFrom(long dealId, String commandId) {
+        return OrderCommand.newBuilder().setCommandId(commandId).setKind(OrderCommandKind.CREATE).setSiteId("s1").setDealId(dealId)
+                .setStatusId("N").setCurrency("RUB").setPaySystemId(3L)
+                .setItems(List.of(ProductRow.newBuilder().setProductId(1L).setName("Sofa").setPrice("10.00").setQuantity("1").build()))
+                .setMappingVersion(1).setSourceTime(Instant.now()).build();
+    }
+
     private static void link(SyncLink link) {
         producer.send(new ProducerRecord<>(topics.dealLinks().name(), link.getSiteId() + ":" + link.getOrderId(),
                 topics.dealLinks().valueSerde().serializer().serialize(topics.dealLinks().name(), link)));
@@ -118,21 +123,8 @@ class StoreConnectorTest {
 
     /** Every committed record of a topic so far. */
     private static <V> List<V> readAll(Topics.Topic<String, V> topic) {
-        Properties props = new Properties();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, KAFKA.bootstrapServers());
-        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        List<V> values = new ArrayList<>();
-        try (KafkaConsumer<String, V> consumer = new KafkaConsumer<>(props, topic.keySerde().deserializer(), topic.valueSerde().deserializer())) {
-            List<TopicPartition> partitions = consumer.partitionsFor(topic.name()).stream()
-                    .map(p -> new TopicPartition(topic.name(), p.partition())).toList();
-            consumer.assign(partitions);
-            consumer.seekToBeginning(partitions);
-            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
-            while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
-                consumer.poll(Duration.ofMillis(200)).forEach(r -> values.add(r.value()));
-            }
-        }
-        return values;
+        return KAFKA.readCommitted(topic.name(), topic.keySerde().deserializer(), topic.valueSerde().deserializer()).stream()
+                .map(org.apache.kafka.clients.consumer.ConsumerRecord::value).toList();
     }
 
     private static void await(String what, BooleanSupplier condition) throws InterruptedException {
@@ -165,6 +157,27 @@ class StoreConnectorTest {
     }
 
     @Test
+    void anUnreadableCommandIsDeadLetteredAndTheNextCommandStillRuns() throws Exception {
+        long offset = producer.send(new ProducerRecord<>(topics.orderCommands().name(), "poison",
+                "not an Avro order command".getBytes(java.nio.charset.StandardCharsets.UTF_8))).get().offset();
+        long madeFrom = emu.crm().addDealAsHuman(Map.of("TITLE", "After the poison pill", "CATEGORY_ID", 1, "STAGE_ID", "C1:NEW"));
+        send(createOrderFrom(madeFrom, "after-poison"));
+
+        await("the unreadable command is dead-lettered", () -> readAll(topics.deadLetters()).stream()
+                .anyMatch(d -> d.getSourceOffset() != null && d.getSourceOffset() == offset && d.getSiteId() == null));
+        DeadLetter letter = readAll(topics.deadLetters()).stream()
+                .filter(d -> d.getSourceOffset() != null && d.getSourceOffset() == offset && d.getSiteId() == null).findFirst().orElseThrow();
+        assertThat(letter.getComponent().toString()).isEqualTo("store-connector");
+        assertThat(letter.getSourceTopic().toString()).isEqualTo(topics.orderCommands().name());
+        assertThat(letter.getSourcePartition()).isZero();
+        assertThat(letter.getReason().toString()).contains("cannot be read");
+        assertThat(new String(letter.getValue().array(), java.nio.charset.StandardCharsets.UTF_8)).isEqualTo("not an Avro order command");
+        await("the next command created its order", () -> readAll(topics.syncOutcomes()).stream()
+                .anyMatch(o -> "after-poison".contentEquals(o.getCommandId()) && o.getOutcome() == Outcome.CREATED));
+        assertThat(connector.state()).as("the connector did not die on it").isEqualTo(StoreConnector.State.RUNNING);
+    }
+
+    @Test
     void aPermanentFailureIsDeadLetteredWithTheCommandAndTheNextCommandStillRuns() throws Exception {
         long orderId = emu.store().addOrder(NewOrder.create().site("s1").status("N").item(1, "Sofa", "10.00", 1));
         long dealId = emu.crm().addDealAsHuman(Map.of("TITLE", "D", "CATEGORY_ID", 1, "STAGE_ID", "C1:LOSE"));
@@ -174,13 +187,10 @@ class StoreConnectorTest {
         send(OrderCommand.newBuilder().setCommandId("bad").setKind(OrderCommandKind.UPDATE_STATUS).setSiteId("s1").setDealId(dealId)
                 .setOrderId(orderId).setStatusId("Z").setExpectedStatusId("N").setMappingVersion(1).setSourceTime(Instant.now()).build());
         long madeFrom = emu.crm().addDealAsHuman(Map.of("TITLE", "By hand", "CATEGORY_ID", 1, "STAGE_ID", "C1:NEW"));
-        send(OrderCommand.newBuilder().setCommandId("c1").setKind(OrderCommandKind.CREATE).setSiteId("s1").setDealId(madeFrom)
-                .setStatusId("N").setCurrency("RUB").setPaySystemId(3L)
-                .setItems(List.of(ProductRow.newBuilder().setProductId(1L).setName("Sofa").setPrice("10.00").setQuantity("1").build()))
-                .setMappingVersion(1).setSourceTime(Instant.now()).build());
+        send(createOrderFrom(madeFrom, "c1"));
 
         await("a dead letter is published", () -> readAll(topics.deadLetters()).stream().anyMatch(d -> "store-connector".contentEquals(d.getComponent())));
-        DeadLetter letter = readAll(topics.deadLetters()).get(0);
+        DeadLetter letter = readAll(topics.deadLetters()).stream().filter(d -> d.getSiteId() != null).findFirst().orElseThrow();
         assertThat(letter.getReason().toString()).contains("permanent failure", "Z");
         assertThat(letter.getSourceTopic()).isEqualTo(topics.orderCommands().name());
         OrderCommand original = topics.orderCommands().valueSerde().deserializer().deserialize(topics.orderCommands().name(),

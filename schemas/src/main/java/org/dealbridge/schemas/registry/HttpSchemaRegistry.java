@@ -148,8 +148,17 @@ public final class HttpSchemaRegistry implements SchemaRegistry {
     private final Map<Integer, Schema> schemaById = new ConcurrentHashMap<>();
 
     public HttpSchemaRegistry(Endpoint endpoint) {
+        this(endpoint, null);
+    }
+
+    /** @param tls the trust (and key) material for an https registry with a certificate of its own, or null for the JDK's */
+    public HttpSchemaRegistry(Endpoint endpoint, javax.net.ssl.SSLContext tls) {
         this.endpoint = Objects.requireNonNull(endpoint, "endpoint");
-        this.http = HttpClient.newBuilder().connectTimeout(endpoint.connectTimeout()).followRedirects(HttpClient.Redirect.NORMAL).build();
+        HttpClient.Builder client = HttpClient.newBuilder().connectTimeout(endpoint.connectTimeout()).followRedirects(HttpClient.Redirect.NORMAL);
+        if (tls != null) {
+            client.sslContext(tls);
+        }
+        this.http = client.build();
         this.authorization = endpoint.userInfo() == null ? null
                 : "Basic " + Base64.getEncoder().encodeToString(endpoint.userInfo().getBytes(StandardCharsets.UTF_8));
     }
@@ -175,6 +184,24 @@ public final class HttpSchemaRegistry implements SchemaRegistry {
         idBySubjectAndSchema.put(key, value);
         schemaById.putIfAbsent(value, schema);
         return value;
+    }
+
+    @Override
+    public int lookup(String subject, Schema schema) {
+        String key = subject + '\u0000' + schema.toString();
+        Integer cached = idBySubjectAndSchema.get(key);
+        if (cached != null) {
+            return cached;
+        }
+        JsonNode answer = send("POST", "/subjects/" + pathSegment(subject), schemaBody(schema));
+        JsonNode id = answer.get("id");
+        if (id == null || !id.canConvertToInt()) {
+            throw new SchemaRegistryException(where() + ": look-up under subject " + subject + " answered without a numeric \"id\": "
+                    + abbreviate(answer.toString()), SchemaRegistryException.NO_CODE);
+        }
+        idBySubjectAndSchema.put(key, id.intValue());
+        schemaById.putIfAbsent(id.intValue(), schema);
+        return id.intValue();
     }
 
     @Override

@@ -1,0 +1,217 @@
+package org.dealbridge.connector;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.dealbridge.schemas.SyncDirection;
+import org.dealbridge.schemas.Topics;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A connector: executes the commands of one topic against one side (the CRM, the store) and publishes what came of
+ * them. Both connectors are instances of this class, as Kafka Connect's sink tasks are run by one WorkerSinkTask.
+ *
+ * <p>What the runtime owns ({@link ConnectorLoop}, one consumer and one transactional producer per run): the
+ * read_committed consumer of the commands topic; per poll, one Kafka transaction with the links ({@code deal-links}),
+ * outcomes ({@code sync-outcomes}), dead letters of failed commands, the connector's extra records and the consumed
+ * offsets, aborted and rewound to the last commit when it fails; a dead letter for a record that cannot be read, and the
+ * partition moves past it; the metrics {@code dealbridge.commands{topology}}, {@code dealbridge.sync.outcomes{direction,outcome}},
+ * {@code dealbridge.sync.latency{direction}} and the Kafka clients' own; a restart, with {@link RestartBackoff}, of a
+ * run that died ({@code dealbridge.connector.restarts{connector}}); and the shutdown.
+ *
+ * <p>What a connector supplies: {@link #execute} (read the other side, decide, write → results), and where it needs
+ * them {@link #beforeExecute}, {@link #sessionStarted}/{@link #sessionEnded} and {@link #extraRecords}. What the
+ * runtime needs to know of a command it reads from the command's schema ({@link CommandFacts}).
+ *
+ * <p>The other side is outside the Kafka transaction: after a crash, a restart or an aborted transaction, the commands
+ * since the last commit are executed again, so {@link #execute} must make a repeat harmless (look-ups before adds,
+ * expected-value checks).
+ *
+ * @param <C> the command type (an Avro record with the {@link CommandFacts} fields)
+ * @param <R> the connector's result type
+ */
+public abstract class CommandConnector<C extends SpecificRecord, R extends CommandResult<C>> implements Runnable, AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(CommandConnector.class);
+    private static final Duration STOP_TIMEOUT = Duration.ofSeconds(60);
+
+    final String component;
+    final SyncDirection direction;
+    final Topics.Topic<String, C> commands;
+    final int maxPollRecords;
+    final ConnectorConfig config;
+    final Topics topics;
+    final Properties kafka;
+    final MeterRegistry meters;
+    final Clock clock;
+    final Timer latency;
+    private final RestartBackoff restartBackoff;
+    private final Counter restarts;
+    private final AtomicBoolean running = new AtomicBoolean(true);
+    private final CountDownLatch stopRequested = new CountDownLatch(1);
+    private final CountDownLatch stopped = new CountDownLatch(1);
+    private volatile ConnectorLoop<C, R> loop;
+    private volatile boolean started;
+    private volatile State state = State.NEW;
+
+    /** Where a connector is in its life, for /health. */
+    public enum State {
+        NEW, RUNNING,
+        /** its run died and it waits out the restart backoff */
+        RESTARTING,
+        STOPPED
+    }
+
+    /** A connector that restarts with {@link RestartBackoff#DEFAULT}. */
+    protected CommandConnector(String component, SyncDirection direction, Topics.Topic<String, C> commands, int maxPollRecords,
+                               ConnectorConfig config, Topics topics, Properties kafka, MeterRegistry meters, Clock clock) {
+        this(component, direction, commands, maxPollRecords, config, topics, kafka, meters, clock, RestartBackoff.DEFAULT);
+    }
+
+    /**
+     * @param component      the connector's name in metrics, logs and dead letters, e.g. {@code crm-connector}
+     * @param commands       the topic it consumes, with its serde
+     * @param maxPollRecords most commands executed per poll (one transaction)
+     * @param kafka          client properties (at least {@code bootstrap.servers}); group, isolation, transactions and
+     *                       serializers are set by the runtime
+     */
+    protected CommandConnector(String component, SyncDirection direction, Topics.Topic<String, C> commands, int maxPollRecords,
+                               ConnectorConfig config, Topics topics, Properties kafka, MeterRegistry meters, Clock clock,
+                               RestartBackoff restartBackoff) {
+        this.component = component;
+        this.direction = direction;
+        this.commands = commands;
+        this.maxPollRecords = maxPollRecords;
+        this.config = config;
+        this.topics = topics;
+        this.kafka = kafka;
+        this.meters = meters;
+        this.clock = clock;
+        this.restartBackoff = restartBackoff;
+        this.latency = Timer.builder("dealbridge.sync.latency")
+                .description(direction == SyncDirection.ORDER_TO_DEAL
+                        ? "From the order change in the store to the deal write in the CRM"
+                        : "From the deal change in the CRM to the order write in the store")
+                .tag("direction", direction.name())
+                .publishPercentileHistogram()
+                .register(meters);
+        this.restarts = Counter.builder("dealbridge.connector.restarts")
+                .description("Runs of a connector restarted after they died (a new consumer and producer, from the last commit)")
+                .tag("connector", component)
+                .register(meters);
+    }
+
+    /**
+     * Executes one poll's commands (tombstones left out), in order: reads the other side, decides and writes. Every
+     * command ends in a result, a failed one as DEAD_LETTERED; an exception ends the run and the connector restarts
+     * from the last commit.
+     */
+    protected abstract List<Executed<C, R>> execute(List<ConsumerRecord<String, C>> commands) throws InterruptedException;
+
+    /** Called before each poll's {@link #execute}, e.g. to read views of other topics up to their ends. */
+    protected void beforeExecute() throws InterruptedException {
+    }
+
+    /** Called when a run starts, before its first poll (open what {@link #beforeExecute} reads). */
+    protected void sessionStarted() {
+    }
+
+    /** Called when a run ends, however it ends. */
+    protected void sessionEnded() {
+    }
+
+    /** Records to publish in the poll's transaction besides the link, the outcome and a dead letter. */
+    protected List<ProducerRecord<String, byte[]>> extraRecords(R result) {
+        return List.of();
+    }
+
+    protected final Topics topics() {
+        return topics;
+    }
+
+    /** The client properties the connector was given, for clients of its own (views of other topics). */
+    protected final Properties kafka() {
+        return kafka;
+    }
+
+    /** Runs the connector on a thread of its own, named after it. */
+    public final void start() {
+        new Thread(this, component).start();
+    }
+
+    /** The connector's name in metrics, logs, dead letters and /health, e.g. {@code crm-connector}. */
+    public String component() {
+        return component;
+    }
+
+    public State state() {
+        return state;
+    }
+
+    /** Runs until {@link #close()}; a run that dies is restarted after a backoff. */
+    @Override
+    public final void run() {
+        started = true;
+        int failuresInARow = 0;
+        try {
+            while (running.get()) {
+                ConnectorLoop<C, R> current = new ConnectorLoop<>(this);
+                loop = current;
+                state = State.RUNNING;
+                try {
+                    current.run();
+                    return;
+                } catch (RuntimeException e) {
+                    if (!running.get()) {
+                        log.info("{} failed while stopping: {}", component, e.toString());
+                        return;
+                    }
+                    failuresInARow = current.committedAPoll() ? 1 : failuresInARow + 1;
+                    Duration delay = restartBackoff.delay(failuresInARow);
+                    restarts.increment();
+                    state = State.RESTARTING;
+                    log.error("{} failed ({} in a row) and restarts in {} ms from its last commit: {}", component, failuresInARow,
+                            delay.toMillis(), e.toString(), e);
+                    if (stopRequested.await(delay.toMillis(), TimeUnit.MILLISECONDS)) {
+                        return;
+                    }
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            state = State.STOPPED;
+            stopped.countDown();
+            log.info("{} stopped", component);
+        }
+    }
+
+    boolean isRunning() {
+        return running.get();
+    }
+
+    /** Stops after the poll in progress is finished (its writes published and committed), or ends a restart's wait. */
+    @Override
+    public void close() throws InterruptedException {
+        running.set(false);
+        stopRequested.countDown();
+        ConnectorLoop<C, R> current = loop;
+        if (current != null) {
+            current.wakeup();
+        }
+        if (started && !stopped.await(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+            log.warn("{} did not stop within {} s", component, STOP_TIMEOUT.toSeconds());
+        }
+    }
+}

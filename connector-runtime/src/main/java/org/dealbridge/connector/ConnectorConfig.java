@@ -1,0 +1,89 @@
+package org.dealbridge.connector;
+
+import java.time.Duration;
+import java.util.Map;
+import org.apache.kafka.common.config.AbstractConfig;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigDef.Importance;
+import org.apache.kafka.common.config.ConfigDef.Range;
+import org.apache.kafka.common.config.ConfigDef.Type;
+import org.apache.kafka.common.config.ConfigException;
+
+/**
+ * The settings every connector has, defined once and added under the connector's prefix ({@code crm.},
+ * {@code store.}) to its projector's definitions, as Kafka Connect adds its common connector settings to each
+ * connector's own. The key names ({@code crm.max-attempts}, {@code store.connector.group-id}, …) are a public contract.
+ */
+public abstract class ConnectorConfig extends AbstractConfig {
+
+    public static final String MAX_ATTEMPTS_SETTING = "max-attempts";
+    public static final String INITIAL_BACKOFF_SETTING = "initial-backoff";
+    public static final String MAX_BACKOFF_SETTING = "max-backoff";
+    public static final String POLL_TIMEOUT_SETTING = "poll-timeout";
+    public static final String CONNECTOR_GROUP_ID_SETTING = "connector.group-id";
+
+    private final String prefix;
+
+    /**
+     * @param definition the projector's definitions, the connector settings included with {@link #define}
+     * @param prefix     the connector's prefix without the dot, e.g. {@code crm}
+     */
+    protected ConnectorConfig(ConfigDef definition, Map<?, ?> originals, String prefix) {
+        super(definition, originals, false);
+        this.prefix = prefix;
+        if (getLong(key(prefix, MAX_BACKOFF_SETTING)) < getLong(key(prefix, INITIAL_BACKOFF_SETTING))) {
+            throw new ConfigException(key(prefix, MAX_BACKOFF_SETTING), getLong(key(prefix, MAX_BACKOFF_SETTING)),
+                    "must not be less than " + key(prefix, INITIAL_BACKOFF_SETTING) + " (" + getLong(key(prefix, INITIAL_BACKOFF_SETTING)) + ")");
+        }
+    }
+
+    /** The full key of a connector setting, e.g. {@code key("crm", MAX_ATTEMPTS_SETTING)} is {@code crm.max-attempts}. */
+    public static String key(String prefix, String setting) {
+        return prefix + "." + setting;
+    }
+
+    /**
+     * Adds the connector settings under {@code prefix} to {@code definition}.
+     *
+     * @param connector     the connector's name in docs, e.g. {@code CRM connector}
+     * @param command       what one command is called in docs, e.g. {@code deal command}
+     * @param partitionKey  what the commands topic is keyed by, in docs, e.g. {@code order}
+     * @param commandsTopic the topic the connector consumes
+     * @param groupId       the default consumer group
+     */
+    public static ConfigDef define(ConfigDef definition, String prefix, String connector, String command, String partitionKey,
+                                   String commandsTopic, String groupId) {
+        return definition
+                .define(key(prefix, MAX_ATTEMPTS_SETTING), Type.INT, 6, Range.between(1, 100), Importance.MEDIUM,
+                        "Attempts per " + command + " on transient failures (5xx, timeouts, rate refusals) before it goes "
+                                + "to the dead-letter topic; bounds how long one " + partitionKey + " can hold a partition.")
+                .define(key(prefix, INITIAL_BACKOFF_SETTING), Type.LONG, 500L, Range.between(1L, 60_000L), Importance.LOW,
+                        "First wait before retrying a transient failure (milliseconds); doubles per attempt with +-50% jitter.")
+                .define(key(prefix, MAX_BACKOFF_SETTING), Type.LONG, 10_000L, Range.between(1L, 600_000L), Importance.LOW,
+                        "Longest wait between two attempts (milliseconds).")
+                .define(key(prefix, POLL_TIMEOUT_SETTING), Type.LONG, 500L, Range.between(1L, 60_000L), Importance.LOW,
+                        "How long the connector waits in one poll of " + commandsTopic + " (milliseconds).")
+                .define(key(prefix, CONNECTOR_GROUP_ID_SETTING), Type.STRING, groupId, new ConfigDef.NonEmptyString(), Importance.MEDIUM,
+                        "Consumer group of the " + connector + ", also the base of its transactional id.");
+    }
+
+    public int maxAttempts() {
+        return getInt(key(prefix, MAX_ATTEMPTS_SETTING));
+    }
+
+    public Duration initialBackoff() {
+        return Duration.ofMillis(getLong(key(prefix, INITIAL_BACKOFF_SETTING)));
+    }
+
+    public Duration maxBackoff() {
+        return Duration.ofMillis(getLong(key(prefix, MAX_BACKOFF_SETTING)));
+    }
+
+    public Duration pollTimeout() {
+        return Duration.ofMillis(getLong(key(prefix, POLL_TIMEOUT_SETTING)));
+    }
+
+    public String connectorGroupId() {
+        return getString(key(prefix, CONNECTOR_GROUP_ID_SETTING));
+    }
+}

@@ -1,0 +1,311 @@
+package org.dealbridge.connector;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.function.Consumer;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.AuthorizationException;
+import org.apache.kafka.common.errors.OutOfOrderSequenceException;
+import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.errors.RecordDeserializationException;
+import org.apache.kafka.common.errors.UnsupportedVersionException;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.dealbridge.schemas.DeadLetter;
+import org.dealbridge.schemas.Keys;
+import org.dealbridge.schemas.Outcome;
+import org.dealbridge.schemas.SyncLink;
+import org.dealbridge.schemas.SyncOutcome;
+import org.dealbridge.schemas.Topics;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One run of a {@link CommandConnector}: its consumer and transactional producer, from the last commit until it is
+ * stopped or dies. A restart is a new run (new clients, a new transactional id), so nothing of a broken producer or a
+ * half-read poll survives into it.
+ */
+final class ConnectorLoop<C extends SpecificRecord, R extends CommandResult<C>> {
+
+    private static final Logger log = LoggerFactory.getLogger(ConnectorLoop.class);
+    /** New Kafka metrics (per-partition lag) are looked for every 10 s rather than Micrometer's default 60 s. */
+    private static final Duration METRICS_REFRESH = Duration.ofSeconds(10);
+
+    private final CommandConnector<C, R> connector;
+    private final Topics topics;
+    private volatile KafkaConsumer<String, C> consumer;
+    private KafkaProducer<String, byte[]> producer;
+    private boolean committedAPoll;
+
+    ConnectorLoop(CommandConnector<C, R> connector) {
+        this.connector = connector;
+        this.topics = connector.topics;
+    }
+
+    /**
+     * The producer's transactional id, chosen here only. The group id plus a random suffix: every run is a producer of
+     * its own, and the consumer group's generation (sent with the offsets) is what fences a run that lost its partitions.
+     */
+    static String transactionalId(ConnectorConfig config) {
+        return config.connectorGroupId() + "-" + UUID.randomUUID();
+    }
+
+    /** True once this run has committed a poll: a failure after that starts the restart backoff afresh. */
+    boolean committedAPoll() {
+        return committedAPoll;
+    }
+
+    void wakeup() {
+        KafkaConsumer<String, C> c = consumer;
+        if (c != null) {
+            c.wakeup();
+        }
+    }
+
+    void run() throws InterruptedException {
+        List<KafkaClientMetrics> clientMetrics = new ArrayList<>();
+        try (KafkaConsumer<String, C> consumer = new KafkaConsumer<>(consumerProperties(), new StringDeserializer(),
+                connector.commands.valueSerde().deserializer());
+             KafkaProducer<String, byte[]> producer = new KafkaProducer<>(producerProperties(), new StringSerializer(),
+                     new ByteArraySerializer())) {
+            this.producer = producer;
+            this.consumer = consumer;
+            // the commands topic's consumer lag and the producer's metrics, next to the Streams apps' own
+            for (KafkaClientMetrics metrics : List.of(new KafkaClientMetrics(consumer, List.of(), metricsRefresh(), METRICS_REFRESH),
+                    new KafkaClientMetrics(producer, List.of(), metricsRefresh(), METRICS_REFRESH))) {
+                metrics.bindTo(connector.meters);
+                clientMetrics.add(metrics);
+            }
+            producer.initTransactions();
+            try {
+                connector.sessionStarted();
+                consumer.subscribe(List.of(connector.commands.name()));
+                while (connector.isRunning()) {
+                    ConsumerRecords<String, C> records;
+                    try {
+                        records = consumer.poll(connector.config.pollTimeout());
+                    } catch (RecordDeserializationException e) {
+                        deadLetterUnreadable(e);
+                        continue;
+                    }
+                    if (!records.isEmpty()) {
+                        connector.beforeExecute();
+                        process(records);
+                    }
+                }
+            } finally {
+                connector.sessionEnded();
+            }
+        } catch (WakeupException e) {
+            if (connector.isRunning()) {
+                throw e;
+            }
+        } finally {
+            clientMetrics.forEach(KafkaClientMetrics::close);
+        }
+    }
+
+    private Properties consumerProperties() {
+        Properties props = new Properties();
+        props.putAll(connector.kafka);
+        props.put(ConsumerConfig.GROUP_ID_CONFIG, connector.config.connectorGroupId());
+        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Integer.toString(connector.maxPollRecords));
+        return props;
+    }
+
+    private Properties producerProperties() {
+        Properties props = new Properties();
+        props.putAll(connector.kafka);
+        props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId(connector.config));
+        props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+        props.put(ProducerConfig.ACKS_CONFIG, "all");
+        return props;
+    }
+
+    private static ScheduledExecutorService metricsRefresh() {
+        return Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "connector-metrics");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    private void process(ConsumerRecords<String, C> records) throws InterruptedException {
+        Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+        List<ConsumerRecord<String, C>> commands = new ArrayList<>();
+        for (ConsumerRecord<String, C> record : records) {
+            offsets.put(new TopicPartition(record.topic(), record.partition()), new OffsetAndMetadata(record.offset() + 1));
+            if (record.value() != null) {  // a tombstone is nothing to execute
+                commands.add(record);
+            }
+        }
+        List<Executed<C, R>> executed = commands.isEmpty() ? List.of() : connector.execute(commands);
+        Instant now = connector.clock.instant();
+        if (!commit(producer -> executed.forEach(e -> publish(producer, e, now)), offsets)) {
+            return;
+        }
+        // counted once they are committed: an aborted poll is executed and counted again
+        for (ConsumerRecord<String, C> command : commands) {
+            counter("dealbridge.commands", "topology", connector.component, "kind", CommandFacts.of(command.value()).kind()).increment();
+        }
+        for (Executed<C, R> e : executed) {
+            counter("dealbridge.sync.outcomes", "direction", connector.direction.name(), "outcome", e.result().outcome().name()).increment();
+            if (e.result().written()) {
+                connector.latency.record(Duration.between(CommandFacts.of(e.result().command()).sourceTime(), now).abs());
+            }
+        }
+    }
+
+    private void publish(KafkaProducer<String, byte[]> producer, Executed<C, R> executed, Instant now) {
+        R result = executed.result();
+        CommandFacts facts = CommandFacts.of(result.command());
+        SyncLink link = result.link();
+        if (link != null) {
+            send(producer, topics.dealLinks(), Keys.order(link.getSiteId(), link.getOrderId()), link);
+        }
+        connector.extraRecords(result).forEach(producer::send);
+        Long orderId = link != null ? Long.valueOf(link.getOrderId()) : facts.orderId();
+        Long dealId = link != null && link.getDealId() > 0 ? Long.valueOf(link.getDealId()) : facts.dealId();
+        String key = orderId != null ? Keys.order(facts.siteId(), orderId) : "deal:" + dealId;
+        send(producer, topics.syncOutcomes(), key, SyncOutcome.newBuilder()
+                .setSiteId(facts.siteId())
+                .setOrderId(orderId)
+                .setDealId(dealId)
+                .setDirection(connector.direction)
+                .setOutcome(result.outcome())
+                .setReason(result.reason())
+                .setMappingVersion(facts.mappingVersion())
+                .setCommandId(facts.commandId())
+                .setAt(now)
+                .build());
+        if (result.outcome() == Outcome.DEAD_LETTERED) {
+            log.error("{} dead-letters command {} ({}): {}", connector.component, facts.commandId(), key, result.reason());
+            ConsumerRecord<String, C> source = executed.source();
+            String sourceKey = source.key() != null ? source.key() : key;
+            DeadLetter letter = deadLetter(facts.siteId(), new TopicPartition(source.topic(), source.partition()), source.offset(),
+                    ByteBuffer.wrap(sourceKey.getBytes(StandardCharsets.UTF_8)),
+                    ByteBuffer.wrap(connector.commands.valueSerde().serializer().serialize(connector.commands.name(), result.command())),
+                    result.reason(), result.errorCode(), result.attempts(), now);
+            send(producer, topics.deadLetters(), letter.getId(), letter);
+        }
+    }
+
+    /** A record that cannot be read goes to the dead-letter topic as it was, and its partition moves past it. */
+    private void deadLetterUnreadable(RecordDeserializationException e) {
+        TopicPartition partition = e.topicPartition();
+        Throwable cause = e.getCause() == null ? e : e.getCause();
+        String reason = "The record at " + partition + " offset " + e.offset() + " cannot be read as a command of "
+                + partition.topic() + ": " + cause.getMessage();
+        log.error("{}: {}; dead-lettering it", connector.component, reason);
+        DeadLetter letter = deadLetter(null, partition, e.offset(), copy(e.keyBuffer()), copy(e.valueBuffer()), reason,
+                cause.getClass().getSimpleName(), 1, connector.clock.instant());
+        if (commit(producer -> send(producer, topics.deadLetters(), letter.getId(), letter),
+                Map.of(partition, new OffsetAndMetadata(e.offset() + 1)))) {
+            consumer.seek(partition, e.offset() + 1);
+            counter("dealbridge.sync.outcomes", "direction", connector.direction.name(), "outcome", Outcome.DEAD_LETTERED.name())
+                    .increment();
+        }
+    }
+
+    private DeadLetter deadLetter(String siteId, TopicPartition source, long offset, ByteBuffer key, ByteBuffer value, String reason,
+                                  String errorCode, int attempts, Instant at) {
+        return DeadLetter.newBuilder()
+                .setId(UUID.randomUUID().toString())
+                .setComponent(connector.component)
+                .setSiteId(siteId)
+                .setSourceTopic(source.topic())
+                .setSourcePartition(source.partition())
+                .setSourceOffset(offset)
+                .setKey(key)
+                .setValue(value)
+                .setReason(reason)
+                .setErrorCode(errorCode)
+                .setAttempts(attempts)
+                .setFailedAt(at)
+                .build();
+    }
+
+    /**
+     * Publishes the records and the offsets in one transaction. When it fails the transaction is aborted and the
+     * consumer goes back to the last commit, so the poll is executed again: nothing is lost and nothing is published
+     * twice. A producer that cannot go on (fenced, out of sequence, not authorized) ends the run instead.
+     *
+     * @return true when committed
+     */
+    private boolean commit(Consumer<KafkaProducer<String, byte[]>> sends, Map<TopicPartition, OffsetAndMetadata> offsets) {
+        try {
+            producer.beginTransaction();
+            sends.accept(producer);
+            producer.sendOffsetsToTransaction(offsets, consumer.groupMetadata());
+            producer.commitTransaction();
+            committedAPoll = true;
+            return true;
+        } catch (ProducerFencedException | OutOfOrderSequenceException | AuthorizationException | UnsupportedVersionException e) {
+            throw e;
+        } catch (KafkaException e) {
+            log.warn("{}: the transaction for {} partition(s) failed; re-reading them from the last commit: {}", connector.component,
+                    offsets.size(), e.toString());
+            producer.abortTransaction();
+            rewind(offsets.keySet());
+            return false;
+        }
+    }
+
+    private void rewind(Set<TopicPartition> partitions) {
+        Map<TopicPartition, OffsetAndMetadata> committed = consumer.committed(partitions);
+        for (TopicPartition partition : partitions) {
+            OffsetAndMetadata offset = committed.get(partition);
+            if (offset == null) {
+                consumer.seekToBeginning(List.of(partition));
+            } else {
+                consumer.seek(partition, offset.offset());
+            }
+        }
+    }
+
+    private static <V> void send(KafkaProducer<String, byte[]> producer, Topics.Topic<String, V> topic, String key, V value) {
+        producer.send(new ProducerRecord<>(topic.name(), key, topic.valueSerde().serializer().serialize(topic.name(), value)));
+    }
+
+    private static ByteBuffer copy(ByteBuffer buffer) {
+        if (buffer == null) {
+            return null;
+        }
+        ByteBuffer source = buffer.duplicate();
+        byte[] bytes = new byte[source.remaining()];
+        source.get(bytes);
+        return ByteBuffer.wrap(bytes);
+    }
+
+    private Counter counter(String name, String... tags) {
+        return Counter.builder(name).tags(tags).register(connector.meters);
+    }
+}

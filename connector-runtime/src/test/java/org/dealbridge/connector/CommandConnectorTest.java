@@ -1,0 +1,282 @@
+package org.dealbridge.connector;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.dealbridge.kafka.embedded.EmbeddedKafkaCluster;
+import org.dealbridge.schemas.DeadLetter;
+import org.dealbridge.schemas.OrderCommand;
+import org.dealbridge.schemas.OrderCommandKind;
+import org.dealbridge.schemas.Outcome;
+import org.dealbridge.schemas.SyncDirection;
+import org.dealbridge.schemas.SyncLink;
+import org.dealbridge.schemas.SyncOutcome;
+import org.dealbridge.schemas.Topics;
+import org.dealbridge.schemas.registry.InMemorySchemaRegistry;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * The runtime on a real broker, with a connector whose "other side" is a list in memory. Each test has a commands topic
+ * of its own; outcomes and dead letters share the standard topics and are told apart by command id and source topic.
+ */
+class CommandConnectorTest {
+
+    @RegisterExtension
+    static final EmbeddedKafkaCluster KAFKA = EmbeddedKafkaCluster.singleNode();
+
+    static final Topics topics = new Topics(new InMemorySchemaRegistry());
+    static KafkaProducer<String, byte[]> producer;
+
+    @BeforeAll
+    static void start() throws Exception {
+        for (Topics.Definition d : Topics.DEFINITIONS) {
+            KAFKA.createTopics(1, d.configs(), d.name());
+        }
+        producer = new KafkaProducer<>(kafka(), new StringSerializer(), new ByteArraySerializer());
+    }
+
+    @Test
+    void anUnreadableRecordIsDeadLetteredWithItsPlaceAndTheNextCommandRuns(TestInfo test) throws Exception {
+        Topics.Topic<String, OrderCommand> commands = commandsTopic(test);
+        long pill = producer.send(new ProducerRecord<>(commands.name(), "7", "not Avro".getBytes(StandardCharsets.UTF_8))).get().offset();
+        send(commands, command("after-pill"));
+        long failing = send(commands, command("fails-for-good"));
+        TestConnector connector = new TestConnector(commands, Duration.ofMillis(100));
+        connector.deadLettered.add("fails-for-good");
+        try (Running ignored = connector.started()) {
+            await("the command after the poison pill is executed", () -> outcomesOf("after-pill").size() == 1);
+            await("the failed command is dead-lettered", () -> !deadLettersFrom(commands, failing).isEmpty());
+        }
+
+        assertThat(deadLettersFrom(commands, pill)).singleElement().satisfies(letter -> {
+            assertThat(letter.getComponent()).isEqualTo(TestConnector.COMPONENT);
+            assertThat(letter.getSourceTopic()).isEqualTo(commands.name());
+            assertThat(letter.getSourcePartition()).isZero();
+            assertThat(letter.getReason()).contains("cannot be read", commands.name(), "offset " + pill);
+            assertThat(new String(letter.getValue().array(), StandardCharsets.UTF_8)).isEqualTo("not Avro");
+            assertThat(new String(letter.getKey().array(), StandardCharsets.UTF_8)).isEqualTo("7");
+        });
+        assertThat(deadLettersFrom(commands, failing)).singleElement().satisfies(letter -> {
+            assertThat(letter.getSiteId()).isEqualTo("s1");
+            assertThat(letter.getReason()).isEqualTo("refused: fails-for-good");
+            assertThat(topics.orderCommands().valueSerde().deserializer().deserialize(commands.name(), letter.getValue().array())
+                    .getCommandId()).isEqualTo("fails-for-good");
+        });
+        assertThat(outcomesOf("fails-for-good")).singleElement().satisfies(o -> assertThat(o.getOutcome()).isEqualTo(Outcome.DEAD_LETTERED));
+        assertThat(connector.restarts()).isZero();
+    }
+
+    @Test
+    void aConnectorWhoseExecutorThrowsIsRestartedAndTheCommandRunsOnce(TestInfo test) throws Exception {
+        Topics.Topic<String, OrderCommand> commands = commandsTopic(test);
+        send(commands, command("crashes-once"));
+        TestConnector connector = new TestConnector(commands, Duration.ofMillis(100));
+        connector.crashesLeft.put("crashes-once", new AtomicInteger(2));
+        try (Running ignored = connector.started()) {
+            await("the command is executed after the restarts", () -> outcomesOf("crashes-once").size() == 1);
+        }
+
+        assertThat(connector.restarts()).isEqualTo(2.0);
+        List<Instant> calls = connector.calls.get("crashes-once");
+        assertThat(calls).hasSize(3);
+        // the second restart waits about twice as long as the first (200 ms +-50% after 100 ms +-50%)
+        assertThat(Duration.between(calls.get(0), calls.get(1))).isGreaterThanOrEqualTo(Duration.ofMillis(50));
+        assertThat(Duration.between(calls.get(1), calls.get(2))).isGreaterThanOrEqualTo(Duration.ofMillis(100));
+        assertThat(outcomesOf("crashes-once")).singleElement().satisfies(o -> assertThat(o.getOutcome()).isEqualTo(Outcome.UPDATED));
+    }
+
+    @Test
+    void aFailedTransactionIsRewoundAndNothingIsLostOrPublishedTwice(TestInfo test) throws Exception {
+        Topics.Topic<String, OrderCommand> commands = commandsTopic(test);
+        send(commands, command("first-transaction-fails"));
+        send(commands, command("same-poll"));
+        TestConnector connector = new TestConnector(commands, Duration.ofMillis(100));
+        connector.oversizedExtraLeft.set(1);
+        try (Running ignored = connector.started()) {
+            await("both commands are published", () -> outcomesOf("first-transaction-fails").size() == 1
+                    && outcomesOf("same-poll").size() == 1);
+            // a later poll commits after the rewind: the first outcomes are not followed by duplicates
+            send(commands, command("later"));
+            await("a later command is published", () -> outcomesOf("later").size() == 1);
+        }
+
+        assertThat(connector.calls.get("first-transaction-fails")).as("executed again after the abort").hasSize(2);
+        assertThat(connector.calls.get("same-poll")).isNotEmpty();
+        assertThat(outcomesOf("first-transaction-fails")).hasSize(1);
+        assertThat(outcomesOf("same-poll")).hasSize(1);
+        assertThat(connector.restarts()).as("an aborted transaction is rewound, not restarted").isZero();
+    }
+
+    @Test
+    void closeStopsAConnectorWaitingInPoll(TestInfo test) throws Exception {
+        Topics.Topic<String, OrderCommand> commands = commandsTopic(test);
+        send(commands, command("before-close"));
+        TestConnector connector = new TestConnector(commands, Duration.ofSeconds(60));
+        Thread thread = new Thread(connector, "test-connector");
+        thread.start();
+        await("the connector runs", () -> outcomesOf("before-close").size() == 1);
+
+        long started = System.nanoTime();
+        connector.close();
+        thread.join(10_000);
+
+        assertThat(thread.isAlive()).isFalse();
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).as("woken up, not waiting out the 60 s poll")
+                .isLessThan(Duration.ofSeconds(10));
+        assertThat(connector.restarts()).isZero();
+    }
+
+    // --- the connector under test -------------------------------------------------------------------------------
+
+    record TestResult(OrderCommand command, Outcome outcome, String reason, SyncLink link, boolean written, String errorCode,
+                      int attempts) implements CommandResult<OrderCommand> {
+    }
+
+    static final class TestConfig extends ConnectorConfig {
+        static final ConfigDef DEFINITION = ConnectorConfig.define(new ConfigDef(), "test", "test connector", "test command", "key",
+                "test-commands", "test-connector");
+
+        TestConfig(Map<?, ?> values) {
+            super(DEFINITION, values, "test");
+        }
+    }
+
+    /** Executes a command by recording the call; may crash, refuse, or add an oversized record to the transaction. */
+    static final class TestConnector extends CommandConnector<OrderCommand, TestResult> {
+        static final String COMPONENT = "test-connector";
+        final SimpleMeterRegistry meters;
+        final Map<String, List<Instant>> calls = new ConcurrentHashMap<>();
+        final Map<String, AtomicInteger> crashesLeft = new ConcurrentHashMap<>();
+        final List<String> deadLettered = new CopyOnWriteArrayList<>();
+        final AtomicInteger oversizedExtraLeft = new AtomicInteger();
+
+        TestConnector(Topics.Topic<String, OrderCommand> commands, Duration pollTimeout) {
+            this(commands, pollTimeout, new SimpleMeterRegistry());
+        }
+
+        private TestConnector(Topics.Topic<String, OrderCommand> commands, Duration pollTimeout, SimpleMeterRegistry meters) {
+            super(COMPONENT, SyncDirection.DEAL_TO_ORDER, commands, 100,
+                    new TestConfig(Map.of("test.poll-timeout", Long.toString(pollTimeout.toMillis()),
+                            "test.connector.group-id", "group-" + commands.name())),
+                    CommandConnectorTest.topics, CommandConnectorTest.kafka(), meters, Clock.systemUTC(), new RestartBackoff(Duration.ofMillis(100), Duration.ofSeconds(2)));
+            this.meters = meters;
+        }
+
+            @Override
+        protected List<Executed<OrderCommand, TestResult>> execute(List<ConsumerRecord<String, OrderCommand>> records) {
+            List<Executed<OrderCommand, TestResult>> executed = new ArrayList<>();
+            for (ConsumerRecord<String, OrderCommand> record : records) {
+                String id = record.value().getCommandId();
+                calls.computeIfAbsent(id, k -> new CopyOnWriteArrayList<>()).add(Instant.now());
+                AtomicInteger crashes = crashesLeft.get(id);
+                if (crashes != null && crashes.getAndDecrement() > 0) {
+                    throw new IllegalStateException("the executor crashes on " + id);
+                }
+                executed.add(new Executed<>(record, deadLettered.contains(id)
+                        ? new TestResult(record.value(), Outcome.DEAD_LETTERED, "refused: " + id, null, false, "REFUSED", 1)
+                        : new TestResult(record.value(), Outcome.UPDATED, "written: " + id, null, true, null, 1)));
+            }
+            return executed;
+        }
+
+        /** More than max.request.size (1 MB): the send fails and with it the transaction. */
+        @Override
+        protected List<ProducerRecord<String, byte[]>> extraRecords(TestResult result) {
+            if (oversizedExtraLeft.getAndDecrement() > 0) {
+                return List.of(new ProducerRecord<>(commands().name(), "oversized", new byte[2 * 1024 * 1024]));
+            }
+            return List.of();
+        }
+
+        private Topics.Topic<String, OrderCommand> commands() {
+            return commands;
+        }
+
+        double restarts() {
+            return meters.counter("dealbridge.connector.restarts", "connector", COMPONENT).count();
+        }
+
+        Running started() {
+            start();
+            return () -> {
+                close();
+                assertThat(state()).isEqualTo(State.STOPPED);
+            };
+        }
+    }
+
+    interface Running extends AutoCloseable {
+        @Override
+        void close() throws InterruptedException;
+    }
+
+    // --- helpers -------------------------------------------------------------------------------------------------
+
+    static Properties kafka() {
+        Properties kafka = new Properties();
+        kafka.put("bootstrap.servers", KAFKA.bootstrapServers());
+        return kafka;
+    }
+
+    static Topics.Topic<String, OrderCommand> commandsTopic(TestInfo test) throws Exception {
+        String name = "commands-" + test.getTestMethod().orElseThrow().getName();
+        KAFKA.createTopics(1, Map.of(), name);
+        return new Topics.Topic<>(name, topics.orderCommands().keySerde(), topics.orderCommands().valueSerde());
+    }
+
+    static OrderCommand command(String id) {
+        return OrderCommand.newBuilder().setCommandId(id).setKind(OrderCommandKind.UPDATE_STATUS).setSiteId("s1").setDealId(7)
+                .setOrderId(70L).setStatusId("P").setMappingVersion(1).setSourceTime(Instant.now()).build();
+    }
+
+    static long send(Topics.Topic<String, OrderCommand> topic, OrderCommand command) throws Exception {
+        return producer.send(new ProducerRecord<>(topic.name(), Long.toString(command.getDealId()),
+                topic.valueSerde().serializer().serialize(topic.name(), command))).get().offset();
+    }
+
+    static List<SyncOutcome> outcomesOf(String commandId) {
+        return readAll(topics.syncOutcomes()).stream().filter(o -> commandId.equals(o.getCommandId())).toList();
+    }
+
+    static List<DeadLetter> deadLettersFrom(Topics.Topic<String, OrderCommand> topic, long offset) {
+        return readAll(topics.deadLetters()).stream()
+                .filter(d -> topic.name().equals(d.getSourceTopic()) && d.getSourceOffset() != null && d.getSourceOffset() == offset)
+                .toList();
+    }
+
+    static <V> List<V> readAll(Topics.Topic<String, V> topic) {
+        return KAFKA.readCommitted(topic.name(), topic.keySerde().deserializer(), topic.valueSerde().deserializer()).stream()
+                .map(ConsumerRecord::value).toList();
+    }
+
+    static void await(String what, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out waiting until " + what);
+            }
+            Thread.sleep(50);
+        }
+    }
+}
