@@ -43,9 +43,13 @@ public final class MappingTable {
 
     /** Name of the global store. */
     public static final String STORE = "mapping-profiles";
-    /** Counter of rejected mapping records, tag {@code site}. */
+    /** Counter of rejected mapping records, tags {@code site} and {@code application}. */
     public static final String REJECTED_METRIC = "dealbridge.mapping.rejected";
-    /** Gauge of the version in force, tag {@code site}; 0 after the site's mapping was removed. */
+    /**
+     * Gauge of the version in force, tags {@code site} and {@code application} (each projector reads the topic into
+     * its own table, and one gauge for both would show only the one registered first); 0 after the site's mapping was
+     * removed.
+     */
     public static final String VERSION_METRIC = "dealbridge.mapping.version";
 
     private static final Logger log = LoggerFactory.getLogger(MappingTable.class);
@@ -55,6 +59,8 @@ public final class MappingTable {
     private final MeterRegistry meters;
     private final Map<String, AtomicLong> versionInForce = new ConcurrentHashMap<>();
     private final Map<String, CompiledEntry> compiled = new ConcurrentHashMap<>();
+    /** The Kafka Streams application whose global store this table is (set when the store's processor starts). */
+    private volatile String application = "";
 
     public MappingTable(MappingTopics topics, MeterRegistry meters) {
         this.topics = topics;
@@ -115,6 +121,7 @@ public final class MappingTable {
             Gauge.builder(VERSION_METRIC, version, AtomicLong::get)
                     .description("Version of the site's mapping in force (0: none)")
                     .tag("site", site)
+                    .tag("application", application)
                     .register(meters);
             return version;
         });
@@ -131,6 +138,7 @@ public final class MappingTable {
         @Override
         public void init(ProcessorContext<Void, Void> context) {
             this.store = context.getStateStore(STORE);
+            application = context.applicationId();
         }
 
         @Override
@@ -159,6 +167,7 @@ public final class MappingTable {
             Counter.builder(REJECTED_METRIC)
                     .description("Mapping records ignored because they failed validation")
                     .tag("site", site)
+                    .tag("application", application)
                     .register(meters)
                     .increment();
             byte[] current = "(none)".equals(site) ? null : store.get(site);

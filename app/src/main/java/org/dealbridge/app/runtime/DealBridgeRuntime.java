@@ -75,6 +75,7 @@ public final class DealBridgeRuntime implements AutoCloseable {
     }
 
     private void startAll() {
+        metrics.config().meterFilter(StateStoreMetrics.FROM_KAFKA_BINDER); // before any meter is registered
         new ClassLoaderMetrics().bindTo(metrics);
         new JvmMemoryMetrics().bindTo(metrics);
         new JvmThreadMetrics().bindTo(metrics);
@@ -95,7 +96,9 @@ public final class DealBridgeRuntime implements AutoCloseable {
             log.info("Kafka at {} answers{}", bootstrapServers, config.kafkaClient().common().isEmpty() ? ""
                     : " (client settings: " + config.kafkaClient().describe() + ")");
         }
-        admin = Admin.create(clientProperties());
+        Properties adminProps = clientProperties();
+        adminProps.put(AdminClientConfig.CLIENT_ID_CONFIG, "dealbridge-admin");
+        admin = Admin.create(adminProps);
         started.push(admin);
         KafkaTopicsSetup.ensureTopics(admin, config.getInt(DealBridgeConfig.KAFKA_PARTITIONS),
                 config.getShort(DealBridgeConfig.KAFKA_REPLICATION));
@@ -178,7 +181,6 @@ public final class DealBridgeRuntime implements AutoCloseable {
                 StoreIngestionConfig.DEFAULT_REFRESH_QUEUE_CAPACITY);
         Map<String, Object> client = new HashMap<>();
         clientProperties().forEach((k, v) -> client.put(k.toString(), v));
-        client.remove("client.id");
         StoreIngestion ingestion = new StoreIngestion(settings, new StoreApi(store), client, topics, metrics, Clock.systemUTC());
         if (token != null) {
             hooks.route("/hooks/store", ingestion.hookHandler());
@@ -198,11 +200,13 @@ public final class DealBridgeRuntime implements AutoCloseable {
         }
     }
 
-    /** Properties every Kafka client of this runtime starts from: the bootstrap servers and {@code kafka.client.*}. */
+    /**
+     * Properties every Kafka client of this runtime starts from: the bootstrap servers and {@code kafka.client.*}. No
+     * client.id: Kafka gives each client its own, and a shared one made the connectors' consumer and producer report
+     * their metrics as one client.
+     */
     public Properties clientProperties() {
-        Properties p = config.kafkaClientProperties(bootstrapServers);
-        p.put(AdminClientConfig.CLIENT_ID_CONFIG, "dealbridge-admin");
-        return p;
+        return config.kafkaClientProperties(bootstrapServers);
     }
 
     public String bootstrapServers() {

@@ -76,7 +76,6 @@ final class DealToOrderSync implements AutoCloseable {
         DealEventsConfig events = new DealEventsConfig(eventValues);
         Properties producerProps = new Properties();
         producerProps.putAll(kafka);
-        producerProps.remove("client.id");
         producerProps.put(ProducerConfig.ACKS_CONFIG, "all");
         producerProps.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
         dealProducer = new KafkaProducer<>(producerProps, new StringSerializer(), topics.dealChanges().valueSerde().serializer());
