@@ -1,6 +1,5 @@
 package org.dealbridge.dealprojector.topology;
 
-import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -21,6 +20,10 @@ import org.dealbridge.mapping.CompiledMapping;
 import org.dealbridge.mapping.MappingLookup;
 import org.dealbridge.mapping.MappingTable;
 import org.dealbridge.schemas.DeadLetter;
+import org.dealbridge.schemas.DeadLetters;
+import org.dealbridge.schemas.Outcome;
+import org.dealbridge.schemas.SyncDirection;
+import org.dealbridge.schemas.SyncMetrics;
 import org.dealbridge.schemas.Keys;
 import org.dealbridge.schemas.OrderChanged;
 import org.dealbridge.schemas.SyncLink;
@@ -35,8 +38,6 @@ import org.slf4j.LoggerFactory;
  */
 final class OrderProjector implements Processor<String, OrderChanged, String, SpecificRecord> {
 
-    static final String COMMANDS_METRIC = "dealbridge.commands";
-    static final String OUTCOMES_METRIC = "dealbridge.sync.outcomes";
     private static final String COMPONENT = "deal-projector";
     private static final Logger log = LoggerFactory.getLogger(OrderProjector.class);
 
@@ -127,11 +128,11 @@ final class OrderProjector implements Processor<String, OrderChanged, String, Sp
         projected.put(key, order);
         long timestamp = now.toEpochMilli();
         decision.command().ifPresent(command -> {
-            counter(COMMANDS_METRIC, "topology", COMPONENT, "kind", command.getKind().name()).increment();
+            SyncMetrics.commands(meters, COMPONENT, command.getKind().name()).increment();
             context.forward(new Record<String, SpecificRecord>(key, command, timestamp));
         });
         decision.outcome().ifPresent(outcome -> {
-            counter(OUTCOMES_METRIC, "direction", outcome.getDirection().name(), "outcome", outcome.getOutcome().name()).increment();
+            SyncMetrics.outcomes(meters, outcome.getDirection(), outcome.getOutcome()).increment();
             log.debug("{}: {}", outcome.getOutcome(), outcome.getReason());
             context.forward(new Record<String, SpecificRecord>(key, outcome, timestamp));
         });
@@ -140,26 +141,11 @@ final class OrderProjector implements Processor<String, OrderChanged, String, Sp
     private void deadLetter(String key, OrderChanged order, String reason, boolean inProcess) {
         log.warn("Dead-lettering an order change: {}", reason);
         RecordMetadata source = inProcess ? context.recordMetadata().orElse(null) : null;
-        DeadLetter letter = DeadLetter.newBuilder()
-                .setId(UUID.randomUUID().toString())
-                .setComponent(COMPONENT)
-                .setSiteId(order.getSiteId())
-                .setSourceTopic(topics.orderChanges().name())
-                .setSourcePartition(source == null ? null : source.partition())
-                .setSourceOffset(source == null ? null : source.offset())
-                .setKey(key == null ? null : java.nio.ByteBuffer.wrap(key.getBytes(StandardCharsets.UTF_8)))
-                .setValue(java.nio.ByteBuffer.wrap(topics.orderChanges().valueSerde().serializer()
-                        .serialize(topics.orderChanges().name(), order)))
-                .setReason(reason)
-                .setErrorCode(IllegalArgumentException.class.getSimpleName())
-                .setAttempts(1)
-                .setFailedAt(Instant.ofEpochMilli(context.currentSystemTimeMs()))
-                .build();
-        counter(OUTCOMES_METRIC, "direction", "ORDER_TO_DEAL", "outcome", "DEAD_LETTERED").increment();
+        DeadLetter letter = DeadLetters.of(COMPONENT, order.getSiteId(), topics.orderChanges().name(),
+                source == null ? null : source.partition(), source == null ? null : source.offset(), key,
+                topics.orderChanges().valueSerde().serializer().serialize(topics.orderChanges().name(), order), reason,
+                IllegalArgumentException.class.getSimpleName(), 1, Instant.ofEpochMilli(context.currentSystemTimeMs()));
+        SyncMetrics.outcomes(meters, SyncDirection.ORDER_TO_DEAL, Outcome.DEAD_LETTERED).increment();
         context.forward(new Record<String, SpecificRecord>(letter.getId(), letter, context.currentSystemTimeMs()));
-    }
-
-    private Counter counter(String name, String... tags) {
-        return Counter.builder(name).tags(tags).register(meters);
     }
 }

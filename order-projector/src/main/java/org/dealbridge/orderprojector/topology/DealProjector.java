@@ -1,6 +1,5 @@
 package org.dealbridge.orderprojector.topology;
 
-import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -16,6 +15,9 @@ import org.dealbridge.mapping.CompiledMapping;
 import org.dealbridge.mapping.MappingLookup;
 import org.dealbridge.mapping.MappingTable;
 import org.dealbridge.schemas.DeadLetter;
+import org.dealbridge.schemas.DeadLetters;
+import org.dealbridge.schemas.SyncDirection;
+import org.dealbridge.schemas.SyncMetrics;
 import org.dealbridge.schemas.DealChanged;
 import org.dealbridge.schemas.Keys;
 import org.dealbridge.schemas.SyncLink;
@@ -29,8 +31,6 @@ import org.slf4j.LoggerFactory;
  */
 final class DealProjector implements Processor<String, DealChanged, String, SpecificRecord> {
 
-    static final String OUTCOMES_METRIC = "dealbridge.sync.outcomes";
-    static final String COMMANDS_METRIC = "dealbridge.commands";
     private static final String COMPONENT = "order-projector";
     private static final Logger log = LoggerFactory.getLogger(DealProjector.class);
 
@@ -89,13 +89,13 @@ final class DealProjector implements Processor<String, DealChanged, String, Spec
             return;
         }
         decision.command().ifPresent(command -> {
-            Counter.builder(COMMANDS_METRIC).tags("topology", COMPONENT, "kind", command.getKind().name()).register(meters).increment();
+            SyncMetrics.commands(meters, COMPONENT, command.getKind().name()).increment();
             context.forward(new Record<String, SpecificRecord>(key, command, now));
         });
         decision.link().ifPresent(unlinked -> context.forward(new Record<String, SpecificRecord>(
                 Keys.order(unlinked.getSiteId().toString(), unlinked.getOrderId()), unlinked, now)));
         decision.outcome().ifPresent(outcome -> {
-            countOutcome(outcome.getOutcome().name());
+            SyncMetrics.outcomes(meters, SyncDirection.DEAL_TO_ORDER, outcome.getOutcome()).increment();
             log.debug("{}: {}", outcome.getOutcome(), outcome.getReason());
             String outcomeKey = outcome.getOrderId() == null ? "deal:" + key
                     : Keys.order(outcome.getSiteId().toString(), outcome.getOrderId());
@@ -103,27 +103,14 @@ final class DealProjector implements Processor<String, DealChanged, String, Spec
         });
     }
 
-    private void countOutcome(String outcome) {
-        Counter.builder(OUTCOMES_METRIC).tags("direction", "DEAL_TO_ORDER", "outcome", outcome).register(meters).increment();
-    }
-
     private void deadLetter(String key, DealChanged deal, String reason) {
         log.warn("Dead-lettering a deal change: {}", reason);
         RecordMetadata source = context.recordMetadata().orElse(null);
-        DeadLetter letter = DeadLetter.newBuilder()
-                .setId(UUID.randomUUID().toString())
-                .setComponent(COMPONENT)
-                .setSourceTopic(topics.dealChanges().name())
-                .setSourcePartition(source == null ? null : source.partition())
-                .setSourceOffset(source == null ? null : source.offset())
-                .setKey(key == null ? null : ByteBuffer.wrap(key.getBytes(StandardCharsets.UTF_8)))
-                .setValue(ByteBuffer.wrap(topics.dealChanges().valueSerde().serializer().serialize(topics.dealChanges().name(), deal)))
-                .setReason(reason)
-                .setErrorCode(IllegalArgumentException.class.getSimpleName())
-                .setAttempts(1)
-                .setFailedAt(Instant.ofEpochMilli(context.currentSystemTimeMs()))
-                .build();
-        countOutcome("DEAD_LETTERED");
+        DeadLetter letter = DeadLetters.of(COMPONENT, null, topics.dealChanges().name(),
+                source == null ? null : source.partition(), source == null ? null : source.offset(), key,
+                topics.dealChanges().valueSerde().serializer().serialize(topics.dealChanges().name(), deal), reason,
+                IllegalArgumentException.class.getSimpleName(), 1, Instant.ofEpochMilli(context.currentSystemTimeMs()));
+        SyncMetrics.outcomes(meters, SyncDirection.DEAL_TO_ORDER, org.dealbridge.schemas.Outcome.DEAD_LETTERED).increment();
         context.forward(new Record<String, SpecificRecord>(letter.getId().toString(), letter, context.currentSystemTimeMs()));
     }
 }
