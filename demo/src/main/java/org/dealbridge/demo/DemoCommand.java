@@ -73,6 +73,8 @@ public final class DemoCommand implements Callable<Integer> {
             Path demoData = userConfig.dataDir().resolve("demo");
             clear(demoData);
             values.put(DealBridgeConfig.DATA_DIR, demoData.toString());
+            values.put(DealBridgeConfig.CONSOLE_ENABLED, "true");
+            values.putIfAbsent(DealBridgeConfig.CONSOLE_TOKEN, UUID.randomUUID().toString().replace("-", ""));
             DealBridgeConfig config = new DealBridgeConfig(values);
 
             try (DealBridgeRuntime runtime = DealBridgeRuntime.start(config)) {
@@ -82,6 +84,7 @@ public final class DemoCommand implements Callable<Integer> {
                 out.println("== DealBridge demo ==");
                 out.println("  emulated Bitrix24 + store: " + emu.baseUrl() + "/emulator/crm/deals, " + emu.baseUrl() + "/emulator/store/orders");
                 out.println("  DealBridge:                " + base + "/health, " + base + "/metrics");
+                out.println("  web console:               " + runtime.consoleSignInLink().orElseThrow() + "  (one-time sign-in link)");
                 out.println("  Kafka:                     " + runtime.bootstrapServers() + " (data in " + config.dataDir()
                         + "; other commands meanwhile: DEALBRIDGE_DATA_DIR=" + config.dataDir() + " bin/dealbridge trace s1:1)");
 

@@ -48,6 +48,8 @@ class DemoCommandTest {
         String printed = demo.out();
         assertThat(demo.exit()).as(demo.printed()).isZero();
         assertThat(printed).contains("mapping for site s1: version 1 published");
+        assertThat(printed).as("the web console's one-time sign-in link")
+                .containsPattern("web console: +http://127\\.0\\.0\\.1:\\d+/console/sign-in\\?code=[A-Za-z0-9_-]{43}");
         assertThat(printed).as(printed).containsPattern("deal \\d+ for order 1: pipeline 0, stage NEW, responsible 1");
         assertThat(printed).as("the phone variation's parent sits under Electronics: pipeline 2, its manager")
                 .containsPattern("deal \\d+ for order 2: pipeline 2, stage C2:NEW, responsible 9, pay system field 2");
