@@ -1,6 +1,7 @@
 package org.dealbridge.console;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import org.dealbridge.schemas.KafkaClients;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Clock;
@@ -83,7 +84,7 @@ final class Overview {
     private ArrayNode lag() {
         Set<String> ours = Topics.DEFINITIONS.stream().map(Topics.Definition::name).collect(Collectors.toSet());
         ArrayNode rows = JSON.arrayNode();
-        try (Admin admin = Admin.create(sources.kafkaClientProperties())) {
+        try (Admin admin = Admin.create(KafkaClients.admin(sources.kafkaClientProperties()))) {
             List<String> groups = admin.listConsumerGroups().all().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).stream()
                     .map(ConsumerGroupListing::groupId).sorted().toList();
             Map<String, Map<TopicPartition, OffsetAndMetadata>> committed = new TreeMap<>();
@@ -154,7 +155,7 @@ final class Overview {
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         p.remove(ConsumerConfig.GROUP_ID_CONFIG);
         List<ConsumerRecord<String, byte[]>> out = new ArrayList<>();
-        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer())) {
+        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(KafkaClients.consumer(p), new StringDeserializer(), new ByteArrayDeserializer())) {
             List<TopicPartition> partitions = consumer.partitionsFor(topic, TIMEOUT).stream()
                     .map(i -> new TopicPartition(topic, i.partition())).toList();
             if (partitions.isEmpty()) {

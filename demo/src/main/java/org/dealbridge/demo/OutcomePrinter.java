@@ -1,6 +1,7 @@
 package org.dealbridge.demo;
 
 import java.io.PrintStream;
+import org.dealbridge.schemas.KafkaClients;
 import java.time.Duration;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
@@ -31,7 +32,7 @@ final class OutcomePrinter implements AutoCloseable {
         p.putAll(client);
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         p.put(ConsumerConfig.CLIENT_ID_CONFIG, "dealbridge-demo-outcomes");
-        this.consumer = new KafkaConsumer<>(p, topics.syncOutcomes().keySerde().deserializer(), topics.syncOutcomes().valueSerde().deserializer());
+        this.consumer = new KafkaConsumer<>(KafkaClients.consumer(p), topics.syncOutcomes().keySerde().deserializer(), topics.syncOutcomes().valueSerde().deserializer());
         List<TopicPartition> partitions = consumer.partitionsFor(Topics.SYNC_OUTCOMES).stream()
                 .map(i -> new TopicPartition(i.topic(), i.partition())).toList();
         consumer.assign(partitions);

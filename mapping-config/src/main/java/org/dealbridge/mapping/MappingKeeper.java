@@ -1,6 +1,7 @@
 package org.dealbridge.mapping;
 
 import io.micrometer.core.instrument.Counter;
+import org.dealbridge.schemas.KafkaClients;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.HashMap;
@@ -87,8 +88,8 @@ public final class MappingKeeper implements AutoCloseable {
         p.put(ProducerConfig.CLIENT_ID_CONFIG, "dealbridge-mapping-keeper");
         Map<String, byte[]> inForce = new HashMap<>();
         Set<String> latestRejected = new HashSet<>();
-        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(c, new StringDeserializer(), new ByteArrayDeserializer());
-             KafkaProducer<String, byte[]> producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer())) {
+        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(KafkaClients.consumer(c), new StringDeserializer(), new ByteArrayDeserializer());
+             KafkaProducer<String, byte[]> producer = new KafkaProducer<>(KafkaClients.producer(p), new StringSerializer(), new ByteArraySerializer())) {
             this.consumer = consumer;
             List<TopicPartition> partitions = consumer.partitionsFor(topics.current(), Duration.ofSeconds(30)).stream()
                     .map(i -> new TopicPartition(i.topic(), i.partition())).toList();

@@ -1,6 +1,7 @@
 package org.dealbridge.mapping;
 
 import java.time.Clock;
+import org.dealbridge.schemas.KafkaClients;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -110,7 +111,7 @@ public final class MappingPublisher {
         props.putAll(clientProperties);
         props.put(ProducerConfig.ACKS_CONFIG, "all");
         props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
-        try (KafkaProducer<String, MappingProfile> producer = new KafkaProducer<>(props,
+        try (KafkaProducer<String, MappingProfile> producer = new KafkaProducer<>(KafkaClients.producer(props),
                 topics.keySerde().serializer(), topics.valueSerde().serializer())) {
             for (ProducerRecord<String, MappingProfile> record : records) {
                 // One at a time: the history record must be durable before the current one points at its version.
@@ -126,7 +127,7 @@ public final class MappingPublisher {
 
     /** Creates both topics when missing (compacted, one partition, the broker's default replication). */
     private void ensureTopics() {
-        try (Admin admin = Admin.create(clientProperties)) {
+        try (Admin admin = Admin.create(KafkaClients.admin(clientProperties))) {
             for (String name : List.of(topics.current(), topics.history())) {
                 try {
                     admin.createTopics(List.of(new NewTopic(name, Optional.of(1), Optional.empty())

@@ -1,6 +1,7 @@
 package org.dealbridge.operations;
 
 import java.nio.ByteBuffer;
+import org.dealbridge.schemas.KafkaClients;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -148,7 +149,7 @@ public final class DeadLetterQueue {
         p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, TRANSACTIONAL_ID);
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
         p.put(ProducerConfig.ACKS_CONFIG, "all");
-        KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
+        KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(KafkaClients.producer(p), new ByteArraySerializer(), new ByteArraySerializer());
         producer.initTransactions();
         return producer;
     }

@@ -1,6 +1,7 @@
 package org.dealbridge.operations;
 
 import java.time.Duration;
+import org.dealbridge.schemas.KafkaClients;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -50,7 +51,7 @@ final class TopicScan {
         p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "2000");
         p.remove(ConsumerConfig.GROUP_ID_CONFIG);
         List<ConsumerRecord<String, byte[]>> matched = new ArrayList<>();
-        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer())) {
+        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(KafkaClients.consumer(p), new StringDeserializer(), new ByteArrayDeserializer())) {
             List<TopicPartition> partitions = consumer.partitionsFor(topic, TIMEOUT).stream()
                     .map(info -> new TopicPartition(topic, info.partition())).toList();
             if (partitions.isEmpty()) {
@@ -84,7 +85,7 @@ final class TopicScan {
      * read_committed up to the high watermark waits for those markers instead.
      */
     private Map<TopicPartition, Long> highWatermarks(List<TopicPartition> partitions) {
-        try (Admin admin = Admin.create(clientProperties)) {
+        try (Admin admin = Admin.create(KafkaClients.admin(clientProperties))) {
             Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
             partitions.forEach(tp -> latest.put(tp, OffsetSpec.latest()));
             Map<TopicPartition, Long> end = new HashMap<>();

@@ -275,11 +275,18 @@ public final class DealBridgeConfig extends AbstractConfig {
 
     /**
      * What every Kafka client of this configuration starts from: the bootstrap servers and {@code kafka.client.*}
-     * (secrets as {@link Password}s, which the clients take as they are).
+     * (secrets as {@link Password}s, which the clients take as they are), and the per-role settings prefixed
+     * {@code producer.}/{@code consumer.}/{@code admin.}/{@code streams.}: build clients through
+     * {@link org.dealbridge.schemas.KafkaClients}.
      */
     public java.util.Properties kafkaClientProperties(String bootstrapServers) {
         java.util.Properties p = new java.util.Properties();
         p.putAll(kafkaClient.common());
+        // per-role settings ride along prefixed, as Kafka Streams carries them; KafkaClients hands each kind of client its own
+        kafkaClient.roleOnly(KafkaClientSettings.Role.PRODUCER).forEach((k, v) -> p.put(org.dealbridge.schemas.KafkaClients.PRODUCER + k, v));
+        kafkaClient.roleOnly(KafkaClientSettings.Role.CONSUMER).forEach((k, v) -> p.put(org.dealbridge.schemas.KafkaClients.CONSUMER + k, v));
+        kafkaClient.roleOnly(KafkaClientSettings.Role.ADMIN).forEach((k, v) -> p.put(org.dealbridge.schemas.KafkaClients.ADMIN + k, v));
+        kafkaClient.roleOnly(KafkaClientSettings.Role.STREAMS).forEach((k, v) -> p.put(org.dealbridge.schemas.KafkaClients.STREAMS + k, v));
         p.put(org.apache.kafka.clients.CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         return p;
     }

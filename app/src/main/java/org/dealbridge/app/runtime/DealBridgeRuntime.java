@@ -1,6 +1,7 @@
 package org.dealbridge.app.runtime;
 
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import org.dealbridge.schemas.KafkaClients;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
@@ -98,7 +99,7 @@ public final class DealBridgeRuntime implements AutoCloseable {
         }
         Properties adminProps = clientProperties();
         adminProps.put(AdminClientConfig.CLIENT_ID_CONFIG, "dealbridge-admin");
-        admin = Admin.create(adminProps);
+        admin = Admin.create(KafkaClients.admin(adminProps));
         started.push(admin);
         KafkaTopicsSetup.ensureTopics(admin, config.getInt(DealBridgeConfig.KAFKA_PARTITIONS),
                 config.getShort(DealBridgeConfig.KAFKA_REPLICATION));

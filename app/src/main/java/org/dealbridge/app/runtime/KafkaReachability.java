@@ -1,6 +1,7 @@
 package org.dealbridge.app.runtime;
 
 import java.io.IOException;
+import org.dealbridge.schemas.KafkaClients;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.time.Duration;
@@ -50,7 +51,7 @@ public final class KafkaReachability {
         p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, Math.min(ms, 30_000));
         p.put(AdminClientConfig.CLIENT_ID_CONFIG, "dealbridge-reachability");
         Object protocol = client.get(CommonClientConfigs.SECURITY_PROTOCOL_CONFIG);
-        try (Admin admin = Admin.create(p)) {
+        try (Admin admin = Admin.create(KafkaClients.admin(p))) {
             admin.describeCluster(new DescribeClusterOptions().timeoutMs(ms)).nodes().get(ms + 5_000L, TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -1,6 +1,7 @@
 package org.dealbridge.app.runtime;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import org.dealbridge.schemas.KafkaClients;
 import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -33,14 +34,14 @@ final class StreamsApp implements AutoCloseable {
     StreamsApp(String applicationId, Topology topology, Properties client, Path stateDir, boolean exactlyOnce,
                Topics topics, MeterRegistry registry) {
         this.name = applicationId;
-        Properties p = new Properties();
-        p.putAll(client);
+        Properties p = KafkaClients.streams(client);  // kafka.client.*, kafka.streams.*, and the per-role ones for Streams' clients
         p.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
         p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
         p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, exactlyOnce ? StreamsConfig.EXACTLY_ONCE_V2 : StreamsConfig.AT_LEAST_ONCE);
-        p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, exactlyOnce ? "200" : "1000");
-        p.put(StreamsConfig.consumerPrefix("session.timeout.ms"), "10000");
-        p.put(StreamsConfig.consumerPrefix("heartbeat.interval.ms"), "1000");
+        // tunable defaults: kafka.streams.* (or kafka.consumer.*) may override them
+        p.putIfAbsent(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, exactlyOnce ? "200" : "1000");
+        p.putIfAbsent(StreamsConfig.consumerPrefix("session.timeout.ms"), "10000");
+        p.putIfAbsent(StreamsConfig.consumerPrefix("heartbeat.interval.ms"), "1000");
         p.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, StreamsDeadLetters.class);
         p.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, StreamsDeadLetters.class);
         p.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, "true"); // the mapping's global store too

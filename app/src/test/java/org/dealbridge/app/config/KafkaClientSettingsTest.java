@@ -85,6 +85,29 @@ class KafkaClientSettingsTest {
     }
 
     @Test
+    void eachKindOfClientIsHandedItsOwnSettingsAndNoOneElses() throws Exception {
+        DealBridgeConfig config = ConfigLoader.load(yaml("""
+                kafka.client.security.protocol: SASL_SSL
+                kafka.producer.linger.ms: "50"
+                kafka.consumer.max.poll.records: "7"
+                kafka.admin.retries: "3"
+                kafka.streams.num.stream.threads: "2"
+                """), Map.of());
+        Properties all = config.kafkaClientProperties("b:1");
+        Properties producer = org.dealbridge.schemas.KafkaClients.producer(all);
+        assertThat(producer).containsEntry("linger.ms", "50").containsEntry("security.protocol", "SASL_SSL")
+                .doesNotContainKeys("max.poll.records", "retries", "num.stream.threads", "producer.linger.ms", "consumer.max.poll.records");
+        assertThat(org.apache.kafka.clients.producer.ProducerConfig.configNames()).containsAll(producer.stringPropertyNames());
+        Properties consumer = org.dealbridge.schemas.KafkaClients.consumer(all);
+        assertThat(consumer).containsEntry("max.poll.records", "7").doesNotContainKeys("linger.ms", "retries");
+        assertThat(org.apache.kafka.clients.consumer.ConsumerConfig.configNames()).containsAll(consumer.stringPropertyNames());
+        assertThat(org.dealbridge.schemas.KafkaClients.admin(all)).containsEntry("retries", "3").doesNotContainKeys("linger.ms");
+        // Streams gets its own keys plainly and the per-role ones with Streams' own prefixes, which it applies itself
+        assertThat(org.dealbridge.schemas.KafkaClients.streams(all)).containsEntry("num.stream.threads", "2")
+                .containsEntry("producer.linger.ms", "50").containsEntry("consumer.max.poll.records", "7");
+    }
+
+    @Test
     void aMisspeltClientSettingIsRefusedWithoutItsValue() throws Exception {
         assertThatThrownBy(() -> ConfigLoader.load(yaml("kafka.client.sasl.jaas.confg: \"" + JAAS.replace("\"", "\\\"") + "\"\n"), Map.of()))
                 .isInstanceOf(ConfigException.class)

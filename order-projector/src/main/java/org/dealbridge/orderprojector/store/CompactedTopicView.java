@@ -1,6 +1,7 @@
 package org.dealbridge.orderprojector.store;
 
 import java.time.Duration;
+import org.dealbridge.schemas.KafkaClients;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -32,7 +33,7 @@ final class CompactedTopicView<V> implements AutoCloseable {
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         this.topic = topic;
-        this.consumer = new KafkaConsumer<>(props, new StringDeserializer(), values);
+        this.consumer = new KafkaConsumer<>(KafkaClients.consumer(props), new StringDeserializer(), values);
         this.apply = apply;
     }
 

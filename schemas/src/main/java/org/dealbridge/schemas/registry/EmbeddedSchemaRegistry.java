@@ -1,6 +1,7 @@
 package org.dealbridge.schemas.registry;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import org.dealbridge.schemas.KafkaClients;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
@@ -88,8 +89,8 @@ public final class EmbeddedSchemaRegistry extends InMemorySchemaRegistry {
         consumerConfig.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         consumerConfig.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         consumerConfig.remove(ConsumerConfig.GROUP_ID_CONFIG); // assigned, never subscribed: no group needed
-        this.consumer = new KafkaConsumer<>(consumerConfig);
-        this.admin = Admin.create(clientConfig);
+        this.consumer = new KafkaConsumer<>(KafkaClients.consumer(consumerConfig));
+        this.admin = Admin.create(KafkaClients.admin(clientConfig));
         consumer.assign(List.of(partition));
         consumer.seekToBeginning(List.of(partition));
     }
@@ -319,7 +320,7 @@ public final class EmbeddedSchemaRegistry extends InMemorySchemaRegistry {
         // a holder that died mid-write blocks readers only until the next writer fences it, or this long
         config.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, 15_000);
         config.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, (int) TIMEOUT.toMillis());
-        KafkaProducer<String, String> created = new KafkaProducer<>(config);
+        KafkaProducer<String, String> created = new KafkaProducer<>(KafkaClients.producer(config));
         try {
             created.initTransactions();
         } catch (RuntimeException e) {
@@ -347,7 +348,7 @@ public final class EmbeddedSchemaRegistry extends InMemorySchemaRegistry {
 
     private static void ensureTopic(Map<String, Object> clientConfig, String topic, short replicationFactor) {
         Topics.Definition definition = Topics.DEFINITIONS.stream().filter(d -> d.name().equals(Topics.SCHEMAS)).findFirst().orElseThrow();
-        try (Admin admin = Admin.create(clientConfig)) {
+        try (Admin admin = Admin.create(KafkaClients.admin(clientConfig))) {
             try {
                 admin.createTopics(List.of(new NewTopic(topic, 1, replicationFactor).configs(definition.configs())))
                         .all().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
