@@ -287,6 +287,11 @@ public final class DealBridgeConfig extends AbstractConfig {
         kafkaClient.roleOnly(KafkaClientSettings.Role.CONSUMER).forEach((k, v) -> p.put(org.dealbridge.schemas.KafkaClients.CONSUMER + k, v));
         kafkaClient.roleOnly(KafkaClientSettings.Role.ADMIN).forEach((k, v) -> p.put(org.dealbridge.schemas.KafkaClients.ADMIN + k, v));
         kafkaClient.roleOnly(KafkaClientSettings.Role.STREAMS).forEach((k, v) -> p.put(org.dealbridge.schemas.KafkaClients.STREAMS + k, v));
+        short replication = getShort(KAFKA_REPLICATION);
+        if (replication > 0) {
+            // Streams' changelog and repartition topics get the replication DealBridge's own topics get
+            p.putIfAbsent(org.dealbridge.schemas.KafkaClients.STREAMS + "replication.factor", Short.toString(replication));
+        }
         p.put(org.apache.kafka.clients.CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         return p;
     }

@@ -103,6 +103,10 @@ class KafkaClientSettingsTest {
         assertThat(org.apache.kafka.clients.consumer.ConsumerConfig.configNames()).containsAll(consumer.stringPropertyNames());
         assertThat(org.dealbridge.schemas.KafkaClients.admin(all)).containsEntry("retries", "3").doesNotContainKeys("linger.ms");
         // Streams gets its own keys plainly and the per-role ones with Streams' own prefixes, which it applies itself
+        assertThat(org.dealbridge.schemas.KafkaClients.streams(all)).as("replication -1: the broker's default, as for Streams")
+                .doesNotContainKey("replication.factor");
+        assertThat(org.dealbridge.schemas.KafkaClients.streams(ConfigLoader.load(null, Map.of("DEALBRIDGE_KAFKA_TOPIC_REPLICATION_FACTOR", "3"))
+                .kafkaClientProperties("b:1"))).as("Streams' internal topics like DealBridge's own").containsEntry("replication.factor", "3");
         assertThat(org.dealbridge.schemas.KafkaClients.streams(all)).containsEntry("num.stream.threads", "2")
                 .containsEntry("producer.linger.ms", "50").containsEntry("consumer.max.poll.records", "7");
     }

@@ -21,6 +21,8 @@ import org.apache.kafka.common.serialization.StringDeserializer;
  */
 final class CompactedTopicView<V> implements AutoCloseable {
 
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(CompactedTopicView.class);
+
     private final String topic;
     private final KafkaConsumer<String, V> consumer;
     private final BiConsumer<String, V> apply;
@@ -51,7 +53,17 @@ final class CompactedTopicView<V> implements AutoCloseable {
             if (System.nanoTime() > deadline) {
                 throw new TimeoutException("could not read " + topic + " to its end within " + timeout);
             }
-            for (ConsumerRecord<String, V> record : consumer.poll(Duration.ofMillis(100))) {
+            org.apache.kafka.clients.consumer.ConsumerRecords<String, V> records;
+            try {
+                records = consumer.poll(Duration.ofMillis(100));
+            } catch (org.apache.kafka.common.errors.RecordDeserializationException e) {
+                // the projector's Streams app dead-letters the same record (its deserialization handler); this view
+                // only must not stop on it, or the connector would restart forever on one bad record
+                log.error("Skipping the unreadable record of {} at {} offset {}: {}", topic, e.topicPartition(), e.offset(), e.getMessage());
+                consumer.seek(e.topicPartition(), e.offset() + 1);
+                continue;
+            }
+            for (ConsumerRecord<String, V> record : records) {
                 if (record.key() != null) {
                     apply.accept(record.key(), record.value());
                 }
