@@ -35,7 +35,10 @@ public final class PollerLeadership implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(PollerLeadership.class);
     public static final Duration DEFAULT_SESSION_TIMEOUT = Duration.ofSeconds(10);
 
-    /** Told on the leadership thread; {@link #deposed()} must return only once the pollers have stopped. */
+    /**
+     * Told on the leadership thread, {@link #elected()} in the order added and {@link #deposed()} in reverse (what
+     * was set up first is taken down last); {@link #deposed()} must return only once the pollers have stopped.
+     */
     public interface Listener {
         void elected();
 
@@ -140,7 +143,9 @@ public final class PollerLeadership implements AutoCloseable {
         if (leads) {
             leads = false;
             log.info("this instance no longer runs the pollers of group {}", groupId);
-            listeners.forEach(Listener::deposed);
+            for (int i = listeners.size() - 1; i >= 0; i--) {
+                listeners.get(i).deposed();
+            }
         }
     }
 
