@@ -50,6 +50,13 @@ class DealBridgeRuntimeTest {
             }
             assertThat(health.statusCode()).as(health.body()).isEqualTo(200);
             assertThat(health.body()).contains("\"deal-projector\"");
+            HttpResponse<String> ready = get(runtime.httpPort(), "/health/ready");
+            assertThat(ready.statusCode()).isEqualTo(200);
+            assertThat(ready.body()).contains("\"deal-projector\"").contains("NOT_CONFIGURED");
+            HttpResponse<String> live = get(runtime.httpPort(), "/health/live");
+            assertThat(live.statusCode()).isEqualTo(200);
+            assertThat(live.body()).contains("UP").doesNotContain("crm");
+            assertThat(get(runtime.httpPort(), "/health/other").statusCode()).isEqualTo(404);
             assertThat(health.body()).contains("\"status\" : \"UP\"")
                     .contains("\"crm\"").contains("\"store\"").contains("NOT_CONFIGURED");
             try (Admin admin = Admin.create(runtime.clientProperties())) {

@@ -4,8 +4,11 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
 
 /** {@code dealbridge bench <name>}: each benchmark prints a table and writes {@code bench-results/<name>.json}. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
@@ -17,23 +20,44 @@ public final class BenchCommand implements Runnable {
     @Option(names = "--out", defaultValue = "bench-results", description = "Folder for the JSON results. Default: ${DEFAULT-VALUE}.")
     Path out;
 
+    @Spec
+    CommandSpec spec;
+
+    /** Without a benchmark name: the usage, which lists them all. */
     @Override
     public void run() {
-        System.out.println("Usage: dealbridge bench (api-budget | coalescing | projector-throughput | latency | state) [--help]");
+        spec.commandLine().usage(System.out);
     }
 
-    int report(BenchResult result) {
-        result.print(System.out);
-        System.out.println("written: " + result.write(out).toAbsolutePath());
-        return 0;
+    /** A benchmark command: runs, then prints its table and writes its JSON into the parent's {@code --out}. */
+    abstract static class Benchmark implements Callable<Integer> {
+        @ParentCommand
+        BenchCommand bench;
+
+        abstract BenchResult run() throws Exception;
+
+        @Override
+        public Integer call() throws Exception {
+            BenchResult result = run();
+            result.print(System.out);
+            System.out.println("written: " + result.write(bench.out).toAbsolutePath());
+            return 0;
+        }
+    }
+
+    /** {@code --window-ms}, for the benchmarks that go through the deal projector's coalescing. */
+    static final class CoalesceWindow {
+        @Option(names = "--window-ms", defaultValue = "500", description = "Coalesce window. Default: ${DEFAULT-VALUE} (the projector's default).")
+        long windowMs;
+
+        Duration duration() {
+            return Duration.ofMillis(windowMs);
+        }
     }
 
     @Command(name = "api-budget", mixinStandardHelpOptions = true,
             description = "N new orders at once at the portal's default limits: deal writes/s ÷ 100, 503s, batch fill, and a naive one-call-per-order sync.")
-    static final class ApiBudget implements Callable<Integer> {
-        @ParentCommand
-        BenchCommand bench;
-
+    static final class ApiBudget extends Benchmark {
         @Option(names = "--orders", defaultValue = "3000", description = "Orders. Default: ${DEFAULT-VALUE}.")
         int orders;
 
@@ -41,89 +65,77 @@ public final class BenchCommand implements Runnable {
         int baselineSeconds;
 
         @Override
-        public Integer call() {
-            return bench.report(ApiBudgetBenchmark.run(positive("--orders", orders), Duration.ofSeconds(positive("--baseline-seconds", baselineSeconds))));
+        BenchResult run() {
+            return ApiBudgetBenchmark.run(positive("--orders", orders), Duration.ofSeconds(positive("--baseline-seconds", baselineSeconds)));
         }
     }
 
     @Command(name = "coalescing", mixinStandardHelpOptions = true,
             description = "Many status changes per order within one coalesce window: CRM deal writes per order.")
-    static final class Coalescing implements Callable<Integer> {
-        @ParentCommand
-        BenchCommand bench;
-
+    static final class Coalescing extends Benchmark {
         @Option(names = "--orders", defaultValue = "500", description = "Orders. Default: ${DEFAULT-VALUE}.")
         int orders;
 
         @Option(names = "--changes", defaultValue = "10", description = "Status changes per order. Default: ${DEFAULT-VALUE}.")
         int changes;
 
-        @Option(names = "--window-ms", defaultValue = "500", description = "Coalesce window. Default: ${DEFAULT-VALUE} (the projector's default).")
-        long windowMs;
+        @Mixin
+        CoalesceWindow window;
 
         @Override
-        public Integer call() {
-            return bench.report(CoalescingBenchmark.run(positive("--orders", orders), positive("--changes", changes), Duration.ofMillis(windowMs)));
+        BenchResult run() {
+            return CoalescingBenchmark.run(positive("--orders", orders), positive("--changes", changes), window.duration());
         }
     }
 
     @Command(name = "projector-throughput", mixinStandardHelpOptions = true,
             description = "Order events/s through the deal projector ÷ a raw consume→produce copy, exactly-once on and off.")
-    static final class ProjectorThroughput implements Callable<Integer> {
-        @ParentCommand
-        BenchCommand bench;
-
+    static final class ProjectorThroughput extends Benchmark {
         @Option(names = "--orders", defaultValue = "100000", description = "Order events. Default: ${DEFAULT-VALUE}.")
         int orders;
 
         @Option(names = "--rounds", defaultValue = "2", description = "Rounds of all four passes; the last one's figures count (the first warms up). Default: ${DEFAULT-VALUE}.")
         int rounds;
 
-        @Option(names = "--window-ms", defaultValue = "500", description = "Coalesce window. Default: ${DEFAULT-VALUE} (the projector's default).")
-        long windowMs;
+        @Mixin
+        CoalesceWindow window;
 
         @Override
-        public Integer call() throws InterruptedException {
-            return bench.report(ProjectorThroughputBenchmark.run(positive("--orders", orders), Duration.ofMillis(windowMs), positive("--rounds", rounds)));
+        BenchResult run() throws InterruptedException {
+            return ProjectorThroughputBenchmark.run(positive("--orders", orders), window.duration(), positive("--rounds", rounds));
         }
     }
 
     @Command(name = "latency", mixinStandardHelpOptions = true,
             description = "Order → CRM call latency p50/p99/max at about half the API budget.")
-    static final class Latency implements Callable<Integer> {
-        @ParentCommand
-        BenchCommand bench;
-
+    static final class Latency extends Benchmark {
         @Option(names = "--rate", defaultValue = "10", description = "New orders per second (10 ≈ half the budget). Default: ${DEFAULT-VALUE}.")
         double rate;
 
         @Option(names = "--seconds", defaultValue = "30", description = "How long orders are sent. Default: ${DEFAULT-VALUE}.")
         int seconds;
 
-        @Option(names = "--window-ms", defaultValue = "500", description = "Coalesce window. Default: ${DEFAULT-VALUE} (the projector's default).")
-        long windowMs;
+        @Mixin
+        CoalesceWindow window;
 
         @Override
-        public Integer call() {
+        BenchResult run() {
             if (!(rate > 0)) {
                 throw new IllegalArgumentException("--rate must be > 0, was " + rate);
             }
-            return bench.report(LatencyBenchmark.run(rate, Duration.ofSeconds(positive("--seconds", seconds)), Duration.ofMillis(windowMs)));
+            return LatencyBenchmark.run(rate, Duration.ofSeconds(positive("--seconds", seconds)), window.duration());
         }
     }
 
     @Command(name = "state", mixinStandardHelpOptions = true,
             description = "N order↔deal links in the projector's state: load time, heap, RocksDB size, restart and restore time.")
-    static final class State implements Callable<Integer> {
-        @ParentCommand
-        BenchCommand bench;
-
+    static final class State extends Benchmark {
         @Option(names = "--links", defaultValue = "1000000", description = "Links. Default: ${DEFAULT-VALUE}.")
         int links;
 
         @Override
-        public Integer call() throws Exception {
-            return bench.report(StateBenchmark.run(positive("--links", links)));
+        BenchResult run() throws Exception {
+            return StateBenchmark.run(positive("--links", links));
         }
     }
 

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.github.resilience4j.core.IntervalFunction;
 import io.github.resilience4j.retry.Retry;
 import io.github.resilience4j.retry.RetryConfig;
 import io.micrometer.core.instrument.Counter;
@@ -31,6 +30,7 @@ import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
+import org.dealbridge.retry.RetryPolicy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,7 +48,13 @@ import org.slf4j.LoggerFactory;
  *   <li>503 {@code QUERY_LIMIT_EXCEEDED} and 429 {@code OPERATION_TIME_LIMIT} are refusals before execution, so every
  *       call is retried on them; for 429 the retry waits until the method's {@code operating_reset_at}.</li>
  *   <li>{@link #callOnce(String, Map)} makes exactly one attempt, for callers running their own retry loop.</li>
+ *   <li>{@link #leavingFailuresToCaller()} is this client for a caller that retries a whole operation from its
+ *       look-ups (the connectors' commands): it retries only what surely did not run (refusals, requests never
+ *       sent), so failures are retried by one layer, not two.</li>
  * </ul>
+ * Every wait and the number of attempts follow one {@link RetryPolicy} ({@link BitrixClientConfig#retryPolicy()}): at
+ * most {@code maxAttempts} tries per call, each wait at most {@code maxBackoff}; a 429 waits for the method's reset,
+ * at most {@code maxOperationLimitWait}.
  * Auth, not-found and validation failures are never retried.
  *
  * <h2>Secrets</h2> The webhook code never appears in a log line, an exception message or {@code toString()}.
@@ -72,13 +78,19 @@ public final class BitrixClient implements AutoCloseable {
     private final Retry retryRefusals;
     private final Counter authFailures;
     private final DistributionSummary batchSize;
-    private final Map<String, Instant> operatingResetAt = new ConcurrentHashMap<>();
-    private final Map<String, Instant> methodBlockedUntil = new ConcurrentHashMap<>();
+    private final Map<String, Instant> operatingResetAt;
+    private final Map<String, Instant> methodBlockedUntil;
+    private final HealthState state;
+    /** True for {@link #leavingFailuresToCaller()}: every call is retried as if it were not idempotent. */
+    private final boolean callerRetriesFailures;
 
-    private volatile String authError;
-    private volatile Instant authErrorAt;
-    private volatile String retryableError;
-    private volatile Instant retryableErrorAt;
+    /** What {@link #health()} reports, shared with the views of this client. */
+    private static final class HealthState {
+        volatile String authError;
+        volatile Instant authErrorAt;
+        volatile String retryableError;
+        volatile Instant retryableErrorAt;
+    }
 
     public static BitrixClientConfig.Builder builder(String webhookUrl) {
         return new BitrixClientConfig.Builder(webhookUrl);
@@ -103,18 +115,48 @@ public final class BitrixClient implements AutoCloseable {
                 .tag("portal", config.portal()).register(registry);
         this.batchSize = DistributionSummary.builder("dealbridge.rest.batch.size")
                 .description("commands per batch request").tag("portal", config.portal()).register(registry);
+        this.operatingResetAt = new ConcurrentHashMap<>();
+        this.methodBlockedUntil = new ConcurrentHashMap<>();
+        this.state = new HealthState();
+        this.callerRetriesFailures = false;
+    }
+
+    private BitrixClient(BitrixClient of) {
+        this.config = of.config;
+        this.webhook = of.webhook;
+        this.registry = of.registry;
+        this.http = of.http;
+        this.limiter = of.limiter;
+        this.retryAll = of.retryAll;
+        this.retryRefusals = of.retryRefusals;
+        this.authFailures = of.authFailures;
+        this.batchSize = of.batchSize;
+        this.operatingResetAt = of.operatingResetAt;
+        this.methodBlockedUntil = of.methodBlockedUntil;
+        this.state = of.state;
+        this.callerRetriesFailures = true;
+    }
+
+    /**
+     * This client (same rate budget, blocked methods, health and meters) for a caller that retries a whole operation
+     * from its look-ups, as the connectors do with a command: only what the portal surely did not run is retried here
+     * (503 {@code QUERY_LIMIT_EXCEEDED}, 429 {@code OPERATION_TIME_LIMIT}, a request never sent); a failure that may have
+     * run (timeout, 5xx) goes to the caller at once, reads included, so it is retried by the caller's policy alone.
+     */
+    public BitrixClient leavingFailuresToCaller() {
+        return callerRetriesFailures ? this : new BitrixClient(this);
     }
 
     private Retry retry(String name, boolean retryTransient) {
-        IntervalFunction backoff = IntervalFunction.ofExponentialRandomBackoff(config.initialBackoff(), 2.0, 0.5, config.maxBackoff());
+        RetryPolicy policy = config.retryPolicy();
         RetryConfig retryConfig = RetryConfig.custom()
-                .maxAttempts(config.maxAttempts())
+                .maxAttempts(policy.maxAttempts())
                 .retryOnException(e -> e instanceof BitrixException be && shouldRetry(be, retryTransient))
                 .intervalBiFunction((attempt, outcome) -> {
                     if (outcome.isLeft() && outcome.getLeft() instanceof BitrixException.OperationTimeLimit limited) {
                         return limited.retryAfter().toMillis() + 50;
                     }
-                    return backoff.apply(attempt);
+                    return policy.delayAfter(attempt).toMillis();
                 })
                 .failAfterMaxAttempts(false)
                 .build();
@@ -317,19 +359,19 @@ public final class BitrixClient implements AutoCloseable {
 
     /** UP, DEGRADED (retryable failures within the degraded window) or AUTH_FAILED (until a call succeeds). */
     public PortalHealth health() {
-        String auth = authError;
+        String auth = state.authError;
         if (auth != null) {
-            return new PortalHealth(config.portal(), PortalHealth.Status.AUTH_FAILED, auth, authErrorAt);
+            return new PortalHealth(config.portal(), PortalHealth.Status.AUTH_FAILED, auth, state.authErrorAt);
         }
-        Instant at = retryableErrorAt;
+        Instant at = state.retryableErrorAt;
         if (at != null && at.plus(config.degradedWindow()).isAfter(config.clock().instant())) {
-            return new PortalHealth(config.portal(), PortalHealth.Status.DEGRADED, retryableError, at);
+            return new PortalHealth(config.portal(), PortalHealth.Status.DEGRADED, state.retryableError, at);
         }
-        return new PortalHealth(config.portal(), PortalHealth.Status.UP, retryableError, at);
+        return new PortalHealth(config.portal(), PortalHealth.Status.UP, state.retryableError, at);
     }
 
     private BitrixResponse withRetry(Idempotence idempotence, java.util.function.Supplier<BitrixResponse> attempt) {
-        Retry retry = idempotence == Idempotence.IDEMPOTENT ? retryAll : retryRefusals;
+        Retry retry = idempotence == Idempotence.IDEMPOTENT && !callerRetriesFailures ? retryAll : retryRefusals;
         return Retry.decorateSupplier(retry, attempt).get();
     }
 
@@ -413,8 +455,8 @@ public final class BitrixClient implements AutoCloseable {
         resetAt.ifPresent(r -> operatingResetAt.put(method.toLowerCase(Locale.ROOT), r));
         Optional<Double> operating = Optional.ofNullable(root.path("time").get("operating")).filter(JsonNode::isNumber).map(JsonNode::asDouble);
         count(method, "ok");
-        authError = null;
-        authErrorAt = null;
+        state.authError = null;
+        state.authErrorAt = null;
         return new BitrixResponse(root.get("result"), optLong(root, "total"), optLong(root, "next"), resetAt, operating);
     }
 
@@ -468,15 +510,15 @@ public final class BitrixClient implements AutoCloseable {
     }
 
     private void recordRetryable(BitrixException e) {
-        retryableError = e.getMessage();
-        retryableErrorAt = config.clock().instant();
+        state.retryableError = e.getMessage();
+        state.retryableErrorAt = config.clock().instant();
         log.debug("{}", e.getMessage());
     }
 
     private void recordAuthFailure(BitrixException e) {
         authFailures.increment();
-        authError = e.getMessage();
-        authErrorAt = config.clock().instant();
+        state.authError = e.getMessage();
+        state.authErrorAt = config.clock().instant();
         log.error("Bitrix portal '{}' rejected the webhook: {} — check the webhook code, its scopes and the user's rights", config.portal(), e.getMessage());
     }
 

@@ -5,6 +5,7 @@ import io.micrometer.core.instrument.Metrics;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Objects;
+import org.dealbridge.retry.RetryPolicy;
 
 /**
  * Settings of one {@link BitrixClient}. Build with {@link BitrixClient#builder(String)}.
@@ -15,9 +16,9 @@ import java.util.Objects;
  * @param rateLimiter          an explicit limiter to share, or null to use the process-wide one for this portal
  * @param connectTimeout       TCP/TLS connect timeout
  * @param callTimeout          timeout of one HTTP request including the response body (the cloud cuts requests at 60 s)
- * @param maxAttempts          attempts per call including the first (1 disables retries)
- * @param initialBackoff       first retry delay; doubled each attempt with ±50 % jitter
- * @param maxBackoff           cap on a retry delay
+ * @param maxAttempts          attempts per call including the first (1 disables retries): the bound of this layer
+ * @param initialBackoff       first retry delay; doubled each attempt with ±50 % jitter ({@link #retryPolicy()})
+ * @param maxBackoff           cap on every retry delay but a 429's wait for the method's reset
  * @param maxOperationLimitWait a method blocked by 429 for longer than this fails at once instead of waiting
  * @param operationLimitFallback how long a method is blocked after 429 when no {@code operating_reset_at} is known (reference §2.3: ≥ 60 s)
  * @param degradedWindow       how long a retryable failure keeps {@link PortalHealth.Status#DEGRADED}
@@ -48,6 +49,12 @@ public record BitrixClientConfig(WebhookUrl webhook, String portal, PortalRateLi
         positive("degradedWindow", degradedWindow);
         Objects.requireNonNull(meterRegistry, "meterRegistry");
         Objects.requireNonNull(clock, "clock");
+        new RetryPolicy(maxAttempts, initialBackoff, maxBackoff);  // validated as the policy the calls follow
+    }
+
+    /** How a call is retried: the HTTP layer's policy (see {@link BitrixClient}'s "Retries"). */
+    public RetryPolicy retryPolicy() {
+        return new RetryPolicy(maxAttempts, initialBackoff, maxBackoff);
     }
 
     private static void positive(String name, Duration d) {

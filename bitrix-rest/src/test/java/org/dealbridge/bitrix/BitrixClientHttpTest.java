@@ -140,6 +140,37 @@ class BitrixClientHttpTest {
     }
 
     @Test
+    void aReadStopsAtTheClientsMaxAttemptsDuringAnOutage() {
+        emu.faults().outage(Portal.CRM, Duration.ofMinutes(5), Fault.HTTP_500);
+
+        assertThatThrownBy(() -> client.call("crm.deal.fields", Map.of())).isInstanceOf(BitrixException.TransientFailure.class);
+
+        // EmulatorClients' policy: 4 attempts
+        assertThat(emu.calls().count(Portal.CRM, "crm.deal.fields")).isEqualTo(client.config().retryPolicy().maxAttempts())
+                .isEqualTo(4);
+    }
+
+    @Test
+    void aCallerThatRetriesItselfGetsFailuresAtOnceButRefusalsStillWait() {
+        BitrixClient forCommands = client.leavingFailuresToCaller();
+        emu.faults().failNext("crm.deal.fields", 1, Fault.HTTP_500);
+
+        assertThatThrownBy(() -> forCommands.call("crm.deal.fields", Map.of())).isInstanceOf(BitrixException.TransientFailure.class);
+        assertThat(emu.calls().count(Portal.CRM, "crm.deal.fields")).isEqualTo(1);
+        assertThat(client.health().status()).as("one health for the client and its views").isEqualTo(PortalHealth.Status.DEGRADED);
+
+        // a refusal ran nothing: the client retries it, within its own attempts
+        emu.calls().clear();
+        emu.faults().failNext("crm.deal.fields", 1, Fault.HTTP_503);
+        assertThat(forCommands.call("crm.deal.fields", Map.of()).has("TITLE")).isTrue();
+        assertThat(emu.calls().count(Portal.CRM, "crm.deal.fields")).isEqualTo(2);
+        emu.calls().clear();
+        emu.faults().outage(Portal.CRM, Duration.ofMinutes(5), Fault.HTTP_503);
+        assertThatThrownBy(() -> forCommands.call("crm.deal.fields", Map.of())).isInstanceOf(BitrixException.class);
+        assertThat(emu.calls().count(Portal.CRM, "crm.deal.fields")).isEqualTo(4);
+    }
+
+    @Test
     void writesAreNotRetriedAfterA500() {
         emu.faults().failNext("crm.deal.add", 1, Fault.HTTP_500);
         assertThatThrownBy(() -> new CrmApi(client).addDeal(Map.of("TITLE", "x")))

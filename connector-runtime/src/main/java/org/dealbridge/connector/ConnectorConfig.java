@@ -55,12 +55,17 @@ public abstract class ConnectorConfig extends AbstractConfig {
                                    String commandsTopic, String groupId) {
         return definition
                 .define(key(prefix, MAX_ATTEMPTS_SETTING), Type.INT, 6, Range.between(1, 100), Importance.MEDIUM,
-                        "Attempts per " + command + " on transient failures (5xx, timeouts, rate refusals) before it goes "
-                                + "to the dead-letter topic; bounds how long one " + partitionKey + " can hold a partition.")
+                        "Attempts per " + command + " before it goes to the dead-letter topic. After a failure that may "
+                                + "have run (5xx, timeout, dropped connection) the next attempt reads again and writes what is "
+                                + "missing; the REST client below retries only rate refusals and requests never sent. Bounds "
+                                + "how long one " + partitionKey + " can hold a partition.")
                 .define(key(prefix, INITIAL_BACKOFF_SETTING), Type.LONG, 500L, Range.between(1L, 60_000L), Importance.LOW,
-                        "First wait before retrying a transient failure (milliseconds); doubles per attempt with +-50% jitter.")
+                        "Wait before the second attempt of a " + command + " (milliseconds); doubles per attempt with "
+                                + "+-50% jitter, never above " + key(prefix, MAX_BACKOFF_SETTING) + ".")
                 .define(key(prefix, MAX_BACKOFF_SETTING), Type.LONG, 10_000L, Range.between(1L, 600_000L), Importance.LOW,
-                        "Longest wait between two attempts (milliseconds).")
+                        "Longest wait between two attempts of a " + command + " (milliseconds): one command waits at most ("
+                                + key(prefix, MAX_ATTEMPTS_SETTING) + " - 1) x " + key(prefix, MAX_BACKOFF_SETTING)
+                                + " in all, besides the REST client's waits on rate refusals (README: Retries).")
                 .define(key(prefix, POLL_TIMEOUT_SETTING), Type.LONG, 500L, Range.between(1L, 60_000L), Importance.LOW,
                         "How long the connector waits in one poll of " + commandsTopic + " (milliseconds).")
                 .define(key(prefix, CONNECTOR_GROUP_ID_SETTING), Type.STRING, groupId, new ConfigDef.NonEmptyString(), Importance.MEDIUM,

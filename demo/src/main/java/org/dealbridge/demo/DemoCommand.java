@@ -47,15 +47,7 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--step", defaultValue = "3", description = "Seconds between the story's steps. Default: ${DEFAULT-VALUE}.")
     long stepSeconds;
 
-    private final PrintStream out;
-
-    public DemoCommand() {
-        this(System.out);
-    }
-
-    DemoCommand(PrintStream out) {
-        this.out = out;
-    }
+    private final PrintStream out = System.out;
 
     @Override
     public Integer call() throws Exception {

@@ -43,9 +43,13 @@ public final class MappingTable {
 
     /** Name of the global store. */
     public static final String STORE = "mapping-profiles";
-    /** Counter of rejected mapping records, tag {@code site}. */
+    /** Counter of rejected mapping records, tags {@code site} and {@code application}. */
     public static final String REJECTED_METRIC = "dealbridge.mapping.rejected";
-    /** Gauge of the version in force, tag {@code site}; 0 after the site's mapping was removed. */
+    /**
+     * Gauge of the version in force, tags {@code site} and {@code application} (each projector reads the topic into
+     * its own table, and one gauge for both would show only the one registered first); 0 after the site's mapping was
+     * removed.
+     */
     public static final String VERSION_METRIC = "dealbridge.mapping.version";
 
     private static final Logger log = LoggerFactory.getLogger(MappingTable.class);
@@ -55,6 +59,8 @@ public final class MappingTable {
     private final MeterRegistry meters;
     private final Map<String, AtomicLong> versionInForce = new ConcurrentHashMap<>();
     private final Map<String, CompiledEntry> compiled = new ConcurrentHashMap<>();
+    /** The Kafka Streams application whose global store this table is (set when the store's processor starts). */
+    private volatile String application = "";
 
     public MappingTable(MappingTopics topics, MeterRegistry meters) {
         this.topics = topics;
@@ -115,6 +121,7 @@ public final class MappingTable {
             Gauge.builder(VERSION_METRIC, version, AtomicLong::get)
                     .description("Version of the site's mapping in force (0: none)")
                     .tag("site", site)
+                    .tag("application", application)
                     .register(meters);
             return version;
         });
@@ -131,64 +138,39 @@ public final class MappingTable {
         @Override
         public void init(ProcessorContext<Void, Void> context) {
             this.store = context.getStateStore(STORE);
+            application = context.applicationId();
         }
 
         @Override
         public void process(Record<String, byte[]> record) {
             String site = record.key();
-            if (site == null) {
-                reject("(none)", "?", List.of("the record has no key (the key must be the site id)"));
-                return;
-            }
-            if (record.value() == null) {
+            MappingAdmission.Verdict verdict = MappingAdmission.judge(topics, site, record.value(), site == null ? null : store.get(site));
+            if (verdict instanceof MappingAdmission.Remove) {
                 store.delete(site);
                 compiled.remove(site);
                 versionGauge(site).set(0);
                 log.warn("Mapping of site {} removed (tombstone on {}): sync for site {} stops until a mapping "
                         + "is published", site, topics.current(), site);
-                return;
+            } else if (verdict instanceof MappingAdmission.Reject reject) {
+                reject(site == null ? "(none)" : site, reject.version(), reject.errors());
+            } else if (verdict instanceof MappingAdmission.Admit admit) {
+                store.put(site, record.value());
+                compiled.put(site, new CompiledEntry(record.value(), admit.mapping()));
+                versionGauge(site).set(admit.profile().getVersion());
+                log.info("Mapping of site {} version {} by {} in force (sha256 {})", site, admit.profile().getVersion(),
+                        admit.profile().getAuthor(), admit.profile().getContentHash());
             }
-            MappingProfile profile;
-            CompiledMapping mapping;
-            try {
-                profile = decode(record.value());
-            } catch (SerializationException e) {
-                reject(site, "?", List.of("unreadable record: " + e.getMessage()));
-                return;
-            }
-            try {
-                mapping = MappingProfiles.compile(site, profile);
-            } catch (MappingInvalidException e) {
-                reject(site, Long.toString(profile.getVersion()), e.errors().stream().map(MappingError::toString).toList());
-                return;
-            }
-            byte[] current = store.get(site);
-            if (current != null) {
-                MappingProfile inForce = decode(current);
-                if (profile.getVersion() == inForce.getVersion()
-                        && profile.getContentHash().equals(inForce.getContentHash())) {
-                    return;  // the same version again (a re-send): nothing changes
-                }
-                if (profile.getVersion() <= inForce.getVersion()) {
-                    reject(site, Long.toString(profile.getVersion()), List.of("version " + profile.getVersion()
-                            + " is not above version " + inForce.getVersion() + " in force"));
-                    return;
-                }
-            }
-            store.put(site, record.value());
-            compiled.put(site, new CompiledEntry(record.value(), mapping));
-            versionGauge(site).set(profile.getVersion());
-            log.info("Mapping of site {} version {} by {} in force (sha256 {})", site, profile.getVersion(),
-                    profile.getAuthor(), profile.getContentHash());
+            // Same: the version in force again (a re-send, or the keeper re-asserting it): nothing changes
         }
 
         private void reject(String site, String version, List<String> errors) {
             Counter.builder(REJECTED_METRIC)
                     .description("Mapping records ignored because they failed validation")
                     .tag("site", site)
+                    .tag("application", application)
                     .register(meters)
                     .increment();
-            byte[] current = store.get(site);
+            byte[] current = "(none)".equals(site) ? null : store.get(site);
             String inForce = current == null ? "none" : "version " + decode(current).getVersion();
             log.error("Rejected mapping record of site {} version {} on {} ({} in force stays): {}{}", site, version,
                     topics.current(), inForce, String.join("; ", errors.subList(0, Math.min(ERRORS_LOGGED, errors.size()))),

@@ -3,6 +3,7 @@ package org.dealbridge.mapping;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.BiPredicate;
+import org.dealbridge.schemas.DealCommand;
 import org.dealbridge.schemas.LinkOrigin;
 import org.dealbridge.schemas.SyncLink;
 
@@ -25,7 +26,8 @@ import org.dealbridge.schemas.SyncLink;
  * </ul>
  *
  * <p>The link ({@link SyncLink}) keeps both halves of "since": {@code dealFields}, what DealBridge itself last wrote,
- * and {@code orderValues}, the order's values at the last agreement. Links written before {@code orderValues} existed
+ * and {@code orderValues}, the order's values at the last agreement (the product rows as digests: {@code dealRowsDigest},
+ * {@code orderRowsDigest}). Links written before {@code orderValues} existed
  * have it empty; then what DealBridge wrote stands in for the order's agreed value, so an upgrade never rewrites a
  * deal whose order did not change.
  */
@@ -35,10 +37,12 @@ public final class Ownership {
     public static final String PIPELINE = "CATEGORY_ID";
 
     /**
-     * Pseudo field: a digest of the product rows (the order's basket), since rows are replaced as a whole and the link
-     * has no room for the rows themselves. Never sent to the CRM.
+     * Where links and commands written by DealBridge 0.1 keep the rows digests: inside their string maps under this key
+     * ({@code dealFields}, {@code orderValues}). Read in place of the named fields ({@code dealRowsDigest},
+     * {@code orderRowsDigest}) when those are null, so an installation upgrades without rewriting its links; never
+     * written.
      */
-    public static final String PRODUCT_ROWS = "@PRODUCT_ROWS";
+    private static final String ROWS_KEY_OF_0_1 = "@PRODUCT_ROWS";
 
     /** What may happen to one field of a linked deal. */
     public enum FieldVerdict {
@@ -103,26 +107,73 @@ public final class Ownership {
      */
     public static FieldVerdict field(SyncLink link, String field, String orderValue, String dealValue,
                                      BiPredicate<String, String> same) {
+        return verdict(link, agreedOrderValue(link, field), written(link, field), orderValue, dealValue, same);
+    }
+
+    /**
+     * The product rows of a linked deal, as digests ({@code DealValues.productRowsDigest}): the same rule as any
+     * field, rows being replaced as a whole.
+     *
+     * @param orderRows the digest of the order's basket now
+     * @param dealRows  the digest of the deal's rows now ("" when it has none)
+     */
+    public static FieldVerdict rows(SyncLink link, String orderRows, String dealRows) {
+        return verdict(link, agreedRows(link), writtenRows(link), orderRows, dealRows, Objects::equals);
+    }
+
+    private static FieldVerdict verdict(SyncLink link, String agreed, String written, String orderValue, String dealValue,
+                                        BiPredicate<String, String> same) {
         Objects.requireNonNull(same, "same");
         if (origin(link) == LinkOrigin.DEAL) {
             return FieldVerdict.DEAL_IS_SOURCE;
         }
-        if (!sourceChanged(link, field, orderValue)) {
+        if (agreed != null && agreed.equals(orderValue)) {
             return FieldVerdict.SOURCE_UNCHANGED;
         }
         if (same.test(orderValue, dealValue)) {
             return FieldVerdict.ALREADY_THERE;
         }
-        String written = written(link, field);
         boolean stillOurs = written == null ? dealValue == null || dealValue.isEmpty() : same.test(written, dealValue);
         return stillOurs ? FieldVerdict.WRITE : FieldVerdict.PERSON_STANDS;
+    }
+
+    /** The digest of the product rows DealBridge last set on the deal, or null when it set none. */
+    public static String writtenRows(SyncLink link) {
+        if (link == null) {
+            return null;
+        }
+        return link.getDealRowsDigest() != null ? link.getDealRowsDigest() : link.getDealFields().get(ROWS_KEY_OF_0_1);
+    }
+
+    /** The digest of the order's basket at the last agreement; what DealBridge set stands in on links that predate it. */
+    public static String agreedRows(SyncLink link) {
+        if (link == null) {
+            return null;
+        }
+        if (link.getOrderRowsDigest() != null) {
+            return link.getOrderRowsDigest();
+        }
+        String agreed = link.getOrderValues().get(ROWS_KEY_OF_0_1);
+        return agreed != null ? agreed : writtenRows(link);
+    }
+
+    /** True when the order's basket differs from the last agreement (or none was recorded). */
+    public static boolean rowsChanged(SyncLink link, String basketDigest) {
+        String agreed = agreedRows(link);
+        return agreed == null || !agreed.equals(basketDigest);
+    }
+
+    /** The digest of the order's basket a command carries (commands written by 0.1 carry it in {@code orderValues}). */
+    public static String orderRows(DealCommand command) {
+        return command.getOrderRowsDigest() != null ? command.getOrderRowsDigest()
+                : command.getOrderValues().get(ROWS_KEY_OF_0_1);
     }
 
     /**
      * The pipeline of a linked deal.
      *
      * @param picked       the pipeline the mapping picks for the order's basket now
-     * @param basketDigest the digest of the order's basket now ({@link #PRODUCT_ROWS})
+     * @param basketDigest the digest of the order's basket now
      * @param dealPipeline the deal's pipeline as last read or seen
      */
     public static PipelineVerdict pipeline(SyncLink link, long picked, String basketDigest, long dealPipeline) {
@@ -134,7 +185,7 @@ public final class Ownership {
         if (ours != dealPipeline) {
             return PipelineVerdict.PERSON_MOVED;
         }
-        if (!sourceChanged(link, PRODUCT_ROWS, basketDigest) || picked == dealPipeline) {
+        if (!rowsChanged(link, basketDigest) || picked == dealPipeline) {
             return PipelineVerdict.STAY;
         }
         return PipelineVerdict.MOVE;
@@ -145,8 +196,14 @@ public final class Ownership {
         Map<String, String> fields = new java.util.LinkedHashMap<>();
         if (link != null) {
             fields.putAll(link.getDealFields());
+            fields.remove(ROWS_KEY_OF_0_1);  // now dealRowsDigest (see rowsAfterWriting)
         }
         fields.putAll(written);
         return fields;
+    }
+
+    /** A link's {@code dealRowsDigest} after writing rows with this digest (null: no rows written now). */
+    public static String rowsAfterWriting(SyncLink link, String writtenRows) {
+        return writtenRows != null ? writtenRows : writtenRows(link);
     }
 }

@@ -22,6 +22,8 @@ import java.util.Optional;
  *       ({@link Verdict#expected()}); the executor drops the write when the target no longer has it and decides again
  *       with the fresh state.</li>
  *   <li>a winner whose value the mapping does not translate (an unmapped stage or status) writes nothing.</li>
+ *   <li><b>a deleted order</b> leaves nothing to agree with: its deal goes to the cancelled stage the mapping names for
+ *       the deal's pipeline ({@link #stageForDeletedOrder}), or is left as it is.</li>
  * </ol>
  */
 public final class PairDecision {
@@ -139,5 +141,18 @@ public final class PairDecision {
             return Side.ORDER;
         }
         return Side.DEAL;
+    }
+
+    /**
+     * Where the deal of an order deleted in the store goes: the cancelled stage the mapping names for the pipeline the
+     * deal is in ({@code cancelled}, {@link CompiledMapping#cancelledStage}), unless it is there already. Empty: the
+     * deal is left as it is. Both connectors learn of deletions (the CRM connector from the order's event, the store
+     * connector when it finds the order gone), and both move the deal by this rule.
+     *
+     * @param cancelledStage the mapped cancelled stage of a pipeline
+     */
+    public static Optional<String> stageForDeletedOrder(java.util.function.LongFunction<Optional<String>> cancelledStage,
+                                                        long dealPipeline, String dealStage) {
+        return cancelledStage.apply(dealPipeline).filter(stage -> !stage.equals(dealStage));
     }
 }

@@ -2,9 +2,19 @@ package org.dealbridge.mapping;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.ByteArrayOutputStream;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Objects;
+import org.apache.avro.Schema;
+import org.apache.avro.generic.GenericData;
+import org.apache.avro.generic.GenericDatumWriter;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.avro.io.BinaryEncoder;
+import org.apache.avro.io.DecoderFactory;
+import org.apache.avro.io.EncoderFactory;
+import org.apache.avro.specific.SpecificDatumReader;
 import org.dealbridge.mapping.Ownership.FieldVerdict;
 import org.dealbridge.mapping.Ownership.PipelineVerdict;
 import org.dealbridge.schemas.LinkOrigin;
@@ -69,8 +79,8 @@ class OwnershipTest {
     // ---- pipeline ----
 
     private static SyncLink inPipeline(long written, String basket) {
-        return link(LinkOrigin.ORDER, Map.of("CATEGORY_ID", Long.toString(written), Ownership.PRODUCT_ROWS, basket),
-                Map.of("CATEGORY_ID", Long.toString(written), Ownership.PRODUCT_ROWS, basket));
+        return SyncLink.newBuilder(link(LinkOrigin.ORDER, Map.of("CATEGORY_ID", Long.toString(written)),
+                Map.of("CATEGORY_ID", Long.toString(written)))).setDealRowsDigest(basket).setOrderRowsDigest(basket).build();
     }
 
     @Test
@@ -97,5 +107,64 @@ class OwnershipTest {
     void aHandMadeDealKeepsItsPipeline() {
         assertThat(Ownership.pipeline(link(LinkOrigin.DEAL, Map.of(), Map.of()), 0, "phones", 2))
                 .isEqualTo(PipelineVerdict.DEAL_IS_SOURCE);
+    }
+
+    // ---- links written by 0.1: the rows digests inside the maps ----
+
+    /**
+     * A link as DealBridge 0.1 wrote it to {@code deal-links} (its released schema, the rows digest in {@code dealFields}
+     * under "@PRODUCT_ROWS"), read with today's schema as the projectors read it after an upgrade.
+     */
+    private static SyncLink writtenBy01(String rowsDigest) throws java.io.IOException {
+        Schema released = new Schema.Parser().parse(Path.of("../schemas/src/test/resources/released/0.1.0/SyncLink.avsc").toFile());
+        GenericRecord old = new GenericData.Record(released);
+        old.put("siteId", "s1");
+        old.put("orderId", 5L);
+        old.put("dealId", 9L);
+        old.put("categoryId", 2L);
+        old.put("stageId", "C2:NEW");
+        old.put("statusId", "N");
+        old.put("dealFields", Map.of("CATEGORY_ID", "2", "@PRODUCT_ROWS", rowsDigest));
+        old.put("origin", new GenericData.EnumSymbol(released.getField("origin").schema(), "ORDER"));
+        old.put("updatedAt", 0L);
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        BinaryEncoder encoder = EncoderFactory.get().binaryEncoder(bytes, null);
+        new GenericDatumWriter<GenericRecord>(released).write(old, encoder);
+        encoder.flush();
+        return new SpecificDatumReader<SyncLink>(released, SyncLink.getClassSchema())
+                .read(null, DecoderFactory.get().binaryDecoder(bytes.toByteArray(), null));
+    }
+
+    @Test
+    void aLinkWrittenBy01IsReadWithItsRowsDigestFromTheMap() throws Exception {
+        SyncLink old = writtenBy01("books");
+
+        assertThat(old.getDealRowsDigest()).isNull();
+        assertThat(Ownership.writtenRows(old)).isEqualTo("books");
+        assertThat(Ownership.agreedRows(old)).isEqualTo("books");  // before orderValues, what DealBridge set is the agreement
+        assertThat(Ownership.pipeline(old, 0, "books", 2)).isEqualTo(PipelineVerdict.STAY);
+        assertThat(Ownership.pipeline(old, 0, "phones", 2)).isEqualTo(PipelineVerdict.MOVE);
+        assertThat(Ownership.rows(old, "books", "a person's rows")).isEqualTo(FieldVerdict.SOURCE_UNCHANGED);
+        assertThat(Ownership.rows(old, "phones", "books")).isEqualTo(FieldVerdict.WRITE);
+        assertThat(Ownership.rows(old, "phones", "a person's rows")).isEqualTo(FieldVerdict.PERSON_STANDS);
+    }
+
+    @Test
+    void writingOverALinkOf01MovesItsRowsDigestIntoTheNamedField() throws Exception {
+        SyncLink old = writtenBy01("books");
+
+        assertThat(Ownership.afterWriting(old, Map.of("TITLE", "Order #5"))).doesNotContainKey("@PRODUCT_ROWS")
+                .containsEntry("CATEGORY_ID", "2");
+        assertThat(Ownership.rowsAfterWriting(old, null)).isEqualTo("books");
+        assertThat(Ownership.rowsAfterWriting(old, "phones")).isEqualTo("phones");
+    }
+
+    @Test
+    void theNamedFieldsWinOverAnEntryLeftInTheMaps() {
+        SyncLink both = SyncLink.newBuilder(link(LinkOrigin.ORDER, Map.of("@PRODUCT_ROWS", "books"), Map.of("@PRODUCT_ROWS", "books")))
+                .setDealRowsDigest("phones").setOrderRowsDigest("phones").build();
+
+        assertThat(Ownership.writtenRows(both)).isEqualTo("phones");
+        assertThat(Ownership.agreedRows(both)).isEqualTo("phones");
     }
 }

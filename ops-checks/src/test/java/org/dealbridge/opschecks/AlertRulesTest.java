@@ -98,7 +98,7 @@ class AlertRulesTest {
                 assertThat(rule.path("annotations").path("description").asText()).as(name + " description").hasSizeGreaterThan(40);
             }
         }
-        assertThat(alerts).containsExactlyInAnyOrder("DealBridgeConsumerLagGrowing", "DealBridgeDeadLetters", "DealBridgeCrmThrottled",
+        assertThat(alerts).containsExactlyInAnyOrder("DealBridgeDown", "DealBridgeConsumerLagGrowing", "DealBridgeDeadLetters", "DealBridgeCrmThrottled",
                 "DealBridgeAuthFailure", "DealBridgeMappingRejected", "DealBridgeNoOrderEventsWhileStoreOpen");
     }
 }

@@ -11,6 +11,7 @@ import java.util.Objects;
 import org.dealbridge.dealprojector.crm.CommandsPerOrder;
 import org.dealbridge.dealprojector.crm.DealUpdatePlan;
 import org.dealbridge.dealprojector.crm.FreshestLink;
+import org.dealbridge.dealprojector.crm.LinkAfterWrite;
 import org.dealbridge.dealprojector.topology.DealFields;
 import org.dealbridge.dealprojector.topology.OrderToDeal;
 import org.dealbridge.mapping.CompiledMapping;
@@ -278,7 +279,7 @@ final class OwnershipWorld {
             managerPipeline = null;
             Map<String, String> written = new LinkedHashMap<>();
             c.getOrderValues().forEach((field, value) -> written.put(field, value));
-            SyncLink created = SyncLink.newBuilder(DealUpdatePlan.created(c, written, Instant.ofEpochSecond(++clock)))
+            SyncLink created = SyncLink.newBuilder(LinkAfterWrite.created(c, written, c.getOrderRowsDigest(), Instant.ofEpochSecond(++clock)))
                     .setDealId(DEAL_ID).build();
             dealWritten("crm connector creates the deal in pipeline " + pipeline + " at " + stage);
             published(created);
@@ -320,7 +321,7 @@ final class OwnershipWorld {
             rows = plan.rows();
             wrote.add("rows");
         }
-        SyncLink link = plan.link(c, c.getDecidedOn(), DEAL_ID, state, Instant.ofEpochSecond(++clock));
+        SyncLink link = LinkAfterWrite.afterPlan(plan, c, c.getDecidedOn(), DEAL_ID, state, Instant.ofEpochSecond(++clock));
         trace.add("crm connector: " + wrote.size() + " writes, kept " + plan.kept() + " notes " + plan.notes());
         if (plan.dealWon()) {
             orderCommands.add(OrderCommand.newBuilder().setCommandId("reconcile").setKind(org.dealbridge.schemas.OrderCommandKind.RECONCILE)

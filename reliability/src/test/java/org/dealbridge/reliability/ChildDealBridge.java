@@ -77,6 +77,37 @@ final class ChildDealBridge implements AutoCloseable {
         process.waitFor();
     }
 
+    /** What a one-shot command printed and how it ended. */
+    record Result(int exitCode, String output) {
+    }
+
+    /**
+     * Runs another command of the launcher ({@code mapping publish FILE}, {@code dlq list}, ...) with this child's
+     * configuration, as an operator does next to a running instance, and waits for it (at most two minutes).
+     */
+    Result command(String... args) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", childClassPath(),
+                "org.dealbridge.app.cli.DealBridgeCli"));
+        cmd.addAll(List.of(args));
+        cmd.addAll(List.of("--config", configFile.toString()));
+        Path log = dir.resolve("command-" + System.nanoTime() + ".log");
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        if (!p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS)) {
+            p.destroyForcibly().waitFor();
+            throw new AssertionError(String.join(" ", args) + " did not finish in 2 minutes:\n" + Files.readString(log));
+        }
+        return new Result(p.exitValue(), Files.readString(log, StandardCharsets.UTF_8));
+    }
+
+    /** Waits for the child to end by itself (a start-up that fails), returning its exit code. */
+    int awaitExit(Duration timeout) throws InterruptedException {
+        if (!process.waitFor(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
+            throw new AssertionError("the child DealBridge still runs after " + timeout + "; log:\n" + tail());
+        }
+        return process.exitValue();
+    }
+
     /** Waits until {@code /health} answers 200 (every component up), or fails naming the last answer and the log. */
     void awaitHealthy(Duration timeout) throws Exception {
         long deadline = System.nanoTime() + timeout.toNanos();

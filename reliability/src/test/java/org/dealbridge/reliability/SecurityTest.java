@@ -147,6 +147,49 @@ class SecurityTest {
         }
     }
 
+    @Test
+    void theWebhooksGetAListenerOfTheirOwnWhoseSlowClientsCannotStallTheHealthChecks() throws Exception {
+        try (BitrixEmulator emulator = BitrixEmulator.start(EmulatorOptions.defaults())) {
+            Map<String, String> env = env(emulator, "t1", "t2");
+            env.put("DEALBRIDGE_HTTP_HOOKS_PORT", "0");
+            try (DealBridgeRuntime runtime = DealBridgeRuntime.start(ConfigLoader.load(null, env))) {
+                String admin = "http://127.0.0.1:" + runtime.httpPort();
+                String hooks = "http://127.0.0.1:" + runtime.hooksPort();
+                assertThat(runtime.hooksPort()).isNotEqualTo(runtime.httpPort());
+                String form = "event=ONSALEORDERSAVED&data%5BFIELDS%5D%5BID%5D=1&auth%5Bapplication_token%5D=wrong";
+                assertThat(post(hooks + "/hooks/store", form).statusCode()).as("the hook on its own port").isEqualTo(401);
+                assertThat(post(hooks + "/hooks/bitrix24", form).statusCode()).isEqualTo(401);
+                assertThat(post(admin + "/hooks/store", form).statusCode()).as("no hook on the admin port").isEqualTo(404);
+                assertThat(HTTP.send(HttpRequest.newBuilder(URI.create(hooks + "/metrics")).build(),
+                        HttpResponse.BodyHandlers.ofString()).statusCode()).as("no metrics on the hooks' port").isEqualTo(404);
+
+                // far more slow clients than the hooks' listener has threads: each sends half a request and waits
+                List<Socket> slow = new java.util.ArrayList<>();
+                try {
+                    for (int i = 0; i < 64; i++) {
+                        Socket s = new Socket("127.0.0.1", runtime.hooksPort());
+                        s.getOutputStream().write(("POST /hooks/store HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\nevent=")
+                                .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                        s.getOutputStream().flush();
+                        slow.add(s);
+                    }
+                    HttpResponse<String> live = HTTP.send(HttpRequest.newBuilder(URI.create(admin + "/health/live"))
+                            .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+                    assertThat(live.statusCode()).isEqualTo(200);
+                    HttpResponse<String> ready = HTTP.send(HttpRequest.newBuilder(URI.create(admin + "/health/ready"))
+                            .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+                    assertThat(ready.statusCode()).isIn(200, 503);
+                    assertThat(HTTP.send(HttpRequest.newBuilder(URI.create(admin + "/metrics")).timeout(Duration.ofSeconds(5)).build(),
+                            HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
+                } finally {
+                    for (Socket s : slow) {
+                        s.close();
+                    }
+                }
+            }
+        }
+    }
+
     private static HttpResponse<String> post(String url, String form) throws Exception {
         return HTTP.send(HttpRequest.newBuilder(URI.create(url)).header("Content-Type", "application/x-www-form-urlencoded")
                 .POST(HttpRequest.BodyPublishers.ofString(form)).build(), HttpResponse.BodyHandlers.ofString());

@@ -1,6 +1,7 @@
 package org.dealbridge.schemas;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.apache.avro.Schema;
@@ -102,6 +103,28 @@ public final class Topics {
 
     private static <V extends SpecificRecord> Topic<String, V> avro(SchemaRegistry registry, String name, Schema schema) {
         return new Topic<>(name, Serdes.String(), new AvroSerde<>(registry, schema, false));
+    }
+
+    /**
+     * Registers (or looks up) the value schema of every Avro topic now, so a registry that refuses or lacks a subject
+     * stops the start with every such subject named, instead of failing the first record of each topic later.
+     *
+     * @throws org.apache.kafka.common.errors.SerializationException naming each subject that failed
+     */
+    public void checkSchemas() {
+        List<String> failed = new ArrayList<>();
+        for (Topic<String, ? extends SpecificRecord> topic : List.of(orderChanges, dealChanges, dealCommands, orderCommands,
+                mappingConfig, dealLinks, syncOutcomes, deadLetters)) {
+            try {
+                ((AvroSerde<?>) topic.valueSerde()).schemaId(topic.name());
+            } catch (org.apache.kafka.common.errors.SerializationException e) {
+                failed.add(e.getMessage());
+            }
+        }
+        if (!failed.isEmpty()) {
+            throw new org.apache.kafka.common.errors.SerializationException("the schema registry cannot serve "
+                    + failed.size() + " subject(s):\n  " + String.join("\n  ", failed));
+        }
     }
 
     public Topic<String, OrderChanged> orderChanges() { return orderChanges; }

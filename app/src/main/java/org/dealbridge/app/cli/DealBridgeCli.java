@@ -1,7 +1,11 @@
 package org.dealbridge.app.cli;
 
+import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Path;
+import java.util.Properties;
 import java.util.ServiceLoader;
+import java.util.function.Consumer;
 import org.dealbridge.app.config.ConfigLoader;
 import org.dealbridge.app.config.DealBridgeConfig;
 import org.dealbridge.mapping.cli.MappingCommand;
@@ -41,7 +45,12 @@ public final class DealBridgeCli {
     }
 
     public static void main(String[] args) {
-        System.exit(commandLine().execute(args));
+        CommandLine cli = commandLine();
+        int exit = cli.execute(args);
+        // picocli's writers flush only on println: what a command print()s last would be lost in System.exit
+        cli.getOut().flush();
+        cli.getErr().flush();
+        System.exit(exit);
     }
 
     public static CommandLine commandLine() {
@@ -58,14 +67,31 @@ public final class DealBridgeCli {
             cmd.getErr().println(cmd.getColorScheme().errorText("error: " + ex.getMessage()));
             return ex instanceof org.apache.kafka.common.config.ConfigException ? 2 : 1;
         });
+        // a subcommand's -V/--version printed an empty line: picocli gives the version provider to the root only
+        everyCommand(cli, c -> c.getCommandSpec().versionProvider(new Version()));
+        // one pair of writers for the whole tree (each command would otherwise make its own), so main can flush them
+        cli.setOut(cli.getOut());
+        cli.setErr(cli.getErr());
         return cli;
     }
 
+    private static void everyCommand(CommandLine command, Consumer<CommandLine> action) {
+        action.accept(command);
+        command.getSubcommands().values().forEach(sub -> everyCommand(sub, action));
+    }
+
+    /** The project version Maven wrote into {@code version.properties} when it built these classes. */
     static final class Version implements CommandLine.IVersionProvider {
         @Override
-        public String[] getVersion() {
-            String v = DealBridgeCli.class.getPackage().getImplementationVersion();
-            return new String[] {"DealBridge " + (v == null ? "development build" : v)};
+        public String[] getVersion() throws IOException {
+            Properties p = new Properties();
+            try (InputStream in = DealBridgeCli.class.getResourceAsStream("version.properties")) {
+                if (in == null) {
+                    throw new IllegalStateException("version.properties is missing from the launcher's classes: rebuild");
+                }
+                p.load(in);
+            }
+            return new String[] {"DealBridge " + p.getProperty("version")};
         }
     }
 }

@@ -6,7 +6,6 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
-import org.apache.kafka.clients.CommonClientConfigs;
 import org.dealbridge.app.config.DealBridgeConfig;
 import org.dealbridge.app.runtime.Connections;
 import org.dealbridge.app.runtime.SchemaRegistries;
@@ -55,9 +54,15 @@ final class LauncherContext implements AutoCloseable {
         return bootstrap;
     }
 
-    public Properties kafkaClientProperties() {
-        Properties p = new Properties();
-        p.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
+    private boolean kafkaVerified;
+
+    /** The bootstrap servers and {@code kafka.client.*}; a configured cluster is asked once whether it answers. */
+    public synchronized Properties kafkaClientProperties() {
+        Properties p = config().kafkaClientProperties(bootstrapServers());
+        if (!kafkaVerified && !config().embeddedKafka()) {
+            org.dealbridge.app.runtime.KafkaReachability.verify(p, config().kafkaConnectTimeout());
+            kafkaVerified = true;
+        }
         return p;
     }
 

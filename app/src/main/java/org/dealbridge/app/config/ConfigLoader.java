@@ -38,14 +38,28 @@ public final class ConfigLoader {
                     }
                     flatten("", root, values);
                 }
+            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                // the parser's own message quotes the offending line, which may hold a secret: say only where it is
+                var at = e.getLocation();
+                throw new ConfigException("config file " + file + " is not valid YAML"
+                        + (at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr())
+                        + " (the line is not shown: it may hold a secret)");
             } catch (IOException e) {
-                throw new ConfigException("cannot read config file " + file + ": " + e.getMessage());
+                throw new ConfigException("cannot read config file " + file + ": " + e.getClass().getSimpleName());
             }
         }
         for (String key : DealBridgeConfig.DEFINITION.names()) {
             String override = env.get(envName(key));
             if (override != null) {
                 values.put(key, override);
+            }
+        }
+        java.util.Set<String> ownVariables = new java.util.HashSet<>();
+        DealBridgeConfig.DEFINITION.names().forEach(k -> ownVariables.add(envName(k)));
+        for (Map.Entry<String, String> e : new java.util.TreeMap<>(env).entrySet()) {
+            String key = ownVariables.contains(e.getKey()) ? null : KafkaClientSettings.keyForEnv(e.getKey());
+            if (key != null) {
+                values.put(key, e.getValue());
             }
         }
         DealBridgeConfig config = new DealBridgeConfig(values);
@@ -68,10 +82,10 @@ public final class ConfigLoader {
         } else if (node.isNull()) {
             out.put(prefix, null);
         } else if (node.isArray()) {
-            throw new ConfigException(prefix, node.toString(), "lists are not supported here; use a comma-separated string");
+            throw new ConfigException(prefix + ": lists are not supported here; use a comma-separated string");
         } else {
             if (out.containsKey(prefix)) {
-                throw new ConfigException(prefix, node.asText(), "given twice (nested and dotted)");
+                throw new ConfigException(prefix + " is given twice (nested and dotted)");
             }
             out.put(prefix, node.asText());
         }

@@ -28,7 +28,14 @@ public final class DealBridgeConfig extends AbstractConfig {
     public static final String KAFKA_REPLICATION = "kafka.topic.replication-factor";
     public static final String KAFKA_EMBEDDED_PORT = "kafka.embedded.port";
     public static final String KAFKA_EXACTLY_ONCE = "kafka.exactly-once";
+    public static final String KAFKA_CLIENT_CONFIG_FILE = KafkaClientSettings.CONFIG_FILE;
+    public static final String KAFKA_CONNECT_TIMEOUT = "kafka.connect-timeout";
     public static final String SCHEMA_REGISTRY_URL = "schema-registry.url";
+    public static final String SCHEMA_REGISTRY_USER_INFO = "schema-registry.basic-auth.user-info";
+    public static final String SCHEMA_REGISTRY_AUTO_REGISTER = "schema-registry.auto-register";
+    public static final String SCHEMA_REGISTRY_TRUSTSTORE = "schema-registry.ssl.truststore.location";
+    public static final String SCHEMA_REGISTRY_TRUSTSTORE_PASSWORD = "schema-registry.ssl.truststore.password";
+    public static final String SCHEMA_REGISTRY_TRUSTSTORE_TYPE = "schema-registry.ssl.truststore.type";
     public static final String CRM_WEBHOOK_URL = "crm.webhook-url";
     public static final String CRM_APPLICATION_TOKEN = "crm.application-token";
     public static final String CRM_RATE_RPS = "crm.rate.requests-per-second";
@@ -43,6 +50,8 @@ public final class DealBridgeConfig extends AbstractConfig {
     public static final String HTTP_PORT = "http.port";
     public static final String HTTP_BIND_ADDRESS = "http.bind-address";
     public static final String HTTP_MAX_BODY_BYTES = "http.max-body-bytes";
+    public static final String HTTP_HOOKS_PORT = "http.hooks.port";
+    public static final String HTTP_HOOKS_BIND_ADDRESS = "http.hooks.bind-address";
     public static final String DATA_DIR = "data.dir";
     public static final String LOG_FORMAT = "log.format";
 
@@ -65,8 +74,12 @@ public final class DealBridgeConfig extends AbstractConfig {
             .define(KAFKA_PARTITIONS, Type.INT, 3, Range.atLeast(1), Importance.MEDIUM,
                     "Partitions of the event, command and link topics DealBridge creates at start-up (existing topics are left as they are).",
                     GROUP_KAFKA, 2, ConfigDef.Width.SHORT, "Partitions")
-            .define(KAFKA_REPLICATION, Type.SHORT, (short) 1, Range.atLeast(1), Importance.MEDIUM,
-                    "Replication factor of the topics DealBridge creates. Use 3 on a production cluster.",
+            .define(KAFKA_REPLICATION, Type.SHORT, (short) -1, ConfigDef.LambdaValidator.with((name, value) -> {
+                        if (value == null || (Short) value == 0 || (Short) value < -1) {
+                            throw new ConfigException(name, value, "must be -1 (the broker's default.replication.factor) or at least 1");
+                        }
+                    }, () -> "-1, or at least 1"), Importance.MEDIUM,
+                    "Replication factor of the topics DealBridge creates (its own and Kafka Streams' internal ones). -1: the broker's default.replication.factor, which a production cluster sets to 3; acks=all writes then need the topic's min.insync.replicas (the broker's default unless you set it on the topics) in sync.",
                     GROUP_KAFKA, 3, ConfigDef.Width.SHORT, "Replication factor")
             .define(KAFKA_EMBEDDED_PORT, Type.INT, 0, Range.between(0, 65535), Importance.LOW,
                     "Client port of the embedded broker; 0 reuses the previous run's port when free, else any free port.",
@@ -74,9 +87,30 @@ public final class DealBridgeConfig extends AbstractConfig {
             .define(KAFKA_EXACTLY_ONCE, Type.BOOLEAN, true, Importance.MEDIUM,
                     "Run the Kafka Streams topologies with processing.guarantee=exactly_once_v2 (false: at_least_once). Writes to the CRM and the store are at-least-once and idempotent either way.",
                     GROUP_KAFKA, 5, ConfigDef.Width.SHORT, "Exactly-once")
+            .define(KAFKA_CLIENT_CONFIG_FILE, Type.STRING, null, Importance.MEDIUM,
+                    "A Java properties file of Kafka client settings (security.protocol, sasl.*, ssl.*, ...) for every client, like the Kafka tools' --command-config. Settings can also be given one by one as kafka.client.<setting> (all clients) and kafka.producer.*, kafka.consumer.*, kafka.admin.*, kafka.streams.* (one kind of client), in YAML or as DEALBRIDGE_KAFKA_CLIENT_<SETTING> variables with _ for each dot; those override the file. Secret values are never shown.",
+                    GROUP_KAFKA, 6, ConfigDef.Width.LONG, "Kafka client config file")
+            .define(KAFKA_CONNECT_TIMEOUT, Type.STRING, "PT60S", new DurationValidator(Duration.ofSeconds(1)), Importance.LOW,
+                    "How long start-up (and every admin command) waits for the Kafka cluster to answer before it stops with a message naming the bootstrap servers and the likely cause (nothing listening, a listener that wants SASL/TLS, refused credentials, missing ACLs).",
+                    GROUP_KAFKA, 7, ConfigDef.Width.SHORT, "Kafka connect timeout")
             .define(SCHEMA_REGISTRY_URL, Type.STRING, "", new UrlValidator(true), Importance.HIGH,
                     "URL of a Confluent-compatible schema registry (Confluent, Apicurio ccompat, Karapace). Empty: the embedded registry kept in the _dealbridge_schemas topic.",
-                    GROUP_KAFKA, 6, ConfigDef.Width.LONG, "Schema registry URL")
+                    GROUP_KAFKA, 8, ConfigDef.Width.LONG, "Schema registry URL")
+            .define(SCHEMA_REGISTRY_USER_INFO, Type.PASSWORD, null, Importance.MEDIUM,
+                    "user:password for the schema registry's HTTP basic authentication (Confluent Cloud: API key:secret). Secret; never shown.",
+                    GROUP_KAFKA, 9, ConfigDef.Width.MEDIUM, "Schema registry credentials")
+            .define(SCHEMA_REGISTRY_AUTO_REGISTER, Type.BOOLEAN, true, Importance.MEDIUM,
+                    "Register DealBridge's schemas when missing. false: only look them up (for registries where a platform team registers schemas); start-up then fails naming every subject that lacks DealBridge's schema. Every subject is checked at start either way.",
+                    GROUP_KAFKA, 10, ConfigDef.Width.SHORT, "Auto-register schemas")
+            .define(SCHEMA_REGISTRY_TRUSTSTORE, Type.STRING, null, Importance.LOW,
+                    "Truststore for an https schema registry whose certificate the JDK does not trust (a private CA). Unset: the JDK's trust.",
+                    GROUP_KAFKA, 11, ConfigDef.Width.LONG, "Schema registry truststore")
+            .define(SCHEMA_REGISTRY_TRUSTSTORE_PASSWORD, Type.PASSWORD, null, Importance.LOW,
+                    "Password of schema-registry.ssl.truststore.location. Secret; never shown.",
+                    GROUP_KAFKA, 12, ConfigDef.Width.MEDIUM, "Schema registry truststore password")
+            .define(SCHEMA_REGISTRY_TRUSTSTORE_TYPE, Type.STRING, "PKCS12", ConfigDef.ValidString.in("PKCS12", "JKS"), Importance.LOW,
+                    "Type of schema-registry.ssl.truststore.location.",
+                    GROUP_KAFKA, 13, ConfigDef.Width.SHORT, "Schema registry truststore type")
             .define(CRM_WEBHOOK_URL, Type.PASSWORD, null, Importance.HIGH,
                     "Inbound webhook of the Bitrix24 portal, https://{portal}/rest/{user}/{code}/ with scopes crm, user. Unset: the CRM connection is reported as not configured. Treated as a secret (the code is masked everywhere).",
                     GROUP_CRM, 1, ConfigDef.Width.LONG, "CRM webhook URL")
@@ -119,6 +153,16 @@ public final class DealBridgeConfig extends AbstractConfig {
             .define(HTTP_MAX_BODY_BYTES, Type.INT, 16 * 1024, Range.between(1024, 16 * 1024 * 1024), Importance.LOW,
                     "Largest hook request body accepted; larger ones get 413.",
                     GROUP_HTTP, 3, ConfigDef.Width.SHORT, "Max hook body")
+            .define(HTTP_HOOKS_PORT, Type.INT, null, ConfigDef.LambdaValidator.with((name, value) -> {
+                        if (value != null && ((Integer) value < 0 || (Integer) value > 65535)) {
+                            throw new ConfigException(name, value, "must be a port from 0 to 65535");
+                        }
+                    }, () -> "unset, or 0..65535"), Importance.MEDIUM,
+                    "Port of a listener of its own for the Bitrix webhooks (/hooks/store, /hooks/bitrix24), the only one to expose to the internet; /health, /metrics and any admin page stay on http.port. Unset: the webhooks are served on http.port. 0: any free port.",
+                    GROUP_HTTP, 4, ConfigDef.Width.SHORT, "Webhooks port")
+            .define(HTTP_HOOKS_BIND_ADDRESS, Type.STRING, null, Importance.MEDIUM,
+                    "Address the webhooks' own listener binds to (e.g. 0.0.0.0 behind TLS termination). Unset: http.bind-address.",
+                    GROUP_HTTP, 5, ConfigDef.Width.SHORT, "Webhooks bind address")
             .define(DATA_DIR, Type.STRING, "./data", new NonBlank(), Importance.MEDIUM,
                     "Folder for the embedded broker's data, Kafka Streams state and the broker address file; relative to the working directory.",
                     GROUP_RUNTIME, 2, ConfigDef.Width.MEDIUM, "Data dir")
@@ -140,14 +184,81 @@ public final class DealBridgeConfig extends AbstractConfig {
         return launcher;
     }
 
+    private final KafkaClientSettings kafkaClient;
+
     public DealBridgeConfig(Map<String, ?> values) {
-        super(DEFINITION, values, false);
-        for (String key : values.keySet()) {
+        super(DEFINITION, ownKeys(values), false);
+        this.kafkaClient = KafkaClientSettings.from(values, getString(KAFKA_CLIENT_CONFIG_FILE));
+    }
+
+    /**
+     * The keys of {@link #DEFINITION}; the Kafka pass-through keys go to {@link KafkaClientSettings}. An unknown key is
+     * refused without its value: a misspelt secret key (a webhook URL, a token) must not be printed in the error.
+     */
+    private static Map<String, ?> ownKeys(Map<String, ?> values) {
+        Map<String, Object> own = new java.util.LinkedHashMap<>();
+        for (Map.Entry<String, ?> e : values.entrySet()) {
+            String key = e.getKey();
+            if (KafkaClientSettings.isPassThrough(key)) {
+                continue;
+            }
             if (!DEFINITION.names().contains(key)) {
-                throw new ConfigException(key, values.get(key), "unknown configuration key (known keys: "
-                        + String.join(", ", DEFINITION.names().stream().sorted().toList()) + ")");
+                throw new ConfigException("unknown configuration key " + key + nearest(key) + " (its value is not shown; known keys: "
+                        + String.join(", ", DEFINITION.names().stream().sorted().toList())
+                        + ", and Kafka client settings as " + KafkaClientSettings.CLIENT_PREFIX + "<setting>)");
+            }
+            own.put(key, e.getValue());
+        }
+        return own;
+    }
+
+    private static String nearest(String key) {
+        String best = null;
+        int shared = 0;
+        for (String name : DEFINITION.names()) {
+            int n = commonPrefix(key, name) + commonSuffix(key, name);
+            if (n > shared) {
+                shared = n;
+                best = name;
             }
         }
+        return best != null && shared >= Math.max(4, key.length() * 2 / 3) ? " (did you mean " + best + "?)" : "";
+    }
+
+    private static int commonPrefix(String a, String b) {
+        int i = 0;
+        while (i < a.length() && i < b.length() && a.charAt(i) == b.charAt(i)) {
+            i++;
+        }
+        return i;
+    }
+
+    private static int commonSuffix(String a, String b) {
+        int i = 0;
+        while (i < a.length() && i < b.length() && a.charAt(a.length() - 1 - i) == b.charAt(b.length() - 1 - i)) {
+            i++;
+        }
+        return Math.min(i, Math.min(a.length(), b.length()) - commonPrefix(a, b));
+    }
+
+    /** The Kafka client settings given by the user ({@code kafka.client.*} and the per-role keys). */
+    public KafkaClientSettings kafkaClient() {
+        return kafkaClient;
+    }
+
+    /**
+     * What every Kafka client of this configuration starts from: the bootstrap servers and {@code kafka.client.*}
+     * (secrets as {@link Password}s, which the clients take as they are).
+     */
+    public java.util.Properties kafkaClientProperties(String bootstrapServers) {
+        java.util.Properties p = new java.util.Properties();
+        p.putAll(kafkaClient.common());
+        p.put(org.apache.kafka.clients.CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        return p;
+    }
+
+    public Duration kafkaConnectTimeout() {
+        return DurationValidator.parse(getString(KAFKA_CONNECT_TIMEOUT));
     }
 
     public boolean embeddedKafka() {

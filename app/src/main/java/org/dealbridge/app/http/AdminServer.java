@@ -3,46 +3,40 @@ package org.dealbridge.app.http;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpHandler;
-import com.sun.net.httpserver.HttpServer;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import org.dealbridge.app.runtime.Health;
 import org.dealbridge.app.runtime.HealthRegistry;
 
 /**
- * The HTTP server of a running DealBridge: {@code GET /health}, {@code GET /metrics} (Prometheus text format)
- * and the hook endpoints the ingestion modules contribute ({@code /hooks/store}, {@code /hooks/bitrix24}).
- * Binds to loopback unless {@code http.bind-address} says otherwise.
+ * The admin listener of a running DealBridge: {@code GET /health/live}, {@code GET /health/ready} (also as
+ * {@code /health}), {@code GET /metrics} (Prometheus text format), and the hook endpoints the ingestion modules
+ * contribute ({@code /hooks/store}, {@code /hooks/bitrix24}) unless {@code http.hooks.port} gives them a listener of
+ * their own ({@link HookServer}). Binds to loopback unless {@code http.bind-address} says otherwise.
  */
-public final class AdminServer implements AutoCloseable {
+public final class AdminServer extends HttpListener {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private final HttpServer server;
-    private final ExecutorService executor;
-
     public AdminServer(String bindAddress, int port, HealthRegistry health, PrometheusMeterRegistry metrics) {
-        try {
-            server = HttpServer.create(new InetSocketAddress(bindAddress, port), 64);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot bind the HTTP server to " + bindAddress + ":" + port
-                    + " (set http.port to a free port, or 0 for any)", e);
-        }
-        executor = Executors.newFixedThreadPool(4, r -> {
-            Thread t = new Thread(r, "dealbridge-http");
-            t.setDaemon(true);
-            return t;
+        super("http", bindAddress, port, 4, "http.port");
+        // liveness: the process answers. Never the CRM, the store or Kafka: a probe that restarts the process on an
+        // outage of the other side would only restart-loop it.
+        route("/health/live", exchange -> {
+            if (allow(exchange, "GET")) {
+                respond(exchange, 200, "application/json", "{\n  \"status\" : \"UP\"\n}");
+            }
         });
-        server.setExecutor(executor);
-        server.createContext("/health", exchange -> {
+        // readiness (and /health, its old name): Kafka and the roles run; a side that is down degrades it
+        route("/health", exchange -> {
             if (!allow(exchange, "GET")) {
+                return;
+            }
+            String path = exchange.getRequestURI().getPath();
+            if (!path.equals("/health") && !path.equals("/health/ready")) {
+                respond(exchange, 404, "text/plain", "no such endpoint: " + path + " (/health/live, /health/ready)\n");
                 return;
             }
             Map<String, Health> components = health.components();
@@ -60,30 +54,11 @@ public final class AdminServer implements AutoCloseable {
             respond(exchange, overall == Health.Status.DOWN ? 503 : 200, "application/json",
                     JSON.writerWithDefaultPrettyPrinter().writeValueAsString(body));
         });
-        server.createContext("/metrics", exchange -> {
+        route("/metrics", exchange -> {
             if (allow(exchange, "GET")) {
                 respond(exchange, 200, "text/plain; version=0.0.4; charset=utf-8", metrics.scrape());
             }
         });
-    }
-
-    /** Adds an endpoint, e.g. a hook. */
-    public void route(String path, HttpHandler handler) {
-        server.createContext(path, handler);
-    }
-
-    public void start() {
-        server.start();
-    }
-
-    public int port() {
-        return server.getAddress().getPort();
-    }
-
-    @Override
-    public void close() {
-        server.stop(0);
-        executor.shutdownNow();
     }
 
     private static boolean allow(HttpExchange exchange, String method) throws IOException {

@@ -18,11 +18,12 @@ import java.util.Map;
 import java.util.Deque;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
-import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.dealbridge.app.config.DealBridgeConfig;
 import org.dealbridge.app.http.AdminServer;
+import org.dealbridge.app.http.HookServer;
+import org.dealbridge.app.http.HttpListener;
 import org.dealbridge.bitrix.BitrixClient;
 import org.dealbridge.bitrix.store.StoreApi;
 import org.dealbridge.ingestion.PollerLeadership;
@@ -55,6 +56,8 @@ public final class DealBridgeRuntime implements AutoCloseable {
     private Topics topics;
     private Admin admin;
     private AdminServer http;
+    /** Where the webhooks are served: the admin listener, or their own ({@code http.hooks.port}). */
+    private HttpListener hooks;
     private Connections connections;
 
     private DealBridgeRuntime(DealBridgeConfig config) {
@@ -73,6 +76,7 @@ public final class DealBridgeRuntime implements AutoCloseable {
     }
 
     private void startAll() {
+        metrics.config().meterFilter(StateStoreMetrics.FROM_KAFKA_BINDER); // before any meter is registered
         new ClassLoaderMetrics().bindTo(metrics);
         new JvmMemoryMetrics().bindTo(metrics);
         new JvmThreadMetrics().bindTo(metrics);
@@ -88,8 +92,14 @@ public final class DealBridgeRuntime implements AutoCloseable {
             bootstrapServers = kafka.bootstrapServers();
         } else {
             bootstrapServers = config.getString(DealBridgeConfig.KAFKA_BOOTSTRAP_SERVERS);
+            // say now, in one sentence, when the cluster cannot be used (no broker, SASL/TLS wanted, refused credentials)
+            KafkaReachability.verify(clientProperties(), config.kafkaConnectTimeout());
+            log.info("Kafka at {} answers{}", bootstrapServers, config.kafkaClient().common().isEmpty() ? ""
+                    : " (client settings: " + config.kafkaClient().describe() + ")");
         }
-        admin = Admin.create(clientProperties());
+        Properties adminProps = clientProperties();
+        adminProps.put(AdminClientConfig.CLIENT_ID_CONFIG, "dealbridge-admin");
+        admin = Admin.create(adminProps);
         started.push(admin);
         KafkaTopicsSetup.ensureTopics(admin, config.getInt(DealBridgeConfig.KAFKA_PARTITIONS),
                 config.getShort(DealBridgeConfig.KAFKA_REPLICATION));
@@ -98,6 +108,14 @@ public final class DealBridgeRuntime implements AutoCloseable {
         schemaRegistry = SchemaRegistries.create(config, clientProperties());
         started.push(schemaRegistry);
         topics = new Topics(schemaRegistry);
+        try {
+            topics.checkSchemas();  // every subject now, not at the first record of each topic
+        } catch (org.apache.kafka.common.errors.SerializationException e) {
+            throw new IllegalStateException(e.getMessage(), e);
+        }
+        // a bad record on mapping-config must never be all compaction leaves of a site's mapping
+        started.push(org.dealbridge.mapping.MappingKeeper.start(clientProperties(),
+                org.dealbridge.mapping.MappingTopics.of(schemaRegistry), metrics));
 
         connections = new Connections(config, metrics);
         started.push(connections);
@@ -107,6 +125,18 @@ public final class DealBridgeRuntime implements AutoCloseable {
 
         http = new AdminServer(config.getString(DealBridgeConfig.HTTP_BIND_ADDRESS), config.getInt(DealBridgeConfig.HTTP_PORT), health, metrics);
         started.push(http);
+        if (schemaRegistry instanceof org.dealbridge.schemas.registry.InMemorySchemaRegistry embedded) {
+            // standard tools (kcat, Kafka UI, Connect) decode DealBridge's topics with the admin listener as registry URL
+            new org.dealbridge.app.http.SchemaRegistryReadApi(embedded).routeOn(http);
+        }
+        if (config.getInt(DealBridgeConfig.HTTP_HOOKS_PORT) != null) {
+            String bind = config.getString(DealBridgeConfig.HTTP_HOOKS_BIND_ADDRESS);
+            hooks = new HookServer(bind == null ? config.getString(DealBridgeConfig.HTTP_BIND_ADDRESS) : bind,
+                    config.getInt(DealBridgeConfig.HTTP_HOOKS_PORT));
+            started.push(hooks);
+        } else {
+            hooks = http;
+        }
         if (connections.store().isPresent()) {
             started.push(storeIngestion(connections.store().get()));
         }
@@ -116,7 +146,7 @@ public final class DealBridgeRuntime implements AutoCloseable {
         orderToDeal.start();
         DealToOrderSync dealToOrder;
         try {
-            dealToOrder = new DealToOrderSync(config, connections, clientProperties(), topics, metrics, health, http);
+            dealToOrder = new DealToOrderSync(config, connections, clientProperties(), topics, metrics, health, hooks);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while starting the deal → order sync", e);
@@ -124,8 +154,12 @@ public final class DealBridgeRuntime implements AutoCloseable {
         started.push(dealToOrder);
         dealToOrder.start();
         http.start();
-        log.info("DealBridge is running: Kafka at {}, HTTP on {}:{} (/health, /metrics), data in {}", bootstrapServers,
-                config.getString(DealBridgeConfig.HTTP_BIND_ADDRESS), http.port(), config.dataDir());
+        if (hooks != http) {
+            hooks.start();
+        }
+        log.info("DealBridge is running: Kafka at {}, HTTP on {}:{} (/health, /metrics{}), data in {}", bootstrapServers,
+                config.getString(DealBridgeConfig.HTTP_BIND_ADDRESS), http.port(),
+                hooks == http ? ", /hooks" : "; webhooks on port " + hooks.port(), config.dataDir());
     }
 
     /**
@@ -142,13 +176,12 @@ public final class DealBridgeRuntime implements AutoCloseable {
                 StoreIngestionConfig.DEFAULT_REFRESH_QUEUE_CAPACITY);
         Map<String, Object> client = new HashMap<>();
         clientProperties().forEach((k, v) -> client.put(k.toString(), v));
-        client.remove("client.id");
         // the pollers run on one instance at a time (see PollerLeadership); the hook on every instance
         PollerLeadership leadership = new PollerLeadership(client, Topics.POLLER_LEADERSHIP, STORE_POLLERS_GROUP,
                 PollerLeadership.DEFAULT_SESSION_TIMEOUT).addListener(connections.storeShare());
         StoreIngestion ingestion = new StoreIngestion(settings, new StoreApi(store), client, topics, metrics, Clock.systemUTC(), leadership);
         if (token != null) {
-            http.route("/hooks/store", ingestion.hookHandler());
+            hooks.route("/hooks/store", ingestion.hookHandler());
         } else {
             log.warn("store.application-token is not set: /hooks/store is off and orders arrive by polling only");
         }
@@ -165,12 +198,13 @@ public final class DealBridgeRuntime implements AutoCloseable {
         }
     }
 
-    /** Properties every Kafka client of this runtime starts from. */
+    /**
+     * Properties every Kafka client of this runtime starts from: the bootstrap servers and {@code kafka.client.*}. No
+     * client.id: Kafka gives each client its own, and a shared one made the connectors' consumer and producer report
+     * their metrics as one client.
+     */
     public Properties clientProperties() {
-        Properties p = new Properties();
-        p.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-        p.put(AdminClientConfig.CLIENT_ID_CONFIG, "dealbridge-admin");
-        return p;
+        return config.kafkaClientProperties(bootstrapServers);
     }
 
     public String bootstrapServers() {
@@ -195,6 +229,11 @@ public final class DealBridgeRuntime implements AutoCloseable {
 
     public int httpPort() {
         return http.port();
+    }
+
+    /** The port the webhooks are served on ({@link #httpPort()} unless {@code http.hooks.port} is set). */
+    public int hooksPort() {
+        return hooks.port();
     }
 
     public DealBridgeConfig config() {

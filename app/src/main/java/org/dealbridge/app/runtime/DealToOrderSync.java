@@ -15,7 +15,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.dealbridge.app.config.DealBridgeConfig;
-import org.dealbridge.app.http.AdminServer;
+import org.dealbridge.app.http.HttpListener;
 import org.dealbridge.bitrix.BitrixClient;
 import org.dealbridge.bitrix.crm.CrmApi;
 import org.dealbridge.bitrix.store.StoreApi;
@@ -50,7 +50,7 @@ final class DealToOrderSync implements AutoCloseable {
     private final CrmIngestion ingestion;
 
     DealToOrderSync(DealBridgeConfig config, Connections connections, Properties kafka, Topics topics,
-                    MeterRegistry metrics, HealthRegistry health, AdminServer http) throws InterruptedException {
+                    MeterRegistry metrics, HealthRegistry health, HttpListener http) throws InterruptedException {
         Optional<BitrixClient> crm = connections.crm();
         Optional<BitrixClient> store = connections.store();
         Map<String, Object> values = new HashMap<>(config.originals());
@@ -82,7 +82,6 @@ final class DealToOrderSync implements AutoCloseable {
         DealEventsConfig events = new DealEventsConfig(eventValues);
         Properties producerProps = new Properties();
         producerProps.putAll(kafka);
-        producerProps.remove("client.id");
         producerProps.put(ProducerConfig.ACKS_CONFIG, "all");
         producerProps.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
         dealProducer = new KafkaProducer<>(producerProps, new StringSerializer(), topics.dealChanges().valueSerde().serializer());

@@ -15,7 +15,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One Kafka Streams application of the runtime (a projector's topology): started with exactly-once or at-least-once,
- * its state under the data dir, its metrics bound to the registry (consumer lag included), and its state reported to
+ * its state under the data dir, its metrics bound to the registry (consumer lag included; the state stores' through
+ * {@link StateStoreMetrics}), and its state reported to
  * /health: UP only while RUNNING.
  */
 final class StreamsApp implements AutoCloseable {
@@ -24,6 +25,7 @@ final class StreamsApp implements AutoCloseable {
     private final String name;
     private final KafkaStreams streams;
     private final KafkaStreamsMetrics metrics;
+    private final StateStoreMetrics stateStoreMetrics;
     private final java.util.concurrent.ScheduledExecutorService metricsRefresh;
     private volatile boolean hasRun;
     static final Duration METRICS_REFRESH = Duration.ofSeconds(10);
@@ -33,7 +35,6 @@ final class StreamsApp implements AutoCloseable {
         this.name = applicationId;
         Properties p = new Properties();
         p.putAll(client);
-        p.remove("client.id");
         p.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
         p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
         p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, exactlyOnce ? StreamsConfig.EXACTLY_ONCE_V2 : StreamsConfig.AT_LEAST_ONCE);
@@ -42,7 +43,10 @@ final class StreamsApp implements AutoCloseable {
         p.put(StreamsConfig.consumerPrefix("heartbeat.interval.ms"), "1000");
         p.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, StreamsDeadLetters.class);
         p.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, StreamsDeadLetters.class);
-        p.put("processing.exception.handler.global.enabled", "true"); // the mapping's global store too
+        p.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, "true"); // the mapping's global store too
+        // Streams' partition assignor reads its own StreamsConfig from the main consumer's settings and warned that
+        // the setting above was off; telling the main consumer too keeps that WARN from misleading the reader
+        p.put(StreamsConfig.mainConsumerPrefix(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG), "true");
         p.put(StreamsDeadLetters.TOPICS_CONFIG, topics);
         p.put(StreamsDeadLetters.METRICS_CONFIG, registry);
         this.streams = new KafkaStreams(topology, p);
@@ -65,6 +69,7 @@ final class StreamsApp implements AutoCloseable {
         });
         this.metrics = new KafkaStreamsMetrics(streams, java.util.List.of(), metricsRefresh, METRICS_REFRESH);
         metrics.bindTo(registry);
+        this.stateStoreMetrics = new StateStoreMetrics(streams::metrics, registry, metricsRefresh, METRICS_REFRESH);
     }
 
     void start() {
@@ -93,7 +98,8 @@ final class StreamsApp implements AutoCloseable {
     @Override
     public void close() {
         streams.close(Duration.ofSeconds(15));
-        metrics.close();
         metricsRefresh.shutdownNow();
+        metrics.close();
+        stateStoreMetrics.close();
     }
 }

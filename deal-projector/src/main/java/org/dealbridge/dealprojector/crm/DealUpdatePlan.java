@@ -6,19 +6,21 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import org.dealbridge.dealprojector.topology.DealFields;
 import org.dealbridge.mapping.Ownership;
 import org.dealbridge.mapping.PairDecision;
 import org.dealbridge.schemas.DealCommand;
 import org.dealbridge.schemas.LinkOrigin;
+import org.dealbridge.schemas.Outcome;
 import org.dealbridge.schemas.ProductRow;
 import org.dealbridge.schemas.SyncLink;
 
 /**
  * What the CRM connector writes on a linked deal once it has read it: decided field by field with {@link Ownership}
  * against the freshest link (what DealBridge last wrote and agreed), and the stage with {@link PairDecision} in the
- * pipeline the deal is really in. A pure function, shared by {@link DealWriter} (which turns the plan into batch
- * sub-commands) and the ownership property test; the store side's counterpart is {@code StatusUpdatePlan}.
+ * pipeline the deal is really in. The decide step of {@link DealWriter} ({@link DealWrites} turns the plan into batch
+ * sub-commands, {@link LinkAfterWrite} records it); a pure function, shared with the ownership property test; the store side's counterpart is {@code StatusUpdatePlan}.
  */
 public final class DealUpdatePlan {
 
@@ -44,34 +46,57 @@ public final class DealUpdatePlan {
      * @param fields     the other fields to write with {@code crm.deal.update}
      * @param rows       the product rows to set, or null
      * @param written    what DealBridge will have written by these writes (or found already there), for the link
+     * @param writtenRows the digest of the rows DealBridge will have set (or found already there), or null
      * @param kept       the person's values that stand, each named for the outcome
      * @param notes      why the order's stage was not written, when it was not
      * @param dealWon    true when the deal's stage won a conflict and stands
      */
     public record Plan(Long moveTo, String stage, Map<String, String> fields, List<ProductRow> rows,
-                       Map<String, String> written, List<String> kept, List<String> notes, boolean dealWon) {
+                       Map<String, String> written, String writtenRows, List<String> kept, List<String> notes,
+                       boolean dealWon) {
 
         public boolean writes() {
             return moveTo != null || stage != null || !fields.isEmpty() || rows != null;
         }
 
-        /** The link after the writes: what DealBridge has written on the deal, and the order's values now agreed. */
-        public SyncLink link(DealCommand c, SyncLink previous, long dealId, DealState deal, Instant now) {
-            SyncLink.Builder b = previous == null ? SyncLink.newBuilder().setOrigin(LinkOrigin.ORDER) : SyncLink.newBuilder(previous);
-            String status = c.getOrderStatusId();
-            String stageAfter = stage != null ? stage : deal.stageId();
-            return b.setSiteId(c.getSiteId())
-                    .setOrderId(c.getOrderId())
-                    .setDealId(dealId)
-                    .setCategoryId(moveTo != null ? moveTo : deal.pipeline())
-                    .setStageId(stageAfter == null ? "" : stageAfter)
-                    .setStatusId(status == null ? "" : status)
-                    .setDealFields(Ownership.afterWriting(previous, written))
-                    .setOrderValues(c.getOrderValues())
-                    .setDealDeletedAt(null)
-                    .setOrderDeletedAt(c.getOrderDeleted() ? now : previous == null ? null : previous.getOrderDeletedAt())
-                    .setUpdatedAt(now)
-                    .build();
+        /** The outcome once the writes are done (or found unneeded). */
+        public Outcome outcome(DealCommand c) {
+            if (c.getOrderDeleted()) {
+                return Outcome.ORDER_DELETED;
+            }
+            if (writes()) {
+                return Outcome.UPDATED;
+            }
+            if (!kept.isEmpty()) {
+                return Outcome.MANAGER_VALUE_KEPT;
+            }
+            return dealWon ? Outcome.CONFLICT_RESOLVED : Outcome.UNCHANGED;
+        }
+
+        /**
+         * Why, in one sentence for the admin.
+         *
+         * @param changed what the writes change ({@link DealWrites#plan})
+         */
+        public String reason(DealCommand c, long dealId, List<String> changed) {
+            StringBuilder reason = new StringBuilder("Deal " + dealId + " of order " + c.getSiteId() + ":" + c.getOrderId());
+            if (c.getOrderDeleted()) {
+                return reason.append(": ").append(notes.get(0)).append('.').toString();
+            }
+            if (writes()) {
+                reason.append(" updated: ").append(changed).append('.');
+            } else if (!kept.isEmpty()) {
+                reason.append(": nothing written.");
+            } else {
+                reason.append(" already had every value.");
+            }
+            if (!kept.isEmpty()) {
+                reason.append(" A person's values stand: ").append(String.join(", ", kept)).append('.');
+            }
+            if (!notes.isEmpty()) {
+                reason.append(" The order's stage was not written: ").append(String.join("; ", notes)).append('.');
+            }
+            return reason.toString();
         }
     }
 
@@ -86,12 +111,13 @@ public final class DealUpdatePlan {
 
     /** The order is gone: nothing of it is written; the deal goes to its pipeline's cancelled stage when one is mapped. */
     private static Plan orderDeleted(DealCommand c, DealState deal) {
-        String cancelled = c.getStageByPipeline().get(Long.toString(deal.pipeline()));
-        String stage = cancelled != null && !cancelled.equals(deal.stageId()) ? cancelled : null;
+        String stage = PairDecision.stageForDeletedOrder(
+                pipeline -> Optional.ofNullable(c.getStageByPipeline().get(Long.toString(pipeline))), deal.pipeline(), deal.stageId())
+                .orElse(null);
         List<String> notes = new ArrayList<>();
         notes.add(stage != null ? "the order was deleted in the store; the deal goes to the cancelled stage " + stage
                 + " of pipeline " + deal.pipeline() : "the order was deleted in the store; the deal is left as it is");
-        return new Plan(null, stage, Map.of(), null, Map.of(), List.of(), notes, false);
+        return new Plan(null, stage, Map.of(), null, Map.of(), null, List.of(), notes, false);
     }
 
     /**
@@ -106,23 +132,6 @@ public final class DealUpdatePlan {
     /** The stage a new deal gets: the order's stage in the picked pipeline. */
     public static String newDealStage(DealCommand c) {
         return c.getStageByPipeline().getOrDefault(pickedPipeline(c), c.getFields().get(DealFields.STAGE_ID));
-    }
-
-    /** The link of a deal a CREATE adds (its id is filled in once the add answers). */
-    public static SyncLink created(DealCommand c, Map<String, String> written, Instant now) {
-        String status = c.getOrderStatusId();
-        return SyncLink.newBuilder()
-                .setSiteId(c.getSiteId())
-                .setOrderId(c.getOrderId())
-                .setDealId(0L)
-                .setCategoryId(Long.parseLong(pickedPipeline(c)))
-                .setStageId(newDealStage(c))
-                .setStatusId(status == null ? "" : status)
-                .setDealFields(written)
-                .setOrderValues(c.getOrderValues())
-                .setOrigin(LinkOrigin.ORDER)
-                .setUpdatedAt(now)
-                .build();
     }
 
     public static Plan plan(DealCommand c, SyncLink link, DealState deal, Sameness sameness) {
@@ -140,7 +149,7 @@ public final class DealUpdatePlan {
         // where the basket points: a basket change the link has not seen yet moves the deal too (Ownership.pipeline)
         String picked = pickedPipeline(c);
         if (picked != null && Long.parseLong(picked) != dealPipeline) {
-            switch (Ownership.pipeline(link, Long.parseLong(picked), c.getOrderValues().get(Ownership.PRODUCT_ROWS), dealPipeline)) {
+            switch (Ownership.pipeline(link, Long.parseLong(picked), Ownership.orderRows(c), dealPipeline)) {
                 case MOVE -> pipeline = Long.parseLong(picked);
                 case PERSON_MOVED -> kept.add("pipeline " + dealPipeline + " (DealBridge's choice was "
                         + Ownership.written(link, Ownership.PIPELINE) + ")");
@@ -181,7 +190,7 @@ public final class DealUpdatePlan {
 
         for (Map.Entry<String, String> entry : c.getFields().entrySet()) {
             String field = entry.getKey();
-            if (!c.getOrderValues().containsKey(field) || field.equals(Ownership.PIPELINE) || DealFields.isBookkeeping(field)) {
+            if (!c.getOrderValues().containsKey(field) || field.equals(Ownership.PIPELINE)) {
                 continue;  // not one of the order's values (CATEGORY_ID, STAGE_ID and a new deal's own fields)
             }
             String dealValue = deal.values().getOrDefault(field, "");
@@ -201,6 +210,7 @@ public final class DealUpdatePlan {
             }
         }
         List<ProductRow> rows = null;
+        String writtenRows = null;
         if (c.getProductRows() != null && Ownership.origin(link) == LinkOrigin.ORDER) {
             String orderRows = DealFields.productRowsDigest(c.getProductRows());
             List<ProductRow> current = deal.rows();
@@ -208,17 +218,18 @@ public final class DealUpdatePlan {
                 kept.add("the deal's " + current.size() + " product row(s): non-empty rows are never replaced by none");
             } else {
                 String dealRows = current == null ? "" : DealFields.productRowsDigest(current);
-                switch (Ownership.field(link, Ownership.PRODUCT_ROWS, orderRows, dealRows, Objects::equals)) {
+                switch (Ownership.rows(link, orderRows, dealRows)) {
                     case WRITE -> {
                         rows = c.getProductRows();
-                        written.put(Ownership.PRODUCT_ROWS, orderRows);
+                        writtenRows = orderRows;
                     }
-                    case ALREADY_THERE -> written.put(Ownership.PRODUCT_ROWS, orderRows);
+                    case ALREADY_THERE -> writtenRows = orderRows;
                     case PERSON_STANDS -> kept.add("product rows (a person changed them)");
                     default -> { }
                 }
             }
         }
-        return new Plan(pipeline != dealPipeline ? pipeline : null, stageToWrite, write, rows, written, kept, notes, dealWon);
+        return new Plan(pipeline != dealPipeline ? pipeline : null, stageToWrite, write, rows, written, writtenRows, kept, notes,
+                dealWon);
     }
 }

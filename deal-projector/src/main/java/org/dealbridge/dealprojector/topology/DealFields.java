@@ -23,24 +23,11 @@ public final class DealFields {
     public static final String ORIGINATOR_ID = "ORIGINATOR_ID";
     public static final String ORIGIN_ID = "ORIGIN_ID";
 
-    /**
-     * Pseudo field kept only in {@code SyncLink.dealFields}/{@code orderValues} (never sent to the CRM): a digest of
-     * the product rows, because rows are replaced as a whole and the link has no room for the rows themselves.
-     */
-    public static final String PRODUCT_ROWS_DIGEST = org.dealbridge.mapping.Ownership.PRODUCT_ROWS;
-
     /** The {@code DealCommand.stageByPipeline} entry for these stages (pipeline id in decimal → stage). */
     public static java.util.Map<String, String> stageByPipeline(java.util.Map<Long, String> stages) {
         java.util.Map<String, String> byPipeline = new java.util.TreeMap<>();
         stages.forEach((pipeline, stage) -> byPipeline.put(Long.toString(pipeline), stage));
         return byPipeline;
-    }
-
-    /** Prefix of bookkeeping entries in {@code fields}/{@code expected}/{@code SyncLink.dealFields}. */
-    public static final String BOOKKEEPING_PREFIX = "@";
-
-    public static boolean isBookkeeping(String key) {
-        return key.startsWith(BOOKKEEPING_PREFIX);
     }
 
     private DealFields() {
@@ -81,7 +68,7 @@ public final class DealFields {
         return DealValues.quantity(value);
     }
 
-    /** The digest of product rows kept in links ({@link DealValues#productRowsDigest}). */
+    /** The digest of product rows kept in links and commands ({@link DealValues#productRowsDigest}). */
     public static String productRowsDigest(List<ProductRow> rows) {
         return DealValues.productRowsDigest(rows);
     }

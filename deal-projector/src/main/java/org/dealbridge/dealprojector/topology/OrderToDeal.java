@@ -123,7 +123,8 @@ public final class OrderToDeal {
         Map<Long, String> stages = stagesByPipeline(order, mapping);
         List<ProductRow> rows = productRows(order.getItems());
         Map<String, String> desired = desiredFields(order, mapping);
-        Map<String, String> orderValues = orderValues(desired, picked, rows);
+        Map<String, String> orderValues = orderValues(desired, picked);
+        String basket = DealFields.productRowsDigest(rows);
         DealCommand.Builder command = DealCommand.newBuilder()
                 .setCommandId(UUID.randomUUID().toString())
                 .setSiteId(site)
@@ -132,6 +133,7 @@ public final class OrderToDeal {
                 .setOrderStatusId(status)
                 .setStageByPipeline(DealFields.stageByPipeline(stages))
                 .setOrderValues(orderValues)
+                .setOrderRowsDigest(basket)
                 .setMappingVersion(mapping.version())
                 .setSourceTime(order.getDateUpdate());
         OptionalLong madeFrom = link == null ? OrderFromDeal.dealId(order.getXmlId()) : OptionalLong.empty();
@@ -169,7 +171,7 @@ public final class OrderToDeal {
         Map<String, String> fields = new LinkedHashMap<>();
         boolean ours = Ownership.origin(link) == LinkOrigin.ORDER;
         long pipeline = link.getCategoryId();
-        if (ours && Ownership.pipeline(link, picked, orderValues.get(Ownership.PRODUCT_ROWS), pipeline)
+        if (ours && Ownership.pipeline(link, picked, basket, pipeline)
                 == Ownership.PipelineVerdict.MOVE) {
             pipeline = picked;  // the basket changed and picks another pipeline: the deal follows its products
             fields.put(DealFields.CATEGORY_ID, Long.toString(picked));
@@ -202,8 +204,8 @@ public final class OrderToDeal {
                     fields.put(field.getKey(), field.getValue());
                 }
             }
-            String basket = orderValues.get(Ownership.PRODUCT_ROWS);
-            rowsChanged = Ownership.sourceChanged(link, Ownership.PRODUCT_ROWS, basket) || changed(before, Ownership.PRODUCT_ROWS, basket);
+            String basketBefore = previous == null ? null : DealFields.productRowsDigest(productRows(previous.getItems()));
+            rowsChanged = Ownership.rowsChanged(link, basket) || (basketBefore != null && !basketBefore.equals(basket));
         }
         if (fields.isEmpty() && !rowsChanged) {
             if (stage.isEmpty()) {
@@ -253,13 +255,12 @@ public final class OrderToDeal {
 
     /** The order's own value of every field DealBridge manages (see {@code DealCommand.orderValues}). */
     static Map<String, String> orderValues(OrderChanged order, CompiledMapping mapping) {
-        return orderValues(desiredFields(order, mapping), mapping.pipelineFor(order.getItems()), productRows(order.getItems()));
+        return orderValues(desiredFields(order, mapping), mapping.pipelineFor(order.getItems()));
     }
 
-    private static Map<String, String> orderValues(Map<String, String> desired, long picked, List<ProductRow> rows) {
+    private static Map<String, String> orderValues(Map<String, String> desired, long picked) {
         Map<String, String> values = new LinkedHashMap<>(desired);
         values.put(Ownership.PIPELINE, Long.toString(picked));
-        values.put(Ownership.PRODUCT_ROWS, DealFields.productRowsDigest(rows));
         return values;
     }
 

@@ -37,6 +37,7 @@ class DealWriterTest {
     private BitrixEmulator crm;
     private BitrixClient client;
     private DealWriter writer;
+    private DealProjectorConfig config;
     private final List<Duration> waits = new java.util.ArrayList<>();
 
     @BeforeEach
@@ -49,7 +50,7 @@ class DealWriterTest {
         client = BitrixClient.builder(crm.crmWebhookUrl()).portal("crm").meterRegistry(new SimpleMeterRegistry())
                 .rateLimiter(new PortalRateLimiter("crm", PortalRateLimiter.Options.of(1000, 1000).withInitialFill(0)))
                 .callTimeout(Duration.ofSeconds(2)).retry(2, Duration.ofMillis(10), Duration.ofMillis(50)).build();
-        DealProjectorConfig config = new DealProjectorConfig(Map.of(DealProjectorConfig.MAX_ATTEMPTS, "3"));
+        config = new DealProjectorConfig(Map.of(DealProjectorConfig.MAX_ATTEMPTS, "3"));
         writer = new DealWriter(client, config, Clock.systemUTC(), waits::add);
     }
 
@@ -79,6 +80,7 @@ class DealWriterTest {
     }
 
     static final List<ProductRow> SOFA = List.of(row(77, "Sofa", "1500.00"));
+    static final List<ProductRow> SOFA_AND_POUF = List.of(row(77, "Sofa", "1500.00"), row(78, "Pouf", "300.00"));
     static final List<ProductRow> CHAIRS = List.of(row(88, "Chair", "500.00"), row(89, "Chair", "1000.00"));
 
     static DealCommand create(long orderId, Map<String, String> extra, Buyer buyer, boolean contactOwner) {
@@ -90,23 +92,21 @@ class DealWriterTest {
         for (String field : List.of("TITLE", "OPPORTUNITY", "CURRENCY_ID", "UF_CRM_PAY_SYSTEM", "CATEGORY_ID")) {
             orderValues.put(field, fields.get(field));
         }
-        orderValues.put(Ownership.PRODUCT_ROWS, digest(SOFA));
         return DealCommand.newBuilder().setCommandId("c-" + orderId).setKind(DealCommandKind.CREATE).setSiteId("s1")
                 .setOrderId(orderId).setOriginatorId("dealbridge:s1").setFields(fields)
                 .setOrderStatusId("N").setStageByPipeline(STAGES.get("N")).setOrderValues(orderValues)
-                .setProductRows(SOFA)
+                .setOrderRowsDigest(digest(SOFA)).setProductRows(SOFA)
                 .setBuyer(buyer).setResolveResponsibleFromContact(contactOwner).setMappingVersion(1)
                 .setSourceTime(Instant.now()).build();
     }
 
     /** The order's own values of order {@code orderId} as DealBridge wrote them and both sides agreed on. */
-    static Map<String, String> valuesOf(long orderId, String price, long pipeline, List<ProductRow> basket) {
+    static Map<String, String> valuesOf(long orderId, String price, long pipeline) {
         Map<String, String> values = new LinkedHashMap<>();
         values.put("TITLE", "Order #" + orderId);
         values.put("OPPORTUNITY", price);
         values.put("CURRENCY_ID", "RUB");
         values.put(Ownership.PIPELINE, Long.toString(pipeline));
-        values.put(Ownership.PRODUCT_ROWS, digest(basket));
         return values;
     }
 
@@ -114,15 +114,16 @@ class DealWriterTest {
      * The link after DealBridge wrote the order's values on the deal and both sides agreed at (stage, status): what
      * DealBridge wrote and the order's values are the same.
      */
-    static SyncLink agreed(long orderId, long dealId, long pipeline, String stage, String status, Map<String, String> values) {
+    static SyncLink agreed(long orderId, long dealId, long pipeline, String stage, String status, Map<String, String> values,
+                           List<ProductRow> basket) {
         return SyncLink.newBuilder().setSiteId("s1").setOrderId(orderId).setDealId(dealId).setCategoryId(pipeline)
-                .setStageId(stage).setStatusId(status).setDealFields(new LinkedHashMap<>(values))
-                .setOrderValues(new LinkedHashMap<>(values)).setOrigin(LinkOrigin.ORDER)
+                .setStageId(stage).setStatusId(status).setDealFields(new LinkedHashMap<>(values)).setDealRowsDigest(digest(basket))
+                .setOrderValues(new LinkedHashMap<>(values)).setOrderRowsDigest(digest(basket)).setOrigin(LinkOrigin.ORDER)
                 .setUpdatedAt(Instant.now().minus(Duration.ofMinutes(10))).build();
     }
 
     static SyncLink agreed(long orderId, long dealId, long pipeline, String stage, String status) {
-        return agreed(orderId, dealId, pipeline, stage, status, valuesOf(orderId, "1500.00", pipeline, SOFA));
+        return agreed(orderId, dealId, pipeline, stage, status, valuesOf(orderId, "1500.00", pipeline), SOFA);
     }
 
     /** An UPDATE the way the topology decides it: decided on a link, carrying only what the order changed since. */
@@ -134,9 +135,11 @@ class DealWriterTest {
         private final DealCommand.Builder command;
         private final Map<String, String> fields = new LinkedHashMap<>();
         private final Map<String, String> orderValues;
+        private String orderRows;
 
         Update(long orderId, long dealId, SyncLink decidedOn) {
             orderValues = new LinkedHashMap<>(decidedOn.getOrderValues());
+            orderRows = decidedOn.getOrderRowsDigest();
             command = DealCommand.newBuilder().setCommandId("u-" + orderId).setKind(DealCommandKind.UPDATE).setSiteId("s1")
                     .setOrderId(orderId).setDealId(dealId).setOriginatorId("dealbridge:s1").setDecidedOn(decidedOn)
                     .setMappingVersion(1).setSourceTime(Instant.now());
@@ -165,7 +168,7 @@ class DealWriterTest {
         /** The order's basket changed to these rows; the mapping picks {@code pipeline} for it. */
         Update basket(List<ProductRow> rows, long pipeline) {
             command.setProductRows(rows);
-            orderValues.put(Ownership.PRODUCT_ROWS, digest(rows));
+            orderRows = digest(rows);
             orderValues.put(Ownership.PIPELINE, Long.toString(pipeline));
             return this;
         }
@@ -193,7 +196,7 @@ class DealWriterTest {
         }
 
         DealCommand build() {
-            return command.setFields(fields).setOrderValues(orderValues).build();
+            return command.setFields(fields).setOrderValues(orderValues).setOrderRowsDigest(orderRows).build();
         }
     }
 
@@ -233,8 +236,9 @@ class DealWriterTest {
         assertThat(result.link().getCategoryId()).isEqualTo(2L);
         assertThat(result.link().getStageId()).isEqualTo("C2:NEW");
         assertThat(result.link().getStatusId()).isEqualTo("N");
-        assertThat(result.link().getDealFields()).containsEntry("UF_CRM_PAY_SYSTEM", "4").containsEntry("CATEGORY_ID", "2")
-                .containsEntry("@PRODUCT_ROWS", digest(SOFA)).doesNotContainKey("@STATUS_ID");
+        assertThat(result.link().getDealFields()).containsEntry("UF_CRM_PAY_SYSTEM", "4").containsEntry("CATEGORY_ID", "2");
+        assertThat(result.link().getDealRowsDigest()).isEqualTo(digest(SOFA));
+        assertThat(result.link().getDealFields().keySet()).noneMatch(key -> key.startsWith("@"));
         assertThat(result.link().getOrderValues()).isEqualTo(create(5001, Map.of(), null, false).getOrderValues());
         assertThat(result.link().getOrigin()).isEqualTo(LinkOrigin.ORDER);
         assertThat(crm.crm().dealProductRows(dealId)).hasSize(1);
@@ -322,7 +326,7 @@ class DealWriterTest {
         // was "a pipeline change of an existing deal goes through crm.item.update": a move is now made only when the
         // order's basket changed since the last agreement (chairs → a sofa), never for a pipeline alone
         long dealId = dealBridgesDeal(5008, 0, "NEW", Map.of());
-        SyncLink chairs = agreed(5008, dealId, 0, "NEW", "N", valuesOf(5008, "1500.00", 0, CHAIRS));
+        SyncLink chairs = agreed(5008, dealId, 0, "NEW", "N", valuesOf(5008, "1500.00", 0), CHAIRS);
 
         DealWrite result = writeOne(update(5008, dealId, chairs).basket(SOFA, 2).pipeline(2).stage("C2:NEW").build());
 
@@ -331,7 +335,8 @@ class DealWriterTest {
         assertThat(crm.crm().deal(dealId)).containsEntry("CATEGORY_ID", "2").containsEntry("STAGE_ID", "C2:NEW");
         assertThat(result.link().getCategoryId()).isEqualTo(2L);
         assertThat(result.link().getDealFields()).containsEntry("CATEGORY_ID", "2");
-        assertThat(result.link().getOrderValues()).containsEntry("CATEGORY_ID", "2").containsEntry("@PRODUCT_ROWS", digest(SOFA));
+        assertThat(result.link().getOrderValues()).containsEntry("CATEGORY_ID", "2");
+        assertThat(result.link().getOrderRowsDigest()).isEqualTo(digest(SOFA));
     }
 
     @Test
@@ -426,7 +431,7 @@ class DealWriterTest {
     @Test
     void aCommandTheCrmCannotTakeIsDeadLetteredAndTheOthersAreWritten() throws Exception {
         long dealId = dealBridgesDeal(5012, 0, "NEW", Map.of());
-        SyncLink chairs = agreed(5012, dealId, 0, "NEW", "N", valuesOf(5012, "1500.00", 0, CHAIRS));
+        SyncLink chairs = agreed(5012, dealId, 0, "NEW", "N", valuesOf(5012, "1500.00", 0), CHAIRS);
         DealCommand broken = DealCommand.newBuilder(update(5012, dealId, chairs).basket(SOFA, 2).pipeline(2).stage("NEW").build())
                 .setStageByPipeline(Map.of("0", "NEW", "2", "NEW")).build();  // a stage of another pipeline
 
@@ -447,7 +452,9 @@ class DealWriterTest {
         assertThat(result.outcome()).isEqualTo(Outcome.DEAD_LETTERED);
         assertThat(result.attempts()).isEqualTo(3);
         assertThat(result.reason()).contains("after 3 attempts");
-        assertThat(waits).hasSize(2);
+        assertThat(waits).hasSize(2).allSatisfy(wait -> assertThat(wait).isLessThanOrEqualTo(config.maxBackoff()));
+        // one retry layer: each round is one read batch, which the client does not retry again (crm.max-attempts bounds it)
+        assertThat(crm.calls().count(Portal.CRM, "batch")).isEqualTo(3);
         assertThat(crm.crm().dealsByOrigin("dealbridge:s1", "5010")).isEmpty();
     }
 
@@ -520,7 +527,7 @@ class DealWriterTest {
     void aDealAlreadyAtTheOrdersStageIsLeftThereAndItsOtherFieldsAreStillWritten() throws Exception {
         long dealId = dealBridgesDeal(5103, 2, "C2:NEW", Map.of("OPPORTUNITY", "1000"));
         theManagerEdits(dealId, Map.of("STAGE_ID", "C2:EXECUTING"));  // the manager got there first
-        SyncLink decidedOn = agreed(5103, dealId, 2, "C2:NEW", "N", valuesOf(5103, "1000.00", 2, SOFA));
+        SyncLink decidedOn = agreed(5103, dealId, 2, "C2:NEW", "N", valuesOf(5103, "1000.00", 2), SOFA);
 
         DealWrite result = writeOne(update(5103, dealId, decidedOn).status("P").stage("C2:EXECUTING")
                 .changed("OPPORTUNITY", "1200.00").build());
@@ -644,7 +651,7 @@ class DealWriterTest {
         long dealId = dealBridgesDeal(5305, 0, "NEW", Map.of());
         theManagerEdits(dealId, Map.of("CATEGORY_ID", 2, "STAGE_ID", "C2:NEW"));
         crm.calls().clear();
-        SyncLink chairs = agreed(5305, dealId, 0, "NEW", "N", valuesOf(5305, "1500.00", 0, CHAIRS));
+        SyncLink chairs = agreed(5305, dealId, 0, "NEW", "N", valuesOf(5305, "1500.00", 0), CHAIRS);
 
         // the basket changed and the mapping picks pipeline 0 for it, which DealBridge chose before the manager moved it
         DealWrite result = writeOne(DealCommand.newBuilder(update(5305, dealId, chairs).basket(SOFA, 0).build())
@@ -675,8 +682,7 @@ class DealWriterTest {
     @Test
     void emptyOrderRowsNeverReplaceADealsRows() throws Exception {
         long dealId = dealBridgesDeal(5307, 2, "C2:NEW", Map.of());
-        crm.crm().setProductRowsAsHuman(dealId, List.of(Map.of("PRODUCT_ID", 77, "PRODUCT_NAME", "Sofa", "PRICE", "1500.00",
-                "QUANTITY", "1")));
+        theDealHasTheSofaRow(dealId);
         crm.calls().clear();
 
         // the order's basket was emptied in the store
@@ -688,18 +694,63 @@ class DealWriterTest {
         assertThat(result.reason()).contains("never replaced by none");
     }
 
+    /** The deal's rows are the order's {@link #SOFA} (a person set them here: the digest is all that counts). */
+    private void theDealHasTheSofaRow(long dealId) {
+        crm.crm().setProductRowsAsHuman(dealId, List.of(Map.of("PRODUCT_ID", 77, "PRODUCT_NAME", "Sofa", "PRICE", "1500.00",
+                "QUANTITY", "1")));
+    }
+
     @Test
     void changedOrderRowsReplaceTheRowsDealBridgeSet() throws Exception {
         long dealId = dealBridgesDeal(5308, 2, "C2:NEW", Map.of());
-        crm.crm().setProductRowsAsHuman(dealId, List.of(Map.of("PRODUCT_ID", 77, "PRODUCT_NAME", "Sofa", "PRICE", "1500.00",
-                "QUANTITY", "1")));
-        List<ProductRow> twoSofas = List.of(row(77, "Sofa", "1500.00"), row(78, "Pouf", "300.00"));
+        theDealHasTheSofaRow(dealId);
 
-        DealWrite result = writeOne(update(5308, dealId, agreed(5308, dealId, 2, "C2:NEW", "N")).basket(twoSofas, 2).build());
+        DealWrite result = writeOne(update(5308, dealId, agreed(5308, dealId, 2, "C2:NEW", "N")).basket(SOFA_AND_POUF, 2).build());
 
         assertThat(result.outcome()).isEqualTo(Outcome.UPDATED);
         assertThat(crm.crm().dealProductRows(dealId)).hasSize(2);
-        assertThat(result.link().getDealFields()).containsEntry("@PRODUCT_ROWS", digest(twoSofas));
+        assertThat(result.link().getDealRowsDigest()).isEqualTo(digest(SOFA_AND_POUF));
+    }
+
+    /** A link as DealBridge 0.1 wrote it: the rows digests inside dealFields/orderValues under "@PRODUCT_ROWS". */
+    private static SyncLink asWrittenBy01(SyncLink link) {
+        Map<String, String> dealFields = new LinkedHashMap<>(link.getDealFields());
+        dealFields.put("@PRODUCT_ROWS", link.getDealRowsDigest());
+        Map<String, String> orderValues = new LinkedHashMap<>(link.getOrderValues());
+        orderValues.put("@PRODUCT_ROWS", link.getOrderRowsDigest());
+        return SyncLink.newBuilder(link).setDealFields(dealFields).setOrderValues(orderValues)
+                .setDealRowsDigest(null).setOrderRowsDigest(null).build();
+    }
+
+    @Test
+    void aLinkWrittenBy01IsUnderstoodAndRecordedInTheNewForm() throws Exception {
+        long dealId = dealBridgesDeal(5309, 2, "C2:NEW", Map.of());
+        theDealHasTheSofaRow(dealId);
+
+        // the deal still has the rows the 0.1 link says DealBridge set, so the order's new basket replaces them
+        DealWrite result = writeOne(update(5309, dealId, asWrittenBy01(agreed(5309, dealId, 2, "C2:NEW", "N")))
+                .basket(SOFA_AND_POUF, 2).build());
+
+        assertThat(result.outcome()).isEqualTo(Outcome.UPDATED);
+        assertThat(crm.crm().dealProductRows(dealId)).hasSize(2);
+        assertThat(result.link().getDealRowsDigest()).isEqualTo(digest(SOFA_AND_POUF));
+        assertThat(result.link().getOrderRowsDigest()).isEqualTo(digest(SOFA_AND_POUF));
+        assertThat(result.link().getDealFields()).doesNotContainKey("@PRODUCT_ROWS");
+    }
+
+    @Test
+    void aLinkWrittenBy01WithTheSameBasketMovesNoDealToTheNewMappingsPipeline() throws Exception {
+        long dealId = dealBridgesDeal(5310, 2, "C2:NEW", Map.of());
+        crm.calls().clear();
+
+        // the basket is the one the 0.1 link agreed; a new mapping version picks pipeline 0 for it
+        DealWrite result = writeOne(update(5310, dealId, asWrittenBy01(agreed(5310, dealId, 2, "C2:NEW", "N")))
+                .basket(SOFA, 0).build());
+
+        assertThat(crm.calls().count(Portal.CRM, "crm.item.update")).isZero();
+        assertThat(crm.calls().count(Portal.CRM, "crm.deal.productrows.set")).isZero();
+        assertThat(crm.crm().deal(dealId)).containsEntry("CATEGORY_ID", "2");
+        assertThat(result.outcome()).isEqualTo(Outcome.UNCHANGED);
     }
 
     // --- an order made from a deal: the deal is the source of every field but its stage ---

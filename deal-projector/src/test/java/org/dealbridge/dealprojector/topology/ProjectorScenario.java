@@ -155,7 +155,7 @@ final class ProjectorScenario implements AutoCloseable {
 
     /**
      * The link the connector writes after executing this CREATE command: what it wrote (the order's values, the
-     * pipeline it chose, the responsible and the rows' digest) and the order's values as the agreement.
+     * pipeline it chose, the responsible and the rows' digest) and the order's values and basket as the agreement.
      */
     ProjectorScenario theConnectorLinksTheCreatedDeal(DealCommand create, long dealId, String status) {
         return theConnectorPublishes(linkOfTheCreatedDeal(create, dealId, status).build());
@@ -163,10 +163,12 @@ final class ProjectorScenario implements AutoCloseable {
 
     SyncLink.Builder linkOfTheCreatedDeal(DealCommand create, long dealId, String status) {
         return link(create.getOrderId(), dealId, Long.parseLong(create.getFields().get(DealFields.CATEGORY_ID)),
-                create.getFields().get(DealFields.STAGE_ID), status, writtenBy(create), create.getOrderValues());
+                create.getFields().get(DealFields.STAGE_ID), status, writtenBy(create), create.getOrderValues())
+                .setDealRowsDigest(DealFields.productRowsDigest(create.getProductRows()))
+                .setOrderRowsDigest(create.getOrderRowsDigest());
     }
 
-    /** What the connector records as written by a CREATE (see DealWriter): the order's values it sent, and the rows. */
+    /** What the connector records as written by a CREATE (see LinkAfterWrite): the order's values it sent. */
     static Map<String, String> writtenBy(DealCommand create) {
         Map<String, String> written = new HashMap<>();
         create.getFields().forEach((field, value) -> {
@@ -174,7 +176,6 @@ final class ProjectorScenario implements AutoCloseable {
                 written.put(field, value);
             }
         });
-        written.put(DealFields.PRODUCT_ROWS_DIGEST, DealFields.productRowsDigest(create.getProductRows()));
         return written;
     }
 

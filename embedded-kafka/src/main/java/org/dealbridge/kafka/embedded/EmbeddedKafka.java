@@ -56,6 +56,48 @@ public final class EmbeddedKafka implements AutoCloseable {
      * @param extraConfig broker properties that override the defaults (e.g. replication of internal topics)
      */
     public static EmbeddedKafka start(Path dataDir, int port, Map<String, String> extraConfig) {
+        return start(dataDir, port, extraConfig, null);
+    }
+
+    /**
+     * A broker whose only client listener wants SASL/PLAIN (the way a secured production cluster does) and authorizes
+     * with ACLs: {@code admin} is the broker's own super user, every other user may do only what an ACL grants it. A
+     * client without SASL settings sees no error there, only a timeout, as it would against a real cluster.
+     *
+     * @param users user name → password; must contain {@code admin}
+     */
+    public static EmbeddedKafka startWithSaslPlain(Path dataDir, Map<String, String> users, Map<String, String> extraConfig) {
+        if (!users.containsKey("admin")) {
+            throw new IllegalArgumentException("users must contain the broker's own user \"admin\"");
+        }
+        StringBuilder jaas = new StringBuilder("org.apache.kafka.common.security.plain.PlainLoginModule required username=\"admin\" password=\"")
+                .append(users.get("admin")).append('"');
+        users.forEach((user, password) -> jaas.append(" user_").append(user).append("=\"").append(password).append('"'));
+        jaas.append(';');
+        Map<String, String> sasl = new java.util.LinkedHashMap<>();
+        sasl.put("sasl.enabled.mechanisms", "PLAIN");
+        sasl.put("sasl.mechanism.inter.broker.protocol", "PLAIN");
+        sasl.put("listener.name.sasl_plaintext.plain.sasl.jaas.config", jaas.toString());
+        sasl.put("authorizer.class.name", "org.apache.kafka.metadata.authorizer.StandardAuthorizer");
+        sasl.put("super.users", "User:admin;User:ANONYMOUS");  // ANONYMOUS: the plaintext controller listener
+        sasl.put("allow.everyone.if.no.acl.found", "false");
+        sasl.putAll(extraConfig);
+        return start(dataDir, 0, sasl, saslClient("admin", users.get("admin")));
+    }
+
+    /** Client settings for a user of {@link #startWithSaslPlain}. */
+    public static Properties saslClient(String user, String password) {
+        Properties p = new Properties();
+        p.put("security.protocol", "SASL_PLAINTEXT");
+        p.put("sasl.mechanism", "PLAIN");
+        p.put("sasl.jaas.config", "org.apache.kafka.common.security.plain.PlainLoginModule required username=\"" + user
+                + "\" password=\"" + password + "\";");
+        return p;
+    }
+
+    /** {@code clientSecurity}: null for a plaintext listener, else the SASL settings of the broker's admin user. */
+    private static EmbeddedKafka start(Path dataDir, int port, Map<String, String> extraConfig, Properties clientSecurity) {
+        String protocol = clientSecurity == null ? "PLAINTEXT" : clientSecurity.getProperty("security.protocol");
         try {
             Files.createDirectories(dataDir);
             Path logDir = dataDir.resolve("kafka");
@@ -66,11 +108,11 @@ public final class EmbeddedKafka implements AutoCloseable {
             p.put("process.roles", "broker,controller");
             p.put("node.id", "1");
             p.put("controller.quorum.voters", "1@127.0.0.1:" + controllerPort);
-            p.put("listeners", "PLAINTEXT://127.0.0.1:" + clientPort + ",CONTROLLER://127.0.0.1:" + controllerPort);
-            p.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + clientPort);
+            p.put("listeners", protocol + "://127.0.0.1:" + clientPort + ",CONTROLLER://127.0.0.1:" + controllerPort);
+            p.put("advertised.listeners", protocol + "://127.0.0.1:" + clientPort);
             p.put("controller.listener.names", "CONTROLLER");
-            p.put("inter.broker.listener.name", "PLAINTEXT");
-            p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+            p.put("inter.broker.listener.name", protocol);
+            p.put("listener.security.protocol.map", protocol + ":" + protocol + ",CONTROLLER:PLAINTEXT");
             p.put("log.dirs", logDir.toString());
             // One node: internal topics must have replication 1, or an exactly_once_v2 application hangs.
             p.put("offsets.topic.replication.factor", "1");
@@ -104,7 +146,7 @@ public final class EmbeddedKafka implements AutoCloseable {
             EmbeddedKafka kafka = new EmbeddedKafka(dataDir, server, bootstrap);
             try {
                 server.startup();
-                kafka.awaitReady(Duration.ofSeconds(60));
+                kafka.awaitReady(Duration.ofSeconds(60), clientSecurity);
                 Files.writeString(dataDir.resolve(ADDRESS_FILE), bootstrap + "\n" + ProcessHandle.current().pid() + "\n");
             } catch (RuntimeException | Error e) {
                 kafka.close(); // the broker's threads are non-daemon: never leave them behind
@@ -117,9 +159,12 @@ public final class EmbeddedKafka implements AutoCloseable {
         }
     }
 
-    private void awaitReady(Duration timeout) {
+    private void awaitReady(Duration timeout, Properties clientSecurity) {
         long deadline = System.nanoTime() + timeout.toNanos();
         Properties props = new Properties();
+        if (clientSecurity != null) {
+            props.putAll(clientSecurity);
+        }
         props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, "2000");
         props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "3000");

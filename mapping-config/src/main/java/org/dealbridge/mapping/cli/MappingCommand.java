@@ -24,6 +24,7 @@ import org.dealbridge.mapping.MappingValidator;
 import org.dealbridge.schemas.MappingProfile;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -182,6 +183,22 @@ public final class MappingCommand implements Runnable {
         }
     }
 
+    /** {@code -o/--output FILE}: where a command that prints a whole document puts it. */
+    static final class DocumentOutput {
+        @Option(names = {"-o", "--output"}, paramLabel = "FILE", description = "Write to FILE instead of standard output.")
+        Path file;
+
+        void write(String document, Subcommand command) throws IOException {
+            if (file != null) {
+                Files.writeString(file, document, StandardCharsets.UTF_8);
+                command.err().println("wrote " + file);
+            } else {
+                command.out().print(document);
+                command.out().flush();
+            }
+        }
+    }
+
     // ---- subcommands --------------------------------------------------------------------------------------------
 
     @Command(name = "validate", mixinStandardHelpOptions = true,
@@ -256,9 +273,12 @@ public final class MappingCommand implements Runnable {
         }
     }
 
-    @Command(name = "show", mixinStandardHelpOptions = true,
+    // Not mixinStandardHelpOptions: its -V/--version would clash with --version N and picocli then drops -h/--help too.
+    @Command(name = "show",
             description = "Show a site's mapping (the latest published, or --version N) with who published it and when.")
     static final class Show extends Subcommand {
+        @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
+        boolean help;
         @Parameters(paramLabel = "SITE")
         String site;
         @Option(names = "--version", paramLabel = "N", description = "A version from the history.")
@@ -339,18 +359,12 @@ public final class MappingCommand implements Runnable {
     static final class Export extends Subcommand {
         @Parameters(paramLabel = "SITE")
         String site;
-        @Option(names = {"-o", "--output"}, paramLabel = "FILE", description = "Write to FILE instead of standard output.")
-        Path output;
+        @Mixin
+        DocumentOutput output;
 
         @Override
         Integer call(MappingCliContext context) throws IOException {
-            String document = latestOrFail(context, site).getDocument();
-            if (output != null) {
-                Files.writeString(output, document, StandardCharsets.UTF_8);
-            } else {
-                out().print(document);
-                out().flush();
-            }
+            output.write(latestOrFail(context, site).getDocument(), this);
             return 0;
         }
     }
@@ -362,22 +376,15 @@ public final class MappingCommand implements Runnable {
         boolean live;
         @Option(names = "--site", paramLabel = "SITE", defaultValue = "s1", description = "Site id (default: ${DEFAULT-VALUE}).")
         String site;
-        @Option(names = {"-o", "--output"}, paramLabel = "FILE", description = "Write to FILE instead of standard output.")
-        Path output;
+        @Mixin
+        DocumentOutput output;
 
         @Override
         Integer call(MappingCliContext context) throws IOException {
             if (context.crm().isEmpty() || context.store().isEmpty()) {
                 throw new IllegalStateException("scaffold needs both the CRM and the store webhooks configured");
             }
-            String document = MappingScaffold.generate(site, context.crm().get(), context.store().get());
-            if (output != null) {
-                Files.writeString(output, document, StandardCharsets.UTF_8);
-                err().println("wrote " + output);
-            } else {
-                out().print(document);
-                out().flush();
-            }
+            output.write(MappingScaffold.generate(site, context.crm().get(), context.store().get()), this);
             return 0;
         }
     }

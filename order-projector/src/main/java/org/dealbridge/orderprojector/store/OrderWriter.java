@@ -9,7 +9,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ThreadLocalRandom;
 import org.dealbridge.bitrix.BitrixException;
 import com.fasterxml.jackson.databind.JsonNode;
 import org.dealbridge.bitrix.crm.Contact;
@@ -26,6 +25,7 @@ import org.dealbridge.mapping.OrderFromDeal;
 import org.dealbridge.mapping.Ownership;
 import org.dealbridge.orderprojector.OrderProjectorConfig;
 import org.dealbridge.mapping.PairDecision;
+import org.dealbridge.retry.RetryPolicy;
 import org.dealbridge.schemas.LinkOrigin;
 import org.dealbridge.schemas.OrderCommand;
 import org.dealbridge.schemas.OrderCommandKind;
@@ -54,8 +54,10 @@ import org.slf4j.LoggerFactory;
  *       ({@code sale.paysystem.list}, cached), else {@code payment.default} ({@code paySystemId}); the outcome's
  *       reason says which and why.</li>
  * </ul>
- * Transient failures (5xx, timeouts, rate refusals) are retried up to {@code store.max-attempts} times with
- * exponential backoff and ±50% jitter; anything else, or running out of attempts, is a dead letter.
+ * Transient failures (5xx, timeouts) are retried from the command's look-ups by one {@link RetryPolicy}: at most
+ * {@code store.max-attempts} attempts, waiting at most {@code store.max-backoff} between two; below it the clients
+ * retry only what the portal surely did not run (rate refusals, requests never sent). Anything else, or running out of
+ * attempts, is a dead letter.
  */
 public final class OrderWriter {
 
@@ -65,6 +67,9 @@ public final class OrderWriter {
     private static final Logger log = LoggerFactory.getLogger(OrderWriter.class);
 
     private final OrderProjectorConfig config;
+    /** The command layer's retries: store.max-attempts attempts, waits of store.initial-backoff doubling to store.max-backoff. */
+    private final RetryPolicy retry;
+    private final RetryPolicy.Sleeper sleeper;
     private final StoreApi store;
     private final CrmApi crm;
     private final PairDecision rules;
@@ -75,9 +80,18 @@ public final class OrderWriter {
     private volatile Instant paySystemsReadAt;
 
     public OrderWriter(OrderProjectorConfig config, StoreApi store, CrmApi crm, PairDecision rules, Clock clock) {
+        this(config, store, crm, rules, clock, RetryPolicy.Sleeper.THREAD);
+    }
+
+    /** @param sleeper how to wait between attempts (tests record the waits instead) */
+    public OrderWriter(OrderProjectorConfig config, StoreApi store, CrmApi crm, PairDecision rules, Clock clock,
+                       RetryPolicy.Sleeper sleeper) {
         this.config = config;
-        this.store = store;
-        this.crm = crm;
+        this.retry = new RetryPolicy(config.maxAttempts(), config.initialBackoff(), config.maxBackoff());
+        this.sleeper = sleeper;
+        // an attempt starts again from its look-ups, so the clients retry only what surely did not run
+        this.store = new StoreApi(store.client().leavingFailuresToCaller());
+        this.crm = new CrmApi(crm.client().leavingFailuresToCaller());
         this.rules = rules;
         this.clock = clock;
     }
@@ -104,25 +118,20 @@ public final class OrderWriter {
                         + command.getDealId() + " cannot be executed: " + e.getMessage(), null, false,
                         IllegalArgumentException.class.getSimpleName(), attempt);
             } catch (BitrixException e) {
-                if (!e.retryable() || attempt >= config.maxAttempts()) {
+                if (!e.retryable() || !retry.mayRetryAfter(attempt)) {
                     String why = e.retryable() ? "gave up after " + attempt + " attempts: " : "permanent failure: ";
                     return new OrderWrite(command, Outcome.DEAD_LETTERED, "Order command " + command.getCommandId() + " for deal "
                             + command.getDealId() + " " + why + e.getMessage(), null, false,
                             e.errorCode().isEmpty() ? e.getClass().getSimpleName() : e.errorCode(), attempt);
                 }
-                Duration wait = backoff(attempt);
+                Duration wait = retry.delayAfter(attempt);
                 log.info("Order command for deal {} failed transiently (attempt {} of {}), retrying in {} ms: {}",
-                        command.getDealId(), attempt, config.maxAttempts(), wait.toMillis(), e.getMessage());
-                Thread.sleep(wait.toMillis());
+                        command.getDealId(), attempt, retry.maxAttempts(), wait.toMillis(), e.getMessage());
+                sleeper.sleep(wait);
             }
         }
     }
 
-    Duration backoff(int attempt) {
-        long base = Math.min(config.maxBackoff().toMillis(), config.initialBackoff().toMillis() << Math.min(attempt - 1, 20));
-        long jittered = (long) (base * (0.5 + ThreadLocalRandom.current().nextDouble()));
-        return Duration.ofMillis(Math.max(1, Math.min(jittered, config.maxBackoff().toMillis())));
-    }
 
     private OrderWrite updateStatus(OrderCommand c, CompiledMapping mapping, SyncLink link, int attempt) {
         if (mapping == null) {
@@ -168,8 +177,8 @@ public final class OrderWriter {
      */
     private OrderWrite orderDeleted(OrderCommand c, CompiledMapping mapping, SyncLink link, Deal deal, int attempt) {
         String pair = "Order " + c.getSiteId() + ":" + c.getOrderId() + " no longer exists in the store";
-        Optional<String> cancelled = mapping.cancelledStage(deal.categoryId());
-        boolean move = cancelled.isPresent() && !cancelled.get().equals(deal.stageId());
+        Optional<String> cancelled = PairDecision.stageForDeletedOrder(mapping::cancelledStage, deal.categoryId(), deal.stageId());
+        boolean move = cancelled.isPresent();
         if (move) {
             crm.updateDeal(c.getDealId(), Map.of("STAGE_ID", cancelled.get()));
         }
@@ -254,7 +263,8 @@ public final class OrderWriter {
                 .setStageId(deal == null ? "" : deal.stageId())
                 .setStatusId(order.statusId() == null ? c.getStatusId() : order.statusId())
                 .setOrigin(LinkOrigin.DEAL)
-                .setDealFields(handMadeValues(deal, c))
+                .setDealFields(handMadeValues(deal))
+                .setDealRowsDigest(DealValues.productRowsDigest(c.getItems()))
                 .setUpdatedAt(clock.instant())
                 .build();
         boolean completed = !added && (!missing.isEmpty() || payments.isEmpty() && pay != null && pay.id() != null);
@@ -397,9 +407,10 @@ public final class OrderWriter {
 
     /**
      * The deal's own values when its order is made, kept on the link: the deal, made by a person, is the source of its
-     * title, amount, currency, pipeline and products (Ownership: only its stage is DealBridge's to write).
+     * title, amount, currency, pipeline and products (their digest is the link's {@code dealRowsDigest}; Ownership:
+     * only its stage is DealBridge's to write).
      */
-    private static Map<String, String> handMadeValues(Deal deal, OrderCommand c) {
+    private static Map<String, String> handMadeValues(Deal deal) {
         Map<String, String> values = new LinkedHashMap<>();
         if (deal != null) {
             values.put("TITLE", deal.title() == null ? "" : deal.title());
@@ -407,7 +418,6 @@ public final class OrderWriter {
             values.put("CURRENCY_ID", deal.currency() == null ? "" : deal.currency());
             values.put(Ownership.PIPELINE, Long.toString(deal.categoryId()));
         }
-        values.put(Ownership.PRODUCT_ROWS, DealValues.productRowsDigest(c.getItems()));
         return values;
     }
 

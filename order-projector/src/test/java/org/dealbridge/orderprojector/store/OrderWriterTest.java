@@ -319,6 +319,31 @@ class OrderWriterTest {
     }
 
     @Test
+    void aFailingCallIsRetriedByTheWritersAttemptsAloneWithinItsBackoffCap() throws Exception {
+        long orderId = order("N");
+        long dealId = deal("C1:WON");
+        // clients that would retry a failed read 4 times on their own
+        BitrixClient patientStore = BitrixClient.builder(emu.storeWebhookUrl()).portal("store").meterRegistry(new SimpleMeterRegistry())
+                .rateLimiter(new PortalRateLimiter("store", PortalRateLimiter.Options.of(1000, 1000).withInitialFill(0)))
+                .retry(4, Duration.ofMillis(1), Duration.ofMillis(2)).build();
+        List<Duration> waits = new java.util.ArrayList<>();
+        OrderProjectorConfig config = new OrderProjectorConfig(Map.of(OrderProjectorConfig.MAX_ATTEMPTS, "3",
+                OrderProjectorConfig.INITIAL_BACKOFF, "400", OrderProjectorConfig.MAX_BACKOFF, "500"));
+        OrderWriter retrying = new OrderWriter(config, new StoreApi(patientStore), new CrmApi(crmClient), PairDecision.UNDER_MAPPING,
+                Clock.systemUTC(), waits::add);
+        emu.faults().outage(Portal.STORE, Duration.ofMinutes(5), Fault.HTTP_500);
+        emu.calls().clear();
+
+        OrderWrite result = retrying.write(update(dealId, orderId, "F", "N"), mapping, link(orderId, dealId, "C1:NEW", "N"));
+
+        assertThat(result.outcome()).isEqualTo(Outcome.DEAD_LETTERED);
+        assertThat(result.attempts()).isEqualTo(3);
+        assertThat(emu.calls().count(Portal.STORE, "sale.order.get")).as("store.max-attempts, not 3 × 4").isEqualTo(3);
+        assertThat(waits).hasSize(2).allSatisfy(wait -> assertThat(wait).isLessThanOrEqualTo(Duration.ofMillis(500)));
+        emu.faults().endOutage(Portal.STORE);
+    }
+
+    @Test
     void aCommandForAStatusTheStoreDoesNotKnowIsDeadLetteredAtOnce() throws Exception {
         String broken = MAPPING.replace("status: F", "status: Z");
         long orderId = order("N");
@@ -347,8 +372,9 @@ class OrderWriterTest {
         assertThat(result.reason()).contains("2 basket line(s) totalling 3350.00 RUB");
         // the link keeps the hand-made deal's own values from the moment its order is made (it is their source)
         assertThat(result.link().getOrigin()).isEqualTo(LinkOrigin.DEAL);
-        assertThat(result.link().getDealFields()).containsEntry("TITLE", "Deal").containsEntry("CATEGORY_ID", "1")
-                .containsEntry("@PRODUCT_ROWS", org.dealbridge.mapping.DealValues.productRowsDigest(SOFAS_AND_DELIVERY));
+        assertThat(result.link().getDealFields()).containsEntry("TITLE", "Deal").containsEntry("CATEGORY_ID", "1");
+        assertThat(result.link().getDealRowsDigest())
+                .isEqualTo(org.dealbridge.mapping.DealValues.productRowsDigest(SOFAS_AND_DELIVERY));
     }
 
     @Test

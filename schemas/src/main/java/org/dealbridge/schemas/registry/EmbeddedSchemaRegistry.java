@@ -190,6 +190,18 @@ public final class EmbeddedSchemaRegistry extends InMemorySchemaRegistry {
     }
 
     @Override
+    public synchronized int lookup(String subject, Schema schema) {
+        readToEnd(); // perhaps registered by another process since we last looked
+        return super.lookup(subject, schema);
+    }
+
+    @Override
+    public synchronized List<String> subjects() {
+        readToEnd();
+        return super.subjects();
+    }
+
+    @Override
     public synchronized boolean isCompatible(String subject, Schema schema) {
         readToEnd();
         return super.isCompatible(subject, schema);

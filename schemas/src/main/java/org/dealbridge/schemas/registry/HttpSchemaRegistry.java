@@ -19,6 +19,7 @@ import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.avro.Schema;
 import org.apache.avro.SchemaParseException;
+import org.dealbridge.retry.RetryPolicy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -50,15 +51,15 @@ public final class HttpSchemaRegistry implements SchemaRegistry {
      * @param userInfo       {@code user:password} for HTTP basic auth, or null for none
      * @param connectTimeout how long to wait for a TCP connection
      * @param requestTimeout how long to wait for one answer
-     * @param retries        how many times a 5xx/429 answer or an I/O failure is retried before giving up
-     * @param retryBackoff   pause before the first retry; doubled for each further one
+     * @param retry          how a 5xx/429 answer or an I/O failure is retried: this layer's attempts per request and the
+     *                       cap on each wait (by default 3 attempts, 250 ms doubling to at most 2 s)
      */
-    public record Endpoint(URI baseUrl, String userInfo, Duration connectTimeout, Duration requestTimeout, int retries,
-                           Duration retryBackoff) {
+    public record Endpoint(URI baseUrl, String userInfo, Duration connectTimeout, Duration requestTimeout, RetryPolicy retry) {
         public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
         public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(10);
         public static final int DEFAULT_RETRIES = 2;
         public static final Duration DEFAULT_RETRY_BACKOFF = Duration.ofMillis(250);
+        public static final Duration DEFAULT_MAX_RETRY_BACKOFF = Duration.ofSeconds(2);
 
         public Endpoint {
             Objects.requireNonNull(baseUrl, "baseUrl");
@@ -76,10 +77,7 @@ public final class HttpSchemaRegistry implements SchemaRegistry {
             }
             requirePositive(connectTimeout, "connectTimeout");
             requirePositive(requestTimeout, "requestTimeout");
-            requirePositive(retryBackoff, "retryBackoff");
-            if (retries < 0) {
-                throw new IllegalArgumentException("schema registry retries must be >= 0 but was " + retries);
-            }
+            Objects.requireNonNull(retry, "retry");
         }
 
         /**
@@ -102,19 +100,34 @@ public final class HttpSchemaRegistry implements SchemaRegistry {
                     throw new IllegalArgumentException("schema registry URL cannot be rebuilt without its credentials: " + e.getReason());
                 }
             }
-            return new Endpoint(uri, userInfo, DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT, DEFAULT_RETRIES, DEFAULT_RETRY_BACKOFF);
+            return new Endpoint(uri, userInfo, DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT,
+                    retries(DEFAULT_RETRIES, DEFAULT_RETRY_BACKOFF));
         }
 
         public Endpoint withBasicAuth(String userInfo) {
-            return new Endpoint(baseUrl, userInfo, connectTimeout, requestTimeout, retries, retryBackoff);
+            return new Endpoint(baseUrl, userInfo, connectTimeout, requestTimeout, retry);
         }
 
         public Endpoint withTimeouts(Duration connectTimeout, Duration requestTimeout) {
-            return new Endpoint(baseUrl, userInfo, connectTimeout, requestTimeout, retries, retryBackoff);
+            return new Endpoint(baseUrl, userInfo, connectTimeout, requestTimeout, retry);
         }
 
+        /** {@code retries} retries after the first attempt, the first after {@code retryBackoff}, each at most 2 s or that. */
         public Endpoint withRetries(int retries, Duration retryBackoff) {
-            return new Endpoint(baseUrl, userInfo, connectTimeout, requestTimeout, retries, retryBackoff);
+            return withRetry(retries(retries, retryBackoff));
+        }
+
+        public Endpoint withRetry(RetryPolicy retry) {
+            return new Endpoint(baseUrl, userInfo, connectTimeout, requestTimeout, retry);
+        }
+
+        private static RetryPolicy retries(int retries, Duration retryBackoff) {
+            if (retries < 0) {
+                throw new IllegalArgumentException("schema registry retries must be >= 0 but was " + retries);
+            }
+            requirePositive(retryBackoff, "retryBackoff");
+            Duration cap = retryBackoff.compareTo(DEFAULT_MAX_RETRY_BACKOFF) > 0 ? retryBackoff : DEFAULT_MAX_RETRY_BACKOFF;
+            return new RetryPolicy(retries + 1, retryBackoff, cap);
         }
 
         /** The base URL without a trailing slash, for messages and for building request URLs. */
@@ -126,7 +139,7 @@ public final class HttpSchemaRegistry implements SchemaRegistry {
         @Override
         public String toString() {
             return "Endpoint[" + root() + (userInfo == null ? "" : ", basic auth as " + userInfo.substring(0, userInfo.indexOf(':')))
-                    + ", connect " + connectTimeout + ", request " + requestTimeout + ", retries " + retries + "]";
+                    + ", connect " + connectTimeout + ", request " + requestTimeout + ", retry " + retry + "]";
         }
 
         private static void requirePositive(Duration d, String name) {
@@ -141,6 +154,7 @@ public final class HttpSchemaRegistry implements SchemaRegistry {
     }
 
     private final Endpoint endpoint;
+    private final RetryPolicy.Sleeper sleeper;
     private final HttpClient http;
     private final ObjectMapper json = new ObjectMapper();
     private final String authorization;
@@ -148,8 +162,27 @@ public final class HttpSchemaRegistry implements SchemaRegistry {
     private final Map<Integer, Schema> schemaById = new ConcurrentHashMap<>();
 
     public HttpSchemaRegistry(Endpoint endpoint) {
+        this(endpoint, null, RetryPolicy.Sleeper.THREAD);
+    }
+
+    /** @param sleeper how to wait between attempts (tests record the waits instead) */
+    public HttpSchemaRegistry(Endpoint endpoint, RetryPolicy.Sleeper sleeper) {
+        this(endpoint, null, sleeper);
+    }
+
+    /** @param tls the trust (and key) material for an https registry with a certificate of its own, or null for the JDK's */
+    public HttpSchemaRegistry(Endpoint endpoint, javax.net.ssl.SSLContext tls) {
+        this(endpoint, tls, RetryPolicy.Sleeper.THREAD);
+    }
+
+    private HttpSchemaRegistry(Endpoint endpoint, javax.net.ssl.SSLContext tls, RetryPolicy.Sleeper sleeper) {
+        this.sleeper = Objects.requireNonNull(sleeper, "sleeper");
         this.endpoint = Objects.requireNonNull(endpoint, "endpoint");
-        this.http = HttpClient.newBuilder().connectTimeout(endpoint.connectTimeout()).followRedirects(HttpClient.Redirect.NORMAL).build();
+        HttpClient.Builder client = HttpClient.newBuilder().connectTimeout(endpoint.connectTimeout()).followRedirects(HttpClient.Redirect.NORMAL);
+        if (tls != null) {
+            client.sslContext(tls);
+        }
+        this.http = client.build();
         this.authorization = endpoint.userInfo() == null ? null
                 : "Basic " + Base64.getEncoder().encodeToString(endpoint.userInfo().getBytes(StandardCharsets.UTF_8));
     }
@@ -175,6 +208,24 @@ public final class HttpSchemaRegistry implements SchemaRegistry {
         idBySubjectAndSchema.put(key, value);
         schemaById.putIfAbsent(value, schema);
         return value;
+    }
+
+    @Override
+    public int lookup(String subject, Schema schema) {
+        String key = subject + '\u0000' + schema.toString();
+        Integer cached = idBySubjectAndSchema.get(key);
+        if (cached != null) {
+            return cached;
+        }
+        JsonNode answer = send("POST", "/subjects/" + pathSegment(subject), schemaBody(schema));
+        JsonNode id = answer.get("id");
+        if (id == null || !id.canConvertToInt()) {
+            throw new SchemaRegistryException(where() + ": look-up under subject " + subject + " answered without a numeric \"id\": "
+                    + abbreviate(answer.toString()), SchemaRegistryException.NO_CODE);
+        }
+        idBySubjectAndSchema.put(key, id.intValue());
+        schemaById.putIfAbsent(id.intValue(), schema);
+        return id.intValue();
     }
 
     @Override
@@ -255,20 +306,20 @@ public final class HttpSchemaRegistry implements SchemaRegistry {
         }
         HttpRequest request = builder.build();
         String call = method + " " + path;
-        Duration backoff = endpoint.retryBackoff();
-        for (int attempt = 0; ; attempt++) {
-            boolean last = attempt >= endpoint.retries();
+        RetryPolicy retry = endpoint.retry();
+        for (int attempt = 1; ; attempt++) {
+            boolean last = !retry.mayRetryAfter(attempt);
             HttpResponse<String> response;
             try {
                 response = http.send(request, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
             } catch (IOException e) {
                 if (last) {
-                    throw new SchemaRegistryException(where() + ": " + call + " failed after " + (attempt + 1) + " attempt(s): " + e,
+                    throw new SchemaRegistryException(where() + ": " + call + " failed after " + attempt + " attempt(s): " + e,
                             SchemaRegistryException.NO_CODE, e);
                 }
+                Duration backoff = retry.delayAfter(attempt);
                 log.warn("{}: {} failed ({}), retrying in {} ms", where(), call, e.toString(), backoff.toMillis());
                 pause(backoff, call);
-                backoff = backoff.multipliedBy(2);
                 continue;
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -279,12 +330,12 @@ public final class HttpSchemaRegistry implements SchemaRegistry {
                 return parse(response.body(), call, status);
             }
             if ((status >= 500 || status == 429) && !last) {
+                Duration backoff = retry.delayAfter(attempt);
                 log.warn("{}: {} answered {}, retrying in {} ms", where(), call, status, backoff.toMillis());
                 pause(backoff, call);
-                backoff = backoff.multipliedBy(2);
                 continue;
             }
-            throw error(call, status, response.body(), attempt + 1);
+            throw error(call, status, response.body(), attempt);
         }
     }
 
@@ -322,7 +373,7 @@ public final class HttpSchemaRegistry implements SchemaRegistry {
 
     private void pause(Duration backoff, String call) {
         try {
-            Thread.sleep(backoff.toMillis());
+            sleeper.sleep(backoff);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new SchemaRegistryException(where() + ": interrupted while waiting to retry " + call, SchemaRegistryException.NO_CODE, e);

@@ -32,6 +32,29 @@ public class InMemorySchemaRegistry implements SchemaRegistry {
         return id;
     }
 
+    @Override
+    public synchronized int lookup(String subject, Schema schema) {
+        if (!versionsBySubject.containsKey(subject)) {
+            throw new SchemaRegistryException("subject " + subject + " is not registered", SchemaRegistryException.SUBJECT_NOT_FOUND);
+        }
+        Integer id = registeredId(subject, schema);
+        if (id == null) {
+            throw new SchemaRegistryException("schema " + schema.getFullName() + " is not a version of subject " + subject,
+                    SchemaRegistryException.SCHEMA_NOT_FOUND);
+        }
+        return id;
+    }
+
+    /** Every subject, sorted (Confluent's {@code GET /subjects}). */
+    public synchronized List<String> subjects() {
+        return versionsBySubject.keySet().stream().sorted().toList();
+    }
+
+    /** The schema ids of a subject's versions, version 1 first; empty when the subject is unknown. */
+    public synchronized List<Integer> versionIds(String subject) {
+        return List.copyOf(versionsBySubject.getOrDefault(subject, List.of()));
+    }
+
     /** The id of this schema when it is already a version of the subject, else null. */
     protected synchronized Integer registeredId(String subject, Schema schema) {
         Integer existing = idByCanonical.get(schema.toString());

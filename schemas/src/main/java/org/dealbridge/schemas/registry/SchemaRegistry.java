@@ -14,6 +14,13 @@ public interface SchemaRegistry extends AutoCloseable {
     /** Registers the schema under the subject (idempotent: an identical schema gets its existing id) and returns its id. */
     int register(String subject, Schema schema);
 
+    /**
+     * The id of a schema already registered under the subject, without registering anything (Confluent's
+     * {@code POST /subjects/{subject}}); throws {@link SchemaRegistryException} with {@code 40401} when the subject
+     * is unknown and {@code 40403} when the schema is not one of its versions.
+     */
+    int lookup(String subject, Schema schema);
+
     /** The schema with this id; throws {@link SchemaRegistryException} when unknown. */
     Schema schemaById(int id);
 

@@ -60,18 +60,25 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T> {
         return isKey ? SchemaRegistry.keySubject(topic) : SchemaRegistry.valueSubject(topic);
     }
 
-    public byte[] serialize(String topic, T record) {
-        if (record == null) {
-            return null; // tombstone
-        }
-        int id;
+    /**
+     * The id this serde writes under for the topic, registering (or, with a look-up-only registry, finding) the schema
+     * on first use; called at start-up for every topic so a missing subject stops the start rather than the first write.
+     */
+    public int schemaId(String topic) {
         try {
-            id = idByTopic.computeIfAbsent(topic, t -> registry.register(subject(t), readerSchema));
+            return idByTopic.computeIfAbsent(topic, t -> registry.register(subject(t), readerSchema));
         } catch (SchemaRegistryException e) {
             // a SerializationException, so Kafka's and Streams' handlers treat it as the record failure it is
             throw new SerializationException("cannot register schema " + readerSchema.getFullName() + " under subject "
                     + subject(topic) + " for topic " + topic + ": " + e.getMessage(), e);
         }
+    }
+
+    public byte[] serialize(String topic, T record) {
+        if (record == null) {
+            return null; // tombstone
+        }
+        int id = schemaId(topic);
         try {
             ByteArrayOutputStream out = new ByteArrayOutputStream(256);
             out.write(MAGIC_BYTE);

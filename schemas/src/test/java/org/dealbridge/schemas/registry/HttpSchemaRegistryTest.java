@@ -11,12 +11,15 @@ import java.net.ServerSocket;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Base64;
+import java.util.List;
 import java.util.Map;
 import org.apache.avro.Schema;
 import org.dealbridge.schemas.OrderChanged;
 import org.dealbridge.schemas.SampleRecords;
 import org.dealbridge.schemas.Topics;
+import org.dealbridge.retry.RetryPolicy;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -209,6 +212,20 @@ class HttpSchemaRegistryTest {
                 .isInstanceOfSatisfying(SchemaRegistryException.class, e -> assertThat(e.errorCode()).isEqualTo(50001))
                 .hasMessageContaining("after 3 attempts").hasMessageContaining("backend data store");
         assertThat(stub.requests()).hasSize(3);
+    }
+
+    @Test
+    void retriesStopAtTheEndpointsAttemptsAndNoWaitExceedsItsCap() throws IOException {
+        stub = new ConfluentApiStub("");
+        List<Duration> waits = new ArrayList<>();
+        RetryPolicy policy = new RetryPolicy(4, Duration.ofMillis(300), Duration.ofMillis(500));
+        HttpSchemaRegistry registry = new HttpSchemaRegistry(HttpSchemaRegistry.Endpoint.of(stub.url()).withRetry(policy), waits::add);
+        stub.answer("GET", "/schemas/ids/2", 503, "{\"error_code\":50003,\"message\":\"leader unavailable\"}");
+
+        assertThatThrownBy(() -> registry.schemaById(2)).hasMessageContaining("after 4 attempts");
+
+        assertThat(stub.requests()).hasSize(4);
+        assertThat(waits).hasSize(3).allSatisfy(wait -> assertThat(wait).isLessThanOrEqualTo(Duration.ofMillis(500)));
     }
 
     @Test

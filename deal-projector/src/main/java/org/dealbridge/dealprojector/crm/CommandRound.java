@@ -1,0 +1,45 @@
+package org.dealbridge.dealprojector.crm;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.dealbridge.bitrix.BatchCommand;
+import org.dealbridge.schemas.DealCommand;
+import org.dealbridge.schemas.Outcome;
+import org.dealbridge.schemas.SyncLink;
+
+/**
+ * One deal command in one round of {@link DealWriter}: the sub-commands it reads and writes with, and what became of
+ * it. Its sub-commands' keys carry its index, so they are unique in a batch shared with other commands and may
+ * reference each other ({@code $result[add3]}).
+ */
+final class CommandRound {
+    final DealCommand command;
+    private final int index;
+    final List<BatchCommand> reads = new ArrayList<>();
+    final List<BatchCommand> writes = new ArrayList<>();
+    /** The link to publish once the writes succeed (its deal id is 0 until an add answers). */
+    SyncLink link;
+    Outcome outcome;
+    String reason;
+    /** The deal's stage won against the order's status: the store side must follow it. */
+    boolean reconcile;
+
+    CommandRound(DealCommand command, int index) {
+        this.command = command;
+        this.index = index;
+    }
+
+    /** The key of this command's sub-command of a kind ("find", "add", …). */
+    String key(String kind) {
+        return kind + index;
+    }
+
+    /** The order the command is for, as the admin reads it ({@code s1:5001}). */
+    String order() {
+        return command.getSiteId() + ":" + command.getOrderId();
+    }
+
+    DealWrite finished(int attempt, boolean written) {
+        return new DealWrite(command, outcome, reason, link, null, attempt, written, reconcile);
+    }
+}

@@ -1,0 +1,204 @@
+package org.dealbridge.dealprojector.crm;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.dealbridge.bitrix.BatchCommand;
+import org.dealbridge.bitrix.BatchResult;
+import org.dealbridge.dealprojector.topology.DealFields;
+import org.dealbridge.schemas.Buyer;
+import org.dealbridge.schemas.DealCommand;
+import org.dealbridge.schemas.DealCommandKind;
+import org.dealbridge.schemas.ProductRow;
+
+/**
+ * The read step of a deal command: what {@link DealWriter} reads before it decides, as batch sub-commands, and the
+ * answers read back as the deal and contacts they describe.
+ * <ul>
+ *   <li>CREATE: {@code crm.deal.list} by ORIGINATOR_ID+ORIGIN_ID (the deal may exist: an earlier add timed out after
+ *       it was applied, or a replay), and the buyer's contact by e-mail and by phone ({@code crm.duplicate.findbycomm},
+ *       with the contact's owner when {@code resolveResponsibleFromContact});</li>
+ *   <li>UPDATE: {@code crm.deal.get}, and {@code crm.deal.productrows.get} when the command carries rows (rows are
+ *       written only over rows DealBridge set).</li>
+ * </ul>
+ */
+final class DealReads {
+    private static final List<String> DEAL_SELECT = List.of("ID", "TITLE", "CATEGORY_ID", "STAGE_ID", "OPPORTUNITY",
+            "IS_MANUAL_OPPORTUNITY", "CURRENCY_ID", "ASSIGNED_BY_ID", "DATE_MODIFY", "MODIFY_BY_ID", "MOVED_BY_ID", "UF_*");
+
+    private DealReads() {
+    }
+
+    /** Adds the command's reads to its round. */
+    static void plan(CommandRound round) {
+        DealCommand c = round.command;
+        if (c.getKind() == DealCommandKind.CREATE) {
+            round.reads.add(BatchCommand.of(round.key("find"), "crm.deal.list", Map.of(
+                    "filter", Map.of("ORIGINATOR_ID", c.getOriginatorId(), "ORIGIN_ID", Long.toString(c.getOrderId())),
+                    "select", DEAL_SELECT, "order", Map.of("ID", "ASC"), "start", -1)));
+            Buyer buyer = c.getBuyer();
+            if (buyer != null && notBlank(buyer.getEmail())) {
+                findContact(round, "email", "EMAIL", buyer.getEmail());
+            }
+            if (buyer != null && notBlank(buyer.getPhone())) {
+                findContact(round, "phone", "PHONE", buyer.getPhone());
+            }
+        } else {
+            round.reads.add(BatchCommand.of(round.key("get"), "crm.deal.get", Map.of("id", c.getDealId())));
+            if (c.getProductRows() != null) {
+                round.reads.add(BatchCommand.of(round.key("rowsNow"), "crm.deal.productrows.get", Map.of("id", c.getDealId())));
+            }
+        }
+    }
+
+    private static void findContact(CommandRound round, String by, String type, String value) {
+        round.reads.add(BatchCommand.of(round.key(by), "crm.duplicate.findbycomm", Map.of("type", type, "values", List.of(value),
+                "entity_type", "CONTACT")));
+        if (round.command.getResolveResponsibleFromContact()) {
+            round.reads.add(BatchCommand.of(round.key(by + "Owner"), "crm.contact.get",
+                    Map.of("id", BatchCommand.ref(round.key(by), "CONTACT", "0"))));
+        }
+    }
+
+    /** The deals a CREATE's look-up by origin found, oldest first. */
+    static List<JsonNode> dealsOfOrigin(CommandRound round, BatchResult reads) {
+        return elements(reads.result(round.key("find")));
+    }
+
+    /** The buyer's contact: found by e-mail, else by phone; a failed look-up means none. */
+    static Optional<Long> contact(CommandRound round, BatchResult reads) {
+        return firstContact(reads, round.key("email")).or(() -> firstContact(reads, round.key("phone")));
+    }
+
+    /** The owner of the buyer's contact (by e-mail, else by phone), when it was read. */
+    static Optional<Long> contactOwner(CommandRound round, BatchResult reads) {
+        return owner(reads, round.key("emailOwner")).or(() -> owner(reads, round.key("phoneOwner")));
+    }
+
+    /** An UPDATE's deal; throws {@code BitrixException.NotFound} when it was deleted. */
+    static JsonNode deal(CommandRound round, BatchResult reads) {
+        return reads.result(round.key("get"));
+    }
+
+    /** An UPDATE's deal's product rows now, or null when they were not (or could not be) read. */
+    static List<ProductRow> rowsNow(CommandRound round, BatchResult reads) {
+        if (round.command.getProductRows() == null || !reads.succeeded(round.key("rowsNow"))) {
+            return null;
+        }
+        List<ProductRow> list = new ArrayList<>();
+        for (JsonNode row : elements(reads.result(round.key("rowsNow")))) {
+            long product = longValue(row, "PRODUCT_ID");
+            list.add(ProductRow.newBuilder()
+                    .setProductId(product == 0 ? null : product)
+                    .setName(orDefault(text(row, "PRODUCT_NAME"), ""))
+                    .setPrice(orDefault(text(row, "PRICE"), "0"))
+                    .setQuantity(orDefault(text(row, "QUANTITY"), "0"))
+                    .build());
+        }
+        return list;
+    }
+
+    /** The deal as {@link DealUpdatePlan} decides against it: the command's order fields as the deal has them. */
+    static DealUpdatePlan.DealState state(DealCommand c, JsonNode deal, List<ProductRow> rows) {
+        return new DealUpdatePlan.DealState(longValue(deal, "CATEGORY_ID"), text(deal, "STAGE_ID"), modifiedAt(deal),
+                text(deal, "DATE_MODIFY"), values(c, deal), !"N".equals(text(deal, DealFields.IS_MANUAL_OPPORTUNITY)), rows);
+    }
+
+    /**
+     * A deal a CREATE found, as {@link FoundDeal} decides against it. DealBridge writes as the webhook's user, so a
+     * {@code MODIFY_BY_ID}/{@code MOVED_BY_ID} of anybody else is a person's change.
+     */
+    static FoundDeal found(DealCommand c, JsonNode deal, String webhookUser) {
+        return new FoundDeal(longValue(deal, "ID"), longValue(deal, "CATEGORY_ID"), text(deal, "STAGE_ID"), values(c, deal),
+                byPerson(deal, "MODIFY_BY_ID", webhookUser), byPerson(deal, "MOVED_BY_ID", webhookUser));
+    }
+
+    private static boolean byPerson(JsonNode deal, String field, String webhookUser) {
+        String by = text(deal, field);
+        return by != null && !by.isEmpty() && !by.equals("0") && !by.equals(webhookUser);
+    }
+
+    private static Map<String, String> values(DealCommand c, JsonNode deal) {
+        Map<String, String> values = new LinkedHashMap<>();
+        c.getOrderValues().keySet().forEach(field -> values.put(field, valueOf(deal, field)));
+        return values;
+    }
+
+    /** A deal field as text, the way the link keeps it: amounts with two decimals, null and false as "". */
+    static String valueOf(JsonNode deal, String field) {
+        JsonNode v = deal.get(field);
+        if (v == null || v.isNull() || (v.isBoolean() && !v.booleanValue())) {
+            return "";
+        }
+        if (field.equals(DealFields.OPPORTUNITY) && !v.asText().isEmpty()) {
+            return DealFields.amount(field, v.asText());
+        }
+        return v.isValueNode() ? v.asText() : v.toString();
+    }
+
+    /** DATE_MODIFY of a deal as read; null when absent or unreadable (then the CRM wins ties, as PairDecision says). */
+    private static Instant modifiedAt(JsonNode deal) {
+        String text = text(deal, "DATE_MODIFY");
+        if (text == null || text.isEmpty()) {
+            return null;
+        }
+        try {
+            return OffsetDateTime.parse(text).toInstant();
+        } catch (DateTimeParseException e) {
+            return null;
+        }
+    }
+
+    /** The first contact id of a findbycomm result; {@code []} (no match) or a failed look-up mean none. */
+    private static Optional<Long> firstContact(BatchResult reads, String key) {
+        if (!reads.succeeded(key)) {
+            return Optional.empty();
+        }
+        JsonNode contacts = reads.result(key).get("CONTACT");
+        if (contacts == null || !contacts.isArray() || contacts.isEmpty()) {
+            return Optional.empty();
+        }
+        return Optional.of(contacts.get(0).asLong());
+    }
+
+    /** The owner of a contact read in the batch; absent when the contact was not found (its get failed). */
+    private static Optional<Long> owner(BatchResult reads, String key) {
+        if (!reads.succeeded(key)) {
+            return Optional.empty();
+        }
+        String owner = text(reads.result(key), "ASSIGNED_BY_ID");
+        return owner == null || owner.isEmpty() || owner.equals("0") ? Optional.empty() : Optional.of(Long.parseLong(owner));
+    }
+
+    static String text(JsonNode node, String field) {
+        JsonNode v = node.get(field);
+        return v == null || v.isNull() ? null : v.asText();
+    }
+
+    static long longValue(JsonNode node, String field) {
+        String t = text(node, field);
+        return t == null || t.isEmpty() ? 0L : Long.parseLong(t);
+    }
+
+    private static List<JsonNode> elements(JsonNode node) {
+        List<JsonNode> list = new ArrayList<>();
+        if (node != null && node.isArray()) {
+            node.forEach(list::add);
+        }
+        return list;
+    }
+
+    private static String orDefault(String value, String otherwise) {
+        return value == null ? otherwise : value;
+    }
+
+    static boolean notBlank(String s) {
+        return s != null && !s.isBlank();
+    }
+}
