@@ -27,8 +27,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Two DealBridge processes of one installation (issue 15, item 4) against one broker and one emulated portal: 500
  * orders placed in the store, announced by the store's hook to both instances, and the instance running the pollers
  * killed with SIGKILL halfway. The survivor takes the pollers over and finishes the work: every order has exactly one
- * deal at the stage of its last status, and the portal never refused a request for its rate after the start-up burst
- * (each instance spends only its share of the budget).
+ * deal at the stage of its last status, and the portal never refused a request for its rate, from the start-up burst
+ * on (each instance spends only its share of the budget).
  *
  * <p>The CRM keeps the emulator's default limit (burst 50, then 2 requests/s). The store's limit is raised to 20/s: each
  * order is read once per hook delivery and once by the poller, one {@code sale.order.get} each (no batch), which at
@@ -76,6 +76,7 @@ class SeveralInstancesTest {
                     emulator.subscribeStore("http://127.0.0.1:" + instance.httpPort() + "/hooks/store", storeToken, "ONSALEORDERSAVED");
                 }
                 scenario.publishMapping();
+                // the portal's burst (50 requests at once) is spent by then if the shares are wrong
                 Instant burstOver = Instant.now().plusSeconds(30);
 
                 Map<Long, String> statuses = new TreeMap<>();
@@ -131,7 +132,10 @@ class SeveralInstancesTest {
                 assertThat(wrong.get("duplicated")).as("orders with more than one deal").isEmpty();
                 assertThat(wrong.get("wrong stage")).as("deals not at the stage of the order's last status").isEmpty();
                 assertThat(wrong.get("wrong pipeline")).as("deals not in the order's pipeline").isEmpty();
-                assertThat(refusedAfterBurst).as("requests the portal refused for its rate after the start-up burst").isZero();
+                // with every instance spending the whole budget (the share rule left out) the portal refused 9 requests
+                // in the first 30 s of a run and none later (each instance's limiter lowers its rate after a 503), so
+                // the whole run is counted; with the shares it refuses none
+                assertThat(refused).as("requests the portal refused for its rate (%d of them after the burst)", refusedAfterBurst).isZero();
                 assertThat(survivorLog).as("the survivor took the store pollers over").contains("now runs the " + STORE_POLLERS);
                 assertThat(scenario.deadLetters()).as("dead letters").isEmpty();
             } finally {
