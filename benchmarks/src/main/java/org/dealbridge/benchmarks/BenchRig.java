@@ -92,7 +92,7 @@ final class BenchRig implements AutoCloseable {
     static DealProjectorConfig projectorConfig(Duration coalesceWindow, String connectorGroup) {
         return new DealProjectorConfig(Map.of(
                 DealProjectorConfig.COALESCE_WINDOW, Long.toString(coalesceWindow.toMillis()),
-                DealProjectorConfig.CONNECTOR_GROUP_ID, connectorGroup));
+                DealProjectorConfig.CONNECTOR.groupId(), connectorGroup));
     }
 
     /** Starts the deal projector (Kafka Streams) and waits until it runs. */

@@ -22,6 +22,20 @@ public abstract class ConnectorConfig extends AbstractConfig {
     public static final String POLL_TIMEOUT_SETTING = "poll-timeout";
     public static final String CONNECTOR_GROUP_ID_SETTING = "connector.group-id";
 
+    /**
+     * DealBridge's identity on the CRM, shared by both connectors: the CRM connector writes {@code {prefix}:{siteId}} as
+     * the ORIGINATOR_ID of the deals it makes, the store side recognises them by it. One key for both, never prefixed.
+     */
+    public static final String ORIGINATOR_PREFIX = "crm.originator-prefix";
+
+    /** The full keys of one connector's settings, e.g. {@code Keys.of("crm").maxAttempts()} is {@code crm.max-attempts}. */
+    public record Keys(String prefix, String maxAttempts, String initialBackoff, String maxBackoff, String pollTimeout, String groupId) {
+        public static Keys of(String prefix) {
+            return new Keys(prefix, key(prefix, MAX_ATTEMPTS_SETTING), key(prefix, INITIAL_BACKOFF_SETTING), key(prefix, MAX_BACKOFF_SETTING),
+                    key(prefix, POLL_TIMEOUT_SETTING), key(prefix, CONNECTOR_GROUP_ID_SETTING));
+        }
+    }
+
     private final String prefix;
 
     /**
@@ -31,6 +45,9 @@ public abstract class ConnectorConfig extends AbstractConfig {
     protected ConnectorConfig(ConfigDef definition, Map<?, ?> originals, String prefix) {
         super(definition, originals, false);
         this.prefix = prefix;
+        if (originatorPrefix().contains(":")) {
+            throw new ConfigException(ORIGINATOR_PREFIX, originatorPrefix(), "must not contain ':' (it separates the site id)");
+        }
         if (getLong(key(prefix, MAX_BACKOFF_SETTING)) < getLong(key(prefix, INITIAL_BACKOFF_SETTING))) {
             throw new ConfigException(key(prefix, MAX_BACKOFF_SETTING), getLong(key(prefix, MAX_BACKOFF_SETTING)),
                     "must not be less than " + key(prefix, INITIAL_BACKOFF_SETTING) + " (" + getLong(key(prefix, INITIAL_BACKOFF_SETTING)) + ")");
@@ -54,6 +71,10 @@ public abstract class ConnectorConfig extends AbstractConfig {
     public static ConfigDef define(ConfigDef definition, String prefix, String connector, String command, String partitionKey,
                                    String commandsTopic, String groupId) {
         return definition
+                .define(ORIGINATOR_PREFIX, Type.STRING, "dealbridge", new ConfigDef.NonEmptyStringWithoutControlChars(), Importance.HIGH,
+                        "Prefix of the ORIGINATOR_ID DealBridge writes on the deals it makes: ORIGINATOR_ID = {prefix}:{siteId}. "
+                                + "Together with ORIGIN_ID (the order id) it identifies the deal of an order, and a deal carrying "
+                                + "it was made from an order and never makes one, so it must never change once deals exist.")
                 .define(key(prefix, MAX_ATTEMPTS_SETTING), Type.INT, 6, Range.between(1, 100), Importance.MEDIUM,
                         "Attempts per " + command + " before it goes to the dead-letter topic. After a failure that may "
                                 + "have run (5xx, timeout, dropped connection) the next attempt reads again and writes what is "
@@ -70,6 +91,20 @@ public abstract class ConnectorConfig extends AbstractConfig {
                         "How long the connector waits in one poll of " + commandsTopic + " (milliseconds).")
                 .define(key(prefix, CONNECTOR_GROUP_ID_SETTING), Type.STRING, groupId, new ConfigDef.NonEmptyString(), Importance.MEDIUM,
                         "Consumer group of the " + connector + ", also the base of its transactional id.");
+    }
+
+    public String originatorPrefix() {
+        return getString(ORIGINATOR_PREFIX);
+    }
+
+    /** ORIGINATOR_ID of DealBridge on deals of a site: {@code {prefix}:{siteId}}. */
+    public String originatorId(String siteId) {
+        return originatorPrefix() + ":" + siteId;
+    }
+
+    /** True when a deal's ORIGINATOR_ID says DealBridge made it from an order. */
+    public boolean madeByDealBridge(CharSequence originatorId) {
+        return originatorId != null && originatorId.toString().startsWith(originatorPrefix() + ":");
     }
 
     public int maxAttempts() {

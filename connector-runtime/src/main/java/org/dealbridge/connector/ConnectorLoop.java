@@ -1,6 +1,5 @@
 package org.dealbridge.connector;
 
-import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -41,6 +40,7 @@ import org.apache.kafka.common.serialization.StringSerializer;
 import org.dealbridge.schemas.DeadLetter;
 import org.dealbridge.schemas.Keys;
 import org.dealbridge.schemas.Outcome;
+import org.dealbridge.schemas.SyncMetrics;
 import org.dealbridge.schemas.SyncLink;
 import org.dealbridge.schemas.SyncOutcome;
 import org.dealbridge.schemas.Topics;
@@ -249,14 +249,14 @@ final class ConnectorLoop<C extends SpecificRecord, R extends CommandResult<C>> 
         // counted once they are committed: an aborted partition is executed and counted again
         for (ConsumerRecord<String, C> command : commands) {
             if (committed.contains(new TopicPartition(command.topic(), command.partition()))) {
-                counter("dealbridge.commands", "topology", connector.component, "kind", CommandFacts.of(command.value()).kind()).increment();
+                SyncMetrics.commands(connector.meters, connector.component, CommandFacts.of(command.value()).kind()).increment();
             }
         }
         for (Executed<C, R> e : executed) {
             if (!committed.contains(new TopicPartition(e.source().topic(), e.source().partition()))) {
                 continue;
             }
-            counter("dealbridge.sync.outcomes", "direction", connector.direction.name(), "outcome", e.result().outcome().name()).increment();
+            SyncMetrics.outcomes(connector.meters, connector.direction, e.result().outcome()).increment();
             if (e.result().written()) {
                 connector.latency.record(Duration.between(CommandFacts.of(e.result().command()).sourceTime(), now).abs());
             }
@@ -309,7 +309,7 @@ final class ConnectorLoop<C extends SpecificRecord, R extends CommandResult<C>> 
         if (commit(partition, producer -> send(producer, topics.deadLetters(), letter.getId(), letter),
                 Map.of(partition, new OffsetAndMetadata(e.offset() + 1)))) {
             consumer.seek(partition, e.offset() + 1);
-            counter("dealbridge.sync.outcomes", "direction", connector.direction.name(), "outcome", Outcome.DEAD_LETTERED.name())
+            SyncMetrics.outcomes(connector.meters, connector.direction, Outcome.DEAD_LETTERED)
                     .increment();
         }
     }
@@ -388,9 +388,5 @@ final class ConnectorLoop<C extends SpecificRecord, R extends CommandResult<C>> 
         byte[] bytes = new byte[source.remaining()];
         source.get(bytes);
         return ByteBuffer.wrap(bytes);
-    }
-
-    private Counter counter(String name, String... tags) {
-        return Counter.builder(name).tags(tags).register(connector.meters);
     }
 }

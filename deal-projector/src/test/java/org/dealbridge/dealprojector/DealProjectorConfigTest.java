@@ -33,8 +33,8 @@ class DealProjectorConfigTest {
 
     @Test
     void aMaximumBackoffBelowTheInitialOneIsRejected() {
-        assertThatThrownBy(() -> new DealProjectorConfig(Map.of(DealProjectorConfig.INITIAL_BACKOFF, "2000",
-                DealProjectorConfig.MAX_BACKOFF, "1000")))
+        assertThatThrownBy(() -> new DealProjectorConfig(Map.of(DealProjectorConfig.CONNECTOR.initialBackoff(), "2000",
+                DealProjectorConfig.CONNECTOR.maxBackoff(), "1000")))
                 .isInstanceOf(ConfigException.class).hasMessageContaining("crm.max-backoff");
     }
 }

@@ -3,6 +3,8 @@ package org.dealbridge.demo;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
@@ -66,6 +68,13 @@ public final class DemoCommand implements Callable<Integer> {
             values.put(DealBridgeConfig.STORE_WEBHOOK_URL, emu.storeWebhookUrl());
             values.put(DealBridgeConfig.STORE_APPLICATION_TOKEN, storeToken);
             values.putIfAbsent(DealBridgeConfig.STORE_POLL_INTERVAL, "10s");
+            // the emulated portals start empty every time, so the demo's Kafka state must too: it lives in a folder of
+            // its own below data.dir (never the data of a 'run' in the same folder) and is cleared at start
+            Path demoData = userConfig.dataDir().resolve("demo");
+            clear(demoData);
+            values.put(DealBridgeConfig.DATA_DIR, demoData.toString());
+            values.put(DealBridgeConfig.CONSOLE_ENABLED, "true");
+            values.putIfAbsent(DealBridgeConfig.CONSOLE_TOKEN, UUID.randomUUID().toString().replace("-", ""));
             DealBridgeConfig config = new DealBridgeConfig(values);
 
             try (DealBridgeRuntime runtime = DealBridgeRuntime.start(config)) {
@@ -75,7 +84,9 @@ public final class DemoCommand implements Callable<Integer> {
                 out.println("== DealBridge demo ==");
                 out.println("  emulated Bitrix24 + store: " + emu.baseUrl() + "/emulator/crm/deals, " + emu.baseUrl() + "/emulator/store/orders");
                 out.println("  DealBridge:                " + base + "/health, " + base + "/metrics");
-                out.println("  Kafka:                     " + runtime.bootstrapServers() + " (data in " + config.dataDir() + ")");
+                out.println("  web console:               " + runtime.consoleSignInLink().orElseThrow() + "  (one-time sign-in link)");
+                out.println("  Kafka:                     " + runtime.bootstrapServers() + " (data in " + config.dataDir()
+                        + "; other commands meanwhile: DEALBRIDGE_DATA_DIR=" + config.dataDir() + " bin/dealbridge trace s1:1)");
 
                 publishMapping(runtime);
                 try (OutcomePrinter printer = OutcomePrinter.start(runtime.clientProperties(), runtime.topics(), out)) {
@@ -115,4 +126,16 @@ public final class DemoCommand implements Callable<Integer> {
                 + (publication.published() ? " published" : " already in force") + " (pipeline 2 for section 12 Electronics)");
     }
 
+
+    /** Deletes the demo's previous state (only ever the demo's own folder). */
+    private static void clear(Path demoData) throws java.io.IOException {
+        if (!Files.exists(demoData)) {
+            return;
+        }
+        try (java.util.stream.Stream<Path> all = Files.walk(demoData)) {
+            for (Path p : all.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+    }
 }

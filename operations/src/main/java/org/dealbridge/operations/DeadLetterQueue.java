@@ -35,6 +35,10 @@ import org.slf4j.LoggerFactory;
 public final class DeadLetterQueue {
     /** Header on replayed records naming the dead letter they came from, so {@code trace} can tell a replay apart. */
     public static final String REPLAY_HEADER = "dealbridge-replay-of";
+    /** Header on the tombstone of a dead letter retired without a replay: the admin's note on why. */
+    public static final String RETIRED_NOTE_HEADER = "dealbridge-retired-note";
+    /** Header on the tombstone of a retired dead letter: who retired it. */
+    public static final String RETIRED_BY_HEADER = "dealbridge-retired-by";
     /** One transactional id for every replay, so two replays running at once fence each other instead of interleaving. */
     static final String TRANSACTIONAL_ID = "dealbridge-dlq-replay";
     private static final Logger log = LoggerFactory.getLogger(DeadLetterQueue.class);
@@ -79,14 +83,7 @@ public final class DeadLetterQueue {
         if (deadLetters.isEmpty()) {
             return new ReplayResult(replayed, refused);
         }
-        Properties p = new Properties();
-        p.putAll(clientProperties);
-        p.put(ProducerConfig.CLIENT_ID_CONFIG, "dealbridge-dlq-replay");
-        p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, TRANSACTIONAL_ID);
-        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
-        p.put(ProducerConfig.ACKS_CONFIG, "all");
-        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
-            producer.initTransactions();
+        try (KafkaProducer<byte[], byte[]> producer = transactionalProducer()) {
             for (DeadLetter d : deadLetters) {
                 if (d.getSourceTopic() == null || d.getValue() == null) {
                     refused.add(d.getId() + ": no source record was kept (component " + d.getComponent()
@@ -115,6 +112,45 @@ public final class DeadLetterQueue {
             }
         }
         return new ReplayResult(replayed, refused);
+    }
+
+    /**
+     * Retires a dead letter without replaying it: the record is not wanted (the order was fixed by hand, or it was a
+     * test), and the note says why. The note and who wrote it travel as headers of the tombstone, so the dead letter
+     * leaves the list and {@code trace} still tells the story. Uses the replays' transactional id, so a retirement and
+     * a replay of the same dead letter running at once cannot both happen unnoticed.
+     *
+     * @throws IllegalArgumentException when the note is blank or no current dead letter has that id
+     */
+    public DeadLetter retire(String id, String note, String retiredBy) {
+        if (note == null || note.isBlank()) {
+            throw new IllegalArgumentException("note: say why dead letter " + id + " is retired without a replay");
+        }
+        DeadLetter d = current(null).stream().filter(x -> x.getId().equals(id)).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("no current dead letter has id '" + id
+                        + "' (already replayed or retired, or never existed)"));
+        try (KafkaProducer<byte[], byte[]> producer = transactionalProducer()) {
+            producer.beginTransaction();
+            ProducerRecord<byte[], byte[]> tombstone = new ProducerRecord<>(Topics.DEAD_LETTERS, id.getBytes(StandardCharsets.UTF_8), null);
+            tombstone.headers().add(RETIRED_NOTE_HEADER, note.strip().getBytes(StandardCharsets.UTF_8));
+            tombstone.headers().add(RETIRED_BY_HEADER, (retiredBy == null ? "unknown" : retiredBy).getBytes(StandardCharsets.UTF_8));
+            producer.send(tombstone);
+            producer.commitTransaction();
+        }
+        log.info("retired dead letter {} of {} without replay by {}: {}", id, d.getComponent(), retiredBy, note.strip());
+        return d;
+    }
+
+    private KafkaProducer<byte[], byte[]> transactionalProducer() {
+        Properties p = new Properties();
+        p.putAll(clientProperties);
+        p.put(ProducerConfig.CLIENT_ID_CONFIG, "dealbridge-dlq-replay");
+        p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, TRANSACTIONAL_ID);
+        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
+        KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
+        producer.initTransactions();
+        return producer;
     }
 
     private static byte[] bytes(ByteBuffer buffer) {

@@ -124,7 +124,11 @@ public final class OrderTrace {
         for (var r : scan.read(Topics.DEAD_LETTERS, k -> k != null)) {
             if (r.value() == null) {
                 if (shown.remove(r.key())) {
-                    entries.add(entry(r, "dead letter " + r.key() + " replayed and retired"));
+                    Header note = r.headers().lastHeader(DeadLetterQueue.RETIRED_NOTE_HEADER);
+                    Header by = r.headers().lastHeader(DeadLetterQueue.RETIRED_BY_HEADER);
+                    entries.add(entry(r, note == null ? "dead letter " + r.key() + " replayed and retired"
+                            : "dead letter " + r.key() + " retired without replay" + (by == null ? "" : " by " + utf8(by))
+                            + ": " + utf8(note)));
                 }
                 continue;
             }
@@ -134,6 +138,25 @@ public final class OrderTrace {
                 entries.add(entry(r, deadLetter(d)));
             }
         }
+    }
+
+    /**
+     * The order a deal is linked to (the latest link naming the deal), for finding an order's story from its deal.
+     * Empty when no order was ever linked to it.
+     */
+    public java.util.Optional<Keys.OrderKey> orderOfDeal(long dealId) {
+        Keys.OrderKey found = null;
+        for (var r : scan.read(Topics.DEAL_LINKS, k -> k != null)) {
+            if (r.value() != null
+                    && topics.dealLinks().valueSerde().deserializer().deserialize(r.topic(), r.value()).getDealId() == dealId) {
+                found = Keys.parseOrder(r.key());
+            }
+        }
+        return java.util.Optional.ofNullable(found);
+    }
+
+    private static String utf8(Header h) {
+        return new String(h.value(), StandardCharsets.UTF_8);
     }
 
     private static Entry entry(ConsumerRecord<String, byte[]> r, String text) {

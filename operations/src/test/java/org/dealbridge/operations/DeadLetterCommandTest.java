@@ -1,6 +1,7 @@
 package org.dealbridge.operations;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -65,6 +66,25 @@ class DeadLetterCommandTest {
                 .contains("1 dead letter(s) for site la")
                 .doesNotContain("dl-a2").doesNotContain("dl-b1");
         assertThat(run.out().lines().filter(l -> l.startsWith("dl-a1")).findFirst().orElseThrow()).contains(" 3 ");
+    }
+
+    @Test
+    void retiringWithANoteRemovesTheDeadLetterWithoutAReplayAndTraceTellsTheNote() {
+        Instant t = Instant.parse("2026-11-04T08:00:00Z");
+        byte[] key = "rt:7001".getBytes(StandardCharsets.UTF_8);
+        byte[] value = fx.topics.orderChanges().valueSerde().serializer().serialize(Topics.ORDER_CHANGES, order("rt", 7001, "N"));
+        fx.send(fx.topics.deadLetters(), "dl-t1", deadLetter("dl-t1", "rt", Topics.ORDER_CHANGES, key, value, "a test order", t), t.toEpochMilli());
+        DeadLetterQueue queue = new DeadLetterQueue(KAFKA.clientProperties(), fx.topics);
+
+        assertThatThrownBy(() -> queue.retire("dl-t1", "  ", "olga")).isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("note:");
+        assertThatThrownBy(() -> queue.retire("dl-nope", "why", "olga")).hasMessageContaining("no current dead letter has id 'dl-nope'");
+        assertThat(queue.retire("dl-t1", "a test order, nothing to send", "olga").getId()).isEqualTo("dl-t1");
+
+        assertThat(queue.current("rt")).isEmpty();
+        assertThat(orderChangesWithKey("rt:7001")).as("retired, not replayed").isEmpty();
+        assertThat(fx.run(TraceCommand.class, "rt:7001").out())
+                .contains("dead letter dl-t1 retired without replay by olga: a test order, nothing to send");
+        assertThatThrownBy(() -> queue.retire("dl-t1", "again", "olga")).as("retired once").hasMessageContaining("dl-t1");
     }
 
     @Test

@@ -67,6 +67,14 @@ public final class StoreIngestion implements AutoCloseable {
         return hookHandler;
     }
 
+    /**
+     * Reads one order from the store again and publishes it, as the hook would (e.g. after the admin changed the
+     * mapping: the order is decided again with the mapping in force). Works once {@link #start()} opened the queue.
+     */
+    public RefreshQueue.Submitted refresh(long orderId) {
+        return ingestion.queue().submit(orderId);
+    }
+
     public List<ChangePoller> pollers() {
         return ingestion.pollers();
     }

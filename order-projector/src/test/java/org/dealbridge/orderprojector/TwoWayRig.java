@@ -150,16 +150,16 @@ final class TwoWayRig implements AutoCloseable {
 
         // deal -> order
         OrderProjectorConfig orderConfig = new OrderProjectorConfig(Map.of(OrderProjectorConfig.SITE_ID, "s1",
-                OrderProjectorConfig.INITIAL_BACKOFF, "50", OrderProjectorConfig.MAX_BACKOFF, "1000",
-                OrderProjectorConfig.POLL_TIMEOUT, "100"));
+                OrderProjectorConfig.CONNECTOR.initialBackoff(), "50", OrderProjectorConfig.CONNECTOR.maxBackoff(), "1000",
+                OrderProjectorConfig.CONNECTOR.pollTimeout(), "100"));
         orderProjector = streams(stateDir, name + "-order-projector", OrderProjectorTopology.build(orderConfig, topics, PairDecision.UNDER_MAPPING, meters));
         storeConnector = new StoreConnector(orderConfig, topics, props,
                 new OrderWriter(orderConfig, store, new CrmApi(crmClient), PairDecision.UNDER_MAPPING, Clock.systemUTC()),
                 meters, Clock.systemUTC());
         // order -> deal
         DealProjectorConfig dealConfig = new DealProjectorConfig(Map.of(DealProjectorConfig.COALESCE_WINDOW, "200",
-                DealProjectorConfig.INITIAL_BACKOFF, "50", DealProjectorConfig.MAX_BACKOFF, "1000",
-                DealProjectorConfig.POLL_TIMEOUT, "100"));
+                DealProjectorConfig.CONNECTOR.initialBackoff(), "50", DealProjectorConfig.CONNECTOR.maxBackoff(), "1000",
+                DealProjectorConfig.CONNECTOR.pollTimeout(), "100"));
         dealProjector = streams(stateDir, name + "-deal-projector", DealProjectorTopology.build(dealConfig, topics, meters));
         crmConnector = new CrmConnector(dealConfig, topics, props, new DealWriter(crmClient, dealConfig, Clock.systemUTC()),
                 meters, Clock.systemUTC());

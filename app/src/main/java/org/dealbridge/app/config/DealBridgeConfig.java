@@ -54,12 +54,18 @@ public final class DealBridgeConfig extends AbstractConfig {
     public static final String HTTP_HOOKS_BIND_ADDRESS = "http.hooks.bind-address";
     public static final String DATA_DIR = "data.dir";
     public static final String LOG_FORMAT = "log.format";
+    public static final String CONSOLE_ENABLED = "console.enabled";
+    public static final String CONSOLE_TOKEN = "console.token";
+    public static final String CONSOLE_PROXY_HEADER = "console.proxy-header";
+    /** Shortest console.token accepted: a guessable secret would open the mapping to anyone on the network. */
+    static final int CONSOLE_TOKEN_MIN_LENGTH = 16;
 
     private static final String GROUP_KAFKA = "Kafka";
     private static final String GROUP_CRM = "Bitrix24 CRM";
     private static final String GROUP_STORE = "1C-Bitrix store";
     private static final String GROUP_HTTP = "HTTP server";
     private static final String GROUP_RUNTIME = "Runtime";
+    private static final String GROUP_CONSOLE = "Web console";
 
     /**
      * Every key: the launcher's own, then those the components define themselves (connector and projector tuning),
@@ -168,7 +174,17 @@ public final class DealBridgeConfig extends AbstractConfig {
                     GROUP_RUNTIME, 2, ConfigDef.Width.MEDIUM, "Data dir")
             .define(LOG_FORMAT, Type.STRING, "text", ConfigDef.ValidString.in("text", "json"), Importance.LOW,
                     "Log line format: text, or json (one JSON object per line, for log shippers).",
-                    GROUP_RUNTIME, 3, ConfigDef.Width.SHORT, "Log format"));
+                    GROUP_RUNTIME, 3, ConfigDef.Width.SHORT, "Log format")
+            .define(CONSOLE_ENABLED, Type.BOOLEAN, false, Importance.MEDIUM,
+                    "Serve the web console (/console/) and its JSON API (/api/) on the admin HTTP listener. Needs console.token.",
+                    GROUP_CONSOLE, 1, ConfigDef.Width.SHORT, "Console enabled")
+            .define(CONSOLE_TOKEN, Type.PASSWORD, null, Importance.HIGH,
+                    "Secret of the web console: typed on its sign-in page, or sent by scripts as Authorization: Bearer <token> to /api/. No default: start-up fails when the console is enabled without one. At least "
+                            + CONSOLE_TOKEN_MIN_LENGTH + " characters; never printed.",
+                    GROUP_CONSOLE, 2, ConfigDef.Width.MEDIUM, "Console token")
+            .define(CONSOLE_PROXY_HEADER, Type.STRING, "", Importance.LOW,
+                    "Header a reverse proxy in front of the console sets to the name of the user it authenticated (e.g. X-Forwarded-User); requests carrying it are signed in as that user. Empty: off. Set it only when the admin listener is reachable through that proxy alone.",
+                    GROUP_CONSOLE, 3, ConfigDef.Width.MEDIUM, "Console proxy header"));
 
     private static ConfigDef withComponentKeys(ConfigDef launcher) {
         // keys of components that the launcher sets from its own (order-projector.site-id from store.site-id)
@@ -189,6 +205,17 @@ public final class DealBridgeConfig extends AbstractConfig {
     public DealBridgeConfig(Map<String, ?> values) {
         super(DEFINITION, ownKeys(values), false);
         this.kafkaClient = KafkaClientSettings.from(values, getString(KAFKA_CLIENT_CONFIG_FILE));
+        if (getBoolean(CONSOLE_ENABLED)) {
+            String token = secret(CONSOLE_TOKEN);
+            if (token == null || token.isBlank()) {
+                throw new ConfigException(CONSOLE_TOKEN, "[unset]", "must be set when " + CONSOLE_ENABLED
+                        + " is true: the console has no default credential");
+            }
+            if (token.length() < CONSOLE_TOKEN_MIN_LENGTH) {
+                throw new ConfigException(CONSOLE_TOKEN, "[hidden]", "must be at least " + CONSOLE_TOKEN_MIN_LENGTH
+                        + " characters long (e.g. the output of: openssl rand -hex 16)");
+            }
+        }
     }
 
     /**

@@ -10,12 +10,14 @@ import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import org.dealbridge.app.runtime.Health;
 import org.dealbridge.app.runtime.HealthRegistry;
+import org.dealbridge.console.Console;
 
 /**
  * The admin listener of a running DealBridge: {@code GET /health/live}, {@code GET /health/ready} (also as
  * {@code /health}), {@code GET /metrics} (Prometheus text format), and the hook endpoints the ingestion modules
  * contribute ({@code /hooks/store}, {@code /hooks/bitrix24}) unless {@code http.hooks.port} gives them a listener of
- * their own ({@link HookServer}). Binds to loopback unless {@code http.bind-address} says otherwise.
+ * their own ({@link HookServer}), and, when {@code console.enabled}, the web console ({@code /console/}, {@code /api/}).
+ * Binds to loopback unless {@code http.bind-address} says otherwise.
  */
 public final class AdminServer extends HttpListener {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -59,6 +61,11 @@ public final class AdminServer extends HttpListener {
                 respond(exchange, 200, "text/plain; version=0.0.4; charset=utf-8", metrics.scrape());
             }
         });
+    }
+
+    /** Adds the web console's pages ({@code /console/}) and API ({@code /api/}): on this listener, never the hooks' one. */
+    public void route(Console console) {
+        console.routes().forEach(this::route);
     }
 
     private static boolean allow(HttpExchange exchange, String method) throws IOException {

@@ -15,6 +15,7 @@ import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Deque;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
@@ -26,6 +27,7 @@ import org.dealbridge.app.http.HookServer;
 import org.dealbridge.app.http.HttpListener;
 import org.dealbridge.bitrix.BitrixClient;
 import org.dealbridge.bitrix.store.StoreApi;
+import org.dealbridge.console.Console;
 import org.dealbridge.ingestion.PollerLeadership;
 import org.dealbridge.kafka.embedded.EmbeddedKafka;
 import org.dealbridge.orderevents.StoreIngestion;
@@ -59,6 +61,8 @@ public final class DealBridgeRuntime implements AutoCloseable {
     /** Where the webhooks are served: the admin listener, or their own ({@code http.hooks.port}). */
     private HttpListener hooks;
     private Connections connections;
+    private Console console;
+    private StoreIngestion storeIngestion;
 
     private DealBridgeRuntime(DealBridgeConfig config) {
         this.config = config;
@@ -137,8 +141,15 @@ public final class DealBridgeRuntime implements AutoCloseable {
         } else {
             hooks = http;
         }
+        if (config.getBoolean(DealBridgeConfig.CONSOLE_ENABLED)) {
+            // the store ingestion starts below; the console asks for it only when an admin re-reads an order
+            console = ConsoleWiring.console(config, clientProperties(), topics, schemaRegistry, connections, health,
+                    connections.store().map(store -> orderId -> storeIngestion.refresh(orderId).name()));
+            http.route(console);
+        }
         if (connections.store().isPresent()) {
-            started.push(storeIngestion(connections.store().get()));
+            storeIngestion = storeIngestion(connections.store().get());
+            started.push(storeIngestion);
         }
         OrderToDealSync orderToDeal = new OrderToDealSync(config, connections.crm(), connections.crmShare(), clientProperties(), topics,
                 metrics, health);
@@ -157,8 +168,8 @@ public final class DealBridgeRuntime implements AutoCloseable {
         if (hooks != http) {
             hooks.start();
         }
-        log.info("DealBridge is running: Kafka at {}, HTTP on {}:{} (/health, /metrics{}), data in {}", bootstrapServers,
-                config.getString(DealBridgeConfig.HTTP_BIND_ADDRESS), http.port(),
+        log.info("DealBridge is running: Kafka at {}, HTTP on {}:{} (/health, /metrics{}{}), data in {}", bootstrapServers,
+                config.getString(DealBridgeConfig.HTTP_BIND_ADDRESS), http.port(), console == null ? "" : ", /console/",
                 hooks == http ? ", /hooks" : "; webhooks on port " + hooks.port(), config.dataDir());
     }
 
@@ -229,6 +240,19 @@ public final class DealBridgeRuntime implements AutoCloseable {
 
     public int httpPort() {
         return http.port();
+    }
+
+    /**
+     * A link that signs a browser into the web console once, e.g. {@code http://127.0.0.1:8080/console/sign-in?code=...};
+     * empty when {@code console.enabled} is false.
+     */
+    public Optional<String> consoleSignInLink() {
+        return Optional.ofNullable(console).map(c -> c.oneTimeSignInLink("http://" + hostForLinks() + ":" + http.port()));
+    }
+
+    private String hostForLinks() {
+        String bind = config.getString(DealBridgeConfig.HTTP_BIND_ADDRESS);
+        return bind.equals("0.0.0.0") || bind.equals("::") ? "127.0.0.1" : bind;
     }
 
     /** The port the webhooks are served on ({@link #httpPort()} unless {@code http.hooks.port} is set). */

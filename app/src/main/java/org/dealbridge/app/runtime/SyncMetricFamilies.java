@@ -8,6 +8,7 @@ import org.dealbridge.schemas.DealCommandKind;
 import org.dealbridge.schemas.OrderCommandKind;
 import org.dealbridge.schemas.Outcome;
 import org.dealbridge.schemas.SyncDirection;
+import org.dealbridge.schemas.SyncMetrics;
 
 /**
  * The counters that several components share (events in, commands, sync outcomes), registered at start with their
@@ -35,15 +36,12 @@ final class SyncMetricFamilies {
         }
         for (SyncDirection direction : SyncDirection.values()) {
             for (Outcome outcome : Outcome.values()) {
-                Counter.builder("dealbridge.sync.outcomes")
-                        .description("What DealBridge decided or did for a change, by direction and outcome (see sync-outcomes for the reasons)")
-                        .tag("direction", direction.name()).tag("outcome", outcome.name()).register(registry);
+                SyncMetrics.outcomes(registry, direction, outcome);
             }
         }
     }
 
     private static void commands(MeterRegistry registry, String topology, String kind) {
-        Counter.builder("dealbridge.commands").description("Commands emitted by the projectors and executed by the connectors")
-                .tag("topology", topology).tag("kind", kind.toUpperCase(Locale.ROOT)).register(registry);
+        SyncMetrics.commands(registry, topology, kind.toUpperCase(Locale.ROOT));
     }
 }

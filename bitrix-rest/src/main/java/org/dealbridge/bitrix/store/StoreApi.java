@@ -144,6 +144,34 @@ public final class StoreApi {
         return client.listAll("sale.status.list", Map.of("order", Map.of("sort", "asc")), "statuses").stream().map(OrderStatus::from).toList();
     }
 
+    /**
+     * Status names by status id ({@code sale.statuslang.list}, reference §11.3: {@code sale.status.list} has none), in
+     * the given language when the portal has it, else the first one listed.
+     */
+    public Map<String, String> statusNames(String language) {
+        Map<String, String> names = new java.util.LinkedHashMap<>();
+        for (JsonNode row : client.listAll("sale.statuslang.list", Map.of("select", List.of("statusId", "lid", "name")), "statusLangs")) {
+            String id = LenientJson.text(row, "statusId");
+            String name = LenientJson.text(row, "name");
+            if (id != null && name != null && (language.equals(LenientJson.text(row, "lid")) || !names.containsKey(id))) {
+                names.put(id, name);
+            }
+        }
+        return names;
+    }
+
+    /**
+     * The iblock ids of the product catalogs ({@code catalog.catalog.list}), without the variations' iblocks (those
+     * name their product iblock): sections live in product catalogs only (reference §13.19).
+     */
+    public List<Long> productCatalogIblockIds() {
+        return client.listAll("catalog.catalog.list", Map.of("select", List.of("iblockId", "productIblockId")), "catalogs").stream()
+                .filter(c -> c.path("productIblockId").isNull() || c.path("productIblockId").isMissingNode())
+                .map(c -> c.path("iblockId").asLong())
+                .filter(id -> id > 0)
+                .distinct().toList();
+    }
+
     /** {@code sale.paysystem.list}: UPPER_CASE parameters, a flat array result (reference §11.4). */
     public List<PaySystem> paySystems() {
         JsonNode result = client.call("sale.paysystem.list", Map.of("ORDER", Map.of("SORT", "ASC")));

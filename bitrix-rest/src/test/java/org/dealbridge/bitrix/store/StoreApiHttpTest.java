@@ -54,6 +54,15 @@ class StoreApiHttpTest {
     }
 
     @Test
+    void statusNamesComeFromTheLanguageListAndSectionsFromTheProductCatalogsOnly() {
+        emu.store().addStatus("W", "Waiting for the supplier");
+        assertThat(store.statusNames("en")).containsEntry("W", "Waiting for the supplier").containsKey("N");
+        List<Long> catalogs = store.productCatalogIblockIds();
+        assertThat(catalogs).as("the variations' iblock names its product iblock and is left out").hasSize(1);
+        assertThat(store.sections(catalogs.get(0))).extracting(CatalogSection::name).contains("Products", "Toys", "Soft toys");
+    }
+
+    @Test
     void orderWithBasketPropertiesAndPayments() {
         long id = seedOrder();
         OrderDetails details = store.order(id).orElseThrow();

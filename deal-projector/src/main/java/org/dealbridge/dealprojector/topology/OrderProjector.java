@@ -1,32 +1,26 @@
 package org.dealbridge.dealprojector.topology;
 
-import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
-import org.apache.kafka.streams.processor.api.RecordMetadata;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.dealbridge.dealprojector.DealProjectorConfig;
 import org.dealbridge.mapping.CompiledMapping;
-import org.dealbridge.mapping.MappingLookup;
 import org.dealbridge.mapping.MappingTable;
-import org.dealbridge.schemas.DeadLetter;
+import org.dealbridge.mapping.ProjectorContext;
+import org.dealbridge.schemas.SyncDirection;
 import org.dealbridge.schemas.Keys;
 import org.dealbridge.schemas.OrderChanged;
 import org.dealbridge.schemas.SyncLink;
 import org.dealbridge.schemas.Topics;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Gathers order changes per order and, once per coalesce window, turns each order's latest state into one decision
@@ -35,36 +29,24 @@ import org.slf4j.LoggerFactory;
  */
 final class OrderProjector implements Processor<String, OrderChanged, String, SpecificRecord> {
 
-    static final String COMMANDS_METRIC = "dealbridge.commands";
-    static final String OUTCOMES_METRIC = "dealbridge.sync.outcomes";
-    private static final String COMPONENT = "deal-projector";
-    private static final Logger log = LoggerFactory.getLogger(OrderProjector.class);
-
     private final Duration window;
-    private final Topics topics;
-    private final MappingTable mappingTable;
-    private final MeterRegistry meters;
+    private final Topics.Topic<String, OrderChanged> source;
     private final OrderToDeal rules;
-
-    private ProcessorContext<String, SpecificRecord> context;
-    private MappingLookup mappings;
-    private KeyValueStore<String, SyncLink> links;
+    private final ProjectorContext projector;
     private KeyValueStore<String, OrderChanged> pending;
     private KeyValueStore<String, OrderChanged> projected;
 
     OrderProjector(DealProjectorConfig config, Topics topics, MappingTable mappingTable, MeterRegistry meters) {
         this.window = config.coalesceWindow();
-        this.topics = topics;
-        this.mappingTable = mappingTable;
-        this.meters = meters;
+        this.source = topics.orderChanges();
         this.rules = new OrderToDeal(config.originatorPrefix());
+        this.projector = new ProjectorContext("deal-projector", SyncDirection.ORDER_TO_DEAL, mappingTable,
+                DealProjectorTopology.LINKS_STORE, meters);
     }
 
     @Override
     public void init(ProcessorContext<String, SpecificRecord> context) {
-        this.context = context;
-        this.mappings = mappingTable.lookup(context);
-        this.links = context.getStateStore(DealProjectorTopology.LINKS_STORE);
+        projector.init(context);
         this.pending = context.getStateStore(DealProjectorTopology.PENDING_STORE);
         this.projected = context.getStateStore(DealProjectorTopology.PROJECTED_STORE);
         if (!window.isZero()) {
@@ -114,9 +96,9 @@ final class OrderProjector implements Processor<String, OrderChanged, String, Sp
     }
 
     private void project(String key, OrderChanged order, boolean inProcess) {
-        CompiledMapping mapping = mappings.forSite(order.getSiteId()).orElse(null);
-        SyncLink link = links.get(key);
-        Instant now = Instant.ofEpochMilli(context.currentSystemTimeMs());
+        CompiledMapping mapping = projector.mappings().forSite(order.getSiteId()).orElse(null);
+        SyncLink link = projector.links().get(key);
+        Instant now = Instant.ofEpochMilli(projector.now());
         OrderToDeal.Decision decision;
         try {
             decision = rules.decide(order, mapping, link, projected.get(key), now);
@@ -126,40 +108,11 @@ final class OrderProjector implements Processor<String, OrderChanged, String, Sp
         }
         projected.put(key, order);
         long timestamp = now.toEpochMilli();
-        decision.command().ifPresent(command -> {
-            counter(COMMANDS_METRIC, "topology", COMPONENT, "kind", command.getKind().name()).increment();
-            context.forward(new Record<String, SpecificRecord>(key, command, timestamp));
-        });
-        decision.outcome().ifPresent(outcome -> {
-            counter(OUTCOMES_METRIC, "direction", outcome.getDirection().name(), "outcome", outcome.getOutcome().name()).increment();
-            log.debug("{}: {}", outcome.getOutcome(), outcome.getReason());
-            context.forward(new Record<String, SpecificRecord>(key, outcome, timestamp));
-        });
+        decision.command().ifPresent(command -> projector.command(key, command, command.getKind().name(), timestamp));
+        decision.outcome().ifPresent(outcome -> projector.outcome(key, outcome, timestamp));
     }
 
     private void deadLetter(String key, OrderChanged order, String reason, boolean inProcess) {
-        log.warn("Dead-lettering an order change: {}", reason);
-        RecordMetadata source = inProcess ? context.recordMetadata().orElse(null) : null;
-        DeadLetter letter = DeadLetter.newBuilder()
-                .setId(UUID.randomUUID().toString())
-                .setComponent(COMPONENT)
-                .setSiteId(order.getSiteId())
-                .setSourceTopic(topics.orderChanges().name())
-                .setSourcePartition(source == null ? null : source.partition())
-                .setSourceOffset(source == null ? null : source.offset())
-                .setKey(key == null ? null : java.nio.ByteBuffer.wrap(key.getBytes(StandardCharsets.UTF_8)))
-                .setValue(java.nio.ByteBuffer.wrap(topics.orderChanges().valueSerde().serializer()
-                        .serialize(topics.orderChanges().name(), order)))
-                .setReason(reason)
-                .setErrorCode(IllegalArgumentException.class.getSimpleName())
-                .setAttempts(1)
-                .setFailedAt(Instant.ofEpochMilli(context.currentSystemTimeMs()))
-                .build();
-        counter(OUTCOMES_METRIC, "direction", "ORDER_TO_DEAL", "outcome", "DEAD_LETTERED").increment();
-        context.forward(new Record<String, SpecificRecord>(letter.getId(), letter, context.currentSystemTimeMs()));
-    }
-
-    private Counter counter(String name, String... tags) {
-        return Counter.builder(name).tags(tags).register(meters);
+        projector.deadLetter(source, key, order, order.getSiteId(), reason, inProcess);
     }
 }

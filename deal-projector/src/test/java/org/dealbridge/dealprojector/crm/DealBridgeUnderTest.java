@@ -56,10 +56,10 @@ final class DealBridgeUnderTest implements AutoCloseable {
         this.bootstrap = bootstrap;
         this.config = new DealProjectorConfig(Map.of(
                 DealProjectorConfig.COALESCE_WINDOW, "200",
-                DealProjectorConfig.INITIAL_BACKOFF, "50",
-                DealProjectorConfig.MAX_BACKOFF, "1000",
-                DealProjectorConfig.POLL_TIMEOUT, "100",
-                DealProjectorConfig.CONNECTOR_GROUP_ID, appId + "-crm"));
+                DealProjectorConfig.CONNECTOR.initialBackoff(), "50",
+                DealProjectorConfig.CONNECTOR.maxBackoff(), "1000",
+                DealProjectorConfig.CONNECTOR.pollTimeout(), "100",
+                DealProjectorConfig.CONNECTOR.groupId(), appId + "-crm"));
         BitrixClientConfig.Builder builder = BitrixClient.builder(crm.crmWebhookUrl()).portal("crm")
                 .meterRegistry(meters)
                 .callTimeout(Duration.ofSeconds(3))
@@ -101,7 +101,7 @@ final class DealBridgeUnderTest implements AutoCloseable {
     /** A connector in another consumer group: it consumes every command from the start again (a worst-case replay). */
     void startReplayingConnector(String groupId) {
         Map<String, Object> settings = new java.util.HashMap<>(config.originals());
-        settings.put(DealProjectorConfig.CONNECTOR_GROUP_ID, groupId);
+        settings.put(DealProjectorConfig.CONNECTOR.groupId(), groupId);
         startConnector(new DealProjectorConfig(settings));
     }
 

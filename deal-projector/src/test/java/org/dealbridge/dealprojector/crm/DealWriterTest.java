@@ -50,7 +50,7 @@ class DealWriterTest {
         client = BitrixClient.builder(crm.crmWebhookUrl()).portal("crm").meterRegistry(new SimpleMeterRegistry())
                 .rateLimiter(new PortalRateLimiter("crm", PortalRateLimiter.Options.of(1000, 1000).withInitialFill(0)))
                 .callTimeout(Duration.ofSeconds(2)).retry(2, Duration.ofMillis(10), Duration.ofMillis(50)).build();
-        config = new DealProjectorConfig(Map.of(DealProjectorConfig.MAX_ATTEMPTS, "3"));
+        config = new DealProjectorConfig(Map.of(DealProjectorConfig.CONNECTOR.maxAttempts(), "3"));
         writer = new DealWriter(client, config, Clock.systemUTC(), waits::add);
     }
 

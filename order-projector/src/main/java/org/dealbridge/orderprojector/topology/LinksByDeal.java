@@ -1,9 +1,6 @@
 package org.dealbridge.orderprojector.topology;
 
-import org.apache.kafka.streams.processor.api.Processor;
-import org.apache.kafka.streams.processor.api.ProcessorContext;
-import org.apache.kafka.streams.processor.api.Record;
-import org.apache.kafka.streams.state.KeyValueStore;
+import org.dealbridge.mapping.LinkFeeder;
 import org.dealbridge.schemas.Keys;
 import org.dealbridge.schemas.SyncLink;
 
@@ -16,9 +13,11 @@ import org.dealbridge.schemas.SyncLink;
  * {@code order:{siteId}:{orderId}}, so that a tombstone, which names only the order, and a re-link of an order to
  * another deal both retire the old deal's entry without a scan. An order has one deal.
  */
-final class LinksByDeal implements Processor<String, SyncLink, Void, Void> {
+final class LinksByDeal extends LinkFeeder {
 
-    private KeyValueStore<String, SyncLink> links;
+    LinksByDeal() {
+        super(OrderProjectorTopology.LINKS_BY_DEAL_STORE);
+    }
 
     static String dealKey(long dealId) {
         return "deal:" + Keys.deal(dealId);
@@ -29,28 +28,19 @@ final class LinksByDeal implements Processor<String, SyncLink, Void, Void> {
     }
 
     @Override
-    public void init(ProcessorContext<Void, Void> context) {
-        links = context.getStateStore(OrderProjectorTopology.LINKS_BY_DEAL_STORE);
-    }
-
-    @Override
-    public void process(Record<String, SyncLink> record) {
-        if (record.key() == null) {
-            return;  // a link without an order key cannot be joined to anything
-        }
-        SyncLink previous = links.get(orderKey(record.key()));
-        SyncLink link = record.value();
+    protected void apply(String orderKey, SyncLink link) {
+        SyncLink previous = links.get(orderKey(orderKey));
         if (link == null || link.getDealId() <= 0) {
             if (previous != null) {
                 links.delete(dealKey(previous.getDealId()));
             }
-            links.delete(orderKey(record.key()));
+            links.delete(orderKey(orderKey));
             return;
         }
         if (previous != null && previous.getDealId() != link.getDealId()) {
             links.delete(dealKey(previous.getDealId()));
         }
-        links.put(orderKey(record.key()), link);
+        links.put(orderKey(orderKey), link);
         links.put(dealKey(link.getDealId()), link);
     }
 }

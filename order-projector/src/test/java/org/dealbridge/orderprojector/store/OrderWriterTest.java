@@ -73,8 +73,8 @@ class OrderWriterTest {
         emu.store().addProduct(101, "Sofa", null, "1400.00");  // the deal sells it at 1500.00: its own price wins
         crmClient = client(emu.crmWebhookUrl(), "crm");
         storeClient = client(emu.storeWebhookUrl(), "store");
-        writer = new OrderWriter(new OrderProjectorConfig(Map.of(OrderProjectorConfig.MAX_ATTEMPTS, "3",
-                OrderProjectorConfig.INITIAL_BACKOFF, "1", OrderProjectorConfig.MAX_BACKOFF, "5")),
+        writer = new OrderWriter(new OrderProjectorConfig(Map.of(OrderProjectorConfig.CONNECTOR.maxAttempts(), "3",
+                OrderProjectorConfig.CONNECTOR.initialBackoff(), "1", OrderProjectorConfig.CONNECTOR.maxBackoff(), "5")),
                 new StoreApi(storeClient), new CrmApi(crmClient), PairDecision.UNDER_MAPPING, Clock.systemUTC());
     }
 
@@ -327,8 +327,8 @@ class OrderWriterTest {
                 .rateLimiter(new PortalRateLimiter("store", PortalRateLimiter.Options.of(1000, 1000).withInitialFill(0)))
                 .retry(4, Duration.ofMillis(1), Duration.ofMillis(2)).build();
         List<Duration> waits = new java.util.ArrayList<>();
-        OrderProjectorConfig config = new OrderProjectorConfig(Map.of(OrderProjectorConfig.MAX_ATTEMPTS, "3",
-                OrderProjectorConfig.INITIAL_BACKOFF, "400", OrderProjectorConfig.MAX_BACKOFF, "500"));
+        OrderProjectorConfig config = new OrderProjectorConfig(Map.of(OrderProjectorConfig.CONNECTOR.maxAttempts(), "3",
+                OrderProjectorConfig.CONNECTOR.initialBackoff(), "400", OrderProjectorConfig.CONNECTOR.maxBackoff(), "500"));
         OrderWriter retrying = new OrderWriter(config, new StoreApi(patientStore), new CrmApi(crmClient), PairDecision.UNDER_MAPPING,
                 Clock.systemUTC(), waits::add);
         emu.faults().outage(Portal.STORE, Duration.ofMinutes(5), Fault.HTTP_500);

@@ -77,8 +77,8 @@ class StoreConnectorTest {
                 .serialize(topics.mappingConfig().name(), MappingProfiles.build("s1", OrderWriterTest.MAPPING
                         .replace("status: F }", "status: F }\n    - { stage: \"C1:LOSE\", status: Z }"), 1, "test", Instant.now()))));
         producer.flush();
-        OrderProjectorConfig config = new OrderProjectorConfig(Map.of(OrderProjectorConfig.MAX_ATTEMPTS, "2",
-                OrderProjectorConfig.INITIAL_BACKOFF, "10", OrderProjectorConfig.MAX_BACKOFF, "50", OrderProjectorConfig.POLL_TIMEOUT, "100"));
+        OrderProjectorConfig config = new OrderProjectorConfig(Map.of(OrderProjectorConfig.CONNECTOR.maxAttempts(), "2",
+                OrderProjectorConfig.CONNECTOR.initialBackoff(), "10", OrderProjectorConfig.CONNECTOR.maxBackoff(), "50", OrderProjectorConfig.CONNECTOR.pollTimeout(), "100"));
         connector = new StoreConnector(config, topics, kafka, new OrderWriter(config, new StoreApi(storeClient), new CrmApi(crmClient),
                 PairDecision.UNDER_MAPPING, Clock.systemUTC()), new SimpleMeterRegistry(), Clock.systemUTC());
         thread = new Thread(connector, "store-connector-test");
