@@ -32,6 +32,14 @@ import org.slf4j.LoggerFactory;
  * instance. {@link #shared} keeps a process-wide registry keyed by {@link WebhookUrl#portalKey()} (scheme, host, port);
  * {@link BitrixClient.Builder} uses it unless a limiter is handed in explicitly (tests that start many emulators do that).
  *
+ * <p>Several instances of one installation call one portal from several processes: each is given its {@link #share}
+ * of the budget (the launcher's rule: its share of the work, see the README's "How many instances"). The model stays
+ * one of the whole portal bucket, on the assumption that the other instances fill it in proportion to their shares: a
+ * request of ours adds {@code 1/share} to the modelled level, which drains at the full rate. So an instance spends
+ * {@code share} of the rate and of the burst, and a change of share keeps the modelled level: when a dead instance's
+ * share passes to this one, its part of the bucket is assumed as full as ours (both are, while work waits), so the
+ * survivor does not refill what the dead one left queued at the portal.
+ *
  * <p>At start nothing is known about the portal's bucket: a previous run of this process may have left it partly full.
  * {@link Options#initialFill()} (default half) is the assumed level; a wrong guess costs a few 503s at start, after
  * which the model is exact.
@@ -115,6 +123,7 @@ public final class PortalRateLimiter {
     private long levelAt;
     private double rate;
     private long lastRateChangeAt;
+    private double share = 1;
 
     private Timer waitTimer;
     private Counter queryLimitCounter;
@@ -163,6 +172,9 @@ public final class PortalRateLimiter {
             Gauge.builder("dealbridge.rest.ratelimit.rate", this, PortalRateLimiter::currentRate)
                     .description("current assumed drain rate of the portal's request bucket, requests/s")
                     .tag("portal", portal).register(registry);
+            Gauge.builder("dealbridge.rest.ratelimit.share", this, PortalRateLimiter::share)
+                    .description("share of the portal's rate budget this instance spends (its share of the work)")
+                    .tag("portal", portal).register(registry);
         }
         return this;
     }
@@ -172,17 +184,47 @@ public final class PortalRateLimiter {
      * sleeping: {@link #acquire()} sleeps.
      */
     public synchronized Duration reserve() {
+        if (share == 0) {
+            throw new IllegalStateException("portal " + portal + ": this instance has no share of the rate budget now");
+        }
         long now = nanoClock.getAsLong();
         recover(now);
         drainTo(now);
-        double waitSeconds = level + 1 > capacity ? (level + 1 - capacity) / rate : 0;
-        level += 1;
+        double cost = 1 / share;  // the others' requests in proportion to ours
+        double waitSeconds = level + cost > capacity ? (level + cost - capacity) / rate : 0;
+        level += cost;
         return Duration.ofNanos((long) Math.ceil(waitSeconds * NANOS));
     }
 
-    /** Waits until the portal's bucket has room for one more request. */
+    /**
+     * The share of the portal's budget (rate and burst) this limiter spends, 0..1; 1 (all of it) until set. At 0 callers
+     * of {@link #acquire()} wait until a share is given.
+     */
+    public synchronized void share(double share) {
+        if (!(share >= 0 && share <= 1)) {
+            throw new IllegalArgumentException("portal " + portal + ": a share of the rate budget must be in [0, 1], got " + share);
+        }
+        if (share != this.share) {
+            log.info("portal {}: this instance now spends {} of the rate budget ({} req/s)", portal, String.format("%.3f", share),
+                    String.format("%.2f", options.ratePerSecond() * share));
+        }
+        this.share = share;
+        notifyAll();
+    }
+
+    public synchronized double share() {
+        return share;
+    }
+
+    /** Waits until the portal's bucket has room for one more request (and, at share 0, until there is a share). */
     public void acquire() throws InterruptedException {
-        Duration wait = reserve();
+        Duration wait;
+        synchronized (this) {
+            while (share == 0) {
+                wait();
+            }
+            wait = reserve();
+        }
         if (!wait.isZero()) {
             TimeUnit.NANOSECONDS.sleep(wait.toNanos());
         }
@@ -220,7 +262,10 @@ public final class PortalRateLimiter {
         return rate;
     }
 
-    /** The modelled number of requests in the portal's bucket now (including reservations not yet sent). */
+    /**
+     * The modelled number of requests in the portal's bucket now (including reservations not yet sent), the other
+     * instances' assumed in proportion to their shares.
+     */
     public synchronized double currentLevel() {
         drainTo(nanoClock.getAsLong());
         return level;

@@ -31,6 +31,42 @@ class PortalRateLimiterTest {
     }
 
     @Test
+    void twoInstancesWithHalfAShareEachNeverOverfillThePortalsBucketAndTheSurvivorTakesOverTheDeadOnesPart() {
+        PortalRateLimiter.Options options = PortalRateLimiter.Options.of(2, 50).withInitialFill(0).withHeadroom(2);
+        PortalRateLimiter[] instances = {limiter(options), limiter(options)};
+        instances[0].share(0.5);
+        instances[1].share(0.5);
+        // each instance asks again as soon as its previous request went out; instance 0 "dies" after 150 s
+        long start = now.get();
+        long[] nextAsk = {start, start};
+        java.util.List<Long> arrivals = new java.util.ArrayList<>();
+        while (now.get() - start < Duration.ofSeconds(300).toNanos()) {
+            boolean firstAlive = now.get() - start < Duration.ofSeconds(150).toNanos();
+            int i = firstAlive && nextAsk[0] <= nextAsk[1] ? 0 : 1;
+            if (!firstAlive && instances[1].share() < 1) {
+                instances[1].share(1);  // the rebalance hands it the dead instance's partitions
+            }
+            now.set(Math.max(now.get(), nextAsk[i]));
+            long sendAt = now.get() + instances[i].reserve().toNanos();
+            arrivals.add(sendAt);
+            nextAsk[i] = sendAt;
+        }
+        // the portal's bucket as the emulator keeps it: every request of both instances, draining at 2/s
+        java.util.Collections.sort(arrivals);
+        double bucket = 0;
+        long last = arrivals.get(0);
+        for (long arrival : arrivals) {
+            bucket = Math.max(0, bucket - (arrival - last) / 1e9 * 2) + 1;
+            last = arrival;
+            assertThat(bucket).as("the portal's bucket").isLessThanOrEqualTo(50.0);
+        }
+        double seconds = (last - start) / 1e9;
+        assertThat(arrivals.size() / seconds).as("both together use the whole rate").isBetween(1.9, 2.3);
+        instances[0].share(0);
+        assertThatThrownBy(instances[0]::reserve).isInstanceOf(IllegalStateException.class);
+    }
+
+    @Test
     void sustainedRateEqualsDrainRate() {
         PortalRateLimiter l = limiter(PortalRateLimiter.Options.of(2, 50).withInitialFill(1));
         // full bucket: each request waits for one unit to drain; simulate callers that sleep what they are told

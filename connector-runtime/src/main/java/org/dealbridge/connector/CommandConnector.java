@@ -64,6 +64,16 @@ public abstract class CommandConnector<C extends SpecificRecord, R extends Comma
     private volatile ConnectorLoop<C, R> loop;
     private volatile boolean started;
     private volatile State state = State.NEW;
+    private volatile AssignmentListener assignmentListener = (owned, total) -> { };
+
+    /**
+     * Told on every rebalance of the connector's group how many partitions of its commands topic this instance owns
+     * now, of how many: the launcher gives each instance the share of the portal's rate budget that matches.
+     */
+    @FunctionalInterface
+    public interface AssignmentListener {
+        void assigned(int owned, int total);
+    }
 
     /** Where a connector is in its life, for /health. */
     public enum State {
@@ -143,6 +153,15 @@ public abstract class CommandConnector<C extends SpecificRecord, R extends Comma
     /** The client properties the connector was given, for clients of its own (views of other topics). */
     protected final Properties kafka() {
         return kafka;
+    }
+
+    /** Set before {@link #start()}; called on the connector's thread, so it must be quick. */
+    public final void onAssignment(AssignmentListener listener) {
+        this.assignmentListener = java.util.Objects.requireNonNull(listener, "listener");
+    }
+
+    void assignmentChanged(int owned, int total) {
+        assignmentListener.assigned(owned, total);
     }
 
     /** Runs the connector on a thread of its own, named after it. */

@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -17,6 +18,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.function.Consumer;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -46,8 +48,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One run of a {@link CommandConnector}: its consumer and transactional producer, from the last commit until it is
- * stopped or dies. A restart is a new run (new clients, a new transactional id), so nothing of a broken producer or a
+ * One run of a {@link CommandConnector}: its consumer and one transactional producer per assigned partition, from the
+ * last commit until it is stopped or dies. A restart is a new run (new clients), so nothing of a broken producer or a
  * half-read poll survives into it.
  */
 final class ConnectorLoop<C extends SpecificRecord, R extends CommandResult<C>> {
@@ -55,12 +57,17 @@ final class ConnectorLoop<C extends SpecificRecord, R extends CommandResult<C>> 
     private static final Logger log = LoggerFactory.getLogger(ConnectorLoop.class);
     /** New Kafka metrics (per-partition lag) are looked for every 10 s rather than Micrometer's default 60 s. */
     private static final Duration METRICS_REFRESH = Duration.ofSeconds(10);
+    private static final int SESSION_TIMEOUT_MS = 10_000;
 
     private final CommandConnector<C, R> connector;
     private final Topics topics;
     private volatile KafkaConsumer<String, C> consumer;
-    private KafkaProducer<String, byte[]> producer;
+    /** One per assigned partition, created (and its predecessor fenced) when the partition is assigned. */
+    private final Map<TopicPartition, PartitionProducer> producers = new HashMap<>();
     private boolean committedAPoll;
+
+    private record PartitionProducer(KafkaProducer<String, byte[]> producer, KafkaClientMetrics metrics) {
+    }
 
     ConnectorLoop(CommandConnector<C, R> connector) {
         this.connector = connector;
@@ -68,11 +75,18 @@ final class ConnectorLoop<C extends SpecificRecord, R extends CommandResult<C>> 
     }
 
     /**
-     * The producer's transactional id, chosen here only. The group id plus a random suffix: every run is a producer of
-     * its own, and the consumer group's generation (sent with the offsets) is what fences a run that lost its partitions.
+     * The transactional id of the producer of one partition, chosen here only: the group id plus the partition, the same
+     * on every instance and every run (the pre-KIP-447 model Kafka Streams used as {@code exactly_once}). Why not one
+     * producer per run with a random id (KIP-447): a SIGKILLed instance's open transaction would then stay open until
+     * {@code transaction.timeout.ms}, holding every read_committed reader of {@code deal-links} and
+     * {@code sync-outcomes} behind it and keeping its successor from reading the committed offsets (pending offsets are
+     * unstable). With the partition in the id, the successor's {@code initTransactions()} at the assignment aborts that
+     * transaction at once and fences the dead instance's producer. The cost: one transaction per partition a poll
+     * touched instead of one per poll, which on one instance is a commit round-trip per partition, not a read of the
+     * other side more.
      */
-    static String transactionalId(ConnectorConfig config) {
-        return config.connectorGroupId() + "-" + UUID.randomUUID();
+    static String transactionalId(ConnectorConfig config, TopicPartition partition) {
+        return config.connectorGroupId() + "-" + partition.topic() + "-" + partition.partition();
     }
 
     /** True once this run has committed a poll: a failure after that starts the restart backoff afresh. */
@@ -90,21 +104,27 @@ final class ConnectorLoop<C extends SpecificRecord, R extends CommandResult<C>> 
     void run() throws InterruptedException {
         List<KafkaClientMetrics> clientMetrics = new ArrayList<>();
         try (KafkaConsumer<String, C> consumer = new KafkaConsumer<>(consumerProperties(), new StringDeserializer(),
-                connector.commands.valueSerde().deserializer());
-             KafkaProducer<String, byte[]> producer = new KafkaProducer<>(producerProperties(), new StringSerializer(),
-                     new ByteArraySerializer())) {
-            this.producer = producer;
+                connector.commands.valueSerde().deserializer())) {
             this.consumer = consumer;
-            // the commands topic's consumer lag and the producer's metrics, next to the Streams apps' own
-            for (KafkaClientMetrics metrics : List.of(new KafkaClientMetrics(consumer, List.of(), metricsRefresh(), METRICS_REFRESH),
-                    new KafkaClientMetrics(producer, List.of(), metricsRefresh(), METRICS_REFRESH))) {
-                metrics.bindTo(connector.meters);
-                clientMetrics.add(metrics);
-            }
-            producer.initTransactions();
+            // the commands topic's consumer lag, next to the Streams apps' own (each partition's producer binds its own)
+            KafkaClientMetrics consumerMetrics = new KafkaClientMetrics(consumer, List.of(), metricsRefresh(), METRICS_REFRESH);
+            consumerMetrics.bindTo(connector.meters);
+            clientMetrics.add(consumerMetrics);
             try {
                 connector.sessionStarted();
-                consumer.subscribe(List.of(connector.commands.name()));
+                consumer.subscribe(List.of(connector.commands.name()), new ConsumerRebalanceListener() {
+                    @Override
+                    public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+                        partitions.forEach(ConnectorLoop.this::closeProducer);
+                        assignmentChanged();
+                    }
+
+                    @Override
+                    public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+                        partitions.forEach(ConnectorLoop.this::openProducer);
+                        assignmentChanged();
+                    }
+                });
                 while (connector.isRunning()) {
                     ConsumerRecords<String, C> records;
                     try {
@@ -126,8 +146,46 @@ final class ConnectorLoop<C extends SpecificRecord, R extends CommandResult<C>> 
                 throw e;
             }
         } finally {
+            // the consumer's close revoked its partitions; a run that died inside a callback may have left producers
+            List.copyOf(producers.keySet()).forEach(this::closeProducer);
+            connector.assignmentChanged(0, 0);
             clientMetrics.forEach(KafkaClientMetrics::close);
         }
+    }
+
+    /**
+     * The producer of a partition just assigned: its {@code initTransactions()} fences whoever had the partition before
+     * (a dead instance, a run that lost it) and aborts that one's open transaction, before this run reads the
+     * partition's committed offset.
+     */
+    private void openProducer(TopicPartition partition) {
+        if (producers.containsKey(partition)) {
+            return;
+        }
+        KafkaProducer<String, byte[]> producer = new KafkaProducer<>(producerProperties(partition), new StringSerializer(),
+                new ByteArraySerializer());
+        try {
+            producer.initTransactions();
+        } catch (RuntimeException e) {
+            producer.close(Duration.ZERO);
+            throw e;
+        }
+        KafkaClientMetrics metrics = new KafkaClientMetrics(producer, List.of(), metricsRefresh(), METRICS_REFRESH);
+        metrics.bindTo(connector.meters);
+        producers.put(partition, new PartitionProducer(producer, metrics));
+    }
+
+    private void closeProducer(TopicPartition partition) {
+        PartitionProducer p = producers.remove(partition);
+        if (p != null) {
+            p.metrics().close();
+            p.producer().close(Duration.ofSeconds(5));
+        }
+    }
+
+    private void assignmentChanged() {
+        int total = consumer.partitionsFor(connector.commands.name()).size();
+        connector.assignmentChanged(producers.size(), total);
     }
 
     private Properties consumerProperties() {
@@ -138,13 +196,18 @@ final class ConnectorLoop<C extends SpecificRecord, R extends CommandResult<C>> 
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Integer.toString(connector.maxPollRecords));
+        // a SIGKILLed instance's partitions move after this long (Kafka's default is 45 s); heartbeats have their own thread
+        props.putIfAbsent(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, Integer.toString(SESSION_TIMEOUT_MS));
+        props.putIfAbsent(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, Integer.toString(SESSION_TIMEOUT_MS / 5));
         return props;
     }
 
-    private Properties producerProperties() {
+    private Properties producerProperties(TopicPartition partition) {
         Properties props = new Properties();
         props.putAll(connector.kafka);
-        props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId(connector.config));
+        props.remove(ProducerConfig.CLIENT_ID_CONFIG);
+        props.put(ProducerConfig.CLIENT_ID_CONFIG, transactionalId(connector.config, partition));
+        props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId(connector.config, partition));
         props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
         props.put(ProducerConfig.ACKS_CONFIG, "all");
         return props;
@@ -169,14 +232,30 @@ final class ConnectorLoop<C extends SpecificRecord, R extends CommandResult<C>> 
         }
         List<Executed<C, R>> executed = commands.isEmpty() ? List.of() : connector.execute(commands);
         Instant now = connector.clock.instant();
-        if (!commit(producer -> executed.forEach(e -> publish(producer, e, now)), offsets)) {
-            return;
+        // one transaction per partition, each with its own producer (see transactionalId); what a command published
+        // (its link, outcome, dead letter, extra records) goes with its source record's partition and that offset
+        Map<TopicPartition, List<Executed<C, R>>> byPartition = new HashMap<>();
+        for (Executed<C, R> e : executed) {
+            byPartition.computeIfAbsent(new TopicPartition(e.source().topic(), e.source().partition()), p -> new ArrayList<>()).add(e);
         }
-        // counted once they are committed: an aborted poll is executed and counted again
+        Set<TopicPartition> committed = new java.util.HashSet<>();
+        for (Map.Entry<TopicPartition, OffsetAndMetadata> offset : offsets.entrySet()) {
+            List<Executed<C, R>> ofPartition = byPartition.getOrDefault(offset.getKey(), List.of());
+            if (commit(offset.getKey(), producer -> ofPartition.forEach(e -> publish(producer, e, now)),
+                    Map.of(offset.getKey(), offset.getValue()))) {
+                committed.add(offset.getKey());
+            }
+        }
+        // counted once they are committed: an aborted partition is executed and counted again
         for (ConsumerRecord<String, C> command : commands) {
-            SyncMetrics.commands(connector.meters, connector.component, CommandFacts.of(command.value()).kind()).increment();
+            if (committed.contains(new TopicPartition(command.topic(), command.partition()))) {
+                SyncMetrics.commands(connector.meters, connector.component, CommandFacts.of(command.value()).kind()).increment();
+            }
         }
         for (Executed<C, R> e : executed) {
+            if (!committed.contains(new TopicPartition(e.source().topic(), e.source().partition()))) {
+                continue;
+            }
             SyncMetrics.outcomes(connector.meters, connector.direction, e.result().outcome()).increment();
             if (e.result().written()) {
                 connector.latency.record(Duration.between(CommandFacts.of(e.result().command()).sourceTime(), now).abs());
@@ -227,7 +306,7 @@ final class ConnectorLoop<C extends SpecificRecord, R extends CommandResult<C>> 
         log.error("{}: {}; dead-lettering it", connector.component, reason);
         DeadLetter letter = deadLetter(null, partition, e.offset(), copy(e.keyBuffer()), copy(e.valueBuffer()), reason,
                 cause.getClass().getSimpleName(), 1, connector.clock.instant());
-        if (commit(producer -> send(producer, topics.deadLetters(), letter.getId(), letter),
+        if (commit(partition, producer -> send(producer, topics.deadLetters(), letter.getId(), letter),
                 Map.of(partition, new OffsetAndMetadata(e.offset() + 1)))) {
             consumer.seek(partition, e.offset() + 1);
             SyncMetrics.outcomes(connector.meters, connector.direction, Outcome.DEAD_LETTERED)
@@ -260,7 +339,13 @@ final class ConnectorLoop<C extends SpecificRecord, R extends CommandResult<C>> 
      *
      * @return true when committed
      */
-    private boolean commit(Consumer<KafkaProducer<String, byte[]>> sends, Map<TopicPartition, OffsetAndMetadata> offsets) {
+    private boolean commit(TopicPartition partition, Consumer<KafkaProducer<String, byte[]>> sends,
+                           Map<TopicPartition, OffsetAndMetadata> offsets) {
+        PartitionProducer owner = producers.get(partition);
+        if (owner == null) {
+            throw new IllegalStateException(connector.component + " has no producer for " + partition + ", which it was not assigned");
+        }
+        KafkaProducer<String, byte[]> producer = owner.producer();
         try {
             producer.beginTransaction();
             sends.accept(producer);

@@ -128,6 +128,37 @@ class CommandConnectorTest {
         assertThat(connector.restarts()).as("an aborted transaction is rewound, not restarted").isZero();
     }
 
+    /**
+     * An instance killed in the middle of a transaction leaves it open; read_committed readers of what it wrote to
+     * (sync-outcomes here) see nothing after it until it ends. The successor that is assigned the partition must end it
+     * at once (its producer has the same transactional id), not after the dead one's transaction timeout (60 s here).
+     */
+    @Test
+    void aKilledInstancesOpenTransactionIsAbortedByItsSuccessorAtOnce(TestInfo test) throws Exception {
+        Topics.Topic<String, OrderCommand> commands = commandsTopic(test);
+        TestConnector successor = new TestConnector(commands, Duration.ofMillis(100));
+        Properties dead = kafka();
+        dead.put("transactional.id", ConnectorLoop.transactionalId(successor.config, new org.apache.kafka.common.TopicPartition(commands.name(), 0)));
+        dead.put("transaction.timeout.ms", "60000");
+        KafkaProducer<String, byte[]> killed = new KafkaProducer<>(dead, new StringSerializer(), new ByteArraySerializer());
+        try {
+            killed.initTransactions();
+            killed.beginTransaction();
+            killed.send(new ProducerRecord<>(topics.syncOutcomes().name(), "s1:70", new byte[] {0})).get();  // never committed
+            send(commands, command("after-the-kill"));
+            long started = System.nanoTime();
+            try (Running ignored = successor.started()) {
+                await("the successor's outcome is readable", () -> outcomesOf("after-the-kill").size() == 1);
+            }
+            assertThat(Duration.ofNanos(System.nanoTime() - started)).as("not held until the dead transaction's timeout")
+                    .isLessThan(Duration.ofSeconds(30));
+            assertThat(org.assertj.core.api.Assertions.catchThrowable(killed::commitTransaction)).as("the dead instance's producer is fenced")
+                    .isInstanceOf(org.apache.kafka.common.KafkaException.class);
+        } finally {
+            killed.close(Duration.ZERO);
+        }
+    }
+
     @Test
     void closeStopsAConnectorWaitingInPoll(TestInfo test) throws Exception {
         Topics.Topic<String, OrderCommand> commands = commandsTopic(test);

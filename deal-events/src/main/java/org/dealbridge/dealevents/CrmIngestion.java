@@ -12,6 +12,7 @@ import org.dealbridge.bitrix.BitrixClient;
 import org.dealbridge.bitrix.crm.CrmApi;
 import org.dealbridge.ingestion.CursorStore;
 import org.dealbridge.ingestion.Ingestion;
+import org.dealbridge.ingestion.PollerLeadership;
 import org.dealbridge.ingestion.RefreshQueue;
 import org.dealbridge.ingestion.Refresher;
 import org.dealbridge.schemas.ChangeCause;
@@ -41,13 +42,22 @@ public final class CrmIngestion implements AutoCloseable {
      * @param firstCursor where the poller starts when no cursor was ever stored
      */
     public CrmIngestion(DealEventsConfig config, BitrixClient crm, DealPublisher publisher, CursorStore cursors, OffsetDateTime firstCursor) {
+        this(config, crm, publisher, cursors, firstCursor, null);
+    }
+
+    /**
+     * @param leadership when not null, the poller runs only on the instance it elects (several instances of one
+     *                   installation); the hook works on every instance
+     */
+    public CrmIngestion(DealEventsConfig config, BitrixClient crm, DealPublisher publisher, CursorStore cursors, OffsetDateTime firstCursor,
+                        PollerLeadership leadership) {
         this.config = config;
         DealReader reader = new DealReader(crm);
         this.queue = hookQueue(config, reader, publisher);
         this.deletions = deletions(publisher, queue);
         List<AutoCloseable> resources = cursors instanceof AutoCloseable closeable ? List.of(closeable) : List.of();
         this.ingestion = new Ingestion(queue, List.of(CrmPoller.create(new CrmApi(crm), reader, publisher, cursors, config, firstCursor)),
-                resources);
+                resources, leadership);
     }
 
     /** The handler for {@code POST /hooks/bitrix24}; needs {@code crm.application-token}. */

@@ -169,11 +169,16 @@ public final class ChangePoller implements AutoCloseable {
         return out;
     }
 
-    /** Polls every {@code interval} on a daemon thread, the first round at once; a failed round is logged and retried. */
+    /**
+     * Polls every {@code interval} on a daemon thread, the first round at once; a failed round is logged and retried.
+     * After {@link #stop()} it may be started again: it then resumes from the cursor stored in the topic, which another
+     * instance's poller may have moved meanwhile.
+     */
     public synchronized void start() {
         if (scheduler != null) {
             throw new IllegalStateException(settings.name() + " already started");
         }
+        cursor = null;  // read again: the stored cursor is the truth, and another instance's poller may have moved it
         cursor();
         scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, settings.name());
@@ -192,18 +197,32 @@ public final class ChangePoller implements AutoCloseable {
         }, 0, settings.interval().toMillis(), TimeUnit.MILLISECONDS);
     }
 
+    /**
+     * Stops polling once the round in progress has ended (its cursor stored), and forgets the cursor and what it
+     * published: while stopped, another instance's poller owns the cursor, so a later {@link #start()} reads it again.
+     */
+    public void stop() {
+        ScheduledExecutorService s = scheduler;
+        if (s == null) {
+            return;
+        }
+        s.shutdown();
+        try {
+            if (!s.awaitTermination(30, TimeUnit.SECONDS)) {
+                s.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        synchronized (this) {
+            scheduler = null;
+            cursor = null;
+            published.clear();
+        }
+    }
+
     @Override
     public void close() {
-        ScheduledExecutorService s = scheduler;
-        if (s != null) {
-            s.shutdown();
-            try {
-                if (!s.awaitTermination(30, TimeUnit.SECONDS)) {
-                    s.shutdownNow();
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        stop();
     }
 }

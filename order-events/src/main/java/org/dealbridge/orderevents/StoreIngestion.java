@@ -11,6 +11,7 @@ import org.dealbridge.bitrix.store.StoreApi;
 import org.dealbridge.ingestion.ChangePoller;
 import org.dealbridge.ingestion.Ingestion;
 import org.dealbridge.ingestion.KafkaCursorStore;
+import org.dealbridge.ingestion.PollerLeadership;
 import org.dealbridge.ingestion.RefreshQueue;
 import org.dealbridge.schemas.ChangeSource;
 import org.dealbridge.schemas.Topics;
@@ -26,6 +27,15 @@ public final class StoreIngestion implements AutoCloseable {
 
     public StoreIngestion(StoreIngestionConfig config, StoreApi store, Map<String, Object> kafkaClientConfig, Topics topics,
                           MeterRegistry meterRegistry, Clock clock) {
+        this(config, store, kafkaClientConfig, topics, meterRegistry, clock, null);
+    }
+
+    /**
+     * @param leadership when not null, the pollers run only on the instance it elects (several instances of one
+     *                   installation); the hook works on every instance
+     */
+    public StoreIngestion(StoreIngestionConfig config, StoreApi store, Map<String, Object> kafkaClientConfig, Topics topics,
+                          MeterRegistry meterRegistry, Clock clock, PollerLeadership leadership) {
         IngestMetrics metrics = new IngestMetrics(meterRegistry);
         OrderPublisher publisher = new OrderPublisher(kafkaClientConfig, topics, metrics, clock);
         KafkaCursorStore cursors = new KafkaCursorStore(kafkaClientConfig, topics, "order-events-cursors", Duration.ofSeconds(30));
@@ -40,7 +50,7 @@ public final class StoreIngestion implements AutoCloseable {
             pollers.add(StorePoller.create(store, ingest, cursors,
                     new StorePoller.Settings(site, config.pollInterval(), config.pollOverlap(), config.firstCursor())));
         }
-        this.ingestion = new Ingestion(queue, pollers, List.of(publisher, cursors));
+        this.ingestion = new Ingestion(queue, pollers, List.of(publisher, cursors), leadership);
     }
 
     /**

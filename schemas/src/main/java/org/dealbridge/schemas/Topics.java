@@ -38,6 +38,11 @@ public final class Topics {
     public static final String DEAD_LETTERS = "dead-letters";
     /** Poll cursors of the ingestion side (key e.g. {@code store-poll:s1}, value the cursor as text); compacted. */
     public static final String INGEST_CURSORS = "ingest-cursors";
+    /**
+     * No records: its one partition is what the instances of one installation compete for, once per poller group
+     * (Kafka's group membership elects the member that is assigned partition 0 to run that side's pollers).
+     */
+    public static final String POLLER_LEADERSHIP = "poller-leadership";
     /** Schemas of the embedded registry (used only without schema-registry.url); compacted, one partition. */
     public static final String SCHEMAS = "_dealbridge_schemas";
 
@@ -67,6 +72,7 @@ public final class Topics {
             new Definition(SYNC_OUTCOMES, false, Duration.ofDays(30), false, "decisions and their reasons"),
             new Definition(DEAD_LETTERS, true, null, false, "records that could not be processed"),
             new Definition(INGEST_CURSORS, true, null, true, "poll cursors"),
+            new Definition(POLLER_LEADERSHIP, true, null, true, "the one partition whose owner runs the pollers"),
             new Definition(SCHEMAS, true, null, true, "embedded schema registry"));
 
     /** A topic with its serdes. */

@@ -13,25 +13,53 @@ import org.dealbridge.bitrix.PortalRateLimiter;
 public final class Connections implements AutoCloseable {
     private final BitrixClient crm;
     private final BitrixClient store;
+    private final PortalRateLimiter crmLimiter;
+    private final PortalRateLimiter storeLimiter;
+    private PortalShare crmShare;
+    private PortalShare storeShare;
 
     public Connections(DealBridgeConfig config, MeterRegistry metrics) {
         boolean insecure = config.getBoolean(DealBridgeConfig.ALLOW_INSECURE_HTTP);
         String crmUrl = config.secret(DealBridgeConfig.CRM_WEBHOOK_URL);
         String storeUrl = config.secret(DealBridgeConfig.STORE_WEBHOOK_URL);
-        this.crm = crmUrl == null ? null : client(crmUrl, "crm", insecure, config.getDouble(DealBridgeConfig.CRM_RATE_RPS),
+        this.crmLimiter = limiter("crm", config.getDouble(DealBridgeConfig.CRM_RATE_RPS),
                 config.getInt(DealBridgeConfig.CRM_RATE_BURST), metrics);
-        this.store = storeUrl == null ? null : client(storeUrl, "store", insecure, config.getDouble(DealBridgeConfig.STORE_RATE_RPS),
+        this.storeLimiter = limiter("store", config.getDouble(DealBridgeConfig.STORE_RATE_RPS),
                 config.getInt(DealBridgeConfig.STORE_RATE_BURST), metrics);
+        this.crm = crmUrl == null ? null : client(crmUrl, "crm", insecure, crmLimiter, metrics);
+        this.store = storeUrl == null ? null : client(storeUrl, "store", insecure, storeLimiter, metrics);
     }
 
     /**
      * Each connection gets its own bucket: this process holds one client per portal, and the CRM and the store are
      * separate portals with separate limits even when they share a host and port (as the emulators do).
      */
-    private static BitrixClient client(String url, String portal, boolean insecure, double rate, int burst, MeterRegistry metrics) {
-        PortalRateLimiter.Options options = PortalRateLimiter.Options.of(rate, burst);
-        return BitrixClient.builder(url).portal(portal).allowInsecureHttp(insecure).rateLimit(options)
-                .rateLimiter(new PortalRateLimiter(portal, options).bindTo(metrics)).meterRegistry(metrics).build();
+    private static PortalRateLimiter limiter(String portal, double rate, int burst, MeterRegistry metrics) {
+        return new PortalRateLimiter(portal, PortalRateLimiter.Options.of(rate, burst)).bindTo(metrics);
+    }
+
+    private static BitrixClient client(String url, String portal, boolean insecure, PortalRateLimiter limiter, MeterRegistry metrics) {
+        return BitrixClient.builder(url).portal(portal).allowInsecureHttp(insecure).rateLimit(limiter.options())
+                .rateLimiter(limiter).meterRegistry(metrics).build();
+    }
+
+    /**
+     * This instance's share of the CRM's rate budget: the CRM connector's partitions and the CRM poller. Asked for by
+     * {@code run} only (the share is 0 until the first assignment); the admin commands spend the whole budget.
+     */
+    synchronized PortalShare crmShare() {
+        if (crmShare == null) {
+            crmShare = new PortalShare(crmLimiter);
+        }
+        return crmShare;
+    }
+
+    /** This instance's share of the store's rate budget: the store connector's partitions and the store poller. */
+    synchronized PortalShare storeShare() {
+        if (storeShare == null) {
+            storeShare = new PortalShare(storeLimiter);
+        }
+        return storeShare;
     }
 
     public Optional<BitrixClient> crm() {

@@ -29,6 +29,7 @@ import org.dealbridge.app.http.HttpListener;
 import org.dealbridge.bitrix.BitrixClient;
 import org.dealbridge.bitrix.store.StoreApi;
 import org.dealbridge.console.Console;
+import org.dealbridge.ingestion.PollerLeadership;
 import org.dealbridge.kafka.embedded.EmbeddedKafka;
 import org.dealbridge.orderevents.StoreIngestion;
 import org.dealbridge.orderevents.StoreIngestionConfig;
@@ -44,6 +45,10 @@ import org.slf4j.LoggerFactory;
  */
 public final class DealBridgeRuntime implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(DealBridgeRuntime.class);
+
+    /** The consumer groups whose member owning {@code poller-leadership}'s partition runs that side's pollers. */
+    static final String STORE_POLLERS_GROUP = "dealbridge-store-pollers";
+    static final String CRM_POLLERS_GROUP = "dealbridge-crm-pollers";
 
     private final DealBridgeConfig config;
     private final Deque<AutoCloseable> started = new ArrayDeque<>();
@@ -147,12 +152,13 @@ public final class DealBridgeRuntime implements AutoCloseable {
             storeIngestion = storeIngestion(connections.store().get());
             started.push(storeIngestion);
         }
-        OrderToDealSync orderToDeal = new OrderToDealSync(config, connections.crm(), clientProperties(), topics, metrics, health);
+        OrderToDealSync orderToDeal = new OrderToDealSync(config, connections.crm(), connections.crmShare(), clientProperties(), topics,
+                metrics, health);
         started.push(orderToDeal);
         orderToDeal.start();
         DealToOrderSync dealToOrder;
         try {
-            dealToOrder = new DealToOrderSync(config, connections.crm(), connections.store(), clientProperties(), topics, metrics, health, hooks);
+            dealToOrder = new DealToOrderSync(config, connections, clientProperties(), topics, metrics, health, hooks);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while starting the deal → order sync", e);
@@ -182,7 +188,10 @@ public final class DealBridgeRuntime implements AutoCloseable {
                 StoreIngestionConfig.DEFAULT_REFRESH_QUEUE_CAPACITY);
         Map<String, Object> client = new HashMap<>();
         clientProperties().forEach((k, v) -> client.put(k.toString(), v));
-        StoreIngestion ingestion = new StoreIngestion(settings, new StoreApi(store), client, topics, metrics, Clock.systemUTC());
+        // the pollers run on one instance at a time (see PollerLeadership); the hook on every instance
+        PollerLeadership leadership = new PollerLeadership(client, Topics.POLLER_LEADERSHIP, STORE_POLLERS_GROUP,
+                PollerLeadership.DEFAULT_SESSION_TIMEOUT).addListener(connections.storeShare());
+        StoreIngestion ingestion = new StoreIngestion(settings, new StoreApi(store), client, topics, metrics, Clock.systemUTC(), leadership);
         if (token != null) {
             hooks.route("/hooks/store", ingestion.hookHandler());
         } else {

@@ -24,6 +24,7 @@ import org.dealbridge.dealevents.CrmIngestion;
 import org.dealbridge.dealevents.DealEventsConfig;
 import org.dealbridge.dealevents.DealPublisher;
 import org.dealbridge.ingestion.KafkaCursorStore;
+import org.dealbridge.ingestion.PollerLeadership;
 import org.dealbridge.orderprojector.OrderProjectorConfig;
 import org.dealbridge.mapping.PairDecision;
 import org.dealbridge.orderprojector.store.OrderWriter;
@@ -48,8 +49,10 @@ final class DealToOrderSync implements AutoCloseable {
     private final KafkaClientMetrics producerMetrics;
     private final CrmIngestion ingestion;
 
-    DealToOrderSync(DealBridgeConfig config, Optional<BitrixClient> crm, Optional<BitrixClient> store, Properties kafka, Topics topics,
+    DealToOrderSync(DealBridgeConfig config, Connections connections, Properties kafka, Topics topics,
                     MeterRegistry metrics, HealthRegistry health, HttpListener http) throws InterruptedException {
+        Optional<BitrixClient> crm = connections.crm();
+        Optional<BitrixClient> store = connections.store();
         Map<String, Object> values = new HashMap<>(config.originals());
         values.put(OrderProjectorConfig.SITE_ID, config.getString(DealBridgeConfig.STORE_SITE_ID));
         OrderProjectorConfig projectorConfig = new OrderProjectorConfig(values);
@@ -61,6 +64,9 @@ final class DealToOrderSync implements AutoCloseable {
                 ? new StoreConnector(projectorConfig, topics, kafka, new OrderWriter(projectorConfig, new StoreApi(store.get()),
                         new CrmApi(crm.get()), PairDecision.UNDER_MAPPING, Clock.systemUTC()), metrics, Clock.systemUTC())
                 : null;
+        if (connector != null) {
+            connector.onAssignment(connections.storeShare());  // it writes the store: its partitions are our share of it
+        }
         direction = new ProjectorWithConnector("order-projector", projector, connector, health);
 
         if (crm.isEmpty()) {
@@ -84,9 +90,12 @@ final class DealToOrderSync implements AutoCloseable {
         Map<String, Object> cursorClient = new HashMap<>();
         producerProps.forEach((k, v) -> cursorClient.put(k.toString(), v));
         // the first start stores its cursor a little in the past, like the store poller; the CRM's history is not replayed
+        // the poller runs on one instance at a time; the hook on every instance
+        PollerLeadership leadership = new PollerLeadership(cursorClient, Topics.POLLER_LEADERSHIP, DealBridgeRuntime.CRM_POLLERS_GROUP,
+                PollerLeadership.DEFAULT_SESSION_TIMEOUT).addListener(connections.crmShare());
         ingestion = new CrmIngestion(events, crm.get(), new DealPublisher(dealProducer, metrics),
                 new KafkaCursorStore(cursorClient, topics, "deal-events-cursors", Duration.ofSeconds(30)),
-                OffsetDateTime.now(ZoneOffset.UTC).minus(events.pollInterval().multipliedBy(2)));
+                OffsetDateTime.now(ZoneOffset.UTC).minus(events.pollInterval().multipliedBy(2)), leadership);
         if (token != null) {
             http.route(CrmHookHandler.PATH, ingestion.hookHandler());
         } else {

@@ -21,13 +21,17 @@ final class OrderToDealSync implements AutoCloseable {
 
     private final ProjectorWithConnector direction;
 
-    OrderToDealSync(DealBridgeConfig config, Optional<BitrixClient> crm, Properties kafka, Topics topics, MeterRegistry metrics,
-                    HealthRegistry health) {
+    /** @param crmShare told the CRM connector's assignments: its partitions are this instance's share of the CRM */
+    OrderToDealSync(DealBridgeConfig config, Optional<BitrixClient> crm, PortalShare crmShare, Properties kafka, Topics topics,
+                    MeterRegistry metrics, HealthRegistry health) {
         DealProjectorConfig projectorConfig = new DealProjectorConfig(config.originals());
         StreamsApp projector = new StreamsApp(APPLICATION_ID, DealProjectorTopology.build(projectorConfig, topics, metrics), kafka,
                 config.dataDir().resolve("streams"), config.getBoolean(DealBridgeConfig.KAFKA_EXACTLY_ONCE), topics, metrics);
         CrmConnector connector = crm.map(client -> new CrmConnector(projectorConfig, topics, kafka,
                 new DealWriter(client, projectorConfig, Clock.systemUTC()), metrics, Clock.systemUTC())).orElse(null);
+        if (connector != null) {
+            connector.onAssignment(crmShare);
+        }
         direction = new ProjectorWithConnector("deal-projector", projector, connector, health);
     }
 
