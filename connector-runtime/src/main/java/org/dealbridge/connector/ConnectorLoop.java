@@ -1,6 +1,7 @@
 package org.dealbridge.connector;
 
 import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
+import org.dealbridge.schemas.KafkaClients;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -103,7 +104,7 @@ final class ConnectorLoop<C extends SpecificRecord, R extends CommandResult<C>> 
 
     void run() throws InterruptedException {
         List<KafkaClientMetrics> clientMetrics = new ArrayList<>();
-        try (KafkaConsumer<String, C> consumer = new KafkaConsumer<>(consumerProperties(), new StringDeserializer(),
+        try (KafkaConsumer<String, C> consumer = new KafkaConsumer<>(KafkaClients.consumer(consumerProperties()), new StringDeserializer(),
                 connector.commands.valueSerde().deserializer())) {
             this.consumer = consumer;
             // the commands topic's consumer lag, next to the Streams apps' own (each partition's producer binds its own)
@@ -162,7 +163,7 @@ final class ConnectorLoop<C extends SpecificRecord, R extends CommandResult<C>> 
         if (producers.containsKey(partition)) {
             return;
         }
-        KafkaProducer<String, byte[]> producer = new KafkaProducer<>(producerProperties(partition), new StringSerializer(),
+        KafkaProducer<String, byte[]> producer = new KafkaProducer<>(KafkaClients.producer(producerProperties(partition)), new StringSerializer(),
                 new ByteArraySerializer());
         try {
             producer.initTransactions();

@@ -1,6 +1,7 @@
 package org.dealbridge.ingestion;
 
 import java.time.Duration;
+import org.dealbridge.schemas.KafkaClients;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
@@ -51,7 +52,7 @@ public final class KafkaCursorStore implements CursorStore, AutoCloseable {
         consumerConfig.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         // the topic is created compacted at start-up; a lookup must never create a plain one by accident
         consumerConfig.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);
-        this.producer = new KafkaProducer<>(reliable(clientConfig, clientId), new StringSerializer(), new StringSerializer());
+        this.producer = new KafkaProducer<>(KafkaClients.producer(reliable(clientConfig, clientId)), new StringSerializer(), new StringSerializer());
     }
 
     /** Producer settings for records a cursor may only move past once they are on every in-sync replica. */
@@ -68,7 +69,7 @@ public final class KafkaCursorStore implements CursorStore, AutoCloseable {
     @Override
     public Optional<String> load(String key) {
         Instant deadline = Instant.now().plus(readTimeout);
-        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(consumerConfig, new StringDeserializer(), new StringDeserializer())) {
+        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(KafkaClients.consumer(consumerConfig), new StringDeserializer(), new StringDeserializer())) {
             List<TopicPartition> partitions = consumer.partitionsFor(topic, readTimeout).stream()
                     .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
             // a topic created a moment ago may not be in every broker's metadata yet

@@ -1,6 +1,7 @@
 package org.dealbridge.ingestion;
 
 import java.time.Duration;
+import org.dealbridge.schemas.KafkaClients;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
@@ -98,7 +99,7 @@ public final class PollerLeadership implements AutoCloseable {
 
     private void run() {
         while (running) {
-            try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(consumerConfig, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(KafkaClients.consumer(consumerConfig), new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
                 consumer = c;
                 c.subscribe(List.of(topic), new ConsumerRebalanceListener() {
                     @Override

@@ -1,6 +1,7 @@
 package org.dealbridge.orderevents;
 
 import java.time.Clock;
+import org.dealbridge.schemas.KafkaClients;
 import java.util.Map;
 import java.util.Objects;
 import java.util.UUID;
@@ -43,9 +44,9 @@ public final class OrderPublisher implements AutoCloseable {
         this.deadLetters = topics.deadLetters();
         this.metrics = Objects.requireNonNull(metrics, "metrics");
         this.clock = Objects.requireNonNull(clock, "clock");
-        this.orders = new KafkaProducer<>(KafkaCursorStore.reliable(producerConfig, "order-events-orders"),
+        this.orders = new KafkaProducer<>(KafkaClients.producer(KafkaCursorStore.reliable(producerConfig, "order-events-orders")),
                 orderChanges.keySerde().serializer(), orderChanges.valueSerde().serializer());
-        this.letters = new KafkaProducer<>(KafkaCursorStore.reliable(producerConfig, "order-events-dead-letters"),
+        this.letters = new KafkaProducer<>(KafkaClients.producer(KafkaCursorStore.reliable(producerConfig, "order-events-dead-letters")),
                 deadLetters.keySerde().serializer(), deadLetters.valueSerde().serializer());
     }
 

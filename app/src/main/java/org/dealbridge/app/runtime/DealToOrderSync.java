@@ -1,6 +1,7 @@
 package org.dealbridge.app.runtime;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import org.dealbridge.schemas.KafkaClients;
 import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
 import java.time.Clock;
 import java.time.Duration;
@@ -84,7 +85,7 @@ final class DealToOrderSync implements AutoCloseable {
         producerProps.putAll(kafka);
         producerProps.put(ProducerConfig.ACKS_CONFIG, "all");
         producerProps.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
-        dealProducer = new KafkaProducer<>(producerProps, new StringSerializer(), topics.dealChanges().valueSerde().serializer());
+        dealProducer = new KafkaProducer<>(KafkaClients.producer(producerProps), new StringSerializer(), topics.dealChanges().valueSerde().serializer());
         producerMetrics = new KafkaClientMetrics(dealProducer);
         producerMetrics.bindTo(metrics);
         Map<String, Object> cursorClient = new HashMap<>();
