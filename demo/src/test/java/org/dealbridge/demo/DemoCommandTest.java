@@ -44,7 +44,12 @@ class DemoCommandTest {
         }
     }
 
-    private static void assertTheStory(Launcher.Result demo) {
+    /**
+     * Kafka Streams warns when its state dir is under the OS temp dir: the test's folder is when the checkout is (a CI
+     * clone in /tmp), a user's ./data is not — and if it is, that WARN is one they can act on (set data.dir).
+     */
+    private void assertTheStory(Launcher.Result demo) {
+        boolean underTempDir = dir.toAbsolutePath().startsWith(Path.of(System.getProperty("java.io.tmpdir")).toAbsolutePath());
         String printed = demo.out();
         assertThat(demo.exit()).as(demo.printed()).isZero();
         assertThat(printed).contains("mapping for site s1: version 1 published");
@@ -67,7 +72,9 @@ class DemoCommandTest {
         assertThat(printed).as("DealBridge never writes a hand-made deal's own fields")
                 .doesNotContainPattern("Deal \\d+ of order s1:4 updated: \\[[^\\]]*(TITLE|CATEGORY_ID|OPPORTUNITY|rows)");
         List<String> unactionable = LOG_LINE.matcher(demo.out() + "\n" + demo.err()).results()
-                .filter(m -> !ALLOWED_WARNINGS.containsKey(m.group(2))).map(MatchResult::group).toList();
+                .filter(m -> !ALLOWED_WARNINGS.containsKey(m.group(2)))
+                .filter(m -> !(underTempDir && m.group().contains("StateDirectory - Using an OS temp directory")))
+                .map(MatchResult::group).toList();
         assertThat(unactionable).as("WARN/ERROR lines of the demo\n" + demo.printed()).isEmpty();
     }
 }
