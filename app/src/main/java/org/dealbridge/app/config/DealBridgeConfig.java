@@ -230,42 +230,13 @@ public final class DealBridgeConfig extends AbstractConfig {
                 continue;
             }
             if (!DEFINITION.names().contains(key)) {
-                throw new ConfigException("unknown configuration key " + key + nearest(key) + " (its value is not shown; known keys: "
+                throw new ConfigException("unknown configuration key " + key + KafkaClientSettings.didYouMean(key, DEFINITION.names()) + " (its value is not shown; known keys: "
                         + String.join(", ", DEFINITION.names().stream().sorted().toList())
                         + ", and Kafka client settings as " + KafkaClientSettings.CLIENT_PREFIX + "<setting>)");
             }
             own.put(key, e.getValue());
         }
         return own;
-    }
-
-    private static String nearest(String key) {
-        String best = null;
-        int shared = 0;
-        for (String name : DEFINITION.names()) {
-            int n = commonPrefix(key, name) + commonSuffix(key, name);
-            if (n > shared) {
-                shared = n;
-                best = name;
-            }
-        }
-        return best != null && shared >= Math.max(4, key.length() * 2 / 3) ? " (did you mean " + best + "?)" : "";
-    }
-
-    private static int commonPrefix(String a, String b) {
-        int i = 0;
-        while (i < a.length() && i < b.length() && a.charAt(i) == b.charAt(i)) {
-            i++;
-        }
-        return i;
-    }
-
-    private static int commonSuffix(String a, String b) {
-        int i = 0;
-        while (i < a.length() && i < b.length() && a.charAt(a.length() - 1 - i) == b.charAt(b.length() - 1 - i)) {
-            i++;
-        }
-        return Math.min(i, Math.min(a.length(), b.length()) - commonPrefix(a, b));
     }
 
     /** The Kafka client settings given by the user ({@code kafka.client.*} and the per-role keys). */

@@ -229,7 +229,11 @@ public final class KafkaClientSettings {
     }
 
     private static String suggestion(String name, Role role) {
-        Set<String> names = role == null ? ALL_CLIENT_NAMES : role.names;
+        return didYouMean(name, role == null ? ALL_CLIENT_NAMES : role.names);
+    }
+
+    /** " (did you mean X?)" for the known name nearest a misspelt one (edit distance), or "" when none is near. */
+    static String didYouMean(String name, Set<String> names) {
         String best = null;
         int bestDistance = Integer.MAX_VALUE;
         for (String candidate : names) {
