@@ -103,7 +103,11 @@ public final class EmbeddedKafka implements AutoCloseable {
             Path logDir = dataDir.resolve("kafka");
             Files.createDirectories(logDir);
             int clientPort = port != 0 ? port : previousPortOrFree(dataDir);
+            // the client port is not bound yet when it is the previous run's, so a free port may be that very one
             int controllerPort = freePort();
+            while (controllerPort == clientPort) {
+                controllerPort = freePort();
+            }
             Properties p = new Properties();
             p.put("process.roles", "broker,controller");
             p.put("node.id", "1");
