@@ -1,0 +1,21 @@
+package org.dealbridge.ingestion;
+
+import java.time.Duration;
+
+/**
+ * Told when a side's reads from its portal start failing and when they work again, so that whatever reports a portal
+ * as unreachable (health, a metric of how long) counts ingestion's reads too, not only the connectors' writes. Reads
+ * that fail wait and are read again ({@link RefreshQueue}, {@link ChangePoller}); nothing is dead-lettered for it.
+ *
+ * <p>Called on the reader's own thread, at most once per change of state: keep it quick and do not throw.
+ */
+public interface ReadFailureListener {
+    /**
+     * The reads of {@code reader} ({@code store-order-refresh}, {@code store-poller-s1}, {@code deal-refresh},
+     * {@code crm-poller}) failed after working (or at their first try); they will be tried again.
+     */
+    void readsFailing(String reader, RuntimeException cause);
+
+    /** A read of {@code reader} worked again after failing for {@code failedFor}. */
+    void readsRecovered(String reader, Duration failedFor);
+}
