@@ -37,7 +37,8 @@ import org.slf4j.LoggerFactory;
  * or an HTML page, refusing for its rate or the webhook) ends the round: the cursor moves to the last batch handled,
  * never past the record that could not be read, and the next round, an interval later, resumes there. Nothing is
  * dead-lettered for it; the refresher dead-letters only records that can never be read. {@link ReadFailureListener}s
- * hear when rounds start failing and when one works again. A failed cursor write is thrown.
+ * hear when the listing starts failing (the portal is unreachable or refusing) and when it works again. A failed
+ * cursor write is thrown.
  */
 public final class ChangePoller implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ChangePoller.class);
@@ -96,7 +97,7 @@ public final class ChangePoller implements AutoCloseable {
         return settings;
     }
 
-    /** Tells {@code listener} when rounds start failing to read the portal and when one works again. */
+    /** Tells {@code listener} when the listing starts failing (the portal unreachable or refusing) and when it works again. */
     public ChangePoller addListener(ReadFailureListener listener) {
         listeners.add(Objects.requireNonNull(listener, "listener"));
         return this;
@@ -140,6 +141,7 @@ public final class ChangePoller implements AutoCloseable {
             failing(e);
             throw e;
         }
+        recovered();
         List<Change> changed = latestPerRecord(listed);
         changed.removeIf(c -> c.modified() != null && c.modified().isEqual(published.getOrDefault(c.id(), OffsetDateTime.MIN)));
         Refresher.Refreshed done = Refresher.Refreshed.NONE;
@@ -152,7 +154,6 @@ public final class ChangePoller implements AutoCloseable {
             } catch (RuntimeException e) {
                 log.warn("{}: the round stops before record {}: {}; the next round resumes there", settings.name(), batch.get(0).id(), e.toString());
                 interrupted = true;
-                failing(e);
                 break;
             }
             for (Change c : batch) {
@@ -168,20 +169,24 @@ public final class ChangePoller implements AutoCloseable {
         }
         OffsetDateTime keepFrom = cursor.minus(settings.overlap());
         published.values().removeIf(at -> at.isBefore(keepFrom));
-        if (!interrupted && failingSince != null) {
-            Duration failedFor = Duration.ofNanos(System.nanoTime() - failingSince);
-            failingSince = null;
-            listeners.forEach(l -> l.readsRecovered(settings.name(), failedFor));
-        }
         Round round = new Round(from, listed.size(), done.published(), done.deadLettered(), cursor, interrupted);
         log.debug("{}: {}", settings.name(), round);
         return round;
     }
 
+    // the listing says whether the portal answers; a record that fails while the listing works is that record's trouble
     private void failing(RuntimeException e) {
         if (failingSince == null) {
             failingSince = System.nanoTime();
             listeners.forEach(l -> l.readsFailing(settings.name(), e));
+        }
+    }
+
+    private void recovered() {
+        if (failingSince != null) {
+            Duration failedFor = Duration.ofNanos(System.nanoTime() - failingSince);
+            failingSince = null;
+            listeners.forEach(l -> l.readsRecovered(settings.name(), failedFor));
         }
     }
 

@@ -11,8 +11,9 @@ import java.time.Duration;
  */
 public interface ReadFailureListener {
     /**
-     * The reads of {@code reader} ({@code store-order-refresh}, {@code store-poller-s1}, {@code deal-refresh},
-     * {@code crm-poller}) failed after working (or at their first try); they will be tried again.
+     * The portal looks unreachable or refusing to {@code reader}: the reads of a refresh queue ({@code store-order-refresh},
+     * {@code deal-refresh}) failed one after another, or a poller's listing ({@code store-poller-s1}, {@code crm-poller})
+     * failed. They are tried again. One record failing while others are read is not reported.
      */
     void readsFailing(String reader, RuntimeException cause);
 

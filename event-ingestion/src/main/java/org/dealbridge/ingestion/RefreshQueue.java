@@ -33,7 +33,9 @@ import org.slf4j.LoggerFactory;
  * {@code maxBackoff}); meanwhile other ids are read, so one record that keeps failing does not hold the others. When
  * refreshes fail one after another the portal itself is likely down, so the whole queue pauses too, by the same
  * growing backoff: one read probes the portal per pause instead of every id hammering it. The first read that works
- * ends that pause. {@link ReadFailureListener}s hear when reads start failing and when they work again.
+ * ends that pause, and then every id that waited is read without waiting out its own backoff.
+ * {@link ReadFailureListener}s hear when reads fail one after another (the portal is likely down: unreachable,
+ * refusing) and when one works again; one record failing while others are read is only logged.
  *
  * <p>The queue is bounded: when {@code capacity} ids wait, new ones are dropped with a WARN (the hook still answers
  * 200). The poller covers them: it publishes every record it lists before its cursor moves past it, and its round
@@ -101,6 +103,11 @@ public final class RefreshQueue implements AutoCloseable {
     private final LinkedHashMap<Long, Waiting> pending = new LinkedHashMap<>();
     private final Thread worker;
     private int inFlight;
+    /**
+     * Refreshes failing one after another from which the portal is taken to be down (listeners hear it; its return
+     * makes every waiting id due): one alone may be one record's trouble, and the ids that did not just fail go next.
+     */
+    static final int PORTAL_DOWN_AFTER = 2;
     /** Refreshes that failed one after another; 0 after one that worked. */
     private int failingInARow;
     private long failingSince;
@@ -251,13 +258,15 @@ public final class RefreshQueue implements AutoCloseable {
 
     private void succeeded() {
         long failedFor;
+        boolean portalWasDown;
         lock.lock();
         try {
             inFlight = 0;
             failedFor = failingInARow > 0 ? System.nanoTime() - failingSince : -1;
-            if (failingInARow > 1) {
-                // reads failed one after another and now one works: the portal is back, and what waited for it is read
-                // now rather than after its own backoff (one record that keeps failing alone never gets here)
+            portalWasDown = failingInARow >= PORTAL_DOWN_AFTER;
+            if (portalWasDown) {
+                // the portal is back: what waited for it is read now rather than after its own backoff (one record that
+                // keeps failing while others are read never gets here)
                 long now = System.nanoTime();
                 pending.replaceAll((id, w) -> w.failures() == 0 ? w : new Waiting(w.failures(), now));
             }
@@ -268,12 +277,15 @@ public final class RefreshQueue implements AutoCloseable {
         }
         if (failedFor >= 0) {
             log.info("{}: reads work again after failing for {} ms", settings.name(), TimeUnit.NANOSECONDS.toMillis(failedFor));
+        }
+        if (portalWasDown) {
             listeners.forEach(l -> l.readsRecovered(settings.name(), Duration.ofNanos(failedFor)));
         }
     }
 
     private void failed(Map<Long, Waiting> batch, RuntimeException failure) {
         boolean first;
+        boolean portalDown;
         Duration pause;
         lock.lock();
         try {
@@ -284,6 +296,7 @@ public final class RefreshQueue implements AutoCloseable {
                 failingSince = now;
             }
             failingInARow++;
+            portalDown = failingInARow == PORTAL_DOWN_AFTER;
             pause = backoff.delayAfter(failingInARow);
             if (!closed) {
                 // back where they were, ahead of newer ids; an id submitted again meanwhile is read once, on this schedule
@@ -303,10 +316,12 @@ public final class RefreshQueue implements AutoCloseable {
         String ids = batch.size() == 1 ? "id " + batch.keySet().iterator().next() : batch.size() + " ids";
         if (first) {
             log.warn("{}: reading {} failed; it waits and is read again (no dead letter): {}", settings.name(), ids, failure.toString());
-            listeners.forEach(l -> l.readsFailing(settings.name(), failure));
         } else {
             log.info("{}: reading {} failed again ({} in a row), pausing {} ms: {}", settings.name(), ids, failingInARow, pause.toMillis(),
                     failure.toString());
+        }
+        if (portalDown) {
+            listeners.forEach(l -> l.readsFailing(settings.name(), failure));
         }
         lock.lock();
         try {

@@ -14,6 +14,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import java.util.Map;
 import org.dealbridge.emulator.Fault;
 import org.dealbridge.emulator.NewOrder;
+import org.dealbridge.ingestion.ReadFailureListener;
 import org.dealbridge.ingestion.RefreshQueue;
 import org.dealbridge.schemas.DeadLetter;
 import org.dealbridge.kafka.embedded.EmbeddedKafkaCluster;
@@ -136,6 +137,18 @@ class StoreIngestionTest {
                 server.createContext(StoreHookHandler.PATH, ingestion.hookHandler());
                 server.start();
                 fx.emulator.subscribeStore("http://127.0.0.1:" + server.getAddress().getPort() + StoreHookHandler.PATH, token, "ONSALEORDERSAVED");
+                List<String> heard = new java.util.concurrent.CopyOnWriteArrayList<>();
+                ingestion.addReadFailureListener(new ReadFailureListener() {
+                    @Override
+                    public void readsFailing(String reader, RuntimeException cause) {
+                        heard.add("failing " + reader);
+                    }
+
+                    @Override
+                    public void readsRecovered(String reader, Duration failedFor) {
+                        heard.add("recovered " + reader);
+                    }
+                });
                 ingestion.start();
                 assertThat(ingestion.pollers().get(0).pollOnce().listed()).isZero();
 
@@ -161,6 +174,9 @@ class StoreIngestionTest {
                 assertThat(waiting(fx)).as("every accepted order still waits").isEqualTo(6);
                 assertThat(fx.meters.get(RefreshQueue.READS_RETRYING).tag("queue", "store-order-refresh").gauge().value()).isGreaterThan(0);
                 assertThat(deadLettersNaming(fx, orders, malformed, Duration.ofMillis(500))).as("dead letters during the outage").isEmpty();
+                // (the poller's first round may run into the outage too, and says so for store-poller-o1)
+                assertThat(heard).as("told that the store's reads fail").filteredOn(h -> h.endsWith("store-order-refresh"))
+                        .containsExactly("failing store-order-refresh");
 
                 fx.emulator.faults().endOutage(Portal.STORE);
                 assertThat(ordersPublished(fx, site, orders, Duration.ofSeconds(60))).as("published after the outage").isEqualTo(5);
@@ -170,6 +186,8 @@ class StoreIngestionTest {
                     assertThat(l.value().getComponent()).isEqualTo(StoreHookHandler.COMPONENT);
                     assertThat(l.value().getReason()).contains("order " + malformed).contains("currency");
                 });
+                assertThat(heard).filteredOn(h -> h.endsWith("store-order-refresh"))
+                        .containsExactly("failing store-order-refresh", "recovered store-order-refresh");
                 assertThat(fx.meters.get(IngestMetrics.DEAD_LETTERS).tag("component", StoreHookHandler.COMPONENT).counter().count()).isEqualTo(1);
             } finally {
                 server.stop(0);
