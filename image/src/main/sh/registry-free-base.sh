@@ -11,10 +11,18 @@
 set -eu
 out=$1 jdk=$2 modules=$3 classpath_file=$4
 
+# The stand-in for eclipse-temurin:17-jre must be a Java 17 runtime: jlink makes one of its own JDK's version.
+version=$(sed -n 's/^JAVA_VERSION="\(.*\)"$/\1/p' "$jdk/release")
+case "$version" in 17|17.*) ;; *)
+  echo "registry-free-base.sh: $jdk is Java ${version:-?}; give a Java 17 JDK, as the production base is, with -Dimage.registry-free.jdk=JDK_HOME" >&2
+  exit 1 ;;
+esac
+
 rm -rf "$out"
 mkdir -p "$out/opt/java" "$out/bin" "$out/usr/bin" "$out/etc" "$out/tmp"
 # No compression: Jib gzips the layer anyway, and an uncompressed modules file starts faster.
-"$jdk/bin/jlink" --add-modules "$modules" --strip-debug --no-man-pages --no-header-files \
+# (jlink is a short-lived JVM: C1 alone spends about half the CPU)
+"$jdk/bin/jlink" -J-XX:TieredStopAtLevel=1 --add-modules "$modules" --strip-debug --no-man-pages --no-header-files \
   --output "$out/opt/java/openjdk"
 
 cp -L "$(command -v dash)" "$out/bin/sh"
@@ -32,8 +40,7 @@ done
 
 # ldd prints "name => /path (addr)" for each library and "/lib64/ld-linux-x86-64.so.2 (addr)" for the loader; the
 # runtime's own libraries (found through $ORIGIN) are already in place. Paths are kept: the loader searches them.
-elf_files() { find "$@" -type f | while read -r f; do [ "$(head -c 4 "$f" | od -An -c | tr -d ' ')" = '177ELF' ] && echo "$f"; done; }
-for f in $(elf_files "$out" "$natives"); do
+for f in $(find "$out" "$natives" -type f \( -name '*.so' -o -path '*/bin/*' \)); do
   ldd "$f" 2>/dev/null | sed -n -e 's/^.*=> \(\/[^ ]*\) .*$/\1/p' -e 's/^[[:space:]]*\(\/[^ ]*\) (.*$/\1/p'
 done | grep -v "^$out/" | sort -u | while read -r lib; do
   mkdir -p "$out$(dirname "$lib")"

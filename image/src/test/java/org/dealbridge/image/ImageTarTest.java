@@ -136,6 +136,8 @@ class ImageTarTest {
      */
     static Result runImage(List<String> args, Map<String, String> extraEnv, int timeoutSeconds) throws Exception {
         Map<String, String> env = new LinkedHashMap<>(environment());
+        // as `docker run -e JAVA_OPTS=…` would: the entrypoint passes them on (C1 alone: a short run, less CPU)
+        env.put("JAVA_OPTS", "-XX:TieredStopAtLevel=1");
         env.putAll(extraEnv);
         List<String> command = new ArrayList<>(List.of(
                 "unshare", "--pid", "--fork", "--kill-child", "--mount-proc=" + rootfs.resolve("proc"),
