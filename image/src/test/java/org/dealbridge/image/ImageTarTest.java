@@ -74,10 +74,11 @@ class ImageTarTest {
                 .as(config.path("ExposedPorts").toString()).isTrue();
         assertThat(environment()).containsAllEntriesOf(dockerfileEnvironment(dockerfile))
                 .containsEntry("DEALBRIDGE_DATA_DIR", "/var/lib/dealbridge");
-        // the Dockerfile's user "dealbridge" is created with this uid and group; an image without /etc/passwd
-        // entry for it (eclipse-temurin's) runs it by number
+        // the Dockerfile names its user "dealbridge" and creates it with this uid and group; Jib's image gives the
+        // numbers, as eclipse-temurin has no passwd entry for it
         assertThat(config.path("User").asText()).isEqualTo("10001:0");
-        assertThat(dockerfile).contains("--uid 10001 --gid 0").contains("USER " + "dealbridge");
+        assertThat(instruction(dockerfile, "USER")).isEqualTo("dealbridge");
+        assertThat(dockerfile).contains("useradd --system --uid 10001 --gid 0");
     }
 
     @Test
