@@ -49,7 +49,7 @@ public final class OrderProjectorTopology {
     /** The topology; a pure function of its arguments. */
     public static Topology build(OrderProjectorConfig config, Topics topics, PairDecision rules, MeterRegistry meters) {
         StreamsBuilder builder = new StreamsBuilder();
-        MappingTable mappingTable = new MappingTable(new MappingTopics(topics.mappingConfig().name(), MappingTopics.HISTORY,
+        MappingTable mappingTable = new MappingTable(new MappingTopics(topics.mappingConfig().name(), topics.name(MappingTopics.HISTORY),
                 topics.mappingConfig().keySerde(), topics.mappingConfig().valueSerde()), meters);
         mappingTable.addTo(builder);
 
