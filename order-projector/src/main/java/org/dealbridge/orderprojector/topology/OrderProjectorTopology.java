@@ -57,8 +57,9 @@ public final class OrderProjectorTopology {
                 Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(LINKS_BY_DEAL_STORE), Serdes.String(),
                         topics.dealLinks().valueSerde()).withLoggingDisabled(),
                 topics.dealLinks().name(),
-                Consumed.with(topics.dealLinks().keySerde(), topics.dealLinks().valueSerde()).withName("deal-links-source"),
-                LinksByDeal::new);
+                // bytes, read by the processor: a global thread cannot dead-letter, and an unreadable link ended the app
+                Consumed.with(topics.dealLinks().keySerde(), Serdes.ByteArray()).withName("deal-links-source"),
+                () -> new LinksByDeal.Reader(new LinksByDeal(), topics.dealLinks()));
 
         DealToOrder decide = new DealToOrder(config, rules);
         KStream<String, SpecificRecord> decisions = builder
