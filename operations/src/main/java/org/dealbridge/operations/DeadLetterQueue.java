@@ -60,7 +60,13 @@ public final class DeadLetterQueue {
             if (r.value() == null) {
                 byId.remove(r.key());
             } else {
-                byId.put(r.key(), valueSerde.deserializer().deserialize(r.topic(), r.value()));
+                try {
+                    byId.put(r.key(), valueSerde.deserializer().deserialize(r.topic(), r.value()));
+                } catch (org.apache.kafka.common.errors.SerializationException e) {
+                    // written around DealBridge: one such record must not hide every dead letter from the operator
+                    log.warn("Skipping the unreadable record {} at {}-{} offset {}: {}", r.key(), r.topic(), r.partition(), r.offset(),
+                            e.getMessage());
+                }
             }
         }
         return byId.values().stream()
