@@ -222,7 +222,10 @@ class BadInputTest {
          * (the pollers' leadership group): a bad record there is skipped and the instance restarted on it still syncs.
          */
         SKIPPED_AT_START,
-        /** Written by the sync and read only by the console and the admin commands (dlq, trace, mapping history). */
+        /**
+         * Written by the sync and read only by the console and the admin commands (dlq, trace, mapping history); an
+         * unreadable dead letter is passed over by {@code dlq list} and {@code trace} (DeadLetterCommandTest).
+         */
         NOT_CONSUMED_BY_THE_SYNC
     }
 

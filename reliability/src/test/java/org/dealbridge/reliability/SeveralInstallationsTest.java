@@ -127,11 +127,7 @@ class SeveralInstallationsTest {
         Installation(String prefix, String mapping, Path dataDir) {
             emulator = BitrixEmulator.start(EmulatorOptions.defaults().rateLimitDisabled());
             SyncScenario.seedCrm(emulator);
-            emulator.store().addStatus("N", "Accepted");
-            emulator.store().addPaySystem(1, "Cash", true);
-            emulator.store().addSection(10, null, "Catalog");
-            emulator.store().addSection(OrderStream.BOOKS, 10L, "Books");
-            emulator.store().addProduct(1101, "Novel", OrderStream.BOOKS, new BigDecimal("300.00"));
+            SyncScenario.seedStoreWithBooks(emulator);
             Map<String, String> env = new HashMap<>();
             env.put("DEALBRIDGE_KAFKA_TOPIC_PREFIX", prefix);
             env.put("DEALBRIDGE_DATA_DIR", dataDir.toString());

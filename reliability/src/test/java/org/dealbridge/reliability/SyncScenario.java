@@ -92,6 +92,15 @@ final class SyncScenario implements AutoCloseable {
         emulator.crm().addPipeline(4, "Garden", true);
     }
 
+    /** A store that sells one book (product 1101 "Novel", 300.00, section {@link OrderStream#BOOKS}) for cash, status N. */
+    static void seedStoreWithBooks(BitrixEmulator emulator) {
+        emulator.store().addStatus("N", "Accepted");
+        emulator.store().addPaySystem(1, "Cash", true);
+        emulator.store().addSection(10, null, "Catalog");
+        emulator.store().addSection(OrderStream.BOOKS, 10L, "Books");
+        emulator.store().addProduct(1101, "Novel", OrderStream.BOOKS, new java.math.BigDecimal("300.00"));
+    }
+
     /** {@link #MAPPING} compiled by mapping-config, as the projectors compile it: its pipeline and stage rules. */
     static CompiledMapping mapping() {
         return COMPILED;
