@@ -160,7 +160,7 @@ public final class DemoCommand implements Callable<Integer> {
             yaml = new String(in.readAllBytes(), StandardCharsets.UTF_8);
         }
         Properties props = runtime.clientProperties();
-        MappingPublisher publisher = new MappingPublisher(props, MappingTopics.of(runtime.schemaRegistry()), Clock.systemUTC());
+        MappingPublisher publisher = new MappingPublisher(props, MappingTopics.of(runtime.schemaRegistry(), runtime.topics().prefix()), Clock.systemUTC());
         var publication = publisher.publish(yaml, "demo", false, DocumentCheck.NONE);
         out.println("  mapping for site s1: version " + publication.profile().getVersion()
                 + (publication.published() ? " published" : " already in force") + " (pipeline 2 for section 12 Electronics)");

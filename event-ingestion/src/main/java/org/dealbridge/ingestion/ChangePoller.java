@@ -122,12 +122,18 @@ public final class ChangePoller implements AutoCloseable {
         return cursor;
     }
 
+    /**
+     * The stored cursor, or null when it cannot be read: a record written around DealBridge must not stop the poller
+     * (nor the start) for good, so it starts over from its first cursor, and the log names what was lost.
+     */
     private OffsetDateTime parseCursor(String stored) {
         try {
             return OffsetDateTime.parse(stored, DateTimeFormatter.ISO_OFFSET_DATE_TIME);
         } catch (DateTimeParseException e) {
-            throw new IllegalStateException("stored cursor " + settings.cursorKey() + " in topic ingest-cursors is not an ISO date-time with offset: '"
-                    + stored + "'", e);
+            log.error("{}: the stored cursor {} is not an ISO date-time with offset: '{}'; starting from {} instead (changes "
+                    + "before that are not polled: 'bin/dealbridge backfill' reads them)", settings.name(), settings.cursorKey(),
+                    stored, settings.firstCursor().format(CURSOR_FORMAT));
+            return null;
         }
     }
 
