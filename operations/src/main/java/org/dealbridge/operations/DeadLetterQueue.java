@@ -14,6 +14,8 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.errors.ProducerFencedException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -52,6 +54,8 @@ public final class DeadLetterQueue {
     public static final String RETIRED_BY_HEADER = "dealbridge-retired-by";
     /** One transactional id for every replay, so two replays running at once fence each other instead of interleaving. */
     static final String TRANSACTIONAL_ID = "dealbridge-dlq-replay";
+    /** Rounds of {@link #settle}: each needs yet another newer event of the pair to land while it runs. */
+    private static final int SETTLE_ROUNDS = 5;
     private static final Logger log = LoggerFactory.getLogger(DeadLetterQueue.class);
 
     private final Properties clientProperties;
@@ -59,9 +63,17 @@ public final class DeadLetterQueue {
     /** Command topic → the topic of the events its commands are decided from; both keyed by the same key. */
     private final Map<String, Topics.Topic<String, ?>> decidedFrom;
 
+    /** Runs between reading the pairs' latest events and publishing them (tests put a newer event there). */
+    private final Runnable afterLatestEventsRead;
+
     public DeadLetterQueue(Properties clientProperties, Topics topics) {
+        this(clientProperties, topics, () -> { });
+    }
+
+    DeadLetterQueue(Properties clientProperties, Topics topics, Runnable afterLatestEventsRead) {
         this.clientProperties = clientProperties;
         this.topics = topics;
+        this.afterLatestEventsRead = afterLatestEventsRead;
         this.decidedFrom = Map.of(topics.dealCommands().name(), topics.orderChanges(),
                 topics.orderCommands().name(), topics.dealChanges());
     }
@@ -114,8 +126,11 @@ public final class DeadLetterQueue {
         if (deadLetters.isEmpty()) {
             return new ReplayResult(replayed, refused, sentTo);
         }
-        Map<String, Map<String, ConsumerRecord<String, byte[]>>> latestEvents = latestEvents(deadLetters);
+        Map<String, LatestEvents> latestEvents = latestEvents(deadLetters);
+        afterLatestEventsRead.run();
         java.util.Set<String> decidedAgain = new java.util.HashSet<>();
+        // event topic → pair key → where its latest event went again
+        Map<String, Map<String, RecordMetadata>> republished = new LinkedHashMap<>();
         try (KafkaProducer<byte[], byte[]> producer = transactionalProducer()) {
             for (DeadLetter d : deadLetters) {
                 Plan plan = plan(d, latestEvents, decidedAgain);
@@ -126,12 +141,16 @@ public final class DeadLetterQueue {
                 }
                 producer.beginTransaction();
                 try {
+                    java.util.concurrent.Future<RecordMetadata> sent = null;
                     if (plan.record() != null) {
                         plan.record().headers().add(REPLAY_HEADER, d.getId().getBytes(StandardCharsets.UTF_8));
-                        producer.send(plan.record());
+                        sent = producer.send(plan.record());
                     }
                     producer.send(new ProducerRecord<>(topics.deadLetters().name(), d.getId().getBytes(StandardCharsets.UTF_8), null));
                     producer.commitTransaction();
+                    if (sent != null && isCommand(d)) {
+                        republished.computeIfAbsent(plan.record().topic(), t -> new LinkedHashMap<>()).put(keyOf(d), sent.get());
+                    }
                     replayed.add(d);
                     sentTo.put(d.getId(), plan.sentTo());
                     log.info("replayed dead letter {} of {} to {} and retired it", d.getId(), d.getComponent(), plan.sentTo());
@@ -144,13 +163,69 @@ public final class DeadLetterQueue {
                     decidedAgain.remove(pairOf(d));
                     refused.add(d.getId() + ": " + e.getMessage());
                     log.error("replay of dead letter {} failed and was rolled back: {}", d.getId(), e.toString());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException("interrupted after replaying " + replayed.size() + " dead letter(s)", e);
+                } catch (java.util.concurrent.ExecutionException e) {
+                    // committed, so it was written; only its offset is unknown, which settle() needs
+                    throw new IllegalStateException("replayed dead letter " + d.getId() + " but cannot tell where: " + e.getCause(), e);
                 }
             }
+            republished.forEach((topic, ours) -> settle(producer, topic, latestEvents.get(topic).ends(), ours));
         }
         return new ReplayResult(replayed, refused, sentTo);
     }
 
-    private Plan plan(DeadLetter d, Map<String, Map<String, ConsumerRecord<String, byte[]>>> latestEvents, java.util.Set<String> decidedAgain) {
+    /**
+     * Closes the window between reading a pair's latest event and publishing it again: a newer event of the pair that
+     * landed in between was decided before the replayed (older) one, which would leave the pair decided on the older
+     * state. So when a pair's replayed event is not its last, nor followed by a newer one, the newest event before it is
+     * published again after it; and so on from there, until each replayed pair's last event is its newest.
+     */
+    private void settle(KafkaProducer<byte[], byte[]> producer, String topic, Map<TopicPartition, Long> readUpTo,
+                        Map<String, RecordMetadata> ours) {
+        Map<TopicPartition, Long> from = readUpTo;
+        Map<String, RecordMetadata> pending = new LinkedHashMap<>(ours);
+        for (int round = 0; round < SETTLE_ROUNDS && !pending.isEmpty(); round++) {
+            TopicScan.Scan since = new TopicScan(clientProperties).scan(topic, k -> k != null && pending.containsKey(k), from);
+            Map<String, ConsumerRecord<String, byte[]>> newestBefore = new LinkedHashMap<>();
+            java.util.Set<String> followed = new java.util.HashSet<>();
+            for (ConsumerRecord<String, byte[]> r : since.records()) {
+                RecordMetadata mine = pending.get(r.key());
+                if (r.partition() != mine.partition() || r.offset() > mine.offset()) {
+                    followed.add(r.key());  // a newer event comes after the replayed one: decided last, as it should be
+                } else if (r.offset() < mine.offset() && r.value() != null) {
+                    newestBefore.merge(r.key(), r, (a, b) -> b.offset() > a.offset() ? b : a);
+                }
+            }
+            Map<String, RecordMetadata> again = new LinkedHashMap<>();
+            for (Map.Entry<String, ConsumerRecord<String, byte[]>> e : newestBefore.entrySet()) {
+                if (followed.contains(e.getKey())) {
+                    continue;
+                }
+                ConsumerRecord<String, byte[]> newer = e.getValue();
+                ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(topic, newer.key().getBytes(StandardCharsets.UTF_8), newer.value());
+                newer.headers().forEach(h -> record.headers().add(h));
+                producer.beginTransaction();
+                java.util.concurrent.Future<RecordMetadata> sent = producer.send(record);
+                producer.commitTransaction();
+                try {
+                    again.put(e.getKey(), sent.get());
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException("interrupted while settling the replay of " + e.getKey(), ie);
+                } catch (java.util.concurrent.ExecutionException ee) {
+                    throw new IllegalStateException("cannot tell where the newer event of " + e.getKey() + " went: " + ee.getCause(), ee);
+                }
+                log.info("a newer {} event of {} arrived while it was replayed; published it again after the replay", topic, e.getKey());
+            }
+            pending.clear();
+            pending.putAll(again);
+            from = since.ends();
+        }
+    }
+
+    private Plan plan(DeadLetter d, Map<String, LatestEvents> latestEvents, java.util.Set<String> decidedAgain) {
         if (d.getSourceTopic() == null || d.getValue() == null && !(isCommand(d) && d.getKey() != null)) {
             return new Plan(null, null, "no source record was kept (component " + d.getComponent()
                     + "); fix the cause and let the source send it again, or dlq retire it");
@@ -163,7 +238,8 @@ public final class DeadLetterQueue {
         if (!decidedAgain.add(pairOf(d))) {
             return new Plan(null, eventTopic + " (" + key + " is decided again by another dead letter of this replay)", null);
         }
-        ConsumerRecord<String, byte[]> latest = latestEvents.getOrDefault(eventTopic, Map.of()).get(key);
+        LatestEvents events = latestEvents.get(eventTopic);
+        ConsumerRecord<String, byte[]> latest = events == null ? null : events.byKey().get(key);
         if (latest == null) {
             decidedAgain.remove(pairOf(d));
             return new Plan(null, null, "the command on " + d.getSourceTopic() + " is not sent again (it may be stale), and no "
@@ -174,25 +250,30 @@ public final class DeadLetterQueue {
                 eventTopic + " (the latest event of " + key + ", decided again)", null);
     }
 
-    /** The latest committed event of every pair a command letter names, by event topic and key: one scan per topic. */
-    private Map<String, Map<String, ConsumerRecord<String, byte[]>>> latestEvents(Collection<DeadLetter> deadLetters) {
+    /** The latest committed event of each pair of one event topic, and the offsets the scan read up to. */
+    private record LatestEvents(Map<String, ConsumerRecord<String, byte[]>> byKey, Map<TopicPartition, Long> ends) {
+    }
+
+    /** The latest committed event of every pair a command letter names, by event topic: one scan per topic. */
+    private Map<String, LatestEvents> latestEvents(Collection<DeadLetter> deadLetters) {
         Map<String, java.util.Set<String>> wanted = new LinkedHashMap<>();
         for (DeadLetter d : deadLetters) {
             if (isCommand(d) && d.getKey() != null) {
                 wanted.computeIfAbsent(decidedFrom.get(d.getSourceTopic()).name(), t -> new java.util.HashSet<>()).add(keyOf(d));
             }
         }
-        Map<String, Map<String, ConsumerRecord<String, byte[]>>> latest = new LinkedHashMap<>();
+        Map<String, LatestEvents> latest = new LinkedHashMap<>();
         wanted.forEach((topic, keys) -> {
             Map<String, ConsumerRecord<String, byte[]>> byKey = new LinkedHashMap<>();
-            for (ConsumerRecord<String, byte[]> r : new TopicScan(clientProperties).read(topic, k -> k != null && keys.contains(k))) {
+            TopicScan.Scan scan = new TopicScan(clientProperties).scan(topic, k -> k != null && keys.contains(k), Map.of());
+            for (ConsumerRecord<String, byte[]> r : scan.records()) {
                 if (r.value() != null) {
                     // one key lives in one partition, where the offset orders its events: the last one is the latest
                     byKey.merge(r.key(), r, (a, b) -> a.partition() == b.partition()
                             ? (b.offset() > a.offset() ? b : a) : (b.timestamp() >= a.timestamp() ? b : a));
                 }
             }
-            latest.put(topic, byKey);
+            latest.put(topic, new LatestEvents(byKey, scan.ends()));
         });
         return latest;
     }

@@ -187,6 +187,27 @@ class DeadLetterCommandTest {
     }
 
     @Test
+    void aNewerEventArrivingWhileItsPairIsReplayedIsPublishedAgainAfterTheReplaySoTheNewestStateIsDecidedLast() {
+        Instant t = Instant.parse("2026-11-07T08:00:00Z");
+        String key = "rw:3";
+        byte[] old = fx.topics.orderChanges().valueSerde().serializer().serialize(Topics.ORDER_CHANGES, order("rw", 3, "N"));
+        byte[] newer = fx.topics.orderChanges().valueSerde().serializer().serialize(Topics.ORDER_CHANGES, order("rw", 3, "F"));
+        fx.sendBytes(Topics.ORDER_CHANGES, key, old, t.toEpochMilli());
+        byte[] stale = fx.topics.dealCommands().valueSerde().serializer().serialize(Topics.DEAL_COMMANDS, command("rw", 3, "100.00"));
+        fx.send(fx.topics.deadLetters(), "dl-w1", deadLetter("dl-w1", "rw", Topics.DEAL_COMMANDS, key.getBytes(StandardCharsets.UTF_8), stale,
+                "refused", t), t.toEpochMilli());
+        // the store saves the order again right after the replay read its latest event, before the replay publishes it
+        DeadLetterQueue queue = new DeadLetterQueue(KAFKA.clientProperties(), fx.topics,
+                () -> fx.sendBytes(Topics.ORDER_CHANGES, key, newer, t.toEpochMilli() + 1));
+
+        assertThat(queue.replay(queue.current("rw")).replayed()).extracting(DeadLetter::getId).containsExactly("dl-w1");
+
+        List<ConsumerRecord<String, byte[]>> events = orderChangesWithKey(key);
+        assertThat(events).extracting(ConsumerRecord::value).as("the old event, the newer one, the replayed old one, the newer one again")
+                .containsExactly(old, newer, old, newer);
+    }
+
+    @Test
     void retireFromTheCommandLineNeedsANoteSaysWhatItRetiredAndRefusesAnUnknownId() {
         Instant t = Instant.parse("2026-11-06T08:00:00Z");
         fx.send(fx.topics.deadLetters(), "dl-x1", deadLetter("dl-x1", "rx", Topics.ORDER_CHANGES, null, null, "a test order", t), t.toEpochMilli());
