@@ -19,10 +19,21 @@ public class DeadLetterCommand {
         this.opener = Objects.requireNonNull(opener, "opener");
     }
 
-    @Command(name = "list", mixinStandardHelpOptions = true, description = "List the current dead letters, oldest first.")
-    int list(@Option(names = "--site", paramLabel = "SITE", description = "Only this store site, e.g. s1.") String site) {
+    @Command(name = "list", mixinStandardHelpOptions = true, description = "List the current dead letters, oldest first (with --gone, first those replayed or retired).")
+    int list(@Option(names = "--site", paramLabel = "SITE", description = "Only this store site, e.g. s1.") String site,
+             @Option(names = "--gone", description = {"Also list the dead letters replayed or retired (with the note and who wrote it),",
+                     "as long as the topic keeps their tombstones (a day by default)."}) boolean gone) {
         try (OperationsContext ctx = opener.open()) {
-            List<DeadLetter> current = new DeadLetterQueue(ctx.kafkaClientProperties(), ctx.topics()).current(site);
+            DeadLetterQueue queue = new DeadLetterQueue(ctx.kafkaClientProperties(), ctx.topics());
+            if (gone) {
+                List<DeadLetterQueue.Gone> done = queue.gone(site);
+                for (DeadLetterQueue.Gone g : done) {
+                    ctx.out().println(String.format(Locale.ROOT, "%-38s %-24s %s", g.letter().getId(), g.at(), g.replayed() ? "replayed"
+                            : "retired by " + (g.by() == null ? "unknown" : g.by()) + ": " + g.note()));
+                }
+                ctx.out().println(done.size() + " replayed or retired" + (site == null ? "" : " for site " + site));
+            }
+            List<DeadLetter> current = queue.current(site);
             ctx.out().println(String.format(Locale.ROOT, "%-38s %-24s %-16s %-6s %-8s %s", "ID", "FAILED AT", "COMPONENT", "SITE", "ATTEMPTS", "REASON"));
             for (DeadLetter d : current) {
                 ctx.out().println(String.format(Locale.ROOT, "%-38s %-24s %-16s %-6s %-8d %s", d.getId(), d.getFailedAt(), d.getComponent(),

@@ -95,6 +95,38 @@ public final class DeadLetterQueue {
                 .toList();
     }
 
+    /** A dead letter no longer current: replayed ({@code note} null), or retired with the admin's note. */
+    public record Gone(DeadLetter letter, java.time.Instant at, String note, String by) {
+        public boolean replayed() {
+            return note == null;
+        }
+    }
+
+    /**
+     * The dead letters replayed or retired, oldest first, as long as the topic's compaction keeps their tombstones
+     * ({@code delete.retention.ms}, a day by default); {@code siteId} null for all sites.
+     */
+    public List<Gone> gone(String siteId) {
+        Map<String, DeadLetter> byId = new LinkedHashMap<>();
+        List<Gone> gone = new ArrayList<>();
+        var valueSerde = topics.deadLetters().valueSerde();
+        for (ConsumerRecord<String, byte[]> r : new TopicScan(clientProperties).read(topics.deadLetters().name(), key -> key != null)) {
+            if (r.value() != null) {
+                byId.put(r.key(), valueSerde.deserializer().deserialize(r.topic(), r.value()));
+                continue;
+            }
+            DeadLetter d = byId.remove(r.key());
+            if (d != null && (siteId == null || siteId.equals(d.getSiteId()))) {
+                org.apache.kafka.common.header.Header note = r.headers().lastHeader(RETIRED_NOTE_HEADER);
+                org.apache.kafka.common.header.Header by = r.headers().lastHeader(RETIRED_BY_HEADER);
+                gone.add(new Gone(d, java.time.Instant.ofEpochMilli(r.timestamp()),
+                        note == null ? null : new String(note.value(), StandardCharsets.UTF_8),
+                        by == null ? null : new String(by.value(), StandardCharsets.UTF_8)));
+            }
+        }
+        return gone;
+    }
+
     /** Whether a replay can do anything with the letter: it kept its source record (or, for a command, the pair's key). */
     public boolean replayable(DeadLetter d) {
         return d.getSourceTopic() != null && (d.getValue() != null || isCommand(d) && d.getKey() != null);

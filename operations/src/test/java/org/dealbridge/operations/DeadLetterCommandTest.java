@@ -116,6 +116,7 @@ class DeadLetterCommandTest {
 
         OperationsFixture.Run list = fx.run(DeadLetterCommand.class, "list", "--site", "rs");
         assertThat(list.out()).doesNotContain("dl-r1").contains("dl-r2");
+        assertThat(fx.run(DeadLetterCommand.class, "list", "--site", "rs", "--gone").out()).contains("dl-r1").contains("replayed");
 
         OperationsFixture.Run second = fx.run(DeadLetterCommand.class, "replay", "--all", "--site", "rs");
         assertThat(second.out()).contains("0 replayed, 1 not replayed").doesNotContain("replayed dl-r1");
@@ -221,6 +222,8 @@ class DeadLetterCommandTest {
         assertThat(retired.exitCode()).as(retired.err()).isZero();
         assertThat(retired.out()).contains("retired dl-x1 without replay (deal-projector: a test order [ERROR_CORE]): fixed by hand in the CRM");
         assertThat(fx.run(DeadLetterCommand.class, "list", "--site", "rx").out()).contains("0 dead letter(s)");
+        assertThat(fx.run(DeadLetterCommand.class, "list", "--site", "rx", "--gone").out())
+                .contains("dl-x1").contains("retired by cli:").contains(": fixed by hand in the CRM").contains("1 replayed or retired for site rx");
     }
 
     @Test
