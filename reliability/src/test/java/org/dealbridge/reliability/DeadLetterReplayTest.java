@@ -11,7 +11,6 @@ import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.UUID;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.dealbridge.app.config.ConfigLoader;
@@ -294,27 +293,7 @@ class DeadLetterReplayTest {
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8);
         PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8);
-        OperationsContext ctx = new OperationsContext() {
-            @Override
-            public Properties kafkaClientProperties() {
-                return scenario.clientProperties();
-            }
-
-            @Override
-            public Topics topics() {
-                return scenario.topics();
-            }
-
-            @Override
-            public PrintStream out() {
-                return o;
-            }
-
-            @Override
-            public PrintStream err() {
-                return e;
-            }
-        };
+        OperationsContext ctx = OperationsContext.of(scenario.clientProperties(), scenario.topics(), o, e);
         int code = new CommandLine(new DeadLetterCommand(() -> ctx)).setErr(new java.io.PrintWriter(e, true)).execute(args);
         return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     }
