@@ -81,24 +81,41 @@ public final class DeadLetterQueue {
     /** The current dead letters, oldest first; {@code siteId} null for all sites. */
     public List<DeadLetter> current(String siteId) {
         Map<String, DeadLetter> byId = new LinkedHashMap<>();
-        var valueSerde = topics.deadLetters().valueSerde();
-        for (ConsumerRecord<String, byte[]> r : new TopicScan(clientProperties).read(topics.deadLetters().name(), key -> key != null)) {
-            if (r.value() == null) {
+        scan((r, letter) -> {
+            if (letter == null) {
                 byId.remove(r.key());
             } else {
-                try {
-                    byId.put(r.key(), valueSerde.deserializer().deserialize(r.topic(), r.value()));
-                } catch (org.apache.kafka.common.errors.SerializationException e) {
-                    // written around DealBridge: one such record must not hide every dead letter from the operator
-                    log.warn("Skipping the unreadable record {} at {}-{} offset {}: {}", r.key(), r.topic(), r.partition(), r.offset(),
-                            e.getMessage());
-                }
+                byId.put(r.key(), letter);
             }
-        }
+        });
         return byId.values().stream()
                 .filter(d -> siteId == null || siteId.equals(d.getSiteId()))
                 .sorted(Comparator.comparing(DeadLetter::getFailedAt).thenComparing(DeadLetter::getId))
                 .toList();
+    }
+
+    /**
+     * Every readable record of the dead-letter topic in order: the letter, or null for a tombstone. A record written
+     * around DealBridge that is not a dead letter is skipped with its offset in the log: one such record must not hide
+     * every dead letter from the operator.
+     */
+    private void scan(java.util.function.BiConsumer<ConsumerRecord<String, byte[]>, DeadLetter> each) {
+        var deserializer = topics.deadLetters().valueSerde().deserializer();
+        for (ConsumerRecord<String, byte[]> r : new TopicScan(clientProperties).read(topics.deadLetters().name(), key -> key != null)) {
+            if (r.value() == null) {
+                each.accept(r, null);
+                continue;
+            }
+            DeadLetter letter;
+            try {
+                letter = deserializer.deserialize(r.topic(), r.value());
+            } catch (org.apache.kafka.common.errors.SerializationException e) {
+                log.warn("Skipping the unreadable record {} at {}-{} offset {}: {}", r.key(), r.topic(), r.partition(), r.offset(),
+                        e.getMessage());
+                continue;
+            }
+            each.accept(r, letter);
+        }
     }
 
     /** A dead letter no longer current: replayed ({@code note} null), or retired with the admin's note. */
@@ -115,11 +132,10 @@ public final class DeadLetterQueue {
     public List<Gone> gone(String siteId) {
         Map<String, DeadLetter> byId = new LinkedHashMap<>();
         List<Gone> gone = new ArrayList<>();
-        var valueSerde = topics.deadLetters().valueSerde();
-        for (ConsumerRecord<String, byte[]> r : new TopicScan(clientProperties).read(topics.deadLetters().name(), key -> key != null)) {
-            if (r.value() != null) {
-                byId.put(r.key(), valueSerde.deserializer().deserialize(r.topic(), r.value()));
-                continue;
+        scan((r, letter) -> {
+            if (letter != null) {
+                byId.put(r.key(), letter);
+                return;
             }
             DeadLetter d = byId.remove(r.key());
             if (d != null && (siteId == null || siteId.equals(d.getSiteId()))) {
@@ -129,7 +145,7 @@ public final class DeadLetterQueue {
                         note == null ? null : new String(note.value(), StandardCharsets.UTF_8),
                         by == null ? null : new String(by.value(), StandardCharsets.UTF_8)));
             }
-        }
+        });
         return gone;
     }
 
