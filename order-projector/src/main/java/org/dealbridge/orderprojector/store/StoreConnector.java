@@ -93,6 +93,9 @@ public final class StoreConnector extends CommandConnector<OrderCommand, OrderWr
                 applyLink(Keys.order(result.link().getSiteId(), result.link().getOrderId()), result.link());
             }
             executed.add(new Executed<>(record, result));
+            if (result.unreachable()) {
+                break;  // the side is away: the rest of the poll is read again after the wait, not each run through its attempts
+            }
         }
         return executed;
     }
