@@ -139,9 +139,9 @@ public abstract class CommandConnector<C extends SpecificRecord, R extends Comma
     /**
      * Executes one poll's commands (tombstones left out), in order: reads the other side, decides and writes. Every
      * command ends in a result: a permanently failed one as DEAD_LETTERED, one whose side stayed unreachable through the
-     * connector's rounds as {@link CommandResult#unreachable()} (the runtime waits and runs it again; commands after it
-     * may be left without a result, they are read again too); an exception ends the run and the connector restarts
-     * from the last commit.
+     * connector's rounds as {@link CommandResult#unreachable()} (the runtime waits and runs it again; the commands after
+     * it need not be tried, they may end as unreachable at once); an exception ends the run and the connector restarts
+     * from the last commit. A command record without a result counts as done: never leave one out.
      */
     protected abstract List<Executed<C, R>> execute(List<ConsumerRecord<String, C>> commands) throws InterruptedException;
 
