@@ -27,9 +27,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>What the runtime owns ({@link ConnectorLoop}, one consumer and one transactional producer per run): the
  * read_committed consumer of the commands topic; per poll, one Kafka transaction with the links ({@code deal-links}),
- * outcomes ({@code sync-outcomes}), dead letters of failed commands, the connector's extra records and the consumed
- * offsets, aborted and rewound to the last commit when it fails; a dead letter for a record that cannot be read, and the
- * partition moves past it; the metrics {@code dealbridge.commands{topology}}, {@code dealbridge.sync.outcomes{direction,outcome}},
+ * outcomes ({@code sync-outcomes}), dead letters of permanently failed commands, the connector's extra records and the
+ * consumed offsets, aborted and rewound to the last commit when it fails; a dead letter for a record that cannot be
+ * read, and the partition moves past it; the wait for a side that is unreachable ({@link CommandResult#unreachable()}:
+ * partitions committed up to the waiting command and paused, polled through a growing jittered wait, then resumed;
+ * {@code dealbridge.portal.unreachable.seconds{portal}}, {@link #unreachableSince()} for /health); the metrics {@code dealbridge.commands{topology}}, {@code dealbridge.sync.outcomes{direction,outcome}},
  * {@code dealbridge.sync.latency{direction}} and the Kafka clients' own; a restart, with {@link RestartBackoff}, of a
  * run that died ({@code dealbridge.connector.restarts{connector}}); and the shutdown.
  *
