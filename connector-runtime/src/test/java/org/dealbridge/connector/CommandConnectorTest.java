@@ -246,8 +246,9 @@ class CommandConnectorTest {
         Map<String, String> settings = Map.of("test.initial-backoff", "300", "test.unreachable-backoff-max", "600");
         TestConnector first = new TestConnector(commands, Duration.ofMillis(100), settings, kafka());
         TestConnector second = new TestConnector(commands, Duration.ofMillis(100), settings, kafka());
-        first.unreachable.addAll(List.of("rebalance-2", "rebalance-5"));
-        second.unreachable.addAll(List.of("rebalance-2", "rebalance-5"));
+        // every command waits, so whichever partition the second instance is given, it has commands to run
+        first.unreachable.addAll(ids);
+        second.unreachable.addAll(ids);
         try (Running a = first.started()) {
             await("the first instance waits", () -> first.unreachableSince().isPresent());
             try (Running b = second.started()) {
