@@ -56,11 +56,17 @@ public final class DeadLetterQueue {
     public List<DeadLetter> current(String siteId) {
         Map<String, DeadLetter> byId = new LinkedHashMap<>();
         var valueSerde = topics.deadLetters().valueSerde();
-        for (ConsumerRecord<String, byte[]> r : new TopicScan(clientProperties).read(Topics.DEAD_LETTERS, key -> key != null)) {
+        for (ConsumerRecord<String, byte[]> r : new TopicScan(clientProperties).read(topics.deadLetters().name(), key -> key != null)) {
             if (r.value() == null) {
                 byId.remove(r.key());
             } else {
-                byId.put(r.key(), valueSerde.deserializer().deserialize(r.topic(), r.value()));
+                try {
+                    byId.put(r.key(), valueSerde.deserializer().deserialize(r.topic(), r.value()));
+                } catch (org.apache.kafka.common.errors.SerializationException e) {
+                    // written around DealBridge: one such record must not hide every dead letter from the operator
+                    log.warn("Skipping the unreadable record {} at {}-{} offset {}: {}", r.key(), r.topic(), r.partition(), r.offset(),
+                            e.getMessage());
+                }
             }
         }
         return byId.values().stream()
@@ -97,7 +103,7 @@ public final class DeadLetterQueue {
                     ProducerRecord<byte[], byte[]> again = new ProducerRecord<>(d.getSourceTopic(), bytes(d.getKey()), bytes(d.getValue()));
                     again.headers().add(REPLAY_HEADER, d.getId().getBytes(StandardCharsets.UTF_8));
                     producer.send(again);
-                    producer.send(new ProducerRecord<>(Topics.DEAD_LETTERS, d.getId().getBytes(StandardCharsets.UTF_8), null));
+                    producer.send(new ProducerRecord<>(topics.deadLetters().name(), d.getId().getBytes(StandardCharsets.UTF_8), null));
                     producer.commitTransaction();
                     replayed.add(d);
                     log.info("replayed dead letter {} of {} to {} and retired it", d.getId(), d.getComponent(), d.getSourceTopic());
@@ -132,7 +138,7 @@ public final class DeadLetterQueue {
                         + "' (already replayed or retired, or never existed)"));
         try (KafkaProducer<byte[], byte[]> producer = transactionalProducer()) {
             producer.beginTransaction();
-            ProducerRecord<byte[], byte[]> tombstone = new ProducerRecord<>(Topics.DEAD_LETTERS, id.getBytes(StandardCharsets.UTF_8), null);
+            ProducerRecord<byte[], byte[]> tombstone = new ProducerRecord<>(topics.deadLetters().name(), id.getBytes(StandardCharsets.UTF_8), null);
             tombstone.headers().add(RETIRED_NOTE_HEADER, note.strip().getBytes(StandardCharsets.UTF_8));
             tombstone.headers().add(RETIRED_BY_HEADER, (retiredBy == null ? "unknown" : retiredBy).getBytes(StandardCharsets.UTF_8));
             producer.send(tombstone);
@@ -146,7 +152,7 @@ public final class DeadLetterQueue {
         Properties p = new Properties();
         p.putAll(clientProperties);
         p.put(ProducerConfig.CLIENT_ID_CONFIG, "dealbridge-dlq-replay");
-        p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, TRANSACTIONAL_ID);
+        p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, topics.name(TRANSACTIONAL_ID));
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
         p.put(ProducerConfig.ACKS_CONFIG, "all");
         KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(KafkaClients.producer(p), new ByteArraySerializer(), new ByteArraySerializer());

@@ -69,6 +69,19 @@ class DeadLetterCommandTest {
     }
 
     @Test
+    void aRecordOnTheDeadLetterTopicThatIsNotADeadLetterIsPassedOverAndTheOthersAreListed() {
+        Instant t = Instant.parse("2026-11-03T08:00:00Z");
+        fx.sendBytes(fx.topics.deadLetters().name(), "dl-pill", "not avro".getBytes(StandardCharsets.UTF_8), t.toEpochMilli());
+        fx.send(fx.topics.deadLetters(), "dl-p1", deadLetter("dl-p1", "lp", Topics.ORDER_CHANGES, null, null, "after the pill", t),
+                t.toEpochMilli());
+
+        OperationsFixture.Run run = fx.run(DeadLetterCommand.class, "list", "--site", "lp");
+
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        assertThat(run.out()).contains("dl-p1").contains("1 dead letter(s) for site lp");
+    }
+
+    @Test
     void retiringWithANoteRemovesTheDeadLetterWithoutAReplayAndTraceTellsTheNote() {
         Instant t = Instant.parse("2026-11-04T08:00:00Z");
         byte[] key = "rt:7001".getBytes(StandardCharsets.UTF_8);
