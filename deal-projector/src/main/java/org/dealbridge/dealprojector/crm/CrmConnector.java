@@ -29,8 +29,9 @@ import org.dealbridge.schemas.Topics;
  * <p>The CRM is outside the transaction: if the process dies after a CRM write and before the commit, the command
  * is consumed again and the writer's look-up by ORIGINATOR_ID+ORIGIN_ID (and the expected-value check of updates)
  * makes the repeat harmless. Per poll, commands are folded per order ({@link CommandsPerOrder}); records of one
- * partition are never reordered, and a poll's commands are all finished (written, conflict or dead letter) before
- * the next poll, which bounds how long one order holds its partition to {@code crm.max-attempts} rounds.
+ * partition are never reordered, and a poll's commands are all finished (written, conflict, dead letter, or waiting
+ * for an unreachable CRM) before the next poll, which bounds one poll to {@code crm.max-attempts} rounds; a command
+ * that waits holds its partition until the CRM is back (the runtime's {@code crm.unreachable-backoff-max}).
  */
 public final class CrmConnector extends CommandConnector<DealCommand, DealWrite> {
 
@@ -53,10 +54,12 @@ public final class CrmConnector extends CommandConnector<DealCommand, DealWrite>
             throws InterruptedException {
         CommandsPerOrder perOrder = new CommandsPerOrder();
         Map<String, ConsumerRecord<String, DealCommand>> lastRecord = new HashMap<>();
+        Map<String, ConsumerRecord<String, DealCommand>> firstRecord = new HashMap<>();
         for (ConsumerRecord<String, DealCommand> record : records) {
             String key = orderKey(record.value());
             perOrder.add(key, record.value());
             lastRecord.put(key, record);
+            firstRecord.putIfAbsent(key, record);
         }
         List<DealCommand> commands = perOrder.commands().stream()
                 .map(c -> FreshestLink.apply(c, ownLinks.get(orderKey(c)))).toList();
@@ -68,7 +71,10 @@ public final class CrmConnector extends CommandConnector<DealCommand, DealWrite>
             if (result.link() != null) {
                 ownLinks.put(key, result.link());
             }
-            executed.add(new Executed<>(lastRecord.get(key), result));
+            // a folded command that waits for the CRM is read again from its first record (see Executed.firstOffset)
+            ConsumerRecord<String, DealCommand> last = lastRecord.get(key);
+            ConsumerRecord<String, DealCommand> first = firstRecord.get(key);
+            executed.add(new Executed<>(last, result, first.partition() == last.partition() ? first.offset() : last.offset()));
         }
         return executed;
     }

@@ -44,8 +44,8 @@ import org.slf4j.LoggerFactory;
  * whose answer was lost is looked up before it is ever sent again: rounds follow one {@link RetryPolicy}, at most
  * {@code crm.max-attempts} of them, waiting at most {@code crm.max-backoff} between two. Below it the client retries
  * only what the portal surely did not run (rate refusals, requests never sent;
- * {@link BitrixClient#leavingFailuresToCaller}). Out of rounds, and at once for permanent errors, the command is
- * dead-lettered. A deal deleted in the CRM is not an error: the order is unlinked ({@link Outcome#DEAL_DELETED}).
+ * {@link BitrixClient#leavingFailuresToCaller}). Out of rounds the command is {@link DealWrite#waiting} (the
+ * connector waits and runs it again, never a dead letter); a permanent error dead-letters it at once. A deal deleted in the CRM is not an error: the order is unlinked ({@link Outcome#DEAL_DELETED}).
  *
  * <p>All calls go through one {@link BitrixClient}, so they share the portal's rate budget.
  */
@@ -92,8 +92,9 @@ public final class DealWriter {
                 break;
             }
             if (!retry.mayRetryAfter(attempt)) {
-                round.retry.forEach((command, error) -> done.put(command, deadLetter(command, round.attempt, error.code(),
-                        "still failing after " + round.attempt + " attempts: " + error.message())));
+                // the CRM is unreachable, not the command wrong: the connector waits and runs it again from the reads
+                round.retry.forEach((command, error) -> done.put(command, DealWrite.waiting(command, round.attempt, error.code(),
+                        error.message())));
                 break;
             }
             Duration wait = retry.delayAfter(attempt);

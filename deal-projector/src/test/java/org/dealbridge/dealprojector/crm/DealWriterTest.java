@@ -444,14 +444,16 @@ class DealWriterTest {
     }
 
     @Test
-    void transientFailuresAreRetriedWithBackoffAndThenDeadLetteredWithTheAttemptCount() throws Exception {
+    void transientFailuresAreRetriedWithBackoffAndThenWaitForTheCrmInsteadOfBeingDeadLettered() throws Exception {
         crm.faults().outage(Portal.CRM, Duration.ofMinutes(5), Fault.HTTP_500);
 
         DealWrite result = writeOne(create(5010, Map.of(), null, false));
 
-        assertThat(result.outcome()).isEqualTo(Outcome.DEAD_LETTERED);
+        assertThat(result.outcome()).isNotEqualTo(Outcome.DEAD_LETTERED);
+        assertThat(result.unreachable()).as("the connector waits for the CRM and runs it again").isTrue();
+        assertThat(result.link()).isNull();
         assertThat(result.attempts()).isEqualTo(3);
-        assertThat(result.reason()).contains("after 3 attempts");
+        assertThat(result.reason()).contains("after 3 attempts", "s1:5010");
         assertThat(waits).hasSize(2).allSatisfy(wait -> assertThat(wait).isLessThanOrEqualTo(config.maxBackoff()));
         // one retry layer: each round is one read batch, which the client does not retry again (crm.max-attempts bounds it)
         assertThat(crm.calls().count(Portal.CRM, "batch")).isEqualTo(3);
