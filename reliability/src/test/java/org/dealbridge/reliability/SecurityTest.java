@@ -25,16 +25,19 @@ import java.util.UUID;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.dealbridge.app.config.ConfigLoader;
 import org.dealbridge.app.runtime.DealBridgeRuntime;
+import org.dealbridge.bitrix.BitrixClient;
 import org.dealbridge.emulator.BitrixEmulator;
 import org.dealbridge.emulator.EmulatorOptions;
 import org.dealbridge.emulator.Fault;
 import org.dealbridge.emulator.NewOrder;
 import org.dealbridge.emulator.Portal;
+import org.dealbridge.kafka.embedded.EmbeddedKafka;
 import org.dealbridge.kafka.embedded.EmbeddedKafkaCluster;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 /**
  * Hooks refuse requests without the right application token, secrets (webhook URLs with their codes, application
@@ -70,7 +73,8 @@ class SecurityTest {
         String storeCode = "storecode" + UUID.randomUUID().toString().replace("-", "");
         String storeToken = "storetoken" + UUID.randomUUID().toString().replace("-", "");
         String crmToken = "crmtoken" + UUID.randomUUID().toString().replace("-", "");
-        try (CapturedLog log = CapturedLog.attach();
+        // DealBridge's loggers at DEBUG (request URLs, poll rounds), every event also rendered by each shipped layout
+        try (CapturedLog log = CapturedLog.attachRendering("org.dealbridge");
              BitrixEmulator emulator = BitrixEmulator.start(EmulatorOptions.defaults().rateLimitDisabled()
                      .crmWebhookCode(crmCode).storeWebhookCode(storeCode))) {
             SyncScenario.seedCrm(emulator);
@@ -105,12 +109,63 @@ class SecurityTest {
                         !emulator.crm().dealsByOrigin(SyncScenario.ORIGINATOR, Long.toString(storeOrder)).isEmpty()
                                 && !emulator.crm().dealsByOrigin(SyncScenario.ORIGINATOR, "9001").isEmpty(), scenario);
 
+                // then the CRM fails for a while (503), then its host refuses connections: the failures reach the logs
+                // with their stack traces, and /health while a side fails names the error
+                emulator.faults().outage(Portal.CRM, Duration.ofSeconds(3), Fault.HTTP_503);
+                try (KafkaProducer<String, byte[]> producer = scenario.producer()) {
+                    producer.send(scenario.record(OrderStream.order(9002, "N", OrderStream.BOOKS, 100, Instant.now()))).get();
+                }
+                StringBuilder health = new StringBuilder();
+                BadInputTest.await("/health/ready degraded by the CRM's 503s", () -> degraded(base, health));
+                emulator.refuseConnections(Duration.ofSeconds(4));
+                try (KafkaProducer<String, byte[]> producer = scenario.producer()) {
+                    producer.send(scenario.record(OrderStream.order(9003, "N", OrderStream.BOOKS, 100, Instant.now()))).get();
+                }
+                // a refused call's exception, logged with its stack as DealBridge logs a failed poll round or stream thread
+                try (BitrixClient refused = BitrixClient.builder(emulator.crmWebhookUrl()).portal("crm").allowInsecureHttp(true)
+                        .retry(1, Duration.ofMillis(10), Duration.ofMillis(10)).build()) {
+                    assertThatThrownBy(() -> refused.call("crm.deal.list", Map.of())).satisfies(e ->
+                            LoggerFactory.getLogger(SecurityTest.class).error("a call to the refusing CRM failed", e));
+                }
+                BadInputTest.await("/health/ready degraded by refused connections", () -> degraded(base, health));
+                BadInputTest.await(() -> "deals for orders 9002 and 9003 once the CRM is back", () ->
+                        !emulator.crm().dealsByOrigin(SyncScenario.ORIGINATOR, "9002").isEmpty()
+                                && !emulator.crm().dealsByOrigin(SyncScenario.ORIGINATOR, "9003").isEmpty(), scenario);
+
                 String everything = String.join("\n", log.messages()) + answers
-                        + get(base + "/metrics") + get(base + "/health") + scenario.deadLetters();
+                        + get(base + "/metrics") + get(base + "/health") + health + scenario.deadLetters();
                 assertThat(log.messages()).as("the run was logged").isNotEmpty();
+                assertThat(log.rendered()).as("DEBUG and stack traces were rendered by the shipped layouts")
+                        .contains(" DEBUG ").contains("\"log.level\":\"DEBUG\"").contains("ConnectException").contains("\tat ")
+                        .contains("error.stack_trace");
                 for (String secret : List.of(crmCode, storeCode, storeToken, crmToken)) {
                     assertThat(everything).as("logs, answers, /metrics, /health, dead letters").doesNotContain(secret);
+                    assertThat(log.rendered()).as("the log as each shipped layout prints it").doesNotContain(secret);
                 }
+            }
+        }
+    }
+
+    /**
+     * A run on a SASL cluster with the Kafka clients' and DealBridge's loggers at DEBUG: the client configs Kafka prints
+     * and DealBridge's own description of its client settings show {@code sasl.jaas.config} as {@code [hidden]}.
+     */
+    @Test
+    void theKafkaPasswordAppearsInNoLogAtAnyLevel(@TempDir Path brokerDir) throws Exception {
+        String password = "kafkapassword" + UUID.randomUUID().toString().replace("-", "");
+        try (EmbeddedKafka broker = EmbeddedKafka.startWithSaslPlain(brokerDir, Map.of("admin", password), Map.of());
+             BitrixEmulator emulator = BitrixEmulator.start(EmulatorOptions.defaults());
+             CapturedLog log = CapturedLog.attachRendering("org.dealbridge", "org.apache.kafka.clients",
+                     "org.apache.kafka.common.security", "org.apache.kafka.common.config", "org.apache.kafka.streams.StreamsConfig")) {
+            Map<String, String> env = env(emulator, "t1", "t2");
+            env.put("DEALBRIDGE_KAFKA_BOOTSTRAP_SERVERS", broker.bootstrapServers());
+            EmbeddedKafka.saslClient("admin", password).forEach((k, v) ->
+                    env.put(ConfigLoader.ENV_PREFIX + "KAFKA_CLIENT_" + k.toString().toUpperCase(java.util.Locale.ROOT).replace('.', '_'), v.toString()));
+            try (DealBridgeRuntime runtime = DealBridgeRuntime.start(ConfigLoader.load(null, env))) {
+                BadInputTest.await("the runtime's Kafka clients started", () -> log.rendered().contains("sasl.jaas.config = [hidden]"));
+                assertThat(log.rendered()).as("the Kafka clients' DEBUG lines were rendered").contains("DEBUG");
+                assertThat(log.rendered() + String.join("\n", log.messages()) + get("http://127.0.0.1:" + runtime.httpPort() + "/health"))
+                        .doesNotContain(password);
             }
         }
     }
@@ -187,6 +242,17 @@ class SecurityTest {
                     }
                 }
             }
+        }
+    }
+
+    /** True when /health/ready reports a degraded or down side; both answers (/health and /health/ready) go to {@code seen}. */
+    private static boolean degraded(String base, StringBuilder seen) {
+        try {
+            String ready = get(base + "/health/ready");
+            seen.append(ready).append(get(base + "/health"));
+            return ready.contains("DEGRADED") || ready.contains("DOWN");
+        } catch (Exception e) {
+            return false;
         }
     }
 
