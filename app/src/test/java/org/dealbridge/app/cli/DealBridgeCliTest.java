@@ -43,7 +43,9 @@ class DealBridgeCliTest {
 
     @Test
     void aBadConfigurationValueFailsNamingTheKeyWhereverConfigIsGiven() throws Exception {
-        Path bad = config("http:\n  port: eighty\n");
+        // next to secrets, which the error must not print (a misspelt secret key: KafkaClientSettingsTest)
+        Path bad = config("http:\n  port: eighty\ncrm.webhook-url: https://x.bitrix24.ru/rest/1/webhookcode1234/\n"
+                + "crm.application-token: apptoken1234\nkafka.client.sasl.jaas.config: 'x required password=\"kafkapw1234\";'\n");
         Result r = run("mapping", "show", "s1", "--config", bad.toString());
         assertThat(r.exit()).isNotZero();
         assertThat(r.err()).contains("http.port").contains("eighty");
@@ -53,6 +55,9 @@ class DealBridgeCliTest {
         Result runBad = run("run", "--config", bad.toString());
         assertThat(runBad.exit()).as("a configuration error of run exits 2").isEqualTo(2);
         assertThat(runBad.err()).contains("http.port").contains("eighty");
+        for (Result printed : java.util.List.of(r, before, runBad)) {
+            assertThat(printed.err() + printed.out()).doesNotContain("webhookcode1234").doesNotContain("apptoken1234").doesNotContain("kafkapw1234");
+        }
     }
 
     @Test
