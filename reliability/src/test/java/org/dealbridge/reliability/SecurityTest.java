@@ -156,7 +156,8 @@ class SecurityTest {
         try (EmbeddedKafka broker = EmbeddedKafka.startWithSaslPlain(brokerDir, Map.of("admin", password), Map.of());
              BitrixEmulator emulator = BitrixEmulator.start(EmulatorOptions.defaults());
              CapturedLog log = CapturedLog.attachRendering("org.dealbridge", "org.apache.kafka.clients",
-                     "org.apache.kafka.common.security", "org.apache.kafka.common.config", "org.apache.kafka.streams.StreamsConfig")) {
+                     "org.apache.kafka.common.security", "org.apache.kafka.common.network", "org.apache.kafka.common.config",
+                     "org.apache.kafka.streams.StreamsConfig")) {
             Map<String, String> env = env(emulator, "t1", "t2");
             env.put("DEALBRIDGE_KAFKA_BOOTSTRAP_SERVERS", broker.bootstrapServers());
             EmbeddedKafka.saslClient("admin", password).forEach((k, v) ->
