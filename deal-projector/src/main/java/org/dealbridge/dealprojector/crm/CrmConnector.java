@@ -2,6 +2,7 @@ package org.dealbridge.dealprojector.crm;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -12,6 +13,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.dealbridge.connector.CommandConnector;
+import org.dealbridge.connector.CompactedTopicView;
 import org.dealbridge.connector.Executed;
 import org.dealbridge.dealprojector.DealProjectorConfig;
 import org.dealbridge.schemas.DealCommand;
@@ -37,8 +39,14 @@ public final class CrmConnector extends CommandConnector<DealCommand, DealWrite>
     public static final String COMPONENT = "crm-connector";
     private static final int MAX_POLL_RECORDS = 500;
 
+    /** How long a starting run may take to read {@code deal-links} to its end. */
+    private static final Duration LINKS_TIMEOUT = Duration.ofSeconds(30);
+
     private final DealWriter writer;
-    /** The links of this connector's latest writes and reads, by order key: fresher than the projector's view. */
+    /**
+     * The links of this connector's latest writes and reads, by order key: fresher than the projector's view. Filled
+     * from {@code deal-links} when a run starts, so a restarted process still knows the links it committed before.
+     */
     private final Map<String, SyncLink> ownLinks = new ConcurrentHashMap<>();
 
     /** @param kafka client properties (at least {@code bootstrap.servers}) */
@@ -46,6 +54,29 @@ public final class CrmConnector extends CommandConnector<DealCommand, DealWrite>
                         Clock clock) {
         super(COMPONENT, SyncDirection.ORDER_TO_DEAL, topics.dealCommands(), MAX_POLL_RECORDS, config, topics, kafka, meters, clock);
         this.writer = writer;
+    }
+
+    /**
+     * Reads {@code deal-links} to its end. A process that died forgot the links it had written; a command the projector
+     * decided on an older link before the newer one came back would then be judged against that older link, and
+     * DealBridge's own committed writes (a pipeline move, its stage, an amount) would read as a person's. A link kept
+     * in memory (written in a transaction that did not commit) stays when it is newer.
+     */
+    @Override
+    protected void sessionStarted() {
+        Topics.Topic<String, SyncLink> links = topics().dealLinks();
+        try (CompactedTopicView<SyncLink> view = new CompactedTopicView<>(kafka(), links.name(), links.valueSerde().deserializer(),
+                this::committedLink)) {
+            view.catchUp(LINKS_TIMEOUT);
+        }
+    }
+
+    private void committedLink(String orderKey, SyncLink link) {
+        if (link == null) {
+            ownLinks.remove(orderKey);
+            return;
+        }
+        ownLinks.merge(orderKey, link, (own, committed) -> committed.getUpdatedAt().isAfter(own.getUpdatedAt()) ? committed : own);
     }
 
     @Override
