@@ -186,8 +186,11 @@ public final class DealUpdatePlan {
                         + " (where the deal is), so its stage " + dealStage + " is left as it is");
             }
         } else if (c.getOrderStatusId() != null && dealStage != null) {
+            // a stage DealBridge's user set that the link does not show was written by DealBridge (a write whose link
+            // was lost in a crash): not the deal's move, so it cannot win against the order as a later change
+            boolean ownUnrecordedStage = link != null && deal.movedByDealBridge() && !dealStage.equals(link.getStageId().toString());
             PairDecision.Agreed agreed = link == null ? null
-                    : new PairDecision.Agreed(link.getStageId().toString(), link.getStatusId().toString());
+                    : new PairDecision.Agreed(ownUnrecordedStage ? dealStage : link.getStageId().toString(), link.getStatusId().toString());
             PairDecision.Verdict verdict = PairDecision.UNDER_MAPPING.decide(new CommandedStage(pipeline, c.getOrderStatusId(), stage),
                     new PairDecision.DealState(pipeline, dealStage, deal.modifiedAt()),
                     new PairDecision.OrderState(c.getOrderStatusId(), c.getSourceTime()), agreed);

@@ -708,6 +708,25 @@ class DealWriterTest {
     }
 
     @Test
+    void aStageDealBridgeWroteInAWriteWhoseLinkWasLostIsNotTheDealsLaterChange() throws Exception {
+        // the move to pipeline 0 at EXECUTING is applied and its link lost; consumed again, it is folded with F, decided on
+        // the same link: the deal's EXECUTING differs from the link's stage, but DealBridge set it, so the order's F wins
+        long dealId = dealBridgesDeal(5313, 2, "C2:EXECUTING", Map.of());
+        Instant decided = Instant.now().minus(Duration.ofMinutes(1));
+        SyncLink sofa = agreed(5313, dealId, 2, "C2:EXECUTING", "P", valuesOf(5313, "1500.00", 2), SOFA);
+        DealCommand toChairs = update(5313, dealId, sofa).status("P").basket(CHAIRS, 0).pipeline(0).stage("EXECUTING").at(decided).build();
+        writeOne(toChairs);  // applied; its link is lost with the process
+        CommandsPerOrder poll = new CommandsPerOrder();
+        poll.add("s1:5313", toChairs);
+        poll.add("s1:5313", update(5313, dealId, sofa).status("F").basket(CHAIRS, 0).pipeline(0).stage("WON").at(decided).build());
+
+        DealWrite result = writeOne(poll.commands().get(0));
+
+        assertThat(crm.crm().deal(dealId)).containsEntry("CATEGORY_ID", "0").containsEntry("STAGE_ID", "WON");
+        assertThat(result.outcome()).isEqualTo(Outcome.UPDATED);
+    }
+
+    @Test
     void aManagersMoveToWhereTheBasketNowPointsStaysTheManagers() throws Exception {
         // the control case of the two above: the same deal in pipeline 0, but a person put it there
         long dealId = dealBridgesDeal(5312, 2, "C2:EXECUTING", Map.of());
