@@ -251,21 +251,25 @@ final class OwnershipWorld {
         decision.outcome().ifPresent(o -> trace.add("deal projector: " + o.getOutcome() + " " + o.getReason()));
     }
 
-    /** The CRM connector on the next command, or on every queued one folded as one poll folds them. */
+    /** The CRM connector on the next command, or on every queued one as one poll takes them (folded, in waves). */
     void crmConnector(boolean wholePoll) {
         if (dealCommands.isEmpty()) {
             return;
         }
-        DealCommand command;
-        if (wholePoll) {
-            CommandsPerOrder poll = new CommandsPerOrder();
-            while (!dealCommands.isEmpty()) {
-                poll.add("s1:" + ORDER_ID, dealCommands.poll());
-            }
-            command = poll.commands().get(0);
-        } else {
-            command = dealCommands.poll();
+        if (!wholePoll) {
+            crmConnectorWrites(dealCommands.poll());
+            return;
         }
+        CommandsPerOrder poll = new CommandsPerOrder();
+        while (!dealCommands.isEmpty()) {
+            poll.add("s1:" + ORDER_ID, dealCommands.poll());
+        }
+        for (List<CommandsPerOrder.Pending> wave : poll.waves()) {
+            crmConnectorWrites(wave.get(0).command());
+        }
+    }
+
+    private void crmConnectorWrites(DealCommand command) {
         DealCommand c = FreshestLink.apply(command, crmConnectorsOwn);
         if (c.getKind() == DealCommandKind.CREATE) {
             if (dealExists && !dealDeleted) {
@@ -356,11 +360,10 @@ final class OwnershipWorld {
     }
 
     private void published(SyncLink link) {
-        if (crashing) {
-            return;  // the link was to be committed with the offsets: the process died first
+        crmConnectorsOwn = link;  // in the connector's memory at once
+        if (!crashing) {
+            linksTopic = link;  // else it was to be committed with the offsets: the process died first
         }
-        linksTopic = link;
-        crmConnectorsOwn = link;
     }
 
     /**

@@ -4,7 +4,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -30,9 +29,9 @@ import org.dealbridge.schemas.Topics;
  *
  * <p>The CRM is outside the transaction: if the process dies after a CRM write and before the commit, the command
  * is consumed again and the writer's look-up by ORIGINATOR_ID+ORIGIN_ID (and the expected-value check of updates)
- * makes the repeat harmless. Per poll, commands are folded per order ({@link CommandsPerOrder}); records of one
+ * makes the repeat harmless. Per poll, commands are grouped per order in waves ({@link CommandsPerOrder}); records of one
  * partition are never reordered, and a poll's commands are all finished (written, conflict or dead letter) before
- * the next poll, which bounds how long one order holds its partition to {@code crm.max-attempts} rounds.
+ * the next poll, which bounds how long one order holds its partition to {@code crm.max-attempts} rounds per wave.
  */
 public final class CrmConnector extends CommandConnector<DealCommand, DealWrite> {
 
@@ -83,23 +82,24 @@ public final class CrmConnector extends CommandConnector<DealCommand, DealWrite>
     protected List<Executed<DealCommand, DealWrite>> execute(List<ConsumerRecord<String, DealCommand>> records)
             throws InterruptedException {
         CommandsPerOrder perOrder = new CommandsPerOrder();
-        Map<String, ConsumerRecord<String, DealCommand>> lastRecord = new HashMap<>();
         for (ConsumerRecord<String, DealCommand> record : records) {
-            String key = orderKey(record.value());
-            perOrder.add(key, record.value());
-            lastRecord.put(key, record);
+            perOrder.add(orderKey(record.value()), record.value());
         }
-        List<DealCommand> commands = perOrder.commands().stream()
-                .map(c -> FreshestLink.apply(c, ownLinks.get(orderKey(c)))).toList();
         List<Executed<DealCommand, DealWrite>> executed = new ArrayList<>();
-        for (DealWrite result : writer.write(commands)) {
-            String key = orderKey(result.command());
-            // what the CRM now has, whether or not the Kafka transaction commits: if it aborts, the commands are
-            // consumed again, and our own writes must then read as the agreed state, not as a manager's change
-            if (result.link() != null) {
-                ownLinks.put(key, result.link());
+        for (List<CommandsPerOrder.Pending> wave : perOrder.waves()) {
+            // each wave is judged against the links the waves before it left
+            List<DealCommand> commands = wave.stream()
+                    .map(p -> FreshestLink.apply(p.command(), ownLinks.get(orderKey(p.command())))).toList();
+            List<DealWrite> results = writer.write(commands);
+            for (int i = 0; i < results.size(); i++) {
+                DealWrite result = results.get(i);
+                // what the CRM now has, whether or not the Kafka transaction commits: if it aborts, the commands are
+                // consumed again, and our own writes must then read as the agreed state, not as a manager's change
+                if (result.link() != null) {
+                    ownLinks.put(orderKey(result.command()), result.link());
+                }
+                executed.add(new Executed<>(records.get(wave.get(i).last()), result));
             }
-            executed.add(new Executed<>(lastRecord.get(key), result));
         }
         return executed;
     }

@@ -668,8 +668,10 @@ class DealWriterTest {
      * again after the restart and finds the deal in pipeline 0 already.
      */
     private DealCommand[] aMoveWhoseLinkIsLost(long orderId, long dealId) throws InterruptedException {
+        theDealHasTheSofaRow(dealId);
         SyncLink sofa = agreed(orderId, dealId, 2, "C2:EXECUTING", "P", valuesOf(orderId, "1500.00", 2), SOFA);
-        DealCommand toChairs = update(orderId, dealId, sofa).status("P").basket(CHAIRS, 0).pipeline(0).stage("EXECUTING").build();
+        DealCommand toChairs = update(orderId, dealId, sofa).status("P").basket(CHAIRS, 0).pipeline(0).stage("EXECUTING")
+                .changed("OPPORTUNITY", "1400.00").build();
         // decided on the same link (the chairs' link never came back): the basket picks pipeline 2, the link's, so the
         // projector asks for no move
         DealCommand back = update(orderId, dealId, sofa).status("P").basket(SOFA_AND_POUF, 2).changed("OPPORTUNITY", "1800.00").build();
@@ -694,33 +696,47 @@ class DealWriterTest {
     }
 
     @Test
-    void aMoveReplayedAfterACrashFoldedWithTheNextBasketChangeMovesTheDealBack() throws Exception {
+    void aMoveReplayedAfterACrashInOnePollWithTheNextBasketChangeMovesTheDealBackWithTheLatestAmountAndRows() throws Exception {
+        // seed 7057640645922, order 382: folded into one command, both judged on the older link, the replayed write's
+        // amount and rows read as a person's and the latest basket was never written
         long dealId = dealBridgesDeal(5311, 2, "C2:EXECUTING", Map.of());
         DealCommand[] commands = aMoveWhoseLinkIsLost(5311, dealId);
-        CommandsPerOrder poll = new CommandsPerOrder();
-        poll.add("s1:5311", commands[0]);
-        poll.add("s1:5311", commands[1]);
 
-        DealWrite result = writeOne(poll.commands().get(0));
+        DealWrite result = writePoll(commands);
 
-        assertThat(crm.crm().deal(dealId)).containsEntry("CATEGORY_ID", "2").containsEntry("STAGE_ID", "C2:EXECUTING");
+        assertThat(crm.crm().deal(dealId)).containsEntry("CATEGORY_ID", "2").containsEntry("STAGE_ID", "C2:EXECUTING")
+                .containsEntry("OPPORTUNITY", "1800.00");
+        assertThat(crm.crm().dealProductRows(dealId)).hasSize(2);
         assertThat(result.link().getDealFields()).containsEntry(Ownership.PIPELINE, "2");
+    }
+
+    /** One poll's commands of one order as the connector writes them: wave after wave, each on the link the last left. */
+    private DealWrite writePoll(DealCommand... commands) throws InterruptedException {
+        CommandsPerOrder poll = new CommandsPerOrder();
+        for (DealCommand command : commands) {
+            poll.add(command.getSiteId() + ":" + command.getOrderId(), command);
+        }
+        SyncLink own = null;
+        DealWrite last = null;
+        for (List<CommandsPerOrder.Pending> wave : poll.waves()) {
+            last = writeOne(FreshestLink.apply(wave.get(0).command(), own));
+            own = last.link() != null ? last.link() : own;
+        }
+        return last;
     }
 
     @Test
     void aStageDealBridgeWroteInAWriteWhoseLinkWasLostIsNotTheDealsLaterChange() throws Exception {
-        // the move to pipeline 0 at EXECUTING is applied and its link lost; consumed again, it is folded with F, decided on
-        // the same link: the deal's EXECUTING differs from the link's stage, but DealBridge set it, so the order's F wins
+        // the move to pipeline 0 at EXECUTING is applied and its link lost; F, decided on the same link, is judged on it
+        // (the move's replay did not run first: it failed, or was folded with F as before the waves): the deal's
+        // EXECUTING differs from the link's stage, but DealBridge set it, so the order's F wins
         long dealId = dealBridgesDeal(5313, 2, "C2:EXECUTING", Map.of());
         Instant decided = Instant.now().minus(Duration.ofMinutes(1));
         SyncLink sofa = agreed(5313, dealId, 2, "C2:EXECUTING", "P", valuesOf(5313, "1500.00", 2), SOFA);
         DealCommand toChairs = update(5313, dealId, sofa).status("P").basket(CHAIRS, 0).pipeline(0).stage("EXECUTING").at(decided).build();
         writeOne(toChairs);  // applied; its link is lost with the process
-        CommandsPerOrder poll = new CommandsPerOrder();
-        poll.add("s1:5313", toChairs);
-        poll.add("s1:5313", update(5313, dealId, sofa).status("F").basket(CHAIRS, 0).pipeline(0).stage("WON").at(decided).build());
 
-        DealWrite result = writeOne(poll.commands().get(0));
+        DealWrite result = writeOne(update(5313, dealId, sofa).status("F").basket(CHAIRS, 0).pipeline(0).stage("WON").at(decided).build());
 
         assertThat(crm.crm().deal(dealId)).containsEntry("CATEGORY_ID", "0").containsEntry("STAGE_ID", "WON");
         assertThat(result.outcome()).isEqualTo(Outcome.UPDATED);
