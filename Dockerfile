@@ -10,10 +10,12 @@ COPY . .
 RUN mvn -B -q -DskipTests -pl app -am package dependency:copy-dependencies -DincludeScope=runtime '-DoutputDirectory=${project.build.directory}/lib'
 
 FROM eclipse-temurin:17-jre
-RUN useradd --system --home-dir /var/lib/dealbridge --shell /usr/sbin/nologin dealbridge \
- && mkdir -p /var/lib/dealbridge && chown dealbridge /var/lib/dealbridge
-COPY --from=build /src/app/target/app-0.1.0-SNAPSHOT.jar /opt/dealbridge/dealbridge.jar
-COPY --from=build /src/app/target/lib /opt/dealbridge/lib
+# The same layout, user and folders as the image Jib builds without Docker (image/pom.xml): user 10001 in group 0
+# and a root-owned data folder writable by group 0 (Jib cannot chown; OpenShift runs any uid in group 0 this way).
+RUN useradd --system --uid 10001 --gid 0 --home-dir /var/lib/dealbridge --shell /usr/sbin/nologin dealbridge \
+ && mkdir -p /var/lib/dealbridge && chmod 775 /var/lib/dealbridge
+COPY --from=build /src/app/target/app-0.1.0-SNAPSHOT.jar /opt/dealbridge/libs/
+COPY --from=build /src/app/target/lib /opt/dealbridge/libs
 COPY ops/docker/entrypoint.sh /opt/dealbridge/entrypoint.sh
 USER dealbridge
 WORKDIR /var/lib/dealbridge

@@ -6,4 +6,5 @@ set -eu
 for name in $(env | sed -n 's/^\(DEALBRIDGE_[A-Z0-9_]*\)=$/\1/p'); do
   unset "$name"
 done
-exec java ${JAVA_OPTS:-} -cp "/opt/dealbridge/dealbridge.jar:/opt/dealbridge/lib/*" org.dealbridge.app.cli.DealBridgeCli "$@"
+# every jar, the app's and its libraries', is in libs/ (Jib's layout, which the Dockerfile copies)
+exec java ${JAVA_OPTS:-} -cp "/opt/dealbridge/libs/*" org.dealbridge.app.cli.DealBridgeCli "$@"

@@ -66,7 +66,7 @@ final class BenchRig implements AutoCloseable {
         }
         this.broker = EmbeddedKafka.start(dir.resolve("kafka"), 0, Map.of());
         try (Admin admin = Admin.create(clientProperties())) {
-            KafkaTopicsSetup.ensureTopics(admin, partitions, (short) 1);
+            KafkaTopicsSetup.ensureTopics(admin, Topics.DEFINITIONS, partitions, (short) 1);
         }
         Properties props = clientProperties();
         props.put(ProducerConfig.LINGER_MS_CONFIG, "5");

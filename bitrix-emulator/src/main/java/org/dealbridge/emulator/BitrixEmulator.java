@@ -107,7 +107,10 @@ public final class BitrixEmulator implements AutoCloseable {
     }
 
     private final EmulatorOptions options;
-    private final HttpServer server;
+    /** Replaced when the port is opened again after {@link #refuseConnections}. */
+    private volatile HttpServer server;
+    /** The port, kept across {@link #refuseConnections} (the options may have asked for any free one). */
+    private final int port;
     private final ExecutorService executor;
     private final PortalTime time;
     private final OutboundEvents events;
@@ -169,11 +172,8 @@ public final class BitrixEmulator implements AutoCloseable {
                 });
         pool.allowCoreThreadTimeOut(true);
         this.executor = pool;
-        this.server = HttpServer.create(new InetSocketAddress(options.host, options.port), 128);
-        server.createContext("/rest/", this::handleRest);
-        server.createContext("/emulator/", new AdminApi(this));
-        server.setExecutor(executor);
-        server.start();
+        this.server = listen(options.port);
+        this.port = server.getAddress().getPort();
         events.endpoint(Portal.CRM, baseUrl() + "/rest/");
         events.endpoint(Portal.STORE, baseUrl() + "/rest/");
         log.debug("Bitrix emulator listening on {}", baseUrl());
@@ -192,7 +192,56 @@ public final class BitrixEmulator implements AutoCloseable {
     }
 
     public int port() {
-        return server.getAddress().getPort();
+        return port;
+    }
+
+    private HttpServer listen(int onPort) throws IOException {
+        HttpServer listening = HttpServer.create(new InetSocketAddress(options.host, onPort), 128);
+        listening.createContext("/rest/", this::handleRest);
+        listening.createContext("/emulator/", new AdminApi(this));
+        listening.setExecutor(executor);
+        listening.start();
+        return listening;
+    }
+
+    /**
+     * Closes the port for {@code duration} of wall-clock time, then listens on it again: meanwhile the operating system
+     * refuses every connection (RST), so a client sees {@code ConnectException}, as when the portal's host is down.
+     * Both portals share the port, so both are refused (and the admin API); connections already open are closed.
+     * Returns at once; {@link Faults#outage} covers faults one portal answers while it listens.
+     */
+    public synchronized void refuseConnections(Duration duration) {
+        server.stop(0);
+        log.info("Bitrix emulator refuses connections on port {} for {} ms", port, duration.toMillis());
+        Thread reopen = new Thread(() -> {
+            try {
+                if (closing.await(duration.toMillis(), TimeUnit.MILLISECONDS)) {
+                    return;
+                }
+                for (int attempt = 1; ; attempt++) {
+                    try {
+                        synchronized (this) {
+                            if (closing.getCount() == 0) {
+                                return;
+                            }
+                            server = listen(port);
+                        }
+                        log.info("Bitrix emulator listens on port {} again", port);
+                        return;
+                    } catch (IOException e) {
+                        if (attempt == 50) {
+                            log.error("Bitrix emulator cannot listen on port {} again", port, e);
+                            return;
+                        }
+                        Thread.sleep(100);  // the port is still held by the old socket
+                    }
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "bitrix-emulator-reopen");
+        reopen.setDaemon(true);
+        reopen.start();
     }
 
     /** {@code http://127.0.0.1:{port}} */
@@ -338,8 +387,10 @@ public final class BitrixEmulator implements AutoCloseable {
 
     @Override
     public void close() {
-        closing.countDown();
-        server.stop(0);
+        synchronized (this) {
+            closing.countDown();
+            server.stop(0);
+        }
         executor.shutdownNow();
         events.close();
     }

@@ -63,12 +63,15 @@ public final class Faults {
     }
 
     /**
-     * Every call to {@code portal} fails with {@code fault} (HTTP_500, HTTP_503 or HTTP_502_HTML) until {@code duration}
-     * has passed on the emulator's clock.
+     * Every call to {@code portal} fails with {@code fault} until {@code duration} has passed on the emulator's clock:
+     * HTTP_500, HTTP_503 or HTTP_502_HTML answer at once, TIMEOUT holds every socket for the emulator's timeout hold
+     * and then drops it, DROP closes every connection without an answer; nothing is applied. (Refused connections,
+     * a closed port, are {@link BitrixEmulator#refuseConnections}.)
      */
     public synchronized void outage(Portal portal, Duration duration, Fault fault) {
-        if (fault != Fault.HTTP_500 && fault != Fault.HTTP_503 && fault != Fault.HTTP_502_HTML) {
-            throw new IllegalArgumentException("outage: fault must be HTTP_500, HTTP_503 or HTTP_502_HTML, got " + fault);
+        Objects.requireNonNull(fault, "fault");
+        if (fault == Fault.APPLY_THEN_DROP) {
+            throw new IllegalArgumentException("outage: fault must be HTTP_500, HTTP_503, HTTP_502_HTML, TIMEOUT or DROP, got " + fault);
         }
         outageUntil.put(portal, clock.instant().plus(duration));
         outageFault.put(portal, fault);

@@ -132,6 +132,38 @@ class FaultsTest {
     }
 
     @Test
+    void refusedConnectionsCloseThePortThenItListensAgain() throws Exception {
+        HttpClient client = HttpClient.newHttpClient();
+        emu.refuseConnections(Duration.ofSeconds(1));
+        assertThatThrownBy(() -> rawAdd(client, Duration.ofSeconds(5))).isInstanceOf(java.net.ConnectException.class);
+        assertThat(emu.crm().deals()).isEmpty();
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        HttpResponse<String> answer = null;
+        while (answer == null && System.nanoTime() < deadline) {
+            try {
+                answer = rawAdd(client, Duration.ofSeconds(5));
+            } catch (java.net.ConnectException stillClosed) {
+                Thread.sleep(100);
+            }
+        }
+        assertThat(answer).as("the same port listens again").isNotNull();
+        assertThat(answer.statusCode()).isEqualTo(200);
+        assertThat(emu.crm().deals()).hasSize(1);
+    }
+
+    @Test
+    void aTimeoutOutageHoldsEveryCallOfThePortalUntilItsEnd() {
+        emu.faults().outage(Portal.CRM, Duration.ofMinutes(5), Fault.TIMEOUT);
+        HttpClient client = HttpClient.newHttpClient();
+        assertThatThrownBy(() -> rawAdd(client, Duration.ofMillis(300))).isInstanceOf(HttpTimeoutException.class);
+        assertThatThrownBy(() -> rawAdd(client, Duration.ofMillis(300))).isInstanceOf(HttpTimeoutException.class);
+        assertThat(Rest.store(emu, "sale.order.list", Map.of()).status()).isEqualTo(200);
+        clock.advance(Duration.ofMinutes(5));
+        assertThat(Rest.crm(emu, "crm.deal.list", Map.of()).status()).isEqualTo(200);
+        assertThat(emu.crm().deals()).isEmpty();
+    }
+
+    @Test
     void faultsOnACommandInsideABatch() {
         long id = emu.crm().addDealAsHuman(Map.of("TITLE", "b"));
         emu.faults().failNext("crm.deal.update", 1, Fault.HTTP_500);

@@ -217,6 +217,51 @@ class BitrixClientHttpTest {
         assertThat(impatient.call("crm.deal.fields", Map.of()).has("TITLE")).isTrue();
     }
 
+    /**
+     * What a long outage looks like from here - a closed port, a gateway's HTML 502 page, sockets held without an
+     * answer - is transient, never a permanent failure: the connectors wait for the portal instead of dead-lettering.
+     */
+    @Test
+    void refusedConnectionsHtml502PagesAndHeldSocketsAreAllTransient() throws Exception {
+        BitrixClient forCommands = EmulatorClients.crm(emu, registry).callTimeout(Duration.ofMillis(300)).build().leavingFailuresToCaller();
+
+        emu.refuseConnections(Duration.ofSeconds(2));
+        assertThatThrownBy(() -> forCommands.call("crm.deal.fields", Map.of()))
+                .isInstanceOfSatisfying(BitrixException.TransientFailure.class, e -> {
+                    assertThat(e.retryable()).isTrue();
+                    assertThat(e.description()).contains("connection failed");
+                    assertThat(e.getCause()).hasMessageContaining("ConnectException");
+                    assertThat(e.httpStatus()).isZero();
+                });
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        JsonNode fields = null;
+        while (fields == null && System.nanoTime() < deadline) {
+            try {
+                fields = forCommands.call("crm.deal.fields", Map.of());
+            } catch (BitrixException.TransientFailure stillRefused) {
+                Thread.sleep(100);
+            }
+        }
+        assertThat(fields).as("the port listens again").isNotNull();
+
+        emu.faults().outage(Portal.CRM, Duration.ofMinutes(5), Fault.HTTP_502_HTML);
+        assertThatThrownBy(() -> forCommands.call("crm.deal.fields", Map.of()))
+                .isInstanceOfSatisfying(BitrixException.TransientFailure.class, e -> {
+                    assertThat(e.retryable()).isTrue();
+                    assertThat(e.httpStatus()).isEqualTo(502);
+                    assertThat(e.description()).contains("non-JSON response (text/html)", "502 Bad Gateway");
+                });
+
+        emu.faults().outage(Portal.CRM, Duration.ofMinutes(5), Fault.TIMEOUT);
+        assertThatThrownBy(() -> forCommands.call("crm.deal.fields", Map.of()))
+                .isInstanceOfSatisfying(BitrixException.TransientFailure.class, e -> {
+                    assertThat(e.retryable()).isTrue();
+                    assertThat(e.description()).contains("no response within 300 ms");
+                });
+        emu.faults().endOutage(Portal.CRM);
+        assertThat(forCommands.health().status()).isEqualTo(PortalHealth.Status.DEGRADED);
+    }
+
     @Test
     void slowAnswerBeyondTheCallTimeoutFails() {
         BitrixClient impatient = EmulatorClients.crm(emu, registry).callTimeout(Duration.ofMillis(200)).retry(1, Duration.ofMillis(1), Duration.ofMillis(1)).build();

@@ -1,11 +1,14 @@
 package org.dealbridge.connector;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -24,9 +27,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>What the runtime owns ({@link ConnectorLoop}, one consumer and one transactional producer per run): the
  * read_committed consumer of the commands topic; per poll, one Kafka transaction with the links ({@code deal-links}),
- * outcomes ({@code sync-outcomes}), dead letters of failed commands, the connector's extra records and the consumed
- * offsets, aborted and rewound to the last commit when it fails; a dead letter for a record that cannot be read, and the
- * partition moves past it; the metrics {@code dealbridge.commands{topology}}, {@code dealbridge.sync.outcomes{direction,outcome}},
+ * outcomes ({@code sync-outcomes}), dead letters of permanently failed commands, the connector's extra records and the
+ * consumed offsets, aborted and rewound to the last commit when it fails; a dead letter for a record that cannot be
+ * read, and the partition moves past it; the wait for a side that is unreachable ({@link CommandResult#unreachable()}:
+ * partitions committed up to the waiting command and paused, polled through a growing jittered wait, then resumed;
+ * {@code dealbridge.portal.unreachable.seconds{portal}}, {@link #unreachableSince()} for /health); the metrics {@code dealbridge.commands{topology}}, {@code dealbridge.sync.outcomes{direction,outcome}},
  * {@code dealbridge.sync.latency{direction}} and the Kafka clients' own; a restart, with {@link RestartBackoff}, of a
  * run that died ({@code dealbridge.connector.restarts{connector}}); and the shutdown.
  *
@@ -57,6 +62,10 @@ public abstract class CommandConnector<C extends SpecificRecord, R extends Comma
     final Clock clock;
     final Timer latency;
     private final RestartBackoff restartBackoff;
+    /** The waits before a command whose side is unreachable runs again: {prefix}.initial-backoff doubling to .unreachable-backoff-max. */
+    final RestartBackoff unreachableBackoff;
+    private volatile Instant unreachableSince;
+    private volatile String unreachableReason;
     private final Counter restarts;
     private final AtomicBoolean running = new AtomicBoolean(true);
     private final CountDownLatch stopRequested = new CountDownLatch(1);
@@ -116,6 +125,13 @@ public abstract class CommandConnector<C extends SpecificRecord, R extends Comma
                 .tag("direction", direction.name())
                 .publishPercentileHistogram()
                 .register(meters);
+        this.unreachableBackoff = new RestartBackoff(config.initialBackoff(), config.unreachableBackoffMax());
+        Gauge.builder("dealbridge.portal.unreachable.seconds", this, CommandConnector::unreachableSeconds)
+                .description("How long the side a connector writes has been unreachable: its commands wait (none is "
+                        + "dead-lettered) and are retried with backoff; 0 while it is reachable")
+                .tag("portal", config.prefix())
+                .strongReference(true)
+                .register(meters);
         this.restarts = Counter.builder("dealbridge.connector.restarts")
                 .description("Runs of a connector restarted after they died (a new consumer and producer, from the last commit)")
                 .tag("connector", component)
@@ -124,8 +140,10 @@ public abstract class CommandConnector<C extends SpecificRecord, R extends Comma
 
     /**
      * Executes one poll's commands (tombstones left out), in order: reads the other side, decides and writes. Every
-     * command ends in a result, a failed one as DEAD_LETTERED; an exception ends the run and the connector restarts
-     * from the last commit.
+     * command ends in a result: a permanently failed one as DEAD_LETTERED, one whose side stayed unreachable through the
+     * connector's rounds as {@link CommandResult#unreachable()} (the runtime waits and runs it again; the commands after
+     * it need not be tried, they may end as unreachable at once); an exception ends the run and the connector restarts
+     * from the last commit. A command record without a result counts as done: never leave one out.
      */
     protected abstract List<Executed<C, R>> execute(List<ConsumerRecord<String, C>> commands) throws InterruptedException;
 
@@ -214,6 +232,33 @@ public abstract class CommandConnector<C extends SpecificRecord, R extends Comma
             stopped.countDown();
             log.info("{} stopped", component);
         }
+    }
+
+    /** Since when the side this connector writes has been unreachable (its commands wait), or empty while it is reachable. */
+    public Optional<Instant> unreachableSince() {
+        return Optional.ofNullable(unreachableSince);
+    }
+
+    /** Why the side was last found unreachable (the waiting command's reason), or null. */
+    public String unreachableReason() {
+        return unreachableReason;
+    }
+
+    void unreachable(String reason) {
+        if (unreachableSince == null) {
+            unreachableSince = clock.instant();
+        }
+        unreachableReason = reason;
+    }
+
+    void reachable() {
+        unreachableSince = null;
+        unreachableReason = null;
+    }
+
+    private double unreachableSeconds() {
+        Instant since = unreachableSince;
+        return since == null ? 0 : Math.max(0, Duration.between(since, clock.instant()).toMillis() / 1000.0);
     }
 
     boolean isRunning() {

@@ -30,4 +30,14 @@ public interface CommandResult<C> {
 
     /** How many rounds it took. */
     int attempts();
+
+    /**
+     * True when the command still failed transiently (refused connection, timeout, 5xx, an HTML error page, rate
+     * refusals) after the connector's own rounds: the side is unreachable. Such a result is never published nor
+     * dead-lettered; the runtime commits its partition only up to the command, waits and runs it again. Only a
+     * permanent error is a DEAD_LETTERED result.
+     */
+    default boolean unreachable() {
+        return false;
+    }
 }

@@ -20,6 +20,7 @@ public abstract class ConnectorConfig extends AbstractConfig {
     public static final String INITIAL_BACKOFF_SETTING = "initial-backoff";
     public static final String MAX_BACKOFF_SETTING = "max-backoff";
     public static final String POLL_TIMEOUT_SETTING = "poll-timeout";
+    public static final String UNREACHABLE_BACKOFF_MAX_SETTING = "unreachable-backoff-max";
     public static final String CONNECTOR_GROUP_ID_SETTING = "connector.group-id";
 
     /**
@@ -29,10 +30,11 @@ public abstract class ConnectorConfig extends AbstractConfig {
     public static final String ORIGINATOR_PREFIX = "crm.originator-prefix";
 
     /** The full keys of one connector's settings, e.g. {@code Keys.of("crm").maxAttempts()} is {@code crm.max-attempts}. */
-    public record Keys(String prefix, String maxAttempts, String initialBackoff, String maxBackoff, String pollTimeout, String groupId) {
+    public record Keys(String prefix, String maxAttempts, String initialBackoff, String maxBackoff, String pollTimeout, String groupId,
+                       String unreachableBackoffMax) {
         public static Keys of(String prefix) {
             return new Keys(prefix, key(prefix, MAX_ATTEMPTS_SETTING), key(prefix, INITIAL_BACKOFF_SETTING), key(prefix, MAX_BACKOFF_SETTING),
-                    key(prefix, POLL_TIMEOUT_SETTING), key(prefix, CONNECTOR_GROUP_ID_SETTING));
+                    key(prefix, POLL_TIMEOUT_SETTING), key(prefix, CONNECTOR_GROUP_ID_SETTING), key(prefix, UNREACHABLE_BACKOFF_MAX_SETTING));
         }
     }
 
@@ -50,6 +52,10 @@ public abstract class ConnectorConfig extends AbstractConfig {
         }
         if (getLong(key(prefix, MAX_BACKOFF_SETTING)) < getLong(key(prefix, INITIAL_BACKOFF_SETTING))) {
             throw new ConfigException(key(prefix, MAX_BACKOFF_SETTING), getLong(key(prefix, MAX_BACKOFF_SETTING)),
+                    "must not be less than " + key(prefix, INITIAL_BACKOFF_SETTING) + " (" + getLong(key(prefix, INITIAL_BACKOFF_SETTING)) + ")");
+        }
+        if (getLong(key(prefix, UNREACHABLE_BACKOFF_MAX_SETTING)) < getLong(key(prefix, INITIAL_BACKOFF_SETTING))) {
+            throw new ConfigException(key(prefix, UNREACHABLE_BACKOFF_MAX_SETTING), getLong(key(prefix, UNREACHABLE_BACKOFF_MAX_SETTING)),
                     "must not be less than " + key(prefix, INITIAL_BACKOFF_SETTING) + " (" + getLong(key(prefix, INITIAL_BACKOFF_SETTING)) + ")");
         }
     }
@@ -76,10 +82,11 @@ public abstract class ConnectorConfig extends AbstractConfig {
                                 + "Together with ORIGIN_ID (the order id) it identifies the deal of an order, and a deal carrying "
                                 + "it was made from an order and never makes one, so it must never change once deals exist.")
                 .define(key(prefix, MAX_ATTEMPTS_SETTING), Type.INT, 6, Range.between(1, 100), Importance.MEDIUM,
-                        "Attempts per " + command + " before it goes to the dead-letter topic. After a failure that may "
-                                + "have run (5xx, timeout, dropped connection) the next attempt reads again and writes what is "
-                                + "missing; the REST client below retries only rate refusals and requests never sent. Bounds "
-                                + "how long one " + partitionKey + " can hold a partition.")
+                        "Rounds per " + command + " within one poll. After a failure that may have run (5xx, timeout, "
+                                + "dropped connection) the next round reads again and writes what is missing; the REST client "
+                                + "below retries only rate refusals and requests never sent. A command still failing transiently "
+                                + "after the last round is not dead-lettered: the connector waits (" + key(prefix, UNREACHABLE_BACKOFF_MAX_SETTING)
+                                + ") and runs it again; only a permanent error dead-letters it. Bounds how long one poll takes.")
                 .define(key(prefix, INITIAL_BACKOFF_SETTING), Type.LONG, 500L, Range.between(1L, 60_000L), Importance.LOW,
                         "Wait before the second attempt of a " + command + " (milliseconds); doubles per attempt with "
                                 + "+-50% jitter, never above " + key(prefix, MAX_BACKOFF_SETTING) + ".")
@@ -87,6 +94,12 @@ public abstract class ConnectorConfig extends AbstractConfig {
                         "Longest wait between two attempts of a " + command + " (milliseconds): one command waits at most ("
                                 + key(prefix, MAX_ATTEMPTS_SETTING) + " - 1) x " + key(prefix, MAX_BACKOFF_SETTING)
                                 + " in all, besides the REST client's waits on rate refusals (README: Retries).")
+                .define(key(prefix, UNREACHABLE_BACKOFF_MAX_SETTING), Type.LONG, 60_000L, Range.between(1L, 3_600_000L), Importance.MEDIUM,
+                        "Longest wait (milliseconds) before the " + connector + " tries again a " + command + " that still "
+                                + "failed transiently after its " + key(prefix, MAX_ATTEMPTS_SETTING) + " rounds (the side is "
+                                + "unreachable): the connector pauses its partitions, keeps polling so it stays in its group, "
+                                + "and retries after a wait that starts at " + key(prefix, INITIAL_BACKOFF_SETTING)
+                                + " and doubles with +-50% jitter up to this. Nothing is dead-lettered meanwhile.")
                 .define(key(prefix, POLL_TIMEOUT_SETTING), Type.LONG, 500L, Range.between(1L, 60_000L), Importance.LOW,
                         "How long the connector waits in one poll of " + commandsTopic + " (milliseconds).")
                 .define(key(prefix, CONNECTOR_GROUP_ID_SETTING), Type.STRING, groupId, new ConfigDef.NonEmptyString(), Importance.MEDIUM,
@@ -117,6 +130,16 @@ public abstract class ConnectorConfig extends AbstractConfig {
 
     public Duration maxBackoff() {
         return Duration.ofMillis(getLong(key(prefix, MAX_BACKOFF_SETTING)));
+    }
+
+    /** The longest wait before a command that found its side unreachable is tried again. */
+    public Duration unreachableBackoffMax() {
+        return Duration.ofMillis(getLong(key(prefix, UNREACHABLE_BACKOFF_MAX_SETTING)));
+    }
+
+    /** The connector's prefix without the dot, e.g. {@code crm}: also the side it writes, as metrics name it. */
+    public String prefix() {
+        return prefix;
     }
 
     public Duration pollTimeout() {

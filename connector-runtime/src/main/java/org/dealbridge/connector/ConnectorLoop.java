@@ -66,6 +66,10 @@ final class ConnectorLoop<C extends SpecificRecord, R extends CommandResult<C>> 
     /** One per assigned partition, created (and its predecessor fenced) when the partition is assigned. */
     private final Map<TopicPartition, PartitionProducer> producers = new HashMap<>();
     private boolean committedAPoll;
+    /** True while the loop waits for an unreachable side: partitions assigned meanwhile are paused too. */
+    private boolean paused;
+    /** Waits for the side in a row, for the growing backoff; a poll executed without one starts it again. */
+    private int waitsInARow;
 
     private record PartitionProducer(KafkaProducer<String, byte[]> producer, KafkaClientMetrics metrics) {
     }
@@ -123,6 +127,9 @@ final class ConnectorLoop<C extends SpecificRecord, R extends CommandResult<C>> 
                     @Override
                     public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
                         partitions.forEach(ConnectorLoop.this::openProducer);
+                        if (paused) {
+                            consumer.pause(partitions);
+                        }
                         assignmentChanged();
                     }
                 });
@@ -224,43 +231,131 @@ final class ConnectorLoop<C extends SpecificRecord, R extends CommandResult<C>> 
 
     private void process(ConsumerRecords<String, C> records) throws InterruptedException {
         Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+        Map<TopicPartition, Long> firstInPoll = new HashMap<>();
         List<ConsumerRecord<String, C>> commands = new ArrayList<>();
         for (ConsumerRecord<String, C> record : records) {
-            offsets.put(new TopicPartition(record.topic(), record.partition()), new OffsetAndMetadata(record.offset() + 1));
+            TopicPartition partition = new TopicPartition(record.topic(), record.partition());
+            offsets.put(partition, new OffsetAndMetadata(record.offset() + 1));
+            firstInPoll.putIfAbsent(partition, record.offset());
             if (record.value() != null) {  // a tombstone is nothing to execute
                 commands.add(record);
             }
         }
         List<Executed<C, R>> executed = commands.isEmpty() ? List.of() : connector.execute(commands);
         Instant now = connector.clock.instant();
+        // a command whose side is unreachable waits in its partition: that partition is committed only up to it
+        Map<TopicPartition, Long> waitFrom = waitFrom(executed);
+        waitFrom.forEach((partition, offset) -> offsets.put(partition, new OffsetAndMetadata(offset)));
         // one transaction per partition, each with its own producer (see transactionalId); what a command published
         // (its link, outcome, dead letter, extra records) goes with its source record's partition and that offset
         Map<TopicPartition, List<Executed<C, R>>> byPartition = new HashMap<>();
         for (Executed<C, R> e : executed) {
-            byPartition.computeIfAbsent(new TopicPartition(e.source().topic(), e.source().partition()), p -> new ArrayList<>()).add(e);
+            if (beforeWait(e.source(), waitFrom)) {
+                byPartition.computeIfAbsent(partitionOf(e.source()), p -> new ArrayList<>()).add(e);
+            }
         }
         Set<TopicPartition> committed = new java.util.HashSet<>();
         for (Map.Entry<TopicPartition, OffsetAndMetadata> offset : offsets.entrySet()) {
-            List<Executed<C, R>> ofPartition = byPartition.getOrDefault(offset.getKey(), List.of());
-            if (commit(offset.getKey(), producer -> ofPartition.forEach(e -> publish(producer, e, now)),
-                    Map.of(offset.getKey(), offset.getValue()))) {
-                committed.add(offset.getKey());
+            TopicPartition partition = offset.getKey();
+            if (offset.getValue().offset() <= firstInPoll.get(partition)) {
+                consumer.seek(partition, offset.getValue().offset());  // the poll's first record waits: nothing to commit
+                continue;
+            }
+            List<Executed<C, R>> ofPartition = byPartition.getOrDefault(partition, List.of());
+            if (commit(partition, producer -> ofPartition.forEach(e -> publish(producer, e, now)), Map.of(partition, offset.getValue()))) {
+                committed.add(partition);
+                if (waitFrom.containsKey(partition)) {
+                    consumer.seek(partition, offset.getValue().offset());
+                }
             }
         }
         // counted once they are committed: an aborted partition is executed and counted again
         for (ConsumerRecord<String, C> command : commands) {
-            if (committed.contains(new TopicPartition(command.topic(), command.partition()))) {
+            if (committed.contains(partitionOf(command)) && beforeWait(command, waitFrom)) {
                 SyncMetrics.commands(connector.meters, connector.component, CommandFacts.of(command.value()).kind()).increment();
             }
         }
         for (Executed<C, R> e : executed) {
-            if (!committed.contains(new TopicPartition(e.source().topic(), e.source().partition()))) {
+            if (!committed.contains(partitionOf(e.source())) || !beforeWait(e.source(), waitFrom)) {
                 continue;
             }
             SyncMetrics.outcomes(connector.meters, connector.direction, e.result().outcome()).increment();
             if (e.result().written()) {
                 connector.latency.record(Duration.between(CommandFacts.of(e.result().command()).sourceTime(), now).abs());
             }
+        }
+        if (!waitFrom.isEmpty()) {
+            String reason = executed.stream().filter(e -> e.result().unreachable()).findFirst().orElseThrow().result().reason();
+            waitForTheSide(reason);
+        } else if (!executed.isEmpty()) {
+            waitsInARow = 0;
+            connector.reachable();
+        }
+    }
+
+    /**
+     * Per partition, the offset to read again from: the first record of a command whose side is unreachable, and of
+     * any command folded from records on both sides of it (its earlier records must not be committed without it).
+     */
+    private Map<TopicPartition, Long> waitFrom(List<Executed<C, R>> executed) {
+        Map<TopicPartition, Long> from = new HashMap<>();
+        for (Executed<C, R> e : executed) {
+            if (e.result().unreachable()) {
+                from.merge(partitionOf(e.source()), e.firstOffset(), Math::min);
+            }
+        }
+        for (boolean moved = !from.isEmpty(); moved; ) {
+            moved = false;
+            for (Executed<C, R> e : executed) {
+                Long cut = from.get(partitionOf(e.source()));
+                if (cut != null && e.source().offset() >= cut && e.firstOffset() < cut) {
+                    from.put(partitionOf(e.source()), e.firstOffset());
+                    moved = true;
+                }
+            }
+        }
+        return from;
+    }
+
+    private static boolean beforeWait(ConsumerRecord<String, ?> record, Map<TopicPartition, Long> waitFrom) {
+        Long cut = waitFrom.get(partitionOf(record));
+        return cut == null || record.offset() < cut;
+    }
+
+    private static TopicPartition partitionOf(ConsumerRecord<String, ?> record) {
+        return new TopicPartition(record.topic(), record.partition());
+    }
+
+    /**
+     * The side is unreachable: every assigned partition is paused (a partition assigned meanwhile too) and the consumer
+     * keeps polling, so it stays in its group and never exceeds {@code max.poll.interval.ms}, for a bounded, jittered
+     * wait that grows while the side stays away; then the partitions resume and the waiting commands are read again
+     * from their committed place. A rebalance meanwhile loses nothing: a revoked partition was committed only up to
+     * its waiting command, and an assigned one starts from its committed offset.
+     */
+    private void waitForTheSide(String reason) {
+        connector.unreachable(reason);
+        Duration wait = connector.unreachableBackoff.delay(++waitsInARow);
+        Duration since = Duration.between(connector.unreachableSince().orElseThrow(), connector.clock.instant());
+        log.warn("{}: the {} side is unreachable (for {} s): {}; pausing {} partition(s) for {} ms, then retrying (nothing is "
+                + "dead-lettered)", connector.component, connector.config.prefix(), since.toSeconds(), reason,
+                consumer.assignment().size(), wait.toMillis());
+        paused = true;
+        consumer.pause(consumer.assignment());
+        try {
+            long deadline = System.nanoTime() + wait.toNanos();
+            long left;
+            while (connector.isRunning() && (left = deadline - System.nanoTime()) > 0) {
+                ConsumerRecords<String, C> unexpected = consumer.poll(
+                        Duration.ofNanos(Math.min(left, connector.config.pollTimeout().toNanos())));
+                // paused partitions return nothing; should records come anyway, they are read again after the wait
+                for (TopicPartition partition : unexpected.partitions()) {
+                    consumer.seek(partition, unexpected.records(partition).get(0).offset());
+                }
+            }
+        } finally {
+            paused = false;
+            consumer.resume(consumer.paused());
         }
     }
 

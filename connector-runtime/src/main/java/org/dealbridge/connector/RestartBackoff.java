@@ -6,7 +6,9 @@ import java.util.concurrent.ThreadLocalRandom;
 /**
  * How long a connector waits before it restarts a died loop: doubling from {@code initial} per consecutive failure, at
  * most {@code max}, with +-50% jitter so that instances that failed together (a broker restart) do not come back in
- * step. A loop that commits a poll counts as healthy again and the next failure starts from {@code initial}.
+ * step. A loop that commits a poll counts as healthy again and the next failure starts from {@code initial}. The same
+ * shape paces the waits for an unreachable side ({@code {prefix}.initial-backoff} up to
+ * {@code {prefix}.unreachable-backoff-max}, see {@code ConnectorLoop.waitForTheSide}).
  */
 public record RestartBackoff(Duration initial, Duration max) {
 

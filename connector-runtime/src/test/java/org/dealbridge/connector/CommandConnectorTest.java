@@ -15,6 +15,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
+import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -178,10 +179,109 @@ class CommandConnectorTest {
         assertThat(connector.restarts()).isZero();
     }
 
+    /**
+     * The side stays unreachable for longer than the connector's rounds and its longest poll interval: the command waits
+     * (nothing dead-lettered, nothing after it in its partition committed or published), the consumer keeps polling its
+     * paused partitions so it stays in its group (max.poll.interval.ms is shorter than every wait here), and once the
+     * side is back the command and those after it are published once each, in order.
+     */
+    @Test
+    void aCommandWhoseSideIsUnreachableWaitsPausedAndRunsOnceTheSideIsBack(TestInfo test) throws Exception {
+        Topics.Topic<String, OrderCommand> commands = commandsTopic(test);
+        send(commands, command("before-outage"));
+        long waiting = send(commands, command("side-down"));
+        send(commands, command("after-in-partition"));
+        Properties kafka = kafka();
+        kafka.put("max.poll.interval.ms", "1000");
+        // every wait is 1.25..2.5 s: longer than max.poll.interval.ms, so a loop that stopped polling would leave its group
+        TestConnector connector = new TestConnector(commands, Duration.ofMillis(100),
+                Map.of("test.initial-backoff", "2500", "test.max-backoff", "2500", "test.unreachable-backoff-max", "2500"), kafka);
+        connector.unreachable.add("side-down");
+        try (Running ignored = connector.started(); Admin admin = Admin.create(kafka())) {
+            await("the side-down command is tried three times", () -> connector.calls.getOrDefault("side-down", List.of()).size() >= 3);
+            assertThat(outcomesOf("before-outage")).as("the command before the waiting one is published").hasSize(1);
+            assertThat(outcomesOf("side-down")).isEmpty();
+            assertThat(outcomesOf("after-in-partition")).as("executed but not published while the command before it waits").isEmpty();
+            assertThat(connector.calls.get("after-in-partition")).hasSizeGreaterThanOrEqualTo(2);
+            assertThat(committedOffset(admin, commands)).as("committed up to the waiting command, never past it").isEqualTo(waiting);
+            assertThat(connector.unreachableSince()).isPresent();
+            assertThat(connector.unreachableSeconds()).isGreaterThan(0);
+            List<Instant> tries = connector.calls.get("side-down");
+            for (int i = 1; i < tries.size(); i++) {
+                assertThat(Duration.between(tries.get(i - 1), tries.get(i))).as("a wait between two tries").isGreaterThanOrEqualTo(Duration.ofMillis(1200));
+            }
+
+            connector.unreachable.remove("side-down");
+            await("the waiting command and the one after it are published", () -> outcomesOf("side-down").size() == 1
+                    && outcomesOf("after-in-partition").size() == 1);
+            await("the offsets are committed past them", () -> committedOffset(admin, commands) == waiting + 2);
+        }
+
+        assertThat(deadLettersFrom(commands, waiting)).as("an unreachable side never dead-letters").isEmpty();
+        assertThat(outcomesOf("side-down")).singleElement().satisfies(o -> assertThat(o.getOutcome()).isEqualTo(Outcome.UPDATED));
+        assertThat(outcomesOf("after-in-partition")).hasSize(1);
+        List<String> order = readAll(topics.syncOutcomes()).stream().map(o -> String.valueOf(o.getCommandId()))
+                .filter(id -> id.equals("side-down") || id.equals("after-in-partition")).toList();
+        assertThat(order).containsExactly("side-down", "after-in-partition");
+        assertThat(connector.restarts()).as("the consumer stayed in its group while it waited").isZero();
+        assertThat(connector.unreachableSince()).isEmpty();
+        assertThat(connector.unreachableSeconds()).isZero();
+    }
+
+    /**
+     * A second instance joins while the first waits for the side: the partitions are split between them, each starts
+     * from the committed offsets, and once the side is back every command is published exactly once.
+     */
+    @Test
+    void aRebalanceWhileWaitingLosesAndDuplicatesNothing(TestInfo test) throws Exception {
+        String name = "commands-" + test.getTestMethod().orElseThrow().getName();
+        KAFKA.createTopics(2, Map.of(), name);
+        Topics.Topic<String, OrderCommand> commands = new Topics.Topic<>(name, topics.orderCommands().keySerde(), topics.orderCommands().valueSerde());
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            OrderCommand c = OrderCommand.newBuilder(command("rebalance-" + i)).setDealId(100 + i).build();
+            send(commands, c);
+            ids.add("rebalance-" + i);
+        }
+        Map<String, String> settings = Map.of("test.initial-backoff", "300", "test.unreachable-backoff-max", "600");
+        TestConnector first = new TestConnector(commands, Duration.ofMillis(100), settings, kafka());
+        TestConnector second = new TestConnector(commands, Duration.ofMillis(100), settings, kafka());
+        // every command waits, so whichever partition the second instance is given, it has commands to run
+        first.unreachable.addAll(ids);
+        second.unreachable.addAll(ids);
+        try (Running a = first.started()) {
+            await("the first instance waits", () -> first.unreachableSince().isPresent());
+            try (Running b = second.started()) {
+                await("the second instance owns a partition", () -> !second.calls.isEmpty());
+                first.unreachable.clear();
+                second.unreachable.clear();
+                await("every command is published", () -> ids.stream().allMatch(id -> !outcomesOf(id).isEmpty()));
+            }
+        }
+
+        for (String id : ids) {
+            assertThat(outcomesOf(id)).as(id).hasSize(1);
+        }
+        assertThat(readAll(topics.deadLetters()).stream().filter(d -> name.equals(d.getSourceTopic()))).isEmpty();
+    }
+
+    static long committedOffset(Admin admin, Topics.Topic<String, OrderCommand> commands) {
+        try {
+            var offsets = admin.listConsumerGroupOffsets("group-" + commands.name()).partitionsToOffsetAndMetadata().get();
+            var offset = offsets.get(new org.apache.kafka.common.TopicPartition(commands.name(), 0));
+            return offset == null ? -1 : offset.offset();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     // --- the connector under test -------------------------------------------------------------------------------
 
     record TestResult(OrderCommand command, Outcome outcome, String reason, SyncLink link, boolean written, String errorCode,
-                      int attempts) implements CommandResult<OrderCommand> {
+                      int attempts, boolean unreachable) implements CommandResult<OrderCommand> {
+        TestResult(OrderCommand command, Outcome outcome, String reason, SyncLink link, boolean written, String errorCode, int attempts) {
+            this(command, outcome, reason, link, written, errorCode, attempts, false);
+        }
     }
 
     static final class TestConfig extends ConnectorConfig {
@@ -201,17 +301,30 @@ class CommandConnectorTest {
         final Map<String, AtomicInteger> crashesLeft = new ConcurrentHashMap<>();
         final List<String> deadLettered = new CopyOnWriteArrayList<>();
         final AtomicInteger oversizedExtraLeft = new AtomicInteger();
+        /** Commands whose side is unreachable for now: they end as {@link CommandResult#unreachable()}. */
+        final java.util.Set<String> unreachable = ConcurrentHashMap.newKeySet();
 
         TestConnector(Topics.Topic<String, OrderCommand> commands, Duration pollTimeout) {
-            this(commands, pollTimeout, new SimpleMeterRegistry());
+            this(commands, pollTimeout, Map.of(), CommandConnectorTest.kafka());
         }
 
-        private TestConnector(Topics.Topic<String, OrderCommand> commands, Duration pollTimeout, SimpleMeterRegistry meters) {
-            super(COMPONENT, SyncDirection.DEAL_TO_ORDER, commands, 100,
-                    new TestConfig(Map.of("test.poll-timeout", Long.toString(pollTimeout.toMillis()),
-                            "test.connector.group-id", "group-" + commands.name())),
-                    CommandConnectorTest.topics, CommandConnectorTest.kafka(), meters, Clock.systemUTC(), new RestartBackoff(Duration.ofMillis(100), Duration.ofSeconds(2)));
+        /** @param settings more connector settings ({@code test.*}); @param kafka the client properties */
+        TestConnector(Topics.Topic<String, OrderCommand> commands, Duration pollTimeout, Map<String, String> settings, Properties kafka) {
+            this(commands, pollTimeout, settings, kafka, new SimpleMeterRegistry());
+        }
+
+        private TestConnector(Topics.Topic<String, OrderCommand> commands, Duration pollTimeout, Map<String, String> settings,
+                              Properties kafka, SimpleMeterRegistry meters) {
+            super(COMPONENT, SyncDirection.DEAL_TO_ORDER, commands, 100, new TestConfig(config(commands, pollTimeout, settings)),
+                    CommandConnectorTest.topics, kafka, meters, Clock.systemUTC(), new RestartBackoff(Duration.ofMillis(100), Duration.ofSeconds(2)));
             this.meters = meters;
+        }
+
+        private static Map<String, String> config(Topics.Topic<String, OrderCommand> commands, Duration pollTimeout, Map<String, String> settings) {
+            Map<String, String> config = new java.util.HashMap<>(settings);
+            config.put("test.poll-timeout", Long.toString(pollTimeout.toMillis()));
+            config.put("test.connector.group-id", "group-" + commands.name());
+            return config;
         }
 
             @Override
@@ -224,7 +337,9 @@ class CommandConnectorTest {
                 if (crashes != null && crashes.getAndDecrement() > 0) {
                     throw new IllegalStateException("the executor crashes on " + id);
                 }
-                executed.add(new Executed<>(record, deadLettered.contains(id)
+                executed.add(new Executed<>(record, unreachable.contains(id)
+                        ? new TestResult(record.value(), Outcome.OTHER, "unreachable: " + id, null, false, "ConnectException", 6, true)
+                        : deadLettered.contains(id)
                         ? new TestResult(record.value(), Outcome.DEAD_LETTERED, "refused: " + id, null, false, "REFUSED", 1)
                         : new TestResult(record.value(), Outcome.UPDATED, "written: " + id, null, true, null, 1)));
             }
@@ -242,6 +357,10 @@ class CommandConnectorTest {
 
         private Topics.Topic<String, OrderCommand> commands() {
             return commands;
+        }
+
+        double unreachableSeconds() {
+            return meters.get("dealbridge.portal.unreachable.seconds").tag("portal", "test").gauge().value();
         }
 
         double restarts() {

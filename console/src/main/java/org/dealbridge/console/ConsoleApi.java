@@ -451,20 +451,21 @@ final class ConsoleApi implements HttpHandler {
 
     private void deadLetters(Call c) throws IOException {
         ArrayNode list = JSON.createArrayNode();
-        for (DeadLetter d : queue().current(c.query("site"))) {
-            list.add(deadLetter(d));
+        DeadLetterQueue queue = queue();
+        for (DeadLetter d : queue.current(c.query("site"))) {
+            list.add(deadLetter(d, queue.replayable(d)));
         }
         json(c, 200, JSON.createObjectNode().set("deadLetters", list));
     }
 
-    private ObjectNode deadLetter(DeadLetter d) {
+    private ObjectNode deadLetter(DeadLetter d, boolean replayable) {
         ObjectNode o = JSON.createObjectNode().put("id", d.getId()).put("component", d.getComponent())
                 .put("siteId", d.getSiteId()).put("sourceTopic", d.getSourceTopic())
                 .put("key", d.getKey() == null ? null : StandardCharsets.UTF_8.decode(d.getKey().duplicate()).toString())
                 .put("reason", d.getReason()).put("errorCode", d.getErrorCode()).put("attempts", d.getAttempts())
                 .put("failedAt", d.getFailedAt().toString())
                 .put("ageSeconds", Math.max(0, Duration.between(d.getFailedAt(), clock.instant()).toSeconds()))
-                .put("replayable", d.getSourceTopic() != null && d.getValue() != null);
+                .put("replayable", replayable);
         return o;
     }
 

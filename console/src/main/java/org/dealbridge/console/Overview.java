@@ -82,7 +82,7 @@ final class Overview {
 
     /** Lag per consumer group and DealBridge topic; groups of other applications on a shared cluster are left out. */
     private ArrayNode lag() {
-        Set<String> ours = Topics.DEFINITIONS.stream().map(Topics.Definition::name).collect(Collectors.toSet());
+        Set<String> ours = sources.topics().definitions().stream().map(Topics.Definition::name).collect(Collectors.toSet());
         ArrayNode rows = JSON.arrayNode();
         try (Admin admin = Admin.create(KafkaClients.admin(sources.kafkaClientProperties()))) {
             List<String> groups = admin.listConsumerGroups().all().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).stream()
@@ -125,7 +125,7 @@ final class Overview {
             perBucket.add(new TreeMap<>());
         }
         var deserializer = sources.topics().syncOutcomes().valueSerde().deserializer();
-        for (ConsumerRecord<String, byte[]> r : recordsSince(Topics.SYNC_OUTCOMES, from)) {
+        for (ConsumerRecord<String, byte[]> r : recordsSince(sources.topics().syncOutcomes().name(), from)) {
             if (r.value() == null || r.timestamp() < from.toEpochMilli()) {
                 continue;
             }

@@ -1,7 +1,6 @@
 package org.dealbridge.dealevents;
 
 import com.sun.net.httpserver.HttpHandler;
-import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.List;
@@ -31,6 +30,8 @@ public final class CrmIngestion implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(CrmIngestion.class);
     /** Deals a hook batch reads at once (in batch calls of {@link DealReader#DEALS_PER_BATCH}). */
     static final int HOOK_BATCH = 4 * DealReader.DEALS_PER_BATCH;
+    /** Deals that may wait for a hook-triggered read; more are left to the poller (its cursor stays before them). */
+    static final int HOOK_QUEUE_CAPACITY = 10_000;
 
     private final Ingestion ingestion;
     private final RefreshQueue queue;
@@ -85,7 +86,7 @@ public final class CrmIngestion implements AutoCloseable {
      */
     public static RefreshQueue hookQueue(DealEventsConfig config, DealReader reader, DealPublisher publisher) {
         return new RefreshQueue(refresher(reader, publisher, ChangeSource.CRM_HOOK),
-                new RefreshQueue.Settings("deal-refresh", config.coalesceWindow(), HOOK_BATCH, Integer.MAX_VALUE, Duration.ofSeconds(1)));
+                new RefreshQueue.Settings("deal-refresh", config.coalesceWindow(), HOOK_BATCH, HOOK_QUEUE_CAPACITY)).bindTo(publisher.meters());
     }
 
     /** A deletion is published at once, without a read (the deal is gone), and answered once it is in Kafka. */

@@ -37,6 +37,11 @@ public final class DealPublisher {
         this.meters = meters;
     }
 
+    /** Where the ingestion side's meters go. */
+    public MeterRegistry meters() {
+        return meters;
+    }
+
     /** Sends and waits until every record is acknowledged. */
     public void publish(List<DealChanged> deals) throws InterruptedException {
         List<Future<RecordMetadata>> sent = new ArrayList<>();

@@ -164,6 +164,35 @@ class DealIngestionTest {
         assertThat(meters.find(DealPublisher.EVENTS_METRIC).tag("source", "crm_hook").counter().count()).isEqualTo(events.size());
     }
 
+    /**
+     * Issue 13 item 1, the CRM side: for 8 s the CRM answers every call with an HTML 502 page (its gateway) while a
+     * manager makes 3 deals. The hook's queue must neither give them up nor hammer the CRM: it pauses as a whole,
+     * longer after each failed read (1 s doubling, ±50 % jitter), so at most 5 reads reach the CRM during the outage,
+     * where the queue before read again every second (7 or more). Afterwards all three deals are published.
+     */
+    @Test
+    void hookEventsDuringACrmOutageWaitWithAGrowingPauseAndArePublishedAfterIt() throws Exception {
+        emu.subscribeCrm(hookUrl, TOKEN, "ONCRMDEALADD");
+        emu.faults().outage(Portal.CRM, Duration.ofSeconds(8), org.dealbridge.emulator.Fault.HTTP_502_HTML);
+        List<Long> ids = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            ids.add(emu.crm().addDealAsHuman(Map.of("TITLE", "During the outage " + i, "CATEGORY_ID", 1, "STAGE_ID", "C1:NEW")));
+        }
+        assertThat(emu.events().awaitIdle(Duration.ofSeconds(10))).isTrue();
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (emu.calls().count(Portal.CRM, "batch", c -> c.httpStatus() == 502) < 2) {
+            assertThat(System.nanoTime()).as("reads during the outage").isLessThan(deadline);
+            Thread.sleep(20);
+        }
+        assertThat(meters.get(org.dealbridge.ingestion.RefreshQueue.READS_WAITING).tag("queue", "deal-refresh").gauge().value())
+                .as("the deals wait").isEqualTo(3);
+
+        List<DealChanged> events = published(3, Duration.ofSeconds(40));
+        assertThat(events).extracting(DealChanged::getDealId).containsAll(ids);
+        assertThat(emu.calls().count(Portal.CRM, "batch", c -> c.httpStatus() == 502)).as("reads that met the 502 page").isBetween(2, 5);
+        assertThat(meters.get(org.dealbridge.ingestion.RefreshQueue.READS_WAITING).tag("queue", "deal-refresh").gauge().value()).isZero();
+    }
+
     @Test
     void aWrongTokenIs401AndNothingIsReadOrPublished() throws Exception {
         emu.subscribeCrm(hookUrl, "not-the-token", "ONCRMDEALADD", "ONCRMDEALUPDATE");

@@ -37,4 +37,16 @@ class DealProjectorConfigTest {
                 DealProjectorConfig.CONNECTOR.maxBackoff(), "1000")))
                 .isInstanceOf(ConfigException.class).hasMessageContaining("crm.max-backoff");
     }
+
+    @Test
+    void theUnreachableBackoffIsTypedValidatedAndNotBelowTheInitialBackoff() {
+        assertThat(new DealProjectorConfig(Map.of()).unreachableBackoffMax()).isEqualTo(java.time.Duration.ofMinutes(1));
+        assertThat(new DealProjectorConfig(Map.of(DealProjectorConfig.CONNECTOR.unreachableBackoffMax(), "3000")).unreachableBackoffMax())
+                .isEqualTo(java.time.Duration.ofSeconds(3));
+        assertThatThrownBy(() -> new DealProjectorConfig(Map.of(DealProjectorConfig.CONNECTOR.unreachableBackoffMax(), "soon")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("crm.unreachable-backoff-max").hasMessageContaining("soon");
+        assertThatThrownBy(() -> new DealProjectorConfig(Map.of(DealProjectorConfig.CONNECTOR.initialBackoff(), "2000",
+                DealProjectorConfig.CONNECTOR.unreachableBackoffMax(), "1000")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("crm.unreachable-backoff-max").hasMessageContaining("1000");
+    }
 }

@@ -49,6 +49,14 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--step", defaultValue = "3", description = "Seconds between the story's steps. Default: ${DEFAULT-VALUE}.")
     long stepSeconds;
 
+    @Option(names = "--exit-after-story", description = "Stop once the story is told and its last outcomes are printed "
+            + "(for scripts; --duration still bounds the whole run).")
+    boolean exitAfterStory;
+
+    /** The last outcomes of the story arrive shortly after its last step: stop once none came for this long. */
+    private static final Duration QUIET_AFTER_STORY = Duration.ofSeconds(2);
+    private static final Duration MAX_WAIT_AFTER_STORY = Duration.ofSeconds(15);
+
     private final PrintStream out = System.out;
 
     @Override
@@ -91,13 +99,19 @@ public final class DemoCommand implements Callable<Integer> {
                 publishMapping(runtime);
                 try (OutcomePrinter printer = OutcomePrinter.start(runtime.clientProperties(), runtime.topics(), out)) {
                     DemoStory story = new DemoStory(emu, out, Duration.ofSeconds(stepSeconds));
-                    Thread storyThread = new Thread(() -> story.play(stop), "dealbridge-demo-story");
+                    CountDownLatch told = new CountDownLatch(1);
+                    Thread storyThread = new Thread(() -> {
+                        story.play(stop);
+                        told.countDown();
+                    }, "dealbridge-demo-story");
                     storyThread.setDaemon(true);
                     storyThread.start();
-                    if (durationSeconds > 0) {
-                        stop.await(durationSeconds, TimeUnit.SECONDS);
+                    long deadline = durationSeconds > 0 ? System.nanoTime() + TimeUnit.SECONDS.toNanos(durationSeconds) : Long.MAX_VALUE;
+                    if (exitAfterStory) {
+                        awaitUntil(told, deadline);
+                        awaitQuiet(printer, stop, deadline);
                     } else {
-                        stop.await();
+                        awaitUntil(stop, deadline);
                     }
                     stop.countDown();
                     storyThread.join(5000);
@@ -114,13 +128,39 @@ public final class DemoCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** Waits for the latch, at most until the deadline ({@link Long#MAX_VALUE}: no deadline). */
+    private static void awaitUntil(CountDownLatch latch, long deadline) throws InterruptedException {
+        if (deadline == Long.MAX_VALUE) {
+            latch.await();
+        } else {
+            latch.await(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        }
+    }
+
+    /** After the story: until no new outcome was printed for {@link #QUIET_AFTER_STORY}, Ctrl-C or the deadline. */
+    private static void awaitQuiet(OutcomePrinter printer, CountDownLatch stop, long deadline) throws InterruptedException {
+        long until = Math.min(deadline, System.nanoTime() + MAX_WAIT_AFTER_STORY.toNanos());
+        int seen = printer.count();
+        long quietSince = System.nanoTime();
+        while (System.nanoTime() < until && System.nanoTime() - quietSince < QUIET_AFTER_STORY.toNanos()) {
+            if (stop.await(200, TimeUnit.MILLISECONDS)) {
+                return;
+            }
+            int now = printer.count();
+            if (now != seen) {
+                seen = now;
+                quietSince = System.nanoTime();
+            }
+        }
+    }
+
     private void publishMapping(DealBridgeRuntime runtime) throws IOException {
         String yaml;
         try (InputStream in = DemoCommand.class.getResourceAsStream("/demo-mapping.yaml")) {
             yaml = new String(in.readAllBytes(), StandardCharsets.UTF_8);
         }
         Properties props = runtime.clientProperties();
-        MappingPublisher publisher = new MappingPublisher(props, MappingTopics.of(runtime.schemaRegistry()), Clock.systemUTC());
+        MappingPublisher publisher = new MappingPublisher(props, MappingTopics.of(runtime.schemaRegistry(), runtime.topics().prefix()), Clock.systemUTC());
         var publication = publisher.publish(yaml, "demo", false, DocumentCheck.NONE);
         out.println("  mapping for site s1: version " + publication.profile().getVersion()
                 + (publication.published() ? " published" : " already in force") + " (pipeline 2 for section 12 Electronics)");

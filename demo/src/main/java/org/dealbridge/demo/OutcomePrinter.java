@@ -33,7 +33,7 @@ final class OutcomePrinter implements AutoCloseable {
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         p.put(ConsumerConfig.CLIENT_ID_CONFIG, "dealbridge-demo-outcomes");
         this.consumer = new KafkaConsumer<>(KafkaClients.consumer(p), topics.syncOutcomes().keySerde().deserializer(), topics.syncOutcomes().valueSerde().deserializer());
-        List<TopicPartition> partitions = consumer.partitionsFor(Topics.SYNC_OUTCOMES).stream()
+        List<TopicPartition> partitions = consumer.partitionsFor(topics.syncOutcomes().name()).stream()
                 .map(i -> new TopicPartition(i.topic(), i.partition())).toList();
         consumer.assign(partitions);
         consumer.seekToEnd(partitions); // only this run's story, not earlier runs' in the same ./data

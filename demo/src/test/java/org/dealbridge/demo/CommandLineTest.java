@@ -198,6 +198,9 @@ class CommandLineTest {
         Launcher.Result replay = launcher.run(COMMAND_TIMEOUT, "dlq", "replay", "--all", "--config", cfg);
         assertThat(replay.exit()).as(replay.printed()).isZero();
         assertThat(replay.out()).as(replay.printed()).contains("0 replayed, 0 not replayed");
+        Launcher.Result retire = launcher.run(COMMAND_TIMEOUT, "dlq", "retire", "no-such-letter", "--note", "a test", "--config", cfg);
+        assertThat(retire.exit()).as(retire.printed()).isEqualTo(1);
+        assertThat(retire.err()).as(retire.printed()).contains("no current dead letter has id 'no-such-letter'");
         Launcher.Result trace = launcher.run(COMMAND_TIMEOUT, "trace", "s1:5001", "--config", cfg);
         assertThat(trace.exit()).as("an order DealBridge never saw\n" + trace.printed()).isEqualTo(1);
         assertThat(trace.out()).as(trace.printed()).contains("Order s1:5001").contains("the order never reached DealBridge");

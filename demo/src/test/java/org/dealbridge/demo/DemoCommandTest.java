@@ -39,7 +39,7 @@ class DemoCommandTest {
         Files.writeString(config, "data:\n  dir: " + dir.resolve("data") + "\nhttp:\n  port: 0\n");
         for (int run = 1; run <= 2; run++) {
             Launcher.Result demo = new Launcher(dir).run(Duration.ofSeconds(240),
-                    "demo", "--config", config.toString(), "--emulator-port", "0", "--duration", run == 1 ? "35" : "25", "--step", "1");
+                    "demo", "--config", config.toString(), "--emulator-port", "0", "--exit-after-story", "--duration", "120", "--step", "1");
             assertTheStory(demo);
         }
     }

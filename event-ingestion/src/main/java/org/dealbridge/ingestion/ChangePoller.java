@@ -9,6 +9,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -32,8 +33,12 @@ import org.slf4j.LoggerFactory;
  * missed by {@code >cursor}; the filter is {@code >cursor - overlap}. Records in the overlap that this poller already
  * published with the same modification date are not refreshed again (remembered in memory: once more after a restart).
  *
- * <p>A refresh that throws (a portal failure that outlived the client's retries) ends the round: the cursor moves to
- * the last batch handled and the next round resumes there. A failed cursor write is thrown.
+ * <p>A refresh that throws (a portal failure that outlived the client's retries: the portal unreachable, answering 5xx
+ * or an HTML page, refusing for its rate or the webhook) ends the round: the cursor moves to the last batch handled,
+ * never past the record that could not be read, and the next round, an interval later, resumes there. Nothing is
+ * dead-lettered for it; the refresher dead-letters only records that can never be read. {@link ReadFailureListener}s
+ * hear when the listing starts failing (the portal is unreachable or refusing) and when it works again. A failed
+ * cursor write is thrown.
  */
 public final class ChangePoller implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ChangePoller.class);
@@ -75,7 +80,10 @@ public final class ChangePoller implements AutoCloseable {
     private final Settings settings;
     /** Modification dates of records published lately, so the overlap does not publish them round after round. */
     private final Map<Long, OffsetDateTime> published = new HashMap<>();
+    private final List<ReadFailureListener> listeners = new CopyOnWriteArrayList<>();
     private OffsetDateTime cursor;
+    /** When rounds started failing (nanoTime), or null while they work. */
+    private Long failingSince;
     private volatile ScheduledExecutorService scheduler;
 
     public ChangePoller(ChangeLister lister, Refresher refresher, CursorStore cursors, Settings settings) {
@@ -87,6 +95,12 @@ public final class ChangePoller implements AutoCloseable {
 
     public Settings settings() {
         return settings;
+    }
+
+    /** Tells {@code listener} when the listing starts failing (the portal unreachable or refusing) and when it works again. */
+    public ChangePoller addListener(ReadFailureListener listener) {
+        listeners.add(Objects.requireNonNull(listener, "listener"));
+        return this;
     }
 
     /**
@@ -108,19 +122,32 @@ public final class ChangePoller implements AutoCloseable {
         return cursor;
     }
 
+    /**
+     * The stored cursor, or null when it cannot be read: a record written around DealBridge must not stop the poller
+     * (nor the start) for good, so it starts over from its first cursor, and the log names what was lost.
+     */
     private OffsetDateTime parseCursor(String stored) {
         try {
             return OffsetDateTime.parse(stored, DateTimeFormatter.ISO_OFFSET_DATE_TIME);
         } catch (DateTimeParseException e) {
-            throw new IllegalStateException("stored cursor " + settings.cursorKey() + " in topic ingest-cursors is not an ISO date-time with offset: '"
-                    + stored + "'", e);
+            log.error("{}: the stored cursor {} is not an ISO date-time with offset: '{}'; starting from {} instead (changes "
+                    + "before that are not polled: 'bin/dealbridge backfill' reads them)", settings.name(), settings.cursorKey(),
+                    stored, settings.firstCursor().format(CURSOR_FORMAT));
+            return null;
         }
     }
 
     /** One round: list, refresh in batches, then move the cursor. */
     public synchronized Round pollOnce() {
         OffsetDateTime from = cursor().minus(settings.overlap());
-        List<Change> listed = lister.changedSince(from);
+        List<Change> listed;
+        try {
+            listed = lister.changedSince(from);
+        } catch (RuntimeException e) {
+            failing(e);
+            throw e;
+        }
+        recovered();
         List<Change> changed = latestPerRecord(listed);
         changed.removeIf(c -> c.modified() != null && c.modified().isEqual(published.getOrDefault(c.id(), OffsetDateTime.MIN)));
         Refresher.Refreshed done = Refresher.Refreshed.NONE;
@@ -151,6 +178,22 @@ public final class ChangePoller implements AutoCloseable {
         Round round = new Round(from, listed.size(), done.published(), done.deadLettered(), cursor, interrupted);
         log.debug("{}: {}", settings.name(), round);
         return round;
+    }
+
+    // the listing says whether the portal answers; a record that fails while the listing works is that record's trouble
+    private void failing(RuntimeException e) {
+        if (failingSince == null) {
+            failingSince = System.nanoTime();
+            listeners.forEach(l -> l.readsFailing(settings.name(), e));
+        }
+    }
+
+    private void recovered() {
+        if (failingSince != null) {
+            Duration failedFor = Duration.ofNanos(System.nanoTime() - failingSince);
+            failingSince = null;
+            listeners.forEach(l -> l.readsRecovered(settings.name(), failedFor));
+        }
     }
 
     // A record saved during the walk is listed twice (old and new date); reading it once, at its later place, keeps
@@ -192,7 +235,9 @@ public final class ChangePoller implements AutoCloseable {
                     log.info("{} published {} record(s); cursor {}", settings.name(), round.published(), round.cursor().format(CURSOR_FORMAT));
                 }
             } catch (RuntimeException e) {
-                log.error("{}: the round failed; the cursor stays at {}", settings.name(), cursor, e);
+                // a portal down for long fails every round: one line each, the stack only at DEBUG
+                log.warn("{}: the round failed; the cursor stays at {} and the next round tries again: {}", settings.name(), cursor, e.toString());
+                log.debug("{}: the round failed", settings.name(), e);
             }
         }, 0, settings.interval().toMillis(), TimeUnit.MILLISECONDS);
     }

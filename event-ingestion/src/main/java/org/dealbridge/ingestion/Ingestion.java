@@ -67,6 +67,16 @@ public final class Ingestion implements AutoCloseable {
     }
 
     /**
+     * Tells {@code listener} when this side's reads (the hook's queue, each poller) start failing and when they work
+     * again: e.g. whatever reports the portal as unreachable on {@code /health}.
+     */
+    public Ingestion addReadFailureListener(ReadFailureListener listener) {
+        queue.addListener(listener);
+        pollers.forEach(p -> p.addListener(listener));
+        return this;
+    }
+
+    /**
      * Loads or stores every cursor, opens the queue to hook events, then starts the pollers (first round at once), or,
      * with a leadership, joins its group: the pollers start when this instance is elected.
      */

@@ -43,7 +43,7 @@ class PollerLeadershipTest {
                     }, cursors, new ChangePoller.Settings("poller-" + name, "test-poll", Duration.ofMillis(200), Duration.ofSeconds(1), T0, 10));
             leadership = new PollerLeadership(client, leadershipTopic, "pollers-" + leadershipTopic, Duration.ofSeconds(6));
             RefreshQueue queue = new RefreshQueue(ids -> Refresher.Refreshed.NONE,
-                    new RefreshQueue.Settings("queue-" + name, Duration.ZERO, 1, 10, Duration.ofSeconds(1)));
+                    new RefreshQueue.Settings("queue-" + name, Duration.ZERO, 1, 10));
             ingestion = new Ingestion(queue, List.of(poller), List.of(cursors), leadership);
         }
 

@@ -27,7 +27,12 @@ public record MappingTopics(String current, String history, Serde<String> keySer
     public static final String HISTORY = Topics.MAPPING_HISTORY;
 
     public static MappingTopics of(SchemaRegistry registry) {
-        return named(registry, Topics.MAPPING_CONFIG, HISTORY);
+        return of(registry, "");
+    }
+
+    /** The mapping topics of the installation whose topic names start with {@code topicPrefix} ({@code kafka.topic-prefix}). */
+    public static MappingTopics of(SchemaRegistry registry, String topicPrefix) {
+        return named(registry, topicPrefix + Topics.MAPPING_CONFIG, topicPrefix + HISTORY);
     }
 
     /** Other names (tests use fresh topics per test). */

@@ -26,6 +26,33 @@ public interface OperationsContext extends AutoCloseable {
     default void close() {
     }
 
+    /** A context of these parts, which it neither copies nor closes (tests, and callers that hold the clients already). */
+    static OperationsContext of(Properties kafkaClientProperties, Topics topics, PrintStream out, PrintStream err) {
+        return new OperationsContext() {
+            @Override
+            public Properties kafkaClientProperties() {
+                Properties copy = new Properties();
+                copy.putAll(kafkaClientProperties);
+                return copy;
+            }
+
+            @Override
+            public Topics topics() {
+                return topics;
+            }
+
+            @Override
+            public PrintStream out() {
+                return out;
+            }
+
+            @Override
+            public PrintStream err() {
+                return err;
+            }
+        };
+    }
+
     /** Opens a context when a command runs, so {@code --help} needs neither configuration nor Kafka. */
     @FunctionalInterface
     interface Opener {

@@ -41,8 +41,20 @@ final class TopicScan {
         this.clientProperties = clientProperties;
     }
 
+    /** What one scan read: the matching records, and the end offsets it read up to (where a later scan may go on from). */
+    record Scan(List<ConsumerRecord<String, byte[]>> records, Map<TopicPartition, Long> ends) {
+    }
+
     /** Every committed record of {@code topic} whose key passes {@code keyFilter}, in partition and offset order. */
     List<ConsumerRecord<String, byte[]>> read(String topic, Predicate<String> keyFilter) {
+        return scan(topic, keyFilter, Map.of()).records();
+    }
+
+    /**
+     * Like {@link #read}, from the offsets in {@code from} on (partitions not in it from their beginning), returning the
+     * end offsets too.
+     */
+    Scan scan(String topic, Predicate<String> keyFilter, Map<TopicPartition, Long> from) {
         Properties p = new Properties();
         p.putAll(clientProperties);
         p.put(ConsumerConfig.CLIENT_ID_CONFIG, "dealbridge-ops-scan");
@@ -51,6 +63,7 @@ final class TopicScan {
         p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "2000");
         p.remove(ConsumerConfig.GROUP_ID_CONFIG);
         List<ConsumerRecord<String, byte[]>> matched = new ArrayList<>();
+        Map<TopicPartition, Long> end;
         try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(KafkaClients.consumer(p), new StringDeserializer(), new ByteArrayDeserializer())) {
             List<TopicPartition> partitions = consumer.partitionsFor(topic, TIMEOUT).stream()
                     .map(info -> new TopicPartition(topic, info.partition())).toList();
@@ -59,7 +72,12 @@ final class TopicScan {
             }
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);
-            Map<TopicPartition, Long> end = highWatermarks(partitions);
+            from.forEach((partition, offset) -> {
+                if (partitions.contains(partition)) {
+                    consumer.seek(partition, offset);
+                }
+            });
+            end = highWatermarks(partitions);
             Map<TopicPartition, Long> remaining = new HashMap<>(end);
             long deadline = System.nanoTime() + TIMEOUT.toNanos();
             while (!reachedEnd(consumer, remaining)) {
@@ -75,7 +93,7 @@ final class TopicScan {
                 }
             }
         }
-        return matched;
+        return new Scan(matched, end);
     }
 
     /**

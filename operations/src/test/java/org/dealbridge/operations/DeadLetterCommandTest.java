@@ -13,6 +13,8 @@ import org.dealbridge.schemas.Buyer;
 import org.dealbridge.schemas.ChangeCause;
 import org.dealbridge.schemas.ChangeSource;
 import org.dealbridge.schemas.DeadLetter;
+import org.dealbridge.schemas.DealCommand;
+import org.dealbridge.schemas.DealCommandKind;
 import org.dealbridge.schemas.OrderChanged;
 import org.dealbridge.schemas.Topics;
 import org.junit.jupiter.api.BeforeAll;
@@ -69,6 +71,19 @@ class DeadLetterCommandTest {
     }
 
     @Test
+    void aRecordOnTheDeadLetterTopicThatIsNotADeadLetterIsPassedOverAndTheOthersAreListed() {
+        Instant t = Instant.parse("2026-11-03T08:00:00Z");
+        fx.sendBytes(fx.topics.deadLetters().name(), "dl-pill", "not avro".getBytes(StandardCharsets.UTF_8), t.toEpochMilli());
+        fx.send(fx.topics.deadLetters(), "dl-p1", deadLetter("dl-p1", "lp", Topics.ORDER_CHANGES, null, null, "after the pill", t),
+                t.toEpochMilli());
+
+        OperationsFixture.Run run = fx.run(DeadLetterCommand.class, "list", "--site", "lp");
+
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        assertThat(run.out()).contains("dl-p1").contains("1 dead letter(s) for site lp");
+    }
+
+    @Test
     void retiringWithANoteRemovesTheDeadLetterWithoutAReplayAndTraceTellsTheNote() {
         Instant t = Instant.parse("2026-11-04T08:00:00Z");
         byte[] key = "rt:7001".getBytes(StandardCharsets.UTF_8);
@@ -114,6 +129,7 @@ class DeadLetterCommandTest {
 
         OperationsFixture.Run list = fx.run(DeadLetterCommand.class, "list", "--site", "rs");
         assertThat(list.out()).doesNotContain("dl-r1").contains("dl-r2");
+        assertThat(fx.run(DeadLetterCommand.class, "list", "--site", "rs", "--gone").out()).contains("dl-r1").contains("replayed");
 
         OperationsFixture.Run second = fx.run(DeadLetterCommand.class, "replay", "--all", "--site", "rs");
         assertThat(second.out()).contains("0 replayed, 1 not replayed").doesNotContain("replayed dl-r1");
@@ -138,6 +154,89 @@ class DeadLetterCommandTest {
         assertThat(again.exitCode()).isEqualTo(1);
         assertThat(again.err()).contains("no current dead letter has id 'dl-o2'");
         assertThat(orderChangesWithKey("os:7")).hasSize(1);
+    }
+
+    static DealCommand command(String site, long orderId, String price) {
+        return DealCommand.newBuilder().setCommandId("c-" + orderId + "-" + price).setKind(DealCommandKind.CREATE).setSiteId(site)
+                .setOrderId(orderId).setOriginatorId("dealbridge:" + site).setFields(java.util.Map.of("OPPORTUNITY", price))
+                .setMappingVersion(1).setSourceTime(Instant.parse("2026-11-01T10:00:00Z")).build();
+    }
+
+    @Test
+    void replayOfARefusedCommandNeverSendsTheCommandButPublishesThePairsLatestEventOnceSoItIsDecidedAgain() {
+        Instant t = Instant.parse("2026-11-05T08:00:00Z");
+        String key = "rc:9";
+        byte[] older = fx.topics.orderChanges().valueSerde().serializer().serialize(Topics.ORDER_CHANGES, order("rc", 9, "N"));
+        byte[] latest = fx.topics.orderChanges().valueSerde().serializer().serialize(Topics.ORDER_CHANGES, order("rc", 9, "P"));
+        fx.sendBytes(Topics.ORDER_CHANGES, key, older, t.toEpochMilli());
+        fx.sendBytes(Topics.ORDER_CHANGES, key, latest, t.toEpochMilli() + 1);
+        for (String id : List.of("dl-c1", "dl-c2")) {
+            byte[] stale = fx.topics.dealCommands().valueSerde().serializer().serialize(Topics.DEAL_COMMANDS, command("rc", 9, "100.00"));
+            DeadLetter letter = DeadLetter.newBuilder(deadLetter(id, "rc", Topics.DEAL_COMMANDS, key.getBytes(StandardCharsets.UTF_8), stale,
+                    "crm.item.update failed (invalid): Pipeline 4 not found", t)).setComponent("crm-connector").build();
+            fx.send(fx.topics.deadLetters(), id, letter, t.toEpochMilli());
+        }
+        byte[] orphan = fx.topics.dealCommands().valueSerde().serializer().serialize(Topics.DEAL_COMMANDS, command("rc", 10, "5.00"));
+        fx.send(fx.topics.deadLetters(), "dl-c3", deadLetter("dl-c3", "rc", Topics.DEAL_COMMANDS, "rc:10".getBytes(StandardCharsets.UTF_8),
+                orphan, "refused", t), t.toEpochMilli());
+        byte[] unreadable = "not avro".getBytes(StandardCharsets.UTF_8);
+        fx.send(fx.topics.deadLetters(), "dl-c4", deadLetter("dl-c4", "rc", Topics.DEAL_COMMANDS, "rc:11".getBytes(StandardCharsets.UTF_8),
+                unreadable, "cannot be read as a command", t), t.toEpochMilli());
+
+        OperationsFixture.Run run = fx.run(DeadLetterCommand.class, "replay", "--all", "--site", "rc");
+
+        assertThat(run.out()).contains("replayed dl-c1 to order-changes (the latest event of rc:9, decided again)")
+                .contains("replayed dl-c2 to order-changes (rc:9 is decided again by another dead letter of this replay)")
+                .contains("replayed dl-c4 to deal-commands").contains("3 replayed, 1 not replayed");
+        assertThat(run.err()).contains("dl-c3: the command on deal-commands is not sent again").contains("no order-changes event of rc:10");
+        List<ConsumerRecord<String, byte[]>> events = orderChangesWithKey(key);
+        assertThat(events).as("the latest event once more, not one per dead letter").hasSize(3);
+        assertThat(events.get(2).value()).as("the latest state, never the stale command's").isEqualTo(latest);
+        assertThat(new String(events.get(2).headers().lastHeader(DeadLetterQueue.REPLAY_HEADER).value(), StandardCharsets.UTF_8))
+                .isEqualTo("dl-c1");
+        List<ConsumerRecord<String, byte[]>> commands = new TopicScan(KAFKA.clientProperties()).read(Topics.DEAL_COMMANDS, k -> k.startsWith("rc:"));
+        assertThat(commands).as("no command is sent again; only the unreadable record goes back as it was").hasSize(1);
+        assertThat(commands.get(0).value()).isEqualTo(unreadable);
+        assertThat(new DeadLetterQueue(KAFKA.clientProperties(), fx.topics).current("rc")).extracting(DeadLetter::getId).containsExactly("dl-c3");
+    }
+
+    @Test
+    void aNewerEventArrivingWhileItsPairIsReplayedIsPublishedAgainAfterTheReplaySoTheNewestStateIsDecidedLast() {
+        Instant t = Instant.parse("2026-11-07T08:00:00Z");
+        String key = "rw:3";
+        byte[] old = fx.topics.orderChanges().valueSerde().serializer().serialize(Topics.ORDER_CHANGES, order("rw", 3, "N"));
+        byte[] newer = fx.topics.orderChanges().valueSerde().serializer().serialize(Topics.ORDER_CHANGES, order("rw", 3, "F"));
+        fx.sendBytes(Topics.ORDER_CHANGES, key, old, t.toEpochMilli());
+        byte[] stale = fx.topics.dealCommands().valueSerde().serializer().serialize(Topics.DEAL_COMMANDS, command("rw", 3, "100.00"));
+        fx.send(fx.topics.deadLetters(), "dl-w1", deadLetter("dl-w1", "rw", Topics.DEAL_COMMANDS, key.getBytes(StandardCharsets.UTF_8), stale,
+                "refused", t), t.toEpochMilli());
+        // the store saves the order again right after the replay read its latest event, before the replay publishes it
+        DeadLetterQueue queue = new DeadLetterQueue(KAFKA.clientProperties(), fx.topics,
+                () -> fx.sendBytes(Topics.ORDER_CHANGES, key, newer, t.toEpochMilli() + 1));
+
+        assertThat(queue.replay(queue.current("rw")).replayed()).extracting(DeadLetter::getId).containsExactly("dl-w1");
+
+        List<ConsumerRecord<String, byte[]>> events = orderChangesWithKey(key);
+        assertThat(events).extracting(ConsumerRecord::value).as("the old event, the newer one, the replayed old one, the newer one again")
+                .containsExactly(old, newer, old, newer);
+    }
+
+    @Test
+    void retireFromTheCommandLineNeedsANoteSaysWhatItRetiredAndRefusesAnUnknownId() {
+        Instant t = Instant.parse("2026-11-06T08:00:00Z");
+        fx.send(fx.topics.deadLetters(), "dl-x1", deadLetter("dl-x1", "rx", Topics.ORDER_CHANGES, null, null, "a test order", t), t.toEpochMilli());
+
+        assertThat(fx.run(DeadLetterCommand.class, "retire", "dl-x1").exitCode()).as("--note is required").isEqualTo(2);
+        OperationsFixture.Run unknown = fx.run(DeadLetterCommand.class, "retire", "dl-nope", "--note", "why");
+        assertThat(unknown.exitCode()).isEqualTo(1);
+        assertThat(unknown.err()).contains("no current dead letter has id 'dl-nope'");
+
+        OperationsFixture.Run retired = fx.run(DeadLetterCommand.class, "retire", "dl-x1", "--note", "fixed by hand in the CRM");
+        assertThat(retired.exitCode()).as(retired.err()).isZero();
+        assertThat(retired.out()).contains("retired dl-x1 without replay (deal-projector: a test order [ERROR_CORE]): fixed by hand in the CRM");
+        assertThat(fx.run(DeadLetterCommand.class, "list", "--site", "rx").out()).contains("0 dead letter(s)");
+        assertThat(fx.run(DeadLetterCommand.class, "list", "--site", "rx", "--gone").out())
+                .contains("dl-x1").contains("retired by cli:").contains(": fixed by hand in the CRM").contains("1 replayed or retired for site rx");
     }
 
     @Test

@@ -54,27 +54,7 @@ final class OperationsFixture {
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8);
         PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8);
-        OperationsContext ctx = new OperationsContext() {
-            @Override
-            public Properties kafkaClientProperties() {
-                return kafka.clientProperties();
-            }
-
-            @Override
-            public Topics topics() {
-                return topics;
-            }
-
-            @Override
-            public PrintStream out() {
-                return o;
-            }
-
-            @Override
-            public PrintStream err() {
-                return e;
-            }
-        };
+        OperationsContext ctx = OperationsContext.of(kafka.clientProperties(), topics, o, e);
         CommandLine cli = new CommandLine(command instanceof Class<?> c ? construct(c, ctx) : command);
         cli.setErr(new java.io.PrintWriter(e, true));
         int code = cli.execute(args);

@@ -99,6 +99,6 @@ class AlertRulesTest {
             }
         }
         assertThat(alerts).containsExactlyInAnyOrder("DealBridgeDown", "DealBridgeConsumerLagGrowing", "DealBridgeDeadLetters", "DealBridgeCrmThrottled",
-                "DealBridgeAuthFailure", "DealBridgeMappingRejected", "DealBridgeNoOrderEventsWhileStoreOpen");
+                "DealBridgeAuthFailure", "DealBridgeMappingRejected", "DealBridgeNoOrderEventsWhileStoreOpen", "DealBridgePortalUnreachable");
     }
 }

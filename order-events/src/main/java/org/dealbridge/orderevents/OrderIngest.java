@@ -6,15 +6,18 @@ import java.util.Objects;
 import java.util.concurrent.Future;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.dealbridge.bitrix.BitrixException;
+import org.dealbridge.ingestion.ReadFailures;
 import org.dealbridge.ingestion.Refresher;
 import org.dealbridge.schemas.ChangeCause;
 import org.dealbridge.schemas.ChangeSource;
 import org.dealbridge.schemas.OrderChanged;
 
 /**
- * One order into Kafka: read it ({@link OrderReader}) and publish the event, or, when it cannot be read for good,
- * publish a dead letter instead and no event. Retryable portal failures (rate limit, 5xx, timeouts that outlived the
- * client's retries) are thrown to the caller, which knows whether to stop (poller, backfill) or give up (hook).
+ * One order into Kafka: read it ({@link OrderReader}) and publish the event, or, when it cannot be read for good (it
+ * does not exist, a field is malformed, the store rejects the request for it), publish a dead letter instead and no
+ * event. A failure that may pass ({@link ReadFailures#waits}: the store unreachable, 5xx, an HTML page, a timeout, a
+ * rate refusal, a refused webhook) is thrown to the caller, and every caller waits: the hook's queue keeps the order
+ * and reads it again after a backoff, the poller's round stops before it, backfill stops and is run again.
  */
 public final class OrderIngest {
     /** What happened to one order. {@code sent} is the pending send of the event or of the dead letter. */
@@ -48,7 +51,7 @@ public final class OrderIngest {
     /**
      * @param component the dead letter's component, e.g. {@code store-hook}, {@code store-poller}, {@code backfill}
      * @param siteId    the site the order is believed to belong to (for the dead letter), or null when unknown
-     * @throws BitrixException when the failure is {@link BitrixException#retryable() retryable}
+     * @throws BitrixException when the read should wait ({@link ReadFailures#waits})
      */
     public Outcome ingest(long orderId, ChangeSource source, String component, String siteId) {
         synchronized (stripes[Math.floorMod(Long.hashCode(orderId), STRIPES)]) {
@@ -61,7 +64,7 @@ public final class OrderIngest {
         try {
             event = reader.read(orderId, ChangeCause.newBuilder().setSource(source).setActor("dealbridge-" + component).build());
         } catch (BitrixException e) {
-            if (e.retryable()) {
+            if (ReadFailures.waits(e)) {
                 throw e;
             }
             return new Outcome(orderId, null, publisher.deadLetter(component, siteId, orderId, e, 1));
@@ -72,27 +75,16 @@ public final class OrderIngest {
     }
 
     /**
-     * The hook's path: read and publish; every failure, retryable ones included (the client already retried them),
-     * becomes a dead letter, since nobody will re-deliver the event; the poller reconciles the order anyway.
-     */
-    public Outcome ingestFromHook(long orderId) {
-        try {
-            return ingest(orderId, ChangeSource.STORE_HOOK, StoreHookHandler.COMPONENT, null);
-        } catch (BitrixException e) {
-            return new Outcome(orderId, null, publisher.deadLetter(StoreHookHandler.COMPONENT, null, orderId, e, 1));
-        }
-    }
-
-    /**
      * The store's {@link Refresher} for the hook's queue ({@code source} STORE_HOOK) and the poller (STORE_POLL):
      * every order read and sent, then the producers flushed and every send checked, so the caller may move on.
      *
-     * @throws BitrixException from the poller's path when a portal failure is retryable: the round stops there
+     * @throws BitrixException when a read should wait ({@link ReadFailures#waits}): the hook's queue keeps the order
+     *                         and reads it again after a backoff, the poller's round stops there
      */
     public Refresher.Refreshed refresh(List<Long> orderIds, ChangeSource source, String component, String siteId) {
         List<Outcome> outcomes = new ArrayList<>(orderIds.size());
         for (long orderId : orderIds) {
-            outcomes.add(source == ChangeSource.STORE_HOOK ? ingestFromHook(orderId) : ingest(orderId, source, component, siteId));
+            outcomes.add(ingest(orderId, source, component, siteId));
         }
         return confirm(outcomes);
     }

@@ -12,6 +12,7 @@ import org.dealbridge.ingestion.ChangePoller;
 import org.dealbridge.ingestion.Ingestion;
 import org.dealbridge.ingestion.KafkaCursorStore;
 import org.dealbridge.ingestion.PollerLeadership;
+import org.dealbridge.ingestion.ReadFailureListener;
 import org.dealbridge.ingestion.RefreshQueue;
 import org.dealbridge.schemas.ChangeSource;
 import org.dealbridge.schemas.Topics;
@@ -40,7 +41,7 @@ public final class StoreIngestion implements AutoCloseable {
         OrderPublisher publisher = new OrderPublisher(kafkaClientConfig, topics, metrics, clock);
         KafkaCursorStore cursors = new KafkaCursorStore(kafkaClientConfig, topics, "order-events-cursors", Duration.ofSeconds(30));
         OrderIngest ingest = new OrderIngest(new OrderReader(store, new ProductSections(store, config.catalogCacheTtl(), clock)), publisher);
-        RefreshQueue queue = hookQueue(ingest, config.refreshQueueCapacity());
+        RefreshQueue queue = hookQueue(ingest, config.refreshQueueCapacity()).bindTo(meterRegistry);
         // a deletion cannot be read back later: it is answered only once it is in Kafka
         this.hookHandler = new StoreHookHandler(config.applicationToken(), config.hookMaxBodyBytes(), queue, metrics,
                 orderId -> publisher.confirm(config.siteIds().stream().map(site -> publisher.publishDeleted(site, orderId)).toList(),
@@ -59,7 +60,7 @@ public final class StoreIngestion implements AutoCloseable {
      */
     public static RefreshQueue hookQueue(OrderIngest ingest, int capacity) {
         return new RefreshQueue(orderIds -> ingest.refresh(orderIds, ChangeSource.STORE_HOOK, StoreHookHandler.COMPONENT, null),
-                new RefreshQueue.Settings("store-order-refresh", Duration.ZERO, 1, capacity, Duration.ofSeconds(1)));
+                new RefreshQueue.Settings("store-order-refresh", Duration.ZERO, 1, capacity));
     }
 
     /** The handler for {@code POST /hooks/store}. */
@@ -73,6 +74,15 @@ public final class StoreIngestion implements AutoCloseable {
      */
     public RefreshQueue.Submitted refresh(long orderId) {
         return ingestion.queue().submit(orderId);
+    }
+
+    /**
+     * Tells {@code listener} when the store's reads (the hook's queue, the pollers) start failing and when they work
+     * again; they wait meanwhile, nothing is dead-lettered for it.
+     */
+    public StoreIngestion addReadFailureListener(ReadFailureListener listener) {
+        ingestion.addReadFailureListener(listener);
+        return this;
     }
 
     public List<ChangePoller> pollers() {

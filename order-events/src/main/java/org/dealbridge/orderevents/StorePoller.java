@@ -18,8 +18,8 @@ import org.dealbridge.schemas.ChangeSource;
  * during the walk moves to the end and every later order shifts one place forward, so one order would be skipped and
  * the cursor would move past it for good.
  *
- * <p>A poison order (missing, malformed) becomes a dead letter and the cursor moves past it; a retryable portal
- * failure ends the round (the next one resumes there).
+ * <p>A poison order (missing, malformed) becomes a dead letter and the cursor moves past it; a failure that may pass
+ * ({@link org.dealbridge.ingestion.ReadFailures#waits}) ends the round before that order (the next one resumes there).
  */
 public final class StorePoller {
     public static final String COMPONENT = "store-poller";

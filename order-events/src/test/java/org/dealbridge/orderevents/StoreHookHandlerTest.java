@@ -34,7 +34,7 @@ class StoreHookHandlerTest {
         queue = new RefreshQueue(ids -> {
             refreshed.addAll(ids);
             return Refresher.Refreshed.NONE;
-        }, new RefreshQueue.Settings("test-refresh", java.time.Duration.ZERO, 1, 100, java.time.Duration.ofMillis(50)));
+        }, new RefreshQueue.Settings("test-refresh", java.time.Duration.ZERO, 1, 100, java.time.Duration.ofMillis(50), java.time.Duration.ofMillis(200)));
         queue.open();
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         server.createContext("/hooks/store", new StoreHookHandler(TOKEN, 2048, queue, new IngestMetrics(meters)));

@@ -47,7 +47,7 @@ class StoreHookTest {
         publisher = new OrderPublisher(fx.producerConfig(KAFKA), fx.topics, fx.metrics, Clock.systemUTC());
         OrderIngest ingest = new OrderIngest(fx.reader(), publisher);
         queue = new RefreshQueue(ids -> ingest.refresh(ids, ChangeSource.STORE_HOOK, StoreHookHandler.COMPONENT, null),
-                new RefreshQueue.Settings("test-refresh", Duration.ZERO, 1, 1000, Duration.ofMillis(100)));
+                new RefreshQueue.Settings("test-refresh", Duration.ZERO, 1, 1000, Duration.ofMillis(100), Duration.ofSeconds(1)));
         queue.open();
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         server.createContext("/hooks/store", new StoreHookHandler(TOKEN, StoreHookHandler.DEFAULT_MAX_BODY_BYTES, queue, fx.metrics,
@@ -159,7 +159,7 @@ class StoreHookTest {
         Thread.sleep(200); // the poller is now inside its slow catalog call
         fx.emulator.faults().clear(Portal.STORE);
         fx.emulator.store().updateOrderAsHuman(id, Map.of("statusId", "P"));
-        ingest.ingestFromHook(id); // the hook path reads the new state while the poller still holds the old one
+        ingest.ingest(id, ChangeSource.STORE_HOOK, StoreHookHandler.COMPONENT, null); // the hook path reads the new state while the poller still holds the old one
         poll.get(10, TimeUnit.SECONDS);
         publisher.flush();
 

@@ -11,7 +11,12 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.List;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import java.util.Map;
+import org.dealbridge.emulator.Fault;
 import org.dealbridge.emulator.NewOrder;
+import org.dealbridge.ingestion.ReadFailureListener;
+import org.dealbridge.ingestion.RefreshQueue;
+import org.dealbridge.schemas.DeadLetter;
 import org.dealbridge.kafka.embedded.EmbeddedKafkaCluster;
 import org.dealbridge.schemas.ChangeSource;
 import org.dealbridge.schemas.Keys;
@@ -98,7 +103,7 @@ class StoreIngestionTest {
             // the process dies: the hook's queue goes with it, the poller's next round never comes
             server.stop(0);
             first.close();
-            long publishedBefore = ordersPublished(fx, orders, Duration.ofMillis(500));
+            long publishedBefore = ordersPublished(fx, "k1", orders, Duration.ofMillis(500));
             assertThat(publishedBefore).as("most accepted orders were only in memory").isLessThan(30);
 
             // restarted ten minutes later: a first cursor taken now would lie after every one of those orders
@@ -107,16 +112,111 @@ class StoreIngestionTest {
             StoreIngestionConfig restart = StoreIngestionConfig.of(List.of("k1"), token, Duration.ofHours(1), fx.clock.instant().atOffset(ZoneOffset.UTC));
             try (StoreIngestion second = new StoreIngestion(restart, fx.store, fx.producerConfig(KAFKA), fx.topics, fx.meters, Clock.systemUTC())) {
                 second.start();
-                assertThat(ordersPublished(fx, orders, Duration.ofSeconds(30))).as("every accepted order, published before the kill or after the restart")
+                assertThat(ordersPublished(fx, "k1", orders, Duration.ofSeconds(30))).as("every accepted order, published before the kill or after the restart")
                         .isEqualTo(30);
             }
         }
     }
 
+    /**
+     * Issue 13 item 1, the store side: the store answers 500 to every call while its webhooks name 5 orders, and goes
+     * on doing so for several refreshes of the hook's queue (each one already the REST client's whole retry budget).
+     * Nothing may be dead-lettered for it: the orders wait in the queue and are published once the store is back. The
+     * poller is an hour away, so only the hook's queue can publish them. A sixth order, malformed (empty currency),
+     * waits through the outage too, and afterwards, read at last, is a dead letter naming it: only its own flaw is.
+     * On the code before, every order read during the outage became a dead letter and was never published.
+     */
+    @Test
+    void hookEventsAcceptedDuringAStoreOutageArePublishedAfterItWithoutDeadLetters() throws Exception {
+        String token = "hook-secret-outage";
+        String site = "o1";
+        try (StoreFixture fx = new StoreFixture()) {
+            StoreIngestionConfig config = StoreIngestionConfig.of(List.of(site), token, Duration.ofHours(1), fx.clock.instant().atOffset(ZoneOffset.UTC));
+            HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+            try (StoreIngestion ingestion = new StoreIngestion(config, fx.store, fx.producerConfig(KAFKA), fx.topics, fx.meters, Clock.systemUTC())) {
+                server.createContext(StoreHookHandler.PATH, ingestion.hookHandler());
+                server.start();
+                fx.emulator.subscribeStore("http://127.0.0.1:" + server.getAddress().getPort() + StoreHookHandler.PATH, token, "ONSALEORDERSAVED");
+                List<String> heard = new java.util.concurrent.CopyOnWriteArrayList<>();
+                ingestion.addReadFailureListener(new ReadFailureListener() {
+                    @Override
+                    public void readsFailing(String reader, RuntimeException cause) {
+                        heard.add("failing " + reader);
+                    }
+
+                    @Override
+                    public void readsRecovered(String reader, Duration failedFor) {
+                        heard.add("recovered " + reader);
+                    }
+                });
+                ingestion.start();
+                assertThat(ingestion.pollers().get(0).pollOnce().listed()).isZero();
+
+                // until endOutage: the emulator's clock is the test's and does not move
+                fx.emulator.faults().outage(Portal.STORE, Duration.ofDays(1), Fault.HTTP_500);
+                List<Long> orders = new java.util.ArrayList<>();
+                for (int i = 0; i < 5; i++) {
+                    fx.clock.advance(Duration.ofSeconds(1));
+                    orders.add(fx.emulator.store().addOrder(NewOrder.create().site(site).item(100, "Puzzle 500", "990.00", 1)));
+                }
+                long malformed = fx.emulator.store().addOrder(Map.of("lid", site, "currency", "",
+                        "basketItems", List.of(Map.of("productId", 100, "price", "990.00", "quantity", 1))));
+                assertThat(fx.emulator.events().awaitIdle(Duration.ofSeconds(20))).isTrue();
+                assertThat(fx.emulator.events().deliveries()).filteredOn(d -> d.entityId().equals(Long.toString(malformed)) || orders.contains(Long.parseLong(d.entityId())))
+                        .hasSize(6).allSatisfy(d -> assertThat(d.httpStatus()).as("accepted by the hook").isEqualTo(200));
+
+                // four refreshes failed, each after the client's own two tries: the old code gave up after one
+                long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+                while (fx.emulator.calls().count(Portal.STORE, "sale.order.get") < 8) {
+                    assertThat(System.nanoTime()).as("the queue keeps reading during the outage").isLessThan(deadline);
+                    Thread.sleep(50);
+                }
+                assertThat(waiting(fx)).as("every accepted order still waits").isEqualTo(6);
+                assertThat(fx.meters.get(RefreshQueue.READS_RETRYING).tag("queue", "store-order-refresh").gauge().value()).isGreaterThan(0);
+                assertThat(deadLettersNaming(fx, orders, malformed, Duration.ofMillis(500))).as("dead letters during the outage").isEmpty();
+                // (the poller's first round may run into the outage too, and says so for store-poller-o1)
+                assertThat(heard).as("told that the store's reads fail").filteredOn(h -> h.endsWith("store-order-refresh"))
+                        .containsExactly("failing store-order-refresh");
+
+                fx.emulator.faults().endOutage(Portal.STORE);
+                assertThat(ordersPublished(fx, site, orders, Duration.ofSeconds(60))).as("published after the outage").isEqualTo(5);
+                List<ConsumerRecord<String, DeadLetter>> letters = deadLettersNaming(fx, orders, malformed, Duration.ofSeconds(30));
+                assertThat(letters).as("dead letters once the store is back").isNotEmpty();
+                assertThat(letters).singleElement().satisfies(l -> {
+                    assertThat(l.value().getComponent()).isEqualTo(StoreHookHandler.COMPONENT);
+                    assertThat(l.value().getReason()).contains("order " + malformed).contains("currency");
+                });
+                assertThat(heard).filteredOn(h -> h.endsWith("store-order-refresh"))
+                        .containsExactly("failing store-order-refresh", "recovered store-order-refresh");
+                assertThat(fx.meters.get(IngestMetrics.DEAD_LETTERS).tag("component", StoreHookHandler.COMPONENT).counter().count()).isEqualTo(1);
+            } finally {
+                server.stop(0);
+            }
+        }
+    }
+
+    private static double waiting(StoreFixture fx) {
+        return fx.meters.get(RefreshQueue.READS_WAITING).tag("queue", "store-order-refresh").gauge().value();
+    }
+
+    /**
+     * Dead letters whose reason names one of these orders, read until the malformed order's is there or {@code wait}
+     * passes; then read once more briefly, so that a letter written right after it shows too.
+     */
+    private static List<ConsumerRecord<String, DeadLetter>> deadLettersNaming(StoreFixture fx, List<Long> orders, long malformed, Duration wait) {
+        java.util.function.Predicate<ConsumerRecord<String, DeadLetter>> names = r -> r.value() != null
+                && java.util.stream.Stream.concat(orders.stream(), java.util.stream.Stream.of(malformed))
+                .anyMatch(id -> r.value().getReason().toString().contains("order " + id + " "));
+        java.util.function.Predicate<ConsumerRecord<String, DeadLetter>> namesMalformed = r -> r.value() != null
+                && r.value().getReason().toString().contains("order " + malformed + " ");
+        StoreFixture.read(KAFKA, fx.topics.deadLetters(), all -> all.stream().anyMatch(namesMalformed), wait);
+        return StoreFixture.read(KAFKA, fx.topics.deadLetters(), all -> false, Duration.ofMillis(500)).stream().filter(names).toList();
+    }
+
     /** How many of {@code orders} have at least one event on order-changes, waiting up to {@code wait} for all. */
-    private static long ordersPublished(StoreFixture fx, List<Long> orders, Duration wait) {
+    private static long ordersPublished(StoreFixture fx, String site, List<Long> orders, Duration wait) {
         java.util.function.Function<List<ConsumerRecord<String, OrderChanged>>, Long> count = records -> orders.stream()
-                .filter(id -> records.stream().anyMatch(r -> r.key().equals(Keys.order("k1", id)))).count();
+                .filter(id -> records.stream().anyMatch(r -> r.key().equals(Keys.order(site, id)))).count();
         return count.apply(StoreFixture.read(KAFKA, fx.topics.orderChanges(), all -> count.apply(all) == orders.size(), wait));
     }
 

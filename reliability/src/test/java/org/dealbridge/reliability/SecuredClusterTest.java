@@ -38,6 +38,9 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class SecuredClusterTest {
     private static final String ALICE_PASSWORD = "alice-" + java.util.UUID.randomUUID();
+    /** The principal of a second installation, {@code kafka.topic-prefix: shopb.}, allowed only the prefixed ACLs. */
+    private static final String BOB_PASSWORD = "bob-" + java.util.UUID.randomUUID();
+    private static final String BOB_PREFIX = "shopb.";
     private static EmbeddedKafka broker;
 
     @TempDir
@@ -47,12 +50,14 @@ class SecuredClusterTest {
 
     @BeforeAll
     static void startSecuredBroker() throws Exception {
-        broker = EmbeddedKafka.startWithSaslPlain(brokerDir, Map.of("admin", "admin-secret", "alice", ALICE_PASSWORD), Map.of());
+        broker = EmbeddedKafka.startWithSaslPlain(brokerDir, Map.of("admin", "admin-secret", "alice", ALICE_PASSWORD,
+                "bob", BOB_PASSWORD), Map.of());
         // alice (DealBridge's principal) may do only what these ACLs allow; the broker allows nothing without an ACL
         Properties admin = EmbeddedKafka.saslClient("admin", "admin-secret");
         admin.put("bootstrap.servers", broker.bootstrapServers());
         try (Admin client = Admin.create(admin)) {
             client.createAcls(documentedAcls("User:alice")).all().get(30, TimeUnit.SECONDS);
+            client.createAcls(documentedPrefixedAcls("User:bob", BOB_PREFIX)).all().get(30, TimeUnit.SECONDS);
         }
     }
 
@@ -75,6 +80,17 @@ class SecuredClusterTest {
         }
         acls.add(allow(principal, new ResourcePattern(ResourceType.CLUSTER, "kafka-cluster", PatternType.LITERAL), AclOperation.DESCRIBE));
         return acls;
+    }
+
+    /** The README's ACLs of an installation with a topic prefix: one prefixed pattern per resource type. */
+    static List<AclBinding> documentedPrefixedAcls(String principal, String prefix) {
+        return List.of(
+                allow(principal, new ResourcePattern(ResourceType.TOPIC, prefix, PatternType.PREFIXED), AclOperation.ALL),
+                allow(principal, new ResourcePattern(ResourceType.GROUP, prefix, PatternType.PREFIXED), AclOperation.READ),
+                allow(principal, new ResourcePattern(ResourceType.GROUP, prefix, PatternType.PREFIXED), AclOperation.DESCRIBE),
+                allow(principal, new ResourcePattern(ResourceType.TRANSACTIONAL_ID, prefix, PatternType.PREFIXED), AclOperation.WRITE),
+                allow(principal, new ResourcePattern(ResourceType.TRANSACTIONAL_ID, prefix, PatternType.PREFIXED), AclOperation.DESCRIBE),
+                allow(principal, new ResourcePattern(ResourceType.CLUSTER, "kafka-cluster", PatternType.LITERAL), AclOperation.DESCRIBE));
     }
 
     private static AclBinding allow(String principal, ResourcePattern pattern, AclOperation op) {
@@ -103,7 +119,11 @@ class SecuredClusterTest {
     }
 
     private static Map<String, String> alice(String password) {
-        Properties p = EmbeddedKafka.saslClient("alice", password);
+        return principal("alice", password);
+    }
+
+    private static Map<String, String> principal(String user, String password) {
+        Properties p = EmbeddedKafka.saslClient(user, password);
         Map<String, String> s = new TreeMap<>();
         p.stringPropertyNames().forEach(k -> s.put("kafka.client." + k, p.getProperty(k)));
         return s;
@@ -111,6 +131,18 @@ class SecuredClusterTest {
 
     @Test
     void syncsOrdersWithOnlyKafkaClientSettingsAndAnAdminCommandUsesThemToo() throws Exception {
+        syncsOverSasl(alice(ALICE_PASSWORD), ALICE_PASSWORD, dir.resolve("run"));
+    }
+
+    @Test
+    void anInstallationWithATopicPrefixSyncsWithOnlyThePrefixedAcls() throws Exception {
+        Map<String, String> bob = principal("bob", BOB_PASSWORD);
+        bob.put("kafka.topic-prefix", BOB_PREFIX);
+        syncsOverSasl(bob, BOB_PASSWORD, dir.resolve("shopb"));
+    }
+
+    /** DealBridge with these settings publishes the mapping with an admin command and syncs five orders. */
+    private void syncsOverSasl(Map<String, String> principal, String password, Path runDir) throws Exception {
         try (BitrixEmulator emulator = BitrixEmulator.start(EmulatorOptions.defaults().rateLimitDisabled())) {
             SyncScenario.seedCrm(emulator);
             for (String status : List.of("N", "P", "F")) {
@@ -121,8 +153,8 @@ class SecuredClusterTest {
             emulator.store().addSection(13, null, "Garden");
             emulator.store().addProduct(5, "Garden hose", 13L, new BigDecimal("10.00"));
             Map<String, String> settings = settings(emulator);
-            settings.putAll(alice(ALICE_PASSWORD));
-            try (ChildDealBridge dealbridge = new ChildDealBridge(dir.resolve("run"), settings)) {
+            settings.putAll(principal);
+            try (ChildDealBridge dealbridge = new ChildDealBridge(runDir, settings)) {
                 dealbridge.start();
                 dealbridge.awaitHealthy(Duration.ofSeconds(120));
 
@@ -146,7 +178,7 @@ class SecuredClusterTest {
                     assertThat(deals).as("deal of order %d over SASL; log:%n%s", order, dealbridge.tail()).hasSize(1);
                     assertThat(deals.get(0).get("CATEGORY_ID").toString()).as("the garden section's pipeline").isEqualTo("4");
                 }
-                assertThat(dealbridge.output() + publish.output()).as("the password is never printed").doesNotContain(ALICE_PASSWORD);
+                assertThat(dealbridge.output() + publish.output()).as("the password is never printed").doesNotContain(password);
             }
         }
     }

@@ -71,10 +71,15 @@ final class SyncScenario implements AutoCloseable {
     private final Topics topics;
 
     SyncScenario(String bootstrapServers, BitrixEmulator emulator) {
+        this(bootstrapServers, emulator, "");
+    }
+
+    /** The scenario of the installation with {@code kafka.topic-prefix} = {@code topicPrefix}: its topics and registry. */
+    SyncScenario(String bootstrapServers, BitrixEmulator emulator, String topicPrefix) {
         this.bootstrapServers = bootstrapServers;
         this.emulator = emulator;
-        this.registry = EmbeddedSchemaRegistry.open(Map.of("bootstrap.servers", bootstrapServers), (short) 1);
-        this.topics = new Topics(registry);
+        this.registry = EmbeddedSchemaRegistry.open(Map.of("bootstrap.servers", bootstrapServers), topicPrefix, (short) 1);
+        this.topics = new Topics(registry, topicPrefix);
     }
 
     private static final CompiledMapping COMPILED = CompiledMapping.compile(MAPPING, 1);
@@ -85,6 +90,15 @@ final class SyncScenario implements AutoCloseable {
         emulator.crm().addUser(9, "Egor", "Electronics", "egor@example.com", true);
         emulator.crm().addPipeline(2, "Electronics", true);
         emulator.crm().addPipeline(4, "Garden", true);
+    }
+
+    /** A store that sells one book (product 1101 "Novel", 300.00, section {@link OrderStream#BOOKS}) for cash, status N. */
+    static void seedStoreWithBooks(BitrixEmulator emulator) {
+        emulator.store().addStatus("N", "Accepted");
+        emulator.store().addPaySystem(1, "Cash", true);
+        emulator.store().addSection(10, null, "Catalog");
+        emulator.store().addSection(OrderStream.BOOKS, 10L, "Books");
+        emulator.store().addProduct(1101, "Novel", OrderStream.BOOKS, new java.math.BigDecimal("300.00"));
     }
 
     /** {@link #MAPPING} compiled by mapping-config, as the projectors compile it: its pipeline and stage rules. */
@@ -103,8 +117,16 @@ final class SyncScenario implements AutoCloseable {
     }
 
     void publishMapping() {
-        new MappingPublisher(clientProperties(), MappingTopics.of(registry), Clock.systemUTC())
-                .publish(MAPPING, "reliability", false, DocumentCheck.NONE);
+        publishMapping(MAPPING);
+    }
+
+    void publishMapping(String mapping) {
+        new MappingPublisher(clientProperties(), mappingTopics(), Clock.systemUTC())
+                .publish(mapping, "reliability", false, DocumentCheck.NONE);
+    }
+
+    MappingTopics mappingTopics() {
+        return MappingTopics.of(registry, topics.prefix());
     }
 
     /** A producer as the store ingestion uses one: idempotent, acks=all, so what it publishes is there exactly once. */
@@ -126,8 +148,8 @@ final class SyncScenario implements AutoCloseable {
         OrderChanged stamped = Boolean.getBoolean("reliability.backdated") ? change
                 : OrderChanged.newBuilder(change).setDateUpdate(java.time.Instant.ofEpochMilli(
                         lastStamp.updateAndGet(last -> Math.max(last + 1, System.currentTimeMillis())))).build();
-        return new ProducerRecord<>(Topics.ORDER_CHANGES, Keys.order(change.getSiteId(), change.getOrderId()),
-                topics.orderChanges().valueSerde().serializer().serialize(Topics.ORDER_CHANGES, stamped));
+        return new ProducerRecord<>(topics.orderChanges().name(), Keys.order(change.getSiteId(), change.getOrderId()),
+                topics.orderChanges().valueSerde().serializer().serialize(topics.orderChanges().name(), stamped));
     }
 
     /** What can be wrong with an order's one deal, each checked against the order's last state. */
@@ -281,7 +303,7 @@ final class SyncScenario implements AutoCloseable {
     String explain(Verdict verdict, Map<Long, List<OrderChanged>> history, int limit) {
         java.util.Set<Long> shown = verdict.wrongOrders().stream().limit(limit).collect(java.util.stream.Collectors.toSet());
         Map<Long, List<String>> outcomes = new HashMap<>();
-        readAll(Topics.SYNC_OUTCOMES, topics.syncOutcomes().valueSerde().deserializer()).stream()
+        readAll(topics.syncOutcomes().name(), topics.syncOutcomes().valueSerde().deserializer()).stream()
                 .filter(o -> shown.contains(o.getOrderId()))
                 .forEach(o -> outcomes.computeIfAbsent(o.getOrderId(), id -> new ArrayList<>()).add(o.getOutcome() + " " + o.getReason()));
         StringBuilder out = new StringBuilder();
@@ -302,7 +324,7 @@ final class SyncScenario implements AutoCloseable {
 
     /** Every dead letter on the topic now. */
     List<DeadLetter> deadLetters() {
-        return readAll(Topics.DEAD_LETTERS, topics.deadLetters().valueSerde().deserializer());
+        return readAll(topics.deadLetters().name(), topics.deadLetters().valueSerde().deserializer());
     }
 
     /** Every value on a topic now, read to its end offsets (read_committed); tombstones left out. */

@@ -75,6 +75,42 @@ public final class Topics {
             new Definition(POLLER_LEADERSHIP, true, null, true, "the one partition whose owner runs the pollers"),
             new Definition(SCHEMAS, true, null, true, "embedded schema registry"));
 
+    /**
+     * Every topic's definition with its name on the broker: {@code topicPrefix} + the name above. The prefix lets several
+     * installations share one cluster ({@code kafka.topic-prefix}); empty, the names are the ones above.
+     */
+    public static List<Definition> definitions(String topicPrefix) {
+        return DEFINITIONS.stream().map(d -> new Definition(topicPrefix + d.name(), d.compacted(), d.retention(),
+                d.singlePartition(), d.doc())).toList();
+    }
+
+    /** Topic names are at most this long on the broker (Kafka's limit). */
+    public static final int MAX_NAME_LENGTH = 249;
+    /**
+     * Room kept for the longest name a prefix is put in front of: Kafka Streams names its internal topics
+     * {@code {application.id}-{store name}-changelog} (today at most 61 characters, e.g.
+     * {@code dealbridge-deal-projector-deal-projector-projected-changelog}); twice that leaves room for new stores
+     * and repartition topics. SeveralInstallationsTest checks every name on the broker against it.
+     */
+    public static final int LONGEST_UNPREFIXED_NAME = 120;
+
+    /**
+     * Why {@code topicPrefix} cannot stand in front of DealBridge's topic names, group and transactional ids, or empty when
+     * it can: Kafka allows only ASCII letters, digits, '.', '_' and '-' in a topic name, at most {@value #MAX_NAME_LENGTH}
+     * long.
+     */
+    public static java.util.Optional<String> prefixProblem(String topicPrefix) {
+        if (!topicPrefix.matches("[a-zA-Z0-9._-]*")) {
+            return java.util.Optional.of("may contain only ASCII letters, digits, '.', '_' and '-' (Kafka's topic name characters)");
+        }
+        if (topicPrefix.length() + LONGEST_UNPREFIXED_NAME > MAX_NAME_LENGTH) {
+            return java.util.Optional.of("is " + topicPrefix.length() + " characters long; at most "
+                    + (MAX_NAME_LENGTH - LONGEST_UNPREFIXED_NAME) + " keep every topic name it starts (Kafka Streams' "
+                    + "internal ones included) within Kafka's " + MAX_NAME_LENGTH);
+        }
+        return java.util.Optional.empty();
+    }
+
     /** A topic with its serdes. */
     public record Topic<K, V>(String name, Serde<K> keySerde, Serde<V> valueSerde) {
     }
@@ -88,17 +124,50 @@ public final class Topics {
     private final Topic<String, SyncOutcome> syncOutcomes;
     private final Topic<String, DeadLetter> deadLetters;
     private final Topic<String, String> ingestCursors;
+    private final String prefix;
 
+    /** The topics of an installation without a prefix: the names above. */
     public Topics(SchemaRegistry registry) {
-        this.orderChanges = avro(registry, ORDER_CHANGES, OrderChanged.getClassSchema());
-        this.dealChanges = avro(registry, DEAL_CHANGES, DealChanged.getClassSchema());
-        this.dealCommands = avro(registry, DEAL_COMMANDS, DealCommand.getClassSchema());
-        this.orderCommands = avro(registry, ORDER_COMMANDS, OrderCommand.getClassSchema());
-        this.mappingConfig = avro(registry, MAPPING_CONFIG, MappingProfile.getClassSchema());
-        this.dealLinks = avro(registry, DEAL_LINKS, SyncLink.getClassSchema());
-        this.syncOutcomes = avro(registry, SYNC_OUTCOMES, SyncOutcome.getClassSchema());
-        this.deadLetters = avro(registry, DEAD_LETTERS, DeadLetter.getClassSchema());
-        this.ingestCursors = new Topic<>(INGEST_CURSORS, Serdes.String(), Serdes.String());
+        this(registry, "");
+    }
+
+    /**
+     * The topics of an installation whose names start with {@code topicPrefix} ({@code kafka.topic-prefix}).
+     *
+     * @throws IllegalArgumentException when {@link #prefixProblem} finds one
+     */
+    public Topics(SchemaRegistry registry, String topicPrefix) {
+        prefixProblem(topicPrefix).ifPresent(problem -> {
+            throw new IllegalArgumentException("topic prefix \"" + topicPrefix + "\" " + problem);
+        });
+        this.prefix = topicPrefix;
+        this.orderChanges = avro(registry, name(ORDER_CHANGES), OrderChanged.getClassSchema());
+        this.dealChanges = avro(registry, name(DEAL_CHANGES), DealChanged.getClassSchema());
+        this.dealCommands = avro(registry, name(DEAL_COMMANDS), DealCommand.getClassSchema());
+        this.orderCommands = avro(registry, name(ORDER_COMMANDS), OrderCommand.getClassSchema());
+        this.mappingConfig = avro(registry, name(MAPPING_CONFIG), MappingProfile.getClassSchema());
+        this.dealLinks = avro(registry, name(DEAL_LINKS), SyncLink.getClassSchema());
+        this.syncOutcomes = avro(registry, name(SYNC_OUTCOMES), SyncOutcome.getClassSchema());
+        this.deadLetters = avro(registry, name(DEAD_LETTERS), DeadLetter.getClassSchema());
+        this.ingestCursors = new Topic<>(name(INGEST_CURSORS), Serdes.String(), Serdes.String());
+    }
+
+    /** What every topic name, Streams application id, consumer group and transactional id of this installation starts with. */
+    public String prefix() {
+        return prefix;
+    }
+
+    /**
+     * The name on the broker of one of the topics above (e.g. {@code name(Topics.DEAD_LETTERS)}), or of a group or
+     * transactional id of this installation: the prefix in front.
+     */
+    public String name(String unprefixed) {
+        return prefix + unprefixed;
+    }
+
+    /** {@link #definitions(String)} of this installation. */
+    public List<Definition> definitions() {
+        return definitions(prefix);
     }
 
     private static <V extends SpecificRecord> Topic<String, V> avro(SchemaRegistry registry, String name, Schema schema) {

@@ -81,7 +81,7 @@ final class LauncherContext implements AutoCloseable {
 
     public synchronized Topics topics() {
         if (topics == null) {
-            topics = new Topics(schemaRegistry());
+            topics = new Topics(schemaRegistry(), config().topicPrefix());
         }
         return topics;
     }
@@ -113,6 +113,11 @@ final class LauncherContext implements AutoCloseable {
             @Override
             public SchemaRegistry schemaRegistry() {
                 return self.schemaRegistry();
+            }
+
+            @Override
+            public String topicPrefix() {
+                return self.config().topicPrefix();
             }
 
             @Override

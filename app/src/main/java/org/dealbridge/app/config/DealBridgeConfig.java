@@ -26,6 +26,7 @@ public final class DealBridgeConfig extends AbstractConfig {
     public static final String KAFKA_BOOTSTRAP_SERVERS = "kafka.bootstrap-servers";
     public static final String KAFKA_PARTITIONS = "kafka.topic.partitions";
     public static final String KAFKA_REPLICATION = "kafka.topic.replication-factor";
+    public static final String KAFKA_TOPIC_PREFIX = "kafka.topic-prefix";
     public static final String KAFKA_EMBEDDED_PORT = "kafka.embedded.port";
     public static final String KAFKA_EXACTLY_ONCE = "kafka.exactly-once";
     public static final String KAFKA_CLIENT_CONFIG_FILE = KafkaClientSettings.CONFIG_FILE;
@@ -87,36 +88,44 @@ public final class DealBridgeConfig extends AbstractConfig {
                     }, () -> "-1, or at least 1"), Importance.MEDIUM,
                     "Replication factor of the topics DealBridge creates (its own and Kafka Streams' internal ones). -1: the broker's default.replication.factor, which a production cluster sets to 3; acks=all writes then need the topic's min.insync.replicas (the broker's default unless you set it on the topics) in sync.",
                     GROUP_KAFKA, 3, ConfigDef.Width.SHORT, "Replication factor")
+            .define(KAFKA_TOPIC_PREFIX, Type.STRING, "", ConfigDef.LambdaValidator.with((name, value) ->
+                            org.dealbridge.schemas.Topics.prefixProblem(value == null ? "" : value.toString()).ifPresent(problem -> {
+                                throw new ConfigException(name, value, problem);
+                            }), () -> "ASCII letters, digits, '.', '_', '-'; at most "
+                            + (org.dealbridge.schemas.Topics.MAX_NAME_LENGTH - org.dealbridge.schemas.Topics.LONGEST_UNPREFIXED_NAME) + " characters"),
+                    Importance.MEDIUM,
+                    "Put in front of every topic name, Kafka Streams application id, consumer group and transactional id DealBridge uses (e.g. shop-a. gives shop-a.order-changes and shop-a.dealbridge-deal-projector), so several installations share one cluster without seeing each other's data, each with prefixed ACLs. Empty: the names in 'Topics and keys'. Every command (run, mapping, dlq, trace, backfill, ...) must be given the same value.",
+                    GROUP_KAFKA, 4, ConfigDef.Width.MEDIUM, "Topic prefix")
             .define(KAFKA_EMBEDDED_PORT, Type.INT, 0, Range.between(0, 65535), Importance.LOW,
                     "Client port of the embedded broker; 0 reuses the previous run's port when free, else any free port.",
-                    GROUP_KAFKA, 4, ConfigDef.Width.SHORT, "Embedded broker port")
+                    GROUP_KAFKA, 5, ConfigDef.Width.SHORT, "Embedded broker port")
             .define(KAFKA_EXACTLY_ONCE, Type.BOOLEAN, true, Importance.MEDIUM,
                     "Run the Kafka Streams topologies with processing.guarantee=exactly_once_v2 (false: at_least_once). Writes to the CRM and the store are at-least-once and idempotent either way.",
-                    GROUP_KAFKA, 5, ConfigDef.Width.SHORT, "Exactly-once")
+                    GROUP_KAFKA, 6, ConfigDef.Width.SHORT, "Exactly-once")
             .define(KAFKA_CLIENT_CONFIG_FILE, Type.STRING, null, Importance.MEDIUM,
                     "A Java properties file of Kafka client settings (security.protocol, sasl.*, ssl.*, ...) for every client, like the Kafka tools' --command-config. Settings can also be given one by one as kafka.client.<setting> (all clients) and kafka.producer.*, kafka.consumer.*, kafka.admin.*, kafka.streams.* (one kind of client), in YAML or as DEALBRIDGE_KAFKA_CLIENT_<SETTING> variables with _ for each dot; those override the file. Secret values are never shown.",
-                    GROUP_KAFKA, 6, ConfigDef.Width.LONG, "Kafka client config file")
+                    GROUP_KAFKA, 7, ConfigDef.Width.LONG, "Kafka client config file")
             .define(KAFKA_CONNECT_TIMEOUT, Type.STRING, "PT60S", new DurationValidator(Duration.ofSeconds(1)), Importance.LOW,
                     "How long start-up (and every admin command) waits for the Kafka cluster to answer before it stops with a message naming the bootstrap servers and the likely cause (nothing listening, a listener that wants SASL/TLS, refused credentials, missing ACLs).",
-                    GROUP_KAFKA, 7, ConfigDef.Width.SHORT, "Kafka connect timeout")
+                    GROUP_KAFKA, 8, ConfigDef.Width.SHORT, "Kafka connect timeout")
             .define(SCHEMA_REGISTRY_URL, Type.STRING, "", new UrlValidator(true), Importance.HIGH,
                     "URL of a Confluent-compatible schema registry (Confluent, Apicurio ccompat, Karapace). Empty: the embedded registry kept in the _dealbridge_schemas topic.",
-                    GROUP_KAFKA, 8, ConfigDef.Width.LONG, "Schema registry URL")
+                    GROUP_KAFKA, 9, ConfigDef.Width.LONG, "Schema registry URL")
             .define(SCHEMA_REGISTRY_USER_INFO, Type.PASSWORD, null, Importance.MEDIUM,
                     "user:password for the schema registry's HTTP basic authentication (Confluent Cloud: API key:secret). Secret; never shown.",
-                    GROUP_KAFKA, 9, ConfigDef.Width.MEDIUM, "Schema registry credentials")
+                    GROUP_KAFKA, 10, ConfigDef.Width.MEDIUM, "Schema registry credentials")
             .define(SCHEMA_REGISTRY_AUTO_REGISTER, Type.BOOLEAN, true, Importance.MEDIUM,
                     "Register DealBridge's schemas when missing. false: only look them up (for registries where a platform team registers schemas); start-up then fails naming every subject that lacks DealBridge's schema. Every subject is checked at start either way.",
-                    GROUP_KAFKA, 10, ConfigDef.Width.SHORT, "Auto-register schemas")
+                    GROUP_KAFKA, 11, ConfigDef.Width.SHORT, "Auto-register schemas")
             .define(SCHEMA_REGISTRY_TRUSTSTORE, Type.STRING, null, Importance.LOW,
                     "Truststore for an https schema registry whose certificate the JDK does not trust (a private CA). Unset: the JDK's trust.",
-                    GROUP_KAFKA, 11, ConfigDef.Width.LONG, "Schema registry truststore")
+                    GROUP_KAFKA, 12, ConfigDef.Width.LONG, "Schema registry truststore")
             .define(SCHEMA_REGISTRY_TRUSTSTORE_PASSWORD, Type.PASSWORD, null, Importance.LOW,
                     "Password of schema-registry.ssl.truststore.location. Secret; never shown.",
-                    GROUP_KAFKA, 12, ConfigDef.Width.MEDIUM, "Schema registry truststore password")
+                    GROUP_KAFKA, 13, ConfigDef.Width.MEDIUM, "Schema registry truststore password")
             .define(SCHEMA_REGISTRY_TRUSTSTORE_TYPE, Type.STRING, "PKCS12", ConfigDef.ValidString.in("PKCS12", "JKS"), Importance.LOW,
                     "Type of schema-registry.ssl.truststore.location.",
-                    GROUP_KAFKA, 13, ConfigDef.Width.SHORT, "Schema registry truststore type")
+                    GROUP_KAFKA, 14, ConfigDef.Width.SHORT, "Schema registry truststore type")
             .define(CRM_WEBHOOK_URL, Type.PASSWORD, null, Importance.HIGH,
                     "Inbound webhook of the Bitrix24 portal, https://{portal}/rest/{user}/{code}/ with scopes crm, user. Unset: the CRM connection is reported as not configured. Treated as a secret (the code is masked everywhere).",
                     GROUP_CRM, 1, ConfigDef.Width.LONG, "CRM webhook URL")
@@ -265,6 +274,11 @@ public final class DealBridgeConfig extends AbstractConfig {
         }
         p.put(org.apache.kafka.clients.CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         return p;
+    }
+
+    /** {@code kafka.topic-prefix}: what the names of this installation's topics, groups and transactional ids start with. */
+    public String topicPrefix() {
+        return getString(KAFKA_TOPIC_PREFIX);
     }
 
     public Duration kafkaConnectTimeout() {

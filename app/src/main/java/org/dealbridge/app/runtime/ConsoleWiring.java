@@ -22,7 +22,7 @@ final class ConsoleWiring {
 
     static Console console(DealBridgeConfig config, Properties clientProperties, Topics topics, SchemaRegistry registry,
                            Connections connections, HealthRegistry health, Optional<ConsoleSources.OrderResync> resync) {
-        ConsoleSources sources = new ConsoleSources(clientProperties, topics, MappingTopics.of(registry),
+        ConsoleSources sources = new ConsoleSources(clientProperties, topics, MappingTopics.of(registry, topics.prefix()),
                 connections.crm().map(CrmApi::new), connections.store().map(StoreApi::new),
                 config.getString(DealBridgeConfig.STORE_SITE_ID), () -> {
                     Map<String, ConsoleSources.RoleHealth> roles = new LinkedHashMap<>();

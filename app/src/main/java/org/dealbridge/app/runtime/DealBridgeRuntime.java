@@ -46,7 +46,7 @@ import org.slf4j.LoggerFactory;
 public final class DealBridgeRuntime implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(DealBridgeRuntime.class);
 
-    /** The consumer groups whose member owning {@code poller-leadership}'s partition runs that side's pollers. */
+    /** The consumer groups whose member owning {@code poller-leadership}'s partition runs that side's pollers (prefixed like the topics). */
     static final String STORE_POLLERS_GROUP = "dealbridge-store-pollers";
     static final String CRM_POLLERS_GROUP = "dealbridge-crm-pollers";
 
@@ -106,13 +106,13 @@ public final class DealBridgeRuntime implements AutoCloseable {
         adminProps.put(AdminClientConfig.CLIENT_ID_CONFIG, "dealbridge-admin");
         admin = Admin.create(KafkaClients.admin(adminProps));
         started.push(admin);
-        KafkaTopicsSetup.ensureTopics(admin, config.getInt(DealBridgeConfig.KAFKA_PARTITIONS),
+        KafkaTopicsSetup.ensureTopics(admin, Topics.definitions(config.topicPrefix()), config.getInt(DealBridgeConfig.KAFKA_PARTITIONS),
                 config.getShort(DealBridgeConfig.KAFKA_REPLICATION));
         health.register("kafka", this::kafkaHealth);
 
         schemaRegistry = SchemaRegistries.create(config, clientProperties());
         started.push(schemaRegistry);
-        topics = new Topics(schemaRegistry);
+        topics = new Topics(schemaRegistry, config.topicPrefix());
         try {
             topics.checkSchemas();  // every subject now, not at the first record of each topic
         } catch (org.apache.kafka.common.errors.SerializationException e) {
@@ -120,7 +120,7 @@ public final class DealBridgeRuntime implements AutoCloseable {
         }
         // a bad record on mapping-config must never be all compaction leaves of a site's mapping
         started.push(org.dealbridge.mapping.MappingKeeper.start(clientProperties(),
-                org.dealbridge.mapping.MappingTopics.of(schemaRegistry), metrics));
+                org.dealbridge.mapping.MappingTopics.of(schemaRegistry, topics.prefix()), metrics));
 
         connections = new Connections(config, metrics);
         started.push(connections);
@@ -189,7 +189,7 @@ public final class DealBridgeRuntime implements AutoCloseable {
         Map<String, Object> client = new HashMap<>();
         clientProperties().forEach((k, v) -> client.put(k.toString(), v));
         // the pollers run on one instance at a time (see PollerLeadership); the hook on every instance
-        PollerLeadership leadership = new PollerLeadership(client, Topics.POLLER_LEADERSHIP, STORE_POLLERS_GROUP,
+        PollerLeadership leadership = new PollerLeadership(client, topics.name(Topics.POLLER_LEADERSHIP), topics.name(STORE_POLLERS_GROUP),
                 PollerLeadership.DEFAULT_SESSION_TIMEOUT).addListener(connections.storeShare());
         StoreIngestion ingestion = new StoreIngestion(settings, new StoreApi(store), client, topics, metrics, Clock.systemUTC(), leadership);
         if (token != null) {

@@ -56,8 +56,9 @@ final class DealToOrderSync implements AutoCloseable {
         Optional<BitrixClient> store = connections.store();
         Map<String, Object> values = new HashMap<>(config.originals());
         values.put(OrderProjectorConfig.SITE_ID, config.getString(DealBridgeConfig.STORE_SITE_ID));
+        ConnectorGroups.prefix(values, OrderProjectorConfig.CONFIG_DEF, OrderProjectorConfig.CONNECTOR, topics);
         OrderProjectorConfig projectorConfig = new OrderProjectorConfig(values);
-        StreamsApp projector = new StreamsApp(APPLICATION_ID, OrderProjectorTopology.build(projectorConfig, topics,
+        StreamsApp projector = new StreamsApp(topics.name(APPLICATION_ID), OrderProjectorTopology.build(projectorConfig, topics,
                 PairDecision.UNDER_MAPPING, metrics), kafka, config.dataDir().resolve("streams"),
                 config.getBoolean(DealBridgeConfig.KAFKA_EXACTLY_ONCE), topics, metrics);
         // the store connector reads the deal back before it writes the order: it needs both sides
@@ -92,9 +93,9 @@ final class DealToOrderSync implements AutoCloseable {
         producerProps.forEach((k, v) -> cursorClient.put(k.toString(), v));
         // the first start stores its cursor a little in the past, like the store poller; the CRM's history is not replayed
         // the poller runs on one instance at a time; the hook on every instance
-        PollerLeadership leadership = new PollerLeadership(cursorClient, Topics.POLLER_LEADERSHIP, DealBridgeRuntime.CRM_POLLERS_GROUP,
+        PollerLeadership leadership = new PollerLeadership(cursorClient, topics.name(Topics.POLLER_LEADERSHIP), topics.name(DealBridgeRuntime.CRM_POLLERS_GROUP),
                 PollerLeadership.DEFAULT_SESSION_TIMEOUT).addListener(connections.crmShare());
-        ingestion = new CrmIngestion(events, crm.get(), new DealPublisher(dealProducer, metrics),
+        ingestion = new CrmIngestion(events, crm.get(), new DealPublisher(dealProducer, topics.dealChanges().name(), metrics),
                 new KafkaCursorStore(cursorClient, topics, "deal-events-cursors", Duration.ofSeconds(30)),
                 OffsetDateTime.now(ZoneOffset.UTC).minus(events.pollInterval().multipliedBy(2)), leadership);
         if (token != null) {

@@ -10,18 +10,18 @@ import org.dealbridge.schemas.Topics;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Creates every topic of {@link Topics#DEFINITIONS} that does not exist yet, with its explicit configs. */
+/** Creates every topic of an installation ({@link Topics#definitions(String)}) that does not exist yet, with its explicit configs. */
 public final class KafkaTopicsSetup {
     private static final Logger log = LoggerFactory.getLogger(KafkaTopicsSetup.class);
 
     private KafkaTopicsSetup() {
     }
 
-    public static void ensureTopics(Admin admin, int partitions, short replication) {
+    public static void ensureTopics(Admin admin, List<Topics.Definition> definitions, int partitions, short replication) {
         try {
             Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
             List<NewTopic> missing = new ArrayList<>();
-            for (Topics.Definition d : Topics.DEFINITIONS) {
+            for (Topics.Definition d : definitions) {
                 if (!existing.contains(d.name())) {
                     missing.add(new NewTopic(d.name(), d.singlePartition() ? 1 : partitions, replication).configs(d.configs()));
                 }

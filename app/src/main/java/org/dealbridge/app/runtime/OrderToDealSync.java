@@ -2,6 +2,8 @@ package org.dealbridge.app.runtime;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import org.dealbridge.app.config.DealBridgeConfig;
@@ -24,8 +26,10 @@ final class OrderToDealSync implements AutoCloseable {
     /** @param crmShare told the CRM connector's assignments: its partitions are this instance's share of the CRM */
     OrderToDealSync(DealBridgeConfig config, Optional<BitrixClient> crm, PortalShare crmShare, Properties kafka, Topics topics,
                     MeterRegistry metrics, HealthRegistry health) {
-        DealProjectorConfig projectorConfig = new DealProjectorConfig(config.originals());
-        StreamsApp projector = new StreamsApp(APPLICATION_ID, DealProjectorTopology.build(projectorConfig, topics, metrics), kafka,
+        Map<String, Object> values = new HashMap<>(config.originals());
+        ConnectorGroups.prefix(values, DealProjectorConfig.CONFIG_DEF, DealProjectorConfig.CONNECTOR, topics);
+        DealProjectorConfig projectorConfig = new DealProjectorConfig(values);
+        StreamsApp projector = new StreamsApp(topics.name(APPLICATION_ID), DealProjectorTopology.build(projectorConfig, topics, metrics), kafka,
                 config.dataDir().resolve("streams"), config.getBoolean(DealBridgeConfig.KAFKA_EXACTLY_ONCE), topics, metrics);
         CrmConnector connector = crm.map(client -> new CrmConnector(projectorConfig, topics, kafka,
                 new DealWriter(client, projectorConfig, Clock.systemUTC()), metrics, Clock.systemUTC())).orElse(null);

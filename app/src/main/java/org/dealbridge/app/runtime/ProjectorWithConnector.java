@@ -24,7 +24,11 @@ final class ProjectorWithConnector implements AutoCloseable {
 
     private static Health health(CommandConnector<?, ?> connector) {
         return switch (connector.state()) {
-            case RUNNING -> Health.up("running");
+            // the side is away: its commands wait (none is dead-lettered), so ready but degraded until it is back
+            case RUNNING -> connector.unreachableSince()
+                    .map(since -> Health.degraded("waiting: the side it writes has been unreachable since " + since + " ("
+                            + connector.unreachableReason() + "); its commands wait and run once it is back"))
+                    .orElseGet(() -> Health.up("running"));
             case RESTARTING -> Health.down("restarting after a failure (see the log and dealbridge_connector_restarts_total)");
             case NEW -> Health.down("not started");
             case STOPPED -> Health.down("stopped");

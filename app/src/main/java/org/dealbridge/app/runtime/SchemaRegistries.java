@@ -38,7 +38,7 @@ public final class SchemaRegistries {
         } else {
             Map<String, Object> client = new HashMap<>();
             kafkaClient.forEach((k, v) -> client.put(k.toString(), v));
-            registry = EmbeddedSchemaRegistry.open(client, config.getShort(DealBridgeConfig.KAFKA_REPLICATION));
+            registry = EmbeddedSchemaRegistry.open(client, config.topicPrefix(), config.getShort(DealBridgeConfig.KAFKA_REPLICATION));
         }
         return config.getBoolean(DealBridgeConfig.SCHEMA_REGISTRY_AUTO_REGISTER) ? registry : new LookupOnlySchemaRegistry(registry);
     }

@@ -89,8 +89,8 @@ public final class StreamsDeadLetters implements DeserializationExceptionHandler
             counter.increment();
         }
         byte[] letterKey = letter.getId().getBytes(StandardCharsets.UTF_8);
-        return new ProducerRecord<>(Topics.DEAD_LETTERS, letterKey,
-                topics.deadLetters().valueSerde().serializer().serialize(Topics.DEAD_LETTERS, letter));
+        return new ProducerRecord<>(topics.deadLetters().name(), letterKey,
+                topics.deadLetters().valueSerde().serializer().serialize(topics.deadLetters().name(), letter));
     }
 
     /** The site of an order key ({@code s1:5001}), when the key is one. */

@@ -75,4 +75,26 @@ class DealBridgeCliTest {
             assertThat(shown.out()).contains("site: s1");
         }
     }
+
+    @Test
+    void theAdminCommandsActOnTheTopicsOfTheConfiguredTopicPrefix() throws Exception {
+        Path data = dir.resolve("data");
+        Path prefixed = config("data:\n  dir: " + data + "\nhttp:\n  port: 0\nkafka:\n  topic-prefix: shop-a.\n");
+        Path plain = dir.resolve("plain.yaml");
+        Files.writeString(plain, "data:\n  dir: " + data + "\n");
+        Path mapping = Path.of("..", "mapping-config", "examples", "s1.yaml");
+        try (DealBridgeRuntime runtime = DealBridgeRuntime.start(ConfigLoader.load(prefixed, Map.of()))) {
+            assertThat(runtime.topics().mappingConfig().name()).isEqualTo("shop-a.mapping-config");
+            Result published = run("mapping", "publish", mapping.toString(), "--offline", "--config", prefixed.toString());
+            assertThat(published.exit()).as(published.err()).isZero();
+            Result shown = run("mapping", "export", "s1", "--config", prefixed.toString());
+            assertThat(shown.exit()).as(shown.err()).isZero();
+            assertThat(shown.out()).contains("site: s1");
+            Result unprefixed = run("mapping", "export", "s1", "--config", plain.toString());
+            assertThat(unprefixed.exit()).as("without the prefix the mapping topic is another one, which has no mapping").isNotZero();
+            assertThat(unprefixed.err()).contains("site s1 has no mapping");
+            Result letters = run("dlq", "list", "--config", prefixed.toString());
+            assertThat(letters.exit()).as(letters.err()).isZero();
+        }
+    }
 }

@@ -78,6 +78,19 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void aTopicPrefixThatCannotStartATopicNameIsRefusedNamingTheKeyAndTheValue() {
+        assertThat(ConfigLoader.load(null, Map.of()).topicPrefix()).as("default: today's names").isEmpty();
+        assertThat(ConfigLoader.load(null, Map.of("DEALBRIDGE_KAFKA_TOPIC_PREFIX", "shop-a.")).topicPrefix()).isEqualTo("shop-a.");
+        assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("DEALBRIDGE_KAFKA_TOPIC_PREFIX", "shop a/")))
+                .hasMessageContaining("kafka.topic-prefix").hasMessageContaining("shop a/").hasMessageContaining("'.', '_' and '-'");
+        String tooLong = "p".repeat(130);
+        assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("DEALBRIDGE_KAFKA_TOPIC_PREFIX", tooLong)))
+                .hasMessageContaining("kafka.topic-prefix").hasMessageContaining(tooLong).hasMessageContaining("at most 129")
+                .hasMessageContaining("249");
+        assertThat(ConfigLoader.load(null, Map.of("DEALBRIDGE_KAFKA_TOPIC_PREFIX", "p".repeat(129))).topicPrefix()).hasSize(129);
+    }
+
+    @Test
     void anUnknownKeyIsRefusedSoATypoIsNotSilentlyIgnored() throws Exception {
         Path f = yaml("crm:\n  webhok-url: https://x/rest/1/y/\n");
         assertThatThrownBy(() -> ConfigLoader.load(f, Map.of()))

@@ -19,8 +19,8 @@ import org.dealbridge.schemas.DealCommandKind;
  */
 public final class CommandsPerOrder {
 
-    /** A command to write and the position (in the order of {@link #add}) of the last command folded into it. */
-    public record Pending(DealCommand command, int last) {
+    /** A command to write and the positions (in the order of {@link #add}) of the first and last commands folded into it. */
+    public record Pending(DealCommand command, int first, int last) {
     }
 
     private final Map<String, List<Pending>> byOrder = new LinkedHashMap<>();
@@ -30,14 +30,14 @@ public final class CommandsPerOrder {
         List<Pending> chain = byOrder.computeIfAbsent(orderKey, k -> new ArrayList<>());
         int position = added++;
         if (chain.isEmpty()) {
-            chain.add(new Pending(command, position));
+            chain.add(new Pending(command, position, position));
             return;
         }
         Pending tail = chain.get(chain.size() - 1);
         if (command.getKind() == DealCommandKind.CREATE || tail.command().getKind() == DealCommandKind.CREATE) {
-            chain.set(chain.size() - 1, new Pending(fold(tail.command(), command), position));
+            chain.set(chain.size() - 1, new Pending(fold(tail.command(), command), tail.first(), position));
         } else {
-            chain.add(new Pending(command, position));
+            chain.add(new Pending(command, position, position));
         }
     }
 

@@ -4,9 +4,11 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -29,9 +31,11 @@ import org.dealbridge.schemas.Topics;
  *
  * <p>The CRM is outside the transaction: if the process dies after a CRM write and before the commit, the command
  * is consumed again and the writer's look-up by ORIGINATOR_ID+ORIGIN_ID (and the expected-value check of updates)
- * makes the repeat harmless. Per poll, commands are grouped per order in waves ({@link CommandsPerOrder}); records of one
- * partition are never reordered, and a poll's commands are all finished (written, conflict or dead letter) before
- * the next poll, which bounds how long one order holds its partition to {@code crm.max-attempts} rounds per wave.
+ * makes the repeat harmless. Per poll, commands are grouped per order in waves ({@link CommandsPerOrder}); records of
+ * one partition are never reordered, and a poll's commands are all finished (written, conflict, dead letter, or
+ * waiting for an unreachable CRM) before the next poll, which bounds one poll to {@code crm.max-attempts} rounds per
+ * wave; a command that waits holds its partition until the CRM is back (the runtime's
+ * {@code crm.unreachable-backoff-max}), and its order's later commands wait with it.
  */
 public final class CrmConnector extends CommandConnector<DealCommand, DealWrite> {
 
@@ -86,19 +90,32 @@ public final class CrmConnector extends CommandConnector<DealCommand, DealWrite>
             perOrder.add(orderKey(record.value()), record.value());
         }
         List<Executed<DealCommand, DealWrite>> executed = new ArrayList<>();
+        Set<String> waiting = new HashSet<>();
         for (List<CommandsPerOrder.Pending> wave : perOrder.waves()) {
+            // an order whose command waits for the CRM keeps its later commands back: they are read again after it
+            List<CommandsPerOrder.Pending> running = wave.stream().filter(p -> !waiting.contains(orderKey(p.command()))).toList();
+            if (running.isEmpty()) {
+                continue;
+            }
             // each wave is judged against the links the waves before it left
-            List<DealCommand> commands = wave.stream()
+            List<DealCommand> commands = running.stream()
                     .map(p -> FreshestLink.apply(p.command(), ownLinks.get(orderKey(p.command())))).toList();
             List<DealWrite> results = writer.write(commands);
             for (int i = 0; i < results.size(); i++) {
                 DealWrite result = results.get(i);
+                String key = orderKey(result.command());
                 // what the CRM now has, whether or not the Kafka transaction commits: if it aborts, the commands are
                 // consumed again, and our own writes must then read as the agreed state, not as a manager's change
                 if (result.link() != null) {
-                    ownLinks.put(orderKey(result.command()), result.link());
+                    ownLinks.put(key, result.link());
                 }
-                executed.add(new Executed<>(records.get(wave.get(i).last()), result));
+                if (result.unreachable()) {
+                    waiting.add(key);
+                }
+                // a folded command that waits for the CRM is read again from its first record (see Executed.firstOffset)
+                ConsumerRecord<String, DealCommand> last = records.get(running.get(i).last());
+                ConsumerRecord<String, DealCommand> first = records.get(running.get(i).first());
+                executed.add(new Executed<>(last, result, first.partition() == last.partition() ? first.offset() : last.offset()));
             }
         }
         return executed;

@@ -18,12 +18,26 @@ import org.dealbridge.schemas.SyncLink;
  * @param written   true when a write reached the CRM (for the latency timer)
  * @param reconcile true when the deal's stage won against the order's status: the store side must bring the order to
  *                  it, and may have judged the pair on a link too old to see that (see {@code OrderCommandKind.RECONCILE})
+ * @param unreachable true when the CRM still failed transiently after the last round: the connector waits and runs the
+ *                    command again (never a dead letter; see {@link CommandResult#unreachable()})
  */
 public record DealWrite(DealCommand command, Outcome outcome, String reason, SyncLink link, String errorCode, int attempts,
-                        boolean written, boolean reconcile) implements CommandResult<DealCommand> {
+                        boolean written, boolean reconcile, boolean unreachable) implements CommandResult<DealCommand> {
+
+    public DealWrite(DealCommand command, Outcome outcome, String reason, SyncLink link, String errorCode, int attempts,
+                     boolean written, boolean reconcile) {
+        this(command, outcome, reason, link, errorCode, attempts, written, reconcile, false);
+    }
 
     public DealWrite(DealCommand command, Outcome outcome, String reason, SyncLink link, String errorCode, int attempts,
                      boolean written) {
         this(command, outcome, reason, link, errorCode, attempts, written, false);
+    }
+
+    /** The CRM could not be reached through every round: nothing is published, the command runs again after a wait. */
+    static DealWrite waiting(DealCommand c, int attempts, String code, String message) {
+        return new DealWrite(c, Outcome.OTHER, "The CRM is unreachable for the " + c.getKind() + " of the deal of order "
+                + c.getSiteId() + ":" + c.getOrderId() + " after " + attempts + " attempts; it waits and runs again: " + message,
+                null, code, attempts, false, false, true);
     }
 }

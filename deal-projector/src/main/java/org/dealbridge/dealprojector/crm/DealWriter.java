@@ -36,16 +36,16 @@ import org.slf4j.LoggerFactory;
  *       deal exists): each field with {@code Ownership} against the freshest link (a value a person set stands,
  *       {@link Outcome#MANAGER_VALUE_KEPT}), the stage with {@link PairDecision} in the pipeline the deal is really in
  *       — the code the order projector decides with, so a pair is never pulled two ways;</li>
- *   <li><b>write</b> ({@link DealWrites}): contact, deal add only when no deal was found, pipeline move, fields,
- *       rows;</li>
+ *   <li><b>write</b> ({@link DealWrites}): pipeline moves first, in batches of their own (a refused move leaves the
+ *       rest of its command unwritten); then contact, deal add only when no deal was found, fields, rows;</li>
  *   <li><b>record</b> ({@link LinkAfterWrite}): the link to publish.</li>
  * </ol>
  * A command whose round failed transiently (timeout, dropped connection, 5xx) is retried from the read step, so an add
  * whose answer was lost is looked up before it is ever sent again: rounds follow one {@link RetryPolicy}, at most
  * {@code crm.max-attempts} of them, waiting at most {@code crm.max-backoff} between two. Below it the client retries
  * only what the portal surely did not run (rate refusals, requests never sent;
- * {@link BitrixClient#leavingFailuresToCaller}). Out of rounds, and at once for permanent errors, the command is
- * dead-lettered. A deal deleted in the CRM is not an error: the order is unlinked ({@link Outcome#DEAL_DELETED}).
+ * {@link BitrixClient#leavingFailuresToCaller}). Out of rounds the command is {@link DealWrite#waiting} (the
+ * connector waits and runs it again, never a dead letter); a permanent error dead-letters it at once. A deal deleted in the CRM is not an error: the order is unlinked ({@link Outcome#DEAL_DELETED}).
  *
  * <p>All calls go through one {@link BitrixClient}, so they share the portal's rate budget.
  */
@@ -92,8 +92,9 @@ public final class DealWriter {
                 break;
             }
             if (!retry.mayRetryAfter(attempt)) {
-                round.retry.forEach((command, error) -> done.put(command, deadLetter(command, round.attempt, error.code(),
-                        "still failing after " + round.attempt + " attempts: " + error.message())));
+                // the CRM is unreachable, not the command wrong: the connector waits and runs it again from the reads
+                round.retry.forEach((command, error) -> done.put(command, DealWrite.waiting(command, round.attempt, error.code(),
+                        error.message())));
                 break;
             }
             Duration wait = retry.delayAfter(attempt);
@@ -166,6 +167,7 @@ public final class DealWriter {
                     fail(round, RoundFailure.permanent(e));
                 }
             }
+            writing = movedFirst(writing);
             for (List<CommandRound> batch : batches(writing, r -> r.writes)) {
                 BatchResult result;
                 try {
@@ -177,6 +179,51 @@ public final class DealWriter {
                 }
                 batch.forEach(r -> written(r, result));
             }
+        }
+
+        /**
+         * Pipeline moves go first, in batches of their own: a move the CRM refuses (a pipeline or stage it lacks) must
+         * leave the rest of its command unwritten, since a dead-lettered command records no link, and an amount or rows
+         * DealBridge wrote without a link would later read as a person's edit and stand. One more call per round, only
+         * when a basket moved a deal. Returns the commands still to write (a command whose move was all it had is done).
+         */
+        private List<CommandRound> movedFirst(List<CommandRound> writing) {
+            List<CommandRound> moving = writing.stream().filter(r -> move(r) != null).toList();
+            if (moving.isEmpty()) {
+                return writing;
+            }
+            List<CommandRound> rest = new ArrayList<>(writing);
+            for (List<CommandRound> batch : batches(moving, r -> List.of(move(r)))) {
+                BatchResult result;
+                try {
+                    result = client.batch(subCommands(batch, r -> List.of(move(r))), false, Idempotence.NOT_IDEMPOTENT);
+                } catch (BitrixException e) {
+                    // the moves may have run: the retry starts from the look-up, which sees where each deal is
+                    batch.forEach(r -> fail(r, RoundFailure.of(e)));
+                    rest.removeAll(batch);
+                    continue;
+                }
+                for (CommandRound r : batch) {
+                    BatchCommand move = move(r);
+                    Optional<RoundFailure> failure = DealWrites.failure(List.of(move), result);
+                    if (failure.isPresent()) {
+                        fail(r, failure.get());
+                        rest.remove(r);
+                        continue;
+                    }
+                    r.writes.remove(move);
+                    if (r.writes.isEmpty()) {
+                        written(r, result);
+                        rest.remove(r);
+                    }
+                }
+            }
+            return rest;
+        }
+
+        private BatchCommand move(CommandRound round) {
+            String key = round.key("move");
+            return round.writes.stream().filter(w -> w.key().equals(key)).findFirst().orElse(null);
         }
 
         /** A command's writes answered: finished, unless one of them failed or the add's id is unreadable. */

@@ -84,7 +84,12 @@ final class DealWrites {
 
     /** The first of a round's writes that failed or did not run, if any. */
     static Optional<RoundFailure> failure(CommandRound round, BatchResult result) {
-        for (BatchCommand w : round.writes) {
+        return failure(round.writes, result);
+    }
+
+    /** The first of these writes that failed or did not run, if any. */
+    static Optional<RoundFailure> failure(List<BatchCommand> writes, BatchResult result) {
+        for (BatchCommand w : writes) {
             Optional<RoundFailure> failure = result.error(w.key()).map(RoundFailure::of);
             if (failure.isPresent()) {
                 return failure;

@@ -59,7 +59,7 @@ public final class DealProjectorTopology {
     /** The topology; a pure function of its arguments. */
     public static Topology build(DealProjectorConfig config, Topics topics, MeterRegistry meters) {
         StreamsBuilder builder = new StreamsBuilder();
-        MappingTable mappingTable = new MappingTable(new MappingTopics(topics.mappingConfig().name(), MappingTopics.HISTORY,
+        MappingTable mappingTable = new MappingTable(new MappingTopics(topics.mappingConfig().name(), topics.name(MappingTopics.HISTORY),
                 topics.mappingConfig().keySerde(), topics.mappingConfig().valueSerde()), meters);
         mappingTable.addTo(builder);
 

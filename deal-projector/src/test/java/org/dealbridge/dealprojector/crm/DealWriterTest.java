@@ -3,6 +3,7 @@ package org.dealbridge.dealprojector.crm;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.math.BigDecimal;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -444,14 +445,37 @@ class DealWriterTest {
     }
 
     @Test
-    void transientFailuresAreRetriedWithBackoffAndThenDeadLetteredWithTheAttemptCount() throws Exception {
+    void aMoveTheCrmRefusesForGoodWritesNothingElseOfThatCommand() throws Exception {
+        // the move is refused (pipeline 4 does not exist): the amount and the rows of the same command must not be
+        // written either, or DealBridge's own amount would later read as a person's edit (no link records it)
+        long dealId = dealBridgesDeal(5015, 0, "NEW", Map.of());
+        crm.crm().setProductRowsAsHuman(dealId, List.of(Map.of("PRODUCT_ID", 88, "PRODUCT_NAME", "Chair", "PRICE", "1500.00",
+                "QUANTITY", 1)));
+        SyncLink chairs = agreed(5015, dealId, 0, "NEW", "N", valuesOf(5015, "1500.00", 0), CHAIRS);
+        DealCommand refusedMove = DealCommand.newBuilder(update(5015, dealId, chairs).basket(SOFA_AND_POUF, 4).pipeline(4)
+                .stage("C4:NEW").changed("OPPORTUNITY", "1800.00").build())
+                .setStageByPipeline(Map.of("0", "NEW", "4", "C4:NEW")).build();
+
+        List<DealWrite> results = writer.write(List.of(refusedMove, create(5016, Map.of(), null, false)));
+
+        assertThat(results.get(0).outcome()).isEqualTo(Outcome.DEAD_LETTERED);
+        assertThat(results.get(1).outcome()).as("another order's command in the same round").isEqualTo(Outcome.CREATED);
+        assertThat(crm.crm().deal(dealId)).containsEntry("CATEGORY_ID", "0");
+        assertThat(new BigDecimal(String.valueOf(crm.crm().deal(dealId).get("OPPORTUNITY")))).isEqualByComparingTo("1500.00");
+        assertThat(crm.crm().dealProductRows(dealId)).extracting(r -> String.valueOf(r.get("PRODUCT_NAME"))).containsExactly("Chair");
+    }
+
+    @Test
+    void transientFailuresAreRetriedWithBackoffAndThenWaitForTheCrmInsteadOfBeingDeadLettered() throws Exception {
         crm.faults().outage(Portal.CRM, Duration.ofMinutes(5), Fault.HTTP_500);
 
         DealWrite result = writeOne(create(5010, Map.of(), null, false));
 
-        assertThat(result.outcome()).isEqualTo(Outcome.DEAD_LETTERED);
+        assertThat(result.outcome()).isNotEqualTo(Outcome.DEAD_LETTERED);
+        assertThat(result.unreachable()).as("the connector waits for the CRM and runs it again").isTrue();
+        assertThat(result.link()).isNull();
         assertThat(result.attempts()).isEqualTo(3);
-        assertThat(result.reason()).contains("after 3 attempts");
+        assertThat(result.reason()).contains("after 3 attempts", "s1:5010");
         assertThat(waits).hasSize(2).allSatisfy(wait -> assertThat(wait).isLessThanOrEqualTo(config.maxBackoff()));
         // one retry layer: each round is one read batch, which the client does not retry again (crm.max-attempts bounds it)
         assertThat(crm.calls().count(Portal.CRM, "batch")).isEqualTo(3);

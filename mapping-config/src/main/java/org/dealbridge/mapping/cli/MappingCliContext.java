@@ -17,6 +17,11 @@ public interface MappingCliContext extends AutoCloseable {
 
     SchemaRegistry schemaRegistry();
 
+    /** The installation's {@code kafka.topic-prefix}, in front of the mapping topics' names; empty (the default) for none. */
+    default String topicPrefix() {
+        return "";
+    }
+
     /** The CRM, when its webhook is configured. */
     Optional<CrmApi> crm();
 

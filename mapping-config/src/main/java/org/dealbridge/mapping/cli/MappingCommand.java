@@ -120,7 +120,7 @@ public final class MappingCommand implements Runnable {
         }
 
         MappingTopics topics(MappingCliContext context) {
-            return MappingTopics.of(context.schemaRegistry());
+            return MappingTopics.of(context.schemaRegistry(), context.topicPrefix());
         }
 
         MappingPublisher publisher(MappingCliContext context) {

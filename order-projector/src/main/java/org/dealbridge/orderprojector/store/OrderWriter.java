@@ -56,8 +56,8 @@ import org.slf4j.LoggerFactory;
  * </ul>
  * Transient failures (5xx, timeouts) are retried from the command's look-ups by one {@link RetryPolicy}: at most
  * {@code store.max-attempts} attempts, waiting at most {@code store.max-backoff} between two; below it the clients
- * retry only what the portal surely did not run (rate refusals, requests never sent). Anything else, or running out of
- * attempts, is a dead letter.
+ * retry only what the portal surely did not run (rate refusals, requests never sent). Out of attempts the result is
+ * {@link OrderWrite#unreachable()}: the connector waits and runs the command again; anything else is a dead letter.
  */
 public final class OrderWriter {
 
@@ -118,11 +118,16 @@ public final class OrderWriter {
                         + command.getDealId() + " cannot be executed: " + e.getMessage(), null, false,
                         IllegalArgumentException.class.getSimpleName(), attempt);
             } catch (BitrixException e) {
-                if (!e.retryable() || !retry.mayRetryAfter(attempt)) {
-                    String why = e.retryable() ? "gave up after " + attempt + " attempts: " : "permanent failure: ";
+                String code = e.errorCode().isEmpty() ? e.getClass().getSimpleName() : e.errorCode();
+                if (!e.retryable()) {
                     return new OrderWrite(command, Outcome.DEAD_LETTERED, "Order command " + command.getCommandId() + " for deal "
-                            + command.getDealId() + " " + why + e.getMessage(), null, false,
-                            e.errorCode().isEmpty() ? e.getClass().getSimpleName() : e.errorCode(), attempt);
+                            + command.getDealId() + " permanent failure: " + e.getMessage(), null, false, code, attempt);
+                }
+                if (!retry.mayRetryAfter(attempt)) {
+                    // the side is unreachable, not the command wrong: the connector waits and runs it again
+                    return new OrderWrite(command, Outcome.OTHER, "Order command " + command.getCommandId() + " for deal "
+                            + command.getDealId() + " waits: unreachable after " + attempt + " attempts: " + e.getMessage(), null,
+                            false, code, attempt, true);
                 }
                 Duration wait = retry.delayAfter(attempt);
                 log.info("Order command for deal {} failed transiently (attempt {} of {}), retrying in {} ms: {}",

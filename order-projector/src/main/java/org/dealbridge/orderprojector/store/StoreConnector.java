@@ -19,6 +19,7 @@ import org.dealbridge.orderprojector.OrderProjectorConfig;
 import org.dealbridge.schemas.Keys;
 import org.dealbridge.schemas.MappingProfile;
 import org.dealbridge.schemas.OrderCommand;
+import org.dealbridge.schemas.Outcome;
 import org.dealbridge.schemas.SyncDirection;
 import org.dealbridge.schemas.SyncLink;
 import org.dealbridge.schemas.Topics;
@@ -86,14 +87,26 @@ public final class StoreConnector extends CommandConnector<OrderCommand, OrderWr
     protected List<Executed<OrderCommand, OrderWrite>> execute(List<ConsumerRecord<String, OrderCommand>> records)
             throws InterruptedException {
         List<Executed<OrderCommand, OrderWrite>> executed = new ArrayList<>();
+        OrderWrite unreachable = null;
         for (ConsumerRecord<String, OrderCommand> record : records) {
             OrderCommand command = record.value();
+            if (unreachable != null) {
+                // the side is away: the rest of the poll waits with it (each partition is read again from its first
+                // waiting command) rather than each command running through its attempts against it
+                executed.add(new Executed<>(record, new OrderWrite(command, Outcome.OTHER, "Order command " + command.getCommandId()
+                        + " for deal " + command.getDealId() + " waits, not tried: " + unreachable.reason(), null, false,
+                        unreachable.errorCode(), 0, true)));
+                continue;
+            }
             OrderWrite result = writer.write(command, mappings.get(command.getSiteId()), linksByDeal.get(command.getDealId()));
             if (result.link() != null) {
                 // the next command of this poll for the same deal must see the state just agreed
                 applyLink(Keys.order(result.link().getSiteId(), result.link().getOrderId()), result.link());
             }
             executed.add(new Executed<>(record, result));
+            if (result.unreachable()) {
+                unreachable = result;
+            }
         }
         return executed;
     }

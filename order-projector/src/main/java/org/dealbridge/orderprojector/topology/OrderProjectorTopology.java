@@ -49,7 +49,7 @@ public final class OrderProjectorTopology {
     /** The topology; a pure function of its arguments. */
     public static Topology build(OrderProjectorConfig config, Topics topics, PairDecision rules, MeterRegistry meters) {
         StreamsBuilder builder = new StreamsBuilder();
-        MappingTable mappingTable = new MappingTable(new MappingTopics(topics.mappingConfig().name(), MappingTopics.HISTORY,
+        MappingTable mappingTable = new MappingTable(new MappingTopics(topics.mappingConfig().name(), topics.name(MappingTopics.HISTORY),
                 topics.mappingConfig().keySerde(), topics.mappingConfig().valueSerde()), meters);
         mappingTable.addTo(builder);
 
@@ -57,8 +57,9 @@ public final class OrderProjectorTopology {
                 Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(LINKS_BY_DEAL_STORE), Serdes.String(),
                         topics.dealLinks().valueSerde()).withLoggingDisabled(),
                 topics.dealLinks().name(),
-                Consumed.with(topics.dealLinks().keySerde(), topics.dealLinks().valueSerde()).withName("deal-links-source"),
-                LinksByDeal::new);
+                // bytes, read by the processor: a global thread cannot dead-letter, and an unreadable link ended the app
+                Consumed.with(topics.dealLinks().keySerde(), Serdes.ByteArray()).withName("deal-links-source"),
+                () -> new LinksByDeal.Reader(new LinksByDeal(), topics.dealLinks()));
 
         DealToOrder decide = new DealToOrder(config, rules);
         KStream<String, SpecificRecord> decisions = builder

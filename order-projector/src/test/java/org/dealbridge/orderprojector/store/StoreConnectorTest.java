@@ -78,7 +78,8 @@ class StoreConnectorTest {
                         .replace("status: F }", "status: F }\n    - { stage: \"C1:LOSE\", status: Z }"), 1, "test", Instant.now()))));
         producer.flush();
         OrderProjectorConfig config = new OrderProjectorConfig(Map.of(OrderProjectorConfig.CONNECTOR.maxAttempts(), "2",
-                OrderProjectorConfig.CONNECTOR.initialBackoff(), "10", OrderProjectorConfig.CONNECTOR.maxBackoff(), "50", OrderProjectorConfig.CONNECTOR.pollTimeout(), "100"));
+                OrderProjectorConfig.CONNECTOR.initialBackoff(), "10", OrderProjectorConfig.CONNECTOR.maxBackoff(), "50", OrderProjectorConfig.CONNECTOR.pollTimeout(), "100",
+                OrderProjectorConfig.CONNECTOR.unreachableBackoffMax(), "300"));
         connector = new StoreConnector(config, topics, kafka, new OrderWriter(config, new StoreApi(storeClient), new CrmApi(crmClient),
                 PairDecision.UNDER_MAPPING, Clock.systemUTC()), new SimpleMeterRegistry(), Clock.systemUTC());
         thread = new Thread(connector, "store-connector-test");
@@ -163,6 +164,32 @@ class StoreConnectorTest {
         assertThat(latest.getOrigin()).isEqualTo(LinkOrigin.ORDER);
         assertThat(readAll(topics.syncOutcomes())).filteredOn(o -> "u1".contentEquals(o.getCommandId())).singleElement()
                 .satisfies(o -> assertThat(o.getOutcome()).isEqualTo(Outcome.UPDATED));
+    }
+
+    /** The store is down for longer than the connector's attempts: the commands wait, then run once each; no dead letter. */
+    @Test
+    void commandsWaitThroughAStoreOutageLongerThanTheirAttemptsAndRunOnceItIsBack() throws Exception {
+        long first = emu.crm().addDealAsHuman(Map.of("TITLE", "During the outage", "CATEGORY_ID", 1, "STAGE_ID", "C1:NEW"));
+        long second = emu.crm().addDealAsHuman(Map.of("TITLE", "Also during it", "CATEGORY_ID", 1, "STAGE_ID", "C1:NEW"));
+        emu.faults().outage(org.dealbridge.emulator.Portal.STORE, Duration.ofMinutes(5), org.dealbridge.emulator.Fault.HTTP_500);
+        try {
+            send(createOrderFrom(first, "outage-1"));
+            send(createOrderFrom(second, "outage-2"));
+            await("the connector waits for the store", () -> connector.unreachableSince().isPresent());
+            Thread.sleep(1_000);  // a few more waits and tries while it is still down (what is asserted is nothing published)
+            assertThat(readAll(topics.syncOutcomes())).noneMatch(o -> o.getCommandId().toString().startsWith("outage-"));
+            assertThat(connector.state()).isEqualTo(StoreConnector.State.RUNNING);
+        } finally {
+            emu.faults().endOutage(org.dealbridge.emulator.Portal.STORE);
+        }
+
+        await("both commands ran once the store is back", () -> readAll(topics.syncOutcomes()).stream()
+                .filter(o -> o.getCommandId().toString().startsWith("outage-") && o.getOutcome() == Outcome.CREATED).count() == 2);
+        assertThat(readAll(topics.syncOutcomes())).filteredOn(o -> o.getCommandId().toString().startsWith("outage-")).hasSize(2);
+        assertThat(readAll(topics.deadLetters())).noneMatch(d -> d.getReason().toString().contains("deal " + first)
+                || d.getReason().toString().contains("deal " + second));
+        assertThat(emu.store().orders().stream().filter(o -> OrderWriter.xmlId(first).equals(o.get("xmlId")))).hasSize(1);
+        await("the connector no longer waits", () -> connector.unreachableSince().isEmpty());
     }
 
     @Test

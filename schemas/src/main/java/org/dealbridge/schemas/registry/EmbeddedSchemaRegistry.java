@@ -71,6 +71,7 @@ public final class EmbeddedSchemaRegistry extends InMemorySchemaRegistry {
     private static final int WRITE_ATTEMPTS = 8;
 
     private final String topic;
+    private final String transactionalId;
     private final TopicPartition partition;
     private final Map<String, Object> clientConfig;
     private final KafkaConsumer<String, String> consumer;
@@ -79,8 +80,9 @@ public final class EmbeddedSchemaRegistry extends InMemorySchemaRegistry {
     private final List<String> skipped = new ArrayList<>();
     private KafkaProducer<String, String> producer;
 
-    private EmbeddedSchemaRegistry(String topic, Map<String, Object> clientConfig) {
+    private EmbeddedSchemaRegistry(String topic, String transactionalId, Map<String, Object> clientConfig) {
         this.topic = topic;
+        this.transactionalId = transactionalId;
         this.partition = new TopicPartition(topic, 0);
         this.clientConfig = Map.copyOf(clientConfig);
         Map<String, Object> consumerConfig = new HashMap<>(clientConfig);
@@ -96,19 +98,33 @@ public final class EmbeddedSchemaRegistry extends InMemorySchemaRegistry {
     }
 
     /**
-     * Opens the registry on {@link Topics#SCHEMAS}.
+     * Opens the registry on {@link Topics#SCHEMAS} (an installation without a topic prefix).
      *
      * @param clientConfig      Kafka client settings shared by the admin, consumer and producer (bootstrap.servers, security)
      * @param replicationFactor replication of the topic when it has to be created
      */
     public static EmbeddedSchemaRegistry open(Map<String, Object> clientConfig, short replicationFactor) {
-        return open(clientConfig, Topics.SCHEMAS, replicationFactor);
+        return open(clientConfig, "", replicationFactor);
     }
 
-    /** Opens the registry on another topic (tests, or several DealBridge installations on one cluster). */
-    public static EmbeddedSchemaRegistry open(Map<String, Object> clientConfig, String topic, short replicationFactor) {
+    /**
+     * Opens the registry of the installation whose topic names, groups and transactional ids start with
+     * {@code topicPrefix} ({@code kafka.topic-prefix}): on {@code {prefix}_dealbridge_schemas}.
+     */
+    public static EmbeddedSchemaRegistry open(Map<String, Object> clientConfig, String topicPrefix, short replicationFactor) {
+        return open(clientConfig, topicPrefix + Topics.SCHEMAS, topicPrefix + "dealbridge-schema-registry:" + Topics.SCHEMAS,
+                replicationFactor);
+    }
+
+    /** Opens the registry on another topic (tests). */
+    public static EmbeddedSchemaRegistry onTopic(Map<String, Object> clientConfig, String topic, short replicationFactor) {
+        return open(clientConfig, topic, "dealbridge-schema-registry:" + topic, replicationFactor);
+    }
+
+    private static EmbeddedSchemaRegistry open(Map<String, Object> clientConfig, String topic, String transactionalId,
+                                               short replicationFactor) {
         ensureTopic(clientConfig, topic, replicationFactor);
-        EmbeddedSchemaRegistry registry = new EmbeddedSchemaRegistry(topic, clientConfig);
+        EmbeddedSchemaRegistry registry = new EmbeddedSchemaRegistry(topic, transactionalId, clientConfig);
         try {
             synchronized (registry) {
                 registry.readToEnd();
@@ -316,7 +332,7 @@ public final class EmbeddedSchemaRegistry extends InMemorySchemaRegistry {
         config.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
         config.put(ProducerConfig.ACKS_CONFIG, "all");
         config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-        config.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "dealbridge-schema-registry:" + topic);
+        config.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
         // a holder that died mid-write blocks readers only until the next writer fences it, or this long
         config.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, 15_000);
         config.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, (int) TIMEOUT.toMillis());

@@ -56,7 +56,7 @@ class EmbeddedSchemaRegistryTest {
     }
 
     private EmbeddedSchemaRegistry open() {
-        return EmbeddedSchemaRegistry.open(clientConfig(), topic, (short) 1);
+        return EmbeddedSchemaRegistry.onTopic(clientConfig(), topic, (short) 1);
     }
 
     private long endOffset() {
