@@ -177,18 +177,52 @@ public final class Ownership {
      * @param dealPipeline the deal's pipeline as last read or seen
      */
     public static PipelineVerdict pipeline(SyncLink link, long picked, String basketDigest, long dealPipeline) {
+        return pipeline(link, picked, basketDigest, dealPipeline, false);
+    }
+
+    /**
+     * The pipeline of a linked deal as read from the CRM, which also tells who moved it last.
+     *
+     * @param movedByDealBridge the deal's {@code MOVED_BY_ID} is DealBridge's own user (see {@link #writtenPipeline})
+     */
+    public static PipelineVerdict pipeline(SyncLink link, long picked, String basketDigest, long dealPipeline,
+                                           boolean movedByDealBridge) {
         if (origin(link) == LinkOrigin.DEAL) {
             return PipelineVerdict.DEAL_IS_SOURCE;
         }
-        String written = written(link, PIPELINE);
-        long ours = written != null ? Long.parseLong(written) : link.getCategoryId();
-        if (ours != dealPipeline) {
+        if (writtenPipeline(link, dealPipeline, movedByDealBridge) != dealPipeline) {
             return PipelineVerdict.PERSON_MOVED;
         }
         if (!rowsChanged(link, basketDigest) || picked == dealPipeline) {
             return PipelineVerdict.STAY;
         }
         return PipelineVerdict.MOVE;
+    }
+
+    /**
+     * The pipeline DealBridge last wrote on a deal: the link's ({@code dealFields}, else {@code categoryId}), unless
+     * the deal shows a move of DealBridge's own that the link does not know of. Such a link was lost: the CRM
+     * connector moved the deal and died before the link of that write was committed, and the command, consumed again,
+     * is decided on the link before it. A deal that DealBridge's user moved last ({@code MOVED_BY_ID}: a move changes
+     * the stage) and that is not where the link saw it was moved there by DealBridge, not by a person. (The price: a
+     * person's move followed by a stage write of DealBridge's whose link is lost too reads as DealBridge's move.)
+     *
+     * @param dealPipeline      the deal's pipeline as read
+     * @param movedByDealBridge the deal's {@code MOVED_BY_ID} is DealBridge's own user
+     */
+    public static long writtenPipeline(SyncLink link, long dealPipeline, boolean movedByDealBridge) {
+        return unrecordedOwnMove(link, dealPipeline, movedByDealBridge) ? dealPipeline : recordedPipeline(link);
+    }
+
+    /** True when the deal is in a pipeline DealBridge moved it to by a write whose link was lost ({@link #writtenPipeline}). */
+    public static boolean unrecordedOwnMove(SyncLink link, long dealPipeline, boolean movedByDealBridge) {
+        return movedByDealBridge && link.getCategoryId() != dealPipeline && recordedPipeline(link) != dealPipeline;
+    }
+
+    /** The pipeline the link says DealBridge last wrote (links that predate {@code dealFields} have only their own). */
+    private static long recordedPipeline(SyncLink link) {
+        String written = written(link, PIPELINE);
+        return written != null ? Long.parseLong(written) : link.getCategoryId();
     }
 
     /** The fields of a link's {@code dealFields} after writing {@code written} on top of what was written before. */

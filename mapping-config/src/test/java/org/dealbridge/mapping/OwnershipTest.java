@@ -104,6 +104,24 @@ class OwnershipTest {
     }
 
     @Test
+    void aMoveOfDealBridgesOwnWhoseLinkWasLostIsDealBridgesNotAPersons() {
+        // the link says 2 (written and seen); the deal is in 1, moved last by DealBridge's user: a write whose link was lost
+        assertThat(Ownership.writtenPipeline(inPipeline(2, "books"), 1, true)).isEqualTo(1);
+        assertThat(Ownership.pipeline(inPipeline(2, "books"), 0, "phones", 1, true)).isEqualTo(PipelineVerdict.MOVE);
+        // moved last by a person (or by someone the CRM does not name): the person's
+        assertThat(Ownership.writtenPipeline(inPipeline(2, "books"), 1, false)).isEqualTo(2);
+        assertThat(Ownership.pipeline(inPipeline(2, "books"), 0, "phones", 1, false)).isEqualTo(PipelineVerdict.PERSON_MOVED);
+    }
+
+    @Test
+    void aPersonsMoveTheLinkHasSeenStaysThePersonsAfterDealBridgeWritesAStageThere() {
+        // DealBridge saw the deal in 1 (categoryId) and wrote only its stage there since (so it is MOVED_BY_ID)
+        SyncLink seenInOne = SyncLink.newBuilder(inPipeline(2, "books")).setCategoryId(1).build();
+        assertThat(Ownership.writtenPipeline(seenInOne, 1, true)).isEqualTo(2);
+        assertThat(Ownership.pipeline(seenInOne, 0, "phones", 1, true)).isEqualTo(PipelineVerdict.PERSON_MOVED);
+    }
+
+    @Test
     void aHandMadeDealKeepsItsPipeline() {
         assertThat(Ownership.pipeline(link(LinkOrigin.DEAL, Map.of(), Map.of()), 0, "phones", 2))
                 .isEqualTo(PipelineVerdict.DEAL_IS_SOURCE);

@@ -58,7 +58,8 @@ class OwnershipPropertyTest {
     static final int MAX_SETTLE_ROUNDS = 12;
 
     enum Kind { SHOP_STATUS, SHOP_BASKET, MANAGER_STAGE, MANAGER_PIPELINE, MANAGER_TITLE, MANAGER_AMOUNT, MANAGER_RESPONSIBLE,
-        MANAGER_DELETES, ADMIN_MAPPING, LINK_ARRIVES, PROJECT_ORDER, CRM_CONNECTOR, PROJECT_DEAL, STORE_CONNECTOR }
+        MANAGER_DELETES, ADMIN_MAPPING, LINK_ARRIVES, PROJECT_ORDER, CRM_CONNECTOR, CRM_CONNECTOR_CRASHES, PROJECT_DEAL,
+        STORE_CONNECTOR }
 
     record Step(Kind kind, int value) {
     }
@@ -143,6 +144,7 @@ class OwnershipPropertyTest {
             case LINK_ARRIVES -> w.linkArrives();
             case PROJECT_ORDER -> w.projectOrder();
             case CRM_CONNECTOR -> w.crmConnector(v == 0);  // a third of the time, one poll folds every queued command
+            case CRM_CONNECTOR_CRASHES -> w.crmConnectorCrashes(v == 0);
             case PROJECT_DEAL -> w.projectDeal();
             case STORE_CONNECTOR -> w.storeConnector();
         }

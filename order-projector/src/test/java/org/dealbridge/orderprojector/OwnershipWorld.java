@@ -87,6 +87,8 @@ final class OwnershipWorld {
     String responsible;
     List<ProductRow> rows = List.of();
     long dealModified;
+    /** MOVED_BY_ID is DealBridge's user: the deal's stage and pipeline were last set by DealBridge. */
+    boolean movedByDealBridge;
     // Kafka
     final Deque<OrderChanged> orderEvents = new ArrayDeque<>();
     final Deque<DealChanged> dealEvents = new ArrayDeque<>();
@@ -95,6 +97,8 @@ final class OwnershipWorld {
     SyncLink linksTopic;
     SyncLink seenByProjectors;
     SyncLink crmConnectorsOwn;
+    /** The CRM connector dies after its CRM writes, before its Kafka transaction commits. */
+    private boolean crashing;
     OrderChanged lastProjected;
 
     // what people did and what DealBridge wrote
@@ -173,6 +177,7 @@ final class OwnershipWorld {
             return;
         }
         stage = value;
+        movedByDealBridge = false;
         dealSaved("manager stage -> " + value);
     }
 
@@ -182,6 +187,7 @@ final class OwnershipWorld {
         }
         pipeline = value;
         stage = stagesOf(value).get(0);
+        movedByDealBridge = false;
         // moving a deal back to the pipeline DealBridge chose hands it back (Ownership cannot tell it from no move)
         String ours = crmConnectorsOwn == null ? null : org.dealbridge.mapping.Ownership.written(crmConnectorsOwn, "CATEGORY_ID");
         managerPipeline = Long.toString(value).equals(ours) ? null : value;
@@ -245,21 +251,25 @@ final class OwnershipWorld {
         decision.outcome().ifPresent(o -> trace.add("deal projector: " + o.getOutcome() + " " + o.getReason()));
     }
 
-    /** The CRM connector on the next command, or on every queued one folded as one poll folds them. */
+    /** The CRM connector on the next command, or on every queued one as one poll takes them (folded, in waves). */
     void crmConnector(boolean wholePoll) {
         if (dealCommands.isEmpty()) {
             return;
         }
-        DealCommand command;
-        if (wholePoll) {
-            CommandsPerOrder poll = new CommandsPerOrder();
-            while (!dealCommands.isEmpty()) {
-                poll.add("s1:" + ORDER_ID, dealCommands.poll());
-            }
-            command = poll.commands().get(0);
-        } else {
-            command = dealCommands.poll();
+        if (!wholePoll) {
+            crmConnectorWrites(dealCommands.poll());
+            return;
         }
+        CommandsPerOrder poll = new CommandsPerOrder();
+        while (!dealCommands.isEmpty()) {
+            poll.add("s1:" + ORDER_ID, dealCommands.poll());
+        }
+        for (List<CommandsPerOrder.Pending> wave : poll.waves()) {
+            crmConnectorWrites(wave.get(0).command());
+        }
+    }
+
+    private void crmConnectorWrites(DealCommand command) {
         DealCommand c = FreshestLink.apply(command, crmConnectorsOwn);
         if (c.getKind() == DealCommandKind.CREATE) {
             if (dealExists && !dealDeleted) {
@@ -271,6 +281,7 @@ final class OwnershipWorld {
             pipeline = Long.parseLong(DealUpdatePlan.pickedPipeline(c));
             creationPipeline = pipeline;
             stage = DealUpdatePlan.newDealStage(c);
+            movedByDealBridge = true;
             title = c.getOrderValues().get(DealFields.TITLE);
             amount = c.getOrderValues().get(DealFields.OPPORTUNITY);
             responsible = c.getFields().get(DealFields.ASSIGNED_BY_ID);
@@ -297,16 +308,20 @@ final class OwnershipWorld {
         values.put(DealFields.OPPORTUNITY, amount);
         values.put(DealFields.CURRENCY_ID, "RUB");
         DealUpdatePlan.DealState state = new DealUpdatePlan.DealState(pipeline, stage, Instant.ofEpochSecond(dealModified),
-                Long.toString(dealModified), values, true, c.getProductRows() == null ? null : rows);
+                Long.toString(dealModified), values, true, c.getProductRows() == null ? null : rows, movedByDealBridge);
         DealUpdatePlan.Plan plan = DealUpdatePlan.plan(c, c.getDecidedOn(), state, (field, a, b) -> Objects.equals(a, b));
         List<String> wrote = new ArrayList<>();
         if (plan.moveTo() != null) {
             pipeline = plan.moveTo();
-            pipelineMoves++;
+            if (!crashing) {
+                pipelineMoves++;  // a crashed round's move is one decision with its replay's: counted once, there
+            }
+            movedByDealBridge = true;
             wrote.add(DealFields.CATEGORY_ID);
         }
         if (plan.stage() != null) {
             stage = plan.stage();
+            movedByDealBridge = true;
             wrote.add(DealFields.STAGE_ID);
         }
         plan.fields().forEach((field, value) -> {
@@ -323,7 +338,7 @@ final class OwnershipWorld {
         }
         SyncLink link = LinkAfterWrite.afterPlan(plan, c, c.getDecidedOn(), DEAL_ID, state, Instant.ofEpochSecond(++clock));
         trace.add("crm connector: " + wrote.size() + " writes, kept " + plan.kept() + " notes " + plan.notes());
-        if (plan.dealWon()) {
+        if (plan.dealWon() && !crashing) {
             orderCommands.add(OrderCommand.newBuilder().setCommandId("reconcile").setKind(org.dealbridge.schemas.OrderCommandKind.RECONCILE)
                     .setSiteId("s1").setDealId(DEAL_ID).setOrderId(ORDER_ID).setStatusId(c.getOrderStatusId())
                     .setExpectedStatusId(c.getOrderStatusId()).setMappingVersion(c.getMappingVersion())
@@ -345,8 +360,36 @@ final class OwnershipWorld {
     }
 
     private void published(SyncLink link) {
-        linksTopic = link;
-        crmConnectorsOwn = link;
+        crmConnectorsOwn = link;  // in the connector's memory at once
+        if (!crashing) {
+            linksTopic = link;  // else it was to be committed with the offsets: the process died first
+        }
+    }
+
+    /**
+     * The CRM connector writes the next command (or a whole poll's, folded) to the CRM and dies before its Kafka
+     * transaction commits: no link, no RECONCILE, no offsets. The restarted connector consumes the same commands again
+     * and knows the links committed on deal-links only. (A CREATE is not crashed here: its replay finds the deal by
+     * ORIGIN_ID, which {@code DealWriterTest} and the crash loop cover.)
+     */
+    void crmConnectorCrashes(boolean wholePoll) {
+        DealCommand next = dealCommands.peek();
+        if (next == null || !dealExists || dealDeleted
+                || FreshestLink.apply(next, crmConnectorsOwn).getKind() == DealCommandKind.CREATE) {
+            crmConnector(wholePoll);
+            return;
+        }
+        List<DealCommand> queued = new ArrayList<>(dealCommands);
+        crashing = true;
+        try {
+            crmConnector(wholePoll);
+        } finally {
+            crashing = false;
+        }
+        dealCommands.clear();
+        dealCommands.addAll(queued);
+        crmConnectorsOwn = linksTopic;
+        trace.add("crm connector dies before its commit");
     }
 
     // ---- order projector and store connector ----
@@ -379,6 +422,7 @@ final class OwnershipWorld {
         trace.add("store connector: " + plan.outcome() + " " + plan.reason());
         if (plan.writesDeal()) {
             stage = plan.value();
+            movedByDealBridge = true;
             dealWritten("store connector writes deal stage " + stage);
         } else if (plan.writesOrder()) {
             status = plan.value();

@@ -48,7 +48,7 @@ final class CommandDecision {
             }
             JsonNode deal = found.get(0);
             FoundDeal existing = DealReads.found(c, deal, webhookUser);
-            linkedDeal(round, existing.id(), DealReads.state(c, deal, null), existing.decidedAgainst(c), now);
+            linkedDeal(round, existing.id(), DealReads.state(c, deal, null, webhookUser), existing.decidedAgainst(c), now);
             if (round.outcome == Outcome.UPDATED) {
                 round.reason = "Deal " + existing.id() + " already existed for order " + round.order() + "; " + round.reason;
             }
@@ -65,7 +65,7 @@ final class CommandDecision {
                     + e.description() + "): the order is unlinked and nothing is written.";
             return;
         }
-        linkedDeal(round, DealReads.longValue(deal, "ID"), DealReads.state(c, deal, DealReads.rowsNow(round, reads)),
+        linkedDeal(round, DealReads.longValue(deal, "ID"), DealReads.state(c, deal, DealReads.rowsNow(round, reads), webhookUser),
                 c.getDecidedOn(), now);
     }
 

@@ -8,27 +8,58 @@ import org.dealbridge.schemas.DealCommand;
 import org.dealbridge.schemas.DealCommandKind;
 
 /**
- * The commands of one poll, one per order: commands for the same order are folded in arrival order (the latest
- * value of a field wins, a CREATE followed by UPDATEs stays a CREATE), so one order gets one write per poll and its
- * commands are never reordered. Orders keep the order in which their first command arrived.
+ * The commands of one poll, per order, in waves: the first command of every order, then the second, and so on, so
+ * one order gets one write per wave and its commands are never reordered. Commands of an order are folded into a
+ * CREATE (a CREATE followed by UPDATEs stays a CREATE; a later CREATE carries the whole state and replaces what came
+ * before), since a CREATE that finds its deal decides against the deal as it is ({@link FoundDeal}). An UPDATE that
+ * follows an UPDATE is not folded but waits for the next wave: the earlier one may be a replay of a write made before
+ * a crash whose link was lost, and folded they would be judged against the older link, the replayed write's values
+ * on the deal reading as a person's. Run first, the replay records what it finds, and the next is judged against that.
+ * Orders keep the order in which their first command arrived.
  */
 public final class CommandsPerOrder {
 
-    private final Map<String, DealCommand> byOrder = new LinkedHashMap<>();
-
-    public void add(String orderKey, DealCommand command) {
-        byOrder.merge(orderKey, command, CommandsPerOrder::fold);
+    /** A command to write and the positions (in the order of {@link #add}) of the first and last commands folded into it. */
+    public record Pending(DealCommand command, int first, int last) {
     }
 
-    public List<DealCommand> commands() {
-        return new ArrayList<>(byOrder.values());
+    private final Map<String, List<Pending>> byOrder = new LinkedHashMap<>();
+    private int added;
+
+    public void add(String orderKey, DealCommand command) {
+        List<Pending> chain = byOrder.computeIfAbsent(orderKey, k -> new ArrayList<>());
+        int position = added++;
+        if (chain.isEmpty()) {
+            chain.add(new Pending(command, position, position));
+            return;
+        }
+        Pending tail = chain.get(chain.size() - 1);
+        if (command.getKind() == DealCommandKind.CREATE || tail.command().getKind() == DealCommandKind.CREATE) {
+            chain.set(chain.size() - 1, new Pending(fold(tail.command(), command), tail.first(), position));
+        } else {
+            chain.add(new Pending(command, position, position));
+        }
+    }
+
+    /** The waves to write one after the other: the n-th wave holds the n-th command of every order that has one. */
+    public List<List<Pending>> waves() {
+        List<List<Pending>> waves = new ArrayList<>();
+        for (List<Pending> chain : byOrder.values()) {
+            for (int i = 0; i < chain.size(); i++) {
+                if (waves.size() == i) {
+                    waves.add(new ArrayList<>());
+                }
+                waves.get(i).add(chain.get(i));
+            }
+        }
+        return waves;
     }
 
     public boolean isEmpty() {
         return byOrder.isEmpty();
     }
 
-    /** One command with the effect of {@code earlier} then {@code later}. */
+    /** One command with the effect of {@code earlier} then {@code later}, one of them a CREATE. */
     static DealCommand fold(DealCommand earlier, DealCommand later) {
         if (later.getKind() == DealCommandKind.CREATE) {
             // a CREATE carries the whole state; only a buyer already known is kept
@@ -37,24 +68,18 @@ public final class CommandsPerOrder {
                     .setSourceTime(min(earlier, later))
                     .build();
         }
-        // a later UPDATE is whole against the link it was decided on: its fields and rows replace the earlier's (a
-        // value changed and changed back must not keep the earlier value); after a CREATE, the CREATE's fields stay
-        // and the later values win
-        Map<String, String> fields = new LinkedHashMap<>(later.getFields());
-        if (earlier.getKind() == DealCommandKind.CREATE) {
-            fields = new LinkedHashMap<>(earlier.getFields());
-            fields.putAll(later.getFields());
-        }
+        // a CREATE followed by an UPDATE: the CREATE's fields stay and the later values win; its order values (the
+        // latest order's) decide the pipeline and every field (DealUpdatePlan.pickedPipeline)
+        Map<String, String> fields = new LinkedHashMap<>(earlier.getFields());
+        fields.putAll(later.getFields());
         return DealCommand.newBuilder(later)
                 .setKind(earlier.getKind())
                 .setDealId(later.getDealId() != null ? later.getDealId() : earlier.getDealId())
                 .setFields(fields)
-                .setProductRows(later.getProductRows() != null || earlier.getKind() != DealCommandKind.CREATE
-                        ? later.getProductRows() : earlier.getProductRows())
+                .setProductRows(later.getProductRows() != null ? later.getProductRows() : earlier.getProductRows())
                 .setBuyer(later.getBuyer() != null ? later.getBuyer() : earlier.getBuyer())
                 .setResolveResponsibleFromContact(earlier.getResolveResponsibleFromContact() || later.getResolveResponsibleFromContact())
-                .setDecidedOn(earlier.getKind() == DealCommandKind.CREATE ? null
-                        : later.getDecidedOn() != null ? later.getDecidedOn() : earlier.getDecidedOn())
+                .setDecidedOn(null)
                 .setSourceTime(min(earlier, later))
                 .build();
     }

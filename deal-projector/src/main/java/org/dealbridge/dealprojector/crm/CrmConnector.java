@@ -2,16 +2,19 @@ package org.dealbridge.dealprojector.crm;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.dealbridge.connector.CommandConnector;
+import org.dealbridge.connector.CompactedTopicView;
 import org.dealbridge.connector.Executed;
 import org.dealbridge.dealprojector.DealProjectorConfig;
 import org.dealbridge.schemas.DealCommand;
@@ -28,18 +31,25 @@ import org.dealbridge.schemas.Topics;
  *
  * <p>The CRM is outside the transaction: if the process dies after a CRM write and before the commit, the command
  * is consumed again and the writer's look-up by ORIGINATOR_ID+ORIGIN_ID (and the expected-value check of updates)
- * makes the repeat harmless. Per poll, commands are folded per order ({@link CommandsPerOrder}); records of one
- * partition are never reordered, and a poll's commands are all finished (written, conflict, dead letter, or waiting
- * for an unreachable CRM) before the next poll, which bounds one poll to {@code crm.max-attempts} rounds; a command
- * that waits holds its partition until the CRM is back (the runtime's {@code crm.unreachable-backoff-max}).
+ * makes the repeat harmless. Per poll, commands are grouped per order in waves ({@link CommandsPerOrder}); records of
+ * one partition are never reordered, and a poll's commands are all finished (written, conflict, dead letter, or
+ * waiting for an unreachable CRM) before the next poll, which bounds one poll to {@code crm.max-attempts} rounds per
+ * wave; a command that waits holds its partition until the CRM is back (the runtime's
+ * {@code crm.unreachable-backoff-max}), and its order's later commands wait with it.
  */
 public final class CrmConnector extends CommandConnector<DealCommand, DealWrite> {
 
     public static final String COMPONENT = "crm-connector";
     private static final int MAX_POLL_RECORDS = 500;
 
+    /** How long a starting run may take to read {@code deal-links} to its end. */
+    private static final Duration LINKS_TIMEOUT = Duration.ofSeconds(30);
+
     private final DealWriter writer;
-    /** The links of this connector's latest writes and reads, by order key: fresher than the projector's view. */
+    /**
+     * The links of this connector's latest writes and reads, by order key: fresher than the projector's view. Filled
+     * from {@code deal-links} when a run starts, so a restarted process still knows the links it committed before.
+     */
     private final Map<String, SyncLink> ownLinks = new ConcurrentHashMap<>();
 
     /** @param kafka client properties (at least {@code bootstrap.servers}) */
@@ -49,32 +59,64 @@ public final class CrmConnector extends CommandConnector<DealCommand, DealWrite>
         this.writer = writer;
     }
 
+    /**
+     * Reads {@code deal-links} to its end. A process that died forgot the links it had written; a command the projector
+     * decided on an older link before the newer one came back would then be judged against that older link, and
+     * DealBridge's own committed writes (a pipeline move, its stage, an amount) would read as a person's. A link kept
+     * in memory (written in a transaction that did not commit) stays when it is newer.
+     */
+    @Override
+    protected void sessionStarted() {
+        Topics.Topic<String, SyncLink> links = topics().dealLinks();
+        try (CompactedTopicView<SyncLink> view = new CompactedTopicView<>(kafka(), links.name(), links.valueSerde().deserializer(),
+                this::committedLink)) {
+            view.catchUp(LINKS_TIMEOUT);
+        }
+    }
+
+    private void committedLink(String orderKey, SyncLink link) {
+        if (link == null) {
+            ownLinks.remove(orderKey);
+            return;
+        }
+        ownLinks.merge(orderKey, link, (own, committed) -> committed.getUpdatedAt().isAfter(own.getUpdatedAt()) ? committed : own);
+    }
+
     @Override
     protected List<Executed<DealCommand, DealWrite>> execute(List<ConsumerRecord<String, DealCommand>> records)
             throws InterruptedException {
         CommandsPerOrder perOrder = new CommandsPerOrder();
-        Map<String, ConsumerRecord<String, DealCommand>> lastRecord = new HashMap<>();
-        Map<String, ConsumerRecord<String, DealCommand>> firstRecord = new HashMap<>();
         for (ConsumerRecord<String, DealCommand> record : records) {
-            String key = orderKey(record.value());
-            perOrder.add(key, record.value());
-            lastRecord.put(key, record);
-            firstRecord.putIfAbsent(key, record);
+            perOrder.add(orderKey(record.value()), record.value());
         }
-        List<DealCommand> commands = perOrder.commands().stream()
-                .map(c -> FreshestLink.apply(c, ownLinks.get(orderKey(c)))).toList();
         List<Executed<DealCommand, DealWrite>> executed = new ArrayList<>();
-        for (DealWrite result : writer.write(commands)) {
-            String key = orderKey(result.command());
-            // what the CRM now has, whether or not the Kafka transaction commits: if it aborts, the commands are
-            // consumed again, and our own writes must then read as the agreed state, not as a manager's change
-            if (result.link() != null) {
-                ownLinks.put(key, result.link());
+        Set<String> waiting = new HashSet<>();
+        for (List<CommandsPerOrder.Pending> wave : perOrder.waves()) {
+            // an order whose command waits for the CRM keeps its later commands back: they are read again after it
+            List<CommandsPerOrder.Pending> running = wave.stream().filter(p -> !waiting.contains(orderKey(p.command()))).toList();
+            if (running.isEmpty()) {
+                continue;
             }
-            // a folded command that waits for the CRM is read again from its first record (see Executed.firstOffset)
-            ConsumerRecord<String, DealCommand> last = lastRecord.get(key);
-            ConsumerRecord<String, DealCommand> first = firstRecord.get(key);
-            executed.add(new Executed<>(last, result, first.partition() == last.partition() ? first.offset() : last.offset()));
+            // each wave is judged against the links the waves before it left
+            List<DealCommand> commands = running.stream()
+                    .map(p -> FreshestLink.apply(p.command(), ownLinks.get(orderKey(p.command())))).toList();
+            List<DealWrite> results = writer.write(commands);
+            for (int i = 0; i < results.size(); i++) {
+                DealWrite result = results.get(i);
+                String key = orderKey(result.command());
+                // what the CRM now has, whether or not the Kafka transaction commits: if it aborts, the commands are
+                // consumed again, and our own writes must then read as the agreed state, not as a manager's change
+                if (result.link() != null) {
+                    ownLinks.put(key, result.link());
+                }
+                if (result.unreachable()) {
+                    waiting.add(key);
+                }
+                // a folded command that waits for the CRM is read again from its first record (see Executed.firstOffset)
+                ConsumerRecord<String, DealCommand> last = records.get(running.get(i).last());
+                ConsumerRecord<String, DealCommand> first = records.get(running.get(i).first());
+                executed.add(new Executed<>(last, result, first.partition() == last.partition() ? first.offset() : last.offset()));
+            }
         }
         return executed;
     }

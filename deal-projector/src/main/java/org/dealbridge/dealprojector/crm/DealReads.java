@@ -104,10 +104,14 @@ final class DealReads {
         return list;
     }
 
-    /** The deal as {@link DealUpdatePlan} decides against it: the command's order fields as the deal has them. */
-    static DealUpdatePlan.DealState state(DealCommand c, JsonNode deal, List<ProductRow> rows) {
+    /**
+     * The deal as {@link DealUpdatePlan} decides against it: the command's order fields as the deal has them, and
+     * whether DealBridge's own user moved it last ({@code MOVED_BY_ID}).
+     */
+    static DealUpdatePlan.DealState state(DealCommand c, JsonNode deal, List<ProductRow> rows, String webhookUser) {
         return new DealUpdatePlan.DealState(longValue(deal, "CATEGORY_ID"), text(deal, "STAGE_ID"), modifiedAt(deal),
-                text(deal, "DATE_MODIFY"), values(c, deal), !"N".equals(text(deal, DealFields.IS_MANUAL_OPPORTUNITY)), rows);
+                text(deal, "DATE_MODIFY"), values(c, deal), !"N".equals(text(deal, DealFields.IS_MANUAL_OPPORTUNITY)), rows,
+                webhookUser != null && webhookUser.equals(text(deal, "MOVED_BY_ID")));
     }
 
     /**

@@ -30,11 +30,18 @@ public final class DealUpdatePlan {
      * @param values        its managed fields as text ("" when empty), amounts in the link's form
      * @param amountManual  false when the CRM computes the amount from the rows ({@code IS_MANUAL_OPPORTUNITY = N})
      * @param rows          its product rows, or null when they were not read
+     * @param movedByDealBridge its {@code MOVED_BY_ID} is DealBridge's own user: the last move was DealBridge's
      */
     public record DealState(long pipeline, String stageId, Instant modifiedAt, String modifiedText,
-                            Map<String, String> values, boolean amountManual, List<ProductRow> rows) {
+                            Map<String, String> values, boolean amountManual, List<ProductRow> rows, boolean movedByDealBridge) {
         public DealState {
             Objects.requireNonNull(values, "values");
+        }
+
+        /** A deal whose last mover is not known: a pipeline other than the link's is a person's. */
+        public DealState(long pipeline, String stageId, Instant modifiedAt, String modifiedText,
+                         Map<String, String> values, boolean amountManual, List<ProductRow> rows) {
+            this(pipeline, stageId, modifiedAt, modifiedText, values, amountManual, rows, false);
         }
     }
 
@@ -146,10 +153,15 @@ public final class DealUpdatePlan {
         List<String> notes = new ArrayList<>();
 
         long pipeline = dealPipeline;
+        if (link != null && Ownership.origin(link) == LinkOrigin.ORDER
+                && Ownership.unrecordedOwnMove(link, dealPipeline, deal.movedByDealBridge())) {
+            // DealBridge's own move whose link was lost in a crash: recorded, so the next basket change moves the deal again
+            written.put(Ownership.PIPELINE, Long.toString(dealPipeline));
+        }
         // where the basket points: a basket change the link has not seen yet moves the deal too (Ownership.pipeline)
         String picked = pickedPipeline(c);
         if (picked != null && Long.parseLong(picked) != dealPipeline) {
-            switch (Ownership.pipeline(link, Long.parseLong(picked), Ownership.orderRows(c), dealPipeline)) {
+            switch (Ownership.pipeline(link, Long.parseLong(picked), Ownership.orderRows(c), dealPipeline, deal.movedByDealBridge())) {
                 case MOVE -> pipeline = Long.parseLong(picked);
                 case PERSON_MOVED -> kept.add("pipeline " + dealPipeline + " (DealBridge's choice was "
                         + Ownership.written(link, Ownership.PIPELINE) + ")");
@@ -174,8 +186,11 @@ public final class DealUpdatePlan {
                         + " (where the deal is), so its stage " + dealStage + " is left as it is");
             }
         } else if (c.getOrderStatusId() != null && dealStage != null) {
+            // a stage DealBridge's user set that the link does not show was written by DealBridge (a write whose link
+            // was lost in a crash): not the deal's move, so it cannot win against the order as a later change
+            boolean ownUnrecordedStage = link != null && deal.movedByDealBridge() && !dealStage.equals(link.getStageId().toString());
             PairDecision.Agreed agreed = link == null ? null
-                    : new PairDecision.Agreed(link.getStageId().toString(), link.getStatusId().toString());
+                    : new PairDecision.Agreed(ownUnrecordedStage ? dealStage : link.getStageId().toString(), link.getStatusId().toString());
             PairDecision.Verdict verdict = PairDecision.UNDER_MAPPING.decide(new CommandedStage(pipeline, c.getOrderStatusId(), stage),
                     new PairDecision.DealState(pipeline, dealStage, deal.modifiedAt()),
                     new PairDecision.OrderState(c.getOrderStatusId(), c.getSourceTime()), agreed);

@@ -132,6 +132,13 @@ final class DealBridgeUnderTest implements AutoCloseable {
         producer.flush();
     }
 
+    /** A deal command as the projector would emit it (decided on a link of the test's choosing). */
+    void projectorDecided(org.dealbridge.schemas.DealCommand command) {
+        byte[] value = topics.dealCommands().valueSerde().serializer().serialize(topics.dealCommands().name(), command);
+        producer.send(new ProducerRecord<>(topics.dealCommands().name(), Keys.order(command.getSiteId(), command.getOrderId()), value));
+        producer.flush();
+    }
+
     /** True when the projector's link store has the order's link (so its next change is decided as an UPDATE). */
     boolean projectorHasLink(String orderKey) {
         try {

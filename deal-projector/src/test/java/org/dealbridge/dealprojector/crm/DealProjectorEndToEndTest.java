@@ -252,6 +252,43 @@ class DealProjectorEndToEndTest {
         assertThat(deals(4101)).isEmpty();  // and no new deal (deals.onDeleted defaults to unlink)
     }
 
+    @Test
+    void afterARestartACommandDecidedOnAnOlderLinkIsJudgedAgainstTheLinkCommittedBeforeTheRestart() throws Exception {
+        // the crash loop's order 190 (seed 16826493377694): the move to pipeline 0 was written and its link committed;
+        // the process died; the restarted one consumed F, which the projector had decided on the link before the move
+        bridge.projectorDecided(DealWriterTest.create(8001, Map.of(), null, false));
+        awaitDeal(8001);
+        long dealId = Long.parseLong(deals(8001).get(0).get("ID").toString());
+        SyncLink created = awaitCommittedLink(8001, 2);
+        Instant beforeTheMove = Instant.now().minusSeconds(5);
+        bridge.projectorDecided(DealWriterTest.update(8001, dealId, created).basket(DealWriterTest.CHAIRS, 0).pipeline(0).stage("NEW")
+                .build());
+        awaitCommittedLink(8001, 0);
+
+        bridge.stopConnector();
+        bridge.startConnector();  // a new process: what it wrote before is only on deal-links
+        bridge.projectorDecided(DealWriterTest.update(8001, dealId, created).status("F").basket(DealWriterTest.CHAIRS, 0).pipeline(0)
+                .stage("WON").at(beforeTheMove).build());
+
+        await("deal " + dealId + " is at WON or its WON was not written", Duration.ofSeconds(60),
+                () -> "WON".equals(crm.crm().deal(dealId).get("STAGE_ID")) || bridge.readAll(bridge.topics.syncOutcomes()).stream()
+                        .anyMatch(o -> o.getOrderId() != null && o.getOrderId() == 8001 && o.getOutcome() == Outcome.CONFLICT_RESOLVED));
+        // DealBridge's own move is not the deal's later change: the order's F is written
+        assertThat(crm.crm().deal(dealId)).containsEntry("CATEGORY_ID", "0").containsEntry("STAGE_ID", "WON");
+    }
+
+    /** The order's link on deal-links (committed) once it says the deal is in {@code pipeline}. */
+    static SyncLink awaitCommittedLink(long orderId, long pipeline) {
+        SyncLink[] found = new SyncLink[1];
+        await("a committed link of order " + orderId + " in pipeline " + pipeline, Duration.ofSeconds(60), () -> {
+            found[0] = bridge.readAll(bridge.topics.dealLinks()).stream()
+                    .filter(l -> l.getOrderId() == orderId && l.getDealId() > 0 && l.getCategoryId() == pipeline)
+                    .reduce((first, second) -> second).orElse(null);
+            return found[0] != null;
+        });
+        return found[0];
+    }
+
     static void awaitLinkKnown(long orderId) {
         await("the projector knows the link of order " + orderId, Duration.ofSeconds(30),
                 () -> bridge.projectorHasLink("s1:" + orderId));

@@ -686,6 +686,102 @@ class DealWriterTest {
         assertThat(result.link().getCategoryId()).isEqualTo(2L);
     }
 
+    /**
+     * The crash loop's order 1 (seed 16826493377694): baskets sofa (pipeline 2) → chairs (0) → sofa and pouf (2). The
+     * move to 0 is applied, then DealBridge dies before the link of that write is committed; the command is consumed
+     * again after the restart and finds the deal in pipeline 0 already.
+     */
+    private DealCommand[] aMoveWhoseLinkIsLost(long orderId, long dealId) throws InterruptedException {
+        theDealHasTheSofaRow(dealId);
+        SyncLink sofa = agreed(orderId, dealId, 2, "C2:EXECUTING", "P", valuesOf(orderId, "1500.00", 2), SOFA);
+        DealCommand toChairs = update(orderId, dealId, sofa).status("P").basket(CHAIRS, 0).pipeline(0).stage("EXECUTING")
+                .changed("OPPORTUNITY", "1400.00").build();
+        // decided on the same link (the chairs' link never came back): the basket picks pipeline 2, the link's, so the
+        // projector asks for no move
+        DealCommand back = update(orderId, dealId, sofa).status("P").basket(SOFA_AND_POUF, 2).changed("OPPORTUNITY", "1800.00").build();
+        writeOne(toChairs);  // applied; its link is lost with the process
+        assertThat(crm.crm().deal(dealId)).containsEntry("CATEGORY_ID", "0");
+        return new DealCommand[] {toChairs, back};
+    }
+
+    @Test
+    void aMoveReplayedAfterACrashIsRecordedAsDealBridgesSoTheNextBasketChangeMovesTheDealBack() throws Exception {
+        long dealId = dealBridgesDeal(5310, 2, "C2:EXECUTING", Map.of());
+        DealCommand[] commands = aMoveWhoseLinkIsLost(5310, dealId);
+
+        DealWrite replay = writeOne(commands[0]);
+        DealWrite result = writeOne(FreshestLink.apply(commands[1], replay.link()));
+
+        assertThat(replay.link().getDealFields()).containsEntry(Ownership.PIPELINE, "0");
+        assertThat(crm.crm().deal(dealId)).containsEntry("CATEGORY_ID", "2").containsEntry("STAGE_ID", "C2:EXECUTING")
+                .containsEntry("OPPORTUNITY", "1800.00");
+        assertThat(result.outcome()).isEqualTo(Outcome.UPDATED);
+        assertThat(result.link().getDealFields()).containsEntry(Ownership.PIPELINE, "2");
+    }
+
+    @Test
+    void aMoveReplayedAfterACrashInOnePollWithTheNextBasketChangeMovesTheDealBackWithTheLatestAmountAndRows() throws Exception {
+        // seed 7057640645922, order 382: folded into one command, both judged on the older link, the replayed write's
+        // amount and rows read as a person's and the latest basket was never written
+        long dealId = dealBridgesDeal(5311, 2, "C2:EXECUTING", Map.of());
+        DealCommand[] commands = aMoveWhoseLinkIsLost(5311, dealId);
+
+        DealWrite result = writePoll(commands);
+
+        assertThat(crm.crm().deal(dealId)).containsEntry("CATEGORY_ID", "2").containsEntry("STAGE_ID", "C2:EXECUTING")
+                .containsEntry("OPPORTUNITY", "1800.00");
+        assertThat(crm.crm().dealProductRows(dealId)).hasSize(2);
+        assertThat(result.link().getDealFields()).containsEntry(Ownership.PIPELINE, "2");
+    }
+
+    /** One poll's commands of one order as the connector writes them: wave after wave, each on the link the last left. */
+    private DealWrite writePoll(DealCommand... commands) throws InterruptedException {
+        CommandsPerOrder poll = new CommandsPerOrder();
+        for (DealCommand command : commands) {
+            poll.add(command.getSiteId() + ":" + command.getOrderId(), command);
+        }
+        SyncLink own = null;
+        DealWrite last = null;
+        for (List<CommandsPerOrder.Pending> wave : poll.waves()) {
+            last = writeOne(FreshestLink.apply(wave.get(0).command(), own));
+            own = last.link() != null ? last.link() : own;
+        }
+        return last;
+    }
+
+    @Test
+    void aStageDealBridgeWroteInAWriteWhoseLinkWasLostIsNotTheDealsLaterChange() throws Exception {
+        // the move to pipeline 0 at EXECUTING is applied and its link lost; F, decided on the same link, is judged on it
+        // (the move's replay did not run first: it failed, or was folded with F as before the waves): the deal's
+        // EXECUTING differs from the link's stage, but DealBridge set it, so the order's F wins
+        long dealId = dealBridgesDeal(5313, 2, "C2:EXECUTING", Map.of());
+        Instant decided = Instant.now().minus(Duration.ofMinutes(1));
+        SyncLink sofa = agreed(5313, dealId, 2, "C2:EXECUTING", "P", valuesOf(5313, "1500.00", 2), SOFA);
+        DealCommand toChairs = update(5313, dealId, sofa).status("P").basket(CHAIRS, 0).pipeline(0).stage("EXECUTING").at(decided).build();
+        writeOne(toChairs);  // applied; its link is lost with the process
+
+        DealWrite result = writeOne(update(5313, dealId, sofa).status("F").basket(CHAIRS, 0).pipeline(0).stage("WON").at(decided).build());
+
+        assertThat(crm.crm().deal(dealId)).containsEntry("CATEGORY_ID", "0").containsEntry("STAGE_ID", "WON");
+        assertThat(result.outcome()).isEqualTo(Outcome.UPDATED);
+    }
+
+    @Test
+    void aManagersMoveToWhereTheBasketNowPointsStaysTheManagers() throws Exception {
+        // the control case of the two above: the same deal in pipeline 0, but a person put it there
+        long dealId = dealBridgesDeal(5312, 2, "C2:EXECUTING", Map.of());
+        theManagerEdits(dealId, Map.of("CATEGORY_ID", 0, "STAGE_ID", "EXECUTING"));
+        SyncLink sofa = agreed(5312, dealId, 2, "C2:EXECUTING", "P", valuesOf(5312, "1500.00", 2), SOFA);
+        DealWrite toChairs = writeOne(update(5312, dealId, sofa).status("P").basket(CHAIRS, 0).pipeline(0).stage("EXECUTING").build());
+
+        DealWrite result = writeOne(FreshestLink.apply(update(5312, dealId, sofa).status("P").basket(SOFA_AND_POUF, 2).build(),
+                toChairs.link()));
+
+        assertThat(crm.crm().deal(dealId)).containsEntry("CATEGORY_ID", "0");
+        assertThat(crm.calls().count(Portal.CRM, "crm.item.update")).isZero();
+        assertThat(result.reason()).contains("pipeline 0");
+    }
+
     @Test
     void aStatusWithNoStageInTheManagersPipelineLeavesTheStageAloneAndSaysSo() throws Exception {
         long dealId = dealBridgesDeal(5306, 0, "NEW", Map.of());

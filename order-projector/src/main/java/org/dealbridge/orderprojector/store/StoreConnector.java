@@ -10,6 +10,7 @@ import java.util.Properties;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.dealbridge.connector.CommandConnector;
+import org.dealbridge.connector.CompactedTopicView;
 import org.dealbridge.connector.Executed;
 import org.dealbridge.mapping.CompiledMapping;
 import org.dealbridge.mapping.MappingInvalidException;

@@ -1,4 +1,4 @@
-package org.dealbridge.orderprojector.store;
+package org.dealbridge.connector;
 
 import java.time.Duration;
 import org.dealbridge.schemas.KafkaClients;
@@ -17,9 +17,10 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 /**
  * A compacted topic read from the start by an unsubscribed consumer (every partition, no group), brought up to date on
  * demand. The store connector keeps the links and the mapping this way, so it decides with what the topics held when
- * the command was processed, links written by either connector included.
+ * the command was processed, links written by either connector included; the CRM connector reads the links once when
+ * it starts, so a restart does not forget the links it committed before.
  */
-final class CompactedTopicView<V> implements AutoCloseable {
+public final class CompactedTopicView<V> implements AutoCloseable {
 
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(CompactedTopicView.class);
 
@@ -28,7 +29,7 @@ final class CompactedTopicView<V> implements AutoCloseable {
     private final BiConsumer<String, V> apply;
     private List<TopicPartition> partitions;
 
-    CompactedTopicView(Properties kafka, String topic, Deserializer<V> values, BiConsumer<String, V> apply) {
+    public CompactedTopicView(Properties kafka, String topic, Deserializer<V> values, BiConsumer<String, V> apply) {
         Properties props = new Properties();
         props.putAll(kafka);
         props.remove(ConsumerConfig.GROUP_ID_CONFIG);
@@ -40,7 +41,7 @@ final class CompactedTopicView<V> implements AutoCloseable {
     }
 
     /** Reads until every partition is at the end offset it had when called. */
-    void catchUp(Duration timeout) {
+    public void catchUp(Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         if (partitions == null) {
             partitions = consumer.partitionsFor(topic, timeout).stream()
