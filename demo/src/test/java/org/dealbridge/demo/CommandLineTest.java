@@ -96,14 +96,26 @@ class CommandLineTest {
         assertThat(paths.stream().map(p -> String.join(" ", p)))
                 .as("the sweep sees the built-in and the contributed commands")
                 .contains("run", "demo", "mapping show", "mapping scaffold", "backfill", "dlq replay", "trace", "bench state");
-        for (List<String> path : paths) {
-            List<String> args = new ArrayList<>(path);
-            args.add("--help");
-            Launcher.Result r = launcher.run(COMMAND_TIMEOUT, args.toArray(String[]::new));
-            String usage = ("Usage: dealbridge " + String.join(" ", path)).trim();
-            assertThat(r.exit()).as(String.join(" ", args) + "\n" + r.printed()).isZero();
-            assertThat(r.out()).as(String.join(" ", args) + "\n" + r.printed()).contains(usage);
-            assertThat(r.err()).as(String.join(" ", args) + "\n" + r.printed()).isEmpty();
+        // two at a time: each is a JVM start of a second or two, and the machine has two cores
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try {
+            List<java.util.concurrent.Future<Launcher.Result>> results = new ArrayList<>();
+            for (List<String> path : paths) {
+                List<String> args = new ArrayList<>(path);
+                args.add("--help");
+                results.add(pool.submit(() -> launcher.run(COMMAND_TIMEOUT, args.toArray(String[]::new))));
+            }
+            for (int i = 0; i < paths.size(); i++) {
+                List<String> path = paths.get(i);
+                Launcher.Result r = results.get(i).get();
+                String command = String.join(" ", path) + " --help";
+                String usage = ("Usage: dealbridge " + String.join(" ", path)).trim();
+                assertThat(r.exit()).as(command + "\n" + r.printed()).isZero();
+                assertThat(r.out()).as(command + "\n" + r.printed()).contains(usage);
+                assertThat(r.err()).as(command + "\n" + r.printed()).isEmpty();
+            }
+        } finally {
+            pool.shutdownNow();
         }
     }
 
