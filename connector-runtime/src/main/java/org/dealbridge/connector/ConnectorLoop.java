@@ -120,12 +120,16 @@ final class ConnectorLoop<C extends SpecificRecord, R extends CommandResult<C>> 
                 consumer.subscribe(List.of(connector.commands.name()), new ConsumerRebalanceListener() {
                     @Override
                     public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+                        if (!partitions.isEmpty()) {
+                            log.info("{}: partitions revoked: {}", connector.component, partitions);
+                        }
                         partitions.forEach(ConnectorLoop.this::closeProducer);
                         assignmentChanged();
                     }
 
                     @Override
                     public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+                        log.info("{}: partitions assigned: {}", connector.component, partitions);
                         partitions.forEach(ConnectorLoop.this::openProducer);
                         if (paused) {
                             consumer.pause(partitions);
@@ -218,6 +222,9 @@ final class ConnectorLoop<C extends SpecificRecord, R extends CommandResult<C>> 
         props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId(connector.config, partition));
         props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
         props.put(ProducerConfig.ACKS_CONFIG, "all");
+        // as Kafka Streams does for exactly-once: a transaction left open by a run that died is aborted by the broker
+        // within 10 s instead of Kafka's default minute, in case no successor fences it first (kafka.producer.* wins)
+        props.putIfAbsent(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, "10000");
         return props;
     }
 

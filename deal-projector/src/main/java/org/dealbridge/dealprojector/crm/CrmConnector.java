@@ -39,6 +39,8 @@ import org.dealbridge.schemas.Topics;
  */
 public final class CrmConnector extends CommandConnector<DealCommand, DealWrite> {
 
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(CrmConnector.class);
+
     public static final String COMPONENT = "crm-connector";
     private static final int MAX_POLL_RECORDS = 500;
 
@@ -70,7 +72,10 @@ public final class CrmConnector extends CommandConnector<DealCommand, DealWrite>
         Topics.Topic<String, SyncLink> links = topics().dealLinks();
         try (CompactedTopicView<SyncLink> view = new CompactedTopicView<>(kafka(), links.name(), links.valueSerde().deserializer(),
                 this::committedLink)) {
+            long started = System.nanoTime();
             view.catchUp(LINKS_TIMEOUT);
+            log.info("{} read deal-links to its end in {} ms: {} link(s) known", COMPONENT,
+                    (System.nanoTime() - started) / 1_000_000, ownLinks.size());
         }
     }
 
