@@ -82,7 +82,7 @@ class StoreIngestionTest {
         String token = "hook-secret-kill-9";
         try (StoreFixture fx = new StoreFixture()) {
             // reads are slow, so the queue still holds most orders when the process goes away
-            fx.emulator.faults().slow(Portal.STORE, "sale.order.get", Duration.ofMillis(400));
+            fx.emulator.faults().slow(Portal.STORE, "sale.order.get", Duration.ofSeconds(2));  // 30 reads: a minute, far longer than the hooks take even on a loaded CI
             StoreIngestionConfig firstStart = StoreIngestionConfig.of(List.of("k1"), token, Duration.ofHours(1), fx.clock.instant().atOffset(ZoneOffset.UTC));
             HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
             StoreIngestion first = new StoreIngestion(firstStart, fx.store, fx.producerConfig(KAFKA), fx.topics, fx.meters, Clock.systemUTC());
