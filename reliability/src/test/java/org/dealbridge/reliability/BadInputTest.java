@@ -67,15 +67,10 @@ class BadInputTest {
         emulator.store().addSection(10, null, "Catalog");
         emulator.store().addSection(OrderStream.ELECTRONICS, 10L, "Electronics");
         emulator.store().addProduct(1201, "Phone", OrderStream.ELECTRONICS, new BigDecimal("500.00"));
-        env.put("DEALBRIDGE_DATA_DIR", dir.resolve("data").toString());
-        env.put("DEALBRIDGE_HTTP_PORT", "0");
-        env.put("DEALBRIDGE_KAFKA_BOOTSTRAP_SERVERS", KAFKA.bootstrapServers());
+        env.putAll(SyncScenario.runtimeEnv(dir.resolve("data"), KAFKA.bootstrapServers(), emulator));
         env.put("DEALBRIDGE_KAFKA_TOPIC_PARTITIONS", "1");
-        env.put("DEALBRIDGE_CRM_WEBHOOK_URL", emulator.crmWebhookUrl());
-        env.put("DEALBRIDGE_STORE_WEBHOOK_URL", emulator.storeWebhookUrl());
         env.put("DEALBRIDGE_STORE_APPLICATION_TOKEN", storeToken);
         env.put("DEALBRIDGE_STORE_POLL_INTERVAL", "PT2S");
-        env.put("DEALBRIDGE_REST_ALLOW_INSECURE_HTTP", "true");
         runtime = DealBridgeRuntime.start(ConfigLoader.load(null, env));
         subscribeStoreHook();
         scenario = new SyncScenario(KAFKA.bootstrapServers(), emulator);

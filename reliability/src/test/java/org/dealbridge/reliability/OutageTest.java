@@ -56,16 +56,10 @@ class OutageTest {
             emulator.store().addSection(10, null, "Catalog");
             emulator.store().addSection(OrderStream.BOOKS, 10L, "Books");
             emulator.store().addProduct(1101, "Novel", OrderStream.BOOKS, new BigDecimal("300.00"));
-            Map<String, String> env = new HashMap<>();
-            env.put("DEALBRIDGE_DATA_DIR", dir.resolve("data").toString());
-            env.put("DEALBRIDGE_HTTP_PORT", "0");
-            env.put("DEALBRIDGE_KAFKA_BOOTSTRAP_SERVERS", KAFKA.bootstrapServers());
+            Map<String, String> env = SyncScenario.runtimeEnv(dir.resolve("data"), KAFKA.bootstrapServers(), emulator);
             env.put("DEALBRIDGE_KAFKA_TOPIC_PARTITIONS", "2");
-            env.put("DEALBRIDGE_CRM_WEBHOOK_URL", emulator.crmWebhookUrl());
-            env.put("DEALBRIDGE_STORE_WEBHOOK_URL", emulator.storeWebhookUrl());
             env.put("DEALBRIDGE_STORE_APPLICATION_TOKEN", storeToken);
             env.put("DEALBRIDGE_STORE_POLL_INTERVAL", "PT3S");
-            env.put("DEALBRIDGE_REST_ALLOW_INSECURE_HTTP", "true");
             env.put("DEALBRIDGE_CRM_RATE_REQUESTS_PER_SECOND", "50");
             // a retry budget of a few seconds, so that the outage outlasts it many times over within CI's time
             for (String side : List.of("CRM", "STORE")) {

@@ -17,7 +17,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Collections;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -53,17 +52,11 @@ class SecurityTest {
     Path dir;
 
     private Map<String, String> env(BitrixEmulator emulator, String storeToken, String crmToken) {
-        Map<String, String> env = new HashMap<>();
-        env.put("DEALBRIDGE_DATA_DIR", dir.resolve("data").toString());
-        env.put("DEALBRIDGE_HTTP_PORT", "0");
-        env.put("DEALBRIDGE_KAFKA_BOOTSTRAP_SERVERS", KAFKA.bootstrapServers());
+        Map<String, String> env = SyncScenario.runtimeEnv(dir.resolve("data"), KAFKA.bootstrapServers(), emulator);
         env.put("DEALBRIDGE_KAFKA_TOPIC_PARTITIONS", "1");
-        env.put("DEALBRIDGE_CRM_WEBHOOK_URL", emulator.crmWebhookUrl());
         env.put("DEALBRIDGE_CRM_APPLICATION_TOKEN", crmToken);
-        env.put("DEALBRIDGE_STORE_WEBHOOK_URL", emulator.storeWebhookUrl());
         env.put("DEALBRIDGE_STORE_APPLICATION_TOKEN", storeToken);
         env.put("DEALBRIDGE_STORE_POLL_INTERVAL", "PT2S");
-        env.put("DEALBRIDGE_REST_ALLOW_INSECURE_HTTP", "true");
         return env;
     }
 

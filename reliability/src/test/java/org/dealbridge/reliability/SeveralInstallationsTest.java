@@ -6,7 +6,6 @@ import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -128,17 +127,11 @@ class SeveralInstallationsTest {
             emulator = BitrixEmulator.start(EmulatorOptions.defaults().rateLimitDisabled());
             SyncScenario.seedCrm(emulator);
             SyncScenario.seedStoreWithBooks(emulator);
-            Map<String, String> env = new HashMap<>();
+            Map<String, String> env = SyncScenario.runtimeEnv(dataDir, KAFKA.bootstrapServers(), emulator);
             env.put("DEALBRIDGE_KAFKA_TOPIC_PREFIX", prefix);
-            env.put("DEALBRIDGE_DATA_DIR", dataDir.toString());
-            env.put("DEALBRIDGE_HTTP_PORT", "0");
-            env.put("DEALBRIDGE_KAFKA_BOOTSTRAP_SERVERS", KAFKA.bootstrapServers());
             env.put("DEALBRIDGE_KAFKA_TOPIC_PARTITIONS", "1");
-            env.put("DEALBRIDGE_CRM_WEBHOOK_URL", emulator.crmWebhookUrl());
-            env.put("DEALBRIDGE_STORE_WEBHOOK_URL", emulator.storeWebhookUrl());
             env.put("DEALBRIDGE_STORE_APPLICATION_TOKEN", "storetoken" + java.util.UUID.randomUUID().toString().replace("-", ""));
             env.put("DEALBRIDGE_STORE_POLL_INTERVAL", "PT1S");
-            env.put("DEALBRIDGE_REST_ALLOW_INSECURE_HTTP", "true");
             DealBridgeRuntime started = null;
             SyncScenario opened = null;
             try {

@@ -1,5 +1,6 @@
 package org.dealbridge.reliability;
 
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -34,6 +35,21 @@ import org.dealbridge.schemas.registry.EmbeddedSchemaRegistry;
  * changes, and the verifier that compares the CRM with what the store said.
  */
 final class SyncScenario implements AutoCloseable {
+    /**
+     * The settings every in-process DealBridge of these tests starts with: its data folder, any free HTTP port, the
+     * broker, and both emulated portals over plain HTTP. Each test adds its own (tokens, intervals, backoffs).
+     */
+    static Map<String, String> runtimeEnv(Path dataDir, String bootstrapServers, BitrixEmulator emulator) {
+        Map<String, String> env = new HashMap<>();
+        env.put("DEALBRIDGE_DATA_DIR", dataDir.toString());
+        env.put("DEALBRIDGE_HTTP_PORT", "0");
+        env.put("DEALBRIDGE_KAFKA_BOOTSTRAP_SERVERS", bootstrapServers);
+        env.put("DEALBRIDGE_CRM_WEBHOOK_URL", emulator.crmWebhookUrl());
+        env.put("DEALBRIDGE_STORE_WEBHOOK_URL", emulator.storeWebhookUrl());
+        env.put("DEALBRIDGE_REST_ALLOW_INSECURE_HTTP", "true");
+        return env;
+    }
+
     static final String ORIGINATOR = "dealbridge:" + OrderStream.SITE;
 
     static final String MAPPING = """
