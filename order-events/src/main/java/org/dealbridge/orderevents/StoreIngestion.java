@@ -43,7 +43,9 @@ public final class StoreIngestion implements AutoCloseable {
         OrderIngest ingest = new OrderIngest(new OrderReader(store, new ProductSections(store, config.catalogCacheTtl(), clock)), publisher);
         RefreshQueue queue = hookQueue(ingest, config.refreshQueueCapacity()).bindTo(meterRegistry);
         // a deletion cannot be read back later: it is answered only once it is in Kafka
-        this.hookHandler = new StoreHookHandler(config.applicationToken(), config.hookMaxBodyBytes(), queue, metrics,
+        // without the store's application token no hook call could be trusted: the hook is off, the pollers still run
+        boolean hookOn = config.applicationToken() != null && !config.applicationToken().isBlank();
+        this.hookHandler = !hookOn ? null : new StoreHookHandler(config.applicationToken(), config.hookMaxBodyBytes(), queue, metrics,
                 orderId -> publisher.confirm(config.siteIds().stream().map(site -> publisher.publishDeleted(site, orderId)).toList(),
                         "deletion of order " + orderId));
         List<ChangePoller> pollers = new ArrayList<>();
@@ -63,8 +65,15 @@ public final class StoreIngestion implements AutoCloseable {
                 new RefreshQueue.Settings("store-order-refresh", Duration.ZERO, 1, capacity));
     }
 
-    /** The handler for {@code POST /hooks/store}. */
+    /**
+     * The handler for {@code POST /hooks/store}.
+     *
+     * @throws IllegalStateException when no application token is configured (the hook is off: polling only)
+     */
     public HttpHandler hookHandler() {
+        if (hookHandler == null) {
+            throw new IllegalStateException("store.application-token is not set: the store hook is off and orders arrive by polling only");
+        }
         return hookHandler;
     }
 

@@ -72,6 +72,27 @@ class StoreIngestionTest {
     }
 
     /**
+     * A shop that sets no application token runs on polling alone (the launcher says so in its log): the ingestion
+     * must start, its poller publish, and only the hook be off. It used to refuse to start at all.
+     */
+    @Test
+    void withoutAnApplicationTokenTheHookIsOffAndThePollerStillPublishes() throws Exception {
+        try (StoreFixture fx = new StoreFixture()) {
+            StoreIngestionConfig config = StoreIngestionConfig.of(List.of("k2"), null, Duration.ofHours(1),
+                    fx.clock.instant().atOffset(ZoneOffset.UTC));
+            try (StoreIngestion ingestion = new StoreIngestion(config, fx.store, fx.producerConfig(KAFKA), fx.topics, fx.meters, Clock.systemUTC())) {
+                assertThatThrownBy(ingestion::hookHandler).isInstanceOf(IllegalStateException.class)
+                        .hasMessageContaining("store.application-token").hasMessageContaining("polling only");
+                ingestion.start();
+                fx.clock.advance(Duration.ofSeconds(1));
+                long order = fx.emulator.store().addOrder(NewOrder.create().site("k2").item(100, "Puzzle 500", "990.00", 1));
+                assertThat(ingestion.pollers().get(0).pollOnce().listed()).isEqualTo(1);
+                assertThat(ordersPublished(fx, "k2", List.of(order), Duration.ofSeconds(30))).isEqualTo(1);
+            }
+        }
+    }
+
+    /**
      * Issue 13's crash, in-process: the store's webhooks name 30 orders at once, the hook accepts them all (200), and
      * the process goes away while most of them still wait in the in-memory refresh queue. A new ingestion, started
      * later against the same broker with a first cursor of its own start time (as the launcher computes it), must
