@@ -11,6 +11,7 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -112,7 +113,8 @@ public final class BitrixEmulator implements AutoCloseable {
     /** The port, kept across {@link #refuseConnections} (the options may have asked for any free one). */
     private final int port;
     private final ExecutorService executor;
-    private final PortalTime time;
+    /** Each portal's own time: the emulator's clock plus that portal's offset ({@link EmulatorOptions#crmClockOffset}). */
+    private final Map<Portal, PortalTime> times = new java.util.EnumMap<>(Portal.class);
     private final OutboundEvents events;
     private final CrmPortal crm;
     private final Store store;
@@ -144,10 +146,11 @@ public final class BitrixEmulator implements AutoCloseable {
 
     private BitrixEmulator(EmulatorOptions options) throws IOException {
         this.options = options;
-        this.time = new PortalTime(options.clock, options.zone);
+        times.put(Portal.CRM, new PortalTime(Clock.offset(options.clock, options.crmClockOffset), options.zone));
+        times.put(Portal.STORE, new PortalTime(Clock.offset(options.clock, options.storeClockOffset), options.zone));
         this.events = new OutboundEvents(options.clock, options.eventDeliveryTimeout);
-        this.crm = new CrmPortal(time, events, options.webhookUserId, options.currency);
-        this.store = new Store(time, events);
+        this.crm = new CrmPortal(times.get(Portal.CRM), events, options.webhookUserId, options.currency);
+        this.store = new Store(times.get(Portal.STORE), events);
         this.faults = new Faults(options.clock);
         rateLimiters.put(Portal.CRM, new RequestRateLimiter(options.clock, options.crmDrainPerSecond, options.crmBurst, options.crmRateLimited));
         rateLimiters.put(Portal.STORE, new RequestRateLimiter(options.clock, options.storeDrainPerSecond, options.storeBurst, options.storeRateLimited));
@@ -157,7 +160,7 @@ public final class BitrixEmulator implements AutoCloseable {
         methods.put(Portal.CRM, crm.methods());
         methods.put(Portal.STORE, store.methods());
         for (Portal p : Portal.values()) {
-            OfflineEventQueue queue = new OfflineEventQueue(time);
+            OfflineEventQueue queue = new OfflineEventQueue(times.get(p));
             offlineQueues.put(p, queue);
             events.offlineQueue(p, queue);
             applicationMethods.put(p, eventMethods(p, queue));
@@ -548,7 +551,7 @@ public final class BitrixEmulator implements AutoCloseable {
         if (next != null) {
             envelope.put("next", next);
         }
-        envelope.put("time", timing(started, System.nanoTime() - startNanos, isBatch ? null : operating, method));
+        envelope.put("time", timing(portal, started, System.nanoTime() - startNanos, isBatch ? null : operating, method));
         respond(ex, 200, envelope);
     }
 
@@ -654,7 +657,10 @@ public final class BitrixEmulator implements AutoCloseable {
         }
     }
 
-    private Map<String, Object> timing(Instant started, long nanos, OperatingTimeLimiter operating, String method) {
+    /** The envelope's {@code time}, by the portal's own clock ({@code started} is the emulator's). */
+    private Map<String, Object> timing(Portal portal, Instant emulatorStarted, long nanos, OperatingTimeLimiter operating, String method) {
+        PortalTime time = times.get(portal);
+        Instant started = emulatorStarted.plus(portal == Portal.CRM ? options.crmClockOffset : options.storeClockOffset);
         Map<String, Object> t = new LinkedHashMap<>();
         // plain decimals, as PHP prints microtime(true)
         java.math.BigDecimal start = java.math.BigDecimal.valueOf(started.getEpochSecond())
@@ -779,7 +785,7 @@ public final class BitrixEmulator implements AutoCloseable {
             } else {
                 results.put(key, result);
             }
-            times.put(key, timing(started, System.nanoTime() - t0, null, method));
+            times.put(key, timing(portal, started, System.nanoTime() - t0, null, method));
             if (halt && error != null) {
                 break;
             }

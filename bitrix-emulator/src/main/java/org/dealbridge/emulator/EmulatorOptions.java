@@ -24,6 +24,8 @@ public final class EmulatorOptions {
     boolean storeRateLimited = true;
     Duration operatingTimeLimit = null;
     Clock clock = Clock.systemUTC();
+    Duration crmClockOffset = Duration.ZERO;
+    Duration storeClockOffset = Duration.ZERO;
     ZoneOffset zone = ZoneOffset.ofHours(3);
     Duration timeoutHold = Duration.ofSeconds(30);
     Duration eventDeliveryTimeout = Duration.ofSeconds(5);
@@ -120,6 +122,21 @@ public final class EmulatorOptions {
     /** Clock for dates, the rate limiter, outages and the operating-time windows. */
     public EmulatorOptions clock(Clock clock) {
         this.clock = Objects.requireNonNull(clock, "clock");
+        return this;
+    }
+
+    /**
+     * How far the CRM portal's clock is off the {@link #clock(Clock)}: its {@code DATE_MODIFY}, {@code MOVED_TIME} and
+     * the {@code time} of its answers are that much ahead (negative: behind). Servers' clocks are never quite right.
+     */
+    public EmulatorOptions crmClockOffset(Duration offset) {
+        this.crmClockOffset = Objects.requireNonNull(offset, "offset");
+        return this;
+    }
+
+    /** How far the store's clock is off the {@link #clock(Clock)}: its {@code dateUpdate} and the {@code time} of its answers. */
+    public EmulatorOptions storeClockOffset(Duration offset) {
+        this.storeClockOffset = Objects.requireNonNull(offset, "offset");
         return this;
     }
 

@@ -81,6 +81,8 @@ public final class BitrixClient implements AutoCloseable {
     private final Map<String, Instant> operatingResetAt;
     private final Map<String, Instant> methodBlockedUntil;
     private final HealthState state;
+    /** The portal's time by its answers; shared with the views of this client. */
+    private final PortalClock portalClock;
     /** True for {@link #leavingFailuresToCaller()}: every call is retried as if it were not idempotent. */
     private final boolean callerRetriesFailures;
 
@@ -118,6 +120,7 @@ public final class BitrixClient implements AutoCloseable {
         this.operatingResetAt = new ConcurrentHashMap<>();
         this.methodBlockedUntil = new ConcurrentHashMap<>();
         this.state = new HealthState();
+        this.portalClock = new PortalClock();
         this.callerRetriesFailures = false;
     }
 
@@ -134,6 +137,7 @@ public final class BitrixClient implements AutoCloseable {
         this.operatingResetAt = of.operatingResetAt;
         this.methodBlockedUntil = of.methodBlockedUntil;
         this.state = of.state;
+        this.portalClock = of.portalClock;
         this.callerRetriesFailures = true;
     }
 
@@ -177,6 +181,11 @@ public final class BitrixClient implements AutoCloseable {
 
     public BitrixClientConfig config() {
         return config;
+    }
+
+    /** The portal's own clock as its latest answer reported it ({@link PortalClock}); empty before the first answer. */
+    public Optional<Instant> portalNow() {
+        return portalClock.now();
     }
 
     public PortalRateLimiter rateLimiter() {
@@ -428,6 +437,7 @@ public final class BitrixClient implements AutoCloseable {
     }
 
     private BitrixResponse interpret(String method, String maskedUrl, int status, String contentType, byte[] bytes) {
+        long received = System.nanoTime();
         JsonNode root;
         try {
             root = bytes.length == 0 ? null : JSON.readTree(bytes);
@@ -448,6 +458,7 @@ public final class BitrixClient implements AutoCloseable {
             BitrixException e = errorFrom(status, code, description, method, resetAt);
             throw fail(method, e);
         }
+        portalClock.observe(root, received);
         if (!root.has("result")) {
             throw fail(method, new BitrixException.TransientFailure("", "response has neither result nor error", status, method, maskedUrl, true, null));
         }

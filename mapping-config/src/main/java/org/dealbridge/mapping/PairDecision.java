@@ -1,5 +1,6 @@
 package org.dealbridge.mapping;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Objects;
 import java.util.Optional;
@@ -15,9 +16,16 @@ import java.util.Optional;
  *       pipeline ({@link CompiledMapping#isConsistent}), nothing is written, even if the stage's first-listed status is
  *       another one. This is also how an echo of our own write is recognised: it is consistent.</li>
  *   <li><b>who moved</b>: a side moved when its value differs from the link's; when only one side moved, it wins.</li>
- *   <li><b>one winner</b>: when both moved (or neither did, e.g. after a mapping change), the side whose change is
- *       later by its own portal's modification time wins ({@code DATE_MODIFY} of the deal, {@code dateUpdate} of the
- *       order); equal or unknown times go to the CRM. Only the loser is written.</li>
+ *   <li><b>one winner</b>: when both moved (or neither did, e.g. after a mapping change), the later change wins, and
+ *       "later" never compares the clocks of two systems (the CRM's, the store's and DealBridge's may each be minutes
+ *       off): each side's change is aged on its own portal's clock — that portal's time now, as its latest answer
+ *       reported it ({@code time.finish} of the REST envelope), minus its modification time ({@code DATE_MODIFY} of the
+ *       deal, {@code dateUpdate} of the order) — and the younger change wins ({@link #laterChange}). Both ages must be
+ *       taken at one moment, so only a decider that has just read both portals can tell: the store connector
+ *       ({@code RECONCILE}, {@code UPDATE_STATUS}). Whoever lacks a portal's time (the CRM connector has only the
+ *       order's event; the order projector only the deal's) gets "unknown", and unknown or equal ages go to the CRM:
+ *       the CRM connector then writes no stage and hands the pair to the store connector, the one that decides it.
+ *       Only the loser is written.</li>
  *   <li><b>no blind overwrite</b>: every write carries the loser's value it was decided against
  *       ({@link Verdict#expected()}); the executor drops the write when the target no longer has it and decides again
  *       with the fresh state.</li>
@@ -52,7 +60,7 @@ public final class PairDecision {
     }
 
     /** The rule of the issue: the order's status maps to the deal's stage (any of the stage's statuses). */
-    public static final PairDecision UNDER_MAPPING = new PairDecision(Translation::isConsistent);
+    public static final PairDecision UNDER_MAPPING = new PairDecision(Translation::isConsistent, PairDecision::laterChange);
 
     /** The side of a pair. */
     public enum Side { DEAL, ORDER }
@@ -67,18 +75,54 @@ public final class PairDecision {
         UNMAPPED
     }
 
-    /** The deal as it is now: pipeline, stage and when it last changed (null when unknown). */
-    public record DealState(long pipeline, String stageId, Instant changedAt) {
+    /**
+     * The deal as it is now: pipeline, stage, when it last changed ({@code DATE_MODIFY}) and the CRM's time when it was
+     * read, both by the CRM's own clock (each null when unknown).
+     */
+    public record DealState(long pipeline, String stageId, Instant changedAt, Instant portalNow) {
         public DealState {
             Objects.requireNonNull(stageId, "stageId");
         }
+
+        /** A deal read without the CRM's time: its change cannot be aged, so it ties. */
+        public DealState(long pipeline, String stageId, Instant changedAt) {
+            this(pipeline, stageId, changedAt, null);
+        }
+
+        /** How long before {@link #portalNow} the deal changed, on the CRM's clock; null when unknown. */
+        public Duration changedAgo() {
+            return ago(changedAt, portalNow);
+        }
     }
 
-    /** The order as it is now: status and when it last changed (null when unknown). */
-    public record OrderState(String statusId, Instant changedAt) {
+    /**
+     * The order as it is now: status, when it last changed ({@code dateUpdate}) and the store's time when it was read,
+     * both by the store's own clock (each null when unknown).
+     */
+    public record OrderState(String statusId, Instant changedAt, Instant portalNow) {
         public OrderState {
             Objects.requireNonNull(statusId, "statusId");
         }
+
+        /** An order read without the store's time: its change cannot be aged, so it ties. */
+        public OrderState(String statusId, Instant changedAt) {
+            this(statusId, changedAt, null);
+        }
+
+        /** How long before {@link #portalNow} the order changed, on the store's clock; null when unknown. */
+        public Duration changedAgo() {
+            return ago(changedAt, portalNow);
+        }
+    }
+
+    /**
+     * Which of two changes is the later one when both sides moved (or neither did). The rule in force is
+     * {@link #laterChange}; a test may pass another (e.g. the old comparison of the two portals' clocks, to show that
+     * skew breaks it).
+     */
+    @FunctionalInterface
+    public interface LaterChange {
+        Side of(DealState deal, OrderState order);
     }
 
     /** The last state both sides were seen consistent in (the link's stage and status). */
@@ -102,9 +146,15 @@ public final class PairDecision {
     }
 
     private final Consistency consistency;
+    private final LaterChange later;
 
     public PairDecision(Consistency consistency) {
+        this(consistency, PairDecision::laterChange);
+    }
+
+    public PairDecision(Consistency consistency, LaterChange later) {
         this.consistency = Objects.requireNonNull(consistency, "consistency");
+        this.later = Objects.requireNonNull(later, "later");
     }
 
     /**
@@ -121,7 +171,7 @@ public final class PairDecision {
         if (dealMoved != orderMoved) {
             winner = dealMoved ? Side.DEAL : Side.ORDER;
         } else {
-            winner = laterChange(deal.changedAt(), order.changedAt());
+            winner = later.of(deal, order);
         }
         if (winner == Side.DEAL) {
             Optional<String> status = mapping.statusFor(deal.pipeline(), deal.stageId());
@@ -135,12 +185,22 @@ public final class PairDecision {
                 .orElseGet(() -> new Verdict(Action.UNMAPPED, Side.ORDER, Side.DEAL, null, deal.stageId(), conflict));
     }
 
-    /** The later change wins; equal or unknown times go to the CRM, so both directions pick the same side. */
-    public static Side laterChange(Instant dealChangedAt, Instant orderChangedAt) {
-        if (dealChangedAt != null && orderChangedAt != null && orderChangedAt.isAfter(dealChangedAt)) {
+    /**
+     * The later change wins, told without comparing two systems' clocks: the change made less long ago, each measured
+     * on its own portal's clock ({@link DealState#changedAgo()}, {@link OrderState#changedAgo()}). A constant offset of
+     * either portal's clock cancels out of its own difference. Equal or unknown ages go to the CRM.
+     */
+    public static Side laterChange(DealState deal, OrderState order) {
+        Duration dealAgo = deal.changedAgo();
+        Duration orderAgo = order.changedAgo();
+        if (dealAgo != null && orderAgo != null && orderAgo.compareTo(dealAgo) < 0) {
             return Side.ORDER;
         }
         return Side.DEAL;
+    }
+
+    private static Duration ago(Instant changedAt, Instant portalNow) {
+        return changedAt == null || portalNow == null ? null : Duration.between(changedAt, portalNow);
     }
 
     /**

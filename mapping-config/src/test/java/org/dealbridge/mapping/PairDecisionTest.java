@@ -2,6 +2,7 @@ package org.dealbridge.mapping;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.time.Duration;
 import java.time.Instant;
 import org.dealbridge.mapping.PairDecision.Action;
 import org.dealbridge.mapping.PairDecision.Agreed;
@@ -30,9 +31,16 @@ class PairDecisionTest {
     private static final PairDecision RULES = PairDecision.UNDER_MAPPING;
     private static final Instant T1 = Instant.parse("2026-11-29T10:00:00Z");
     private static final Instant T2 = T1.plusSeconds(1);
+    /** When both portals are read, in real time. */
+    private static final Instant READ = T1.plusSeconds(60);
+    /** The portals' clocks are off, the CRM's ahead and the store's behind (issue 13 item 3: up to ±5 minutes each). */
+    private static final Duration CRM_SKEW = Duration.ofMinutes(5);
+    private static final Duration STORE_SKEW = Duration.ofMinutes(-5);
 
+    /** {@code dealAt} and {@code orderAt} are real times; each side reports them, and its time at the read, on its own clock. */
     private static Verdict decide(String stage, Instant dealAt, String status, Instant orderAt, String agreedStage, String agreedStatus) {
-        return RULES.decide(MAPPING, new DealState(1, stage, dealAt), new OrderState(status, orderAt),
+        return RULES.decide(MAPPING, new DealState(1, stage, dealAt == null ? null : dealAt.plus(CRM_SKEW), READ.plus(CRM_SKEW)),
+                new OrderState(status, orderAt == null ? null : orderAt.plus(STORE_SKEW), READ.plus(STORE_SKEW)),
                 agreedStage == null ? null : new Agreed(agreedStage, agreedStatus));
     }
 
@@ -62,6 +70,32 @@ class PairDecisionTest {
                 .isEqualTo(new Verdict(Action.WRITE, Side.DEAL, Side.ORDER, "F", "P", true));
         assertThat(decide("C1:WON", T1, "P", T2, "C1:NEW", "N"))
                 .isEqualTo(new Verdict(Action.WRITE, Side.ORDER, Side.DEAL, "C1:PREPARATION", "C1:WON", true));
+    }
+
+    @Test
+    void theLaterChangeIsToldByEachPortalsOwnClockNotByComparingTheTwo() {
+        // the order changed a second after the deal, but the store's clock is 10 minutes behind the CRM's: its dateUpdate
+        // reads 9:59 earlier than the deal's DATE_MODIFY. Aged on their own clocks, the order's change is the younger.
+        DealState deal = new DealState(1, "C1:WON", T1.plus(CRM_SKEW), READ.plus(CRM_SKEW));
+        OrderState order = new OrderState("P", T2.plus(STORE_SKEW), READ.plus(STORE_SKEW));
+        assertThat(order.changedAt()).isBefore(deal.changedAt());
+        assertThat(PairDecision.laterChange(deal, order)).isEqualTo(Side.ORDER);
+
+        // the rule this replaced compared the two clocks and picked the deal
+        PairDecision comparingClocks = new PairDecision(PairDecision.Translation::isConsistent,
+                (d, o) -> o.changedAt().isAfter(d.changedAt()) ? Side.ORDER : Side.DEAL);
+        assertThat(comparingClocks.decide(MAPPING, deal, order, new Agreed("C1:NEW", "N")).winner()).isEqualTo(Side.DEAL);
+        assertThat(RULES.decide(MAPPING, deal, order, new Agreed("C1:NEW", "N")).winner()).isEqualTo(Side.ORDER);
+    }
+
+    @Test
+    void aSideReadWithoutItsPortalsTimeCannotBeAgedSoTheCrmWins() {
+        // the CRM connector has the order's dateUpdate from its event, but not the store's time now: it cannot tell, and
+        // leaves the pair to the store connector (see DealUpdatePlan); the order projector likewise for the deal
+        assertThat(RULES.decide(MAPPING, new DealState(1, "C1:WON", T1, READ), new OrderState("P", T2),
+                new Agreed("C1:NEW", "N")).winner()).isEqualTo(Side.DEAL);
+        assertThat(RULES.decide(MAPPING, new DealState(1, "C1:WON", T1), new OrderState("P", T2, READ),
+                new Agreed("C1:NEW", "N")).winner()).isEqualTo(Side.DEAL);
     }
 
     @Test

@@ -78,6 +78,46 @@ class PairConvergenceTest {
         }
     }
 
+    /** Each portal's clock skew for history i: up to ±5 minutes each (issue 13 item 3), random per seed. */
+    static long[] skews(Random skewRandom) {
+        return new long[] {skewRandom.nextInt(601) - 300, skewRandom.nextInt(601) - 300};
+    }
+
+    @Test
+    void pairsConvergeWithoutFlippingWhenTheCrmsAndTheStoresClocksAreMinutesOff() {
+        Random random = new Random(SEED);
+        Random skewRandom = new Random(SEED + 1);
+        for (int i = 0; i < HISTORIES; i++) {
+            List<Step> history = history(random, MAX_STEPS);
+            long[] skew = skews(skewRandom);
+            Optional<String> violation = violation(PairDecision.UNDER_MAPPING, history, skew[0], skew[1]);
+            assertThat(violation).as("seed %d, history %d of %d, CRM clock %+d s, store clock %+d s (replay: -Dpair.seed=%d): %s",
+                    SEED, i, HISTORIES, skew[0], skew[1], SEED, history).isEmpty();
+        }
+    }
+
+    /** The rule this replaced: the later of DATE_MODIFY (the CRM's clock) and dateUpdate (the store's clock) wins. */
+    static final PairDecision COMPARING_CLOCKS = new PairDecision(PairDecision.Translation::isConsistent,
+            (deal, order) -> deal.changedAt() != null && order.changedAt() != null && order.changedAt().isAfter(deal.changedAt())
+                    ? PairDecision.Side.ORDER : PairDecision.Side.DEAL);
+
+    @Test
+    void comparingTheTwoPortalsClocksIsCaughtOnRandomHistoriesWithSkew() {
+        // The same generator, checker and skews with the old rule: the last human edit gets reverted in some histories.
+        Random random = new Random(SEED);
+        Random skewRandom = new Random(SEED + 1);
+        int failing = 0;
+        for (int i = 0; i < HISTORIES; i++) {
+            List<Step> history = history(random, MAX_STEPS);
+            long[] skew = skews(skewRandom);
+            if (violation(COMPARING_CLOCKS, history, skew[0], skew[1]).isPresent()) {
+                failing++;
+            }
+        }
+        assertThat(failing).as("histories (seed %d) where comparing the two clocks breaks an invariant under skew", SEED).isPositive();
+        System.out.printf("clock skew: the old rule broke %d of %d histories (seed %d)%n", failing, HISTORIES, SEED);
+    }
+
     @Test
     void equalityInsteadOfConsistencyIsCaughtOnRandomHistories() {
         // The same generator and checker with the broken rule: a counterexample must turn up among the histories.
@@ -120,7 +160,12 @@ class PairConvergenceTest {
 
     /** Runs a history and returns the first broken invariant, if any. */
     static Optional<String> violation(PairDecision rules, List<Step> history) {
-        PairWorld world = new PairWorld(COMPILED, rules, "C1:NEW", "N");
+        return violation(rules, history, 0, 0);
+    }
+
+    /** @param crmSkew how far the CRM's clock is off (s), {@code storeSkew} the store's */
+    static Optional<String> violation(PairDecision rules, List<Step> history, long crmSkew, long storeSkew) {
+        PairWorld world = new PairWorld(COMPILED, rules, "C1:NEW", "N", crmSkew, storeSkew);
         for (Step step : history) {
             PairWorld.Fault fault = !step.lostOrFault() ? PairWorld.Fault.NONE
                     : step.value() % 2 == 0 ? PairWorld.Fault.FAIL_BEFORE : PairWorld.Fault.APPLIED_THEN_LOST;

@@ -22,7 +22,10 @@ import org.dealbridge.schemas.SyncLink;
  * once the rule lives in mapping-config). What is modelled: the two portals (a value and a modification time per
  * side), the hooks (an event per human edit, possibly lost), the pollers (an event when a side changed since the
  * cursor), the Kafka queues (FIFO, at-least-once: a restart delivers the last item again) and API faults (a write that
- * fails before or after being applied).
+ * fails before or after being applied). Each portal stamps its changes by its own clock, off the true time by its own
+ * skew ({@code crmSkew}, {@code storeSkew}, seconds; one tick of {@link #clock} is a second), and the store connector
+ * reads both portals' times with the pair, as the real one does; the CRM connector, like the real one, has the order
+ * only as its event reported it (no store time).
  */
 final class PairWorld {
 
@@ -42,7 +45,10 @@ final class PairWorld {
     final PairDecision rules;
     final DealToOrder dealToOrder;
 
+    /** The true time; each portal's clock is this plus its skew. */
     long clock = 1;
+    final long crmSkew;
+    final long storeSkew;
     String dealStage;
     long dealModified;
     String orderStatus;
@@ -69,6 +75,17 @@ final class PairWorld {
     final List<String> trace = new ArrayList<>();
 
     PairWorld(CompiledMapping mapping, PairDecision rules, String stage, String status) {
+        this(mapping, rules, stage, status, 0, 0);
+    }
+
+    PairWorld(CompiledMapping mapping, PairDecision rules, String stage, String status, long crmSkew, long storeSkew) {
+        this.crmSkew = crmSkew;
+        this.storeSkew = storeSkew;
+        // the pair was made at time 0, and each poller's first cursor is its portal's own time (never DealBridge's)
+        this.dealModified = crmSkew;
+        this.orderUpdated = storeSkew;
+        this.dealPollCursor = crmSkew;
+        this.orderPollCursor = storeSkew;
         this.mapping = mapping;
         this.rules = rules;
         this.dealToOrder = new DealToOrder(OrderProjectorConfig.defaults(), rules);
@@ -85,7 +102,7 @@ final class PairWorld {
         }
         lastEditReturnsToAgreed = stage.equals(link.getStageId().toString());
         dealStage = stage;
-        dealModified = ++clock;
+        dealModified = ++clock + crmSkew;
         humanEdits++;
         lastEditSide = "deal";
         lastEditValue = stage;
@@ -101,7 +118,7 @@ final class PairWorld {
         }
         lastEditReturnsToAgreed = status.equals(link.getStatusId().toString());
         orderStatus = status;
-        orderUpdated = ++clock;
+        orderUpdated = ++clock + storeSkew;
         humanEdits++;
         lastEditSide = "order";
         lastEditValue = status;
@@ -174,12 +191,12 @@ final class PairWorld {
             return;  // transient failure: the command stays, retried later
         }
         StatusUpdatePlan.Plan plan = StatusUpdatePlan.plan(rules, mapping,
-                new PairDecision.DealState(PIPELINE, dealStage, Instant.ofEpochSecond(dealModified)),
-                new PairDecision.OrderState(orderStatus, Instant.ofEpochSecond(orderUpdated)),
+                new PairDecision.DealState(PIPELINE, dealStage, Instant.ofEpochSecond(dealModified), Instant.ofEpochSecond(clock + crmSkew)),
+                new PairDecision.OrderState(orderStatus, Instant.ofEpochSecond(orderUpdated), Instant.ofEpochSecond(clock + storeSkew)),
                 agreed(), command.expected());
         if (plan.writesDeal()) {
             dealStage = plan.value();
-            dealModified = ++clock;
+            dealModified = ++clock + crmSkew;
             writes++;
             trace.add("store connector writes deal " + plan.value());
             if (fault == Fault.APPLIED_THEN_LOST) {
@@ -188,7 +205,7 @@ final class PairWorld {
             link = link(dealStage, orderStatus);
         } else if (plan.writesOrder()) {
             orderStatus = plan.value();
-            orderUpdated = ++clock;
+            orderUpdated = ++clock + storeSkew;
             writes++;
             trace.add("store connector writes order " + plan.value());
             if (fault == Fault.APPLIED_THEN_LOST) {
@@ -201,7 +218,11 @@ final class PairWorld {
         orderCommands.poll();
     }
 
-    /** The CRM connector, modelled with the same read-back and the same rule: it writes whichever side loses. */
+    /**
+     * The CRM connector, modelled as {@code DealUpdatePlan} decides: the deal read back, the order as known (without the
+     * store's time, so a conflict cannot be aged here); it writes only the deal, and when the deal's stage stands against
+     * the order it records the pair and hands it to the store connector ({@code RECONCILE}).
+     */
     void crmConnector(Fault fault) {
         Command command = dealCommands.peek();
         if (command == null) {
@@ -215,22 +236,17 @@ final class PairWorld {
                 new PairDecision.OrderState(orderStatus, Instant.ofEpochSecond(orderUpdated)), agreed());
         if (verdict.writes(PairDecision.Side.DEAL)) {
             dealStage = verdict.value();
-            dealModified = ++clock;
+            dealModified = ++clock + crmSkew;
             writes++;
             trace.add("crm connector writes deal " + verdict.value());
             if (fault == Fault.APPLIED_THEN_LOST) {
                 return;
             }
             link = link(dealStage, orderStatus);
-        } else if (verdict.writes(PairDecision.Side.ORDER)) {
-            orderStatus = verdict.value();
-            orderUpdated = ++clock;
-            writes++;
-            trace.add("crm connector writes order " + verdict.value());
-            if (fault == Fault.APPLIED_THEN_LOST) {
-                return;
-            }
+        } else if (verdict.winner() == PairDecision.Side.DEAL) {
+            trace.add("crm connector leaves deal " + dealStage + " and asks the store connector to reconcile");
             link = link(dealStage, orderStatus);
+            orderCommands.add(new Command(orderStatus, orderStatus));
         } else if (verdict.action() == PairDecision.Action.NONE) {
             link = link(dealStage, orderStatus);
         }

@@ -40,6 +40,17 @@ public final class CrmApi {
         return client;
     }
 
+    /**
+     * The CRM's own time now ({@link org.dealbridge.bitrix.PortalClock}); before any answer has told it, one
+     * {@code crm.category.list} (small, read anyway by the mapping's checks) asks. Empty when the answers carry none.
+     */
+    public Optional<java.time.Instant> portalNow() {
+        return client.portalNow().or(() -> {
+            pipelines();
+            return client.portalNow();
+        });
+    }
+
     // ---- deals ----
 
     /** {@code crm.deal.add}; returns the new id. Not retried on transient failures (see class doc). */

@@ -34,6 +34,17 @@ public final class StoreApi {
         return client;
     }
 
+    /**
+     * The store's own time now ({@link org.dealbridge.bitrix.PortalClock}); before any answer has told it, one
+     * {@code sale.status.list} (a handful of records) asks. Empty when the answers carry none.
+     */
+    public Optional<java.time.Instant> portalNow() {
+        return client.portalNow().or(() -> {
+            statuses();
+            return client.portalNow();
+        });
+    }
+
     // ---- orders ----
 
     /** {@code sale.order.get} with basket, property values and payments; empty when the order does not exist. */

@@ -191,6 +191,9 @@ public final class DealUpdatePlan {
             boolean ownUnrecordedStage = link != null && deal.movedByDealBridge() && !dealStage.equals(link.getStageId().toString());
             PairDecision.Agreed agreed = link == null ? null
                     : new PairDecision.Agreed(ownUnrecordedStage ? dealStage : link.getStageId().toString(), link.getStatusId().toString());
+            // without the store's time now the order's change cannot be aged (its dateUpdate is by the store's clock,
+            // DATE_MODIFY by the CRM's: never compared), so when both sides moved the deal stands here and the store
+            // connector, which reads both portals at one moment, decides (RECONCILE)
             PairDecision.Verdict verdict = PairDecision.UNDER_MAPPING.decide(new CommandedStage(pipeline, c.getOrderStatusId(), stage),
                     new PairDecision.DealState(pipeline, dealStage, deal.modifiedAt()),
                     new PairDecision.OrderState(c.getOrderStatusId(), c.getSourceTime()), agreed);
@@ -198,7 +201,11 @@ public final class DealUpdatePlan {
                 stageToWrite = verdict.value();
             } else if (verdict.winner() == PairDecision.Side.DEAL) {
                 dealWon = true;
-                notes.add("the deal's stage " + dealStage + " (changed " + deal.modifiedText()
+                notes.add(verdict.conflict()
+                        ? "both the deal's stage " + dealStage + " (changed " + deal.modifiedText() + ") and the order's status "
+                        + c.getOrderStatusId() + " changed since they last agreed; the deal is left as it is and the store "
+                        + "connector, reading both sides, brings the earlier change to the later one"
+                        : "the deal's stage " + dealStage + " (changed " + deal.modifiedText()
                         + ") is the later change and stands; the order projector brings the order to it");
             }
         }

@@ -156,9 +156,13 @@ public final class OrderWriter {
         PairDecision.Agreed agreed = link != null
                 ? new PairDecision.Agreed(link.getStageId().toString(), link.getStatusId().toString())
                 : new PairDecision.Agreed(null, text(c.getExpectedStatusId()));
+        // both portals' times at one moment, each by its own clock: which change is later is told without comparing
+        // the CRM's clock with the store's (PairDecision.laterChange)
+        Instant crmNow = crm.client().portalNow().orElse(null);
+        Instant storeNow = store.client().portalNow().orElse(null);
         StatusUpdatePlan.Plan plan = StatusUpdatePlan.plan(rules, mapping,
-                new PairDecision.DealState(d.categoryId(), d.stageId(), instant(d.dateModify())),
-                new PairDecision.OrderState(order.statusId(), instant(order.dateUpdate())),
+                new PairDecision.DealState(d.categoryId(), d.stageId(), instant(d.dateModify()), crmNow),
+                new PairDecision.OrderState(order.statusId(), instant(order.dateUpdate()), storeNow),
                 agreed, text(c.getExpectedStatusId()));
         String pair = "order " + c.getSiteId() + ":" + c.getOrderId() + " / deal " + c.getDealId() + ": ";
         if (!plan.writes()) {

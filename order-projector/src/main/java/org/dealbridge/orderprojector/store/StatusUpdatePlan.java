@@ -62,6 +62,6 @@ public final class StatusUpdatePlan {
         }
         return new Plan(verdict.conflict() ? Outcome.CONFLICT_RESOLVED : Outcome.UPDATED, PairDecision.Side.ORDER, verdict.value(), verdict.expected(),
                 verdict.conflict(), stale, "Order goes from status " + order.statusId() + " to " + verdict.value() + " ("
-                + pair + (verdict.conflict() ? "; both sides changed and the deal's change is later or tied" : "") + staleNote + ").");
+                + pair + (verdict.conflict() ? "; both sides changed and the deal's change is later or tied, each aged on its own portal's clock" : "") + staleNote + ").");
     }
 }
