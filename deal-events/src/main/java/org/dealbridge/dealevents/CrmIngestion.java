@@ -10,6 +10,7 @@ import java.util.function.LongConsumer;
 import org.dealbridge.bitrix.BitrixClient;
 import org.dealbridge.bitrix.crm.CrmApi;
 import org.dealbridge.ingestion.CursorStore;
+import org.dealbridge.ingestion.FirstCursor;
 import org.dealbridge.ingestion.Ingestion;
 import org.dealbridge.ingestion.PollerLeadership;
 import org.dealbridge.ingestion.RefreshQueue;
@@ -51,6 +52,12 @@ public final class CrmIngestion implements AutoCloseable {
      *                   installation); the hook works on every instance
      */
     public CrmIngestion(DealEventsConfig config, BitrixClient crm, DealPublisher publisher, CursorStore cursors, OffsetDateTime firstCursor,
+                        PollerLeadership leadership) {
+        this(config, crm, publisher, cursors, FirstCursor.at(firstCursor), leadership);
+    }
+
+    /** @param firstCursor where the poller starts when no cursor was ever stored, by the CRM's clock ({@link FirstCursor#portalTimeMinus}) */
+    public CrmIngestion(DealEventsConfig config, BitrixClient crm, DealPublisher publisher, CursorStore cursors, FirstCursor firstCursor,
                         PollerLeadership leadership) {
         this.config = config;
         DealReader reader = new DealReader(crm);

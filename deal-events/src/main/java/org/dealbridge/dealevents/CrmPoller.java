@@ -10,6 +10,7 @@ import org.dealbridge.bitrix.crm.Deal;
 import org.dealbridge.ingestion.Change;
 import org.dealbridge.ingestion.ChangePoller;
 import org.dealbridge.ingestion.CursorStore;
+import org.dealbridge.ingestion.FirstCursor;
 import org.dealbridge.schemas.ChangeSource;
 
 /**
@@ -25,9 +26,14 @@ public final class CrmPoller {
     private CrmPoller() {
     }
 
-    /** @param firstCursor where to start when no cursor was ever stored (the CRM's history is not replayed) */
     public static ChangePoller create(CrmApi crm, DealReader reader, DealPublisher publisher, CursorStore cursors,
                                       DealEventsConfig config, OffsetDateTime firstCursor) {
+        return create(crm, reader, publisher, cursors, config, FirstCursor.at(firstCursor));
+    }
+
+    /** @param firstCursor where to start when no cursor was ever stored, by the CRM's clock (the CRM's history is not replayed) */
+    public static ChangePoller create(CrmApi crm, DealReader reader, DealPublisher publisher, CursorStore cursors,
+                                      DealEventsConfig config, FirstCursor firstCursor) {
         return new ChangePoller(from -> changedSince(crm, from), CrmIngestion.refresher(reader, publisher, ChangeSource.CRM_POLL), cursors,
                 new ChangePoller.Settings("crm-poller", CURSOR_KEY, config.pollInterval(), config.pollOverlap(), firstCursor,
                         DealReader.DEALS_PER_BATCH));

@@ -50,10 +50,15 @@ public final class ChangePoller implements AutoCloseable {
      * @param cursorKey   the key in {@code ingest-cursors}, e.g. {@code store-poll:s1}, {@code crm-poll}
      * @param interval    time between the end of one round and the start of the next
      * @param overlap     how far before the cursor each round starts
-     * @param firstCursor where to start when no cursor was ever stored (history is the backfill's job)
+     * @param firstCursor where to start when no cursor was ever stored (history is the backfill's job), by the portal's
+     *                    clock ({@link FirstCursor#portalTimeMinus})
      * @param batchSize   records handed to the refresher at once
      */
-    public record Settings(String name, String cursorKey, Duration interval, Duration overlap, OffsetDateTime firstCursor, int batchSize) {
+    public record Settings(String name, String cursorKey, Duration interval, Duration overlap, FirstCursor firstCursor, int batchSize) {
+        public Settings(String name, String cursorKey, Duration interval, Duration overlap, OffsetDateTime firstCursor, int batchSize) {
+            this(name, cursorKey, interval, overlap, FirstCursor.at(firstCursor), batchSize);
+        }
+
         public Settings {
             Objects.requireNonNull(name, "name");
             Objects.requireNonNull(cursorKey, "cursorKey");
@@ -111,9 +116,10 @@ public final class ChangePoller implements AutoCloseable {
         if (cursor == null) {
             OffsetDateTime stored = cursors.load(settings.cursorKey()).map(this::parseCursor).orElse(null);
             if (stored == null) {
-                cursors.store(settings.cursorKey(), settings.firstCursor().format(CURSOR_FORMAT));
-                log.info("{} starts from its first cursor {} (stored)", settings.name(), settings.firstCursor().format(CURSOR_FORMAT));
-                stored = settings.firstCursor().withNano(0);
+                OffsetDateTime first = settings.firstCursor().at();
+                cursors.store(settings.cursorKey(), first.format(CURSOR_FORMAT));
+                log.info("{} starts from its first cursor {} (stored)", settings.name(), first.format(CURSOR_FORMAT));
+                stored = first.withNano(0);
             } else {
                 log.info("{} starts from cursor {}", settings.name(), stored.format(CURSOR_FORMAT));
             }
@@ -130,9 +136,9 @@ public final class ChangePoller implements AutoCloseable {
         try {
             return OffsetDateTime.parse(stored, DateTimeFormatter.ISO_OFFSET_DATE_TIME);
         } catch (DateTimeParseException e) {
-            log.error("{}: the stored cursor {} is not an ISO date-time with offset: '{}'; starting from {} instead (changes "
-                    + "before that are not polled: 'bin/dealbridge backfill' reads them)", settings.name(), settings.cursorKey(),
-                    stored, settings.firstCursor().format(CURSOR_FORMAT));
+            log.error("{}: the stored cursor {} is not an ISO date-time with offset: '{}'; starting from its first cursor "
+                    + "instead (changes before that are not polled: 'bin/dealbridge backfill' reads them)", settings.name(),
+                    settings.cursorKey(), stored);
             return null;
         }
     }

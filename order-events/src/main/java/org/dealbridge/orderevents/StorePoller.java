@@ -7,6 +7,7 @@ import org.dealbridge.bitrix.store.StoreApi;
 import org.dealbridge.ingestion.Change;
 import org.dealbridge.ingestion.ChangePoller;
 import org.dealbridge.ingestion.CursorStore;
+import org.dealbridge.ingestion.FirstCursor;
 import org.dealbridge.schemas.ChangeSource;
 
 /**
@@ -30,9 +31,13 @@ public final class StorePoller {
      * @param siteId       the store site polled ({@code lid})
      * @param pollInterval time between the end of one round and the start of the next
      * @param overlap      how far before the cursor each round starts; at least 1 s (dateUpdate precision)
-     * @param firstCursor  where to start when no cursor was ever stored (history is the backfill's job)
+     * @param firstCursor  where to start when no cursor was ever stored (history is the backfill's job), by the store's clock
      */
-    public record Settings(String siteId, Duration pollInterval, Duration overlap, OffsetDateTime firstCursor) {
+    public record Settings(String siteId, Duration pollInterval, Duration overlap, FirstCursor firstCursor) {
+        public Settings(String siteId, Duration pollInterval, Duration overlap, OffsetDateTime firstCursor) {
+            this(siteId, pollInterval, overlap, FirstCursor.at(firstCursor));
+        }
+
         public Settings {
             if (siteId == null || siteId.isBlank() || siteId.indexOf(':') >= 0) {
                 throw new IllegalArgumentException("store poller siteId must be non-empty without ':', got '" + siteId + "'");

@@ -75,21 +75,36 @@ final class TwoWayRig implements AutoCloseable {
     RefreshQueue dealQueue;
     OrderPublisher orderPublisher;
     RefreshQueue orderQueue;
+    OrderIngest orderIngest;
     KafkaStreams orderProjector;
     KafkaStreams dealProjector;
     StoreConnector storeConnector;
     CrmConnector crmConnector;
     Thread storeThread;
     Thread crmThread;
+    /** DealBridge's own clock: its outcomes, links and events are stamped with it (a test may set it off). */
+    final Clock clock;
+    private final EmulatorOptions emulatorOptions;
 
-    private TwoWayRig(EmbeddedKafkaCluster kafka) {
+    private TwoWayRig(EmbeddedKafkaCluster kafka, EmulatorOptions emulatorOptions, Clock clock) {
         this.kafka = kafka;
+        this.emulatorOptions = emulatorOptions;
+        this.clock = clock;
     }
 
     /** Starts everything with this mapping for site s1; {@code name} keeps the Streams application ids apart. */
     static TwoWayRig start(EmbeddedKafkaCluster kafka, Path stateDir, String name, String mapping,
                            java.util.function.Consumer<BitrixEmulator> seed) throws Exception {
-        TwoWayRig rig = new TwoWayRig(kafka);
+        return start(kafka, stateDir, name, mapping, seed, EmulatorOptions.defaults(), Clock.systemUTC());
+    }
+
+    /**
+     * The same with the emulator's options (e.g. each portal's clock offset) and DealBridge's own clock: the clock-skew
+     * test sets the CRM's, the store's and DealBridge's clocks minutes apart.
+     */
+    static TwoWayRig start(EmbeddedKafkaCluster kafka, Path stateDir, String name, String mapping,
+                           java.util.function.Consumer<BitrixEmulator> seed, EmulatorOptions emulatorOptions, Clock clock) throws Exception {
+        TwoWayRig rig = new TwoWayRig(kafka, emulatorOptions, clock);
         rig.run(stateDir, name, mapping, seed);
         return rig;
     }
@@ -99,7 +114,7 @@ final class TwoWayRig implements AutoCloseable {
         for (Topics.Definition d : Topics.DEFINITIONS) {
             kafka.createTopics(1, d.configs(), d.name());
         }
-        emu = BitrixEmulator.start(EmulatorOptions.defaults().rateLimitDisabled());
+        emu = BitrixEmulator.start(emulatorOptions.rateLimitDisabled());
         emu.crm().addPipeline(1, "Shop orders");
         emu.crm().addDealUserField("UF_CRM_PAY_SYSTEM", "string");
         emu.crm().addUser(1, "Sales", true);
@@ -133,9 +148,10 @@ final class TwoWayRig implements AutoCloseable {
         orderProducer.put("bootstrap.servers", kafka.bootstrapServers());
         IngestMetrics ingestMetrics = new IngestMetrics(meters);
         StoreApi store = new StoreApi(storeClient);
-        orderPublisher = new OrderPublisher(orderProducer, topics, ingestMetrics, Clock.systemUTC());
-        OrderIngest ingest = new OrderIngest(new OrderReader(store, new ProductSections(store, Duration.ofMinutes(10), Clock.systemUTC())),
+        orderPublisher = new OrderPublisher(orderProducer, topics, ingestMetrics, clock);
+        orderIngest = new OrderIngest(new OrderReader(store, new ProductSections(store, Duration.ofMinutes(10), clock)),
                 orderPublisher);
+        OrderIngest ingest = orderIngest;
         orderQueue = StoreIngestion.hookQueue(ingest, 1000);
         orderQueue.open();
 
@@ -144,9 +160,7 @@ final class TwoWayRig implements AutoCloseable {
         hooks.createContext("/hooks/store", new StoreHookHandler(STORE_TOKEN, StoreHookHandler.DEFAULT_MAX_BODY_BYTES, orderQueue, ingestMetrics,
                 orderId -> orderPublisher.publishDeleted("s1", orderId)));
         hooks.start();
-        String base = "http://127.0.0.1:" + hooks.getAddress().getPort();
-        emu.subscribeCrm(base + CrmHookHandler.PATH, CRM_TOKEN, "ONCRMDEALADD", "ONCRMDEALUPDATE", "ONCRMDEALDELETE");
-        emu.subscribeStore(base + "/hooks/store", STORE_TOKEN, "ONSALEORDERSAVED", "ONSALEBEFOREORDERDELETE");
+        subscribeHooks();
 
         // deal -> order
         OrderProjectorConfig orderConfig = new OrderProjectorConfig(Map.of(OrderProjectorConfig.SITE_ID, "s1",
@@ -154,15 +168,15 @@ final class TwoWayRig implements AutoCloseable {
                 OrderProjectorConfig.CONNECTOR.pollTimeout(), "100"));
         orderProjector = streams(stateDir, name + "-order-projector", OrderProjectorTopology.build(orderConfig, topics, PairDecision.UNDER_MAPPING, meters));
         storeConnector = new StoreConnector(orderConfig, topics, props,
-                new OrderWriter(orderConfig, store, new CrmApi(crmClient), PairDecision.UNDER_MAPPING, Clock.systemUTC()),
-                meters, Clock.systemUTC());
+                new OrderWriter(orderConfig, store, new CrmApi(crmClient), PairDecision.UNDER_MAPPING, clock),
+                meters, clock);
         // order -> deal
         DealProjectorConfig dealConfig = new DealProjectorConfig(Map.of(DealProjectorConfig.COALESCE_WINDOW, "200",
                 DealProjectorConfig.CONNECTOR.initialBackoff(), "50", DealProjectorConfig.CONNECTOR.maxBackoff(), "1000",
                 DealProjectorConfig.CONNECTOR.pollTimeout(), "100"));
         dealProjector = streams(stateDir, name + "-deal-projector", DealProjectorTopology.build(dealConfig, topics, meters));
-        crmConnector = new CrmConnector(dealConfig, topics, props, new DealWriter(crmClient, dealConfig, Clock.systemUTC()),
-                meters, Clock.systemUTC());
+        crmConnector = new CrmConnector(dealConfig, topics, props, new DealWriter(crmClient, dealConfig, clock),
+                meters, clock);
 
         orderProjector.start();
         dealProjector.start();
@@ -172,6 +186,23 @@ final class TwoWayRig implements AutoCloseable {
         crmThread = new Thread(crmConnector, "crm-connector");
         storeThread.start();
         crmThread.start();
+    }
+
+    private void subscribeHooks() {
+        String base = "http://127.0.0.1:" + hooks.getAddress().getPort();
+        emu.subscribeCrm(base + CrmHookHandler.PATH, CRM_TOKEN, "ONCRMDEALADD", "ONCRMDEALUPDATE", "ONCRMDEALDELETE");
+        emu.subscribeStore(base + "/hooks/store", STORE_TOKEN, "ONSALEORDERSAVED", "ONSALEBEFOREORDERDELETE");
+    }
+
+    /** Runs {@code edits} with both portals' outbound events lost (delivered once, never retried: reference §10.5). */
+    void losingHooks(Runnable edits) throws InterruptedException {
+        emu.events().awaitIdle(Duration.ofSeconds(10));
+        emu.events().unsubscribeAll();
+        try {
+            edits.run();
+        } finally {
+            subscribeHooks();
+        }
     }
 
     private BitrixClient client(String url, String portal) {

@@ -10,8 +10,6 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.List;
@@ -29,6 +27,7 @@ import org.dealbridge.app.http.HttpListener;
 import org.dealbridge.bitrix.BitrixClient;
 import org.dealbridge.bitrix.store.StoreApi;
 import org.dealbridge.console.Console;
+import org.dealbridge.ingestion.FirstCursor;
 import org.dealbridge.ingestion.PollerLeadership;
 import org.dealbridge.kafka.embedded.EmbeddedKafka;
 import org.dealbridge.orderevents.StoreIngestion;
@@ -176,14 +175,15 @@ public final class DealBridgeRuntime implements AutoCloseable {
 
     /**
      * Store → Kafka: the {@code /hooks/store} endpoint (only when the store's application token is set: without it no
-     * request could be authenticated) and the poller. Without a stored cursor the poller starts a little in the past;
-     * older history is what {@code backfill} is for.
+     * request could be authenticated) and the poller. Without a stored cursor the poller starts a little in the past by
+     * the store's own clock (DealBridge's may be minutes off it); older history is what {@code backfill} is for.
      */
     private StoreIngestion storeIngestion(BitrixClient store) {
         Duration interval = config.storePollInterval();
         String token = config.secret(DealBridgeConfig.STORE_APPLICATION_TOKEN);
         StoreIngestionConfig settings = new StoreIngestionConfig(List.of(config.getString(DealBridgeConfig.STORE_SITE_ID)), token,
-                interval, StoreIngestionConfig.DEFAULT_POLL_OVERLAP, OffsetDateTime.now(ZoneOffset.UTC).minus(interval.multipliedBy(2)),
+                interval, StoreIngestionConfig.DEFAULT_POLL_OVERLAP,
+                FirstCursor.portalTimeMinus("store", new StoreApi(store)::portalNow, interval.multipliedBy(2), Clock.systemUTC()),
                 StoreIngestionConfig.DEFAULT_CATALOG_CACHE_TTL, config.getInt(DealBridgeConfig.HTTP_MAX_BODY_BYTES),
                 StoreIngestionConfig.DEFAULT_REFRESH_QUEUE_CAPACITY);
         Map<String, Object> client = new HashMap<>();

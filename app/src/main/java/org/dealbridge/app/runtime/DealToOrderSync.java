@@ -5,8 +5,6 @@ import org.dealbridge.schemas.KafkaClients;
 import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -24,6 +22,7 @@ import org.dealbridge.dealevents.CrmHookHandler;
 import org.dealbridge.dealevents.CrmIngestion;
 import org.dealbridge.dealevents.DealEventsConfig;
 import org.dealbridge.dealevents.DealPublisher;
+import org.dealbridge.ingestion.FirstCursor;
 import org.dealbridge.ingestion.KafkaCursorStore;
 import org.dealbridge.ingestion.PollerLeadership;
 import org.dealbridge.orderprojector.OrderProjectorConfig;
@@ -91,13 +90,15 @@ final class DealToOrderSync implements AutoCloseable {
         producerMetrics.bindTo(metrics);
         Map<String, Object> cursorClient = new HashMap<>();
         producerProps.forEach((k, v) -> cursorClient.put(k.toString(), v));
-        // the first start stores its cursor a little in the past, like the store poller; the CRM's history is not replayed
+        // the first start stores its cursor a little in the past by the CRM's own clock (never DealBridge's: the two may
+        // be minutes apart), like the store poller; the CRM's history is not replayed
         // the poller runs on one instance at a time; the hook on every instance
         PollerLeadership leadership = new PollerLeadership(cursorClient, topics.name(Topics.POLLER_LEADERSHIP), topics.name(DealBridgeRuntime.CRM_POLLERS_GROUP),
                 PollerLeadership.DEFAULT_SESSION_TIMEOUT).addListener(connections.crmShare());
         ingestion = new CrmIngestion(events, crm.get(), new DealPublisher(dealProducer, topics.dealChanges().name(), metrics),
                 new KafkaCursorStore(cursorClient, topics, "deal-events-cursors", Duration.ofSeconds(30)),
-                OffsetDateTime.now(ZoneOffset.UTC).minus(events.pollInterval().multipliedBy(2)), leadership);
+                FirstCursor.portalTimeMinus("CRM", new CrmApi(crm.get())::portalNow, events.pollInterval().multipliedBy(2), Clock.systemUTC()),
+                leadership);
         if (token != null) {
             http.route(CrmHookHandler.PATH, ingestion.hookHandler());
         } else {

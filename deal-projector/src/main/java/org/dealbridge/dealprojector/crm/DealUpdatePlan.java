@@ -202,9 +202,9 @@ public final class DealUpdatePlan {
             } else if (verdict.winner() == PairDecision.Side.DEAL) {
                 dealWon = true;
                 notes.add(verdict.conflict()
-                        ? "both the deal's stage " + dealStage + " (changed " + deal.modifiedText() + ") and the order's status "
-                        + c.getOrderStatusId() + " changed since they last agreed; the deal is left as it is and the store "
-                        + "connector, reading both sides, brings the earlier change to the later one"
+                        ? "the deal's stage " + dealStage + " (changed " + deal.modifiedText() + ") stands for now: it and the order's "
+                        + "status " + c.getOrderStatusId() + " both changed since they last agreed, and the store connector, reading "
+                        + "both sides, brings the earlier change to the later one"
                         : "the deal's stage " + dealStage + " (changed " + deal.modifiedText()
                         + ") is the later change and stands; the order projector brings the order to it");
             }

@@ -520,17 +520,21 @@ class DealWriterTest {
     }
 
     @Test
-    void anOrderChangeLaterThanTheManagersStageChangeWinsInsteadOfDeadlockingThePair() throws Exception {
+    void whenBothSidesMovedTheOrdersTimestampIsNeverComparedWithTheCrmsClockAndTheStoreConnectorDecides() throws Exception {
+        // the order's dateUpdate is by the store's clock and DATE_MODIFY by the CRM's, which may be minutes apart (issue 13
+        // item 3): an hour "later" by the store's clock says nothing here. The deal stands and the store connector, which
+        // reads both portals at one moment, settles the pair (RECONCILE).
         long dealId = dealBridgesDeal(5101, 2, "C2:NEW", Map.of());
         theManagerEdits(dealId, Map.of("STAGE_ID", "C2:PREPARATION"));  // both sides moved since the link
+        crm.calls().clear();
 
         DealWrite result = writeOne(stageUpdate(5101, dealId, Instant.now().plus(Duration.ofHours(1))));
 
-        // the order's change is the later one: the deal is the loser and is written, once
-        assertThat(crm.crm().deal(dealId).get("STAGE_ID")).isEqualTo("C2:EXECUTING");
-        assertThat(result.outcome()).isEqualTo(Outcome.UPDATED);
-        assertThat(result.link().getStageId()).isEqualTo("C2:EXECUTING");
-        assertThat(result.link().getStatusId()).isEqualTo("P");
+        assertThat(crm.crm().deal(dealId).get("STAGE_ID")).isEqualTo("C2:PREPARATION");
+        assertThat(crm.calls().count(Portal.CRM, "crm.deal.update")).isZero();
+        assertThat(result.outcome()).isEqualTo(Outcome.CONFLICT_RESOLVED);
+        assertThat(result.reconcile()).as("handed to the store connector").isTrue();
+        assertThat(result.reason()).contains("store connector");
     }
 
     @Test
@@ -659,15 +663,33 @@ class DealWriterTest {
         theManagerEdits(dealId, Map.of("CATEGORY_ID", 2, "STAGE_ID", "C2:NEW"));  // the manager moved it to sofas
         crm.calls().clear();
 
-        // the topology still believes the deal is in pipeline 0 (where DealBridge put it) and asks for EXECUTING there
-        DealWrite result = writeOne(update(5304, dealId, agreed(5304, dealId, 0, "NEW", "N")).status("P").stage("EXECUTING")
-                .at(Instant.now().plus(Duration.ofHours(1))).build());
+        // the topology still believes the deal is in pipeline 0 (where DealBridge put it) and asks for EXECUTING there;
+        // the pair last agreed after the move (C2:NEW with N), so only the order's status moved since
+        SyncLink afterTheMove = agreed(5304, dealId, 2, "C2:NEW", "N", valuesOf(5304, "1500.00", 0), SOFA);
+        DealWrite result = writeOne(update(5304, dealId, afterTheMove).status("P").stage("EXECUTING").build());
 
         assertThat(crm.crm().deal(dealId)).containsEntry("CATEGORY_ID", "2").containsEntry("STAGE_ID", "C2:EXECUTING");
         assertThat(crm.calls().count(Portal.CRM, "crm.item.update")).isZero();
         assertThat(result.outcome()).isEqualTo(Outcome.UPDATED);
         assertThat(result.link().getCategoryId()).isEqualTo(2L);
         assertThat(result.link().getStageId()).isEqualTo("C2:EXECUTING");
+    }
+
+    @Test
+    void aManagersPipelineMoveAndAStatusChangeBothSinceTheLinkAreLeftToTheStoreConnectorAndThePipelineStays() throws Exception {
+        long dealId = dealBridgesDeal(5306, 0, "NEW", Map.of());
+        theManagerEdits(dealId, Map.of("CATEGORY_ID", 2, "STAGE_ID", "C2:NEW"));
+        crm.calls().clear();
+
+        DealWrite result = writeOne(update(5306, dealId, agreed(5306, dealId, 0, "NEW", "N")).status("P").stage("EXECUTING")
+                .at(Instant.now().plus(Duration.ofHours(1))).build());
+
+        // both moved: no stage is written here whatever the order's dateUpdate says (the store's clock); the store
+        // connector ages both changes and maps P through pipeline 2 if the order's is the later
+        assertThat(crm.crm().deal(dealId)).containsEntry("CATEGORY_ID", "2").containsEntry("STAGE_ID", "C2:NEW");
+        assertThat(crm.calls().count(Portal.CRM, "crm.item.update")).isZero();
+        assertThat(result.reconcile()).isTrue();
+        assertThat(result.link().getCategoryId()).isEqualTo(2L);
     }
 
     @Test
@@ -882,16 +904,18 @@ class DealWriterTest {
     }
 
     @Test
-    void aStatusSetInTheStoreBeforeTheLinkArrivedReachesTheDealItsOrderWasMadeFromButOnlyItsStage() throws Exception {
+    void aStatusSetInTheStoreBeforeTheLinkArrivedIsLeftToTheStoreConnectorAndTheHandMadeDealsFieldsStand() throws Exception {
         // changed on purpose (issue 12): the hand-made deal keeps its own amount; before, the order's 1500.00 was written
         long dealId = crm.crm().addDealAsHuman(Map.of("TITLE", "Phone order", "CATEGORY_ID", 2, "STAGE_ID", "C2:NEW",
                 "OPPORTUNITY", "900", "IS_MANUAL_OPPORTUNITY", "Y", "ASSIGNED_BY_ID", MANAGER));
 
         DealWrite result = writeOne(adoption(5201, dealId, "P", Instant.now().plus(Duration.ofHours(1))));
 
-        assertThat(crm.crm().deal(dealId)).containsEntry("STAGE_ID", "C2:EXECUTING").containsEntry("CATEGORY_ID", "2")
+        // nothing agreed yet, so both count as changed: the stage is the store connector's to decide (it reads both
+        // portals' clocks; the order's dateUpdate against DATE_MODIFY would compare two servers' clocks), and only the stage
+        assertThat(crm.crm().deal(dealId)).containsEntry("STAGE_ID", "C2:NEW").containsEntry("CATEGORY_ID", "2")
                 .containsEntry("OPPORTUNITY", "900.00").containsEntry("TITLE", "Phone order");
-        assertThat(result.link().getStageId()).isEqualTo("C2:EXECUTING");
+        assertThat(result.reconcile()).isTrue();
         assertThat(result.link().getStatusId()).isEqualTo("P");
         assertThat(result.link().getOrigin()).isEqualTo(LinkOrigin.DEAL);
     }

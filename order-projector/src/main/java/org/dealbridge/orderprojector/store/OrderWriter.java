@@ -153,9 +153,11 @@ public final class OrderWriter {
             return orderDeleted(c, mapping, link, d, attempt);
         }
         SaleOrder order = details.get().order();
+        // a RECONCILE is a conflict the CRM connector could not age: without a link here (ours lags) nothing is taken as
+        // agreed, so the later change decides, never the status the command happened to carry
         PairDecision.Agreed agreed = link != null
                 ? new PairDecision.Agreed(link.getStageId().toString(), link.getStatusId().toString())
-                : new PairDecision.Agreed(null, text(c.getExpectedStatusId()));
+                : c.getKind() == OrderCommandKind.RECONCILE ? null : new PairDecision.Agreed(null, text(c.getExpectedStatusId()));
         // both portals' times at one moment, each by its own clock: which change is later is told without comparing
         // the CRM's clock with the store's (PairDecision.laterChange)
         Instant crmNow = crm.client().portalNow().orElse(null);
