@@ -31,7 +31,17 @@ public interface FirstCursor {
     /** A fixed first cursor (tests, and a cursor a user gives). */
     static FirstCursor at(OffsetDateTime cursor) {
         Objects.requireNonNull(cursor, "firstCursor");
-        return () -> cursor;
+        return new FirstCursor() {
+            @Override
+            public OffsetDateTime at() {
+                return cursor;
+            }
+
+            @Override
+            public String toString() {
+                return cursor.toString();
+            }
+        };
     }
 
     /**
@@ -41,23 +51,31 @@ public interface FirstCursor {
      */
     static FirstCursor portalTimeMinus(String portal, Supplier<Optional<Instant>> portalNow, Duration lookBack, Clock dealBridgeClock) {
         Logger log = LoggerFactory.getLogger(FirstCursor.class);
-        return () -> {
-            Optional<Instant> now;
-            String why;
-            try {
-                now = portalNow.get();
-                why = "its answers carry no time";
-            } catch (RuntimeException e) {
-                now = Optional.empty();
-                why = e.toString();
+        return new FirstCursor() {
+            @Override
+            public OffsetDateTime at() {
+                Optional<Instant> now;
+                String why;
+                try {
+                    now = portalNow.get();
+                    why = "its answers carry no time";
+                } catch (RuntimeException e) {
+                    now = Optional.empty();
+                    why = e.toString();
+                }
+                if (now.isPresent()) {
+                    return now.get().minus(lookBack).atOffset(ZoneOffset.UTC);
+                }
+                OffsetDateTime fallback = dealBridgeClock.instant().minus(lookBack).minus(CLOCK_SKEW_MARGIN).atOffset(ZoneOffset.UTC);
+                log.warn("The {} could not tell its time ({}); its poller's first cursor is DealBridge's time minus {} and a "
+                        + "clock-skew margin of {}: {}", portal, why, lookBack, CLOCK_SKEW_MARGIN, fallback);
+                return fallback;
             }
-            if (now.isPresent()) {
-                return now.get().minus(lookBack).atOffset(ZoneOffset.UTC);
+
+            @Override
+            public String toString() {
+                return "the " + portal + "'s time minus " + lookBack;
             }
-            OffsetDateTime fallback = dealBridgeClock.instant().minus(lookBack).minus(CLOCK_SKEW_MARGIN).atOffset(ZoneOffset.UTC);
-            log.warn("The {} could not tell its time ({}); its poller's first cursor is DealBridge's time minus {} and a "
-                    + "clock-skew margin of {}: {}", portal, why, lookBack, CLOCK_SKEW_MARGIN, fallback);
-            return fallback;
         };
     }
 }

@@ -67,7 +67,10 @@ final class OwnershipWorld {
     final OrderToDeal orderToDeal = new OrderToDeal("dealbridge");
     final DealToOrder dealToOrder = new DealToOrder(OrderProjectorConfig.defaults(), PairDecision.UNDER_MAPPING);
 
+    /** The true time (a tick is a second); each portal stamps its changes by its own clock, this plus its skew. */
     long clock = 1;
+    long crmSkew;
+    long storeSkew;
     CompiledMapping mapping;
     /** Mapping versions in force since the last basket change (or creation): the pipeline may follow any of them. */
     final List<CompiledMapping> inForceSinceBasket = new ArrayList<>();
@@ -111,6 +114,15 @@ final class OwnershipWorld {
     final List<String> fieldsWrittenAfterDeletion = new ArrayList<>();
     final List<String> ownFieldsWrittenOnHandMade = new ArrayList<>();
     final List<String> trace = new ArrayList<>();
+
+    /** The CRM's and the store's clocks off by these many seconds (issue 13 item 3). */
+    OwnershipWorld skewed(long crmSkew, long storeSkew) {
+        this.crmSkew = crmSkew;
+        this.storeSkew = storeSkew;
+        this.dealModified += crmSkew;
+        this.orderUpdated += storeSkew;
+        return this;
+    }
 
     OwnershipWorld(List<CompiledMapping> versions) {
         this.versions = versions;
@@ -163,7 +175,7 @@ final class OwnershipWorld {
     }
 
     private void orderSaved(String what) {
-        orderUpdated = ++clock;
+        orderUpdated = ++clock + storeSkew;
         trace.add(what);
         orderEvents.add(order());
     }
@@ -227,7 +239,7 @@ final class OwnershipWorld {
     }
 
     private void dealSaved(String what) {
-        dealModified = ++clock;
+        dealModified = ++clock + crmSkew;
         trace.add(what);
         dealEvents.add(dealChanged());
     }
@@ -354,7 +366,7 @@ final class OwnershipWorld {
     }
 
     private void dealWritten(String what) {
-        dealModified = ++clock;
+        dealModified = ++clock + crmSkew;
         trace.add(what);
         dealEvents.add(dealChanged());  // the echo of our own write
     }
@@ -417,8 +429,9 @@ final class OwnershipWorld {
                 ? new PairDecision.Agreed(link.getStageId().toString(), link.getStatusId().toString())
                 : new PairDecision.Agreed(null, command.getExpectedStatusId());
         StatusUpdatePlan.Plan plan = StatusUpdatePlan.plan(rules, mapping,
-                new PairDecision.DealState(pipeline, stage, Instant.ofEpochSecond(dealModified)),
-                new PairDecision.OrderState(status, Instant.ofEpochSecond(orderUpdated)), agreed, command.getExpectedStatusId());
+                new PairDecision.DealState(pipeline, stage, Instant.ofEpochSecond(dealModified), Instant.ofEpochSecond(clock + crmSkew)),
+                new PairDecision.OrderState(status, Instant.ofEpochSecond(orderUpdated), Instant.ofEpochSecond(clock + storeSkew)),
+                agreed, command.getExpectedStatusId());
         trace.add("store connector: " + plan.outcome() + " " + plan.reason());
         if (plan.writesDeal()) {
             stage = plan.value();

@@ -677,11 +677,11 @@ class DealWriterTest {
 
     @Test
     void aManagersPipelineMoveAndAStatusChangeBothSinceTheLinkAreLeftToTheStoreConnectorAndThePipelineStays() throws Exception {
-        long dealId = dealBridgesDeal(5306, 0, "NEW", Map.of());
+        long dealId = dealBridgesDeal(5398, 0, "NEW", Map.of());
         theManagerEdits(dealId, Map.of("CATEGORY_ID", 2, "STAGE_ID", "C2:NEW"));
         crm.calls().clear();
 
-        DealWrite result = writeOne(update(5306, dealId, agreed(5306, dealId, 0, "NEW", "N")).status("P").stage("EXECUTING")
+        DealWrite result = writeOne(update(5398, dealId, agreed(5398, dealId, 0, "NEW", "N")).status("P").stage("EXECUTING")
                 .at(Instant.now().plus(Duration.ofHours(1))).build());
 
         // both moved: no stage is written here whatever the order's dateUpdate says (the store's clock); the store
