@@ -211,6 +211,14 @@ class DealWriterTest {
         return crm.crm().addDealAsHuman(fields);
     }
 
+    /** A deal DealBridge made in pipeline 0 (at NEW) that the manager then moved to pipeline 2 (sofas), the calls log cleared. */
+    private long dealTheManagerMovedToPipeline2(long orderId) {
+        long dealId = dealBridgesDeal(orderId, 0, "NEW", Map.of());
+        theManagerEdits(dealId, Map.of("CATEGORY_ID", 2, "STAGE_ID", "C2:NEW"));
+        crm.calls().clear();
+        return dealId;
+    }
+
     private void theManagerEdits(long dealId, Map<String, ?> fields) {
         Map<String, Object> edit = new HashMap<>(fields);
         edit.put("byUserId", MANAGER);
@@ -659,9 +667,7 @@ class DealWriterTest {
 
     @Test
     void aManagersPipelineMoveSurvivesAStatusChangeAndTheStatusIsMappedInTheNewPipeline() throws Exception {
-        long dealId = dealBridgesDeal(5304, 0, "NEW", Map.of());
-        theManagerEdits(dealId, Map.of("CATEGORY_ID", 2, "STAGE_ID", "C2:NEW"));  // the manager moved it to sofas
-        crm.calls().clear();
+        long dealId = dealTheManagerMovedToPipeline2(5304);
 
         // the topology still believes the deal is in pipeline 0 (where DealBridge put it) and asks for EXECUTING there;
         // the pair last agreed after the move (C2:NEW with N), so only the order's status moved since
@@ -677,9 +683,7 @@ class DealWriterTest {
 
     @Test
     void aManagersPipelineMoveAndAStatusChangeBothSinceTheLinkAreLeftToTheStoreConnectorAndThePipelineStays() throws Exception {
-        long dealId = dealBridgesDeal(5398, 0, "NEW", Map.of());
-        theManagerEdits(dealId, Map.of("CATEGORY_ID", 2, "STAGE_ID", "C2:NEW"));
-        crm.calls().clear();
+        long dealId = dealTheManagerMovedToPipeline2(5398);
 
         DealWrite result = writeOne(update(5398, dealId, agreed(5398, dealId, 0, "NEW", "N")).status("P").stage("EXECUTING")
                 .at(Instant.now().plus(Duration.ofHours(1))).build());
@@ -694,9 +698,7 @@ class DealWriterTest {
 
     @Test
     void aManagersPipelineMoveSurvivesABasketChangeThatPicksAnotherPipeline() throws Exception {
-        long dealId = dealBridgesDeal(5305, 0, "NEW", Map.of());
-        theManagerEdits(dealId, Map.of("CATEGORY_ID", 2, "STAGE_ID", "C2:NEW"));
-        crm.calls().clear();
+        long dealId = dealTheManagerMovedToPipeline2(5305);
         SyncLink chairs = agreed(5305, dealId, 0, "NEW", "N", valuesOf(5305, "1500.00", 0), CHAIRS);
 
         // the basket changed and the mapping picks pipeline 0 for it, which DealBridge chose before the manager moved it
@@ -806,9 +808,7 @@ class DealWriterTest {
 
     @Test
     void aStatusWithNoStageInTheManagersPipelineLeavesTheStageAloneAndSaysSo() throws Exception {
-        long dealId = dealBridgesDeal(5306, 0, "NEW", Map.of());
-        theManagerEdits(dealId, Map.of("CATEGORY_ID", 2, "STAGE_ID", "C2:NEW"));
-        crm.calls().clear();
+        long dealId = dealTheManagerMovedToPipeline2(5306);
 
         // F is mapped in pipeline 0 (WON) only
         DealWrite result = writeOne(update(5306, dealId, agreed(5306, dealId, 0, "NEW", "N")).status("F").stage("WON")
