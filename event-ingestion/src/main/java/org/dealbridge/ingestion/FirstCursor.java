@@ -28,6 +28,15 @@ public interface FirstCursor {
 
     OffsetDateTime at();
 
+    /**
+     * This first cursor worked out now and kept: for a caller that must ask the portal before something stops it from
+     * calling (the launcher asks before the pollers' leadership sets this instance's share of the rate budget, which
+     * is 0 until it is elected, and a call at share 0 waits).
+     */
+    default FirstCursor askedNow() {
+        return at(at());
+    }
+
     /** A fixed first cursor (tests, and a cursor a user gives). */
     static FirstCursor at(OffsetDateTime cursor) {
         Objects.requireNonNull(cursor, "firstCursor");

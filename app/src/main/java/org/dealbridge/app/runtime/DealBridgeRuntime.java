@@ -183,7 +183,8 @@ public final class DealBridgeRuntime implements AutoCloseable {
         String token = config.secret(DealBridgeConfig.STORE_APPLICATION_TOKEN);
         StoreIngestionConfig settings = new StoreIngestionConfig(List.of(config.getString(DealBridgeConfig.STORE_SITE_ID)), token,
                 interval, StoreIngestionConfig.DEFAULT_POLL_OVERLAP,
-                FirstCursor.portalTimeMinus("store", new StoreApi(store)::portalNow, interval.multipliedBy(2), Clock.systemUTC()),
+                // asked before the leadership below sets this instance's share of the store's budget to 0 (a call then waits)
+                FirstCursor.portalTimeMinus("store", new StoreApi(store)::portalNow, interval.multipliedBy(2), Clock.systemUTC()).askedNow(),
                 StoreIngestionConfig.DEFAULT_CATALOG_CACHE_TTL, config.getInt(DealBridgeConfig.HTTP_MAX_BODY_BYTES),
                 StoreIngestionConfig.DEFAULT_REFRESH_QUEUE_CAPACITY);
         Map<String, Object> client = new HashMap<>();

@@ -91,14 +91,16 @@ final class DealToOrderSync implements AutoCloseable {
         Map<String, Object> cursorClient = new HashMap<>();
         producerProps.forEach((k, v) -> cursorClient.put(k.toString(), v));
         // the first start stores its cursor a little in the past by the CRM's own clock (never DealBridge's: the two may
-        // be minutes apart), like the store poller; the CRM's history is not replayed
+        // be minutes apart), like the store poller; the CRM's history is not replayed. Asked before the leadership sets
+        // this instance's share of the CRM's budget to 0 (a call then waits).
+        FirstCursor firstCursor = FirstCursor.portalTimeMinus("CRM", new CrmApi(crm.get())::portalNow,
+                events.pollInterval().multipliedBy(2), Clock.systemUTC()).askedNow();
         // the poller runs on one instance at a time; the hook on every instance
         PollerLeadership leadership = new PollerLeadership(cursorClient, topics.name(Topics.POLLER_LEADERSHIP), topics.name(DealBridgeRuntime.CRM_POLLERS_GROUP),
                 PollerLeadership.DEFAULT_SESSION_TIMEOUT).addListener(connections.crmShare());
         ingestion = new CrmIngestion(events, crm.get(), new DealPublisher(dealProducer, topics.dealChanges().name(), metrics),
                 new KafkaCursorStore(cursorClient, topics, "deal-events-cursors", Duration.ofSeconds(30)),
-                FirstCursor.portalTimeMinus("CRM", new CrmApi(crm.get())::portalNow, events.pollInterval().multipliedBy(2), Clock.systemUTC()),
-                leadership);
+                firstCursor, leadership);
         if (token != null) {
             http.route(CrmHookHandler.PATH, ingestion.hookHandler());
         } else {
