@@ -13,6 +13,7 @@ import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BiConsumer;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -171,6 +172,14 @@ public abstract class CommandConnector<C extends SpecificRecord, R extends Comma
     /** The client properties the connector was given, for clients of its own (views of other topics). */
     protected final Properties kafka() {
         return kafka;
+    }
+
+    /**
+     * A view of another compacted topic (links, mapping) read with this connector's client settings: what a connector
+     * decides against besides its commands. The caller closes it.
+     */
+    protected final <V> CompactedTopicView<V> viewOf(Topics.Topic<String, V> topic, BiConsumer<String, V> apply) {
+        return new CompactedTopicView<>(kafka, topic.name(), topic.valueSerde().deserializer(), apply);
     }
 
     /** Set before {@link #start()}; called on the connector's thread, so it must be quick. */

@@ -69,9 +69,7 @@ public final class CrmConnector extends CommandConnector<DealCommand, DealWrite>
      */
     @Override
     protected void sessionStarted() {
-        Topics.Topic<String, SyncLink> links = topics().dealLinks();
-        try (CompactedTopicView<SyncLink> view = new CompactedTopicView<>(kafka(), links.name(), links.valueSerde().deserializer(),
-                this::committedLink)) {
+        try (CompactedTopicView<SyncLink> view = viewOf(topics().dealLinks(), this::committedLink)) {
             long started = System.nanoTime();
             view.catchUp(LINKS_TIMEOUT);
             log.info("{} read deal-links to its end in {} ms: {} link(s) known", COMPONENT,

@@ -59,10 +59,8 @@ public final class StoreConnector extends CommandConnector<OrderCommand, OrderWr
 
     @Override
     protected void sessionStarted() {
-        Topics topics = topics();
-        links = new CompactedTopicView<>(kafka(), topics.dealLinks().name(), topics.dealLinks().valueSerde().deserializer(), this::applyLink);
-        mappingView = new CompactedTopicView<>(kafka(), topics.mappingConfig().name(), topics.mappingConfig().valueSerde().deserializer(),
-                this::applyMapping);
+        links = viewOf(topics().dealLinks(), this::applyLink);
+        mappingView = viewOf(topics().mappingConfig(), this::applyMapping);
     }
 
     @Override
