@@ -2,7 +2,6 @@ package org.dealbridge.dealprojector.crm;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -14,7 +13,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.dealbridge.connector.CommandConnector;
-import org.dealbridge.connector.CompactedTopicView;
 import org.dealbridge.connector.Executed;
 import org.dealbridge.dealprojector.DealProjectorConfig;
 import org.dealbridge.schemas.DealCommand;
@@ -39,13 +37,8 @@ import org.dealbridge.schemas.Topics;
  */
 public final class CrmConnector extends CommandConnector<DealCommand, DealWrite> {
 
-    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(CrmConnector.class);
-
     public static final String COMPONENT = "crm-connector";
     private static final int MAX_POLL_RECORDS = 500;
-
-    /** How long a starting run may take to read {@code deal-links} to its end. */
-    private static final Duration LINKS_TIMEOUT = Duration.ofSeconds(30);
 
     private final DealWriter writer;
     /**
@@ -59,24 +52,14 @@ public final class CrmConnector extends CommandConnector<DealCommand, DealWrite>
                         Clock clock) {
         super(COMPONENT, SyncDirection.ORDER_TO_DEAL, topics.dealCommands(), MAX_POLL_RECORDS, config, topics, kafka, meters, clock);
         this.writer = writer;
+        // A process that died forgot the links it had written; a command the projector decided on an older link before
+        // the newer one came back would then be judged against that older link, and DealBridge's own committed writes
+        // (a pipeline move, its stage, an amount) would read as a person's. So each run reads deal-links first; after
+        // that the links of this connector's own writes are fresher than the topic.
+        follow(topics.dealLinks(), this::committedLink, CatchUp.AT_START);
     }
 
-    /**
-     * Reads {@code deal-links} to its end. A process that died forgot the links it had written; a command the projector
-     * decided on an older link before the newer one came back would then be judged against that older link, and
-     * DealBridge's own committed writes (a pipeline move, its stage, an amount) would read as a person's. A link kept
-     * in memory (written in a transaction that did not commit) stays when it is newer.
-     */
-    @Override
-    protected void sessionStarted() {
-        try (CompactedTopicView<SyncLink> view = viewOf(topics().dealLinks(), this::committedLink)) {
-            long started = System.nanoTime();
-            view.catchUp(LINKS_TIMEOUT);
-            log.info("{} read deal-links to its end in {} ms: {} link(s) known", COMPONENT,
-                    (System.nanoTime() - started) / 1_000_000, ownLinks.size());
-        }
-    }
-
+    /** A link kept in memory (written in a transaction that did not commit) stays when it is newer than the topic's. */
     private void committedLink(String orderKey, SyncLink link) {
         if (link == null) {
             ownLinks.remove(orderKey);
