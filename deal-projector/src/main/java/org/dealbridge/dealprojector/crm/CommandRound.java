@@ -1,5 +1,6 @@
 package org.dealbridge.dealprojector.crm;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
 import java.util.List;
 import org.dealbridge.bitrix.BatchCommand;
@@ -17,6 +18,12 @@ final class CommandRound {
     private final int index;
     final List<BatchCommand> reads = new ArrayList<>();
     final List<BatchCommand> writes = new ArrayList<>();
+    /** CREATE: the deals its look-up by origin found, oldest first (empty: none); null until looked up. */
+    List<JsonNode> dealsOfOrigin;
+    /** UPDATE: its deal as read; null until read. */
+    JsonNode deal;
+    /** UPDATE: the CRM's answer when its deal no longer exists, or null. */
+    String deletedBecause;
     /** The link to publish once the writes succeed (its deal id is 0 until an add answers). */
     SyncLink link;
     Outcome outcome;
@@ -27,6 +34,11 @@ final class CommandRound {
     CommandRound(DealCommand command, int index) {
         this.command = command;
         this.index = index;
+    }
+
+    /** Its deal was looked up (found, known absent, or known deleted). */
+    boolean lookedUp() {
+        return dealsOfOrigin != null || deal != null || deletedBecause != null;
     }
 
     /** The key of this command's sub-command of a kind ("find", "add", …). */

@@ -138,20 +138,12 @@ public final class DealWriter {
                     reading.add(round);
                 }
             }
-            Map<CommandRound, BatchResult> readResults = new HashMap<>();
-            for (List<CommandRound> batch : batches(reading, r -> r.reads)) {
-                try {
-                    BatchResult result = client.batch(subCommands(batch, r -> r.reads), false, Idempotence.IDEMPOTENT);
-                    batch.forEach(r -> readResults.put(r, result));
-                } catch (BitrixException e) {
-                    batch.forEach(r -> fail(r, RoundFailure.of(e)));
-                }
-            }
+            Map<CommandRound, BatchResult> readResults = read(reading);
             List<CommandRound> writing = new ArrayList<>();
             for (CommandRound round : reading) {
                 BatchResult reads = readResults.get(round);
                 if (reads == null) {
-                    continue;  // its read batch failed
+                    continue;  // its reads failed
                 }
                 try {
                     CommandDecision.decide(round, reads, webhookUser, clock.instant());
@@ -178,6 +170,40 @@ public final class DealWriter {
                     continue;
                 }
                 batch.forEach(r -> written(r, result));
+            }
+        }
+
+        /**
+         * The read step: every round's own reads and its share of the deal look-ups ({@link DealLookups}), then, in a
+         * second call only when needed, the look-ups a shared one left unsure. Returns each round that was read with the
+         * answer to its own reads; a round whose reads failed is handed to {@link #fail}.
+         */
+        private Map<CommandRound, BatchResult> read(List<CommandRound> reading) {
+            Map<CommandRound, BatchResult> answered = new HashMap<>();
+            List<CommandRound> unsure = new ArrayList<>();
+            for (DealLookups.Batch batch : DealLookups.pack(reading, batchSize)) {
+                BatchResult result = readBatch(batch);
+                if (result != null) {
+                    unsure.addAll(batch.answer(result, this::fail));
+                    batch.rounds.forEach(r -> answered.put(r, result));
+                }
+            }
+            for (DealLookups.Batch batch : DealLookups.confirming(unsure, batchSize)) {
+                BatchResult result = readBatch(batch);
+                if (result != null) {
+                    batch.answer(result, this::fail);
+                }
+            }
+            answered.keySet().removeIf(r -> !r.lookedUp() || retry.containsKey(r.command) || done.containsKey(r.command));
+            return answered;
+        }
+
+        private BatchResult readBatch(DealLookups.Batch batch) {
+            try {
+                return client.batch(batch.commands(), false, Idempotence.IDEMPOTENT);
+            } catch (BitrixException e) {
+                batch.rounds.forEach(r -> fail(r, RoundFailure.of(e)));
+                return null;
             }
         }
 

@@ -512,6 +512,76 @@ class DealWriterTest {
         }
     }
 
+    // --- shared look-ups (issue 14 item 1): one crm.deal.list per up to 50 deals, not one sub-command per command ---
+
+    /** Sub-commands the emulator ran, by method, all batches together. */
+    private Map<String, Long> subCommands() {
+        Map<String, Long> counts = new java.util.TreeMap<>();
+        crm.calls().all().stream().filter(org.dealbridge.emulator.Call::inBatch)
+                .forEach(c -> counts.merge(c.method(), 1L, Long::sum));
+        return counts;
+    }
+
+    @Test
+    void theChecksBeforeSixtyStatusChangesAreTwoDealListsAndTheUpdatesAreOneSubCommandEach() throws Exception {
+        List<DealCommand> commands = new java.util.ArrayList<>();
+        for (long order = 7101; order <= 7160; order++) {
+            long dealId = dealBridgesDeal(order, 0, "NEW", Map.of());
+            commands.add(update(order, dealId, agreed(order, dealId, 0, "NEW", "N")).status("P").stage("EXECUTING").build());
+        }
+        crm.calls().clear();
+
+        List<DealWrite> results = writer.write(commands);
+
+        assertThat(results).allSatisfy(r -> assertThat(r.outcome()).isEqualTo(Outcome.UPDATED));
+        assertThat(subCommands()).containsExactlyInAnyOrderEntriesOf(Map.of("crm.deal.list", 2L, "crm.deal.update", 60L));
+        assertThat(crm.calls().of(Portal.CRM, "crm.deal.list")).allSatisfy(list -> assertThat(list.params().toString())
+                .doesNotContain("UF_*"));  // only the fields the decision needs
+        for (long order = 7101; order <= 7160; order++) {
+            assertThat(crm.crm().dealsByOrigin("dealbridge:s1", Long.toString(order)).get(0)).containsEntry("STAGE_ID", "EXECUTING");
+        }
+    }
+
+    @Test
+    void theLookUpsBeforeSixtyNewDealsAreTwoDealListsByOrigin() throws Exception {
+        List<DealCommand> commands = new java.util.ArrayList<>();
+        for (long order = 7201; order <= 7260; order++) {
+            commands.add(create(order, Map.of(), null, false));
+        }
+        crm.calls().clear();
+
+        List<DealWrite> results = writer.write(commands);
+
+        assertThat(results).allSatisfy(r -> assertThat(r.outcome()).isEqualTo(Outcome.CREATED));
+        assertThat(subCommands()).containsExactlyInAnyOrderEntriesOf(Map.of("crm.deal.list", 2L, "crm.deal.add", 60L,
+                "crm.deal.productrows.set", 60L));
+        for (long order = 7201; order <= 7260; order++) {
+            assertThat(crm.crm().dealsByOrigin("dealbridge:s1", Long.toString(order))).hasSize(1);
+        }
+    }
+
+    @Test
+    void anOrderWhoseDealAFullPageOfTheSharedLookUpCutOffIsLookedUpAloneAndGetsNoSecondDeal() throws Exception {
+        // 51 deals for 50 orders (order 7301 was duplicated by hand): the page of 50, oldest first, cuts off 7350's deal
+        dealBridgesDeal(7301, 0, "NEW", Map.of());
+        dealBridgesDeal(7301, 0, "NEW", Map.of());
+        List<DealCommand> commands = new java.util.ArrayList<>();
+        for (long order = 7301; order <= 7350; order++) {
+            if (order > 7301) {
+                dealBridgesDeal(order, 2, "C2:NEW", Map.of());
+            }
+            commands.add(create(order, Map.of(), null, false));
+        }
+        crm.calls().clear();
+
+        List<DealWrite> results = writer.write(commands);
+
+        assertThat(crm.calls().count(Portal.CRM, "crm.deal.add")).isZero();
+        assertThat(results).allSatisfy(r -> assertThat(r.outcome()).isNotEqualTo(Outcome.CREATED));
+        assertThat(crm.crm().dealsByOrigin("dealbridge:s1", "7350")).hasSize(1);
+        assertThat(crm.calls().count(Portal.CRM, "crm.deal.list")).isEqualTo(2);  // the shared one, then 7350's own
+    }
+
     // --- the stage is decided with PairDecision against the deal as read (the same rule as the order projector's) ---
 
     /** An UPDATE decided against a link at C2:NEW/N, for an order now at P (→ C2:EXECUTING), changed at {@code orderAt}. */
