@@ -69,8 +69,8 @@ final class CommandDecision {
     private static void newDeal(CommandRound round, BatchResult reads, Instant now) {
         DealCommand c = round.command;
         List<ProductRow> rows = c.getProductRows() == null ? List.of() : c.getProductRows();
-        Optional<Long> owner = c.getResolveResponsibleFromContact() ? DealReads.contactOwner(round, reads) : Optional.empty();
-        Map<String, Object> sent = DealWrites.newDeal(round, DealReads.contact(round, reads), owner, rows);
+        Optional<Long> owner = c.getResolveResponsibleFromContact() ? Optional.ofNullable(round.contactOwner) : Optional.empty();
+        Map<String, Object> sent = DealWrites.newDeal(round, Optional.ofNullable(round.contact), owner, rows);
         round.link = LinkAfterWrite.created(c, sent, rows, now);
         round.outcome = Outcome.CREATED;
     }

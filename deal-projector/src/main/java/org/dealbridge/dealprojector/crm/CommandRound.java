@@ -2,7 +2,9 @@ package org.dealbridge.dealprojector.crm;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.dealbridge.bitrix.BatchCommand;
 import org.dealbridge.schemas.DealCommand;
 import org.dealbridge.schemas.Outcome;
@@ -24,6 +26,12 @@ final class CommandRound {
     JsonNode deal;
     /** UPDATE: the CRM's answer when its deal no longer exists, or null. */
     String deletedBecause;
+    /** CREATE: the buyer's contact (remembered or found), or null: the writes add one. */
+    Long contact;
+    /** CREATE: the owner of that contact, when the command takes its responsible from it and it has one. */
+    Long contactOwner;
+    /** Buyer keys → contact id this round learned, for {@link BuyerContacts} once it is written. */
+    final Map<String, Long> learnedContacts = new LinkedHashMap<>();
     /** The link to publish once the writes succeed (its deal id is 0 until an add answers). */
     SyncLink link;
     Outcome outcome;
@@ -52,6 +60,6 @@ final class CommandRound {
     }
 
     DealWrite finished(int attempt, boolean written) {
-        return new DealWrite(command, outcome, reason, link, null, attempt, written, reconcile);
+        return new DealWrite(command, outcome, reason, link, null, attempt, written, reconcile, false, Map.copyOf(learnedContacts));
     }
 }

@@ -37,6 +37,8 @@ import org.dealbridge.schemas.Topics;
  */
 public final class CrmConnector extends CommandConnector<DealCommand, DealWrite> {
 
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(CrmConnector.class);
+
     public static final String COMPONENT = "crm-connector";
     private static final int MAX_POLL_RECORDS = 500;
 
@@ -57,6 +59,25 @@ public final class CrmConnector extends CommandConnector<DealCommand, DealWrite>
         // (a pipeline move, its stage, an amount) would read as a person's. So each run reads deal-links first; after
         // that the links of this connector's own writes are fresher than the topic.
         follow(topics.dealLinks(), this::committedLink, CatchUp.AT_START);
+        // the buyers' contacts met so far, by any instance: a returning buyer costs no search and no add
+        follow(topics.buyerContacts(), this::committedContact, CatchUp.AT_START);
+    }
+
+    /**
+     * A buyer's contact from {@code buyer-contacts}: the buyers met before this run (by any instance) cost no search. A
+     * record that is not a contact id is skipped: that buyer is searched again.
+     */
+    private void committedContact(String buyerKey, String contactId) {
+        if (contactId == null) {
+            writer.buyerContacts().remember(buyerKey, null);
+            return;
+        }
+        try {
+            writer.buyerContacts().remember(buyerKey, Long.parseLong(contactId.trim()));
+        } catch (NumberFormatException e) {
+            log.error("Skipping the record of buyer-contacts for {}: '{}' is not a contact id; that buyer is searched again",
+                    buyerKey, contactId);
+        }
     }
 
     /** A link kept in memory (written in a transaction that did not commit) stays when it is newer than the topic's. */
@@ -113,8 +134,23 @@ public final class CrmConnector extends CommandConnector<DealCommand, DealWrite>
      */
     @Override
     protected List<ProducerRecord<String, byte[]>> extraRecords(DealWrite result) {
+        List<ProducerRecord<String, byte[]>> records = new ArrayList<>(contactsLearned(result));
+        reconcile(result).ifPresent(records::add);
+        return records;
+    }
+
+    /** The buyer's contact this command learned, for {@code buyer-contacts} (in the same transaction as its link). */
+    private List<ProducerRecord<String, byte[]>> contactsLearned(DealWrite result) {
+        Topics.Topic<String, String> contacts = topics().buyerContacts();
+        List<ProducerRecord<String, byte[]>> records = new ArrayList<>();
+        result.contacts().forEach((buyerKey, contactId) -> records.add(new ProducerRecord<>(contacts.name(), buyerKey,
+                contacts.valueSerde().serializer().serialize(contacts.name(), Long.toString(contactId)))));
+        return records;
+    }
+
+    private java.util.Optional<ProducerRecord<String, byte[]>> reconcile(DealWrite result) {
         if (!result.reconcile() || result.link() == null || result.link().getDealId() <= 0) {
-            return List.of();
+            return java.util.Optional.empty();
         }
         DealCommand c = result.command();
         OrderCommand reconcile = OrderCommand.newBuilder()
@@ -129,7 +165,7 @@ public final class CrmConnector extends CommandConnector<DealCommand, DealWrite>
                 .setSourceTime(c.getSourceTime())
                 .build();
         Topics.Topic<String, OrderCommand> orderCommands = topics().orderCommands();
-        return List.of(new ProducerRecord<>(orderCommands.name(), Keys.deal(result.link().getDealId()),
+        return java.util.Optional.of(new ProducerRecord<>(orderCommands.name(), Keys.deal(result.link().getDealId()),
                 orderCommands.valueSerde().serializer().serialize(orderCommands.name(), reconcile)));
     }
 

@@ -48,6 +48,8 @@ final class DealLookups {
         private final List<Lookup> lookups;
         /** False for a confirming batch: its rounds' own reads were answered by the first. */
         private final boolean ownReads;
+        /** Other reads that travel with these ({@link ContactLookups}), answered through the batch's result. */
+        private final List<BatchCommand> others = new ArrayList<>();
 
         private Batch(List<CommandRound> rounds, List<Lookup> lookups, boolean ownReads) {
             this.rounds = rounds;
@@ -61,6 +63,7 @@ final class DealLookups {
             if (ownReads) {
                 rounds.forEach(r -> commands.addAll(r.reads));
             }
+            commands.addAll(others);
             return commands;
         }
 
@@ -101,9 +104,23 @@ final class DealLookups {
 
     /**
      * The reads of these rounds packed into as few batches of at most {@code batchSize} sub-commands as fit: each
-     * round's own reads plus its share of the look-ups.
+     * round's own reads plus its share of the look-ups; then the {@code others} (groups that must stay in one batch)
+     * where there is room, in batches of their own where there is not.
      */
-    static List<Batch> pack(List<CommandRound> rounds, int batchSize) {
+    static List<Batch> pack(List<CommandRound> rounds, List<List<BatchCommand>> others, int batchSize) {
+        List<Batch> batches = pack(rounds, batchSize);
+        for (List<BatchCommand> group : others) {
+            Batch last = batches.isEmpty() ? null : batches.get(batches.size() - 1);
+            if (last == null || last.commands().size() + group.size() > batchSize) {
+                last = new Batch(List.of(), List.of(), false);
+                batches.add(last);
+            }
+            last.others.addAll(group);
+        }
+        return batches;
+    }
+
+    private static List<Batch> pack(List<CommandRound> rounds, int batchSize) {
         List<Batch> batches = new ArrayList<>();
         List<CommandRound> current = new ArrayList<>();
         for (CommandRound round : rounds) {

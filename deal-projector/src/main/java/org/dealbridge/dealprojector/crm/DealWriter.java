@@ -61,6 +61,8 @@ public final class DealWriter {
     private final Sleeper sleeper;
     /** The webhook's user: DealBridge's own changes carry this id in MODIFY_BY_ID/MOVED_BY_ID. */
     private final String webhookUser;
+    /** The buyers' contacts met so far; the connector fills it from {@code buyer-contacts} when a run starts. */
+    private final BuyerContacts buyerContacts = new BuyerContacts();
 
     /** How the writer waits between rounds (tests record the waits instead). */
     @FunctionalInterface
@@ -79,6 +81,11 @@ public final class DealWriter {
         this.clock = clock;
         this.sleeper = sleeper;
         this.webhookUser = client.config().webhook().userId();
+    }
+
+    /** The buyers' contacts this writer knows (the connector keeps them on {@code buyer-contacts}). */
+    public BuyerContacts buyerContacts() {
+        return buyerContacts;
     }
 
     /** Writes every command (at most one per order) and says what became of each, in the given order. */
@@ -105,6 +112,8 @@ public final class DealWriter {
         }
         List<DealWrite> results = new ArrayList<>(commands.size());
         commands.forEach(command -> results.add(done.get(command)));
+        // what the CRM now has, whether or not the connector's transaction commits (a contact added stays added)
+        results.forEach(r -> r.contacts().forEach(buyerContacts::remember));
         return results;
     }
 
@@ -181,13 +190,18 @@ public final class DealWriter {
         private Map<CommandRound, BatchResult> read(List<CommandRound> reading) {
             Map<CommandRound, BatchResult> answered = new HashMap<>();
             List<CommandRound> unsure = new ArrayList<>();
-            for (DealLookups.Batch batch : DealLookups.pack(reading, batchSize)) {
+            ContactLookups contacts = ContactLookups.plan(reading, buyerContacts);
+            for (DealLookups.Batch batch : DealLookups.pack(reading, contacts.groups(), batchSize)) {
                 BatchResult result = readBatch(batch);
-                if (result != null) {
-                    unsure.addAll(batch.answer(result, this::fail));
-                    batch.rounds.forEach(r -> answered.put(r, result));
+                if (result == null) {
+                    contacts.batchFailed();
+                    continue;
                 }
+                contacts.absorb(result);
+                unsure.addAll(batch.answer(result, this::fail));
+                batch.rounds.forEach(r -> answered.put(r, result));
             }
+            contacts.assign(this::fail);
             for (DealLookups.Batch batch : DealLookups.confirming(unsure, batchSize)) {
                 BatchResult result = readBatch(batch);
                 if (result != null) {
@@ -268,6 +282,11 @@ public final class DealWriter {
                     return;
                 }
                 round.link = LinkAfterWrite.withAddedId(round.link, dealId);
+                if (result.succeeded(round.key("contact"))) {
+                    // the buyer's new contact: remembered, so the buyer's next order neither searches nor adds one
+                    long contact = CrmApi.addedId(result, round.key("contact"));
+                    BuyerContacts.keys(round.command.getBuyer()).forEach(key -> round.learnedContacts.put(key, contact));
+                }
                 round.reason = "Deal " + dealId + " created for order " + round.order() + " in pipeline "
                         + round.link.getCategoryId() + " at stage " + round.link.getStageId() + ".";
             }

@@ -67,7 +67,7 @@ class DealProjectorEndToEndTest {
     @BeforeAll
     static void start() {
         // order-commands too: the CRM connector sends RECONCILE there when a manager's later stage stands
-        KAFKA.createTopics(2, Topics.ORDER_CHANGES, Topics.DEAL_COMMANDS, Topics.DEAL_LINKS, Topics.SYNC_OUTCOMES,
+        KAFKA.createTopics(2, Topics.ORDER_CHANGES, Topics.DEAL_COMMANDS, Topics.DEAL_LINKS, Topics.BUYER_CONTACTS, Topics.SYNC_OUTCOMES,
                 Topics.DEAD_LETTERS, Topics.ORDER_COMMANDS);
         KAFKA.createTopics(1, Topics.MAPPING_CONFIG);
         crm = BitrixEmulator.start(EmulatorOptions.defaults().rateLimitDisabled());

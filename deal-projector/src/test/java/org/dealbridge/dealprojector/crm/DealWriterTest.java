@@ -582,6 +582,44 @@ class DealWriterTest {
         assertThat(crm.calls().count(Portal.CRM, "crm.deal.list")).isEqualTo(2);  // the shared one, then 7350's own
     }
 
+    // --- contacts remembered (issue 14 item 2): a returning buyer costs nothing, unknown buyers are searched in bulk ---
+
+    @Test
+    void aReturningBuyersNewOrderCostsItsLookUpAddAndRowsOnlyNoSearchAndNoSecondContact() throws Exception {
+        DealWrite first = writeOne(create(7401, Map.of(), buyer("Anna@Example.com", "+7 999 000-11-22"), false));
+        long contact = crm.crm().dealContactIds(first.link().getDealId()).get(0);
+        assertThat(first.contacts()).containsEntry("email:anna@example.com", contact).containsEntry("phone:79990001122", contact);
+        crm.calls().clear();
+
+        DealWrite second = writeOne(create(7402, Map.of(), buyer(" anna@example.COM", null), false));
+
+        assertThat(subCommands()).containsExactlyInAnyOrderEntriesOf(Map.of("crm.deal.list", 1L, "crm.deal.add", 1L,
+                "crm.deal.productrows.set", 1L));
+        assertThat(crm.crm().dealContactIds(second.link().getDealId())).containsExactly(contact);
+    }
+
+    @Test
+    void thirtyUnknownBuyersAreSearchedInTwoCallsOfTheDuplicateSearchAndEachDealGetsItsBuyersContact() throws Exception {
+        Map<Long, Long> contactOfOrder = new HashMap<>();
+        List<DealCommand> commands = new java.util.ArrayList<>();
+        for (long order = 7501; order <= 7530; order++) {
+            contactOfOrder.put(order, crm.crm().addContact("Buyer", Long.toString(order), 7, "b" + order + "@example.com", null));
+            commands.add(create(order, Map.of(), buyer("b" + order + "@example.com", null), true));
+        }
+        crm.calls().clear();
+
+        List<DealWrite> results = writer.write(commands);
+
+        assertThat(subCommands()).containsEntry("crm.duplicate.findbycomm", 2L).containsEntry("crm.contact.list", 2L)
+                .doesNotContainKey("crm.contact.add").doesNotContainKey("crm.contact.get");
+        for (DealWrite result : results) {
+            long order = result.command().getOrderId();
+            assertThat(crm.crm().dealContactIds(result.link().getDealId())).as("order %d", order)
+                    .containsExactly(contactOfOrder.get(order));
+            assertThat(crm.crm().dealsByOrigin("dealbridge:s1", Long.toString(order)).get(0)).containsEntry("ASSIGNED_BY_ID", "7");
+        }
+    }
+
     // --- the stage is decided with PairDecision against the deal as read (the same rule as the order projector's) ---
 
     /** An UPDATE decided against a link at C2:NEW/N, for an order now at P (→ C2:EXECUTING), changed at {@code orderAt}. */
