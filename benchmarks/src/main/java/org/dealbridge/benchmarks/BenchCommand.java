@@ -56,17 +56,29 @@ public final class BenchCommand implements Runnable {
     }
 
     @Command(name = "api-budget", mixinStandardHelpOptions = true,
-            description = "N new orders at once at the portal's default limits: deal writes/s ÷ 100, 503s, batch fill, and a naive one-call-per-order sync.")
+            description = "N new orders of new buyers, a status change each, N new orders of the same (returning) buyers: "
+                    + "steady-state status updates/s and new deals/s over the budget, sub-commands per write, 503s after the "
+                    + "burst, and a naive one-call-per-order sync.")
     static final class ApiBudget extends Benchmark {
-        @Option(names = "--orders", defaultValue = "3000", description = "Orders. Default: ${DEFAULT-VALUE}.")
+        @Option(names = "--orders", defaultValue = "3000", description = "Orders per phase. Default: ${DEFAULT-VALUE}.")
         int orders;
 
         @Option(names = "--baseline-seconds", defaultValue = "30", description = "Longest the naive sync runs. Default: ${DEFAULT-VALUE}.")
         int baselineSeconds;
 
+        @Option(names = "--rate", defaultValue = "2", description = "The portal's calls/s after the burst (Enterprise: 5). Default: ${DEFAULT-VALUE}.")
+        double rate;
+
+        @Option(names = "--burst", defaultValue = "50", description = "The portal's burst (Enterprise: 250). Default: ${DEFAULT-VALUE}.")
+        int burst;
+
         @Override
         BenchResult run() {
-            return ApiBudgetBenchmark.run(positive("--orders", orders), Duration.ofSeconds(positive("--baseline-seconds", baselineSeconds)));
+            if (!(rate > 0)) {
+                throw new IllegalArgumentException("--rate must be > 0, was " + rate);
+            }
+            return ApiBudgetBenchmark.run(positive("--orders", orders), Duration.ofSeconds(positive("--baseline-seconds", baselineSeconds)),
+                    rate, positive("--burst", burst));
         }
     }
 
