@@ -105,8 +105,9 @@ public final class DealWriter {
                 break;
             }
             Duration wait = retry.delayAfter(attempt);
-            log.info("{} deal command(s) failed transiently (attempt {} of {}); retrying in {} ms", round.retry.size(), attempt,
-                    retry.maxAttempts(), wait.toMillis());
+            RoundFailure first = round.retry.values().iterator().next();
+            log.info("{} deal command(s) failed transiently (attempt {} of {}; the first: {} {}); retrying in {} ms",
+                    round.retry.size(), attempt, retry.maxAttempts(), first.code(), first.message(), wait.toMillis());
             sleeper.sleep(wait);
             remaining = new ArrayList<>(round.retry.keySet());
         }

@@ -169,6 +169,24 @@ class DealProjectorEndToEndTest {
     }
 
     @Test
+    void aBuyerMetBeforeTheConnectorRestartedIsNeitherSearchedNorAddedAgain() throws Exception {
+        bridge.storeReports(order(4001, "N", 99));
+        awaitDeal(4001);
+        awaitLinkKnown(4001);  // committed, and with it the buyer's contact on buyer-contacts
+        long contact = crm.crm().dealContactIds(Long.parseLong(deals(4001).get(0).get("ID").toString())).get(0);
+        bridge.stopConnector();
+        bridge.startConnector();  // a new writer: it knows the buyer only from buyer-contacts
+        java.util.function.Predicate<org.dealbridge.emulator.Call> ofTheBuyer = c -> c.params().toString().contains("buyer4001@");
+
+        bridge.storeReports(OrderChanged.newBuilder(order(4002, "N", 99)).setBuyer(order(4001, "N", 99).getBuyer()).build());
+
+        awaitDeal(4002);
+        assertThat(crm.calls().count(Portal.CRM, "crm.duplicate.findbycomm", ofTheBuyer)).as("searches for the buyer").isEqualTo(1);
+        assertThat(crm.calls().count(Portal.CRM, "crm.contact.add", ofTheBuyer)).as("contacts added for the buyer").isEqualTo(1);
+        assertThat(crm.crm().dealContactIds(Long.parseLong(deals(4002).get(0).get("ID").toString()))).containsExactly(contact);
+    }
+
+    @Test
     void replayingEveryCommandFromTheStartAddsNoDealAndDuplicatesNothing() throws Exception {
         LongStream.rangeClosed(5001, 5010).forEach(id -> bridge.storeReports(order(id, "N", 12)));
         LongStream.rangeClosed(5001, 5010).forEach(DealProjectorEndToEndTest::awaitDeal);

@@ -225,6 +225,16 @@ class DealWriterTest {
         return writer.write(List.of(command)).get(0);
     }
 
+    /** New orders {@code first..last} (no buyer) written in one call of the writer, counting the CRM's calls from here. */
+    private List<DealWrite> writeNewOrders(long first, long last) throws InterruptedException {
+        List<DealCommand> commands = new java.util.ArrayList<>();
+        for (long order = first; order <= last; order++) {
+            commands.add(create(order, Map.of(), null, false));
+        }
+        crm.calls().clear();
+        return writer.write(commands);
+    }
+
     @Test
     void aNewOrderGetsOneDealWithItsRowsAndANewContactAndALinkOfWhatWasWritten() throws Exception {
         DealWrite result = writeOne(create(5001, Map.of(), buyer("anna@example.com", null), false));
@@ -496,17 +506,11 @@ class DealWriterTest {
 
     @Test
     void manyCommandsShareBatchCallsOfAtMostFiftySubCommands() throws Exception {
-        List<DealCommand> commands = new java.util.ArrayList<>();
-        for (long id = 6001; id <= 6030; id++) {
-            commands.add(create(id, Map.of(), null, false));
-        }
-        crm.calls().clear();
-
-        List<DealWrite> results = writer.write(commands);
+        List<DealWrite> results = writeNewOrders(6001, 6030);
 
         assertThat(results).allSatisfy(r -> assertThat(r.outcome()).isEqualTo(Outcome.CREATED));
         int batches = crm.calls().count(Portal.CRM, "batch");
-        assertThat(batches).isEqualTo(3);  // 30 finds in one call; 30 adds + 30 row sets in two
+        assertThat(batches).isEqualTo(3);  // one look-up for all 30 in one call; 30 adds + 30 row sets in two
         for (long id = 6001; id <= 6030; id++) {
             assertThat(crm.crm().dealsByOrigin("dealbridge:s1", Long.toString(id))).hasSize(1);
         }
@@ -544,13 +548,7 @@ class DealWriterTest {
 
     @Test
     void theLookUpsBeforeSixtyNewDealsAreTwoDealListsByOrigin() throws Exception {
-        List<DealCommand> commands = new java.util.ArrayList<>();
-        for (long order = 7201; order <= 7260; order++) {
-            commands.add(create(order, Map.of(), null, false));
-        }
-        crm.calls().clear();
-
-        List<DealWrite> results = writer.write(commands);
+        List<DealWrite> results = writeNewOrders(7201, 7260);
 
         assertThat(results).allSatisfy(r -> assertThat(r.outcome()).isEqualTo(Outcome.CREATED));
         assertThat(subCommands()).containsExactlyInAnyOrderEntriesOf(Map.of("crm.deal.list", 2L, "crm.deal.add", 60L,
