@@ -297,6 +297,8 @@ class BadInputTest {
             awaitDeal(polled);
             assertThat(log.messages()).as("the unreadable cursor at offset %d is named", cursorPill)
                     .anyMatch(m -> m.contains("store-poll:s1") && m.contains("not a cursor"));
+            assertThat(log.messages()).as("the unreadable buyer contact is named")
+                    .anyMatch(m -> m.contains("buyer-contacts") && m.contains("email:buyer@example.com"));
         } finally {
             subscribeStoreHook();
         }
