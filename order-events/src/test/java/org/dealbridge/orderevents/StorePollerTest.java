@@ -197,7 +197,7 @@ class StorePollerTest {
 
         fx.clock.advance(Duration.ofMinutes(1));
         List<Long> later = seed("r1", 2);
-        int readsBefore = fx.emulator.calls().count(Portal.STORE, "sale.order.get");
+        int readsBefore = fx.orderReads();
 
         ChangePoller restarted = poller("r1", cursorStore());
         assertThat(restarted.cursor().toInstant()).isEqualTo(dateUpdateOf(first.get(4)).toInstant());
@@ -205,13 +205,39 @@ class StorePollerTest {
 
         // the cursor's own second is re-read (overlap), nothing older is
         assertThat(round.listed()).isEqualTo(3);
-        assertThat(fx.emulator.calls().count(Portal.STORE, "sale.order.get") - readsBefore).isEqualTo(3);
+        assertThat(fx.orderReads() - readsBefore).as("the three read with one bulk read").isEqualTo(1);
+        assertThat(fx.orderReads(first.get(4))).isEqualTo(2);
         Map<String, Long> perKey = publishedPerKey("r1", 8);
         assertThat(perKey.get(Keys.order("r1", first.get(3)))).isEqualTo(1L);
         assertThat(perKey.get(Keys.order("r1", first.get(4)))).isEqualTo(2L);
         assertThat(perKey.get(Keys.order("r1", later.get(0)))).isEqualTo(1L);
         assertThat(perKey.get(Keys.order("r1", later.get(1)))).isEqualTo(1L);
         assertThat(round.cursor().toInstant()).isEqualTo(dateUpdateOf(later.get(1)).toInstant());
+    }
+
+    @Test
+    void anIdlePollerListsButReadsAndRepublishesNothing() {
+        // issue 14: the overlap window re-included the newest order, which was read and republished every interval
+        List<Long> ids = seed("i1", 3);
+        ChangePoller poller = poller("i1", cursorStore());
+        assertThat(poller.pollOnce().published()).isEqualTo(3);
+        int callsBefore = fx.emulator.calls().all().size();
+
+        for (int round = 0; round < 3; round++) {
+            fx.clock.advance(Duration.ofSeconds(30));
+            ChangePoller.Round idle = poller.pollOnce();
+            assertThat(idle.published()).isZero();
+        }
+
+        // the listing alone: one sale.order.list with >dateUpdate per round, no read of any order
+        List<org.dealbridge.emulator.Call> since = fx.emulator.calls().all().subList(callsBefore, fx.emulator.calls().all().size());
+        assertThat(since).allSatisfy(c -> {
+            assertThat(c.method()).isEqualTo("sale.order.list");
+            assertThat(c.param("filter", ">dateUpdate")).isNotNull();
+        });
+        assertThat(since).hasSize(3);
+        assertThat(publishedPerKey("i1", 3)).containsOnlyKeys(ids.stream().map(id -> Keys.order("i1", id)).toList())
+                .allSatisfy((key, count) -> assertThat(count).isEqualTo(1L));
     }
 
     @Test
@@ -247,7 +273,7 @@ class StorePollerTest {
         List<Long> ids = seed("t1", 3);
         ChangePoller poller = poller("t1", cursorStore());
         // more failures than the client's two attempts: the first order cannot be read in this round
-        fx.emulator.faults().failNext(Portal.STORE, "sale.order.get", 2, Fault.HTTP_500);
+        fx.emulator.faults().failNext(Portal.STORE, "batch", 2, Fault.HTTP_500);
 
         ChangePoller.Round failed = poller.pollOnce();
         assertThat(failed.interrupted()).isTrue();
