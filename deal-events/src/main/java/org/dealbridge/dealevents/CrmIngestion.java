@@ -4,11 +4,10 @@ import com.sun.net.httpserver.HttpHandler;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.List;
-import java.util.Map;
-import java.util.Optional;
 import java.util.function.LongConsumer;
 import org.dealbridge.bitrix.BitrixClient;
 import org.dealbridge.bitrix.crm.CrmApi;
+import org.dealbridge.ingestion.BulkRead;
 import org.dealbridge.ingestion.CursorStore;
 import org.dealbridge.ingestion.Ingestion;
 import org.dealbridge.ingestion.PollerLeadership;
@@ -99,18 +98,38 @@ public final class CrmIngestion implements AutoCloseable {
         };
     }
 
-    /** Reads the deals (a deal that no longer exists is logged and skipped) and publishes them, acknowledged. */
+    /**
+     * Reads the deals in bulk ({@link BulkRead}, {@link DealReader#readAll}: 50 per {@code crm.deal.list}) and publishes
+     * them, acknowledged; a deal the answer lacks no longer exists (logged and skipped). A deal that can never be read is
+     * thrown, as before: the CRM side has no dead letters for deals, and its ids are read again.
+     */
     static Refresher refresher(DealReader reader, DealPublisher publisher, ChangeSource source) {
         return dealIds -> {
-            Map<Long, Optional<DealChanged>> read = reader.read(dealIds, source);
-            List<DealChanged> found = read.values().stream().flatMap(Optional::stream).toList();
-            publish(publisher, found);
-            read.forEach((id, deal) -> {
-                if (deal.isEmpty()) {
-                    log.info("deal {} named by {} no longer exists; nothing published", id, source);
+            List<DealChanged> found = new java.util.ArrayList<>();
+            BulkRead.Handler<DealChanged> handler = new BulkRead.Handler<>() {
+                @Override
+                public void publish(long id, DealChanged deal) {
+                    found.add(deal);
                 }
-            });
-            return new Refresher.Refreshed(found.size(), 0);
+
+                @Override
+                public boolean gone(long id) {
+                    log.info("deal {} named by {} no longer exists; nothing published", id, source);
+                    return false;
+                }
+
+                @Override
+                public void unreadable(long id, RuntimeException cause) {
+                    throw cause;
+                }
+
+                @Override
+                public void confirm() {
+                    CrmIngestion.publish(publisher, List.copyOf(found));
+                    found.clear();
+                }
+            };
+            return new BulkRead<>(ids -> reader.readAll(ids, source), handler, DealReader.DEALS_PER_BATCH).refresh(dealIds);
         };
     }
 
