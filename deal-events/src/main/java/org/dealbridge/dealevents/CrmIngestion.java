@@ -11,6 +11,7 @@ import org.dealbridge.ingestion.BulkRead;
 import org.dealbridge.ingestion.CursorStore;
 import org.dealbridge.ingestion.Ingestion;
 import org.dealbridge.ingestion.PollerLeadership;
+import org.dealbridge.ingestion.PublishedVersions;
 import org.dealbridge.ingestion.RefreshQueue;
 import org.dealbridge.ingestion.Refresher;
 import org.dealbridge.schemas.ChangeCause;
@@ -53,10 +54,11 @@ public final class CrmIngestion implements AutoCloseable {
                         PollerLeadership leadership) {
         this.config = config;
         DealReader reader = new DealReader(crm);
-        this.queue = hookQueue(config, reader, publisher);
+        PublishedVersions published = new PublishedVersions();
+        this.queue = hookQueue(config, reader, publisher, published);
         this.deletions = deletions(publisher, queue);
         List<AutoCloseable> resources = cursors instanceof AutoCloseable closeable ? List.of(closeable) : List.of();
-        this.ingestion = new Ingestion(queue, List.of(CrmPoller.create(new CrmApi(crm), reader, publisher, cursors, config, firstCursor)),
+        this.ingestion = new Ingestion(queue, List.of(CrmPoller.create(new CrmApi(crm), reader, publisher, cursors, config, firstCursor, published)),
                 resources, leadership);
     }
 
@@ -84,7 +86,12 @@ public final class CrmIngestion implements AutoCloseable {
      * saving three times) becomes one read; then read in batch calls and published. It is opened by {@link #start()}.
      */
     public static RefreshQueue hookQueue(DealEventsConfig config, DealReader reader, DealPublisher publisher) {
-        return new RefreshQueue(refresher(reader, publisher, ChangeSource.CRM_HOOK),
+        return hookQueue(config, reader, publisher, new PublishedVersions());
+    }
+
+    /** @param published what the CRM side put in Kafka lately, shared with the poller so it does not read those again */
+    public static RefreshQueue hookQueue(DealEventsConfig config, DealReader reader, DealPublisher publisher, PublishedVersions published) {
+        return new RefreshQueue(refresher(reader, publisher, ChangeSource.CRM_HOOK, published),
                 new RefreshQueue.Settings("deal-refresh", config.coalesceWindow(), HOOK_BATCH, HOOK_QUEUE_CAPACITY)).bindTo(publisher.meters());
     }
 
@@ -103,7 +110,7 @@ public final class CrmIngestion implements AutoCloseable {
      * them, acknowledged; a deal the answer lacks no longer exists (logged and skipped). A deal that can never be read is
      * thrown, as before: the CRM side has no dead letters for deals, and its ids are read again.
      */
-    static Refresher refresher(DealReader reader, DealPublisher publisher, ChangeSource source) {
+    static Refresher refresher(DealReader reader, DealPublisher publisher, ChangeSource source, PublishedVersions published) {
         return dealIds -> {
             List<DealChanged> found = new java.util.ArrayList<>();
             BulkRead.Handler<DealChanged> handler = new BulkRead.Handler<>() {
@@ -126,6 +133,7 @@ public final class CrmIngestion implements AutoCloseable {
                 @Override
                 public void confirm() {
                     CrmIngestion.publish(publisher, List.copyOf(found));
+                    found.forEach(deal -> published.published(deal.getDealId(), deal.getDateModify()));
                     found.clear();
                 }
             };

@@ -13,6 +13,7 @@ import org.apache.kafka.clients.producer.RecordMetadata;
 import org.dealbridge.bitrix.BitrixException;
 import org.dealbridge.bitrix.store.StoreApi;
 import org.dealbridge.ingestion.BulkRead;
+import org.dealbridge.ingestion.PublishedVersions;
 import org.dealbridge.ingestion.ReadFailures;
 import org.dealbridge.ingestion.Refresher;
 import org.dealbridge.schemas.ChangeCause;
@@ -44,6 +45,8 @@ public final class OrderIngest {
     // "poller reads the old state, hook reads and sends the new one, poller sends the old one last": the record that is
     // last on the partition is always the state that was read last.
     private final ReentrantLock[] stripes = new ReentrantLock[STRIPES];
+    /** Orders in Kafka with their dateUpdate, shared by the hook's queue and the pollers: a poller does not read them again. */
+    private final PublishedVersions published = new PublishedVersions();
 
     public OrderIngest(OrderReader reader, OrderPublisher publisher) {
         this.reader = Objects.requireNonNull(reader, "reader");
@@ -55,6 +58,11 @@ public final class OrderIngest {
 
     public OrderPublisher publisher() {
         return publisher;
+    }
+
+    /** What this ingest has put in Kafka (acknowledged), for the pollers ({@link StorePoller}). */
+    public PublishedVersions publishedVersions() {
+        return published;
     }
 
     /**
@@ -156,6 +164,7 @@ public final class OrderIngest {
         for (Outcome outcome : outcomes) {
             OrderPublisher.await(outcome.sent(), "order " + outcome.orderId());
             if (outcome.published()) {
+                this.published.published(outcome.orderId(), outcome.event().getDateUpdate());
                 published++;
             }
         }

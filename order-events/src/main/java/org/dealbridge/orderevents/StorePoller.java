@@ -63,6 +63,6 @@ public final class StorePoller {
                 orderIds -> ingest.refresh(orderIds, ChangeSource.STORE_POLL, COMPONENT, site),
                 cursors,
                 new ChangePoller.Settings("store-poller-" + site, cursorKey(site), settings.pollInterval(), settings.overlap(),
-                        settings.firstCursor(), BATCH));
+                        settings.firstCursor(), BATCH), ingest.publishedVersions());
     }
 }

@@ -53,14 +53,19 @@ class StoreIngestionTest {
                 String k1 = Keys.order("s1", s1);
                 String k2 = Keys.order("s2", s2);
 
+                // whichever reads an order first publishes it; the other path does not read it again at the same dateUpdate
                 List<ConsumerRecord<String, OrderChanged>> records = StoreFixture.read(KAFKA, fx.topics.orderChanges(), all ->
-                        all.stream().anyMatch(r -> r.key().equals(k1) && r.value().getCause().getSource() == ChangeSource.STORE_HOOK)
-                                && all.stream().anyMatch(r -> r.key().equals(k1) && r.value().getCause().getSource() == ChangeSource.STORE_POLL)
-                                && all.stream().anyMatch(r -> r.key().equals(k2) && r.value().getCause().getSource() == ChangeSource.STORE_POLL),
-                        Duration.ofSeconds(20));
-                assertThat(records).anyMatch(r -> r.key().equals(k1) && r.value().getCause().getSource() == ChangeSource.STORE_HOOK);
-                assertThat(records).anyMatch(r -> r.key().equals(k1) && r.value().getCause().getSource() == ChangeSource.STORE_POLL);
-                assertThat(records).anyMatch(r -> r.key().equals(k2) && r.value().getCause().getSource() == ChangeSource.STORE_POLL);
+                        all.stream().anyMatch(r -> r.key().equals(k1)) && all.stream().anyMatch(r -> r.key().equals(k2)), Duration.ofSeconds(20));
+                assertThat(records).anyMatch(r -> r.key().equals(k1));
+                assertThat(records).anyMatch(r -> r.key().equals(k2));
+                // a change the hook never names (its event lost) is the poller's
+                fx.emulator.events().unsubscribeAll();
+                fx.clock.advance(Duration.ofSeconds(5));
+                fx.emulator.store().updateOrderAsHuman(s2, Map.of("statusId", "P"));
+                List<ConsumerRecord<String, OrderChanged>> polled = StoreFixture.read(KAFKA, fx.topics.orderChanges(), all ->
+                        all.stream().anyMatch(r -> r.key().equals(k2) && r.value().getCause().getSource() == ChangeSource.STORE_POLL
+                                && "P".equals(r.value().getStatusId().toString())), Duration.ofSeconds(20));
+                assertThat(polled).anyMatch(r -> r.key().equals(k2) && r.value().getCause().getSource() == ChangeSource.STORE_POLL);
             } finally {
                 server.stop(0);
             }
@@ -111,12 +116,13 @@ class StoreIngestionTest {
                 }
                 int requestsBefore = fx.emulator.calls().all().size();
 
-                assertThat(ingestion.pollers().get(0).pollOnce().published()).isEqualTo(120);
+                // (the started poller's own first round may still be listing a few of them meanwhile)
+                ingestion.pollers().get(0).pollOnce();
 
                 assertThat(ordersPublished(fx, "b1", orders, Duration.ofSeconds(30))).isEqualTo(120);
                 assertThat(fx.emulator.calls().count(Portal.STORE, "sale.order.get")).as("no order read on its own").isZero();
-                assertThat(fx.orderReads()).as("bulk sale.order.list calls for 120 orders").isEqualTo(3);
-                assertThat(fx.emulator.calls().count(Portal.STORE, "batch")).as("store requests that read them").isBetween(3, 6);
+                assertThat(fx.orderReads()).as("bulk sale.order.list calls for 120 orders").isBetween(3, 4);
+                assertThat(fx.emulator.calls().count(Portal.STORE, "batch")).as("store requests that read them").isBetween(3, 8);
                 List<ConsumerRecord<String, OrderChanged>> events = StoreFixture.withKeyPrefix(
                         StoreFixture.read(KAFKA, fx.topics.orderChanges(), all -> false, Duration.ofMillis(500)), "b1:");
                 assertThat(events).allSatisfy(e -> {

@@ -72,6 +72,12 @@ class StorePollerTest {
                 new StorePoller.Settings(site, Duration.ofSeconds(30), Duration.ofSeconds(1), LONG_AGO));
     }
 
+    /** A poller of a new process: what the last one published is only in Kafka, not in its memory. */
+    private ChangePoller restartedPoller(String site, CursorStore cursors) {
+        return StorePoller.create(fx.store, new OrderIngest(fx.reader(), publisher), cursors,
+                new StorePoller.Settings(site, Duration.ofSeconds(30), Duration.ofSeconds(1), LONG_AGO));
+    }
+
     /** Seeds orders one second apart (dateUpdate has second precision); returns their ids. */
     private List<Long> seed(String site, int count) {
         List<Long> ids = new ArrayList<>();
@@ -178,7 +184,7 @@ class StorePollerTest {
         assertThat(real.load(StorePoller.cursorKey("c1"))).map(OffsetDateTime::parse).map(OffsetDateTime::toInstant)
                 .hasValue(LONG_AGO.toInstant());
 
-        ChangePoller restarted = poller("c1", cursorStore());
+        ChangePoller restarted = restartedPoller("c1", cursorStore());
         assertThat(restarted.cursor().toInstant()).isEqualTo(LONG_AGO.toInstant());
         ChangePoller.Round round = restarted.pollOnce();
 
@@ -199,7 +205,7 @@ class StorePollerTest {
         List<Long> later = seed("r1", 2);
         int readsBefore = fx.orderReads();
 
-        ChangePoller restarted = poller("r1", cursorStore());
+        ChangePoller restarted = restartedPoller("r1", cursorStore());
         assertThat(restarted.cursor().toInstant()).isEqualTo(dateUpdateOf(first.get(4)).toInstant());
         ChangePoller.Round round = restarted.pollOnce();
 
@@ -213,6 +219,21 @@ class StorePollerTest {
         assertThat(perKey.get(Keys.order("r1", later.get(0)))).isEqualTo(1L);
         assertThat(perKey.get(Keys.order("r1", later.get(1)))).isEqualTo(1L);
         assertThat(round.cursor().toInstant()).isEqualTo(dateUpdateOf(later.get(1)).toInstant());
+    }
+
+    @Test
+    void anOrderTheHookPublishedIsNotReadAgainByThePollerWhoseCursorMovesPastIt() {
+        List<Long> ids = seed("v1", 3);
+        ingest.refresh(ids, org.dealbridge.schemas.ChangeSource.STORE_HOOK, StoreHookHandler.COMPONENT, null);
+        int reads = fx.orderReads();
+
+        ChangePoller.Round round = poller("v1", cursorStore()).pollOnce();
+
+        assertThat(round.listed()).isEqualTo(3);
+        assertThat(round.published()).isZero();
+        assertThat(fx.orderReads()).as("in Kafka at that dateUpdate already: not read again").isEqualTo(reads);
+        assertThat(round.cursor().toInstant()).isEqualTo(dateUpdateOf(ids.get(2)).toInstant());
+        assertThat(publishedPerKey("v1", 3)).allSatisfy((key, count) -> assertThat(count).isEqualTo(1L));
     }
 
     @Test
