@@ -92,12 +92,15 @@ final class EndToEndBenchmark {
                 result.put("deals", emu.crm().deals().size(), "must equal orders");
                 put(result, "store", calls, Portal.STORE, orders);
                 put(result, "crm", calls, Portal.CRM, orders);
-                Predicate<Call> crmIngestion = c -> c.portal() == Portal.CRM && (c.method().equals("crm.deal.productrows.get")
-                        || c.method().equals("crm.deal.get") || (c.method().equals("crm.deal.list") && filterHas(c, "@ID")));
-                result.put("crmIngestionSubCommandsPerDeal", round(calls.stream().filter(crmIngestion).count() / (double) orders),
-                        "deal-events' reads of the deals (echoes of our writes included): crm.deal.list @ID, productrows.get");
-                result.put("storeOrderReads", calls.stream().filter(c -> c.portal() == Portal.STORE
-                        && (c.method().equals("sale.order.get") || (c.method().equals("sale.order.list") && filterHas(c, "@id")))).count(),
+                // crm.deal.list with @ID is deal-events' alone (the connector looks deals up by ORIGINATOR_ID/ORIGIN_ID);
+                // product rows are read by both, crm.deal.get now only by the connector
+                result.put("crmIngestionDealListsPerDeal", round(count(calls, c -> c.method().equals("crm.deal.list") && filterHas(c, "@ID")) / (double) orders),
+                        "deal-events' bulk reads (crm.deal.list @ID; echoes of our writes included)");
+                result.put("crmProductRowReadsPerDeal", round(count(calls, c -> c.method().equals("crm.deal.productrows.get")) / (double) orders),
+                        "crm.deal.productrows.get, by deal-events (deals whose rows can have changed) or the connector");
+                result.put("crmDealGetsPerDeal", round(count(calls, c -> c.method().equals("crm.deal.get")) / (double) orders),
+                        "crm.deal.get (the connector; deal-events no longer uses it)");
+                result.put("storeOrderReads", calls.stream().filter(EndToEndBenchmark::storeOrderRead).count(),
                         "sale.order.get, or bulk sale.order.list with @id");
 
                 if (!idle.isZero()) {
@@ -108,8 +111,7 @@ final class EndToEndBenchmark {
                     result.put("idleStoreRequests", idleCalls.size(), "every store request while nothing changed");
                     result.put("idleStoreRequestsByMethod", idleCalls.stream().collect(java.util.stream.Collectors.groupingBy(Call::method,
                             java.util.TreeMap::new, java.util.stream.Collectors.counting())).toString());
-                    result.put("idleStoreOrderReads", emu.calls().all().stream().filter(c -> c.portal() == Portal.STORE
-                            && (c.method().equals("sale.order.get") || (c.method().equals("sale.order.list") && filterHas(c, "@id")))).count(),
+                    result.put("idleStoreOrderReads", emu.calls().all().stream().filter(EndToEndBenchmark::storeOrderRead).count(),
                             "must be 0: nothing changed");
                 }
             }
@@ -130,6 +132,15 @@ final class EndToEndBenchmark {
         result.put(portal + "SubCommandsPerDeal", round(sub / (double) orders));
         result.put(portal + "RequestsPerDeal", round(requests / (double) orders));
         result.put(portal + "503s", refused, "refused for the rate limit");
+    }
+
+    /** A read of orders: one {@code sale.order.get}, or a bulk {@code sale.order.list} naming them with {@code @id}. */
+    private static boolean storeOrderRead(Call c) {
+        return c.portal() == Portal.STORE && (c.method().equals("sale.order.get") || (c.method().equals("sale.order.list") && filterHas(c, "@id")));
+    }
+
+    private static long count(List<Call> calls, Predicate<Call> crmCall) {
+        return calls.stream().filter(c -> c.portal() == Portal.CRM).filter(crmCall).count();
     }
 
     private static boolean filterHas(Call c, String key) {

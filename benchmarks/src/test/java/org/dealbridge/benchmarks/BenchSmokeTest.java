@@ -87,7 +87,7 @@ class BenchSmokeTest {
         JsonNode result = bench("end-to-end", "--orders", "12", "--burst", "8", "--rate", "20", "--idle-seconds", "0");
         assertThat(result.get("deals").asInt()).isEqualTo(12);
         for (String key : new String[] {"dealsPerSecond", "secondsToLastDeal", "storeRequests", "crmRequests", "storeSubCommandsPerDeal",
-                "crmSubCommandsPerDeal", "crmIngestionSubCommandsPerDeal", "storeOrderReads"}) {
+                "crmSubCommandsPerDeal", "crmIngestionDealListsPerDeal", "crmProductRowReadsPerDeal", "storeOrderReads"}) {
             assertThat(result.has(key)).as(key).isTrue();
         }
     }
