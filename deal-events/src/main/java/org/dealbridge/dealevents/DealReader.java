@@ -31,11 +31,12 @@ import org.dealbridge.schemas.ProductRow;
  * <p>Rows are not read again when
  * <ul>
  *   <li>the deal is an echo of DealBridge's own write: {@code MODIFY_BY_ID} is the webhook's user (reference §1.1: calls
- *       run as the employee who made the webhook). Rows decide only whether a deal DealBridge did not make creates an
- *       order (order-projector's {@code DealToOrder}), and DealBridge writes only deals it made or has linked, so an
- *       echo's rows decide nothing. ASSUMED: that webhook's employee does not also edit rows by hand in the same moment;
- *       DealBridge's own write times are in {@code deal-links}, which ingestion does not read, so "modified no later
- *       than that write" is not checked beyond {@code MODIFY_BY_ID}.</li>
+ *       run as the employee who made the webhook) and the deal was made by an integration ({@code ORIGINATOR_ID} set,
+ *       reference §12; DealBridge's deals carry {@code {prefix}:{site}}). Rows decide only whether a deal DealBridge did
+ *       not make creates an order (order-projector's {@code DealToOrder}), so an echo's rows decide nothing. A deal made
+ *       in the UI has no {@code ORIGINATOR_ID}: its rows are read even when the person uses the webhook's own account.
+ *       Not checked: "modified no later than DealBridge's write" — its write times are in {@code deal-links}, which
+ *       ingestion does not read; {@code MODIFY_BY_ID} and {@code ORIGINATOR_ID} stand for it.</li>
  *   <li>this reader read the rows at the same {@code DATE_MODIFY} (the deal has not been saved since).</li>
  * </ul>
  * Then the rows last read are published (none when never read: {@code productRows} is "when read").
@@ -115,7 +116,7 @@ public final class DealReader {
             synchronized (knownRows) {
                 known = knownRows.get(deal.id());
             }
-            boolean echo = webhookUser != null && webhookUser.equals(modifiedBy.get(deal.id()));
+            boolean echo = webhookUser != null && webhookUser.equals(modifiedBy.get(deal.id())) && deal.originatorId() != null;
             boolean unchanged = known != null && deal.dateModify() != null && deal.dateModify().isEqual(known.dateModify());
             if (echo || unchanged) {
                 rows.put(deal.id(), known == null ? List.of() : known.rows());

@@ -133,10 +133,14 @@ class CrmPollerTest {
         crm.setProductRows(ours, List.of(org.dealbridge.bitrix.crm.ProductRow.of(100, "Puzzle", java.math.BigDecimal.TEN, java.math.BigDecimal.ONE)));
         long theirs = emu.crm().addDealAsHuman(Map.of("TITLE", "By hand", "CATEGORY_ID", 1, "STAGE_ID", "C1:NEW", "ASSIGNED_BY_ID", 7));
         emu.crm().setProductRowsAsHuman(theirs, List.of(Map.of("PRODUCT_ID", 100, "PRODUCT_NAME", "Puzzle", "PRICE", "10", "QUANTITY", "2")));
+        // made in the UI by the person whose account the webhook uses: no ORIGINATOR_ID, so not an echo
+        long adminsOwn = emu.crm().addDealAsHuman(Map.of("TITLE", "By the admin", "CATEGORY_ID", 1, "STAGE_ID", "C1:NEW"));
+        emu.crm().setProductRowsAsHuman(adminsOwn, List.of(Map.of("PRODUCT_ID", 100, "PRODUCT_NAME", "Puzzle", "PRICE", "10", "QUANTITY", "3")));
         DealReader reader = new DealReader(client);
         emu.calls().clear();
 
-        Map<Long, java.util.Optional<DealChanged>> read = reader.read(List.of(ours, theirs, 999_999L), org.dealbridge.schemas.ChangeSource.CRM_HOOK);
+        Map<Long, java.util.Optional<DealChanged>> read = reader.read(List.of(ours, theirs, adminsOwn, 999_999L),
+                org.dealbridge.schemas.ChangeSource.CRM_HOOK);
 
         assertThat(read.get(999_999L)).as("not in the answer: gone").isEmpty();
         assertThat(read.get(ours)).hasValueSatisfying(d -> {
@@ -146,13 +150,15 @@ class CrmPollerTest {
         });
         assertThat(read.get(theirs)).hasValueSatisfying(d -> assertThat(d.getProductRows()).singleElement()
                 .satisfies(r -> assertThat(r.getQuantity().toString()).startsWith("2")));
-        assertThat(emu.calls().all()).extracting(org.dealbridge.emulator.Call::method)
-                .containsExactly("crm.deal.list", "crm.deal.productrows.get", "batch");  // a batch is logged after its commands
-        assertThat(emu.calls().of(org.dealbridge.emulator.Portal.CRM, "crm.deal.productrows.get")).singleElement()
-                .satisfies(c -> assertThat(c.param("id")).isEqualTo(Long.toString(theirs)));
+        assertThat(read.get(adminsOwn)).hasValueSatisfying(d -> assertThat(d.getProductRows()).singleElement()
+                .satisfies(r -> assertThat(r.getQuantity().toString()).startsWith("3")));
+        assertThat(emu.calls().all()).extracting(org.dealbridge.emulator.Call::method)  // a batch is logged after its commands
+                .containsExactly("crm.deal.list", "crm.deal.productrows.get", "crm.deal.productrows.get", "batch");
+        assertThat(emu.calls().of(org.dealbridge.emulator.Portal.CRM, "crm.deal.productrows.get")).extracting(c -> c.param("id"))
+                .containsExactlyInAnyOrder(Long.toString(theirs), Long.toString(adminsOwn));
 
         emu.calls().clear();
-        reader.read(List.of(ours, theirs), org.dealbridge.schemas.ChangeSource.CRM_POLL);
+        reader.read(List.of(ours, theirs, adminsOwn), org.dealbridge.schemas.ChangeSource.CRM_POLL);
         assertThat(emu.calls().all()).as("unchanged since its rows were read: the list alone").extracting(org.dealbridge.emulator.Call::method)
                 .containsExactly("crm.deal.list");
     }
