@@ -86,6 +86,16 @@ class BenchSmokeTest {
     }
 
     @Test
+    void endToEnd() throws Exception {
+        JsonNode result = bench("end-to-end", "--orders", "12", "--burst", "8", "--rate", "20", "--idle-seconds", "0");
+        assertThat(result.get("deals").asInt()).isEqualTo(12);
+        for (String key : new String[] {"dealsPerSecond", "secondsToLastDeal", "storeRequests", "crmRequests", "storeSubCommandsPerDeal",
+                "crmSubCommandsPerDeal", "crmIngestionDealListsPerDeal", "crmProductRowReadsPerDeal", "storeOrderReads"}) {
+            assertThat(result.has(key)).as(key).isTrue();
+        }
+    }
+
+    @Test
     void aNonPositiveSizeIsRefusedNamingTheOption() {
         var err = new java.io.StringWriter();
         CommandLine cli = new CommandLine(new BenchCommand());
