@@ -14,7 +14,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmarks against the emulators and an in-process broker; each prints a table and writes bench-results/NAME.json.",
         subcommands = {BenchCommand.ApiBudget.class, BenchCommand.Coalescing.class, BenchCommand.ProjectorThroughput.class,
-                BenchCommand.Latency.class, BenchCommand.State.class})
+                BenchCommand.Latency.class, BenchCommand.State.class, BenchCommand.EndToEnd.class})
 public final class BenchCommand implements Runnable {
 
     @Option(names = "--out", defaultValue = "bench-results", description = "Folder for the JSON results. Default: ${DEFAULT-VALUE}.")
@@ -56,17 +56,29 @@ public final class BenchCommand implements Runnable {
     }
 
     @Command(name = "api-budget", mixinStandardHelpOptions = true,
-            description = "N new orders at once at the portal's default limits: deal writes/s ÷ 100, 503s, batch fill, and a naive one-call-per-order sync.")
+            description = "N new orders of new buyers, a status change each, N new orders of the same (returning) buyers: "
+                    + "steady-state status updates/s and new deals/s over the budget, sub-commands per write, 503s after the "
+                    + "burst, and a naive one-call-per-order sync.")
     static final class ApiBudget extends Benchmark {
-        @Option(names = "--orders", defaultValue = "3000", description = "Orders. Default: ${DEFAULT-VALUE}.")
+        @Option(names = "--orders", defaultValue = "3000", description = "Orders per phase. Default: ${DEFAULT-VALUE}.")
         int orders;
 
         @Option(names = "--baseline-seconds", defaultValue = "30", description = "Longest the naive sync runs. Default: ${DEFAULT-VALUE}.")
         int baselineSeconds;
 
+        @Option(names = "--rate", defaultValue = "2", description = "The portal's calls/s after the burst (Enterprise: 5). Default: ${DEFAULT-VALUE}.")
+        double rate;
+
+        @Option(names = "--burst", defaultValue = "50", description = "The portal's burst (Enterprise: 250). Default: ${DEFAULT-VALUE}.")
+        int burst;
+
         @Override
         BenchResult run() {
-            return ApiBudgetBenchmark.run(positive("--orders", orders), Duration.ofSeconds(positive("--baseline-seconds", baselineSeconds)));
+            if (!(rate > 0)) {
+                throw new IllegalArgumentException("--rate must be > 0, was " + rate);
+            }
+            return ApiBudgetBenchmark.run(positive("--orders", orders), Duration.ofSeconds(positive("--baseline-seconds", baselineSeconds)),
+                    rate, positive("--burst", burst));
         }
     }
 
@@ -136,6 +148,34 @@ public final class BenchCommand implements Runnable {
         @Override
         BenchResult run() throws Exception {
             return StateBenchmark.run(positive("--links", links));
+        }
+    }
+
+    @Command(name = "end-to-end", mixinStandardHelpOptions = true,
+            description = "Orders placed in the emulated store, DealBridge's real runtime, until every deal exists: deals/s, time to the last deal, "
+                    + "store and CRM requests and sub-commands per deal (ingestion included), then the idle store's requests.")
+    static final class EndToEnd extends Benchmark {
+        @Option(names = "--orders", defaultValue = "300", description = "Orders placed. Default: ${DEFAULT-VALUE}.")
+        int orders;
+
+        @Option(names = "--burst", defaultValue = "300", description = "Orders placed at once first. Default: ${DEFAULT-VALUE}.")
+        int burst;
+
+        @Option(names = "--rate", defaultValue = "10", description = "Orders per second after the burst. Default: ${DEFAULT-VALUE}.")
+        double rate;
+
+        @Option(names = "--idle-seconds", defaultValue = "25", description = "How long the idle store is watched afterwards (0: not). Default: ${DEFAULT-VALUE}.")
+        int idleSeconds;
+
+        @Override
+        BenchResult run() throws Exception {
+            if (!(rate > 0)) {
+                throw new IllegalArgumentException("--rate must be > 0, was " + rate);
+            }
+            if (burst < 0 || idleSeconds < 0) {
+                throw new IllegalArgumentException("--burst and --idle-seconds must be >= 0, were " + burst + " and " + idleSeconds);
+            }
+            return EndToEndBenchmark.run(positive("--orders", orders), rate, burst, Duration.ofSeconds(idleSeconds));
         }
     }
 

@@ -33,7 +33,7 @@ public final class BenchResult {
     }
 
     public BenchResult put(String key, Object value) {
-        figures.put(key, value instanceof Double d ? Math.round(d * 1000) / 1000.0 : value);
+        figures.put(key, value instanceof Double d && Double.isFinite(d) ? Math.round(d * 1000) / 1000.0 : value);  // NaN: not measured
         return this;
     }
 

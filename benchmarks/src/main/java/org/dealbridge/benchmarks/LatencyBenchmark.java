@@ -55,9 +55,9 @@ final class LatencyBenchmark {
             CrmCalls calls = CrmCalls.of(crm);
             result.put("orders", orders);
             result.put("measured", millis.size());
-            result.put("p50Ms", percentile(millis, 0.50));
-            result.put("p99Ms", percentile(millis, 0.99), "target ≤ 1000");
-            result.put("maxMs", millis.isEmpty() ? -1 : millis.get(millis.size() - 1));
+            result.put("p50_ms", percentile(millis, 0.50));
+            result.put("p99_ms", percentile(millis, 0.99), "target ≤ 1000");
+            result.put("max_ms", millis.isEmpty() ? -1 : millis.get(millis.size() - 1));
             result.put("commandsPerSecond", calls.commands() / (duration.toNanos() / 1e9), "share of the 100/s budget used");
             result.put("httpCallsPerSecond", calls.httpCalls() / (duration.toNanos() / 1e9), "the portal allows 2/s after the burst of 50");
             result.put("meanBatchFill", calls.meanBatchFill(), "sub-commands per batch ÷ 50");

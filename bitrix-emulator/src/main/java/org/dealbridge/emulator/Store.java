@@ -323,6 +323,19 @@ public final class Store {
         saved(o);
     }
 
+    /**
+     * Changes an order's stored fields the way a repair in the shop's database (or an import that bypasses Bitrix's
+     * order API) does: no {@code ONSALEORDERSAVED}, and {@code dateUpdate} stays, so neither a hook nor a
+     * {@code >dateUpdate} poll learns of it.
+     */
+    public synchronized void repairOrderBehindTheApi(long orderId, Map<String, ?> fields) {
+        Order o = orders.get(orderId);
+        if (o == null) {
+            throw new IllegalArgumentException("orderId: no order " + orderId);
+        }
+        o.fields.putAll(fields);
+    }
+
     /** An order as {@code sale.order.get} returns it (inside {@code "order"}), or null. */
     public synchronized Map<String, Object> order(long id) {
         Order o = orders.get(id);

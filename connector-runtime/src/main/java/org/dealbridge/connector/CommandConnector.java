@@ -7,12 +7,15 @@ import io.micrometer.core.instrument.Timer;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BiConsumer;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -36,7 +39,7 @@ import org.slf4j.LoggerFactory;
  * run that died ({@code dealbridge.connector.restarts{connector}}); and the shutdown.
  *
  * <p>What a connector supplies: {@link #execute} (read the other side, decide, write → results), and where it needs
- * them {@link #beforeExecute}, {@link #sessionStarted}/{@link #sessionEnded} and {@link #extraRecords}. What the
+ * them the compacted topics it decides against ({@link #follow}) and {@link #extraRecords}. What the
  * runtime needs to know of a command it reads from the command's schema ({@link CommandFacts}).
  *
  * <p>The other side is outside the Kafka transaction: after a crash, a restart or an aborted transaction, the commands
@@ -147,18 +150,6 @@ public abstract class CommandConnector<C extends SpecificRecord, R extends Comma
      */
     protected abstract List<Executed<C, R>> execute(List<ConsumerRecord<String, C>> commands) throws InterruptedException;
 
-    /** Called before each poll's {@link #execute}, e.g. to read views of other topics up to their ends. */
-    protected void beforeExecute() throws InterruptedException {
-    }
-
-    /** Called when a run starts, before its first poll (open what {@link #beforeExecute} reads). */
-    protected void sessionStarted() {
-    }
-
-    /** Called when a run ends, however it ends. */
-    protected void sessionEnded() {
-    }
-
     /** Records to publish in the poll's transaction besides the link, the outcome and a dead letter. */
     protected List<ProducerRecord<String, byte[]>> extraRecords(R result) {
         return List.of();
@@ -171,6 +162,41 @@ public abstract class CommandConnector<C extends SpecificRecord, R extends Comma
     /** The client properties the connector was given, for clients of its own (views of other topics). */
     protected final Properties kafka() {
         return kafka;
+    }
+
+    /** When a followed topic is read up to its end. */
+    protected enum CatchUp {
+        /** when a run starts: what the connector keeps fresh itself afterwards (its own links) */
+        AT_START,
+        /** when a run starts and before every poll's {@link #execute}: what other parts of DealBridge write */
+        BEFORE_EACH_POLL
+    }
+
+    private record Followed<V>(Topics.Topic<String, V> topic, BiConsumer<String, V> apply, CatchUp when) {
+        CompactedTopicView<V> open(Properties kafka) {
+            return new CompactedTopicView<>(kafka, topic.name(), topic.valueSerde().deserializer(), apply);
+        }
+    }
+
+    private final List<Followed<?>> followed = new ArrayList<>();
+
+    /**
+     * Declares a compacted topic this connector decides against besides its commands (links, the mapping): each run
+     * opens a view of it with the connector's client settings, reads it to its end before the first poll (and before
+     * every poll for {@link CatchUp#BEFORE_EACH_POLL}), handing each record to {@code apply}, and closes it when the
+     * run ends. Call from the constructor.
+     */
+    protected final <V> void follow(Topics.Topic<String, V> topic, BiConsumer<String, V> apply, CatchUp when) {
+        followed.add(new Followed<>(topic, apply, when));
+    }
+
+    /** The views of one run, in the order followed; the caller closes them. */
+    final List<Map.Entry<CatchUp, CompactedTopicView<?>>> openViews() {
+        List<Map.Entry<CatchUp, CompactedTopicView<?>>> views = new ArrayList<>();
+        for (Followed<?> f : followed) {
+            views.add(Map.entry(f.when(), f.open(kafka)));
+        }
+        return views;
     }
 
     /** Set before {@link #start()}; called on the connector's thread, so it must be quick. */

@@ -40,6 +40,10 @@ public final class CompactedTopicView<V> implements AutoCloseable {
         this.apply = apply;
     }
 
+    public String topic() {
+        return topic;
+    }
+
     /** Reads until every partition is at the end offset it had when called. */
     public void catchUp(Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();

@@ -59,6 +59,8 @@ final class ConnectorLoop<C extends SpecificRecord, R extends CommandResult<C>> 
     /** New Kafka metrics (per-partition lag) are looked for every 10 s rather than Micrometer's default 60 s. */
     private static final Duration METRICS_REFRESH = Duration.ofSeconds(10);
     private static final int SESSION_TIMEOUT_MS = 10_000;
+    /** How long a run may take to read a followed topic to its end; the run restarts when it cannot. */
+    private static final Duration VIEW_TIMEOUT = Duration.ofSeconds(30);
 
     private final CommandConnector<C, R> connector;
     private final Topics topics;
@@ -115,8 +117,14 @@ final class ConnectorLoop<C extends SpecificRecord, R extends CommandResult<C>> 
             KafkaClientMetrics consumerMetrics = new KafkaClientMetrics(consumer, List.of(), metricsRefresh(), METRICS_REFRESH);
             consumerMetrics.bindTo(connector.meters);
             clientMetrics.add(consumerMetrics);
+            List<Map.Entry<CommandConnector.CatchUp, CompactedTopicView<?>>> views = connector.openViews();
             try {
-                connector.sessionStarted();
+                for (Map.Entry<CommandConnector.CatchUp, CompactedTopicView<?>> view : views) {
+                    long started = System.nanoTime();
+                    view.getValue().catchUp(VIEW_TIMEOUT);
+                    log.info("{} read {} to its end in {} ms", connector.component, view.getValue().topic(),
+                            (System.nanoTime() - started) / 1_000_000);
+                }
                 consumer.subscribe(List.of(connector.commands.name()), new ConsumerRebalanceListener() {
                     @Override
                     public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
@@ -146,12 +154,16 @@ final class ConnectorLoop<C extends SpecificRecord, R extends CommandResult<C>> 
                         continue;
                     }
                     if (!records.isEmpty()) {
-                        connector.beforeExecute();
+                        for (Map.Entry<CommandConnector.CatchUp, CompactedTopicView<?>> view : views) {
+                            if (view.getKey() == CommandConnector.CatchUp.BEFORE_EACH_POLL) {
+                                view.getValue().catchUp(VIEW_TIMEOUT);
+                            }
+                        }
                         process(records);
                     }
                 }
             } finally {
-                connector.sessionEnded();
+                views.forEach(view -> view.getValue().close());
             }
         } catch (WakeupException e) {
             if (connector.isRunning()) {

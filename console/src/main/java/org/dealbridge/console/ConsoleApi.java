@@ -446,7 +446,7 @@ final class ConsoleApi implements HttpHandler {
     // ---- dead letters -------------------------------------------------------------------------------------------
 
     private DeadLetterQueue queue() {
-        return new DeadLetterQueue(sources.kafkaClientProperties(), sources.topics());
+        return new DeadLetterQueue(sources.kafkaClientProperties(), sources.topics(), sources.portalRereads());
     }
 
     private void deadLetters(Call c) throws IOException {

@@ -7,6 +7,7 @@ import java.util.function.Supplier;
 import org.dealbridge.bitrix.crm.CrmApi;
 import org.dealbridge.bitrix.store.StoreApi;
 import org.dealbridge.mapping.MappingTopics;
+import org.dealbridge.operations.PortalReread;
 import org.dealbridge.schemas.Topics;
 
 /**
@@ -17,10 +18,19 @@ import org.dealbridge.schemas.Topics;
  * @param kafkaClientProperties properties every Kafka client starts from (bootstrap servers, security)
  * @param health                the health of each role, as {@code /health} reports it
  * @param resync                how to read an order again (the store ingestion's refresh), when the store is configured
+ * @param portalRereads         how a dead-letter replay reads again what an ingestion could not read, by source topic
  */
 public record ConsoleSources(Properties kafkaClientProperties, Topics topics, MappingTopics mappingTopics,
                              Optional<CrmApi> crm, Optional<StoreApi> store, String siteId,
-                             Supplier<Map<String, RoleHealth>> health, Optional<OrderResync> resync) {
+                             Supplier<Map<String, RoleHealth>> health, Optional<OrderResync> resync,
+                             Map<String, PortalReread> portalRereads) {
+
+    /** Sources whose dead-letter replays read nothing again from the portals. */
+    public ConsoleSources(Properties kafkaClientProperties, Topics topics, MappingTopics mappingTopics, Optional<CrmApi> crm,
+                          Optional<StoreApi> store, String siteId, Supplier<Map<String, RoleHealth>> health,
+                          Optional<OrderResync> resync) {
+        this(kafkaClientProperties, topics, mappingTopics, crm, store, siteId, health, resync, Map.of());
+    }
 
     /** Reads an order of this site from the store again and publishes it, as a store hook would (present with a store). */
     @FunctionalInterface

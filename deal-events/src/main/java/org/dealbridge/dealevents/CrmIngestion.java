@@ -4,15 +4,15 @@ import com.sun.net.httpserver.HttpHandler;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.List;
-import java.util.Map;
-import java.util.Optional;
 import java.util.function.LongConsumer;
 import org.dealbridge.bitrix.BitrixClient;
 import org.dealbridge.bitrix.crm.CrmApi;
+import org.dealbridge.ingestion.BulkRead;
 import org.dealbridge.ingestion.CursorStore;
 import org.dealbridge.ingestion.FirstCursor;
 import org.dealbridge.ingestion.Ingestion;
 import org.dealbridge.ingestion.PollerLeadership;
+import org.dealbridge.ingestion.PublishedVersions;
 import org.dealbridge.ingestion.RefreshQueue;
 import org.dealbridge.ingestion.Refresher;
 import org.dealbridge.schemas.ChangeCause;
@@ -61,10 +61,11 @@ public final class CrmIngestion implements AutoCloseable {
                         PollerLeadership leadership) {
         this.config = config;
         DealReader reader = new DealReader(crm);
-        this.queue = hookQueue(config, reader, publisher);
+        PublishedVersions published = new PublishedVersions();
+        this.queue = hookQueue(config, reader, publisher, published);
         this.deletions = deletions(publisher, queue);
         List<AutoCloseable> resources = cursors instanceof AutoCloseable closeable ? List.of(closeable) : List.of();
-        this.ingestion = new Ingestion(queue, List.of(CrmPoller.create(new CrmApi(crm), reader, publisher, cursors, config, firstCursor)),
+        this.ingestion = new Ingestion(queue, List.of(CrmPoller.create(new CrmApi(crm), reader, publisher, cursors, config, firstCursor, published)),
                 resources, leadership);
     }
 
@@ -92,7 +93,12 @@ public final class CrmIngestion implements AutoCloseable {
      * saving three times) becomes one read; then read in batch calls and published. It is opened by {@link #start()}.
      */
     public static RefreshQueue hookQueue(DealEventsConfig config, DealReader reader, DealPublisher publisher) {
-        return new RefreshQueue(refresher(reader, publisher, ChangeSource.CRM_HOOK),
+        return hookQueue(config, reader, publisher, new PublishedVersions());
+    }
+
+    /** @param published what the CRM side put in Kafka lately, shared with the poller so it does not read those again */
+    public static RefreshQueue hookQueue(DealEventsConfig config, DealReader reader, DealPublisher publisher, PublishedVersions published) {
+        return new RefreshQueue(refresher(reader, publisher, ChangeSource.CRM_HOOK, published),
                 new RefreshQueue.Settings("deal-refresh", config.coalesceWindow(), HOOK_BATCH, HOOK_QUEUE_CAPACITY)).bindTo(publisher.meters());
     }
 
@@ -106,18 +112,39 @@ public final class CrmIngestion implements AutoCloseable {
         };
     }
 
-    /** Reads the deals (a deal that no longer exists is logged and skipped) and publishes them, acknowledged. */
-    static Refresher refresher(DealReader reader, DealPublisher publisher, ChangeSource source) {
+    /**
+     * Reads the deals in bulk ({@link BulkRead}, {@link DealReader#readAll}: 50 per {@code crm.deal.list}) and publishes
+     * them, acknowledged; a deal the answer lacks no longer exists (logged and skipped). A deal that can never be read is
+     * thrown, as before: the CRM side has no dead letters for deals, and its ids are read again.
+     */
+    static Refresher refresher(DealReader reader, DealPublisher publisher, ChangeSource source, PublishedVersions published) {
         return dealIds -> {
-            Map<Long, Optional<DealChanged>> read = reader.read(dealIds, source);
-            List<DealChanged> found = read.values().stream().flatMap(Optional::stream).toList();
-            publish(publisher, found);
-            read.forEach((id, deal) -> {
-                if (deal.isEmpty()) {
-                    log.info("deal {} named by {} no longer exists; nothing published", id, source);
+            List<DealChanged> found = new java.util.ArrayList<>();
+            BulkRead.Handler<DealChanged> handler = new BulkRead.Handler<>() {
+                @Override
+                public void publish(long id, DealChanged deal) {
+                    found.add(deal);
                 }
-            });
-            return new Refresher.Refreshed(found.size(), 0);
+
+                @Override
+                public boolean gone(long id) {
+                    log.info("deal {} named by {} no longer exists; nothing published", id, source);
+                    return false;
+                }
+
+                @Override
+                public void unreadable(long id, RuntimeException cause) {
+                    throw cause;
+                }
+
+                @Override
+                public void confirm() {
+                    CrmIngestion.publish(publisher, List.copyOf(found));
+                    found.forEach(deal -> published.published(deal.getDealId(), deal.getDateModify()));
+                    found.clear();
+                }
+            };
+            return new BulkRead<>(ids -> reader.readAll(ids, source), handler, DealReader.DEALS_PER_BATCH).refresh(dealIds);
         };
     }
 

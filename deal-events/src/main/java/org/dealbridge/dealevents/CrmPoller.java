@@ -11,6 +11,7 @@ import org.dealbridge.ingestion.Change;
 import org.dealbridge.ingestion.ChangePoller;
 import org.dealbridge.ingestion.CursorStore;
 import org.dealbridge.ingestion.FirstCursor;
+import org.dealbridge.ingestion.PublishedVersions;
 import org.dealbridge.schemas.ChangeSource;
 
 /**
@@ -28,15 +29,18 @@ public final class CrmPoller {
 
     public static ChangePoller create(CrmApi crm, DealReader reader, DealPublisher publisher, CursorStore cursors,
                                       DealEventsConfig config, OffsetDateTime firstCursor) {
-        return create(crm, reader, publisher, cursors, config, FirstCursor.at(firstCursor));
+        return create(crm, reader, publisher, cursors, config, FirstCursor.at(firstCursor), new PublishedVersions());
     }
 
-    /** @param firstCursor where to start when no cursor was ever stored, by the CRM's clock (the CRM's history is not replayed) */
+    /**
+     * @param firstCursor where to start when no cursor was ever stored, by the CRM's clock (the CRM's history is not replayed)
+     * @param published   what the CRM side put in Kafka lately (shared with the hook's queue): not read again
+     */
     public static ChangePoller create(CrmApi crm, DealReader reader, DealPublisher publisher, CursorStore cursors,
-                                      DealEventsConfig config, FirstCursor firstCursor) {
-        return new ChangePoller(from -> changedSince(crm, from), CrmIngestion.refresher(reader, publisher, ChangeSource.CRM_POLL), cursors,
-                new ChangePoller.Settings("crm-poller", CURSOR_KEY, config.pollInterval(), config.pollOverlap(), firstCursor,
-                        DealReader.DEALS_PER_BATCH));
+                                      DealEventsConfig config, FirstCursor firstCursor, PublishedVersions published) {
+        return new ChangePoller(from -> changedSince(crm, from), CrmIngestion.refresher(reader, publisher, ChangeSource.CRM_POLL, published),
+                cursors, new ChangePoller.Settings("crm-poller", CURSOR_KEY, config.pollInterval(), config.pollOverlap(), firstCursor,
+                        DealReader.DEALS_PER_BATCH), published);
     }
 
     private static List<Change> changedSince(CrmApi crm, OffsetDateTime from) {

@@ -2,6 +2,7 @@ package org.dealbridge.dealevents;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Instant;
+import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -13,59 +14,141 @@ import org.dealbridge.bitrix.BatchCommand;
 import org.dealbridge.bitrix.BatchResult;
 import org.dealbridge.bitrix.BitrixClient;
 import org.dealbridge.bitrix.BitrixException;
+import org.dealbridge.bitrix.LenientJson;
 import org.dealbridge.bitrix.crm.Deal;
+import org.dealbridge.ingestion.BulkRead;
 import org.dealbridge.schemas.ChangeCause;
 import org.dealbridge.schemas.ChangeSource;
 import org.dealbridge.schemas.DealChanged;
 import org.dealbridge.schemas.ProductRow;
 
 /**
- * Reads deals with their product rows in batch calls: {@code crm.deal.get} and {@code crm.deal.productrows.get} per
- * deal, so at most 25 deals per call (the portal runs at most 50 commands in one batch).
+ * Reads deals in bulk (issue 14 item 4): one {@code crm.deal.list} with an {@code @ID} filter (reference §3.5: IN, the
+ * value an array) and only the fields a decision needs, up to 50 deals per call (one page), then
+ * {@code crm.deal.productrows.get} in one {@code batch} for only the deals whose rows can have changed since DealBridge
+ * last knew them. Before, every deal cost a {@code crm.deal.get} and a {@code crm.deal.productrows.get}.
+ *
+ * <p>Rows are not read again when
+ * <ul>
+ *   <li>the deal is an echo of DealBridge's own write: {@code MODIFY_BY_ID} is the webhook's user (reference §1.1: calls
+ *       run as the employee who made the webhook) and the deal was made by an integration ({@code ORIGINATOR_ID} set,
+ *       reference §12; DealBridge's deals carry {@code {prefix}:{site}}). Rows decide only whether a deal DealBridge did
+ *       not make creates an order (order-projector's {@code DealToOrder}), so an echo's rows decide nothing. A deal made
+ *       in the UI has no {@code ORIGINATOR_ID}: its rows are read even when the person uses the webhook's own account.
+ *       Not checked: "modified no later than DealBridge's write" — its write times are in {@code deal-links}, which
+ *       ingestion does not read; {@code MODIFY_BY_ID} and {@code ORIGINATOR_ID} stand for it.</li>
+ *   <li>this reader read the rows at the same {@code DATE_MODIFY} (the deal has not been saved since).</li>
+ * </ul>
+ * Then the rows last read are published (none when never read: {@code productRows} is "when read").
  */
 public final class DealReader {
 
-    /** Deals per batch call: two commands each. */
-    public static final int DEALS_PER_BATCH = BitrixClient.MAX_BATCH / 2;
+    /** Deals per bulk read: one {@code crm.deal.list} page. */
+    public static final int DEALS_PER_BATCH = BitrixClient.PAGE_SIZE;
+    /** What a deal event needs: the fields of {@link Deal#fromClassic}, the user fields, and who changed it when. */
+    static final List<String> SELECT = List.of("ID", "TITLE", "CATEGORY_ID", "STAGE_ID", "ASSIGNED_BY_ID", "CONTACT_ID", "OPPORTUNITY",
+            "CURRENCY_ID", "ORIGINATOR_ID", "ORIGIN_ID", "DATE_MODIFY", "MODIFY_BY_ID", "UF_*");
+    /** Deals whose rows are remembered (most recently read first out): a bound on memory, not on correctness. */
+    static final int ROWS_REMEMBERED = 10_000;
+
+    private record KnownRows(OffsetDateTime dateModify, List<ProductRow> rows) {
+    }
 
     private final BitrixClient client;
+    private final String webhookUser;
+    private final Map<Long, KnownRows> knownRows = new LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<Long, KnownRows> eldest) {
+            return size() > ROWS_REMEMBERED;
+        }
+    };
 
     public DealReader(BitrixClient client) {
         this.client = client;
+        this.webhookUser = client.config().webhook().userId();
     }
 
     /**
-     * The current state of each deal; a deal that no longer exists maps to empty.
+     * The current state of each deal; a deal the answer lacks (it no longer exists) maps to empty.
      *
-     * @throws BitrixException when a call or a sub-command fails for another reason than "not found"
+     * @throws BitrixException when a call or a sub-command fails
      */
     public Map<Long, Optional<DealChanged>> read(Collection<Long> dealIds, ChangeSource source) {
         Map<Long, Optional<DealChanged>> out = new LinkedHashMap<>();
-        List<Long> ids = new ArrayList<>(dealIds);
-        for (int from = 0; from < ids.size(); from += DEALS_PER_BATCH) {
-            List<Long> chunk = ids.subList(from, Math.min(ids.size(), from + DEALS_PER_BATCH));
-            List<BatchCommand> commands = new ArrayList<>();
-            for (long id : chunk) {
-                commands.add(BatchCommand.of("d" + id, "crm.deal.get", Map.of("id", id)));
-                commands.add(BatchCommand.of("r" + id, "crm.deal.productrows.get", Map.of("id", id)));
+        readAll(List.copyOf(new java.util.LinkedHashSet<>(dealIds)), source).forEach((id, result) -> {
+            if (result instanceof BulkRead.Result.Failed<DealChanged> failed) {
+                throw failed.cause();
             }
-            BatchResult result = client.batch(commands, false);
-            for (long id : chunk) {
-                Optional<BitrixException> error = result.error("d" + id);
-                if (error.isPresent()) {
-                    if (error.get() instanceof BitrixException.NotFound) {
-                        out.put(id, Optional.empty());
-                        continue;
+            out.put(id, result instanceof BulkRead.Result.Found<DealChanged> found ? Optional.of(found.record()) : Optional.empty());
+        });
+        return out;
+    }
+
+    /** {@link #read} as {@link BulkRead} answers: found, gone (not in the answer), or failed for that deal alone. */
+    public Map<Long, BulkRead.Result<DealChanged>> readAll(List<Long> dealIds, ChangeSource source) {
+        Map<Long, BulkRead.Result<DealChanged>> out = new LinkedHashMap<>();
+        for (int from = 0; from < dealIds.size(); from += DEALS_PER_BATCH) {
+            out.putAll(chunk(dealIds.subList(from, Math.min(dealIds.size(), from + DEALS_PER_BATCH)), source));
+        }
+        return out;
+    }
+
+    private Map<Long, BulkRead.Result<DealChanged>> chunk(List<Long> ids, ChangeSource source) {
+        JsonNode listed = client.call("crm.deal.list", Map.of("filter", Map.of("@ID", ids), "select", SELECT, "start", -1));
+        Map<Long, Deal> deals = new LinkedHashMap<>();
+        Map<Long, String> modifiedBy = new HashMap<>();
+        Map<Long, BulkRead.Result<DealChanged>> out = new LinkedHashMap<>();
+        for (JsonNode row : LenientJson.asElements("crm.deal.list result", listed)) {
+            Deal deal;
+            try {
+                deal = Deal.fromClassic(row);
+            } catch (RuntimeException e) {
+                LenientJson.optLong(row, "ID").ifPresent(id -> out.put(id, new BulkRead.Result.Failed<>(e)));
+                continue;
+            }
+            deals.put(deal.id(), deal);
+            modifiedBy.put(deal.id(), LenientJson.text(row, "MODIFY_BY_ID"));
+        }
+        List<BatchCommand> rowReads = new ArrayList<>();
+        Map<Long, List<ProductRow>> rows = new HashMap<>();
+        for (Deal deal : deals.values()) {
+            KnownRows known;
+            synchronized (knownRows) {
+                known = knownRows.get(deal.id());
+            }
+            boolean echo = webhookUser != null && webhookUser.equals(modifiedBy.get(deal.id())) && deal.originatorId() != null;
+            boolean unchanged = known != null && deal.dateModify() != null && deal.dateModify().isEqual(known.dateModify());
+            if (echo || unchanged) {
+                rows.put(deal.id(), known == null ? List.of() : known.rows());
+            } else {
+                rowReads.add(BatchCommand.of("r" + deal.id(), "crm.deal.productrows.get", Map.of("id", deal.id())));
+            }
+        }
+        if (!rowReads.isEmpty()) {
+            BatchResult result = client.batch(rowReads, false);
+            for (BatchCommand command : rowReads) {
+                long id = Long.parseLong(command.key().substring(1));
+                Optional<BitrixException> error = result.error(command.key());
+                if (error.isPresent() && !(error.get() instanceof BitrixException.NotFound)) {
+                    out.put(id, new BulkRead.Result.Failed<>(error.get()));
+                    deals.remove(id);
+                    continue;
+                }
+                List<ProductRow> read = error.isPresent() ? List.of() : rows(result.result(command.key()));
+                rows.put(id, read);
+                if (deals.get(id).dateModify() != null) {
+                    synchronized (knownRows) {
+                        knownRows.put(id, new KnownRows(deals.get(id).dateModify(), read));
                     }
-                    throw error.get();
                 }
-                Deal deal = Deal.fromClassic(result.result("d" + id));
-                Optional<BitrixException> rowsError = result.error("r" + id);
-                if (rowsError.isPresent() && !(rowsError.get() instanceof BitrixException.NotFound)) {
-                    throw rowsError.get();
-                }
-                List<ProductRow> rows = rowsError.isPresent() ? List.of() : rows(result.result("r" + id));
-                out.put(id, Optional.of(changed(deal, rows, source)));
+            }
+        }
+        for (long id : ids) {
+            Deal deal = deals.get(id);
+            if (deal != null) {
+                out.put(id, new BulkRead.Result.Found<>(changed(deal, rows.get(id), source)));
+            } else {
+                out.putIfAbsent(id, new BulkRead.Result.Gone<>());
             }
         }
         return out;

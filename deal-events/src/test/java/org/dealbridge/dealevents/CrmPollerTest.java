@@ -58,6 +58,7 @@ class CrmPollerTest {
         KAFKA.createTopics(1, dealTopic, cursorTopic);
         emu = BitrixEmulator.start(EmulatorOptions.defaults().rateLimitDisabled().clock(clock));
         emu.crm().addPipeline(1, "Shop orders");
+        emu.crm().addUser(7, "Egor", true);
         client = BitrixClient.builder(emu.crmWebhookUrl()).portal("crm").meterRegistry(new SimpleMeterRegistry())
                 .rateLimiter(new PortalRateLimiter("crm", PortalRateLimiter.Options.of(1000, 1000).withInitialFill(0)))
                 .callTimeout(Duration.ofSeconds(2)).retry(1, Duration.ofMillis(10), Duration.ofMillis(50)).build();
@@ -121,11 +122,52 @@ class CrmPollerTest {
         assertThat(meters.find(DealPublisher.EVENTS_METRIC).tag("source", "crm_poll").counter().count()).isEqualTo(1.0);
     }
 
+    /**
+     * Issue 14 item 4: the echo of DealBridge's own write (saved by the webhook's user) is read without its product
+     * rows; a deal a person saved has its rows read, once per DATE_MODIFY.
+     */
+    @Test
+    void anEchoOfOurOwnWriteIsReadWithoutItsRowsAPersonsEditWithThem() throws Exception {
+        CrmApi crm = new CrmApi(client);
+        long ours = crm.addDeal(Map.of("TITLE", "Order #5", "CATEGORY_ID", 1, "STAGE_ID", "C1:NEW", "ORIGINATOR_ID", "dealbridge:s1", "ORIGIN_ID", "5"));
+        crm.setProductRows(ours, List.of(org.dealbridge.bitrix.crm.ProductRow.of(100, "Puzzle", java.math.BigDecimal.TEN, java.math.BigDecimal.ONE)));
+        long theirs = emu.crm().addDealAsHuman(Map.of("TITLE", "By hand", "CATEGORY_ID", 1, "STAGE_ID", "C1:NEW", "ASSIGNED_BY_ID", 7));
+        emu.crm().setProductRowsAsHuman(theirs, List.of(Map.of("PRODUCT_ID", 100, "PRODUCT_NAME", "Puzzle", "PRICE", "10", "QUANTITY", "2")));
+        // made in the UI by the person whose account the webhook uses: no ORIGINATOR_ID, so not an echo
+        long adminsOwn = emu.crm().addDealAsHuman(Map.of("TITLE", "By the admin", "CATEGORY_ID", 1, "STAGE_ID", "C1:NEW"));
+        emu.crm().setProductRowsAsHuman(adminsOwn, List.of(Map.of("PRODUCT_ID", 100, "PRODUCT_NAME", "Puzzle", "PRICE", "10", "QUANTITY", "3")));
+        DealReader reader = new DealReader(client);
+        emu.calls().clear();
+
+        Map<Long, java.util.Optional<DealChanged>> read = reader.read(List.of(ours, theirs, adminsOwn, 999_999L),
+                org.dealbridge.schemas.ChangeSource.CRM_HOOK);
+
+        assertThat(read.get(999_999L)).as("not in the answer: gone").isEmpty();
+        assertThat(read.get(ours)).hasValueSatisfying(d -> {
+            assertThat(d.getOriginatorId()).isEqualTo("dealbridge:s1");
+            assertThat(d.getDateModify()).isNotNull();
+            assertThat(d.getProductRows()).as("not read: an echo").isEmpty();
+        });
+        assertThat(read.get(theirs)).hasValueSatisfying(d -> assertThat(d.getProductRows()).singleElement()
+                .satisfies(r -> assertThat(r.getQuantity().toString()).startsWith("2")));
+        assertThat(read.get(adminsOwn)).hasValueSatisfying(d -> assertThat(d.getProductRows()).singleElement()
+                .satisfies(r -> assertThat(r.getQuantity().toString()).startsWith("3")));
+        assertThat(emu.calls().all()).extracting(org.dealbridge.emulator.Call::method)  // a batch is logged after its commands
+                .containsExactly("crm.deal.list", "crm.deal.productrows.get", "crm.deal.productrows.get", "batch");
+        assertThat(emu.calls().of(org.dealbridge.emulator.Portal.CRM, "crm.deal.productrows.get")).extracting(c -> c.param("id"))
+                .containsExactlyInAnyOrder(Long.toString(theirs), Long.toString(adminsOwn));
+
+        emu.calls().clear();
+        reader.read(List.of(ours, theirs, adminsOwn), org.dealbridge.schemas.ChangeSource.CRM_POLL);
+        assertThat(emu.calls().all()).as("unchanged since its rows were read: the list alone").extracting(org.dealbridge.emulator.Call::method)
+                .containsExactly("crm.deal.list");
+    }
+
     @Test
     void pagesPastFiftyThenOnlyReadsWhatChangedSinceTheCursorMinusTheOverlap() throws Exception {
         long first = 0;
         for (int i = 0; i < 60; i++) {
-            long id = emu.crm().addDealAsHuman(Map.of("TITLE", "Deal " + i, "CATEGORY_ID", 1, "STAGE_ID", "C1:NEW"));
+            long id = emu.crm().addDealAsHuman(Map.of("TITLE", "Deal " + i, "CATEGORY_ID", 1, "STAGE_ID", "C1:NEW", "ASSIGNED_BY_ID", 7));
             first = first == 0 ? id : first;
         }
         ChangePoller poller = poller();
@@ -140,8 +182,12 @@ class CrmPollerTest {
         ChangePoller restarted = poller();
         assertThat(restarted.pollOnce().published()).isEqualTo(1);
         assertThat(restarted.pollOnce().published()).isZero();
-        assertThat(emu.calls().count(org.dealbridge.emulator.Portal.CRM, "crm.deal.get")).as("deals read in batches")
-                .isEqualTo(60 + 1 + 1);
+        assertThat(emu.calls().count(org.dealbridge.emulator.Portal.CRM, "crm.deal.get")).as("no deal read on its own").isZero();
+        assertThat(emu.calls().count(org.dealbridge.emulator.Portal.CRM, "crm.deal.list",
+                c -> c.params().get("filter") instanceof Map<?, ?> f && f.containsKey("@ID")))
+                .as("deals read 50 per crm.deal.list").isEqualTo(2 + 1 + 1);
+        // a person saved them, so their rows may have changed: read (the restarted poller's reader knows none of them)
+        assertThat(emu.calls().count(org.dealbridge.emulator.Portal.CRM, "crm.deal.productrows.get")).isEqualTo(60 + 1 + 1);
     }
 
     /**
@@ -162,7 +208,7 @@ class CrmPollerTest {
         emu.subscribeCrm("http://127.0.0.1:" + server.getAddress().getPort() + CrmHookHandler.PATH, "crm-kill-9", "ONCRMDEALADD");
         first.start();
         // reading a deal takes a while, so the deals are still being read or waiting when the process goes away
-        emu.faults().slow(org.dealbridge.emulator.Portal.CRM, "crm.deal.get", Duration.ofMillis(150));
+        emu.faults().slow(org.dealbridge.emulator.Portal.CRM, "crm.deal.productrows.get", Duration.ofMillis(150));
         List<Long> deals = new ArrayList<>();
         for (int i = 0; i < 10; i++) {
             clock.advance(Duration.ofSeconds(1));

@@ -25,13 +25,15 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Nothing accepted is lost.</b> The first cursor is stored on the first {@link #cursor()} call, which
  * {@link Ingestion#start()} makes before the hook accepts anything, and a restart resumes from the stored cursor. The
- * cursor only moves past records this poller has itself published (or dead-lettered), so it never passes a change
- * that a hook event named and the refresh queue still holds unless that change is already in Kafka: whatever the hook
- * accepted is in Kafka or after the stored cursor.
+ * cursor only moves past records this poller has itself published (or dead-lettered), or that its side's
+ * {@link PublishedVersions} says are in Kafka with that modification date, so it never passes a change that a hook event
+ * named and the refresh queue still holds unless that change is already in Kafka: whatever the hook accepted is in
+ * Kafka or after the stored cursor.
  *
  * <p>Overlap: modification dates have second precision, so a record saved later in the cursor's own second would be
- * missed by {@code >cursor}; the filter is {@code >cursor - overlap}. Records in the overlap that this poller already
- * published with the same modification date are not refreshed again (remembered in memory: once more after a restart).
+ * missed by {@code >cursor}; the filter is {@code >cursor - overlap}. Records listed with the modification date they
+ * were published with, by this poller or by the hook's queue ({@link PublishedVersions}), are not refreshed again: an
+ * idle poller only lists (remembered in memory: once more after a restart).
  *
  * <p>A refresh that throws (a portal failure that outlived the client's retries: the portal unreachable, answering 5xx
  * or an HTML page, refusing for its rate or the webhook) ends the round: the cursor moves to the last batch handled,
@@ -83,8 +85,8 @@ public final class ChangePoller implements AutoCloseable {
     private final Refresher refresher;
     private final CursorStore cursors;
     private final Settings settings;
-    /** Modification dates of records published lately, so the overlap does not publish them round after round. */
-    private final Map<Long, OffsetDateTime> published = new HashMap<>();
+    /** Modification dates of records published lately (by this poller or the hook's queue): not read again. */
+    private final PublishedVersions published;
     private final List<ReadFailureListener> listeners = new CopyOnWriteArrayList<>();
     private OffsetDateTime cursor;
     /** When rounds started failing (nanoTime), or null while they work. */
@@ -92,6 +94,12 @@ public final class ChangePoller implements AutoCloseable {
     private volatile ScheduledExecutorService scheduler;
 
     public ChangePoller(ChangeLister lister, Refresher refresher, CursorStore cursors, Settings settings) {
+        this(lister, refresher, cursors, settings, new PublishedVersions());
+    }
+
+    /** @param published what the side has put in Kafka lately, shared with its hook's queue */
+    public ChangePoller(ChangeLister lister, Refresher refresher, CursorStore cursors, Settings settings, PublishedVersions published) {
+        this.published = Objects.requireNonNull(published, "published");
         this.lister = Objects.requireNonNull(lister, "lister");
         this.refresher = Objects.requireNonNull(refresher, "refresher");
         this.cursors = Objects.requireNonNull(cursors, "cursors");
@@ -155,32 +163,35 @@ public final class ChangePoller implements AutoCloseable {
         }
         recovered();
         List<Change> changed = latestPerRecord(listed);
-        changed.removeIf(c -> c.modified() != null && c.modified().isEqual(published.getOrDefault(c.id(), OffsetDateTime.MIN)));
+        List<Change> toRead = changed.stream().filter(c -> !published.isPublished(c.id(), c.modified())).toList();
         Refresher.Refreshed done = Refresher.Refreshed.NONE;
-        OffsetDateTime handledUpTo = null;
-        boolean interrupted = false;
-        for (int start = 0; start < changed.size(); start += settings.batchSize()) {
-            List<Change> batch = changed.subList(start, Math.min(changed.size(), start + settings.batchSize()));
+        Change stoppedAt = null;
+        for (int start = 0; start < toRead.size(); start += settings.batchSize()) {
+            List<Change> batch = toRead.subList(start, Math.min(toRead.size(), start + settings.batchSize()));
             try {
                 done = done.plus(refresher.refresh(batch.stream().map(Change::id).toList()));
             } catch (RuntimeException e) {
                 log.warn("{}: the round stops before record {}: {}; the next round resumes there", settings.name(), batch.get(0).id(), e.toString());
-                interrupted = true;
+                stoppedAt = batch.get(0);
                 break;
             }
-            for (Change c : batch) {
-                if (c.modified() != null) {
-                    handledUpTo = handledUpTo == null || c.modified().isAfter(handledUpTo) ? c.modified() : handledUpTo;
-                    published.put(c.id(), c.modified());
-                }
+            batch.forEach(c -> published.published(c.id(), c.modified() == null ? null : c.modified().toInstant()));
+        }
+        // past everything listed before the record the round stopped at: read now, or in Kafka already at that date
+        OffsetDateTime handledUpTo = null;
+        for (Change c : changed) {
+            if (c == stoppedAt) {
+                break;
+            }
+            if (c.modified() != null && (handledUpTo == null || c.modified().isAfter(handledUpTo))) {
+                handledUpTo = c.modified();
             }
         }
+        boolean interrupted = stoppedAt != null;
         if (handledUpTo != null && handledUpTo.isAfter(cursor)) {
             cursors.store(settings.cursorKey(), handledUpTo.format(CURSOR_FORMAT));
             cursor = handledUpTo;
         }
-        OffsetDateTime keepFrom = cursor.minus(settings.overlap());
-        published.values().removeIf(at -> at.isBefore(keepFrom));
         Round round = new Round(from, listed.size(), done.published(), done.deadLettered(), cursor, interrupted);
         log.debug("{}: {}", settings.name(), round);
         return round;
@@ -249,8 +260,7 @@ public final class ChangePoller implements AutoCloseable {
     }
 
     /**
-     * Stops polling once the round in progress has ended (its cursor stored), and forgets the cursor and what it
-     * published: while stopped, another instance's poller owns the cursor, so a later {@link #start()} reads it again.
+     * Stops polling once the round in progress has ended (its cursor stored), and forgets the cursor: while stopped, another instance's poller owns the cursor, so a later {@link #start()} reads it again.
      */
     public void stop() {
         ScheduledExecutorService s = scheduler;
@@ -268,7 +278,6 @@ public final class ChangePoller implements AutoCloseable {
         synchronized (this) {
             scheduler = null;
             cursor = null;
-            published.clear();
         }
     }
 

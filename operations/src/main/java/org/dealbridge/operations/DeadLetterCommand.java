@@ -60,7 +60,7 @@ public class DeadLetterCommand {
     int replay(@ArgGroup(exclusive = true, multiplicity = "1") Selection selection,
                @Option(names = "--site", paramLabel = "SITE", description = "With --all: only this store site.") String site) {
         try (OperationsContext ctx = opener.open()) {
-            DeadLetterQueue queue = new DeadLetterQueue(ctx.kafkaClientProperties(), ctx.topics());
+            DeadLetterQueue queue = new DeadLetterQueue(ctx.kafkaClientProperties(), ctx.topics(), ctx.portalRereads());
             List<DeadLetter> current = queue.current(selection.all ? site : null);
             List<DeadLetter> chosen = selection.all ? current
                     : current.stream().filter(d -> d.getId().equals(selection.id)).toList();

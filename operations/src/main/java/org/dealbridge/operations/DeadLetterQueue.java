@@ -36,6 +36,9 @@ import org.slf4j.LoggerFactory;
  *       key; {@code deal-changes} for an order command, keyed alike by the deal id) is read from Kafka and published
  *       once more: the projector decides it again against the current link and mapping, and emits a fresh command
  *       only when the pair is still inconsistent. Several letters of one pair are decided again once;</li>
+ *   <li>a record an <b>ingestion could not read</b> from its portal (a store order whose values were unreadable): no
+ *       record was ever made, so the letter keeps only its source topic and key; the replay reads the record again now
+ *       through the {@link PortalReread} given for that topic and publishes it as the ingestion would have;</li>
  *   <li>anything else (an unreadable record, an event a projector could not decide): nothing was decided yet, so the
  *       original key and value bytes go back to their source topic.</li>
  * </ul>
@@ -65,14 +68,22 @@ public final class DeadLetterQueue {
 
     /** Runs between reading the pairs' latest events and publishing them (tests put a newer event there). */
     private final Runnable afterLatestEventsRead;
+    /** Source topic → how to read again a record its ingestion could not read. */
+    private final Map<String, PortalReread> rereads;
 
     public DeadLetterQueue(Properties clientProperties, Topics topics) {
-        this(clientProperties, topics, () -> { });
+        this(clientProperties, topics, Map.of());
     }
 
-    DeadLetterQueue(Properties clientProperties, Topics topics, Runnable afterLatestEventsRead) {
+    /** @param rereads source topic → how to read again, from its portal, a record its ingestion could not read */
+    public DeadLetterQueue(Properties clientProperties, Topics topics, Map<String, PortalReread> rereads) {
+        this(clientProperties, topics, rereads, () -> { });
+    }
+
+    DeadLetterQueue(Properties clientProperties, Topics topics, Map<String, PortalReread> rereads, Runnable afterLatestEventsRead) {
         this.clientProperties = clientProperties;
         this.topics = topics;
+        this.rereads = Map.copyOf(rereads);
         this.afterLatestEventsRead = afterLatestEventsRead;
         this.decidedFrom = Map.of(topics.dealCommands().name(), topics.orderChanges(),
                 topics.orderCommands().name(), topics.dealChanges());
@@ -149,9 +160,21 @@ public final class DeadLetterQueue {
         return gone;
     }
 
-    /** Whether a replay can do anything with the letter: it kept its source record (or, for a command, the pair's key). */
+    /**
+     * Whether a replay can do anything with the letter: it kept its source record, or the key of what to decide or read
+     * again (a command's pair; a record its ingestion could not read).
+     */
     public boolean replayable(DeadLetter d) {
-        return d.getSourceTopic() != null && (d.getValue() != null || isCommand(d) && d.getKey() != null);
+        return d.getSourceTopic() != null && (d.getValue() != null || isCommand(d) && d.getKey() != null || readableAgain(d));
+    }
+
+    /**
+     * A letter of a record its ingestion could not read (source topic and key, no value) for a topic whose portal this
+     * queue can read again.
+     */
+    private boolean readableAgain(DeadLetter d) {
+        return d.getSourceTopic() != null && d.getValue() == null && d.getKey() != null && !isCommand(d)
+                && rereads.containsKey(d.getSourceTopic());
     }
 
     /**
@@ -280,9 +303,14 @@ public final class DeadLetterQueue {
     }
 
     private Plan plan(DeadLetter d, Map<String, LatestEvents> latestEvents, java.util.Set<String> decidedAgain) {
+        if (readableAgain(d)) {
+            return readAgain(d);
+        }
         if (d.getSourceTopic() == null || d.getValue() == null && !(isCommand(d) && d.getKey() != null)) {
             return new Plan(null, null, "no source record was kept (component " + d.getComponent()
-                    + "); fix the cause and let the source send it again, or dlq retire it");
+                    + "); fix the cause and let the source send it again, or dlq retire it"
+                    + (d.getSourceTopic() != null && d.getKey() != null ? " (a record an ingestion could not read is read again"
+                    + " from its portal by a replay that has the portal configured: store.webhook-url for the store's orders)" : ""));
         }
         if (!isCommand(d)) {
             return new Plan(new ProducerRecord<>(d.getSourceTopic(), bytes(d.getKey()), bytes(d.getValue())), d.getSourceTopic(), null);
@@ -302,6 +330,19 @@ public final class DeadLetterQueue {
         }
         return new Plan(new ProducerRecord<>(eventTopic, latest.key().getBytes(StandardCharsets.UTF_8), latest.value()),
                 eventTopic + " (the latest event of " + key + ", decided again)", null);
+    }
+
+    /** Reads the record of an ingestion's letter again from its portal; while the portal still cannot give it, the letter stays. */
+    private Plan readAgain(DeadLetter d) {
+        PortalReread reread = rereads.get(d.getSourceTopic());
+        String key = keyOf(d);
+        try {
+            PortalReread.Reread record = reread.read(key);
+            return new Plan(new ProducerRecord<>(d.getSourceTopic(), record.key().getBytes(StandardCharsets.UTF_8), record.value()),
+                    d.getSourceTopic() + " (" + record.key() + " read again from its portal)", null);
+        } catch (Exception e) {
+            return new Plan(null, null, "record " + key + " of " + d.getSourceTopic() + " still cannot be read: " + e.getMessage());
+        }
     }
 
     /** The latest committed event of each pair of one event topic, and the offsets the scan read up to. */

@@ -1,6 +1,7 @@
 package org.dealbridge.operations;
 
 import java.io.PrintStream;
+import java.util.Map;
 import java.util.Properties;
 import org.dealbridge.schemas.Topics;
 
@@ -20,6 +21,14 @@ public interface OperationsContext extends AutoCloseable {
     PrintStream out();
 
     PrintStream err();
+
+    /**
+     * Source topic → how a replay reads again, from its portal, a record its ingestion could not read (the store's
+     * orders when the store is configured); none by default.
+     */
+    default Map<String, PortalReread> portalRereads() {
+        return Map.of();
+    }
 
     /** Releases what the context opened (e.g. a schema registry client); nothing by default. */
     @Override

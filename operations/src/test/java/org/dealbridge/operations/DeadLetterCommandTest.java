@@ -7,6 +7,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.dealbridge.kafka.embedded.EmbeddedKafkaCluster;
 import org.dealbridge.schemas.Buyer;
@@ -211,7 +212,7 @@ class DeadLetterCommandTest {
         fx.send(fx.topics.deadLetters(), "dl-w1", deadLetter("dl-w1", "rw", Topics.DEAL_COMMANDS, key.getBytes(StandardCharsets.UTF_8), stale,
                 "refused", t), t.toEpochMilli());
         // the store saves the order again right after the replay read its latest event, before the replay publishes it
-        DeadLetterQueue queue = new DeadLetterQueue(KAFKA.clientProperties(), fx.topics,
+        DeadLetterQueue queue = new DeadLetterQueue(KAFKA.clientProperties(), fx.topics, Map.of(),
                 () -> fx.sendBytes(Topics.ORDER_CHANGES, key, newer, t.toEpochMilli() + 1));
 
         assertThat(queue.replay(queue.current("rw")).replayed()).extracting(DeadLetter::getId).containsExactly("dl-w1");

@@ -1,11 +1,19 @@
 package org.dealbridge.orderevents;
 
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.SortedSet;
+import java.util.TreeSet;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Future;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.dealbridge.bitrix.BitrixException;
+import org.dealbridge.bitrix.store.StoreApi;
+import org.dealbridge.ingestion.BulkRead;
+import org.dealbridge.ingestion.PublishedVersions;
 import org.dealbridge.ingestion.ReadFailures;
 import org.dealbridge.ingestion.Refresher;
 import org.dealbridge.schemas.ChangeCause;
@@ -28,24 +36,33 @@ public final class OrderIngest {
     }
 
     private static final int STRIPES = 64;
+    /** Orders read with one bulk read: one {@code sale.order.list} page. */
+    public static final int BULK = StoreApi.ORDERS_PER_BULK_READ;
 
     private final OrderReader reader;
     private final OrderPublisher publisher;
     // Read and send of one order happen under one lock, so the hook worker and a poller cannot interleave as
     // "poller reads the old state, hook reads and sends the new one, poller sends the old one last": the record that is
     // last on the partition is always the state that was read last.
-    private final Object[] stripes = new Object[STRIPES];
+    private final ReentrantLock[] stripes = new ReentrantLock[STRIPES];
+    /** Orders in Kafka with their dateUpdate, shared by the hook's queue and the pollers: a poller does not read them again. */
+    private final PublishedVersions published = new PublishedVersions();
 
     public OrderIngest(OrderReader reader, OrderPublisher publisher) {
         this.reader = Objects.requireNonNull(reader, "reader");
         this.publisher = Objects.requireNonNull(publisher, "publisher");
         for (int i = 0; i < STRIPES; i++) {
-            stripes[i] = new Object();
+            stripes[i] = new ReentrantLock();
         }
     }
 
     public OrderPublisher publisher() {
         return publisher;
+    }
+
+    /** What this ingest has put in Kafka (acknowledged), for the pollers ({@link StorePoller}). */
+    public PublishedVersions publishedVersions() {
+        return published;
     }
 
     /**
@@ -54,9 +71,7 @@ public final class OrderIngest {
      * @throws BitrixException when the read should wait ({@link ReadFailures#waits})
      */
     public Outcome ingest(long orderId, ChangeSource source, String component, String siteId) {
-        synchronized (stripes[Math.floorMod(Long.hashCode(orderId), STRIPES)]) {
-            return readAndSend(orderId, source, component, siteId);
-        }
+        return locked(List.of(orderId), () -> readAndSend(orderId, source, component, siteId));
     }
 
     private Outcome readAndSend(long orderId, ChangeSource source, String component, String siteId) {
@@ -75,18 +90,71 @@ public final class OrderIngest {
     }
 
     /**
-     * The store's {@link Refresher} for the hook's queue ({@code source} STORE_HOOK) and the poller (STORE_POLL):
-     * every order read and sent, then the producers flushed and every send checked, so the caller may move on.
+     * The store's {@link Refresher} for the hook's queue ({@code source} STORE_HOOK) and the poller (STORE_POLL): the
+     * orders read in bulk ({@link BulkRead}, {@link OrderReader#readAll}: up to 50 per store request), each one sent or
+     * dead-lettered on its own, then the producer flushed and every send checked, so the caller may move on. An order
+     * the answer lacks no longer exists: a dead letter, as a single {@code sale.order.get} answering "not found" was.
      *
-     * @throws BitrixException when a read should wait ({@link ReadFailures#waits}): the hook's queue keeps the order
-     *                         and reads it again after a backoff, the poller's round stops there
+     * @throws BitrixException when a read should wait ({@link ReadFailures#waits}): the hook's queue keeps the orders
+     *                         and reads them again after a backoff, the poller's round stops there
      */
     public Refresher.Refreshed refresh(List<Long> orderIds, ChangeSource source, String component, String siteId) {
-        List<Outcome> outcomes = new ArrayList<>(orderIds.size());
-        for (long orderId : orderIds) {
-            outcomes.add(ingest(orderId, source, component, siteId));
+        ChangeCause cause = ChangeCause.newBuilder().setSource(source).setActor("dealbridge-" + component).build();
+        List<Outcome> outcomes = new ArrayList<>();
+        BulkRead.Handler<OrderChanged> handler = new BulkRead.Handler<>() {
+            @Override
+            public void publish(long id, OrderChanged event) {
+                outcomes.add(new Outcome(id, event, publisher.publish(event)));
+            }
+
+            @Override
+            public boolean gone(long id) {
+                outcomes.add(new Outcome(id, null, publisher.deadLetter(component, siteId, id, new OrderUnreadableException(id,
+                        "order " + id + " does not exist (sale.order.list with @id did not return it)", null), 1)));
+                return true;
+            }
+
+            @Override
+            public void unreadable(long id, RuntimeException cause) {
+                outcomes.add(new Outcome(id, null, publisher.deadLetter(component, siteId, id, cause, 1)));
+            }
+
+            @Override
+            public void confirm() {
+                List<Outcome> sent = List.copyOf(outcomes);
+                outcomes.clear();
+                OrderIngest.this.confirm(sent);
+            }
+        };
+        BulkRead<OrderChanged> bulk = new BulkRead<>(ids -> reader.readAll(ids, cause), handler, BULK);
+        List<Long> ids = List.copyOf(new LinkedHashSet<>(orderIds));
+        Refresher.Refreshed done = Refresher.Refreshed.NONE;
+        for (int from = 0; from < ids.size(); from += BULK) {
+            List<Long> chunk = ids.subList(from, Math.min(ids.size(), from + BULK));
+            // the read and the sends of a chunk under its orders' locks: see the stripes
+            done = done.plus(locked(chunk, () -> bulk.refresh(chunk)));
         }
-        return confirm(outcomes);
+        return done;
+    }
+
+    /** Runs {@code work} holding the lock of every stripe of {@code orderIds}, taken in stripe order (no deadlock). */
+    private <T> T locked(List<Long> orderIds, Supplier<T> work) {
+        SortedSet<Integer> held = new TreeSet<>();
+        orderIds.forEach(id -> held.add(stripe(id)));
+        List<ReentrantLock> taken = new ArrayList<>(held.size());
+        try {
+            for (int i : held) {
+                stripes[i].lock();
+                taken.add(stripes[i]);
+            }
+            return work.get();
+        } finally {
+            taken.forEach(ReentrantLock::unlock);
+        }
+    }
+
+    private static int stripe(long orderId) {
+        return Math.floorMod(Long.hashCode(orderId), STRIPES);
     }
 
     /** Flushes, waits for every send (a failed one throws, naming the order) and counts what was published. */
@@ -96,6 +164,7 @@ public final class OrderIngest {
         for (Outcome outcome : outcomes) {
             OrderPublisher.await(outcome.sent(), "order " + outcome.orderId());
             if (outcome.published()) {
+                this.published.published(outcome.orderId(), outcome.event().getDateUpdate());
                 published++;
             }
         }

@@ -2,7 +2,9 @@ package org.dealbridge.orderevents;
 
 import java.math.BigDecimal;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Set;
@@ -12,6 +14,8 @@ import org.dealbridge.bitrix.store.Payment;
 import org.dealbridge.bitrix.store.PropertyValue;
 import org.dealbridge.bitrix.store.SaleOrder;
 import org.dealbridge.bitrix.store.StoreApi;
+import org.dealbridge.ingestion.BulkRead;
+import org.dealbridge.ingestion.ReadFailures;
 import org.dealbridge.schemas.BasketItem;
 import org.dealbridge.schemas.Buyer;
 import org.dealbridge.schemas.ChangeCause;
@@ -53,9 +57,61 @@ public final class OrderReader {
         }
     }
 
+    /**
+     * Many orders with one bulk read ({@link StoreApi#ordersInBulk}: one or two store requests for up to 50 orders), each
+     * answered on its own: the event, gone (the answer lacks it), or the failure of this order alone (a malformed field,
+     * a catalog look-up that failed). When the bulk answer as a whole is refused or malformed for good, the orders are
+     * read one by one ({@code sale.order.get}), so that only the order at fault becomes a dead letter.
+     *
+     * @throws org.dealbridge.bitrix.BitrixException when the bulk read should wait ({@link ReadFailures#waits})
+     */
+    public Map<Long, BulkRead.Result<OrderChanged>> readAll(List<Long> orderIds, ChangeCause cause) {
+        Map<Long, OrderDetails> found;
+        try {
+            found = store.ordersInBulk(orderIds);
+        } catch (RuntimeException e) {
+            if (ReadFailures.waits(e)) {
+                throw e;
+            }
+            Map<Long, BulkRead.Result<OrderChanged>> one = new LinkedHashMap<>();
+            for (long id : orderIds) {
+                BulkRead.Result<OrderChanged> result;
+                try {
+                    result = store.order(id).map(details -> result(id, details, cause)).orElseGet(BulkRead.Result.Gone::new);
+                } catch (RuntimeException single) {
+                    result = new BulkRead.Result.Failed<>(single);
+                }
+                one.put(id, result);
+            }
+            return one;
+        }
+        Map<Long, BulkRead.Result<OrderChanged>> out = new LinkedHashMap<>();
+        for (long id : orderIds) {
+            OrderDetails details = found.get(id);
+            out.put(id, details == null ? new BulkRead.Result.Gone<>() : result(id, details, cause));
+        }
+        return out;
+    }
+
+    /** One order's event, or its own failure (malformed, a catalog look-up failing) as that order's answer. */
+    private BulkRead.Result<OrderChanged> result(long orderId, OrderDetails details, ChangeCause cause) {
+        try {
+            return new BulkRead.Result.Found<>(event(orderId, details, cause));
+        } catch (LenientJson.MalformedValue e) {
+            return new BulkRead.Result.Failed<>(new OrderUnreadableException(orderId,
+                    "order " + orderId + ": the store answered a malformed value: " + e.getMessage(), e));
+        } catch (RuntimeException e) {
+            return new BulkRead.Result.Failed<>(e);
+        }
+    }
+
     private OrderChanged readOrThrow(long orderId, ChangeCause cause) {
         OrderDetails details = store.order(orderId).orElseThrow(() -> new OrderUnreadableException(orderId,
                 "order " + orderId + " does not exist (sale.order.get answered not found)", null));
+        return event(orderId, details, cause);
+    }
+
+    private OrderChanged event(long orderId, OrderDetails details, ChangeCause cause) {
         SaleOrder order = details.order();
         List<BasketItem> items = new ArrayList<>(details.basketItems().size());
         for (org.dealbridge.bitrix.store.BasketItem line : details.basketItems()) {

@@ -57,12 +57,14 @@ public final class StoreIngestion implements AutoCloseable {
     }
 
     /**
-     * The hook's queue: one order at a time, in arrival order, so a burst of saves of one order costs at most two
-     * reads; more than {@code capacity} waiting are left to the poller. It is opened by {@link #start()}.
+     * The hook's queue: in arrival order, up to {@link OrderIngest#BULK} orders per bulk read (whatever waits when the
+     * worker is free: no window, so one order alone is read at once and a burst is read 50 at a time), so a burst of
+     * saves of one order costs at most two reads; more than {@code capacity} waiting are left to the poller. It is
+     * opened by {@link #start()}.
      */
     public static RefreshQueue hookQueue(OrderIngest ingest, int capacity) {
         return new RefreshQueue(orderIds -> ingest.refresh(orderIds, ChangeSource.STORE_HOOK, StoreHookHandler.COMPONENT, null),
-                new RefreshQueue.Settings("store-order-refresh", Duration.ZERO, 1, capacity));
+                new RefreshQueue.Settings("store-order-refresh", Duration.ZERO, OrderIngest.BULK, capacity));
     }
 
     /**

@@ -13,7 +13,8 @@ import org.dealbridge.schemas.ChangeSource;
 /**
  * The store's side of the {@link ChangePoller}: per site, {@code sale.order.list} with {@code >dateUpdate} the cursor
  * minus the overlap, every page, oldest first (dateUpdate, id), walked by keyset ({@link StoreApi#listOrdersUpdatedSince});
- * each order read in full and published ({@link OrderIngest}); the cursor under {@code store-poll:{siteId}}.
+ * the orders read in full, 50 per bulk read, and published ({@link OrderIngest#refresh}); the cursor under
+ * {@code store-poll:{siteId}}.
  *
  * <p>Why keyset and not {@code start=50, 100...}: with offset pages, an order on an already-read page that is saved
  * during the walk moves to the end and every later order shifts one place forward, so one order would be skipped and
@@ -24,8 +25,8 @@ import org.dealbridge.schemas.ChangeSource;
  */
 public final class StorePoller {
     public static final String COMPONENT = "store-poller";
-    /** Orders read and sent before the producer is flushed and the cursor may move. */
-    static final int BATCH = 50;
+    /** Orders read (one bulk read) and sent before the producer is flushed and the cursor may move. */
+    static final int BATCH = OrderIngest.BULK;
 
     /**
      * @param siteId       the store site polled ({@code lid})
@@ -67,6 +68,6 @@ public final class StorePoller {
                 orderIds -> ingest.refresh(orderIds, ChangeSource.STORE_POLL, COMPONENT, site),
                 cursors,
                 new ChangePoller.Settings("store-poller-" + site, cursorKey(site), settings.pollInterval(), settings.overlap(),
-                        settings.firstCursor(), BATCH));
+                        settings.firstCursor(), BATCH), ingest.publishedVersions());
     }
 }

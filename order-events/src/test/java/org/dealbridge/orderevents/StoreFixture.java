@@ -46,6 +46,28 @@ final class StoreFixture implements AutoCloseable {
     private static final Topics SHARED_TOPICS = new Topics(new InMemorySchemaRegistry());
     final Topics topics = SHARED_TOPICS;
 
+    /** Requests that read orders: {@code sale.order.get}, or a bulk {@code sale.order.list} with an {@code @id} filter. */
+    int orderReads() {
+        return orderReads(null);
+    }
+
+    /** Of those, the ones that read {@code orderId}. */
+    int orderReads(Long orderId) {
+        return (int) emulator.calls().all().stream().filter(c -> c.portal() == org.dealbridge.emulator.Portal.STORE).filter(c ->
+                (c.method().equals("sale.order.get") && (orderId == null || String.valueOf(orderId).equals(c.param("id"))))
+                        || (c.method().equals("sale.order.list") && bulkNames(c, orderId))).count();
+    }
+
+    private static boolean bulkNames(org.dealbridge.emulator.Call c, Long orderId) {
+        Object filter = c.params().get("filter");
+        Object ids = filter instanceof Map<?, ?> m ? m.get("@id") : null;
+        if (ids == null) {
+            return false;
+        }
+        java.util.Collection<?> values = ids instanceof Map<?, ?> m ? m.values() : ids instanceof java.util.Collection<?> l ? l : List.of(ids);
+        return orderId == null || values.stream().anyMatch(v -> String.valueOf(orderId).equals(String.valueOf(v)));
+    }
+
     StoreFixture() {
         emulator = BitrixEmulator.start(EmulatorOptions.defaults().clock(clock).rateLimitDisabled());
         client = BitrixClient.builder(emulator.storeWebhookUrl()).portal("store").rateLimit(1000, 1000)

@@ -53,14 +53,19 @@ class StoreIngestionTest {
                 String k1 = Keys.order("s1", s1);
                 String k2 = Keys.order("s2", s2);
 
+                // whichever reads an order first publishes it; the other path does not read it again at the same dateUpdate
                 List<ConsumerRecord<String, OrderChanged>> records = StoreFixture.read(KAFKA, fx.topics.orderChanges(), all ->
-                        all.stream().anyMatch(r -> r.key().equals(k1) && r.value().getCause().getSource() == ChangeSource.STORE_HOOK)
-                                && all.stream().anyMatch(r -> r.key().equals(k1) && r.value().getCause().getSource() == ChangeSource.STORE_POLL)
-                                && all.stream().anyMatch(r -> r.key().equals(k2) && r.value().getCause().getSource() == ChangeSource.STORE_POLL),
-                        Duration.ofSeconds(20));
-                assertThat(records).anyMatch(r -> r.key().equals(k1) && r.value().getCause().getSource() == ChangeSource.STORE_HOOK);
-                assertThat(records).anyMatch(r -> r.key().equals(k1) && r.value().getCause().getSource() == ChangeSource.STORE_POLL);
-                assertThat(records).anyMatch(r -> r.key().equals(k2) && r.value().getCause().getSource() == ChangeSource.STORE_POLL);
+                        all.stream().anyMatch(r -> r.key().equals(k1)) && all.stream().anyMatch(r -> r.key().equals(k2)), Duration.ofSeconds(20));
+                assertThat(records).anyMatch(r -> r.key().equals(k1));
+                assertThat(records).anyMatch(r -> r.key().equals(k2));
+                // a change the hook never names (its event lost) is the poller's
+                fx.emulator.events().unsubscribeAll();
+                fx.clock.advance(Duration.ofSeconds(5));
+                fx.emulator.store().updateOrderAsHuman(s2, Map.of("statusId", "P"));
+                List<ConsumerRecord<String, OrderChanged>> polled = StoreFixture.read(KAFKA, fx.topics.orderChanges(), all ->
+                        all.stream().anyMatch(r -> r.key().equals(k2) && r.value().getCause().getSource() == ChangeSource.STORE_POLL
+                                && "P".equals(r.value().getStatusId().toString())), Duration.ofSeconds(20));
+                assertThat(polled).anyMatch(r -> r.key().equals(k2) && r.value().getCause().getSource() == ChangeSource.STORE_POLL);
             } finally {
                 server.stop(0);
             }
@@ -93,6 +98,49 @@ class StoreIngestionTest {
     }
 
     /**
+     * Issue 14 item 0: N orders placed in the store are read in bulk, about N/50 {@code sale.order.list} calls with an
+     * {@code @id} filter (plus the poller's own listing), not one {@code sale.order.get} each.
+     */
+    @Test
+    void ordersPlacedInTheStoreAreReadFiftyPerStoreListCall() throws Exception {
+        try (StoreFixture fx = new StoreFixture()) {
+            StoreIngestionConfig config = StoreIngestionConfig.of(List.of("b1"), null, Duration.ofHours(1), fx.clock.instant().atOffset(ZoneOffset.UTC));
+            try (StoreIngestion ingestion = new StoreIngestion(config, fx.store, fx.producerConfig(KAFKA), fx.topics, fx.meters, Clock.systemUTC())) {
+                ingestion.start();
+                assertThat(ingestion.pollers().get(0).pollOnce().listed()).isZero();
+                List<Long> orders = new java.util.ArrayList<>();
+                for (int i = 0; i < 120; i++) {
+                    fx.clock.advance(Duration.ofSeconds(1));
+                    orders.add(fx.emulator.store().addOrder(NewOrder.create().site("b1").item(100 + (i % 2) * 101, "item", "990.00", 1 + i % 3)
+                            .property("EMAIL", "buyer" + i + "@example.com").property("PHONE", "+7999000" + i)));
+                }
+                int requestsBefore = fx.emulator.calls().all().size();
+
+                // (the started poller's own first round may still be listing a few of them meanwhile)
+                ingestion.pollers().get(0).pollOnce();
+
+                assertThat(ordersPublished(fx, "b1", orders, Duration.ofSeconds(30))).isEqualTo(120);
+                assertThat(fx.emulator.calls().count(Portal.STORE, "sale.order.get")).as("no order read on its own").isZero();
+                assertThat(fx.orderReads()).as("bulk sale.order.list calls for 120 orders").isBetween(3, 4);
+                assertThat(fx.emulator.calls().count(Portal.STORE, "batch")).as("store requests that read them").isBetween(3, 8);
+                List<ConsumerRecord<String, OrderChanged>> events = StoreFixture.withKeyPrefix(
+                        StoreFixture.read(KAFKA, fx.topics.orderChanges(), all -> false, Duration.ofMillis(500)), "b1:");
+                assertThat(events).allSatisfy(e -> {
+                    int i = orders.indexOf(e.value().getOrderId());
+                    // two properties per order: 100 per 50 orders, so the property values take a second page
+                    assertThat(e.value().getItems()).singleElement().satisfies(line ->
+                            assertThat(new java.math.BigDecimal(line.getQuantity().toString())).isEqualByComparingTo(Integer.toString(1 + i % 3)));
+                    assertThat(e.value().getBuyer().getPhone()).isEqualTo("+7999000" + i);
+                    assertThat(e.value().getBuyer().getEmail()).isEqualTo("buyer" + i + "@example.com");
+                });
+                // the listing's pages, the bulk reads, the catalog look-ups (cached): once it was 120 sale.order.get on top
+                assertThat(fx.emulator.calls().all().subList(requestsBefore, fx.emulator.calls().all().size()))
+                        .as("store requests of the round").filteredOn(c -> !c.inBatch()).hasSizeLessThan(20);
+            }
+        }
+    }
+
+    /**
      * Issue 13's crash, in-process: the store's webhooks name 30 orders at once, the hook accepts them all (200), and
      * the process goes away while most of them still wait in the in-memory refresh queue. A new ingestion, started
      * later against the same broker with a first cursor of its own start time (as the launcher computes it), must
@@ -103,7 +151,8 @@ class StoreIngestionTest {
         String token = "hook-secret-kill-9";
         try (StoreFixture fx = new StoreFixture()) {
             // reads are slow, so the queue still holds most orders when the process goes away
-            fx.emulator.faults().slow(Portal.STORE, "sale.order.get", Duration.ofSeconds(2));  // 30 reads: a minute, far longer than the hooks take even on a loaded CI
+            // every bulk read takes 2 s: the first takes the first order alone, the other 29 wait for it, far longer than the hooks take
+            fx.emulator.faults().slow(Portal.STORE, "sale.basketitem.list", Duration.ofSeconds(2));
             StoreIngestionConfig firstStart = StoreIngestionConfig.of(List.of("k1"), token, Duration.ofHours(1), fx.clock.instant().atOffset(ZoneOffset.UTC));
             HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
             StoreIngestion first = new StoreIngestion(firstStart, fx.store, fx.producerConfig(KAFKA), fx.topics, fx.meters, Clock.systemUTC());
@@ -188,7 +237,7 @@ class StoreIngestionTest {
 
                 // four refreshes failed, each after the client's own two tries: the old code gave up after one
                 long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-                while (fx.emulator.calls().count(Portal.STORE, "sale.order.get") < 8) {
+                while (fx.emulator.calls().count(Portal.STORE, "batch") < 8) {
                     assertThat(System.nanoTime()).as("the queue keeps reading during the outage").isLessThan(deadline);
                     Thread.sleep(50);
                 }

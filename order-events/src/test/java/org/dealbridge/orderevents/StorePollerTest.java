@@ -72,6 +72,12 @@ class StorePollerTest {
                 new StorePoller.Settings(site, Duration.ofSeconds(30), Duration.ofSeconds(1), LONG_AGO));
     }
 
+    /** A poller of a new process: what the last one published is only in Kafka, not in its memory. */
+    private ChangePoller restartedPoller(String site, CursorStore cursors) {
+        return StorePoller.create(fx.store, new OrderIngest(fx.reader(), publisher), cursors,
+                new StorePoller.Settings(site, Duration.ofSeconds(30), Duration.ofSeconds(1), LONG_AGO));
+    }
+
     /** Seeds orders one second apart (dateUpdate has second precision); returns their ids. */
     private List<Long> seed(String site, int count) {
         List<Long> ids = new ArrayList<>();
@@ -178,7 +184,7 @@ class StorePollerTest {
         assertThat(real.load(StorePoller.cursorKey("c1"))).map(OffsetDateTime::parse).map(OffsetDateTime::toInstant)
                 .hasValue(LONG_AGO.toInstant());
 
-        ChangePoller restarted = poller("c1", cursorStore());
+        ChangePoller restarted = restartedPoller("c1", cursorStore());
         assertThat(restarted.cursor().toInstant()).isEqualTo(LONG_AGO.toInstant());
         ChangePoller.Round round = restarted.pollOnce();
 
@@ -197,21 +203,62 @@ class StorePollerTest {
 
         fx.clock.advance(Duration.ofMinutes(1));
         List<Long> later = seed("r1", 2);
-        int readsBefore = fx.emulator.calls().count(Portal.STORE, "sale.order.get");
+        int readsBefore = fx.orderReads();
 
-        ChangePoller restarted = poller("r1", cursorStore());
+        ChangePoller restarted = restartedPoller("r1", cursorStore());
         assertThat(restarted.cursor().toInstant()).isEqualTo(dateUpdateOf(first.get(4)).toInstant());
         ChangePoller.Round round = restarted.pollOnce();
 
         // the cursor's own second is re-read (overlap), nothing older is
         assertThat(round.listed()).isEqualTo(3);
-        assertThat(fx.emulator.calls().count(Portal.STORE, "sale.order.get") - readsBefore).isEqualTo(3);
+        assertThat(fx.orderReads() - readsBefore).as("the three read with one bulk read").isEqualTo(1);
+        assertThat(fx.orderReads(first.get(4))).isEqualTo(2);
         Map<String, Long> perKey = publishedPerKey("r1", 8);
         assertThat(perKey.get(Keys.order("r1", first.get(3)))).isEqualTo(1L);
         assertThat(perKey.get(Keys.order("r1", first.get(4)))).isEqualTo(2L);
         assertThat(perKey.get(Keys.order("r1", later.get(0)))).isEqualTo(1L);
         assertThat(perKey.get(Keys.order("r1", later.get(1)))).isEqualTo(1L);
         assertThat(round.cursor().toInstant()).isEqualTo(dateUpdateOf(later.get(1)).toInstant());
+    }
+
+    @Test
+    void anOrderTheHookPublishedIsNotReadAgainByThePollerWhoseCursorMovesPastIt() {
+        List<Long> ids = seed("v1", 3);
+        ingest.refresh(ids, org.dealbridge.schemas.ChangeSource.STORE_HOOK, StoreHookHandler.COMPONENT, null);
+        int reads = fx.orderReads();
+
+        ChangePoller.Round round = poller("v1", cursorStore()).pollOnce();
+
+        assertThat(round.listed()).isEqualTo(3);
+        assertThat(round.published()).isZero();
+        assertThat(fx.orderReads()).as("in Kafka at that dateUpdate already: not read again").isEqualTo(reads);
+        assertThat(round.cursor().toInstant()).isEqualTo(dateUpdateOf(ids.get(2)).toInstant());
+        assertThat(publishedPerKey("v1", 3)).allSatisfy((key, count) -> assertThat(count).isEqualTo(1L));
+    }
+
+    @Test
+    void anIdlePollerListsButReadsAndRepublishesNothing() {
+        // issue 14: the overlap window re-included the newest order, which was read and republished every interval
+        List<Long> ids = seed("i1", 3);
+        ChangePoller poller = poller("i1", cursorStore());
+        assertThat(poller.pollOnce().published()).isEqualTo(3);
+        int callsBefore = fx.emulator.calls().all().size();
+
+        for (int round = 0; round < 3; round++) {
+            fx.clock.advance(Duration.ofSeconds(30));
+            ChangePoller.Round idle = poller.pollOnce();
+            assertThat(idle.published()).isZero();
+        }
+
+        // the listing alone: one sale.order.list with >dateUpdate per round, no read of any order
+        List<org.dealbridge.emulator.Call> since = fx.emulator.calls().all().subList(callsBefore, fx.emulator.calls().all().size());
+        assertThat(since).allSatisfy(c -> {
+            assertThat(c.method()).isEqualTo("sale.order.list");
+            assertThat(c.param("filter", ">dateUpdate")).isNotNull();
+        });
+        assertThat(since).hasSize(3);
+        assertThat(publishedPerKey("i1", 3)).containsOnlyKeys(ids.stream().map(id -> Keys.order("i1", id)).toList())
+                .allSatisfy((key, count) -> assertThat(count).isEqualTo(1L));
     }
 
     @Test
@@ -247,7 +294,7 @@ class StorePollerTest {
         List<Long> ids = seed("t1", 3);
         ChangePoller poller = poller("t1", cursorStore());
         // more failures than the client's two attempts: the first order cannot be read in this round
-        fx.emulator.faults().failNext(Portal.STORE, "sale.order.get", 2, Fault.HTTP_500);
+        fx.emulator.faults().failNext(Portal.STORE, "batch", 2, Fault.HTTP_500);
 
         ChangePoller.Round failed = poller.pollOnce();
         assertThat(failed.interrupted()).isTrue();

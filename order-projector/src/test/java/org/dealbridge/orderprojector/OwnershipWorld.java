@@ -103,6 +103,8 @@ final class OwnershipWorld {
     /** The CRM connector dies after its CRM writes, before its Kafka transaction commits. */
     private boolean crashing;
     OrderChanged lastProjected;
+    /** The order projector's change of DealBridge's deal seen before its link (its store awaiting-link). */
+    DealChanged awaitingLink;
 
     // what people did and what DealBridge wrote
     final Map<String, String> managerSet = new LinkedHashMap<>();
@@ -248,6 +250,11 @@ final class OwnershipWorld {
 
     void linkArrives() {
         seenByProjectors = linksTopic;
+        if (awaitingLink != null && seenByProjectors != null && seenByProjectors.getDealId() == DEAL_ID) {
+            // the order projector decides the waiting change again, before anything queued after it
+            dealEvents.addFirst(awaitingLink);
+            awaitingLink = null;
+        }
     }
 
     // ---- deal projector and CRM connector ----
@@ -413,6 +420,7 @@ final class OwnershipWorld {
         }
         SyncLink link = seenByProjectors != null && seenByProjectors.getDealId() == DEAL_ID ? seenByProjectors : null;
         DealToOrder.Decision decision = dealToOrder.decide(deal, link, link == null ? null : mapping, mapping, Instant.ofEpochSecond(clock));
+        awaitingLink = decision.awaitsLink() ? deal : null;
         decision.command().ifPresent(orderCommands::add);
         decision.command().ifPresent(c -> trace.add("order projector: status " + c.getStatusId() + " expecting " + c.getExpectedStatusId()));
         decision.outcome().ifPresent(o -> trace.add("order projector: " + o.getOutcome()));

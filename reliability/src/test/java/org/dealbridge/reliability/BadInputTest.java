@@ -232,6 +232,7 @@ class BadInputTest {
             Map.entry(Topics.DEAL_LINKS, PillRule.DEAD_LETTER),
             Map.entry(Topics.MAPPING_CONFIG, PillRule.MAPPING_REFUSED),
             Map.entry(Topics.INGEST_CURSORS, PillRule.SKIPPED_AT_START),
+            Map.entry(Topics.BUYER_CONTACTS, PillRule.SKIPPED_AT_START),
             Map.entry(Topics.POLLER_LEADERSHIP, PillRule.SKIPPED_AT_START),
             Map.entry(Topics.SCHEMAS, PillRule.SKIPPED_AT_START),
             Map.entry(Topics.SYNC_OUTCOMES, PillRule.NOT_CONSUMED_BY_THE_SYNC),
@@ -282,6 +283,7 @@ class BadInputTest {
             emulator.events().unsubscribeAll();
             long cursorPill = sendRaw(Topics.INGEST_CURSORS, "store-poll:s1", "not a cursor".getBytes(StandardCharsets.UTF_8));
             sendRaw(Topics.POLLER_LEADERSHIP, "s1", notAvro);
+            sendRaw(Topics.BUYER_CONTACTS, "email:buyer@example.com", notAvro);
             long schemaPill = sendRaw(Topics.SCHEMAS, "order-changes-value:1", notAvro);
             long schemaOfAnotherId = sendRaw(Topics.SCHEMAS, "order-changes-value:1",
                     "{\"subject\": \"order-changes-value\", \"id\": 1, \"schema\": \"\\\"string\\\"\"}".getBytes(StandardCharsets.UTF_8));
@@ -295,6 +297,8 @@ class BadInputTest {
             awaitDeal(polled);
             assertThat(log.messages()).as("the unreadable cursor at offset %d is named", cursorPill)
                     .anyMatch(m -> m.contains("store-poll:s1") && m.contains("not a cursor"));
+            assertThat(log.messages()).as("the unreadable buyer contact is named")
+                    .anyMatch(m -> m.contains("buyer-contacts") && m.contains("email:buyer@example.com"));
         } finally {
             subscribeStoreHook();
         }

@@ -1,5 +1,11 @@
 package org.dealbridge.reliability;
 
+import java.util.Optional;
+import java.util.Properties;
+import org.dealbridge.app.runtime.PortalRereads;
+import org.dealbridge.bitrix.BitrixClient;
+import org.dealbridge.bitrix.store.StoreApi;
+import org.dealbridge.operations.PortalReread;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.ByteArrayOutputStream;
@@ -190,7 +196,32 @@ class DeadLetterReplayTest {
     }
 
     @Test
-    @Order(2)  // last: it leaves the deal's other dead letters (one per event of the move) where they are
+    @Order(2)
+    void anOrderTheStoreIngestionCouldNotReadIsReadAgainFromTheStoreByTheReplay() throws Exception {
+        // the shop's order has no currency: the store ingestion cannot read it, and no record of it is ever made
+        long broken = emulator.store().addOrder(Map.of("statusId", "N", "currency", "", "basketItems",
+                List.of(Map.of("productId", 1101, "price", "300.00", "quantity", 1))));
+        java.util.function.Predicate<DeadLetter> namesIt = l -> keyOf(l).equals(Long.toString(broken)) || keyOf(l).equals(key(broken));
+        BadInputTest.await(() -> "a dead letter of store order " + broken, () -> queue().current(null).stream().anyMatch(namesIt), scenario);
+        Run early = dlq("replay", "--all");
+        assertThat(early.exitCode()).as("still unreadable: refused, kept").isEqualTo(1);
+        assertThat(early.err()).contains("still cannot be read").contains("currency");
+        assertThat(queue().current(null)).anyMatch(namesIt);
+
+        // the shop repairs it in its database: no event, no new dateUpdate, so only the replay can read it again
+        emulator.store().repairOrderBehindTheApi(broken, Map.of("currency", "RUB"));
+        Run replay = dlq("replay", "--all");
+        assertThat(replay.exitCode()).as(replay.toString()).isZero();
+        assertThat(replay.out()).contains(key(broken) + " read again from its portal");
+        assertThat(queue().current(null)).noneMatch(namesIt);
+        BadInputTest.await(() -> "a deal for store order " + broken,
+                () -> emulator.crm().dealsByOrigin(SyncScenario.ORIGINATOR, Long.toString(broken)).size() == 1, scenario);
+        assertThat(emulator.crm().dealsByOrigin(SyncScenario.ORIGINATOR, Long.toString(broken))).singleElement()
+                .satisfies(deal -> assertThat(deal).containsEntry("CURRENCY_ID", "RUB"));
+    }
+
+    @Test
+    @Order(3)  // last: it leaves the deal's other dead letters (one per event of the move) where they are
     void aRealDeadLetterRetiredWithANoteLeavesTheListAndWritesNothing() throws Exception {
         long s3 = placeStoreOrder();
         long d3 = awaitLinkedDeal(s3);
@@ -287,7 +318,36 @@ class DeadLetterReplayTest {
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8);
         PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8);
-        OperationsContext ctx = OperationsContext.of(scenario.clientProperties(), scenario.topics(), o, e);
+        OperationsContext plain = OperationsContext.of(scenario.clientProperties(), scenario.topics(), o, e);
+        // as the launcher's context: with the store configured, a replay can read again what the ingestion could not
+        Map<String, PortalReread> rereads = PortalRereads.of(Optional.of(new StoreApi(BitrixClient.builder(emulator.storeWebhookUrl())
+                .portal("store").build())), scenario.topics(), java.time.Clock.systemUTC());
+        OperationsContext ctx = new OperationsContext() {
+            @Override
+            public Properties kafkaClientProperties() {
+                return plain.kafkaClientProperties();
+            }
+
+            @Override
+            public Topics topics() {
+                return plain.topics();
+            }
+
+            @Override
+            public PrintStream out() {
+                return o;
+            }
+
+            @Override
+            public PrintStream err() {
+                return e;
+            }
+
+            @Override
+            public Map<String, PortalReread> portalRereads() {
+                return rereads;
+            }
+        };
         int code = new CommandLine(new DeadLetterCommand(() -> ctx)).setErr(new java.io.PrintWriter(e, true)).execute(args);
         return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     }

@@ -39,6 +39,12 @@ public final class Topics {
     /** Poll cursors of the ingestion side (key e.g. {@code store-poll:s1}, value the cursor as text); compacted. */
     public static final String INGEST_CURSORS = "ingest-cursors";
     /**
+     * The CRM contact of each buyer the CRM connector has met, keyed by the buyer's normalised e-mail
+     * ({@code email:anna@example.com}) and phone ({@code phone:79990001122}), the contact id as text: a returning buyer
+     * costs no search and no add.
+     */
+    public static final String BUYER_CONTACTS = "buyer-contacts";
+    /**
      * No records: its one partition is what the instances of one installation compete for, once per poller group
      * (Kafka's group membership elects the member that is assigned partition 0 to run that side's pollers).
      */
@@ -72,6 +78,7 @@ public final class Topics {
             new Definition(SYNC_OUTCOMES, false, Duration.ofDays(30), false, "decisions and their reasons"),
             new Definition(DEAD_LETTERS, true, null, false, "records that could not be processed"),
             new Definition(INGEST_CURSORS, true, null, true, "poll cursors"),
+            new Definition(BUYER_CONTACTS, true, null, false, "the CRM contact of each buyer met"),
             new Definition(POLLER_LEADERSHIP, true, null, true, "the one partition whose owner runs the pollers"),
             new Definition(SCHEMAS, true, null, true, "embedded schema registry"));
 
@@ -124,6 +131,7 @@ public final class Topics {
     private final Topic<String, SyncOutcome> syncOutcomes;
     private final Topic<String, DeadLetter> deadLetters;
     private final Topic<String, String> ingestCursors;
+    private final Topic<String, String> buyerContacts;
     private final String prefix;
 
     /** The topics of an installation without a prefix: the names above. */
@@ -150,6 +158,7 @@ public final class Topics {
         this.syncOutcomes = avro(registry, name(SYNC_OUTCOMES), SyncOutcome.getClassSchema());
         this.deadLetters = avro(registry, name(DEAD_LETTERS), DeadLetter.getClassSchema());
         this.ingestCursors = new Topic<>(name(INGEST_CURSORS), Serdes.String(), Serdes.String());
+        this.buyerContacts = new Topic<>(name(BUYER_CONTACTS), Serdes.String(), Serdes.String());
     }
 
     /** What every topic name, Streams application id, consumer group and transactional id of this installation starts with. */
@@ -205,4 +214,5 @@ public final class Topics {
     public Topic<String, SyncOutcome> syncOutcomes() { return syncOutcomes; }
     public Topic<String, DeadLetter> deadLetters() { return deadLetters; }
     public Topic<String, String> ingestCursors() { return ingestCursors; }
+    public Topic<String, String> buyerContacts() { return buyerContacts; }
 }

@@ -13,7 +13,9 @@ import org.dealbridge.bitrix.crm.CrmApi;
 import org.dealbridge.bitrix.store.StoreApi;
 import org.dealbridge.kafka.embedded.EmbeddedKafka;
 import org.dealbridge.mapping.cli.MappingCliContext;
+import org.dealbridge.app.runtime.PortalRereads;
 import org.dealbridge.operations.OperationsContext;
+import org.dealbridge.operations.PortalReread;
 import org.dealbridge.orderevents.BackfillContext;
 import org.dealbridge.schemas.Topics;
 import org.dealbridge.schemas.registry.SchemaRegistry;
@@ -159,6 +161,11 @@ final class LauncherContext implements AutoCloseable {
             @Override
             public java.io.PrintStream err() {
                 return System.err;
+            }
+
+            @Override
+            public Map<String, PortalReread> portalRereads() {
+                return PortalRereads.of(self.store(), self.topics(), java.time.Clock.systemUTC());
             }
 
             @Override

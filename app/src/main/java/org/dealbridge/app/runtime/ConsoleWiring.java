@@ -28,7 +28,7 @@ final class ConsoleWiring {
                     Map<String, ConsoleSources.RoleHealth> roles = new LinkedHashMap<>();
                     health.components().forEach((role, h) -> roles.put(role, new ConsoleSources.RoleHealth(h.status().name(), h.detail())));
                     return roles;
-                }, resync);
+                }, resync, PortalRereads.of(connections.store().map(StoreApi::new), topics, Clock.systemUTC()));
         ConsoleAccess access = new ConsoleAccess(config.secret(DealBridgeConfig.CONSOLE_TOKEN),
                 config.getString(DealBridgeConfig.CONSOLE_PROXY_HEADER), Clock.systemUTC());
         return new Console(sources, access, Clock.systemUTC());

@@ -6,7 +6,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.dealbridge.bitrix.BatchResult;
-import org.dealbridge.bitrix.BitrixException;
 import org.dealbridge.dealprojector.topology.DealFields;
 import org.dealbridge.schemas.DealCommand;
 import org.dealbridge.schemas.DealCommandKind;
@@ -36,7 +35,7 @@ final class CommandDecision {
     static void decide(CommandRound round, BatchResult reads, String webhookUser, Instant now) {
         DealCommand c = round.command;
         if (c.getKind() == DealCommandKind.CREATE) {
-            List<JsonNode> found = DealReads.dealsOfOrigin(round, reads);
+            List<JsonNode> found = round.dealsOfOrigin;
             if (found.isEmpty()) {
                 newDeal(round, reads, now);
                 return;
@@ -54,17 +53,15 @@ final class CommandDecision {
             }
             return;
         }
-        JsonNode deal;
-        try {
-            deal = DealReads.deal(round, reads);
-        } catch (BitrixException.NotFound e) {
+        if (round.deletedBecause != null) {
             // a deletion is a person's decision, not an error: the order is unlinked (deals.onDeleted decides what next)
             round.link = LinkAfterWrite.dealDeleted(c, now);
             round.outcome = Outcome.DEAL_DELETED;
             round.reason = "Deal " + c.getDealId() + " of order " + round.order() + " no longer exists in the CRM ("
-                    + e.description() + "): the order is unlinked and nothing is written.";
+                    + round.deletedBecause + "): the order is unlinked and nothing is written.";
             return;
         }
+        JsonNode deal = round.deal;
         linkedDeal(round, DealReads.longValue(deal, "ID"), DealReads.state(c, deal, DealReads.rowsNow(round, reads), webhookUser),
                 c.getDecidedOn(), now);
     }
@@ -72,8 +69,8 @@ final class CommandDecision {
     private static void newDeal(CommandRound round, BatchResult reads, Instant now) {
         DealCommand c = round.command;
         List<ProductRow> rows = c.getProductRows() == null ? List.of() : c.getProductRows();
-        Optional<Long> owner = c.getResolveResponsibleFromContact() ? DealReads.contactOwner(round, reads) : Optional.empty();
-        Map<String, Object> sent = DealWrites.newDeal(round, DealReads.contact(round, reads), owner, rows);
+        Optional<Long> owner = c.getResolveResponsibleFromContact() ? Optional.ofNullable(round.contactOwner) : Optional.empty();
+        Map<String, Object> sent = DealWrites.newDeal(round, Optional.ofNullable(round.contact), owner, rows);
         round.link = LinkAfterWrite.created(c, sent, rows, now);
         round.outcome = Outcome.CREATED;
     }

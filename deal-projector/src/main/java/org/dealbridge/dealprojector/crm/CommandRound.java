@@ -1,7 +1,10 @@
 package org.dealbridge.dealprojector.crm;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.dealbridge.bitrix.BatchCommand;
 import org.dealbridge.schemas.DealCommand;
 import org.dealbridge.schemas.Outcome;
@@ -17,6 +20,18 @@ final class CommandRound {
     private final int index;
     final List<BatchCommand> reads = new ArrayList<>();
     final List<BatchCommand> writes = new ArrayList<>();
+    /** CREATE: the deals its look-up by origin found, oldest first (empty: none); null until looked up. */
+    List<JsonNode> dealsOfOrigin;
+    /** UPDATE: its deal as read; null until read. */
+    JsonNode deal;
+    /** UPDATE: the CRM's answer when its deal no longer exists, or null. */
+    String deletedBecause;
+    /** CREATE: the buyer's contact (remembered or found), or null: the writes add one. */
+    Long contact;
+    /** CREATE: the owner of that contact, when the command takes its responsible from it and it has one. */
+    Long contactOwner;
+    /** Buyer keys → contact id this round learned, for {@link BuyerContacts} once it is written. */
+    final Map<String, Long> learnedContacts = new LinkedHashMap<>();
     /** The link to publish once the writes succeed (its deal id is 0 until an add answers). */
     SyncLink link;
     Outcome outcome;
@@ -27,6 +42,11 @@ final class CommandRound {
     CommandRound(DealCommand command, int index) {
         this.command = command;
         this.index = index;
+    }
+
+    /** Its deal was looked up (found, known absent, or known deleted). */
+    boolean lookedUp() {
+        return dealsOfOrigin != null || deal != null || deletedBecause != null;
     }
 
     /** The key of this command's sub-command of a kind ("find", "add", …). */
@@ -40,6 +60,6 @@ final class CommandRound {
     }
 
     DealWrite finished(int attempt, boolean written) {
-        return new DealWrite(command, outcome, reason, link, null, attempt, written, reconcile);
+        return new DealWrite(command, outcome, reason, link, null, attempt, written, reconcile, false, Map.copyOf(learnedContacts));
     }
 }

@@ -2,7 +2,6 @@ package org.dealbridge.dealprojector.crm;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -14,7 +13,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.dealbridge.connector.CommandConnector;
-import org.dealbridge.connector.CompactedTopicView;
 import org.dealbridge.connector.Executed;
 import org.dealbridge.dealprojector.DealProjectorConfig;
 import org.dealbridge.schemas.DealCommand;
@@ -44,9 +42,6 @@ public final class CrmConnector extends CommandConnector<DealCommand, DealWrite>
     public static final String COMPONENT = "crm-connector";
     private static final int MAX_POLL_RECORDS = 500;
 
-    /** How long a starting run may take to read {@code deal-links} to its end. */
-    private static final Duration LINKS_TIMEOUT = Duration.ofSeconds(30);
-
     private final DealWriter writer;
     /**
      * The links of this connector's latest writes and reads, by order key: fresher than the projector's view. Filled
@@ -59,26 +54,33 @@ public final class CrmConnector extends CommandConnector<DealCommand, DealWrite>
                         Clock clock) {
         super(COMPONENT, SyncDirection.ORDER_TO_DEAL, topics.dealCommands(), MAX_POLL_RECORDS, config, topics, kafka, meters, clock);
         this.writer = writer;
+        // A process that died forgot the links it had written; a command the projector decided on an older link before
+        // the newer one came back would then be judged against that older link, and DealBridge's own committed writes
+        // (a pipeline move, its stage, an amount) would read as a person's. So each run reads deal-links first; after
+        // that the links of this connector's own writes are fresher than the topic.
+        follow(topics.dealLinks(), this::committedLink, CatchUp.AT_START);
+        // the buyers' contacts met so far, by any instance: a returning buyer costs no search and no add
+        follow(topics.buyerContacts(), this::committedContact, CatchUp.AT_START);
     }
 
     /**
-     * Reads {@code deal-links} to its end. A process that died forgot the links it had written; a command the projector
-     * decided on an older link before the newer one came back would then be judged against that older link, and
-     * DealBridge's own committed writes (a pipeline move, its stage, an amount) would read as a person's. A link kept
-     * in memory (written in a transaction that did not commit) stays when it is newer.
+     * A buyer's contact from {@code buyer-contacts}: the buyers met before this run (by any instance) cost no search. A
+     * record that is not a contact id is skipped: that buyer is searched again.
      */
-    @Override
-    protected void sessionStarted() {
-        Topics.Topic<String, SyncLink> links = topics().dealLinks();
-        try (CompactedTopicView<SyncLink> view = new CompactedTopicView<>(kafka(), links.name(), links.valueSerde().deserializer(),
-                this::committedLink)) {
-            long started = System.nanoTime();
-            view.catchUp(LINKS_TIMEOUT);
-            log.info("{} read deal-links to its end in {} ms: {} link(s) known", COMPONENT,
-                    (System.nanoTime() - started) / 1_000_000, ownLinks.size());
+    private void committedContact(String buyerKey, String contactId) {
+        if (contactId == null) {
+            writer.buyerContacts().remember(buyerKey, null);
+            return;
+        }
+        try {
+            writer.buyerContacts().remember(buyerKey, Long.parseLong(contactId.trim()));
+        } catch (NumberFormatException e) {
+            log.error("Skipping the record of buyer-contacts for {}: '{}' is not a contact id; that buyer is searched again",
+                    buyerKey, contactId);
         }
     }
 
+    /** A link kept in memory (written in a transaction that did not commit) stays when it is newer than the topic's. */
     private void committedLink(String orderKey, SyncLink link) {
         if (link == null) {
             ownLinks.remove(orderKey);
@@ -132,8 +134,23 @@ public final class CrmConnector extends CommandConnector<DealCommand, DealWrite>
      */
     @Override
     protected List<ProducerRecord<String, byte[]>> extraRecords(DealWrite result) {
+        List<ProducerRecord<String, byte[]>> records = new ArrayList<>(contactsLearned(result));
+        reconcile(result).ifPresent(records::add);
+        return records;
+    }
+
+    /** The buyer's contact this command learned, for {@code buyer-contacts} (in the same transaction as its link). */
+    private List<ProducerRecord<String, byte[]>> contactsLearned(DealWrite result) {
+        Topics.Topic<String, String> contacts = topics().buyerContacts();
+        List<ProducerRecord<String, byte[]>> records = new ArrayList<>();
+        result.contacts().forEach((buyerKey, contactId) -> records.add(new ProducerRecord<>(contacts.name(), buyerKey,
+                contacts.valueSerde().serializer().serialize(contacts.name(), Long.toString(contactId)))));
+        return records;
+    }
+
+    private java.util.Optional<ProducerRecord<String, byte[]>> reconcile(DealWrite result) {
         if (!result.reconcile() || result.link() == null || result.link().getDealId() <= 0) {
-            return List.of();
+            return java.util.Optional.empty();
         }
         DealCommand c = result.command();
         OrderCommand reconcile = OrderCommand.newBuilder()
@@ -148,7 +165,7 @@ public final class CrmConnector extends CommandConnector<DealCommand, DealWrite>
                 .setSourceTime(c.getSourceTime())
                 .build();
         Topics.Topic<String, OrderCommand> orderCommands = topics().orderCommands();
-        return List.of(new ProducerRecord<>(orderCommands.name(), Keys.deal(result.link().getDealId()),
+        return java.util.Optional.of(new ProducerRecord<>(orderCommands.name(), Keys.deal(result.link().getDealId()),
                 orderCommands.valueSerde().serializer().serialize(orderCommands.name(), reconcile)));
     }
 

@@ -8,11 +8,9 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import org.dealbridge.bitrix.BatchCommand;
 import org.dealbridge.bitrix.BatchResult;
 import org.dealbridge.dealprojector.topology.DealFields;
-import org.dealbridge.schemas.Buyer;
 import org.dealbridge.schemas.DealCommand;
 import org.dealbridge.schemas.DealCommandKind;
 import org.dealbridge.schemas.ProductRow;
@@ -21,69 +19,27 @@ import org.dealbridge.schemas.ProductRow;
  * The read step of a deal command: what {@link DealWriter} reads before it decides, as batch sub-commands, and the
  * answers read back as the deal and contacts they describe.
  * <ul>
- *   <li>CREATE: {@code crm.deal.list} by ORIGINATOR_ID+ORIGIN_ID (the deal may exist: an earlier add timed out after
- *       it was applied, or a replay), and the buyer's contact by e-mail and by phone ({@code crm.duplicate.findbycomm},
- *       with the contact's owner when {@code resolveResponsibleFromContact});</li>
- *   <li>UPDATE: {@code crm.deal.get}, and {@code crm.deal.productrows.get} when the command carries rows (rows are
- *       written only over rows DealBridge set).</li>
+ *   <li>CREATE: the deal by ORIGINATOR_ID+ORIGIN_ID (the deal may exist: an earlier add timed out after it was
+ *       applied, or a replay) — a look-up shared with the round's other CREATEs ({@link DealLookups}) — and the
+ *       buyer's contact, remembered or searched in bulk ({@link ContactLookups});</li>
+ *   <li>UPDATE: the deal — read with the round's other UPDATEs' deals ({@link DealLookups}) — and
+ *       {@code crm.deal.productrows.get} when the command carries rows (rows are written only over rows DealBridge
+ *       set).</li>
  * </ul>
  */
 final class DealReads {
-    private static final List<String> DEAL_SELECT = List.of("ID", "TITLE", "CATEGORY_ID", "STAGE_ID", "OPPORTUNITY",
-            "IS_MANUAL_OPPORTUNITY", "CURRENCY_ID", "ASSIGNED_BY_ID", "DATE_MODIFY", "MODIFY_BY_ID", "MOVED_BY_ID", "UF_*");
-
     private DealReads() {
     }
 
-    /** Adds the command's reads to its round. */
+    /**
+     * Adds the command's own reads to its round: its deal's look-up is shared ({@link DealLookups}), and so is the
+     * buyer's contact ({@link ContactLookups}).
+     */
     static void plan(CommandRound round) {
         DealCommand c = round.command;
-        if (c.getKind() == DealCommandKind.CREATE) {
-            round.reads.add(BatchCommand.of(round.key("find"), "crm.deal.list", Map.of(
-                    "filter", Map.of("ORIGINATOR_ID", c.getOriginatorId(), "ORIGIN_ID", Long.toString(c.getOrderId())),
-                    "select", DEAL_SELECT, "order", Map.of("ID", "ASC"), "start", -1)));
-            Buyer buyer = c.getBuyer();
-            if (buyer != null && notBlank(buyer.getEmail())) {
-                findContact(round, "email", "EMAIL", buyer.getEmail());
-            }
-            if (buyer != null && notBlank(buyer.getPhone())) {
-                findContact(round, "phone", "PHONE", buyer.getPhone());
-            }
-        } else {
-            round.reads.add(BatchCommand.of(round.key("get"), "crm.deal.get", Map.of("id", c.getDealId())));
-            if (c.getProductRows() != null) {
-                round.reads.add(BatchCommand.of(round.key("rowsNow"), "crm.deal.productrows.get", Map.of("id", c.getDealId())));
-            }
+        if (c.getKind() != DealCommandKind.CREATE && c.getProductRows() != null) {
+            round.reads.add(BatchCommand.of(round.key("rowsNow"), "crm.deal.productrows.get", Map.of("id", c.getDealId())));
         }
-    }
-
-    private static void findContact(CommandRound round, String by, String type, String value) {
-        round.reads.add(BatchCommand.of(round.key(by), "crm.duplicate.findbycomm", Map.of("type", type, "values", List.of(value),
-                "entity_type", "CONTACT")));
-        if (round.command.getResolveResponsibleFromContact()) {
-            round.reads.add(BatchCommand.of(round.key(by + "Owner"), "crm.contact.get",
-                    Map.of("id", BatchCommand.ref(round.key(by), "CONTACT", "0"))));
-        }
-    }
-
-    /** The deals a CREATE's look-up by origin found, oldest first. */
-    static List<JsonNode> dealsOfOrigin(CommandRound round, BatchResult reads) {
-        return elements(reads.result(round.key("find")));
-    }
-
-    /** The buyer's contact: found by e-mail, else by phone; a failed look-up means none. */
-    static Optional<Long> contact(CommandRound round, BatchResult reads) {
-        return firstContact(reads, round.key("email")).or(() -> firstContact(reads, round.key("phone")));
-    }
-
-    /** The owner of the buyer's contact (by e-mail, else by phone), when it was read. */
-    static Optional<Long> contactOwner(CommandRound round, BatchResult reads) {
-        return owner(reads, round.key("emailOwner")).or(() -> owner(reads, round.key("phoneOwner")));
-    }
-
-    /** An UPDATE's deal; throws {@code BitrixException.NotFound} when it was deleted. */
-    static JsonNode deal(CommandRound round, BatchResult reads) {
-        return reads.result(round.key("get"));
     }
 
     /** An UPDATE's deal's product rows now, or null when they were not (or could not be) read. */
@@ -157,27 +113,6 @@ final class DealReads {
         } catch (DateTimeParseException e) {
             return null;
         }
-    }
-
-    /** The first contact id of a findbycomm result; {@code []} (no match) or a failed look-up mean none. */
-    private static Optional<Long> firstContact(BatchResult reads, String key) {
-        if (!reads.succeeded(key)) {
-            return Optional.empty();
-        }
-        JsonNode contacts = reads.result(key).get("CONTACT");
-        if (contacts == null || !contacts.isArray() || contacts.isEmpty()) {
-            return Optional.empty();
-        }
-        return Optional.of(contacts.get(0).asLong());
-    }
-
-    /** The owner of a contact read in the batch; absent when the contact was not found (its get failed). */
-    private static Optional<Long> owner(BatchResult reads, String key) {
-        if (!reads.succeeded(key)) {
-            return Optional.empty();
-        }
-        String owner = text(reads.result(key), "ASSIGNED_BY_ID");
-        return owner == null || owner.isEmpty() || owner.equals("0") ? Optional.empty() : Optional.of(Long.parseLong(owner));
     }
 
     static String text(JsonNode node, String field) {

@@ -1,5 +1,6 @@
 package org.dealbridge.dealprojector.crm;
 
+import java.util.Map;
 import org.dealbridge.connector.CommandResult;
 import org.dealbridge.schemas.DealCommand;
 import org.dealbridge.schemas.Outcome;
@@ -20,9 +21,17 @@ import org.dealbridge.schemas.SyncLink;
  *                  it, and may have judged the pair on a link too old to see that (see {@code OrderCommandKind.RECONCILE})
  * @param unreachable true when the CRM still failed transiently after the last round: the connector waits and runs the
  *                    command again (never a dead letter; see {@link CommandResult#unreachable()})
+ * @param contacts  the buyer's contact learned by this command, by buyer key ({@link BuyerContacts}), to publish on
+ *                  {@code buyer-contacts} with its result
  */
 public record DealWrite(DealCommand command, Outcome outcome, String reason, SyncLink link, String errorCode, int attempts,
-                        boolean written, boolean reconcile, boolean unreachable) implements CommandResult<DealCommand> {
+                        boolean written, boolean reconcile, boolean unreachable, Map<String, Long> contacts)
+        implements CommandResult<DealCommand> {
+
+    public DealWrite(DealCommand command, Outcome outcome, String reason, SyncLink link, String errorCode, int attempts,
+                     boolean written, boolean reconcile, boolean unreachable) {
+        this(command, outcome, reason, link, errorCode, attempts, written, reconcile, unreachable, Map.of());
+    }
 
     public DealWrite(DealCommand command, Outcome outcome, String reason, SyncLink link, String errorCode, int attempts,
                      boolean written, boolean reconcile) {

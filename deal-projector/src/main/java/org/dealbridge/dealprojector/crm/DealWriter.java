@@ -61,6 +61,8 @@ public final class DealWriter {
     private final Sleeper sleeper;
     /** The webhook's user: DealBridge's own changes carry this id in MODIFY_BY_ID/MOVED_BY_ID. */
     private final String webhookUser;
+    /** The buyers' contacts met so far; the connector fills it from {@code buyer-contacts} when a run starts. */
+    private final BuyerContacts buyerContacts = new BuyerContacts();
 
     /** How the writer waits between rounds (tests record the waits instead). */
     @FunctionalInterface
@@ -81,6 +83,11 @@ public final class DealWriter {
         this.webhookUser = client.config().webhook().userId();
     }
 
+    /** The buyers' contacts this writer knows (the connector keeps them on {@code buyer-contacts}). */
+    public BuyerContacts buyerContacts() {
+        return buyerContacts;
+    }
+
     /** Writes every command (at most one per order) and says what became of each, in the given order. */
     public List<DealWrite> write(List<DealCommand> commands) throws InterruptedException {
         Map<DealCommand, DealWrite> done = new HashMap<>();
@@ -98,13 +105,16 @@ public final class DealWriter {
                 break;
             }
             Duration wait = retry.delayAfter(attempt);
-            log.info("{} deal command(s) failed transiently (attempt {} of {}); retrying in {} ms", round.retry.size(), attempt,
-                    retry.maxAttempts(), wait.toMillis());
+            RoundFailure first = round.retry.values().iterator().next();
+            log.info("{} deal command(s) failed transiently (attempt {} of {}; the first: {} {}); retrying in {} ms",
+                    round.retry.size(), attempt, retry.maxAttempts(), first.code(), first.message(), wait.toMillis());
             sleeper.sleep(wait);
             remaining = new ArrayList<>(round.retry.keySet());
         }
         List<DealWrite> results = new ArrayList<>(commands.size());
         commands.forEach(command -> results.add(done.get(command)));
+        // what the CRM now has, whether or not the connector's transaction commits (a contact added stays added)
+        results.forEach(r -> r.contacts().forEach(buyerContacts::remember));
         return results;
     }
 
@@ -138,20 +148,12 @@ public final class DealWriter {
                     reading.add(round);
                 }
             }
-            Map<CommandRound, BatchResult> readResults = new HashMap<>();
-            for (List<CommandRound> batch : batches(reading, r -> r.reads)) {
-                try {
-                    BatchResult result = client.batch(subCommands(batch, r -> r.reads), false, Idempotence.IDEMPOTENT);
-                    batch.forEach(r -> readResults.put(r, result));
-                } catch (BitrixException e) {
-                    batch.forEach(r -> fail(r, RoundFailure.of(e)));
-                }
-            }
+            Map<CommandRound, BatchResult> readResults = read(reading);
             List<CommandRound> writing = new ArrayList<>();
             for (CommandRound round : reading) {
                 BatchResult reads = readResults.get(round);
                 if (reads == null) {
-                    continue;  // its read batch failed
+                    continue;  // its reads failed
                 }
                 try {
                     CommandDecision.decide(round, reads, webhookUser, clock.instant());
@@ -178,6 +180,45 @@ public final class DealWriter {
                     continue;
                 }
                 batch.forEach(r -> written(r, result));
+            }
+        }
+
+        /**
+         * The read step: every round's own reads and its share of the deal look-ups ({@link DealLookups}), then, in a
+         * second call only when needed, the look-ups a shared one left unsure. Returns each round that was read with the
+         * answer to its own reads; a round whose reads failed is handed to {@link #fail}.
+         */
+        private Map<CommandRound, BatchResult> read(List<CommandRound> reading) {
+            Map<CommandRound, BatchResult> answered = new HashMap<>();
+            List<CommandRound> unsure = new ArrayList<>();
+            ContactLookups contacts = ContactLookups.plan(reading, buyerContacts);
+            for (DealLookups.Batch batch : DealLookups.pack(reading, contacts.groups(), batchSize)) {
+                BatchResult result = readBatch(batch);
+                if (result == null) {
+                    contacts.batchFailed();
+                    continue;
+                }
+                contacts.absorb(result);
+                unsure.addAll(batch.answer(result, this::fail));
+                batch.rounds.forEach(r -> answered.put(r, result));
+            }
+            contacts.assign(this::fail);
+            for (DealLookups.Batch batch : DealLookups.confirming(unsure, batchSize)) {
+                BatchResult result = readBatch(batch);
+                if (result != null) {
+                    batch.answer(result, this::fail);
+                }
+            }
+            answered.keySet().removeIf(r -> !r.lookedUp() || retry.containsKey(r.command) || done.containsKey(r.command));
+            return answered;
+        }
+
+        private BatchResult readBatch(DealLookups.Batch batch) {
+            try {
+                return client.batch(batch.commands(), false, Idempotence.IDEMPOTENT);
+            } catch (BitrixException e) {
+                batch.rounds.forEach(r -> fail(r, RoundFailure.of(e)));
+                return null;
             }
         }
 
@@ -242,6 +283,11 @@ public final class DealWriter {
                     return;
                 }
                 round.link = LinkAfterWrite.withAddedId(round.link, dealId);
+                if (result.succeeded(round.key("contact"))) {
+                    // the buyer's new contact: remembered, so the buyer's next order neither searches nor adds one
+                    long contact = CrmApi.addedId(result, round.key("contact"));
+                    BuyerContacts.keys(round.command.getBuyer()).forEach(key -> round.learnedContacts.put(key, contact));
+                }
                 round.reason = "Deal " + dealId + " created for order " + round.order() + " in pipeline "
                         + round.link.getCategoryId() + " at stage " + round.link.getStageId() + ".";
             }

@@ -67,7 +67,7 @@ class DealProjectorEndToEndTest {
     @BeforeAll
     static void start() {
         // order-commands too: the CRM connector sends RECONCILE there when a manager's later stage stands
-        KAFKA.createTopics(2, Topics.ORDER_CHANGES, Topics.DEAL_COMMANDS, Topics.DEAL_LINKS, Topics.SYNC_OUTCOMES,
+        KAFKA.createTopics(2, Topics.ORDER_CHANGES, Topics.DEAL_COMMANDS, Topics.DEAL_LINKS, Topics.BUYER_CONTACTS, Topics.SYNC_OUTCOMES,
                 Topics.DEAD_LETTERS, Topics.ORDER_COMMANDS);
         KAFKA.createTopics(1, Topics.MAPPING_CONFIG);
         crm = BitrixEmulator.start(EmulatorOptions.defaults().rateLimitDisabled());
@@ -166,6 +166,24 @@ class DealProjectorEndToEndTest {
         LongStream.rangeClosed(3001, 3020).forEach(DealProjectorEndToEndTest::awaitDeal);
         sleepQuietly(1000);
         LongStream.rangeClosed(3001, 3020).forEach(id -> assertThat(deals(id)).as("deals of order " + id).hasSize(1));
+    }
+
+    @Test
+    void aBuyerMetBeforeTheConnectorRestartedIsNeitherSearchedNorAddedAgain() throws Exception {
+        bridge.storeReports(order(4001, "N", 99));
+        awaitDeal(4001);
+        awaitLinkKnown(4001);  // committed, and with it the buyer's contact on buyer-contacts
+        long contact = crm.crm().dealContactIds(Long.parseLong(deals(4001).get(0).get("ID").toString())).get(0);
+        bridge.stopConnector();
+        bridge.startConnector();  // a new writer: it knows the buyer only from buyer-contacts
+        java.util.function.Predicate<org.dealbridge.emulator.Call> ofTheBuyer = c -> c.params().toString().contains("buyer4001@");
+
+        bridge.storeReports(OrderChanged.newBuilder(order(4002, "N", 99)).setBuyer(order(4001, "N", 99).getBuyer()).build());
+
+        awaitDeal(4002);
+        assertThat(crm.calls().count(Portal.CRM, "crm.duplicate.findbycomm", ofTheBuyer)).as("searches for the buyer").isEqualTo(1);
+        assertThat(crm.calls().count(Portal.CRM, "crm.contact.add", ofTheBuyer)).as("contacts added for the buyer").isEqualTo(1);
+        assertThat(crm.crm().dealContactIds(Long.parseLong(deals(4002).get(0).get("ID").toString()))).containsExactly(contact);
     }
 
     @Test

@@ -233,6 +233,16 @@ class DealWriterTest {
         return writer.write(List.of(command)).get(0);
     }
 
+    /** New orders {@code first..last} (no buyer) written in one call of the writer, counting the CRM's calls from here. */
+    private List<DealWrite> writeNewOrders(long first, long last) throws InterruptedException {
+        List<DealCommand> commands = new java.util.ArrayList<>();
+        for (long order = first; order <= last; order++) {
+            commands.add(create(order, Map.of(), null, false));
+        }
+        crm.calls().clear();
+        return writer.write(commands);
+    }
+
     @Test
     void aNewOrderGetsOneDealWithItsRowsAndANewContactAndALinkOfWhatWasWritten() throws Exception {
         DealWrite result = writeOne(create(5001, Map.of(), buyer("anna@example.com", null), false));
@@ -504,19 +514,115 @@ class DealWriterTest {
 
     @Test
     void manyCommandsShareBatchCallsOfAtMostFiftySubCommands() throws Exception {
-        List<DealCommand> commands = new java.util.ArrayList<>();
+        List<DealWrite> results = writeNewOrders(6001, 6030);
+
+        assertThat(results).allSatisfy(r -> assertThat(r.outcome()).isEqualTo(Outcome.CREATED));
+        int batches = crm.calls().count(Portal.CRM, "batch");
+        assertThat(batches).isEqualTo(3);  // one look-up for all 30 in one call; 30 adds + 30 row sets in two
         for (long id = 6001; id <= 6030; id++) {
-            commands.add(create(id, Map.of(), null, false));
+            assertThat(crm.crm().dealsByOrigin("dealbridge:s1", Long.toString(id))).hasSize(1);
+        }
+    }
+
+    // --- shared look-ups (issue 14 item 1): one crm.deal.list per up to 50 deals, not one sub-command per command ---
+
+    /** Sub-commands the emulator ran, by method, all batches together. */
+    private Map<String, Long> subCommands() {
+        Map<String, Long> counts = new java.util.TreeMap<>();
+        crm.calls().all().stream().filter(org.dealbridge.emulator.Call::inBatch)
+                .forEach(c -> counts.merge(c.method(), 1L, Long::sum));
+        return counts;
+    }
+
+    @Test
+    void theChecksBeforeSixtyStatusChangesAreTwoDealListsAndTheUpdatesAreOneSubCommandEach() throws Exception {
+        List<DealCommand> commands = new java.util.ArrayList<>();
+        for (long order = 7101; order <= 7160; order++) {
+            long dealId = dealBridgesDeal(order, 0, "NEW", Map.of());
+            commands.add(update(order, dealId, agreed(order, dealId, 0, "NEW", "N")).status("P").stage("EXECUTING").build());
         }
         crm.calls().clear();
 
         List<DealWrite> results = writer.write(commands);
 
+        assertThat(results).allSatisfy(r -> assertThat(r.outcome()).isEqualTo(Outcome.UPDATED));
+        assertThat(subCommands()).containsExactlyInAnyOrderEntriesOf(Map.of("crm.deal.list", 2L, "crm.deal.update", 60L));
+        assertThat(crm.calls().of(Portal.CRM, "crm.deal.list")).allSatisfy(list -> assertThat(list.params().toString())
+                .doesNotContain("UF_*"));  // only the fields the decision needs
+        for (long order = 7101; order <= 7160; order++) {
+            assertThat(crm.crm().dealsByOrigin("dealbridge:s1", Long.toString(order)).get(0)).containsEntry("STAGE_ID", "EXECUTING");
+        }
+    }
+
+    @Test
+    void theLookUpsBeforeSixtyNewDealsAreTwoDealListsByOrigin() throws Exception {
+        List<DealWrite> results = writeNewOrders(7201, 7260);
+
         assertThat(results).allSatisfy(r -> assertThat(r.outcome()).isEqualTo(Outcome.CREATED));
-        int batches = crm.calls().count(Portal.CRM, "batch");
-        assertThat(batches).isEqualTo(3);  // 30 finds in one call; 30 adds + 30 row sets in two
-        for (long id = 6001; id <= 6030; id++) {
-            assertThat(crm.crm().dealsByOrigin("dealbridge:s1", Long.toString(id))).hasSize(1);
+        assertThat(subCommands()).containsExactlyInAnyOrderEntriesOf(Map.of("crm.deal.list", 2L, "crm.deal.add", 60L,
+                "crm.deal.productrows.set", 60L));
+        for (long order = 7201; order <= 7260; order++) {
+            assertThat(crm.crm().dealsByOrigin("dealbridge:s1", Long.toString(order))).hasSize(1);
+        }
+    }
+
+    @Test
+    void anOrderWhoseDealAFullPageOfTheSharedLookUpCutOffIsLookedUpAloneAndGetsNoSecondDeal() throws Exception {
+        // 51 deals for 50 orders (order 7301 was duplicated by hand): the page of 50, oldest first, cuts off 7350's deal
+        dealBridgesDeal(7301, 0, "NEW", Map.of());
+        dealBridgesDeal(7301, 0, "NEW", Map.of());
+        List<DealCommand> commands = new java.util.ArrayList<>();
+        for (long order = 7301; order <= 7350; order++) {
+            if (order > 7301) {
+                dealBridgesDeal(order, 2, "C2:NEW", Map.of());
+            }
+            commands.add(create(order, Map.of(), null, false));
+        }
+        crm.calls().clear();
+
+        List<DealWrite> results = writer.write(commands);
+
+        assertThat(crm.calls().count(Portal.CRM, "crm.deal.add")).isZero();
+        assertThat(results).allSatisfy(r -> assertThat(r.outcome()).isNotEqualTo(Outcome.CREATED));
+        assertThat(crm.crm().dealsByOrigin("dealbridge:s1", "7350")).hasSize(1);
+        assertThat(crm.calls().count(Portal.CRM, "crm.deal.list")).isEqualTo(2);  // the shared one, then 7350's own
+    }
+
+    // --- contacts remembered (issue 14 item 2): a returning buyer costs nothing, unknown buyers are searched in bulk ---
+
+    @Test
+    void aReturningBuyersNewOrderCostsItsLookUpAddAndRowsOnlyNoSearchAndNoSecondContact() throws Exception {
+        DealWrite first = writeOne(create(7401, Map.of(), buyer("Anna@Example.com", "+7 999 000-11-22"), false));
+        long contact = crm.crm().dealContactIds(first.link().getDealId()).get(0);
+        assertThat(first.contacts()).containsEntry("email:anna@example.com", contact).containsEntry("phone:79990001122", contact);
+        crm.calls().clear();
+
+        DealWrite second = writeOne(create(7402, Map.of(), buyer(" anna@example.COM", null), false));
+
+        assertThat(subCommands()).containsExactlyInAnyOrderEntriesOf(Map.of("crm.deal.list", 1L, "crm.deal.add", 1L,
+                "crm.deal.productrows.set", 1L));
+        assertThat(crm.crm().dealContactIds(second.link().getDealId())).containsExactly(contact);
+    }
+
+    @Test
+    void thirtyUnknownBuyersAreSearchedInTwoCallsOfTheDuplicateSearchAndEachDealGetsItsBuyersContact() throws Exception {
+        Map<Long, Long> contactOfOrder = new HashMap<>();
+        List<DealCommand> commands = new java.util.ArrayList<>();
+        for (long order = 7501; order <= 7530; order++) {
+            contactOfOrder.put(order, crm.crm().addContact("Buyer", Long.toString(order), 7, "b" + order + "@example.com", null));
+            commands.add(create(order, Map.of(), buyer("b" + order + "@example.com", null), true));
+        }
+        crm.calls().clear();
+
+        List<DealWrite> results = writer.write(commands);
+
+        assertThat(subCommands()).containsEntry("crm.duplicate.findbycomm", 2L).containsEntry("crm.contact.list", 2L)
+                .doesNotContainKey("crm.contact.add").doesNotContainKey("crm.contact.get");
+        for (DealWrite result : results) {
+            long order = result.command().getOrderId();
+            assertThat(crm.crm().dealContactIds(result.link().getDealId())).as("order %d", order)
+                    .containsExactly(contactOfOrder.get(order));
+            assertThat(crm.crm().dealsByOrigin("dealbridge:s1", Long.toString(order)).get(0)).containsEntry("ASSIGNED_BY_ID", "7");
         }
     }
 

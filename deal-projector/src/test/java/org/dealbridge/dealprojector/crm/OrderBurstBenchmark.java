@@ -49,7 +49,7 @@ public final class OrderBurstBenchmark {
     }
 
     static Figures run(EmbeddedKafkaCluster kafka, int orders, Path stateDir) throws Exception {
-        kafka.createTopics(4, Topics.ORDER_CHANGES, Topics.DEAL_COMMANDS, Topics.DEAL_LINKS, Topics.SYNC_OUTCOMES, Topics.ORDER_COMMANDS,
+        kafka.createTopics(4, Topics.ORDER_CHANGES, Topics.DEAL_COMMANDS, Topics.DEAL_LINKS, Topics.BUYER_CONTACTS, Topics.SYNC_OUTCOMES, Topics.ORDER_COMMANDS,
                 Topics.DEAD_LETTERS);
         kafka.createTopics(1, Topics.MAPPING_CONFIG);
         try (BitrixEmulator crm = BitrixEmulator.start()) {  // default limits: 2 requests/s, burst 50

@@ -2,7 +2,6 @@ package org.dealbridge.orderprojector.store;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -10,7 +9,6 @@ import java.util.Properties;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.dealbridge.connector.CommandConnector;
-import org.dealbridge.connector.CompactedTopicView;
 import org.dealbridge.connector.Executed;
 import org.dealbridge.mapping.CompiledMapping;
 import org.dealbridge.mapping.MappingInvalidException;
@@ -41,46 +39,20 @@ public final class StoreConnector extends CommandConnector<OrderCommand, OrderWr
     public static final String COMPONENT = "store-connector";
     private static final Logger log = LoggerFactory.getLogger(StoreConnector.class);
     private static final int MAX_POLL_RECORDS = 100;
-    private static final Duration VIEW_TIMEOUT = Duration.ofSeconds(30);
 
     private final OrderWriter writer;
     private final Map<Long, SyncLink> linksByDeal = new ConcurrentHashMap<>();
     private final Map<String, Long> dealByOrder = new ConcurrentHashMap<>();
     private final Map<String, CompiledMapping> mappings = new ConcurrentHashMap<>();
-    private CompactedTopicView<SyncLink> links;
-    private CompactedTopicView<MappingProfile> mappingView;
 
     /** @param kafka client properties shared by the consumers and the producer (at least {@code bootstrap.servers}) */
     public StoreConnector(OrderProjectorConfig config, Topics topics, Properties kafka, OrderWriter writer, MeterRegistry meters,
                           Clock clock) {
         super(COMPONENT, SyncDirection.DEAL_TO_ORDER, topics.orderCommands(), MAX_POLL_RECORDS, config, topics, kafka, meters, clock);
         this.writer = writer;
-    }
-
-    @Override
-    protected void sessionStarted() {
-        Topics topics = topics();
-        links = new CompactedTopicView<>(kafka(), topics.dealLinks().name(), topics.dealLinks().valueSerde().deserializer(), this::applyLink);
-        mappingView = new CompactedTopicView<>(kafka(), topics.mappingConfig().name(), topics.mappingConfig().valueSerde().deserializer(),
-                this::applyMapping);
-    }
-
-    @Override
-    protected void beforeExecute() {
-        links.catchUp(VIEW_TIMEOUT);
-        mappingView.catchUp(VIEW_TIMEOUT);
-    }
-
-    @Override
-    protected void sessionEnded() {
-        if (links != null) {
-            links.close();
-            links = null;
-        }
-        if (mappingView != null) {
-            mappingView.close();
-            mappingView = null;
-        }
+        // both written elsewhere in DealBridge (the CRM connector, the admin): read anew before each poll's decisions
+        follow(topics.dealLinks(), this::applyLink, CatchUp.BEFORE_EACH_POLL);
+        follow(topics.mappingConfig(), this::applyMapping, CatchUp.BEFORE_EACH_POLL);
     }
 
     @Override

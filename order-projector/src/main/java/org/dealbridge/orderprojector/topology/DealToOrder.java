@@ -27,7 +27,9 @@ import org.dealbridge.schemas.SyncOutcome;
  *       own writes' echoes are recognised); a stage without a status writes nothing
  *       ({@link Outcome#SKIPPED_UNMAPPED_STAGE}); otherwise an {@code UPDATE_STATUS} carrying the status the order is
  *       expected to have, which the store connector checks against the fresh order before writing.</li>
- *   <li><b>unlinked deal</b>: made by DealBridge (its ORIGINATOR_ID) → nothing, the link is on its way; in a pipeline
+ *   <li><b>unlinked deal</b>: made by DealBridge (its ORIGINATOR_ID) → nothing yet: the link is on its way, and the
+ *       change {@linkplain Decision#awaitsLink() awaits it} to be decided again (a manager's move made before the link
+ *       arrived must still reach the order); in a pipeline
  *       of {@code dealToOrder.pipelines} of the configured site, with a mapped stage and product rows → {@code CREATE}
  *       with the pay system from the mapped {@code paySystemId} custom field, else {@code payment.default}.</li>
  * </ul>
@@ -41,9 +43,10 @@ public final class DealToOrder {
      * Either a command for the store connector (which records the outcome once it has acted), or the outcome of
      * deciding to write nothing.
      */
-    public record Decision(Optional<OrderCommand> command, Optional<SyncOutcome> outcome, Optional<SyncLink> link) {
+    public record Decision(Optional<OrderCommand> command, Optional<SyncOutcome> outcome, Optional<SyncLink> link,
+                           boolean awaitsLink) {
         public Decision(Optional<OrderCommand> command, Optional<SyncOutcome> outcome) {
-            this(command, outcome, Optional.empty());
+            this(command, outcome, Optional.empty(), false);
         }
 
         static Decision write(OrderCommand command) {
@@ -81,7 +84,7 @@ public final class DealToOrder {
             return new Decision(Optional.empty(), Optional.of(outcome(deal, link.getSiteId().toString(), link.getOrderId(),
                     Outcome.DEAL_DELETED, mapping == null ? null : mapping.version(), now, "Deal " + deal.getDealId()
                             + " was deleted in the CRM; order " + order + " is unlinked and left as it is." + next)),
-                    Optional.ofNullable(unlinked));
+                    Optional.ofNullable(unlinked), false);
         }
         if (mapping == null) {
             return skip(deal, link, Outcome.SKIPPED_NO_MAPPING, null, now, "No mapping is published for site "
@@ -132,8 +135,12 @@ public final class DealToOrder {
             return skip(deal, null, Outcome.OTHER, null, now, "Deal " + id + " was deleted and has no order; nothing to do.");
         }
         if (config.madeByDealBridge(deal.getOriginatorId())) {
-            return skip(deal, null, Outcome.UNCHANGED, null, now, "Deal " + id + " was made by DealBridge from order "
-                    + deal.getOriginId() + " (" + deal.getOriginatorId() + "); it never creates an order, and its link is on its way.");
+            // a manager may have moved it already: dropping this change would lose that move for good once the link
+            // lands, as no later event need come (found by OwnershipPropertyTest, seed 2)
+            Decision skip = skip(deal, null, Outcome.UNCHANGED, null, now, "Deal " + id + " was made by DealBridge from order "
+                    + deal.getOriginId() + " (" + deal.getOriginatorId() + "); it never creates an order. Its link is on its"
+                    + " way, and this change is decided again when the link arrives.");
+            return new Decision(skip.command(), skip.outcome(), Optional.empty(), true);
         }
         String site = config.siteId();
         if (mapping == null) {

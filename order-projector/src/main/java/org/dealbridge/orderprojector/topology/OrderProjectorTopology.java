@@ -29,7 +29,8 @@ import org.dealbridge.schemas.Topics;
  *   mapping-config ──► [global store mapping-profiles]        (MappingTable: only valid, newer versions get in)
  *   deal-links ─────► links-by-deal ──► [global store order-projector-links-by-deal]   (re-keyed by deal id)
  *   deal-changes ───► deal-projector: DealToOrder.decide ──► order-commands | sync-outcomes | dead-letters
- *                                                            | deal-links (a deleted deal unlinks its order)
+ *                        ▲   [order-projector-awaiting-link]   | deal-links (a deleted deal unlinks its order)
+ *                        └── own deals' changes seen before their link, decided again when it arrives
  * </pre>
  *
  * <p>No coalescing window here: deal-events already folds a burst of hooks for one deal into one read.
@@ -38,6 +39,9 @@ public final class OrderProjectorTopology {
 
     /** Links by deal id ({@code deal:{id}} → SyncLink) and by order ({@code order:{key}}), fed from deal-links. */
     public static final String LINKS_BY_DEAL_STORE = "order-projector-links-by-deal";
+
+    /** Changes of DealBridge's own deals seen before their link: decided again when it arrives ({@link DealProjector}). */
+    public static final String AWAITING_LINK_STORE = "order-projector-awaiting-link";
 
     private OrderProjectorTopology() {
     }
@@ -61,11 +65,14 @@ public final class OrderProjectorTopology {
                 Consumed.with(topics.dealLinks().keySerde(), Serdes.ByteArray()).withName("deal-links-source"),
                 () -> new LinksByDeal.Reader(new LinksByDeal(), topics.dealLinks()));
 
+        builder.addStateStore(Stores.timestampedKeyValueStoreBuilder(Stores.persistentTimestampedKeyValueStore(AWAITING_LINK_STORE),
+                topics.dealChanges().keySerde(), topics.dealChanges().valueSerde()));
+
         DealToOrder decide = new DealToOrder(config, rules);
         KStream<String, SpecificRecord> decisions = builder
                 .stream(topics.dealChanges().name(), Consumed.with(topics.dealChanges().keySerde(), topics.dealChanges().valueSerde())
                         .withName("deal-changes-source"))
-                .process(() -> new DealProjector(decide, config.siteId(), topics, mappingTable, meters), Named.as("deal-projector"));
+                .process(() -> new DealProjector(decide, config.siteId(), topics, mappingTable, meters), Named.as("deal-projector"), AWAITING_LINK_STORE);
 
         DecisionSinks.route(decisions, List.of(
                 DecisionSinks.Sink.of(OrderCommand.class, topics.orderCommands(), "command"),

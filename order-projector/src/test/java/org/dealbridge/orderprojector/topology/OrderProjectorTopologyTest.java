@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -151,6 +152,41 @@ class OrderProjectorTopologyTest {
         assertThat(command.getMappingVersion()).isEqualTo(4L);
         assertThat(command.getSourceTime()).isEqualTo(Instant.parse("2026-11-29T09:59:00Z"));
         assertThat(outcomes.readValuesToList()).as("the connector records the outcome once it has acted").isEmpty();
+    }
+
+    @Test
+    void aManagersMoveOfANewDealSeenBeforeItsLinkReachesTheOrderOnceTheLinkArrives() {
+        publishMapping();
+        String ours = new OrderProjectorConfig(Map.of(OrderProjectorConfig.SITE_ID, "s1")).originatorId("s1");
+        // DealBridge made deal 812 for order 5001 at C1:NEW; a manager won it before the link reached this projector
+        changed(deal(812, 1, "C1:WON").setOriginatorId(ours).setOriginId("5001"));
+        assertThat(commands.readRecordsToList()).as("no link yet: nothing to decide against").isEmpty();
+        assertThat(outcomes.readValuesToList()).singleElement()
+                .satisfies(o -> assertThat(o.getReason().toString()).contains("decided again when the link arrives"));
+
+        link(5001, 812, "C1:NEW", "N");
+        driver.advanceWallClockTime(Duration.ofSeconds(1));
+
+        List<TestRecord<String, OrderCommand>> out = commands.readRecordsToList();
+        assertThat(out).as("the manager's move reaches the order").singleElement().satisfies(c -> {
+            assertThat(c.value().getKind()).isEqualTo(OrderCommandKind.UPDATE_STATUS);
+            assertThat(c.value().getStatusId()).isEqualTo("F");
+            assertThat(c.value().getExpectedStatusId()).isEqualTo("N");
+        });
+        driver.advanceWallClockTime(Duration.ofSeconds(5));
+        assertThat(commands.readRecordsToList()).as("decided once").isEmpty();
+    }
+
+    @Test
+    void aNewDealsEchoSeenBeforeItsLinkIsDecidedAgainAndWritesNothing() {
+        publishMapping();
+        String ours = new OrderProjectorConfig(Map.of(OrderProjectorConfig.SITE_ID, "s1")).originatorId("s1");
+        changed(deal(812, 1, "C1:NEW").setOriginatorId(ours).setOriginId("5001"));
+        outcomes.readValuesToList();
+        link(5001, 812, "C1:NEW", "N");
+        driver.advanceWallClockTime(Duration.ofSeconds(1));
+        assertThat(commands.readRecordsToList()).isEmpty();
+        assertThat(outcomes.readValuesToList()).singleElement().satisfies(o -> assertThat(o.getOutcome()).isEqualTo(Outcome.ECHO_SUPPRESSED));
     }
 
     @Test
