@@ -177,7 +177,9 @@ final class SyncScenario implements AutoCloseable {
         /** {@code STAGE_ID} is not the stage of the order's final status in that pipeline. */
         STAGE("wrong stage"),
         /** The product rows are not the final basket's lines (product, quantity, price). */
-        ROWS("wrong product rows");
+        ROWS("wrong product rows"),
+        /** The store order's status is not the shop's last one, or (a manager's stage change last) not that stage's. */
+        ORDER_STATUS("wrong order status");
 
         final String label;
 
@@ -294,11 +296,11 @@ final class SyncScenario implements AutoCloseable {
     }
 
     /** Basket lines as "product x quantity @ price" with canonical decimals, sorted: the rows a deal must have. */
-    private static List<String> rowsOfBasket(List<org.dealbridge.schemas.BasketItem> items) {
+    static List<String> rowsOfBasket(List<org.dealbridge.schemas.BasketItem> items) {
         return items.stream().map(i -> row(i.getProductId(), i.getQuantity(), i.getPrice())).sorted().toList();
     }
 
-    private static List<String> rowsOfDeal(List<Map<String, Object>> rows) {
+    static List<String> rowsOfDeal(List<Map<String, Object>> rows) {
         return rows.stream().map(r -> row(Long.parseLong(String.valueOf(r.get("PRODUCT_ID"))), r.get("QUANTITY"), r.get("PRICE")))
                 .sorted().toList();
     }
@@ -308,7 +310,7 @@ final class SyncScenario implements AutoCloseable {
                 + decimal(price).setScale(2, java.math.RoundingMode.HALF_UP).toPlainString();
     }
 
-    private static java.math.BigDecimal decimal(Object value) {
+    static java.math.BigDecimal decimal(Object value) {
         return new java.math.BigDecimal(String.valueOf(value));
     }
 
