@@ -11,8 +11,7 @@ import org.dealbridge.kafka.embedded.EmbeddedKafkaCluster;
  * optional): orders, kills, seed, hand-made deals, milliseconds between two placements. Run from the project's root:
  *
  * <pre>
- * mvn -o -q -pl reliability -am test-compile
- * mvn -o -q -pl reliability dependency:build-classpath -Dmdep.outputFile=/tmp/rel.cp
+ * mvn -o -q -pl reliability -am test-compile dependency:build-classpath -Dmdep.outputFile=/tmp/rel.cp
  * java -cp "reliability/target/test-classes:$(cat /tmp/rel.cp)" org.dealbridge.reliability.CrashLoopBenchmark 10000 10
  * </pre>
  */
