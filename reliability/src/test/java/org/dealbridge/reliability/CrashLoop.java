@@ -198,7 +198,7 @@ final class CrashLoop {
              SyncScenario scenario = new SyncScenario(bootstrapServers, emulator)) {
             SyncScenario.seedCrm(emulator);
             emulator.crm().addUser(MANAGER, "Maria", "Manager", "maria@example.com", true);
-            seedStore(emulator);
+            SyncScenario.seedStore(emulator);
             Map<String, String> settings = new TreeMap<>(Map.ofEntries(
                     Map.entry("kafka.bootstrap-servers", bootstrapServers),
                     Map.entry("kafka.topic.partitions", "3"),
@@ -392,24 +392,6 @@ final class CrashLoop {
             }
         }
         return -1;
-    }
-
-    /** The catalog the stream's baskets are drawn from: every leaf section with its three products; statuses; cash. */
-    private static void seedStore(BitrixEmulator emulator) {
-        emulator.store().addStatus("N", "Accepted");
-        emulator.store().addStatus("P", "Paid");
-        emulator.store().addStatus("F", "Finished");
-        emulator.store().addPaySystem(1, "Cash", true);
-        emulator.store().addSection(10, null, "Catalog");
-        emulator.store().addSection(OrderStream.BOOKS, 10L, "Books");
-        emulator.store().addSection(OrderStream.ELECTRONICS, 10L, "Electronics");
-        emulator.store().addSection(OrderStream.PHONES, OrderStream.ELECTRONICS, "Phones");
-        emulator.store().addSection(OrderStream.GARDEN, 10L, "Garden");
-        for (long section : List.of(OrderStream.BOOKS, OrderStream.ELECTRONICS, OrderStream.PHONES, OrderStream.GARDEN)) {
-            for (int n = 1; n <= 3; n++) {
-                emulator.store().addProduct(section * 100 + n, "Product " + (section * 100 + n), section, new BigDecimal("100.00"));
-            }
-        }
     }
 
     /**

@@ -117,6 +117,27 @@ final class SyncScenario implements AutoCloseable {
         emulator.store().addProduct(1101, "Novel", OrderStream.BOOKS, new java.math.BigDecimal("300.00"));
     }
 
+    /**
+     * A store whose catalog holds {@link OrderStream}'s baskets: every leaf section of its paths with three products
+     * ({@code section * 100 + 1..3}; orders carry their own prices), statuses N/P/F and a cash pay system.
+     */
+    static void seedStore(BitrixEmulator emulator) {
+        emulator.store().addStatus("N", "Accepted");
+        emulator.store().addStatus("P", "Paid");
+        emulator.store().addStatus("F", "Finished");
+        emulator.store().addPaySystem(1, "Cash", true);
+        emulator.store().addSection(10, null, "Catalog");
+        emulator.store().addSection(OrderStream.BOOKS, 10L, "Books");
+        emulator.store().addSection(OrderStream.ELECTRONICS, 10L, "Electronics");
+        emulator.store().addSection(OrderStream.PHONES, OrderStream.ELECTRONICS, "Phones");
+        emulator.store().addSection(OrderStream.GARDEN, 10L, "Garden");
+        for (long section : List.of(OrderStream.BOOKS, OrderStream.ELECTRONICS, OrderStream.PHONES, OrderStream.GARDEN)) {
+            for (int n = 1; n <= 3; n++) {
+                emulator.store().addProduct(section * 100 + n, "Product " + (section * 100 + n), section, new java.math.BigDecimal("100.00"));
+            }
+        }
+    }
+
     /** {@link #MAPPING} compiled by mapping-config, as the projectors compile it: its pipeline and stage rules. */
     static CompiledMapping mapping() {
         return COMPILED;
