@@ -186,6 +186,8 @@ final class CrashLoop {
     }
 
     Result run(Duration convergence) throws Exception {
+        // said first, so a run stopped before its figures can still be repeated
+        System.out.printf("crash loop seed %d: %d orders, %d kills; DealBridge's logs in %s%n", size.seed(), size.orders(), size.kills(), dir);
         Random random = new Random(size.seed());
         OrderStream stream = new OrderStream(1, size.orders(), size.seed());
         // distinctive webhook codes and tokens, so the secret scan cannot miss them
