@@ -17,15 +17,17 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * DealBridge as a separate JVM: the launcher's main class ({@code org.dealbridge.app.cli.DealBridgeCli run --config FILE},
- * the same one {@code bin/dealbridge run} starts) on this JVM's class path, so it can be killed with SIGKILL and restarted
- * on the same data directory while the broker and the emulators live on in the test JVM. Its standard output and error
- * are appended to one log file per incarnation, kept for the secret scan.
+ * DealBridge as a separate JVM, so it can be killed with SIGKILL and restarted on the same data directory while the
+ * broker and the emulators live on in the test JVM: either the launcher's main class ({@code DealBridgeCli run --config
+ * FILE}) on this JVM's class path with the test log configuration, or ({@link #launched}) {@code bin/dealbridge run
+ * --config FILE} itself, as users start it: the script, its {@code exec} of java and the production log configuration.
+ * Its standard output and error are appended to one log file per incarnation, kept for the secret scan.
  */
 final class ChildDealBridge implements AutoCloseable {
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     private final Path dir;
+    private final boolean throughLauncher;
     private final Path configFile;
     private final int httpPort;
     private final List<Path> logs = new ArrayList<>();
@@ -33,7 +35,21 @@ final class ChildDealBridge implements AutoCloseable {
 
     /** {@code settings}: configuration keys and values; {@code http.port} and {@code data.dir} are chosen here. */
     ChildDealBridge(Path dir, Map<String, String> settings) throws IOException {
+        this(dir, settings, false);
+    }
+
+    /**
+     * {@code bin/dealbridge run} as users start it. The script runs on the classes under test ({@code DEALBRIDGE_CLASSPATH},
+     * which skips its jar build) minus every test class path entry, so the production log configuration is the one in
+     * force; the script {@code exec}s java, so the process killed is the JVM itself.
+     */
+    static ChildDealBridge launched(Path dir, Map<String, String> settings) throws IOException {
+        return new ChildDealBridge(dir, settings, true);
+    }
+
+    private ChildDealBridge(Path dir, Map<String, String> settings, boolean throughLauncher) throws IOException {
         this.dir = dir;
+        this.throughLauncher = throughLauncher;
         this.httpPort = freePort();
         Map<String, String> all = new TreeMap<>(settings);
         all.put("http.port", Integer.toString(httpPort));
@@ -52,13 +68,43 @@ final class ChildDealBridge implements AutoCloseable {
         }
         Path log = dir.resolve("child-" + (logs.size() + 1) + ".log");
         logs.add(log);
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        process = new ProcessBuilder(java, "-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-                "-cp", childClassPath(),
-                "org.dealbridge.app.cli.DealBridgeCli", "run", "--config", configFile.toString())
-                .redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
-                .start();
+        ProcessBuilder builder;
+        if (throughLauncher) {
+            builder = new ProcessBuilder(launcherScript().toString(), "run", "--config", configFile.toString()).directory(dir.toFile());
+            builder.environment().keySet().removeIf(k -> k.startsWith("DEALBRIDGE_"));  // the developer's own settings
+            builder.environment().put("DEALBRIDGE_CLASSPATH", withoutTestEntries(childClassPath()));
+            builder.environment().put("JAVA_OPTS", "-Xmx384m -XX:+UseSerialGC -XX:TieredStopAtLevel=1");
+            builder.environment().put("PATH", Path.of(System.getProperty("java.home"), "bin") + java.io.File.pathSeparator
+                    + System.getenv().getOrDefault("PATH", ""));  // the script's java is this JVM's
+        } else {
+            String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+            builder = new ProcessBuilder(java, "-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                    "-cp", childClassPath(),
+                    "org.dealbridge.app.cli.DealBridgeCli", "run", "--config", configFile.toString());
+        }
+        process = builder.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+    }
+
+    /** {@code bin/dealbridge} of this checkout: from a module's folder (surefire) or from the project's root. */
+    static Path launcherScript() {
+        for (Path root : List.of(Path.of(".."), Path.of("."))) {
+            Path script = root.resolve("bin").resolve("dealbridge").toAbsolutePath().normalize();
+            if (Files.isExecutable(script)) {
+                return script;
+            }
+        }
+        throw new IllegalStateException("bin/dealbridge not found from " + Path.of("").toAbsolutePath());
+    }
+
+    /**
+     * A class path without test classes and test-only jars: a test's log configuration (log4j2-test.xml, the Kafka test
+     * jars' log4j2.yaml) would replace the one users get. (The demo's CLI tests filter their launcher's the same way.)
+     */
+    private static String withoutTestEntries(String classPath) {
+        return java.util.Arrays.stream(classPath.split(java.io.File.pathSeparator))
+                .filter(entry -> !entry.endsWith("test-classes") && !entry.endsWith("-test.jar")
+                        && !entry.endsWith("-tests.jar") && !entry.contains("kafka-test-common"))
+                .collect(java.util.stream.Collectors.joining(java.io.File.pathSeparator));
     }
 
     /**
@@ -71,10 +117,17 @@ final class ChildDealBridge implements AutoCloseable {
         return prepend.isBlank() ? own : prepend + java.io.File.pathSeparator + own;
     }
 
-    /** SIGKILL: no shutdown hook runs, nothing is flushed or committed (destroyForcibly sends SIGKILL on Linux). */
-    void kill() throws InterruptedException {
+    /**
+     * SIGKILL: no shutdown hook runs, nothing is flushed or committed (destroyForcibly sends SIGKILL on Linux). Returns
+     * the command that was killed: the JVM ({@code .../bin/java}) once the launcher has {@code exec}ed it, else the
+     * script still starting, whose children (none once it execs) are killed with it.
+     */
+    String kill() throws InterruptedException {
+        String command = process.toHandle().info().command().orElse("?");
+        process.descendants().forEach(ProcessHandle::destroyForcibly);
         process.destroyForcibly();
         process.waitFor();
+        return command;
     }
 
     /** What a one-shot command printed and how it ended. */

@@ -40,8 +40,6 @@ class SeveralInstancesTest {
 
     private static final int ORDERS = Integer.getInteger("reliability.instances.orders", 500);
     private static final String STORE_POLLERS = "pollers of group dealbridge-store-pollers";
-    private static final long BOOKS = OrderStream.BOOKS;
-    private static final long ELECTRONICS = OrderStream.ELECTRONICS;
 
     @TempDir
     Path dir;
@@ -53,7 +51,7 @@ class SeveralInstancesTest {
         try (BitrixEmulator emulator = BitrixEmulator.start(EmulatorOptions.defaults().rateLimit(Portal.STORE, 20, 50));
              SyncScenario scenario = new SyncScenario(KAFKA.bootstrapServers(), emulator)) {
             SyncScenario.seedCrm(emulator);
-            seedStore(emulator);
+            SyncScenario.seedStore(emulator);  // products 1101 (books) and 1201 (electronics) among them
             Map<String, String> settings = Map.of(
                     "kafka.bootstrap-servers", KAFKA.bootstrapServers(),
                     "kafka.topic.partitions", "3",
@@ -144,18 +142,6 @@ class SeveralInstancesTest {
                 }
             }
         }
-    }
-
-    private static void seedStore(BitrixEmulator emulator) {
-        emulator.store().addStatus("N", "Accepted");
-        emulator.store().addStatus("P", "Paid");
-        emulator.store().addStatus("F", "Finished");
-        emulator.store().addPaySystem(1, "Cash", true);
-        emulator.store().addSection(10, null, "Catalog");
-        emulator.store().addSection(BOOKS, 10L, "Books");
-        emulator.store().addSection(ELECTRONICS, 10L, "Electronics");
-        emulator.store().addProduct(1101, "Novel", BOOKS, new BigDecimal("300.00"));
-        emulator.store().addProduct(1201, "Charger", ELECTRONICS, new BigDecimal("990.00"));
     }
 
     /** Orders by what is wrong with their deals: missing, duplicated, wrong stage, wrong pipeline. */

@@ -117,6 +117,27 @@ final class SyncScenario implements AutoCloseable {
         emulator.store().addProduct(1101, "Novel", OrderStream.BOOKS, new java.math.BigDecimal("300.00"));
     }
 
+    /**
+     * A store whose catalog holds {@link OrderStream}'s baskets: every leaf section of its paths with three products
+     * ({@code section * 100 + 1..3}; orders carry their own prices), statuses N/P/F and a cash pay system.
+     */
+    static void seedStore(BitrixEmulator emulator) {
+        emulator.store().addStatus("N", "Accepted");
+        emulator.store().addStatus("P", "Paid");
+        emulator.store().addStatus("F", "Finished");
+        emulator.store().addPaySystem(1, "Cash", true);
+        emulator.store().addSection(10, null, "Catalog");
+        emulator.store().addSection(OrderStream.BOOKS, 10L, "Books");
+        emulator.store().addSection(OrderStream.ELECTRONICS, 10L, "Electronics");
+        emulator.store().addSection(OrderStream.PHONES, OrderStream.ELECTRONICS, "Phones");
+        emulator.store().addSection(OrderStream.GARDEN, 10L, "Garden");
+        for (long section : List.of(OrderStream.BOOKS, OrderStream.ELECTRONICS, OrderStream.PHONES, OrderStream.GARDEN)) {
+            for (int n = 1; n <= 3; n++) {
+                emulator.store().addProduct(section * 100 + n, "Product " + (section * 100 + n), section, new java.math.BigDecimal("100.00"));
+            }
+        }
+    }
+
     /** {@link #MAPPING} compiled by mapping-config, as the projectors compile it: its pipeline and stage rules. */
     static CompiledMapping mapping() {
         return COMPILED;
@@ -177,7 +198,9 @@ final class SyncScenario implements AutoCloseable {
         /** {@code STAGE_ID} is not the stage of the order's final status in that pipeline. */
         STAGE("wrong stage"),
         /** The product rows are not the final basket's lines (product, quantity, price). */
-        ROWS("wrong product rows");
+        ROWS("wrong product rows"),
+        /** The store order's status is not the shop's last one, or (a manager's stage change last) not that stage's. */
+        ORDER_STATUS("wrong order status");
 
         final String label;
 
@@ -294,11 +317,11 @@ final class SyncScenario implements AutoCloseable {
     }
 
     /** Basket lines as "product x quantity @ price" with canonical decimals, sorted: the rows a deal must have. */
-    private static List<String> rowsOfBasket(List<org.dealbridge.schemas.BasketItem> items) {
+    static List<String> rowsOfBasket(List<org.dealbridge.schemas.BasketItem> items) {
         return items.stream().map(i -> row(i.getProductId(), i.getQuantity(), i.getPrice())).sorted().toList();
     }
 
-    private static List<String> rowsOfDeal(List<Map<String, Object>> rows) {
+    static List<String> rowsOfDeal(List<Map<String, Object>> rows) {
         return rows.stream().map(r -> row(Long.parseLong(String.valueOf(r.get("PRODUCT_ID"))), r.get("QUANTITY"), r.get("PRICE")))
                 .sorted().toList();
     }
@@ -308,7 +331,7 @@ final class SyncScenario implements AutoCloseable {
                 + decimal(price).setScale(2, java.math.RoundingMode.HALF_UP).toPlainString();
     }
 
-    private static java.math.BigDecimal decimal(Object value) {
+    static java.math.BigDecimal decimal(Object value) {
         return new java.math.BigDecimal(String.valueOf(value));
     }
 

@@ -205,6 +205,11 @@ public final class OrderWriter {
 
     private OrderWrite create(OrderCommand c, CompiledMapping mapping, SyncLink link, int attempt, boolean[] paySystemsReread) {
         if (link != null) {
+            if (mapping != null && !c.getStatusId().toString().equals(text(link.getStatusId()))) {
+                // decided on a later stage of the deal before the link was known (a manager moved the deal while its
+                // order was being made): that stage must reach the order, so the pair is decided again as a RECONCILE
+                return updateStatus(reconcile(c, link.getOrderId()), mapping, link, attempt);
+            }
             return skipped(c, Outcome.UNCHANGED, "Deal " + c.getDealId() + " is already linked to order " + link.getSiteId() + ":"
                     + link.getOrderId() + "; no order is added.", attempt);
         }
@@ -266,13 +271,19 @@ public final class OrderWriter {
             payment = pay.reason();
         }
         Deal deal = crm.getDeal(c.getDealId()).orElse(null);
+        String status = order.statusId() == null ? c.getStatusId().toString() : order.statusId();
+        // The pair agreed on the stage the order's status was made from. A stage the deal has now that does not match is
+        // a later change (a manager moved the deal while its order was being made): recorded as agreed, it would read as
+        // unchanged, and the order's newer dateUpdate would then move the deal back (found by the launcher crash loop).
+        boolean movedSince = deal != null && mapping != null && !mapping.isConsistent(deal.categoryId(), deal.stageId(), status)
+                && mapping.stageFor(deal.categoryId(), status).isPresent();
         SyncLink created = SyncLink.newBuilder()
                 .setSiteId(c.getSiteId())
                 .setOrderId(order.id())
                 .setDealId(c.getDealId())
                 .setCategoryId(deal == null ? 0 : deal.categoryId())
-                .setStageId(deal == null ? "" : deal.stageId())
-                .setStatusId(order.statusId() == null ? c.getStatusId() : order.statusId())
+                .setStageId(deal == null ? "" : movedSince ? mapping.stageFor(deal.categoryId(), status).get() : deal.stageId())
+                .setStatusId(status)
                 .setOrigin(LinkOrigin.DEAL)
                 .setDealFields(handMadeValues(deal))
                 .setDealRowsDigest(DealValues.productRowsDigest(c.getItems()))
@@ -282,10 +293,21 @@ public final class OrderWriter {
         String lines = added ? c.getItems().size() + " basket line(s) totalling " + total.toPlainString() + " " + currency
                 : missing.isEmpty() ? "all " + c.getItems().size() + " basket line(s) already there"
                 : "added the " + missing.size() + " of " + c.getItems().size() + " basket line(s) it lacked";
-        return new OrderWrite(c, added ? Outcome.CREATED : completed ? Outcome.UPDATED : Outcome.UNCHANGED,
-                (added ? "Order " : "Order already there: ") + c.getSiteId() + ":" + order.id() + " made from deal " + c.getDealId()
-                        + " with status " + created.getStatusId() + ", " + lines + ", " + payment + ".",
-                created, added || completed, null, attempt);
+        String made = (added ? "Order " : "Order already there: ") + c.getSiteId() + ":" + order.id() + " made from deal "
+                + c.getDealId() + " with status " + created.getStatusId() + ", " + lines + ", " + payment + ".";
+        Outcome outcome = added ? Outcome.CREATED : completed ? Outcome.UPDATED : Outcome.UNCHANGED;
+        if (movedSince) {
+            // the deal's later stage is decided against the pair as made, in the same pass
+            OrderWrite then = updateStatus(reconcile(c, order.id()), mapping, created, attempt);
+            return new OrderWrite(c, outcome, made + " Then: " + then.reason(), then.link() != null ? then.link() : created,
+                    added || completed || then.written(), null, attempt);
+        }
+        return new OrderWrite(c, outcome, made, created, added || completed, null, attempt);
+    }
+
+    /** The CREATE of a deal whose order exists, as the RECONCILE that reads both sides and writes the one that lost. */
+    private static OrderCommand reconcile(OrderCommand create, long orderId) {
+        return OrderCommand.newBuilder(create).setKind(OrderCommandKind.RECONCILE).setOrderId(orderId).setExpectedStatusId(null).build();
     }
 
     /**

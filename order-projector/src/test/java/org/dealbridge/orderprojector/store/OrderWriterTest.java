@@ -292,6 +292,43 @@ class OrderWriterTest {
     }
 
     @Test
+    void aStageAManagerSetWhileTheOrderWasBeingMadeReachesTheOrder() throws Exception {
+        // the CREATE was decided on C1:NEW; the manager moved the deal on before the store connector ran it (found by
+        // the launcher crash loop: the link recorded C1:WON as agreed with N, and the order's newer save then moved
+        // the deal back to C1:NEW)
+        long dealId = deal("C1:NEW");
+        clock.advance(Duration.ofSeconds(5));
+        emu.crm().updateDealAsHuman(dealId, Map.of("STAGE_ID", "C1:WON", "byUserId", 7));
+
+        OrderWrite result = writer.write(create(dealId, 3), mapping, null);
+
+        long orderId = result.link().getOrderId();
+        assertThat(result.outcome()).isEqualTo(Outcome.CREATED);
+        assertThat(statusOf(orderId)).as("the order follows the manager's later stage").isEqualTo("F");
+        assertThat(result.link().getStageId()).isEqualTo("C1:WON");
+        assertThat(result.link().getStatusId()).isEqualTo("F");
+        assertThat(emu.crm().deal(dealId).get("STAGE_ID")).isEqualTo("C1:WON");
+    }
+
+    @Test
+    void aCreateDecidedOnALaterStageOfADealAlreadyLinkedBringsItsOrderThere() throws Exception {
+        // the deal's stage change was decided before the link of its order came back: as a second CREATE
+        long dealId = deal("C1:NEW");
+        OrderWrite made = writer.write(create(dealId, 3), mapping, null);
+        long orderId = made.link().getOrderId();
+        clock.advance(Duration.ofSeconds(5));
+        emu.crm().updateDealAsHuman(dealId, Map.of("STAGE_ID", "C1:WON", "byUserId", 7));
+
+        OrderWrite result = writer.write(OrderCommand.newBuilder(create(dealId, 3)).setCommandId("c2").setStatusId("F").build(),
+                mapping, made.link());
+
+        assertThat(statusOf(orderId)).isEqualTo("F");
+        assertThat(result.link().getStatusId()).isEqualTo("F");
+        assertThat(emu.store().orders()).as("no second order").hasSize(1);
+        assertThat(emu.crm().deal(dealId).get("STAGE_ID")).isEqualTo("C1:WON");
+    }
+
+    @Test
     void theBuyerOfAnOrderMadeFromADealComesFromItsContact() throws Exception {
         long contactId = emu.crm().addContact("Anna", "Petrova", null, "anna@example.com", "+7 900 000-00-00");
         long dealId = emu.crm().addDealAsHuman(Map.of("TITLE", "Deal", "CATEGORY_ID", 1, "STAGE_ID", "C1:NEW", "CONTACT_ID", contactId));
