@@ -103,8 +103,10 @@ final class OwnershipWorld {
     /** The CRM connector dies after its CRM writes, before its Kafka transaction commits. */
     private boolean crashing;
     OrderChanged lastProjected;
-    /** The order projector's change of DealBridge's deal seen before its link (its store awaiting-link). */
+    /** The order projector's change decided on what the link said, with nothing written (its store awaiting-link). */
     DealChanged awaitingLink;
+    /** The link that change was decided on (null: none yet). */
+    SyncLink awaitingDecidedOn;
 
     // what people did and what DealBridge wrote
     final Map<String, String> managerSet = new LinkedHashMap<>();
@@ -250,8 +252,9 @@ final class OwnershipWorld {
 
     void linkArrives() {
         seenByProjectors = linksTopic;
-        if (awaitingLink != null && seenByProjectors != null && seenByProjectors.getDealId() == DEAL_ID) {
-            // the order projector decides the waiting change again, before anything queued after it
+        SyncLink now = seenByProjectors != null && seenByProjectors.getDealId() == DEAL_ID ? seenByProjectors : null;
+        if (awaitingLink != null && now != awaitingDecidedOn) {
+            // a newer link: the order projector decides the waiting change again, before anything queued after it
             dealEvents.addFirst(awaitingLink);
             awaitingLink = null;
         }
@@ -420,7 +423,8 @@ final class OwnershipWorld {
         }
         SyncLink link = seenByProjectors != null && seenByProjectors.getDealId() == DEAL_ID ? seenByProjectors : null;
         DealToOrder.Decision decision = dealToOrder.decide(deal, link, link == null ? null : mapping, mapping, Instant.ofEpochSecond(clock));
-        awaitingLink = decision.awaitsLink() ? deal : null;
+        awaitingLink = decision.recheckWithNewerLink() ? deal : null;
+        awaitingDecidedOn = link;
         decision.command().ifPresent(orderCommands::add);
         decision.command().ifPresent(c -> trace.add("order projector: status " + c.getStatusId() + " expecting " + c.getExpectedStatusId()));
         decision.outcome().ifPresent(o -> trace.add("order projector: " + o.getOutcome()));

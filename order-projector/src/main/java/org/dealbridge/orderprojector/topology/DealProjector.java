@@ -29,19 +29,27 @@ import org.slf4j.LoggerFactory;
  * Joins each deal change with its link and the mapping in force and forwards what {@link DealToOrder} decides:
  * commands keyed by deal id, outcomes keyed by the order key (or {@code deal:{id}}), dead letters by their id.
  *
- * <p>A change of a deal DealBridge made, seen before the deal's link reached this instance, waits in
- * {@link OrderProjectorTopology#AWAITING_LINK_STORE} (the latest change per deal) and is decided again once the link is
- * there: a manager who moved the deal right after its creation would otherwise never reach the order, since no later
- * event need come. A later change of the deal replaces or settles it; one whose link never comes is given up after
+ * <p>A change decided on what the deal's link says, with nothing written — a deal DealBridge made whose link has not
+ * reached this instance yet, or a stage consistent with the link's status — waits in
+ * {@link OrderProjectorTopology#AWAITING_LINK_STORE} (the latest such change per deal, stamped with the link version it
+ * was decided on) and is decided again when a newer link arrives. Links lag: the link of DealBridge's latest write
+ * comes back through {@code deal-links} after its echo, and a manager who moved the deal in between would otherwise
+ * never reach the order, since no later event need come (found by {@code OwnershipPropertyTest}, seeds 2 and 9, and
+ * the launcher crash loop). A later change of the deal replaces or settles it; a link unchanged for
+ * {@link #RECHECK_WINDOW} confirms the decision, and a deal whose link never came is given up after
  * {@link #GIVE_UP_AFTER}.
  */
 final class DealProjector implements Processor<String, DealChanged, String, SpecificRecord> {
     private static final Logger log = LoggerFactory.getLogger(DealProjector.class);
 
-    /** How often the changes awaiting their link are looked at again. */
-    static final Duration RECHECK_EVERY = Duration.ofSeconds(1);
-    /** A link normally follows its deal within seconds; a day covers any outage of the CRM connector. */
+    /** How often the changes awaiting a newer link are looked at again. */
+    static final Duration RECHECK_EVERY = Duration.ofSeconds(2);
+    /** How long a decision waits for a newer link: a link comes back within seconds, after a connector's restart within minutes. */
+    static final Duration RECHECK_WINDOW = Duration.ofMinutes(10);
+    /** A deal DealBridge made waits for its first link through any outage of the CRM connector. */
     static final Duration GIVE_UP_AFTER = Duration.ofDays(1);
+    /** The version stamp of "no link yet" (the stamp is also the changelog record's timestamp, so not negative). */
+    private static final long NO_LINK = 0;
 
     private final DealToOrder rules;
     private final String siteId;
@@ -98,8 +106,9 @@ final class DealProjector implements Processor<String, DealChanged, String, Spec
             deadLetter(key, deal, "deal " + key + " cannot be projected: " + e.getMessage(), fromCurrentRecord);
             return;
         }
-        if (decision.awaitsLink()) {
-            awaitingLink.put(key, ValueAndTimestamp.make(deal, now));
+        if (decision.recheckWithNewerLink()) {
+            // the link version the decision read: a newer one decides again
+            awaitingLink.put(key, ValueAndTimestamp.make(deal, link == null ? NO_LINK : link.getUpdatedAt().toEpochMilli()));
         } else {
             awaitingLink.delete(key);
         }
@@ -110,18 +119,24 @@ final class DealProjector implements Processor<String, DealChanged, String, Spec
                 : Keys.order(outcome.getSiteId().toString(), outcome.getOrderId()), outcome, now));
     }
 
-    /** Decides again each waiting change whose link has arrived since; gives up on those waiting too long. */
+    /** Decides again each waiting change whose link is newer than the one it was decided on; lets go of settled ones. */
     private void linksArrived(long now) {
         List<KeyValue<String, ValueAndTimestamp<DealChanged>>> ready = new ArrayList<>();
         try (KeyValueIterator<String, ValueAndTimestamp<DealChanged>> waiting = awaitingLink.all()) {
             while (waiting.hasNext()) {
                 KeyValue<String, ValueAndTimestamp<DealChanged>> entry = waiting.next();
-                if (projector.links().get(LinksByDeal.dealKey(entry.value.value().getDealId())) != null) {
+                DealChanged deal = entry.value.value();
+                long decidedOn = entry.value.timestamp();
+                SyncLink link = projector.links().get(LinksByDeal.dealKey(deal.getDealId()));
+                long current = link == null ? NO_LINK : link.getUpdatedAt().toEpochMilli();
+                if (current != decidedOn) {
                     ready.add(entry);
-                } else if (now - entry.value.timestamp() > GIVE_UP_AFTER.toMillis()) {
+                } else if (decidedOn != NO_LINK && now - decidedOn > RECHECK_WINDOW.toMillis()) {
+                    awaitingLink.delete(entry.key);  // no newer link came: the decision stands
+                } else if (decidedOn == NO_LINK && deal.getDateModify() != null
+                        && now - deal.getDateModify().toEpochMilli() > GIVE_UP_AFTER.toMillis()) {
                     log.warn("Deal {} was made by DealBridge but its link has not arrived in {}; its change of {} is no longer"
-                            + " waited for (the deal's next change is decided as usual)", entry.key, GIVE_UP_AFTER,
-                            Instant.ofEpochMilli(entry.value.timestamp()));
+                            + " waited for (the deal's next change is decided as usual)", entry.key, GIVE_UP_AFTER, deal.getDateModify());
                     awaitingLink.delete(entry.key);
                 }
             }

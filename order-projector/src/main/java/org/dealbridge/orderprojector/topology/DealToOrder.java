@@ -28,7 +28,7 @@ import org.dealbridge.schemas.SyncOutcome;
  *       ({@link Outcome#SKIPPED_UNMAPPED_STAGE}); otherwise an {@code UPDATE_STATUS} carrying the status the order is
  *       expected to have, which the store connector checks against the fresh order before writing.</li>
  *   <li><b>unlinked deal</b>: made by DealBridge (its ORIGINATOR_ID) → nothing yet: the link is on its way, and the
- *       change {@linkplain Decision#awaitsLink() awaits it} to be decided again (a manager's move made before the link
+ *       change {@linkplain Decision#recheckWithNewerLink() awaits it} to be decided again (a manager's move made before the link
  *       arrived must still reach the order); in a pipeline
  *       of {@code dealToOrder.pipelines} of the configured site, with a mapped stage and product rows → {@code CREATE}
  *       with the pay system from the mapped {@code paySystemId} custom field, else {@code payment.default}.</li>
@@ -42,9 +42,13 @@ public final class DealToOrder {
     /**
      * Either a command for the store connector (which records the outcome once it has acted), or the outcome of
      * deciding to write nothing.
+     *
+     * @param recheckWithNewerLink nothing was written because of what the deal's link says (no link yet, or a status
+     *                             the deal is consistent with): the same change is decided again when a newer link
+     *                             arrives, since the link may lag the order (a manager's move must not be lost to it)
      */
     public record Decision(Optional<OrderCommand> command, Optional<SyncOutcome> outcome, Optional<SyncLink> link,
-                           boolean awaitsLink) {
+                           boolean recheckWithNewerLink) {
         public Decision(Optional<OrderCommand> command, Optional<SyncOutcome> outcome) {
             this(command, outcome, Optional.empty(), false);
         }
@@ -102,9 +106,13 @@ public final class DealToOrder {
                 new PairDecision.Agreed(link.getStageId().toString(), status));
         String where = " of pipeline " + deal.getCategoryId() + " in mapping version " + mapping.version() + " of site " + link.getSiteId();
         switch (verdict.action()) {
-            case NONE:
-                return skip(deal, link, Outcome.ECHO_SUPPRESSED, mapping.version(), now, "Stage " + stage + where
+            case NONE: {
+                // consistent with the status the link knows, which may be older than the order's (the link of
+                // DealBridge's latest write still on its way): decided again when a newer link arrives
+                Decision skip = skip(deal, link, Outcome.ECHO_SUPPRESSED, mapping.version(), now, "Stage " + stage + where
                         + " is consistent with status " + status + " of order " + order + "; nothing to write.");
+                return new Decision(skip.command(), skip.outcome(), Optional.empty(), true);
+            }
             case UNMAPPED:
                 return skip(deal, link, Outcome.SKIPPED_UNMAPPED_STAGE, mapping.version(), now, "Stage " + stage + " of deal "
                         + deal.getDealId() + " is not mapped to a status" + where + ", so order " + order + " keeps status " + status + ".");

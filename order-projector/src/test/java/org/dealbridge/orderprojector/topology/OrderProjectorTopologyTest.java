@@ -165,7 +165,7 @@ class OrderProjectorTopologyTest {
                 .satisfies(o -> assertThat(o.getReason().toString()).contains("decided again when the link arrives"));
 
         link(5001, 812, "C1:NEW", "N");
-        driver.advanceWallClockTime(Duration.ofSeconds(1));
+        driver.advanceWallClockTime(DealProjector.RECHECK_EVERY);
 
         List<TestRecord<String, OrderCommand>> out = commands.readRecordsToList();
         assertThat(out).as("the manager's move reaches the order").singleElement().satisfies(c -> {
@@ -178,13 +178,35 @@ class OrderProjectorTopologyTest {
     }
 
     @Test
+    void aManagersMoveJudgedOnALinkOlderThanDealBridgesLastWriteReachesTheOrderWhenTheNewerLinkArrives() {
+        publishMapping();
+        link(5001, 812, "C1:NEW", "N");
+        // DealBridge wrote C1:WON for the shop's F; before that write's link came back, a manager moved the deal back
+        // to C1:NEW, which the old link reads as consistent with N
+        changed(deal(812, 1, "C1:NEW"));
+        assertThat(commands.readRecordsToList()).isEmpty();
+        assertThat(outcomes.readValuesToList()).singleElement().satisfies(o -> assertThat(o.getOutcome()).isEqualTo(Outcome.ECHO_SUPPRESSED));
+
+        link(5001, 812, "C1:WON", "F");
+        driver.advanceWallClockTime(DealProjector.RECHECK_EVERY);
+
+        assertThat(commands.readRecordsToList()).as("decided again on the newer link: the manager's move wins")
+                .singleElement().satisfies(c -> {
+                    assertThat(c.value().getStatusId()).isEqualTo("N");
+                    assertThat(c.value().getExpectedStatusId()).isEqualTo("F");
+                });
+        driver.advanceWallClockTime(DealProjector.RECHECK_WINDOW.plusSeconds(5));
+        assertThat(commands.readRecordsToList()).as("decided once").isEmpty();
+    }
+
+    @Test
     void aNewDealsEchoSeenBeforeItsLinkIsDecidedAgainAndWritesNothing() {
         publishMapping();
         String ours = new OrderProjectorConfig(Map.of(OrderProjectorConfig.SITE_ID, "s1")).originatorId("s1");
         changed(deal(812, 1, "C1:NEW").setOriginatorId(ours).setOriginId("5001"));
         outcomes.readValuesToList();
         link(5001, 812, "C1:NEW", "N");
-        driver.advanceWallClockTime(Duration.ofSeconds(1));
+        driver.advanceWallClockTime(DealProjector.RECHECK_EVERY);
         assertThat(commands.readRecordsToList()).isEmpty();
         assertThat(outcomes.readValuesToList()).singleElement().satisfies(o -> assertThat(o.getOutcome()).isEqualTo(Outcome.ECHO_SUPPRESSED));
     }
