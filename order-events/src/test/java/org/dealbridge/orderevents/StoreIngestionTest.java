@@ -151,8 +151,9 @@ class StoreIngestionTest {
         String token = "hook-secret-kill-9";
         try (StoreFixture fx = new StoreFixture()) {
             // reads are slow, so the queue still holds most orders when the process goes away
-            // every bulk read takes 2 s: the first takes the first order alone, the other 29 wait for it, far longer than the hooks take
-            fx.emulator.faults().slow(Portal.STORE, "sale.basketitem.list", Duration.ofSeconds(2));
+            // every bulk read takes 10 s: the first takes the first order alone and the other 29 wait behind it until
+            // well after the process is gone (with 2 s, a CI run's slower hooks let the second read take all 29 first)
+            fx.emulator.faults().slow(Portal.STORE, "sale.basketitem.list", Duration.ofSeconds(10));
             StoreIngestionConfig firstStart = StoreIngestionConfig.of(List.of("k1"), token, Duration.ofHours(1), fx.clock.instant().atOffset(ZoneOffset.UTC));
             HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
             StoreIngestion first = new StoreIngestion(firstStart, fx.store, fx.producerConfig(KAFKA), fx.topics, fx.meters, Clock.systemUTC());
