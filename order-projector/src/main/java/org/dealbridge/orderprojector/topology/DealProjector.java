@@ -115,6 +115,9 @@ final class DealProjector implements Processor<String, DealChanged, String, Spec
         decision.command().ifPresent(command -> projector.command(key, command, command.getKind().name(), now));
         decision.link().ifPresent(unlinked -> projector.forward(Keys.order(unlinked.getSiteId().toString(), unlinked.getOrderId()),
                 unlinked, now));
+        if (!fromCurrentRecord && decision.recheckWithNewerLink()) {
+            return;  // decided again on a newer link and still nothing to write: its first outcome said so already
+        }
         decision.outcome().ifPresent(outcome -> projector.outcome(outcome.getOrderId() == null ? "deal:" + key
                 : Keys.order(outcome.getSiteId().toString(), outcome.getOrderId()), outcome, now));
     }
