@@ -53,6 +53,11 @@ public final class DealToOrder {
             this(command, outcome, Optional.empty(), false);
         }
 
+        /** This decision, to be made again when a newer link arrives ({@link #recheckWithNewerLink}). */
+        Decision untilANewerLink() {
+            return new Decision(command, outcome, link, true);
+        }
+
         static Decision write(OrderCommand command) {
             return new Decision(Optional.of(command), Optional.empty());
         }
@@ -109,9 +114,8 @@ public final class DealToOrder {
             case NONE: {
                 // consistent with the status the link knows, which may be older than the order's (the link of
                 // DealBridge's latest write still on its way): decided again when a newer link arrives
-                Decision skip = skip(deal, link, Outcome.ECHO_SUPPRESSED, mapping.version(), now, "Stage " + stage + where
-                        + " is consistent with status " + status + " of order " + order + "; nothing to write.");
-                return new Decision(skip.command(), skip.outcome(), Optional.empty(), true);
+                return skip(deal, link, Outcome.ECHO_SUPPRESSED, mapping.version(), now, "Stage " + stage + where
+                        + " is consistent with status " + status + " of order " + order + "; nothing to write.").untilANewerLink();
             }
             case UNMAPPED:
                 return skip(deal, link, Outcome.SKIPPED_UNMAPPED_STAGE, mapping.version(), now, "Stage " + stage + " of deal "
@@ -145,10 +149,9 @@ public final class DealToOrder {
         if (config.madeByDealBridge(deal.getOriginatorId())) {
             // a manager may have moved it already: dropping this change would lose that move for good once the link
             // lands, as no later event need come (found by OwnershipPropertyTest, seed 2)
-            Decision skip = skip(deal, null, Outcome.UNCHANGED, null, now, "Deal " + id + " was made by DealBridge from order "
+            return skip(deal, null, Outcome.UNCHANGED, null, now, "Deal " + id + " was made by DealBridge from order "
                     + deal.getOriginId() + " (" + deal.getOriginatorId() + "); it never creates an order. Its link is on its"
-                    + " way, and this change is decided again when the link arrives.");
-            return new Decision(skip.command(), skip.outcome(), Optional.empty(), true);
+                    + " way, and this change is decided again when the link arrives.").untilANewerLink();
         }
         String site = config.siteId();
         if (mapping == null) {

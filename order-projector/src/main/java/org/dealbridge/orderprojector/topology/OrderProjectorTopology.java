@@ -30,7 +30,8 @@ import org.dealbridge.schemas.Topics;
  *   deal-links ─────► links-by-deal ──► [global store order-projector-links-by-deal]   (re-keyed by deal id)
  *   deal-changes ───► deal-projector: DealToOrder.decide ──► order-commands | sync-outcomes | dead-letters
  *                        ▲   [order-projector-awaiting-link]   | deal-links (a deleted deal unlinks its order)
- *                        └── own deals' changes seen before their link, decided again when it arrives
+ *                        └── changes decided on a link (none yet, or consistent with its status) that wrote
+ *                            nothing: decided again when a newer link arrives
  * </pre>
  *
  * <p>No coalescing window here: deal-events already folds a burst of hooks for one deal into one read.
@@ -40,7 +41,10 @@ public final class OrderProjectorTopology {
     /** Links by deal id ({@code deal:{id}} → SyncLink) and by order ({@code order:{key}}), fed from deal-links. */
     public static final String LINKS_BY_DEAL_STORE = "order-projector-links-by-deal";
 
-    /** Changes of DealBridge's own deals seen before their link: decided again when it arrives ({@link DealProjector}). */
+    /**
+     * Deal changes decided on what their link said (no link yet, or a status the stage is consistent with) that wrote
+     * nothing, each with the link version it was decided on: decided again when a newer link arrives ({@link DealProjector}).
+     */
     public static final String AWAITING_LINK_STORE = "order-projector-awaiting-link";
 
     private OrderProjectorTopology() {
