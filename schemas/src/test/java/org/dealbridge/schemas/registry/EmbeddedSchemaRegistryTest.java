@@ -78,13 +78,27 @@ class EmbeddedSchemaRegistryTest {
             TopicPartition partition = new TopicPartition(topic, 0);
             consumer.assign(List.of(partition));
             consumer.seekToBeginning(List.of(partition));
-            long end = consumer.endOffsets(List.of(partition)).get(partition);
             long deadline = System.currentTimeMillis() + 60_000;
+            // a read_committed end offset is the last stable offset: the coordinator writes a committed transaction's
+            // marker after commitTransaction returns, so right after a registration it can still stand before the
+            // record; wait until it reaches everything written (the high watermark), then read up to it
+            long end = committedEnd(consumer, partition);
+            try (KafkaConsumer<String, String> uncommitted = new KafkaConsumer<>(Map.of("bootstrap.servers", KAFKA.bootstrapServers()),
+                    new StringDeserializer(), new StringDeserializer())) {
+                long written = uncommitted.endOffsets(List.of(partition)).get(partition);
+                while (end < written && System.currentTimeMillis() < deadline) {
+                    end = committedEnd(consumer, partition);
+                }
+            }
             while (consumer.position(partition) < end && System.currentTimeMillis() < deadline) {
                 consumer.poll(Duration.ofMillis(200)).forEach(records::add);
             }
         }
         return records;
+    }
+
+    private static long committedEnd(KafkaConsumer<String, String> consumer, TopicPartition partition) {
+        return consumer.endOffsets(List.of(partition)).get(partition);
     }
 
     private static Schema record(String name) {
