@@ -45,7 +45,7 @@ public final class OrderIngest {
     // "poller reads the old state, hook reads and sends the new one, poller sends the old one last": the record that is
     // last on the partition is always the state that was read last.
     private final ReentrantLock[] stripes = new ReentrantLock[STRIPES];
-    /** Orders in Kafka with their dateUpdate, shared by the hook's queue and the pollers: a poller does not read them again. */
+    /** Orders in Kafka with their dateUpdate and content, shared by the hook's queue and the pollers: a poller does not read them again. */
     private final PublishedVersions published = new PublishedVersions();
 
     public OrderIngest(OrderReader reader, OrderPublisher publisher) {
@@ -164,7 +164,7 @@ public final class OrderIngest {
         for (Outcome outcome : outcomes) {
             OrderPublisher.await(outcome.sent(), "order " + outcome.orderId());
             if (outcome.published()) {
-                this.published.published(outcome.orderId(), outcome.event().getDateUpdate());
+                this.published.published(outcome.orderId(), outcome.event().getDateUpdate(), OrderReader.content(outcome.event()));
                 published++;
             }
         }
