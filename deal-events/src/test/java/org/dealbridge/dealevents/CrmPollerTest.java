@@ -218,6 +218,36 @@ class CrmPollerTest {
     }
 
     /**
+     * The hook's read of a deal saved again must not be overtaken by the poller's older read: the poller read the deal,
+     * its product rows are slow to come, a manager moves the deal meanwhile, the hook's queue reads and sends the move;
+     * the poller's older state, sent after it, was then last on the partition and recorded as published, so nothing
+     * read the deal again. Both paths now read and send a deal under its lock ({@code PublishedVersions}).
+     */
+    @Test
+    void aPollerReadOfAnOlderStateCannotLandAfterTheHooksNewerOne() throws Exception {
+        long id = emu.crm().addDealAsHuman(Map.of("TITLE", "By hand", "CATEGORY_ID", 1, "STAGE_ID", "C1:NEW", "ASSIGNED_BY_ID", 7));
+        org.dealbridge.ingestion.PublishedVersions published = new org.dealbridge.ingestion.PublishedVersions();
+        DealReader reader = new DealReader(client);
+        DealPublisher publisher = new DealPublisher(producer, dealTopic, meters);
+        // a person saved it, so its rows are read: slow, while the poller holds the state it listed
+        emu.faults().slow(org.dealbridge.emulator.Portal.CRM, "crm.deal.productrows.get", Duration.ofMillis(1500));
+        java.util.concurrent.CompletableFuture<?> poll = java.util.concurrent.CompletableFuture.runAsync(
+                () -> CrmIngestion.refresher(reader, publisher, org.dealbridge.schemas.ChangeSource.CRM_POLL, published).refresh(List.of(id)));
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (emu.calls().count(org.dealbridge.emulator.Portal.CRM, "crm.deal.list") < 1 && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        Thread.sleep(200);  // the poller is now inside its slow rows read
+        emu.faults().clear(org.dealbridge.emulator.Portal.CRM);
+        clock.advance(Duration.ofSeconds(1));
+        emu.crm().updateDealAsHuman(id, Map.of("STAGE_ID", "C1:WON"));
+        CrmIngestion.refresher(reader, publisher, org.dealbridge.schemas.ChangeSource.CRM_HOOK, published).refresh(List.of(id));
+        poll.get(10, java.util.concurrent.TimeUnit.SECONDS);
+
+        assertThat(stagesPublished(id, 2)).as("the state read last is the record written last").containsExactly("C1:NEW", "C1:WON");
+    }
+
+    /**
      * Issue 13's crash on the CRM side: the CRM's webhooks name 10 new deals, the hook accepts them all (200), and the
      * ingestion goes away with its Kafka producer before it published them. A new ingestion started later against the
      * same broker, with a first cursor of its own start time, must publish every accepted deal.

@@ -5,11 +5,16 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.time.OffsetDateTime;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.SortedSet;
+import java.util.TreeSet;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
 
 /**
  * What one side has lately put in Kafka, by whichever path (the hook's queue or a poller): each record's version as
@@ -26,6 +31,10 @@ import java.util.Objects;
  *
  * <p>Only acknowledged sends are recorded, so a poller's cursor may move past a record found here: it is in Kafka. Held
  * in memory and bounded (the least recently recorded go first); after a restart each record is read once more.
+ *
+ * <p>A side reads and sends a record under its lock here ({@link #readingAndSending}), by whichever path: else "the
+ * poller reads the old state, the hook reads and sends the new one, the poller sends the old one last" leaves the old
+ * state last on the partition, and recorded as published, so nothing reads the record again.
  */
 public final class PublishedVersions {
     static final int DEFAULT_CAPACITY = 100_000;
@@ -35,6 +44,8 @@ public final class PublishedVersions {
     }
 
     private final Map<Long, Version> versions;
+    private static final int STRIPES = 64;
+    private final ReentrantLock[] stripes = new ReentrantLock[STRIPES];
 
     public PublishedVersions() {
         this(DEFAULT_CAPACITY);
@@ -43,6 +54,9 @@ public final class PublishedVersions {
     public PublishedVersions(int capacity) {
         if (capacity < 1) {
             throw new IllegalArgumentException("capacity must be >= 1, got " + capacity);
+        }
+        for (int i = 0; i < STRIPES; i++) {
+            stripes[i] = new ReentrantLock();
         }
         this.versions = new LinkedHashMap<>(16, 0.75f, false) {
             @Override
@@ -62,6 +76,26 @@ public final class PublishedVersions {
         }
         Version before = versions.remove(id);
         versions.put(id, before != null && before.modified().isAfter(modified) ? before : new Version(modified, content));
+    }
+
+    /**
+     * Runs {@code work} — reading {@code ids} from the portal and sending them, acknowledged — holding the lock of every
+     * stripe of {@code ids}, taken in stripe order (no deadlock), so the record last on the partition is the state read
+     * last, whichever path read it.
+     */
+    public <T> T readingAndSending(List<Long> ids, Supplier<T> work) {
+        SortedSet<Integer> held = new TreeSet<>();
+        ids.forEach(id -> held.add(Math.floorMod(Long.hashCode(id), STRIPES)));
+        List<ReentrantLock> taken = new ArrayList<>(held.size());
+        try {
+            for (int i : held) {
+                stripes[i].lock();
+                taken.add(stripes[i]);
+            }
+            return work.get();
+        } finally {
+            taken.forEach(ReentrantLock::unlock);
+        }
     }
 
     /**
