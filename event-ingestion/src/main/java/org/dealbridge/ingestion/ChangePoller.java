@@ -282,6 +282,11 @@ public final class ChangePoller implements AutoCloseable {
         synchronized (this) {
             scheduler = null;
             cursor = null;
+            if (failingSince != null) {
+                // another instance polls now: this one must not go on reporting a failure it no longer has
+                failingSince = null;
+                listeners.forEach(l -> l.readerStopped(settings.name()));
+            }
         }
     }
 

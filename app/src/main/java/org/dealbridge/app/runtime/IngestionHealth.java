@@ -53,6 +53,11 @@ final class IngestionHealth implements ReadFailureListener {
         failing.remove(reader);
     }
 
+    @Override
+    public void readerStopped(String reader) {
+        failing.remove(reader);
+    }
+
     Health health() {
         return longestFailing()
                 .map(e -> Health.degraded("waiting: reads from the " + portal + " have failed in a row since " + e.getValue().since() + " ("
