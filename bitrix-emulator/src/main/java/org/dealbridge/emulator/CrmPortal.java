@@ -129,6 +129,7 @@ public final class CrmPortal {
         pipelines.put(0, general);
         addDefaultStages(general);
         users.put(webhookUserId, new User(webhookUserId, "Webhook", "Owner", "admin@example.com", true));
+        users.put(shopManagerId(), new User(shopManagerId(), "Shop", "Manager", "manager@example.com", true));
     }
 
     // =====================================================================================================
@@ -337,7 +338,7 @@ public final class CrmPortal {
         Map<String, Object> f = new LinkedHashMap<>(fields);
         Long by = Params.asLong(f.remove("byUserId"));
         Long responsible = Params.asLong(f.get("ASSIGNED_BY_ID"));
-        return dealAdd(f, by != null ? by.intValue() : responsible != null && responsible > 0 ? responsible.intValue() : webhookUserId);
+        return dealAdd(f, by != null ? by.intValue() : person(responsible));
     }
 
     /**
@@ -351,7 +352,22 @@ public final class CrmPortal {
             return by.intValue();
         }
         String responsible = d.get("ASSIGNED_BY_ID");
-        return responsible == null || responsible.isEmpty() || responsible.equals("0") ? webhookUserId : Integer.parseInt(responsible);
+        return person(responsible == null || responsible.isEmpty() ? null : Long.parseLong(responsible));
+    }
+
+    /**
+     * The person behind an edit in the UI when a test names none: the responsible, unless there is none or it is the
+     * webhook's user (deals DealBridge made and assigned to its own account); then the portal's shop manager. An edit
+     * in the UI is never the webhook's user's unless a test says so ({@code byUserId}): that user is DealBridge, whose
+     * writes are told from a person's by {@code MODIFY_BY_ID}/{@code MOVED_BY_ID}.
+     */
+    private int person(Long responsible) {
+        return responsible != null && responsible > 0 && responsible != webhookUserId ? responsible.intValue() : shopManagerId();
+    }
+
+    /** The shop manager who works in the UI (added at start, its id next to the webhook user's). */
+    public int shopManagerId() {
+        return webhookUserId + 1;
     }
 
     /**

@@ -219,6 +219,24 @@ public final class Ownership {
         return movedByDealBridge && link.getCategoryId() != dealPipeline && recordedPipeline(link) != dealPipeline;
     }
 
+    /**
+     * The pair's last agreement as {@link PairDecision} reads it, judged against the deal as read: a stage DealBridge's
+     * own user set ({@code MOVED_BY_ID}) that the link does not show is one of DealBridge's writes whose link was lost
+     * in a crash or is not yet read, an echo of some status the order had. It is not the deal's move, so it can never
+     * win against the order's change as "the deal's later change" (both connectors decide with this). The price, as
+     * for {@link #writtenPipeline}: a person working as the webhook's user is DealBridge.
+     *
+     * @return null when the pair has no link
+     */
+    public static PairDecision.Agreed agreed(SyncLink link, String dealStage, boolean stageSetByDealBridge) {
+        if (link == null) {
+            return null;
+        }
+        String linkStage = link.getStageId().toString();
+        boolean ownUnrecordedStage = stageSetByDealBridge && dealStage != null && !dealStage.equals(linkStage);
+        return new PairDecision.Agreed(ownUnrecordedStage ? dealStage : linkStage, link.getStatusId().toString());
+    }
+
     /** The pipeline the link says DealBridge last wrote (links that predate {@code dealFields} have only their own). */
     private static long recordedPipeline(SyncLink link) {
         String written = written(link, PIPELINE);

@@ -16,6 +16,7 @@ import org.dealbridge.dealprojector.topology.DealFields;
 import org.dealbridge.dealprojector.topology.OrderToDeal;
 import org.dealbridge.mapping.CompiledMapping;
 import org.dealbridge.mapping.OrderFromDeal;
+import org.dealbridge.mapping.Ownership;
 import org.dealbridge.mapping.PairDecision;
 import org.dealbridge.orderprojector.store.StatusUpdatePlan;
 import org.dealbridge.orderprojector.topology.DealToOrder;
@@ -438,7 +439,7 @@ final class OwnershipWorld {
         }
         SyncLink link = linksTopic;
         PairDecision.Agreed agreed = link != null
-                ? new PairDecision.Agreed(link.getStageId().toString(), link.getStatusId().toString())
+                ? Ownership.agreed(link, stage, movedByDealBridge)
                 : new PairDecision.Agreed(null, command.getExpectedStatusId());
         StatusUpdatePlan.Plan plan = StatusUpdatePlan.plan(rules, mapping,
                 new PairDecision.DealState(pipeline, stage, Instant.ofEpochSecond(dealModified), Instant.ofEpochSecond(clock + crmSkew)),

@@ -11,9 +11,22 @@ import org.dealbridge.bitrix.LenientJson;
  * returns it (camelCase) after a move.
  *
  * @param userFields the {@code UF_CRM_*} values as returned (type depends on the field)
+ * @param movedById  who last changed the stage ({@code MOVED_BY_ID}; null when not returned)
  */
 public record Deal(long id, String title, long categoryId, String stageId, Long assignedById, Long contactId, BigDecimal opportunity,
-                   String currency, String originatorId, String originId, Map<String, JsonNode> userFields, OffsetDateTime dateModify) {
+                   String currency, String originatorId, String originId, Map<String, JsonNode> userFields, OffsetDateTime dateModify,
+                   Long movedById) {
+
+    /** True when the deal's stage was last set by this user (e.g. the webhook's: a stage DealBridge wrote itself). */
+    public boolean stageSetBy(String userId) {
+        return movedById != null && userId != null && userId.equals(Long.toString(movedById));
+    }
+
+    /** The same deal at another stage, as a write leaves it (who wrote it is not known from here). */
+    public Deal atStage(String stage) {
+        return new Deal(id, title, categoryId, stage, assignedById, contactId, opportunity, currency, originatorId, originId,
+                userFields, dateModify, null);
+    }
 
     /** From a classic {@code crm.deal.*} object. */
     public static Deal fromClassic(JsonNode d) {
@@ -29,7 +42,8 @@ public record Deal(long id, String title, long categoryId, String stageId, Long 
                 LenientJson.optText(d, "ORIGINATOR_ID").filter(s -> !s.isEmpty()).orElse(null),
                 LenientJson.optText(d, "ORIGIN_ID").filter(s -> !s.isEmpty()).orElse(null),
                 LenientJson.fieldsWithPrefix(d, "UF_"),
-                LenientJson.optDateTime(d, "DATE_MODIFY").orElse(null));
+                LenientJson.optDateTime(d, "DATE_MODIFY").orElse(null),
+                LenientJson.optLong(d, "MOVED_BY_ID").orElse(null));
     }
 
     /** From a {@code crm.item.*} object (entityTypeId 2): camelCase, UF names camelCased ({@code ufCrm…}). */
@@ -46,7 +60,8 @@ public record Deal(long id, String title, long categoryId, String stageId, Long 
                 LenientJson.optText(d, "originatorId").filter(s -> !s.isEmpty()).orElse(null),
                 LenientJson.optText(d, "originId").filter(s -> !s.isEmpty()).orElse(null),
                 LenientJson.fieldsWithPrefix(d, "ufCrm"),
-                LenientJson.optDateTime(d, "updatedTime").orElse(null));
+                LenientJson.optDateTime(d, "updatedTime").orElse(null),
+                LenientJson.optLong(d, "movedBy").orElse(null));
     }
 
     private static Long positive(Long id) {

@@ -186,11 +186,7 @@ public final class DealUpdatePlan {
                         + " (where the deal is), so its stage " + dealStage + " is left as it is");
             }
         } else if (c.getOrderStatusId() != null && dealStage != null) {
-            // a stage DealBridge's user set that the link does not show was written by DealBridge (a write whose link
-            // was lost in a crash): not the deal's move, so it cannot win against the order as a later change
-            boolean ownUnrecordedStage = link != null && deal.movedByDealBridge() && !dealStage.equals(link.getStageId().toString());
-            PairDecision.Agreed agreed = link == null ? null
-                    : new PairDecision.Agreed(ownUnrecordedStage ? dealStage : link.getStageId().toString(), link.getStatusId().toString());
+            PairDecision.Agreed agreed = Ownership.agreed(link, dealStage, deal.movedByDealBridge());
             // without the store's time now the order's change cannot be aged (its dateUpdate is by the store's clock,
             // DATE_MODIFY by the CRM's: never compared), so when both sides moved the deal stands here and the store
             // connector, which reads both portals at one moment, decides (RECONCILE)

@@ -91,7 +91,7 @@ class MappingCommandLiveTest {
         Path bad = dir.resolve("bad.yaml");
         Files.writeString(bad, sample("live1").replace("  default: 1\n  byPipeline", "  default: 77\n  byPipeline"));
         assertThat(run("publish", bad.toString())).isEqualTo(2);
-        assertThat(err.toString()).contains("responsible.default = \"77\"").contains("[1, 9]")
+        assertThat(err.toString()).contains("responsible.default = \"77\"").contains("[1, 2, 9]")
                 .contains("nothing was published");
         assertThat(reader().latest("live1")).isEmpty();
 

@@ -72,6 +72,8 @@ public final class OrderWriter {
     private final RetryPolicy.Sleeper sleeper;
     private final StoreApi store;
     private final CrmApi crm;
+    /** The webhook's user: a stage DealBridge wrote carries this id in {@code MOVED_BY_ID}. */
+    private final String webhookUser;
     private final PairDecision rules;
     private final Clock clock;
     /** The store's pay systems rarely change: the list is kept, and re-read when older than this or on a miss. */
@@ -92,6 +94,7 @@ public final class OrderWriter {
         // an attempt starts again from its look-ups, so the clients retry only what surely did not run
         this.store = new StoreApi(store.client().leavingFailuresToCaller());
         this.crm = new CrmApi(crm.client().leavingFailuresToCaller());
+        this.webhookUser = crm.client().config().webhook().userId();
         this.rules = rules;
         this.clock = clock;
     }
@@ -154,9 +157,11 @@ public final class OrderWriter {
         }
         SaleOrder order = details.get().order();
         // a RECONCILE is a conflict the CRM connector could not age: without a link here (ours lags) nothing is taken as
-        // agreed, so the later change decides, never the status the command happened to carry
+        // agreed, so the later change decides, never the status the command happened to carry. A stage our own user set
+        // that our link does not show yet is DealBridge's echo of an earlier status, never the deal's later change
+        // (CrashLoopTest seed 37034695896898: the shop's F was reverted to the P DealBridge had just written)
         PairDecision.Agreed agreed = link != null
-                ? new PairDecision.Agreed(link.getStageId().toString(), link.getStatusId().toString())
+                ? Ownership.agreed(link, d.stageId(), d.stageSetBy(webhookUser))
                 : c.getKind() == OrderCommandKind.RECONCILE ? null : new PairDecision.Agreed(null, text(c.getExpectedStatusId()));
         // both portals' times at one moment, each by its own clock: which change is later is told without comparing
         // the CRM's clock with the store's (PairDecision.laterChange)
@@ -174,8 +179,7 @@ public final class OrderWriter {
         // the read-back above is the check of the expected value (no blind overwrite)
         if (plan.writesDeal()) {
             crm.updateDeal(c.getDealId(), Map.of("STAGE_ID", plan.value()));
-            Deal moved = new Deal(d.id(), d.title(), d.categoryId(), plan.value(), d.assignedById(), d.contactId(), d.opportunity(),
-                    d.currency(), d.originatorId(), d.originId(), d.userFields(), d.dateModify());
+            Deal moved = d.atStage(plan.value());
             return new OrderWrite(c, plan.outcome(), pair + plan.reason(), link(c, link, moved, order.statusId()), true, null, attempt);
         }
         store.updateOrder(c.getOrderId(), Map.of("statusId", plan.value()));

@@ -221,6 +221,50 @@ class OrderWriterTest {
     }
 
     @Test
+    void aStageDealBridgeWroteThatTheLinkDoesNotShowYetNeverRevertsTheShopsLaterStatus() throws Exception {
+        // CrashLoopTest seed 37034695896898: the shop went N -> P -> F; the CRM connector wrote P's stage; a command
+        // decided against N reached the store connector before the link of that write: the deal's "change" (ours)
+        // is the younger one, yet it is an echo of P and must not beat the shop's F
+        long orderId = order("N");
+        long dealId = crmClient.call("crm.deal.add", Map.of("fields", Map.of("TITLE", "Order #1", "CATEGORY_ID", 1,
+                "STAGE_ID", "C1:NEW"))).asLong();
+        clock.advance(Duration.ofSeconds(5));
+        emu.store().updateOrderAsHuman(orderId, Map.of("statusId", "P"));
+        clock.advance(Duration.ofSeconds(1));
+        emu.store().updateOrderAsHuman(orderId, Map.of("statusId", "F"));
+        clock.advance(Duration.ofSeconds(1));
+        crmClient.call("crm.deal.update", Map.of("id", dealId, "fields", Map.of("STAGE_ID", "C1:PREPARATION")));  // P, ours
+
+        OrderWrite result = writer.write(update(dealId, orderId, "P", "N"), mapping, link(orderId, dealId, "C1:NEW", "N"));
+
+        assertThat(statusOf(orderId)).as("the shop's later F stands").isEqualTo("F");
+        assertThat(orderUpdates()).isZero();
+        assertThat(emu.crm().deal(dealId).get("STAGE_ID")).as("the deal follows the shop").isEqualTo("C1:WON");
+        assertThat(result.link().getStatusId()).isEqualTo("F");
+        assertThat(result.link().getStageId()).isEqualTo("C1:WON");
+    }
+
+    @Test
+    void aManagersStageChangeThatTheLinkDoesNotShowStillWinsWhenItIsTheLaterChange() throws Exception {
+        // the control of the test above: the same history with the stage set by a person
+        long orderId = order("N");
+        long dealId = crmClient.call("crm.deal.add", Map.of("fields", Map.of("TITLE", "Order #1", "CATEGORY_ID", 1,
+                "STAGE_ID", "C1:NEW"))).asLong();
+        clock.advance(Duration.ofSeconds(5));
+        emu.store().updateOrderAsHuman(orderId, Map.of("statusId", "P"));
+        clock.advance(Duration.ofSeconds(1));
+        emu.store().updateOrderAsHuman(orderId, Map.of("statusId", "F"));
+        clock.advance(Duration.ofSeconds(1));
+        emu.crm().updateDealAsHuman(dealId, Map.of("STAGE_ID", "C1:PREPARATION"));
+
+        writer.write(update(dealId, orderId, "P", "N"), mapping, link(orderId, dealId, "C1:NEW", "N"));
+
+        assertThat(emu.crm().deal(dealId).get("MOVED_BY_ID")).isNotEqualTo("1");
+        assertThat(statusOf(orderId)).as("the manager's later move wins").isEqualTo("P");
+        assertThat(emu.crm().deal(dealId).get("STAGE_ID")).isEqualTo("C1:PREPARATION");
+    }
+
+    @Test
     void whenTheDealsChangeIsLaterItWinsAndReplacesTheStatusItReadBack() throws Exception {
         long orderId = order("N");
         long dealId = deal("C1:NEW");
