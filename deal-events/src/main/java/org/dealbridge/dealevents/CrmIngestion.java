@@ -114,7 +114,8 @@ public final class CrmIngestion implements AutoCloseable {
 
     /**
      * Reads the deals in bulk ({@link BulkRead}, {@link DealReader#readAll}: 50 per {@code crm.deal.list}) and publishes
-     * them, acknowledged; a deal the answer lacks no longer exists (logged and skipped). A deal that can never be read is
+     * them, acknowledged, each chunk under its deals' locks ({@link PublishedVersions#readingAndSending}); a deal the
+     * answer lacks no longer exists (logged and skipped). A deal that can never be read is
      * thrown, as before: the CRM side has no dead letters for deals, and its ids are read again.
      */
     static Refresher refresher(DealReader reader, DealPublisher publisher, ChangeSource source, PublishedVersions published) {
@@ -140,11 +141,19 @@ public final class CrmIngestion implements AutoCloseable {
                 @Override
                 public void confirm() {
                     CrmIngestion.publish(publisher, List.copyOf(found));
-                    found.forEach(deal -> published.published(deal.getDealId(), deal.getDateModify()));
+                    found.forEach(deal -> published.published(deal.getDealId(), deal.getDateModify(), DealReader.content(deal)));
                     found.clear();
                 }
             };
-            return new BulkRead<>(ids -> reader.readAll(ids, source), handler, DealReader.DEALS_PER_BATCH).refresh(dealIds);
+            BulkRead<DealChanged> bulk = new BulkRead<>(ids -> reader.readAll(ids, source), handler, DealReader.DEALS_PER_BATCH);
+            List<Long> ids = List.copyOf(new java.util.LinkedHashSet<>(dealIds));
+            Refresher.Refreshed done = Refresher.Refreshed.NONE;
+            for (int from = 0; from < ids.size(); from += DealReader.DEALS_PER_BATCH) {
+                List<Long> chunk = ids.subList(from, Math.min(ids.size(), from + DealReader.DEALS_PER_BATCH));
+                // the hook's queue and the poller each read and send a deal under its lock: the state read last is sent last
+                done = done.plus(published.readingAndSending(chunk, () -> bulk.refresh(chunk)));
+            }
+            return done;
         };
     }
 

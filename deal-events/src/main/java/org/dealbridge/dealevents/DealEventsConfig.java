@@ -8,6 +8,7 @@ import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Range;
 import org.apache.kafka.common.config.ConfigDef.Type;
 import org.apache.kafka.common.config.types.Password;
+import org.dealbridge.ingestion.ChangePoller;
 
 /** Settings of CRM ingestion (hook, refresh queue, poller), as typed, documented definitions. */
 public final class DealEventsConfig extends AbstractConfig {
@@ -35,7 +36,7 @@ public final class DealEventsConfig extends AbstractConfig {
             .define(MAX_BODY_BYTES, Type.INT, 16 * 1024, Range.between(256, 1024 * 1024), Importance.LOW, MAX_BODY_BYTES_DOC)
             .define(COALESCE_WINDOW, Type.LONG, 300L, Range.between(0L, 60_000L), Importance.LOW, COALESCE_WINDOW_DOC)
             .define(POLL_INTERVAL, Type.LONG, 60_000L, Range.between(100L, 86_400_000L), Importance.MEDIUM, POLL_INTERVAL_DOC)
-            .define(POLL_OVERLAP, Type.LONG, 2_000L, Range.between(0L, 3_600_000L), Importance.LOW, POLL_OVERLAP_DOC);
+            .define(POLL_OVERLAP, Type.LONG, 2_000L, Range.between(ChangePoller.MODIFIED_PRECISION.toMillis(), 3_600_000L), Importance.LOW, POLL_OVERLAP_DOC);
 
     public DealEventsConfig(Map<?, ?> originals) {
         super(CONFIG_DEF, originals, false);

@@ -4,12 +4,14 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import org.dealbridge.bitrix.BatchCommand;
 import org.dealbridge.bitrix.BatchResult;
 import org.dealbridge.bitrix.BitrixClient;
@@ -17,6 +19,7 @@ import org.dealbridge.bitrix.BitrixException;
 import org.dealbridge.bitrix.LenientJson;
 import org.dealbridge.bitrix.crm.Deal;
 import org.dealbridge.ingestion.BulkRead;
+import org.dealbridge.ingestion.PublishedVersions;
 import org.dealbridge.schemas.ChangeCause;
 import org.dealbridge.schemas.ChangeSource;
 import org.dealbridge.schemas.DealChanged;
@@ -37,7 +40,10 @@ import org.dealbridge.schemas.ProductRow;
  *       in the UI has no {@code ORIGINATOR_ID}: its rows are read even when the person uses the webhook's own account.
  *       Not checked: "modified no later than DealBridge's write" — its write times are in {@code deal-links}, which
  *       ingestion does not read; {@code MODIFY_BY_ID} and {@code ORIGINATOR_ID} stand for it.</li>
- *   <li>this reader read the rows at the same {@code DATE_MODIFY} (the deal has not been saved since).</li>
+ *   <li>this reader read the rows at the same {@code DATE_MODIFY} and the deal otherwise reads as it did then
+ *       ({@link #content}): the deal has not been saved since. The date alone has second precision, so a save within
+ *       the second of the last read keeps it; a same-second save that changes only the rows (and not the amount or any
+ *       other field of the event) still reads as unchanged: the list row has nothing that would tell (open).</li>
  * </ul>
  * Then the rows last read are published (none when never read: {@code productRows} is "when read").
  */
@@ -51,7 +57,7 @@ public final class DealReader {
     /** Deals whose rows are remembered (most recently read first out): a bound on memory, not on correctness. */
     static final int ROWS_REMEMBERED = 10_000;
 
-    private record KnownRows(OffsetDateTime dateModify, List<ProductRow> rows) {
+    private record KnownRows(OffsetDateTime dateModify, String content, List<ProductRow> rows) {
     }
 
     private final BitrixClient client;
@@ -117,7 +123,8 @@ public final class DealReader {
                 known = knownRows.get(deal.id());
             }
             boolean echo = webhookUser != null && webhookUser.equals(modifiedBy.get(deal.id())) && deal.originatorId() != null;
-            boolean unchanged = known != null && deal.dateModify() != null && deal.dateModify().isEqual(known.dateModify());
+            boolean unchanged = known != null && deal.dateModify() != null && deal.dateModify().isEqual(known.dateModify())
+                    && content(changed(deal, List.of(), source)).equals(known.content());
             if (echo || unchanged) {
                 rows.put(deal.id(), known == null ? List.of() : known.rows());
             } else {
@@ -138,7 +145,7 @@ public final class DealReader {
                 rows.put(id, read);
                 if (deals.get(id).dateModify() != null) {
                     synchronized (knownRows) {
-                        knownRows.put(id, new KnownRows(deals.get(id).dateModify(), read));
+                        knownRows.put(id, new KnownRows(deals.get(id).dateModify(), content(changed(deals.get(id), List.of(), source)), read));
                     }
                 }
             }
@@ -169,6 +176,21 @@ public final class DealReader {
                     .build());
         }
         return rows;
+    }
+
+    /**
+     * The digest of what a deal event says of the deal, its product rows, date and cause aside: the same for an event
+     * read in full and for one made from a {@code crm.deal.list} row with {@link #SELECT}, so a poller can tell from its
+     * listing whether a deal published at the same {@code DATE_MODIFY} (second precision) was saved again since
+     * ({@link PublishedVersions}). Fields the event does not carry ({@code MOVED_TIME}, {@code MODIFY_BY_ID}) are left
+     * out: a save that changes only them changes no event.
+     */
+    public static String content(DealChanged deal) {
+        Map<String, String> userFields = new TreeMap<>();
+        deal.getUserFields().forEach((name, value) -> userFields.put(name.toString(), value == null ? null : value.toString()));
+        return PublishedVersions.digest(Arrays.asList(deal.getDeleted(), deal.getTitle(), deal.getCategoryId(), deal.getStageId(),
+                deal.getAssignedById(), deal.getContactId(), deal.getOpportunity(), deal.getCurrency(), deal.getOriginatorId(),
+                deal.getOriginId(), userFields));
     }
 
     /** A deal as DealChanged; {@code dateModify} falls back to now only when the portal sent none. */

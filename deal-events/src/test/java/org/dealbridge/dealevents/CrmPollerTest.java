@@ -191,6 +191,63 @@ class CrmPollerTest {
     }
 
     /**
+     * Issue 13, the 10 000-order crash loop's {@code s1:2502} / deal 488: DealBridge made the deal, a poll published it
+     * at {@code C2:NEW}, and a manager moved it to {@code C2:WON} within the same second, so its {@code DATE_MODIFY} did
+     * not change; the hook event of the move was lost (here: no hook at all). The poller skipped the deal as "published
+     * with that DATE_MODIFY" and the move never reached {@code deal-changes}. Now the listing's content tells the move
+     * apart, and a deal published unchanged is still only listed.
+     */
+    @Test
+    void aDealSavedAgainWithinTheSecondThePollerPublishedItInReachesDealChangesOnTheNextPoll() throws Exception {
+        CrmApi crm = new CrmApi(client);
+        long id = crm.addDeal(Map.of("TITLE", "Order #2502", "CATEGORY_ID", 1, "STAGE_ID", "C1:NEW", "ORIGINATOR_ID", "dealbridge:s1",
+                "ORIGIN_ID", "2502"));
+        ChangePoller poller = poller();
+        assertThat(poller.pollOnce().published()).isEqualTo(1);
+        String published = (String) emu.crm().deal(id).get("DATE_MODIFY");
+
+        emu.crm().updateDealAsHuman(id, Map.of("STAGE_ID", "C1:WON"));  // the clock stands: the same second
+        assertThat(emu.crm().deal(id).get("DATE_MODIFY")).as("DATE_MODIFY has second precision").isEqualTo(published);
+        assertThat(poller.pollOnce().published()).as("the manager's move, read again").isEqualTo(1);
+        assertThat(stagesPublished(id, 2)).containsExactly("C1:NEW", "C1:WON");
+
+        emu.calls().clear();
+        assertThat(poller.pollOnce().published()).as("published unchanged: not read again").isZero();
+        assertThat(emu.calls().all()).extracting(org.dealbridge.emulator.Call::method).containsExactly("crm.deal.list");
+        assertThat(emu.calls().all()).allSatisfy(c -> assertThat(((Map<?, ?>) c.params().get("filter")).containsKey("@ID")).isFalse());
+    }
+
+    /**
+     * The hook's read of a deal saved again must not be overtaken by the poller's older read: the poller read the deal,
+     * its product rows are slow to come, a manager moves the deal meanwhile, the hook's queue reads and sends the move;
+     * the poller's older state, sent after it, was then last on the partition and recorded as published, so nothing
+     * read the deal again. Both paths now read and send a deal under its lock ({@code PublishedVersions}).
+     */
+    @Test
+    void aPollerReadOfAnOlderStateCannotLandAfterTheHooksNewerOne() throws Exception {
+        long id = emu.crm().addDealAsHuman(Map.of("TITLE", "By hand", "CATEGORY_ID", 1, "STAGE_ID", "C1:NEW", "ASSIGNED_BY_ID", 7));
+        org.dealbridge.ingestion.PublishedVersions published = new org.dealbridge.ingestion.PublishedVersions();
+        DealReader reader = new DealReader(client);
+        DealPublisher publisher = new DealPublisher(producer, dealTopic, meters);
+        // a person saved it, so its rows are read: slow, while the poller holds the state it listed
+        emu.faults().slow(org.dealbridge.emulator.Portal.CRM, "crm.deal.productrows.get", Duration.ofMillis(1500));
+        java.util.concurrent.CompletableFuture<?> poll = java.util.concurrent.CompletableFuture.runAsync(
+                () -> CrmIngestion.refresher(reader, publisher, org.dealbridge.schemas.ChangeSource.CRM_POLL, published).refresh(List.of(id)));
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (emu.calls().count(org.dealbridge.emulator.Portal.CRM, "crm.deal.list") < 1 && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        Thread.sleep(200);  // the poller is now inside its slow rows read
+        emu.faults().clear(org.dealbridge.emulator.Portal.CRM);
+        clock.advance(Duration.ofSeconds(1));
+        emu.crm().updateDealAsHuman(id, Map.of("STAGE_ID", "C1:WON"));
+        CrmIngestion.refresher(reader, publisher, org.dealbridge.schemas.ChangeSource.CRM_HOOK, published).refresh(List.of(id));
+        poll.get(10, java.util.concurrent.TimeUnit.SECONDS);
+
+        assertThat(stagesPublished(id, 2)).as("the state read last is the record written last").containsExactly("C1:NEW", "C1:WON");
+    }
+
+    /**
      * Issue 13's crash on the CRM side: the CRM's webhooks name 10 new deals, the hook accepts them all (200), and the
      * ingestion goes away with its Kafka producer before it published them. A new ingestion started later against the
      * same broker, with a first cursor of its own start time, must publish every accepted deal.
@@ -229,6 +286,27 @@ class CrmPollerTest {
             second.start();
             assertThat(publishedDeals(deals, Duration.ofSeconds(30))).as("every accepted deal").containsExactlyInAnyOrderElementsOf(deals);
         }
+    }
+
+    /** The stages of {@code dealId}'s events on the deal topic, in order, once {@code expected} of them are there (at most 30 s). */
+    private List<String> stagesPublished(long dealId, int expected) {
+        Properties props = KAFKA.clientProperties();
+        props.put(org.apache.kafka.clients.consumer.ConsumerConfig.GROUP_ID_CONFIG, "reader-" + UUID.randomUUID());
+        props.put(org.apache.kafka.clients.consumer.ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        List<String> stages = new ArrayList<>();
+        try (org.apache.kafka.clients.consumer.KafkaConsumer<String, DealChanged> consumer = new org.apache.kafka.clients.consumer.KafkaConsumer<>(
+                props, new org.apache.kafka.common.serialization.StringDeserializer(), topics.dealChanges().valueSerde().deserializer())) {
+            consumer.subscribe(List.of(dealTopic));
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (System.nanoTime() < deadline && stages.size() < expected) {
+                consumer.poll(Duration.ofMillis(100)).forEach(r -> {
+                    if (r.value().getDealId() == dealId) {
+                        stages.add(r.value().getStageId().toString());
+                    }
+                });
+            }
+        }
+        return stages;
     }
 
     /** Which of {@code deals} are on the deal topic, waiting up to {@code wait} for all of them. */

@@ -31,9 +31,10 @@ import org.slf4j.LoggerFactory;
  * Kafka or after the stored cursor.
  *
  * <p>Overlap: modification dates have second precision, so a record saved later in the cursor's own second would be
- * missed by {@code >cursor}; the filter is {@code >cursor - overlap}. Records listed with the modification date they
- * were published with, by this poller or by the hook's queue ({@link PublishedVersions}), are not refreshed again: an
- * idle poller only lists (remembered in memory: once more after a restart).
+ * missed by {@code >cursor}; the filter is {@code >cursor - overlap}, and the overlap is at least that second. Records
+ * listed with the version they were published with, by this poller or by the hook's queue ({@link PublishedVersions}:
+ * the modification date <em>and</em> the side's digest of the content, since a second save within the same second keeps
+ * the date), are not refreshed again: an idle poller only lists (remembered in memory: once more after a restart).
  *
  * <p>A refresh that throws (a portal failure that outlived the client's retries: the portal unreachable, answering 5xx
  * or an HTML page, refusing for its rate or the webhook) ends the round: the cursor moves to the last batch handled,
@@ -46,12 +47,14 @@ public final class ChangePoller implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ChangePoller.class);
     /** Cursor text: ISO with seconds and the portal's own offset, e.g. {@code 2026-01-10T12:00:00+03:00}. */
     private static final DateTimeFormatter CURSOR_FORMAT = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ssxxx");
+    /** Modification dates ({@code dateUpdate}, {@code DATE_MODIFY}) are whole seconds (reference §0, {@code datetime}). */
+    public static final Duration MODIFIED_PRECISION = Duration.ofSeconds(1);
 
     /**
      * @param name        for logs and the thread, e.g. {@code store poller for site s1}
      * @param cursorKey   the key in {@code ingest-cursors}, e.g. {@code store-poll:s1}, {@code crm-poll}
      * @param interval    time between the end of one round and the start of the next
-     * @param overlap     how far before the cursor each round starts
+     * @param overlap     how far before the cursor each round starts; at least {@link #MODIFIED_PRECISION}
      * @param firstCursor where to start when no cursor was ever stored (history is the backfill's job), by the portal's
      *                    clock ({@link FirstCursor#portalTimeMinus})
      * @param batchSize   records handed to the refresher at once
@@ -67,8 +70,9 @@ public final class ChangePoller implements AutoCloseable {
             if (interval == null || interval.isNegative() || interval.isZero()) {
                 throw new IllegalArgumentException(name + ": the poll interval must be a positive duration, got " + interval);
             }
-            if (overlap == null || overlap.isNegative()) {
-                throw new IllegalArgumentException(name + ": the poll overlap must be zero or positive, got " + overlap);
+            if (overlap == null || overlap.compareTo(MODIFIED_PRECISION) < 0) {
+                throw new IllegalArgumentException(name + ": the poll overlap must be at least " + MODIFIED_PRECISION.toMillis()
+                        + " ms (modification dates have second precision, so the cursor's own second is listed again), got " + overlap);
             }
             Objects.requireNonNull(firstCursor, "firstCursor");
             if (batchSize < 1) {
@@ -85,7 +89,7 @@ public final class ChangePoller implements AutoCloseable {
     private final Refresher refresher;
     private final CursorStore cursors;
     private final Settings settings;
-    /** Modification dates of records published lately (by this poller or the hook's queue): not read again. */
+    /** Versions of records published lately (by this poller or the hook's queue): not read again. */
     private final PublishedVersions published;
     private final List<ReadFailureListener> listeners = new CopyOnWriteArrayList<>();
     private OffsetDateTime cursor;
@@ -163,7 +167,7 @@ public final class ChangePoller implements AutoCloseable {
         }
         recovered();
         List<Change> changed = latestPerRecord(listed);
-        List<Change> toRead = changed.stream().filter(c -> !published.isPublished(c.id(), c.modified())).toList();
+        List<Change> toRead = changed.stream().filter(c -> !published.isPublished(c.id(), c.modified(), c.content())).toList();
         Refresher.Refreshed done = Refresher.Refreshed.NONE;
         Change stoppedAt = null;
         for (int start = 0; start < toRead.size(); start += settings.batchSize()) {
@@ -175,7 +179,7 @@ public final class ChangePoller implements AutoCloseable {
                 stoppedAt = batch.get(0);
                 break;
             }
-            batch.forEach(c -> published.published(c.id(), c.modified() == null ? null : c.modified().toInstant()));
+            batch.forEach(c -> published.published(c.id(), c.modified() == null ? null : c.modified().toInstant(), c.content()));
         }
         // past everything listed before the record the round stopped at: read now, or in Kafka already at that date
         OffsetDateTime handledUpTo = null;
@@ -278,6 +282,11 @@ public final class ChangePoller implements AutoCloseable {
         synchronized (this) {
             scheduler = null;
             cursor = null;
+            if (failingSince != null) {
+                // another instance polls now: this one must not go on reporting a failure it no longer has
+                failingSince = null;
+                listeners.forEach(l -> l.readerStopped(settings.name()));
+            }
         }
     }
 

@@ -19,4 +19,11 @@ public interface ReadFailureListener {
 
     /** A read of {@code reader} worked again after failing for {@code failedFor}. */
     void readsRecovered(String reader, Duration failedFor);
+
+    /**
+     * {@code reader} stopped while its reads were failing (a poller whose leadership moved to another instance): it no
+     * longer reads here, so it is neither failing nor recovered; whatever reported it failing stops doing so.
+     */
+    default void readerStopped(String reader) {
+    }
 }

@@ -2,10 +2,6 @@ package org.dealbridge.orderevents;
 
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
-import java.util.SortedSet;
-import java.util.TreeSet;
-import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.Supplier;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Future;
@@ -35,25 +31,17 @@ public final class OrderIngest {
         }
     }
 
-    private static final int STRIPES = 64;
     /** Orders read with one bulk read: one {@code sale.order.list} page. */
     public static final int BULK = StoreApi.ORDERS_PER_BULK_READ;
 
     private final OrderReader reader;
     private final OrderPublisher publisher;
-    // Read and send of one order happen under one lock, so the hook worker and a poller cannot interleave as
-    // "poller reads the old state, hook reads and sends the new one, poller sends the old one last": the record that is
-    // last on the partition is always the state that was read last.
-    private final ReentrantLock[] stripes = new ReentrantLock[STRIPES];
-    /** Orders in Kafka with their dateUpdate, shared by the hook's queue and the pollers: a poller does not read them again. */
+    /** Orders in Kafka with their dateUpdate and content, shared by the hook's queue and the pollers: a poller does not read them again. */
     private final PublishedVersions published = new PublishedVersions();
 
     public OrderIngest(OrderReader reader, OrderPublisher publisher) {
         this.reader = Objects.requireNonNull(reader, "reader");
         this.publisher = Objects.requireNonNull(publisher, "publisher");
-        for (int i = 0; i < STRIPES; i++) {
-            stripes[i] = new ReentrantLock();
-        }
     }
 
     public OrderPublisher publisher() {
@@ -71,7 +59,7 @@ public final class OrderIngest {
      * @throws BitrixException when the read should wait ({@link ReadFailures#waits})
      */
     public Outcome ingest(long orderId, ChangeSource source, String component, String siteId) {
-        return locked(List.of(orderId), () -> readAndSend(orderId, source, component, siteId));
+        return published.readingAndSending(List.of(orderId), () -> readAndSend(orderId, source, component, siteId));
     }
 
     private Outcome readAndSend(long orderId, ChangeSource source, String component, String siteId) {
@@ -131,30 +119,10 @@ public final class OrderIngest {
         Refresher.Refreshed done = Refresher.Refreshed.NONE;
         for (int from = 0; from < ids.size(); from += BULK) {
             List<Long> chunk = ids.subList(from, Math.min(ids.size(), from + BULK));
-            // the read and the sends of a chunk under its orders' locks: see the stripes
-            done = done.plus(locked(chunk, () -> bulk.refresh(chunk)));
+            // the read and the sends of a chunk under its orders' locks (see PublishedVersions.readingAndSending)
+            done = done.plus(published.readingAndSending(chunk, () -> bulk.refresh(chunk)));
         }
         return done;
-    }
-
-    /** Runs {@code work} holding the lock of every stripe of {@code orderIds}, taken in stripe order (no deadlock). */
-    private <T> T locked(List<Long> orderIds, Supplier<T> work) {
-        SortedSet<Integer> held = new TreeSet<>();
-        orderIds.forEach(id -> held.add(stripe(id)));
-        List<ReentrantLock> taken = new ArrayList<>(held.size());
-        try {
-            for (int i : held) {
-                stripes[i].lock();
-                taken.add(stripes[i]);
-            }
-            return work.get();
-        } finally {
-            taken.forEach(ReentrantLock::unlock);
-        }
-    }
-
-    private static int stripe(long orderId) {
-        return Math.floorMod(Long.hashCode(orderId), STRIPES);
     }
 
     /** Flushes, waits for every send (a failed one throws, naming the order) and counts what was published. */
@@ -164,7 +132,7 @@ public final class OrderIngest {
         for (Outcome outcome : outcomes) {
             OrderPublisher.await(outcome.sent(), "order " + outcome.orderId());
             if (outcome.published()) {
-                this.published.published(outcome.orderId(), outcome.event().getDateUpdate());
+                this.published.published(outcome.orderId(), outcome.event().getDateUpdate(), OrderReader.content(outcome.event()));
                 published++;
             }
         }

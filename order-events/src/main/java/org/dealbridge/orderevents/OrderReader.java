@@ -2,6 +2,7 @@ package org.dealbridge.orderevents;
 
 import java.math.BigDecimal;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -15,10 +16,12 @@ import org.dealbridge.bitrix.store.PropertyValue;
 import org.dealbridge.bitrix.store.SaleOrder;
 import org.dealbridge.bitrix.store.StoreApi;
 import org.dealbridge.ingestion.BulkRead;
+import org.dealbridge.ingestion.PublishedVersions;
 import org.dealbridge.ingestion.ReadFailures;
 import org.dealbridge.schemas.BasketItem;
 import org.dealbridge.schemas.Buyer;
 import org.dealbridge.schemas.ChangeCause;
+import org.dealbridge.schemas.ChangeSource;
 import org.dealbridge.schemas.OrderChanged;
 
 /**
@@ -131,6 +134,16 @@ public final class OrderReader {
                 paySystems.add(payment.paySystemId());
             }
         }
+        return header(orderId, order)
+                .setPaySystemIds(paySystems)
+                .setBuyer(buyer(details.propertyValues()))
+                .setItems(items)
+                .setCause(cause)
+                .build();
+    }
+
+    /** What an order event takes from the order itself ({@code sale.order.list}'s row), basket, payments and buyer aside. */
+    private static OrderChanged.Builder header(long orderId, SaleOrder order) {
         return OrderChanged.newBuilder()
                 .setSiteId(required(orderId, "lid", order.siteId()))
                 .setOrderId(order.id())
@@ -140,13 +153,31 @@ public final class OrderReader {
                 .setPaid(order.payed())
                 .setCurrency(required(orderId, "currency", order.currency()))
                 .setPrice(decimal(orderId, "price", order.price()))
-                .setPaySystemIds(paySystems)
-                .setBuyer(buyer(details.propertyValues()))
-                .setItems(items)
                 .setXmlId(blankToNull(order.xmlId()))
-                .setDateUpdate(requiredDate(orderId, order))
-                .setCause(cause)
-                .build();
+                .setDateUpdate(requiredDate(orderId, order));
+    }
+
+    /**
+     * The digest of what an order event says of the order's own fields (its basket, payments, buyer, date and cause
+     * aside): the same for an event read in full and for a {@code sale.order.list} row ({@link #listedContent}), so a
+     * poller can tell from its listing whether an order published at the same {@code dateUpdate} (second precision)
+     * was saved again since ({@link PublishedVersions}). A same-second save that changes only the basket, payments or
+     * properties and not the price or status still reads as unchanged (open): the reference's {@code version}
+     * ("increments on save", §11.2) would tell, but the event does not carry it.
+     */
+    public static String content(OrderChanged order) {
+        return PublishedVersions.digest(Arrays.asList(order.getDeleted(), order.getSiteId(), order.getAccountNumber(), order.getStatusId(),
+                order.getCanceled(), order.getPaid(), order.getCurrency(), order.getPrice(), order.getXmlId()));
+    }
+
+    /** {@link #content} of an order as {@code sale.order.list} lists it; null when the row would not make an event (read it). */
+    public static String listedContent(SaleOrder order) {
+        try {
+            return content(header(order.id(), order).setBuyer(Buyer.newBuilder().build())
+                    .setCause(ChangeCause.newBuilder().setSource(ChangeSource.STORE_POLL).build()).build());
+        } catch (RuntimeException malformed) {
+            return null;
+        }
     }
 
     static Buyer buyer(List<PropertyValue> properties) {

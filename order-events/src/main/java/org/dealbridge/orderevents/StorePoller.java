@@ -14,7 +14,8 @@ import org.dealbridge.schemas.ChangeSource;
  * The store's side of the {@link ChangePoller}: per site, {@code sale.order.list} with {@code >dateUpdate} the cursor
  * minus the overlap, every page, oldest first (dateUpdate, id), walked by keyset ({@link StoreApi#listOrdersUpdatedSince});
  * the orders read in full, 50 per bulk read, and published ({@link OrderIngest#refresh}); the cursor under
- * {@code store-poll:{siteId}}.
+ * {@code store-poll:{siteId}}. An order listed as it was published (same {@code dateUpdate}, same content:
+ * {@link OrderReader#content}) is not read again.
  *
  * <p>Why keyset and not {@code start=50, 100...}: with offset pages, an order on an already-read page that is saved
  * during the walk moves to the end and every later order shifts one place forward, so one order would be skipped and
@@ -64,7 +65,8 @@ public final class StorePoller {
     public static ChangePoller create(StoreApi store, OrderIngest ingest, CursorStore cursors, Settings settings) {
         String site = settings.siteId();
         return new ChangePoller(
-                from -> store.listOrdersUpdatedSince(from, site).stream().map(o -> new Change(o.id(), o.dateUpdate())).toList(),
+                from -> store.listOrdersUpdatedSince(from, site).stream()
+                        .map(o -> new Change(o.id(), o.dateUpdate(), OrderReader.listedContent(o))).toList(),
                 orderIds -> ingest.refresh(orderIds, ChangeSource.STORE_POLL, COMPONENT, site),
                 cursors,
                 new ChangePoller.Settings("store-poller-" + site, cursorKey(site), settings.pollInterval(), settings.overlap(),

@@ -236,6 +236,31 @@ class StorePollerTest {
         assertThat(publishedPerKey("v1", 3)).allSatisfy((key, count) -> assertThat(count).isEqualTo(1L));
     }
 
+    /**
+     * The store side of issue 13's deal 488: {@code dateUpdate} has second precision, so an order saved again within the
+     * second the poller published it in lists with the same date; its hook event lost, the poller skipped it by date and
+     * the save never reached {@code order-changes}. The emulator moves {@code dateUpdate} on by a second on every save
+     * through its API, so the second save is written here with the date kept ({@code repairOrderBehindTheApi}), as the
+     * real store can save it.
+     */
+    @Test
+    void anOrderSavedAgainWithinTheSecondThePollerPublishedItInIsPublishedOnTheNextPoll() {
+        List<Long> ids = seed("z1", 1);
+        ChangePoller poller = poller("z1", cursorStore());
+        assertThat(poller.pollOnce().published()).isEqualTo(1);
+
+        fx.emulator.store().repairOrderBehindTheApi(ids.get(0), Map.of("statusId", "P"));
+        assertThat(poller.pollOnce().published()).as("the second save, read again").isEqualTo(1);
+        List<String> statuses = StoreFixture.withKeyPrefix(StoreFixture.read(KAFKA, fx.topics.orderChanges(),
+                all -> StoreFixture.withKeyPrefix(all, "z1:").size() >= 2, Duration.ofSeconds(15)), "z1:").stream()
+                .map(r -> String.valueOf(r.value().getStatusId())).toList();
+        assertThat(statuses).containsExactly("N", "P");
+
+        int reads = fx.orderReads();
+        assertThat(poller.pollOnce().published()).as("published unchanged: only listed").isZero();
+        assertThat(fx.orderReads()).isEqualTo(reads);
+    }
+
     @Test
     void anIdlePollerListsButReadsAndRepublishesNothing() {
         // issue 14: the overlap window re-included the newest order, which was read and republished every interval

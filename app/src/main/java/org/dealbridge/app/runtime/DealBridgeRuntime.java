@@ -193,6 +193,7 @@ public final class DealBridgeRuntime implements AutoCloseable {
         PollerLeadership leadership = new PollerLeadership(client, topics.name(Topics.POLLER_LEADERSHIP), topics.name(STORE_POLLERS_GROUP),
                 PollerLeadership.DEFAULT_SESSION_TIMEOUT).addListener(connections.storeShare());
         StoreIngestion ingestion = new StoreIngestion(settings, new StoreApi(store), client, topics, metrics, Clock.systemUTC(), leadership);
+        ingestion.addReadFailureListener(new IngestionHealth("store", health, metrics, Clock.systemUTC()));
         if (token != null) {
             hooks.route("/hooks/store", ingestion.hookHandler());
         } else {

@@ -101,6 +101,7 @@ final class DealToOrderSync implements AutoCloseable {
         ingestion = new CrmIngestion(events, crm.get(), new DealPublisher(dealProducer, topics.dealChanges().name(), metrics),
                 new KafkaCursorStore(cursorClient, topics, "deal-events-cursors", Duration.ofSeconds(30)),
                 firstCursor, leadership);
+        ingestion.ingestion().addReadFailureListener(new IngestionHealth("crm", health, metrics, Clock.systemUTC()));
         if (token != null) {
             http.route(CrmHookHandler.PATH, ingestion.hookHandler());
         } else {
