@@ -99,6 +99,7 @@ class AlertRulesTest {
             }
         }
         assertThat(alerts).containsExactlyInAnyOrder("DealBridgeDown", "DealBridgeConsumerLagGrowing", "DealBridgeDeadLetters", "DealBridgeCrmThrottled",
-                "DealBridgeAuthFailure", "DealBridgeMappingRejected", "DealBridgeNoOrderEventsWhileStoreOpen", "DealBridgePortalUnreachable");
+                "DealBridgeAuthFailure", "DealBridgeMappingRejected", "DealBridgeNoOrderEventsWhileStoreOpen", "DealBridgePortalUnreachable",
+                "DealBridgeIngestionUnreachable");
     }
 }
