@@ -15,6 +15,7 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -52,11 +53,14 @@ final class ProjectorThroughputBenchmark {
                 for (boolean exactlyOnce : new boolean[] {false, true}) {
                     String mode = exactlyOnce ? "Eos" : "AtLeastOnce";
                     double raw = passThrough(rig, orders, exactlyOnce, round);
-                    double projector = projector(rig, orders, window, exactlyOnce, round);
+                    String appId = "bench-throughput-" + (exactlyOnce ? "eos" : "alo") + "-" + round;
+                    double projector = projector(rig, orders, window, exactlyOnce, appId);
                     if (round == rounds) {
                         result.put("rawPerSecond" + mode, raw, "records/s consume → produce");
                         result.put("projectorPerSecond" + mode, projector, "order events/s → deal commands");
                         result.put("ratio" + mode, projector / raw, "projector ÷ raw (target ≥ 0.5)");
+                        changelogWrites(rig, appId).forEach((store, offsets) -> result.put("changelogPerEvent" + mode + "." + store,
+                                offsets / (double) orders, "changelog offsets per order event (writes; with EOS also markers)"));
                     }
                 }
             }
@@ -64,15 +68,40 @@ final class ProjectorThroughputBenchmark {
         return result;
     }
 
-    private static double projector(BenchRig rig, int orders, Duration window, boolean exactlyOnce, int round)
+    private static double projector(BenchRig rig, int orders, Duration window, boolean exactlyOnce, String appId)
             throws InterruptedException {
-        String appId = "bench-throughput-" + (exactlyOnce ? "eos" : "alo") + "-" + round;
         try (OutputCounter out = new OutputCounter(rig.clientProperties(), Topics.DEAL_COMMANDS)) {
             rig.startProjector(BenchRig.projectorConfig(window, appId + "-crm"), appId, exactlyOnce, rig.dir.resolve(appId));
             BenchRig.await("the projector emitted " + orders + " deal commands", Duration.ofSeconds(120 + orders / 50),
                     () -> out.count() >= orders);
             rig.stopProjector();
             return out.ratePerSecondSince(rig.projectorRunningSince);
+        }
+    }
+
+    /**
+     * What the projector wrote to each store's changelog (store → end offsets summed over its partitions): the writes
+     * that cost a record each besides the deal command. Under exactly-once each transaction adds a commit marker per
+     * partition written.
+     */
+    private static Map<String, Long> changelogWrites(BenchRig rig, String appId) {
+        String prefix = appId + "-";
+        String suffix = "-changelog";
+        try (Admin admin = Admin.create(rig.clientProperties())) {
+            java.util.List<String> changelogs = admin.listTopics().names().get().stream()
+                    .filter(topic -> topic.startsWith(prefix) && topic.endsWith(suffix)).sorted().toList();
+            Map<TopicPartition, OffsetSpec> ends = new HashMap<>();
+            admin.describeTopics(changelogs).allTopicNames().get().values().forEach(topic -> topic.partitions()
+                    .forEach(p -> ends.put(new TopicPartition(topic.name(), p.partition()), OffsetSpec.latest())));
+            Map<String, Long> writes = new java.util.TreeMap<>();
+            admin.listOffsets(ends).all().get().forEach((partition, end) -> writes.merge(
+                    partition.topic().substring(prefix.length(), partition.topic().length() - suffix.length()), end.offset(), Long::sum));
+            return writes;
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IllegalStateException("cannot read the changelogs of " + appId, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted reading the changelogs of " + appId, e);
         }
     }
 
