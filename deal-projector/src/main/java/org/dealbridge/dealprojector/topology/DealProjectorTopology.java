@@ -78,12 +78,14 @@ public final class DealProjectorTopology {
 
         builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(LINKS_STORE),
                 topics.dealLinks().keySerde(), topics.dealLinks().valueSerde()));
+        // cached: changes of one order within a commit interval reach RocksDB and the changelog once, and a pending
+        // order written and decided inside one commit interval leaves only its tombstone there
         builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(PENDING_STORE),
-                topics.orderChanges().keySerde(), topics.orderChanges().valueSerde()));
+                topics.orderChanges().keySerde(), topics.orderChanges().valueSerde()).withCachingEnabled());
         builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(PROJECTED_STORE),
                 topics.orderChanges().keySerde(), topics.orderChanges().valueSerde()));
         builder.addStateStore(Stores.timestampedKeyValueStoreBuilder(Stores.persistentTimestampedKeyValueStore(CREATES_IN_FLIGHT_STORE),
-                topics.orderChanges().keySerde(), Serdes.Long()));
+                topics.orderChanges().keySerde(), Serdes.Long()).withCachingEnabled());
 
         builder.stream(topics.dealLinks().name(), Consumed.with(topics.dealLinks().keySerde(), topics.dealLinks().valueSerde())
                         .withName("deal-links-source"))

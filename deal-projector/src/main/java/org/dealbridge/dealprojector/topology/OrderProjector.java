@@ -118,7 +118,7 @@ final class OrderProjector implements Processor<String, OrderChanged, String, Sp
             if (awaitsLinkOfItsCreate(order.key, wallClockMillis)) {
                 continue;
             }
-            pending.delete(order.key);
+            pending.put(order.key, null);  // a delete that does not read and decode the value it removes
             project(order.key, order.value, false);
         }
     }
