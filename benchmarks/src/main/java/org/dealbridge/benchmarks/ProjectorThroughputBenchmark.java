@@ -26,10 +26,13 @@ import org.dealbridge.schemas.Topics;
  * consume → produce copy of the same records on the same broker in the same run, with exactly-once on and off.
  * The same N distinct new orders are read from the start of order-changes by each run; each run's rate is taken from
  * the moment it has its partitions (Streams: RUNNING; the raw copy: its first assignment) to its last output record,
- * so start-up and group joins are left out of both sides alike.
+ * so start-up and group joins are left out of both sides alike. Beside the rates, the CPU time of the threads that do
+ * the work (the raw copy's loop, the projector's stream threads) per event, which the load of a shared machine does
+ * not distort, and the changelog writes of each projector store per event.
  */
 final class ProjectorThroughputBenchmark {
     static final String PASS_THROUGH = "bench-pass-through";
+    private static final java.lang.management.ThreadMXBean THREADS = java.lang.management.ManagementFactory.getThreadMXBean();
 
     /**
      * @param rounds every round runs all four passes again; the figures are the last round's, so the first can warm
@@ -52,13 +55,21 @@ final class ProjectorThroughputBenchmark {
             for (int round = 1; round <= rounds; round++) {
                 for (boolean exactlyOnce : new boolean[] {false, true}) {
                     String mode = exactlyOnce ? "Eos" : "AtLeastOnce";
-                    double raw = passThrough(rig, orders, exactlyOnce, round);
+                    long[] rawCpuNanos = new long[1];
+                    double raw = passThrough(rig, orders, exactlyOnce, round, rawCpuNanos);
                     String appId = "bench-throughput-" + (exactlyOnce ? "eos" : "alo") + "-" + round;
-                    double projector = projector(rig, orders, window, exactlyOnce, appId);
+                    long[] projectorCpuNanos = new long[1];
+                    double projector = projector(rig, orders, window, exactlyOnce, appId, projectorCpuNanos);
                     if (round == rounds) {
                         result.put("rawPerSecond" + mode, raw, "records/s consume → produce");
                         result.put("projectorPerSecond" + mode, projector, "order events/s → deal commands");
                         result.put("ratio" + mode, projector / raw, "projector ÷ raw (target ≥ 0.5)");
+                        // CPU time is what a shared machine's load does not distort: the rates above are wall clock
+                        double rawCpu = rawCpuNanos[0] / 1000.0 / orders;
+                        double projectorCpu = projectorCpuNanos[0] / 1000.0 / orders;
+                        result.put("rawCpuMicrosPerEvent" + mode, rawCpu, "CPU of the thread that consumes and sends, per record");
+                        result.put("projectorCpuMicrosPerEvent" + mode, projectorCpu, "CPU of the stream threads, per order event");
+                        result.put("cpuRatio" + mode, rawCpu / projectorCpu, "projector ÷ raw in events per CPU second");
                         changelogWrites(rig, appId).forEach((store, offsets) -> result.put("changelogPerEvent" + mode + "." + store,
                                 offsets / (double) orders, "changelog offsets per order event (writes; with EOS also markers)"));
                     }
@@ -68,12 +79,15 @@ final class ProjectorThroughputBenchmark {
         return result;
     }
 
-    private static double projector(BenchRig rig, int orders, Duration window, boolean exactlyOnce, String appId)
-            throws InterruptedException {
+    private static double projector(BenchRig rig, int orders, Duration window, boolean exactlyOnce, String appId,
+                                    long[] cpuNanos) throws InterruptedException {
         try (OutputCounter out = new OutputCounter(rig.clientProperties(), Topics.DEAL_COMMANDS)) {
             rig.startProjector(BenchRig.projectorConfig(window, appId + "-crm"), appId, exactlyOnce, rig.dir.resolve(appId));
             BenchRig.await("the projector emitted " + orders + " deal commands", Duration.ofSeconds(120 + orders / 50),
                     () -> out.count() >= orders);
+            cpuNanos[0] = Thread.getAllStackTraces().keySet().stream()
+                    .filter(thread -> thread.getName().startsWith(appId + "-") && thread.getName().contains("StreamThread"))
+                    .mapToLong(thread -> THREADS.getThreadCpuTime(thread.getId())).filter(nanos -> nanos > 0).sum();
             rig.stopProjector();
             return out.ratePerSecondSince(rig.projectorRunningSince);
         }
@@ -106,7 +120,9 @@ final class ProjectorThroughputBenchmark {
     }
 
     /** A plain consumer → producer copy of order-changes, transactional when exactlyOnce (as Streams' EOS v2 is). */
-    private static double passThrough(BenchRig rig, int orders, boolean exactlyOnce, int round) throws InterruptedException {
+    private static double passThrough(BenchRig rig, int orders, boolean exactlyOnce, int round, long[] cpuNanos)
+            throws InterruptedException {
+        long cpuAtStart = THREADS.getCurrentThreadCpuTime();
         String group = "bench-raw-" + (exactlyOnce ? "eos" : "alo") + "-" + round;
         Properties consumerProps = rig.clientProperties();
         consumerProps.put(ConsumerConfig.GROUP_ID_CONFIG, group);
@@ -171,6 +187,7 @@ final class ProjectorThroughputBenchmark {
                     lastCommit = System.nanoTime();
                 }
             }
+            cpuNanos[0] = THREADS.getCurrentThreadCpuTime() - cpuAtStart;
             return out.ratePerSecondSince(assignedAt[0]);
         }
     }
