@@ -85,7 +85,7 @@ public final class DealProjectorTopology {
         builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(PROJECTED_STORE),
                 topics.orderChanges().keySerde(), topics.orderChanges().valueSerde()));
         builder.addStateStore(Stores.timestampedKeyValueStoreBuilder(Stores.persistentTimestampedKeyValueStore(CREATES_IN_FLIGHT_STORE),
-                topics.orderChanges().keySerde(), Serdes.Long()).withCachingEnabled());
+                topics.orderChanges().keySerde(), Serdes.Long()));
 
         builder.stream(topics.dealLinks().name(), Consumed.with(topics.dealLinks().keySerde(), topics.dealLinks().valueSerde())
                         .withName("deal-links-source"))
