@@ -8,7 +8,6 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -30,9 +29,7 @@ import org.dealbridge.mapping.MappingProfiles;
 import org.dealbridge.schemas.DealCommand;
 import org.dealbridge.schemas.DealCommandKind;
 import org.dealbridge.schemas.Keys;
-import org.dealbridge.schemas.LinkOrigin;
 import org.dealbridge.schemas.OrderChanged;
-import org.dealbridge.schemas.SyncLink;
 import org.dealbridge.schemas.Topics;
 import org.dealbridge.schemas.registry.InMemorySchemaRegistry;
 import org.junit.jupiter.api.Test;
@@ -74,7 +71,7 @@ class HeldChangesSurviveARestartTest {
             projector = start(after);
             try {
                 DealCommand create = commands().get(0);
-                send(producer, topics.dealLinks(), key, linkOf(create, 812));
+                send(producer, topics.dealLinks(), key, ProjectorScenario.linkOfTheCreatedDeal(create, 812, "N", Instant.now()).build());
                 await("the held change is decided on the link", () -> commands().size() >= 2);
 
                 List<DealCommand> commands = commands();
@@ -121,17 +118,6 @@ class HeldChangesSurviveARestartTest {
     private List<DealCommand> commands() {
         return KAFKA.readCommitted(topics.dealCommands().name(), topics.dealCommands().keySerde().deserializer(),
                 topics.dealCommands().valueSerde().deserializer()).stream().map(ConsumerRecord::value).toList();
-    }
-
-    /** The link the CRM connector writes after it created the deal of this CREATE. */
-    private static SyncLink linkOf(DealCommand create, long dealId) {
-        return SyncLink.newBuilder().setSiteId(create.getSiteId()).setOrderId(create.getOrderId()).setDealId(dealId)
-                .setCategoryId(Long.parseLong(create.getFields().get(DealFields.CATEGORY_ID)))
-                .setStageId(create.getFields().get(DealFields.STAGE_ID)).setStatusId(create.getOrderStatusId())
-                .setDealFields(ProjectorScenario.writtenBy(create)).setOrderValues(new HashMap<>(create.getOrderValues()))
-                .setDealRowsDigest(DealFields.productRowsDigest(create.getProductRows()))
-                .setOrderRowsDigest(create.getOrderRowsDigest())
-                .setOrigin(LinkOrigin.ORDER).setUpdatedAt(Instant.now()).build();
     }
 
     private static <V> void send(KafkaProducer<String, byte[]> producer, Topics.Topic<String, V> topic, String key, V value)
