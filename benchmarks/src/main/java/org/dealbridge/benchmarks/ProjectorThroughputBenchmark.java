@@ -15,6 +15,7 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -25,10 +26,13 @@ import org.dealbridge.schemas.Topics;
  * consume → produce copy of the same records on the same broker in the same run, with exactly-once on and off.
  * The same N distinct new orders are read from the start of order-changes by each run; each run's rate is taken from
  * the moment it has its partitions (Streams: RUNNING; the raw copy: its first assignment) to its last output record,
- * so start-up and group joins are left out of both sides alike.
+ * so start-up and group joins are left out of both sides alike. Beside the rates, the CPU time of the threads that do
+ * the work (the raw copy's loop, the projector's stream threads) per event, which the load of a shared machine does
+ * not distort, and the changelog writes of each projector store per event.
  */
 final class ProjectorThroughputBenchmark {
     static final String PASS_THROUGH = "bench-pass-through";
+    private static final java.lang.management.ThreadMXBean THREADS = java.lang.management.ManagementFactory.getThreadMXBean();
 
     /**
      * @param rounds every round runs all four passes again; the figures are the last round's, so the first can warm
@@ -51,12 +55,23 @@ final class ProjectorThroughputBenchmark {
             for (int round = 1; round <= rounds; round++) {
                 for (boolean exactlyOnce : new boolean[] {false, true}) {
                     String mode = exactlyOnce ? "Eos" : "AtLeastOnce";
-                    double raw = passThrough(rig, orders, exactlyOnce, round);
-                    double projector = projector(rig, orders, window, exactlyOnce, round);
+                    long[] rawCpuNanos = new long[1];
+                    double raw = passThrough(rig, orders, exactlyOnce, round, rawCpuNanos);
+                    String appId = "bench-throughput-" + (exactlyOnce ? "eos" : "alo") + "-" + round;
+                    long[] projectorCpuNanos = new long[1];
+                    double projector = projector(rig, orders, window, exactlyOnce, appId, projectorCpuNanos);
                     if (round == rounds) {
                         result.put("rawPerSecond" + mode, raw, "records/s consume → produce");
                         result.put("projectorPerSecond" + mode, projector, "order events/s → deal commands");
                         result.put("ratio" + mode, projector / raw, "projector ÷ raw (target ≥ 0.5)");
+                        // CPU time is what a shared machine's load does not distort: the rates above are wall clock
+                        double rawCpu = rawCpuNanos[0] / 1000.0 / orders;
+                        double projectorCpu = projectorCpuNanos[0] / 1000.0 / orders;
+                        result.put("rawCpuMicrosPerEvent" + mode, rawCpu, "CPU of the thread that consumes and sends, per record");
+                        result.put("projectorCpuMicrosPerEvent" + mode, projectorCpu, "CPU of the stream threads, per order event");
+                        result.put("cpuRatio" + mode, rawCpu / projectorCpu, "projector ÷ raw in events per CPU second");
+                        changelogWrites(rig, appId).forEach((store, offsets) -> result.put("changelogPerEvent" + mode + "." + store,
+                                offsets / (double) orders, "changelog offsets per order event (writes; with EOS also markers)"));
                     }
                 }
             }
@@ -64,20 +79,50 @@ final class ProjectorThroughputBenchmark {
         return result;
     }
 
-    private static double projector(BenchRig rig, int orders, Duration window, boolean exactlyOnce, int round)
-            throws InterruptedException {
-        String appId = "bench-throughput-" + (exactlyOnce ? "eos" : "alo") + "-" + round;
+    private static double projector(BenchRig rig, int orders, Duration window, boolean exactlyOnce, String appId,
+                                    long[] cpuNanos) throws InterruptedException {
         try (OutputCounter out = new OutputCounter(rig.clientProperties(), Topics.DEAL_COMMANDS)) {
             rig.startProjector(BenchRig.projectorConfig(window, appId + "-crm"), appId, exactlyOnce, rig.dir.resolve(appId));
             BenchRig.await("the projector emitted " + orders + " deal commands", Duration.ofSeconds(120 + orders / 50),
                     () -> out.count() >= orders);
+            cpuNanos[0] = Thread.getAllStackTraces().keySet().stream()
+                    .filter(thread -> thread.getName().startsWith(appId + "-") && thread.getName().contains("StreamThread"))
+                    .mapToLong(thread -> THREADS.getThreadCpuTime(thread.getId())).filter(nanos -> nanos > 0).sum();
             rig.stopProjector();
             return out.ratePerSecondSince(rig.projectorRunningSince);
         }
     }
 
+    /**
+     * What the projector wrote to each store's changelog (store → end offsets summed over its partitions): the writes
+     * that cost a record each besides the deal command. Under exactly-once each transaction adds a commit marker per
+     * partition written.
+     */
+    private static Map<String, Long> changelogWrites(BenchRig rig, String appId) {
+        String prefix = appId + "-";
+        String suffix = "-changelog";
+        try (Admin admin = Admin.create(rig.clientProperties())) {
+            java.util.List<String> changelogs = admin.listTopics().names().get().stream()
+                    .filter(topic -> topic.startsWith(prefix) && topic.endsWith(suffix)).sorted().toList();
+            Map<TopicPartition, OffsetSpec> ends = new HashMap<>();
+            admin.describeTopics(changelogs).allTopicNames().get().values().forEach(topic -> topic.partitions()
+                    .forEach(p -> ends.put(new TopicPartition(topic.name(), p.partition()), OffsetSpec.latest())));
+            Map<String, Long> writes = new java.util.TreeMap<>();
+            admin.listOffsets(ends).all().get().forEach((partition, end) -> writes.merge(
+                    partition.topic().substring(prefix.length(), partition.topic().length() - suffix.length()), end.offset(), Long::sum));
+            return writes;
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IllegalStateException("cannot read the changelogs of " + appId, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted reading the changelogs of " + appId, e);
+        }
+    }
+
     /** A plain consumer → producer copy of order-changes, transactional when exactlyOnce (as Streams' EOS v2 is). */
-    private static double passThrough(BenchRig rig, int orders, boolean exactlyOnce, int round) throws InterruptedException {
+    private static double passThrough(BenchRig rig, int orders, boolean exactlyOnce, int round, long[] cpuNanos)
+            throws InterruptedException {
+        long cpuAtStart = THREADS.getCurrentThreadCpuTime();
         String group = "bench-raw-" + (exactlyOnce ? "eos" : "alo") + "-" + round;
         Properties consumerProps = rig.clientProperties();
         consumerProps.put(ConsumerConfig.GROUP_ID_CONFIG, group);
@@ -142,6 +187,7 @@ final class ProjectorThroughputBenchmark {
                     lastCommit = System.nanoTime();
                 }
             }
+            cpuNanos[0] = THREADS.getCurrentThreadCpuTime() - cpuAtStart;
             return out.ratePerSecondSince(assignedAt[0]);
         }
     }

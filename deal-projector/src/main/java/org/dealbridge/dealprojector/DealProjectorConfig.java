@@ -17,6 +17,7 @@ import org.dealbridge.connector.ConnectorConfig;
 public final class DealProjectorConfig extends ConnectorConfig {
 
     public static final String COALESCE_WINDOW = "deal-projector.coalesce-window";
+    public static final String CREATE_LINK_TIMEOUT = "deal-projector.create-link-timeout";
     public static final String BATCH_SIZE = "crm.batch-size";
     /** The CRM connector's settings ({@link ConnectorConfig}) under {@code crm.}: {@code CONNECTOR.maxAttempts()} is {@code crm.max-attempts}. */
     public static final Keys CONNECTOR = Keys.of("crm");
@@ -25,6 +26,12 @@ public final class DealProjectorConfig extends ConnectorConfig {
                     .define(COALESCE_WINDOW, Type.LONG, 500L, Range.between(0L, 60_000L), Importance.MEDIUM,
                             "How long changes to one order are gathered before one deal command is emitted for all of them "
                                     + "(milliseconds, wall clock). 0 emits a command per change.")
+                    .define(CREATE_LINK_TIMEOUT, Type.LONG, 300_000L, Range.between(0L, 86_400_000L), Importance.LOW,
+                            "How long the later changes of a new order wait for the link of its deal once its CREATE is sent "
+                                    + "(milliseconds, wall clock): they become one update decided on that link when it arrives. "
+                                    + "A CREATE whose link does not come in time (its answer lost, the CRM down, the command "
+                                    + "dead-lettered) releases them as before: another CREATE, which the connector's look-up turns "
+                                    + "into an update of the deal it finds. 0 never waits.")
                     .define(BATCH_SIZE, Type.INT, 50, Range.between(1, 50), Importance.LOW,
                             "Most sub-commands in one Bitrix batch call (the portal runs at most 50)."),
             CONNECTOR.prefix(), "CRM connector", "deal command", "order", "deal-commands", "dealbridge-crm-connector");
@@ -40,6 +47,10 @@ public final class DealProjectorConfig extends ConnectorConfig {
 
     public Duration coalesceWindow() {
         return Duration.ofMillis(getLong(COALESCE_WINDOW));
+    }
+
+    public Duration createLinkTimeout() {
+        return Duration.ofMillis(getLong(CREATE_LINK_TIMEOUT));
     }
 
     public int batchSize() {

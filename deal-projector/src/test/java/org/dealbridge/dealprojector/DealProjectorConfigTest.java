@@ -16,6 +16,7 @@ class DealProjectorConfigTest {
         assertThat(config.originatorId("s1")).isEqualTo("dealbridge:s1");
         assertThat(config.coalesceWindow()).isEqualTo(Duration.ofMillis(500));
         assertThat(config.batchSize()).isEqualTo(50);
+        assertThat(config.createLinkTimeout()).isEqualTo(Duration.ofMinutes(5));
         assertThat(DealProjectorConfig.CONFIG_DEF.names()).contains("deal-projector.coalesce-window", "crm.originator-prefix");
     }
 

@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Metrics;
 import java.util.List;
 import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.kstream.Consumed;
@@ -27,11 +28,16 @@ import org.dealbridge.schemas.Topics;
  *   deal-links ─────► deal-links-recorder ──► [deal-projector-links]   (what the deal has, as the connector wrote it)
  *   order-changes ──► order-projector ──► [deal-projector-pending] ──(every coalesce-window, wall clock)──►
  *                       OrderToDeal.decide ──► deal-commands | sync-outcomes | dead-letters
+ *                          ▲   [deal-projector-creates-in-flight]
+ *                          └── a new order's later changes stay pending until the link of its CREATE arrives
  * </pre>
  *
  * <p>A burst of changes to one order becomes one command: each change replaces the order's pending state and a
- * wall-clock punctuator flushes the pending orders once per {@code deal-projector.coalesce-window}. The pending and
- * link stores are changelogged, so a restart neither loses a pending order nor forgets a link.
+ * wall-clock punctuator flushes the pending orders once per {@code deal-projector.coalesce-window}. A new order's
+ * changes after its CREATE wait in the pending store until its link arrives and are then decided on it, as one update
+ * (no second CREATE for the connector's look-up to turn into an update), for at most
+ * {@code deal-projector.create-link-timeout}. Every store is changelogged, so a restart neither loses a pending order
+ * nor forgets a link or a CREATE in flight.
  *
  * <p>{@code order-changes} and {@code deal-links} are both keyed by the order key and must have the same number of
  * partitions (the launcher creates every topic with the same count), so an order and its link meet in one task.
@@ -42,6 +48,13 @@ public final class DealProjectorTopology {
     public static final String LINKS_STORE = "deal-projector-links";
     /** Latest not yet projected state per order (order key → OrderChanged). */
     public static final String PENDING_STORE = "deal-projector-pending";
+    /**
+     * Orders whose CREATE was sent and whose link has not arrived (order key → the version of the link the CREATE was
+     * decided on, its {@code updatedAt}, 0 for none; stamped with when the CREATE was sent, wall clock): their later
+     * changes are held in {@link #PENDING_STORE} until another link comes or {@code deal-projector.create-link-timeout}
+     * passes.
+     */
+    public static final String CREATES_IN_FLIGHT_STORE = "deal-projector-creates-in-flight";
     /**
      * The last state projected per order (order key → OrderChanged): what changed since is sent to the connector even
      * when the link, which arrives late, still agrees with the order (A → B → A before B's link came back).
@@ -65,10 +78,14 @@ public final class DealProjectorTopology {
 
         builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(LINKS_STORE),
                 topics.dealLinks().keySerde(), topics.dealLinks().valueSerde()));
+        // cached: changes of one order within a commit interval reach RocksDB and the changelog once, and a pending
+        // order written and decided inside one commit interval leaves only its tombstone there
         builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(PENDING_STORE),
-                topics.orderChanges().keySerde(), topics.orderChanges().valueSerde()));
+                topics.orderChanges().keySerde(), topics.orderChanges().valueSerde()).withCachingEnabled());
         builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(PROJECTED_STORE),
                 topics.orderChanges().keySerde(), topics.orderChanges().valueSerde()));
+        builder.addStateStore(Stores.timestampedKeyValueStoreBuilder(Stores.persistentTimestampedKeyValueStore(CREATES_IN_FLIGHT_STORE),
+                topics.orderChanges().keySerde(), Serdes.Long()));
 
         builder.stream(topics.dealLinks().name(), Consumed.with(topics.dealLinks().keySerde(), topics.dealLinks().valueSerde())
                         .withName("deal-links-source"))
@@ -78,7 +95,7 @@ public final class DealProjectorTopology {
                 .stream(topics.orderChanges().name(), Consumed.with(topics.orderChanges().keySerde(), topics.orderChanges().valueSerde())
                         .withName("order-changes-source"))
                 .process(() -> new OrderProjector(config, topics, mappingTable, meters), Named.as("order-projector"),
-                        LINKS_STORE, PENDING_STORE, PROJECTED_STORE);
+                        LINKS_STORE, PENDING_STORE, PROJECTED_STORE, CREATES_IN_FLIGHT_STORE);
 
         DecisionSinks.route(decisions, List.of(
                 DecisionSinks.Sink.of(DealCommand.class, topics.dealCommands(), "command"),

@@ -6,38 +6,58 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.ValueAndTimestamp;
 import org.dealbridge.dealprojector.DealProjectorConfig;
 import org.dealbridge.mapping.CompiledMapping;
 import org.dealbridge.mapping.MappingTable;
 import org.dealbridge.mapping.ProjectorContext;
+import org.dealbridge.schemas.DealCommandKind;
 import org.dealbridge.schemas.SyncDirection;
 import org.dealbridge.schemas.Keys;
 import org.dealbridge.schemas.OrderChanged;
 import org.dealbridge.schemas.SyncLink;
 import org.dealbridge.schemas.Topics;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Gathers order changes per order and, once per coalesce window, turns each order's latest state into one decision
  * ({@link OrderToDeal}) against the mapping in force and the order's link. With a window of 0 every change is
  * decided at once.
+ *
+ * <p>A change of an order whose CREATE is in flight (sent, its link not yet back) is held in the pending store, the
+ * latest replacing older ones, and decided once the link arrives, on that link: the deal's one update. Decided
+ * without the link it would be another CREATE, which the connector's look-up turns into a second write. The wait is
+ * bounded ({@code deal-projector.create-link-timeout}): a CREATE that brings no link (its answer lost, dead-lettered)
+ * releases what is held as before, so nothing waits for good.
  */
 final class OrderProjector implements Processor<String, OrderChanged, String, SpecificRecord> {
+    private static final Logger log = LoggerFactory.getLogger(OrderProjector.class);
+
+    /** How often held changes are looked at when there is no coalesce window to flush them with. */
+    static final Duration HELD_CHANGES_CHECK_WITHOUT_WINDOW = Duration.ofSeconds(1);
+    /** The version of "no link" (a link's version is its {@code updatedAt}). */
+    private static final long NO_LINK = 0;
 
     private final Duration window;
+    private final Duration createLinkTimeout;
     private final Topics.Topic<String, OrderChanged> source;
     private final OrderToDeal rules;
     private final ProjectorContext projector;
     private KeyValueStore<String, OrderChanged> pending;
     private KeyValueStore<String, OrderChanged> projected;
+    private KeyValueStore<String, ValueAndTimestamp<Long>> createsInFlight;
 
     OrderProjector(DealProjectorConfig config, Topics topics, MappingTable mappingTable, MeterRegistry meters) {
         this.window = config.coalesceWindow();
+        this.createLinkTimeout = config.createLinkTimeout();
         this.source = topics.orderChanges();
         this.rules = new OrderToDeal(config.originatorPrefix());
         this.projector = new ProjectorContext("deal-projector", SyncDirection.ORDER_TO_DEAL, mappingTable,
@@ -49,8 +69,14 @@ final class OrderProjector implements Processor<String, OrderChanged, String, Sp
         projector.init(context);
         this.pending = context.getStateStore(DealProjectorTopology.PENDING_STORE);
         this.projected = context.getStateStore(DealProjectorTopology.PROJECTED_STORE);
+        this.createsInFlight = context.getStateStore(DealProjectorTopology.CREATES_IN_FLIGHT_STORE);
         if (!window.isZero()) {
             context.schedule(window, PunctuationType.WALL_CLOCK_TIME, this::flush);
+        } else if (!createLinkTimeout.isZero()) {
+            context.schedule(HELD_CHANGES_CHECK_WITHOUT_WINDOW, PunctuationType.WALL_CLOCK_TIME, this::flush);
+        }
+        if (!createLinkTimeout.isZero()) {
+            context.schedule(createLinkTimeout, PunctuationType.WALL_CLOCK_TIME, this::forgetSettledCreates);
         }
     }
 
@@ -72,7 +98,7 @@ final class OrderProjector implements Processor<String, OrderChanged, String, Sp
                     + key + " (the key must be {siteId}:{orderId})", true);
             return;
         }
-        if (window.isZero()) {
+        if (window.isZero() && !awaitsLinkOfItsCreate(key, projector.now())) {
             project(key, order, true);
             return;
         }
@@ -84,15 +110,60 @@ final class OrderProjector implements Processor<String, OrderChanged, String, Sp
     }
 
     private void flush(long wallClockMillis) {
-        List<String> keys = new ArrayList<>();
+        List<KeyValue<String, OrderChanged>> due = new ArrayList<>();
         try (KeyValueIterator<String, OrderChanged> all = pending.all()) {
-            all.forEachRemaining(entry -> keys.add(entry.key));
+            all.forEachRemaining(due::add);
         }
-        for (String key : keys) {
-            OrderChanged order = pending.get(key);
-            pending.delete(key);
-            project(key, order, false);
+        for (KeyValue<String, OrderChanged> order : due) {
+            if (awaitsLinkOfItsCreate(order.key, wallClockMillis)) {
+                continue;
+            }
+            pending.put(order.key, null);  // a delete that does not read and decode the value it removes
+            project(order.key, order.value, false);
         }
+    }
+
+    /**
+     * Whether the order's changes are still held for the link of its CREATE. A link other than the one the CREATE was
+     * decided on (none, or a deleted deal's under {@code deals.onDeleted: recreate}) ends the wait, and so does the
+     * timeout.
+     */
+    private boolean awaitsLinkOfItsCreate(String key, long now) {
+        ValueAndTimestamp<Long> create = createsInFlight.get(key);
+        if (create == null) {
+            return false;
+        }
+        if (!linkArrived(key, create)) {
+            if (now - create.timestamp() < createLinkTimeout.toMillis()) {
+                return true;
+            }
+            log.warn("The CREATE of order {} brought no link in {} (its answer lost, the CRM unreachable or the command "
+                    + "dead-lettered); its latest change is decided without one, as another CREATE that the connector's "
+                    + "look-up turns into an update of the deal it finds", key, createLinkTimeout);
+        }
+        createsInFlight.delete(key);
+        return false;
+    }
+
+    private boolean linkArrived(String key, ValueAndTimestamp<Long> create) {
+        return linkVersion(projector.links().get(key)) != create.value();
+    }
+
+    private static long linkVersion(SyncLink link) {
+        return link == null ? NO_LINK : link.getUpdatedAt().toEpochMilli();
+    }
+
+    /** Drops the CREATEs whose link came (or whose wait is over) while their order did not change, so the store stays small. */
+    private void forgetSettledCreates(long now) {
+        List<String> settled = new ArrayList<>();
+        try (KeyValueIterator<String, ValueAndTimestamp<Long>> all = createsInFlight.all()) {
+            all.forEachRemaining(create -> {
+                if (linkArrived(create.key, create.value) || now - create.value.timestamp() >= createLinkTimeout.toMillis()) {
+                    settled.add(create.key);
+                }
+            });
+        }
+        settled.forEach(createsInFlight::delete);
     }
 
     private void project(String key, OrderChanged order, boolean inProcess) {
@@ -108,6 +179,9 @@ final class OrderProjector implements Processor<String, OrderChanged, String, Sp
         }
         projected.put(key, order);
         long timestamp = now.toEpochMilli();
+        if (!createLinkTimeout.isZero() && decision.command().map(c -> c.getKind() == DealCommandKind.CREATE).orElse(false)) {
+            createsInFlight.put(key, ValueAndTimestamp.make(linkVersion(link), timestamp));
+        }
         decision.command().ifPresent(command -> projector.command(key, command, command.getKind().name(), timestamp));
         decision.outcome().ifPresent(outcome -> projector.outcome(key, outcome, timestamp));
     }

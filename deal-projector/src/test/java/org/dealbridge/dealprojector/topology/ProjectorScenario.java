@@ -147,10 +147,15 @@ final class ProjectorScenario implements AutoCloseable {
 
     SyncLink.Builder link(long orderId, long dealId, long pipeline, String stage, String status,
                           Map<String, String> dealFields, Map<String, String> orderValues) {
+        return link(orderId, dealId, pipeline, stage, status, dealFields, orderValues, now);
+    }
+
+    private static SyncLink.Builder link(long orderId, long dealId, long pipeline, String stage, String status,
+                                         Map<String, String> dealFields, Map<String, String> orderValues, Instant updatedAt) {
         return SyncLink.newBuilder()
                 .setSiteId(SITE).setOrderId(orderId).setDealId(dealId).setCategoryId(pipeline).setStageId(stage)
                 .setStatusId(status).setDealFields(new HashMap<>(dealFields)).setOrderValues(new HashMap<>(orderValues))
-                .setOrigin(LinkOrigin.ORDER).setUpdatedAt(now);
+                .setOrigin(LinkOrigin.ORDER).setUpdatedAt(updatedAt);
     }
 
     /**
@@ -162,8 +167,12 @@ final class ProjectorScenario implements AutoCloseable {
     }
 
     SyncLink.Builder linkOfTheCreatedDeal(DealCommand create, long dealId, String status) {
+        return linkOfTheCreatedDeal(create, dealId, status, now);
+    }
+
+    static SyncLink.Builder linkOfTheCreatedDeal(DealCommand create, long dealId, String status, Instant updatedAt) {
         return link(create.getOrderId(), dealId, Long.parseLong(create.getFields().get(DealFields.CATEGORY_ID)),
-                create.getFields().get(DealFields.STAGE_ID), status, writtenBy(create), create.getOrderValues())
+                create.getFields().get(DealFields.STAGE_ID), status, writtenBy(create), create.getOrderValues(), updatedAt)
                 .setDealRowsDigest(DealFields.productRowsDigest(create.getProductRows()))
                 .setOrderRowsDigest(create.getOrderRowsDigest());
     }
