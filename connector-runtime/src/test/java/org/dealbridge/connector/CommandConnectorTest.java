@@ -265,6 +265,31 @@ class CommandConnectorTest {
         assertThat(readAll(topics.deadLetters()).stream().filter(d -> name.equals(d.getSourceTopic()))).isEmpty();
     }
 
+    /**
+     * The side's rate budget holds the next call while more commands arrive: they are executed, and committed, with the
+     * command already polled, in one execution (the old loop executed the first alone and left the others to a later
+     * call). The budget opens only once the consumer has returned every command sent, so the test does not race it.
+     */
+    @Test
+    void commandsArrivingWhileTheSidesBudgetHoldsTheNextCallAreExecutedWithTheCommandAlreadyPolled(TestInfo test) throws Exception {
+        Topics.Topic<String, OrderCommand> commands = commandsTopic(test);
+        List<String> ids = List.of("polled-first", "meanwhile-1", "meanwhile-2", "meanwhile-3", "meanwhile-4");
+        TestConnector connector = new TestConnector(commands, Duration.ofMillis(100));
+        connector.mostCommandsGathered = 1000;
+        connector.budgetOpensAfterConsuming = ids.size();
+        send(commands, command(ids.get(0)));
+        try (Running ignored = connector.started()) {
+            await("the connector holds the first command and waits for its budget", () -> connector.budgetAsked.get() > 0);
+            for (String id : ids.subList(1, ids.size())) {
+                send(commands, command(id));
+            }
+            await("every command is published", () -> ids.stream().allMatch(id -> outcomesOf(id).size() == 1));
+        }
+
+        assertThat(connector.executions).as("one execution carried every command, in order").containsExactly(ids);
+        assertThat(connector.restarts()).isZero();
+    }
+
     static long committedOffset(Admin admin, Topics.Topic<String, OrderCommand> commands) {
         try {
             var offsets = admin.listConsumerGroupOffsets("group-" + commands.name()).partitionsToOffsetAndMetadata().get();
@@ -303,6 +328,12 @@ class CommandConnectorTest {
         final AtomicInteger oversizedExtraLeft = new AtomicInteger();
         /** Commands whose side is unreachable for now: they end as {@link CommandResult#unreachable()}. */
         final java.util.Set<String> unreachable = ConcurrentHashMap.newKeySet();
+        /** The command ids of each execution, in order. */
+        final List<List<String>> executions = new CopyOnWriteArrayList<>();
+        volatile int mostCommandsGathered = 100;
+        /** The side's budget holds every call until the consumer has returned this many records (0: never holds). */
+        volatile int budgetOpensAfterConsuming;
+        final AtomicInteger budgetAsked = new AtomicInteger();
 
         TestConnector(Topics.Topic<String, OrderCommand> commands, Duration pollTimeout) {
             this(commands, pollTimeout, Map.of(), CommandConnectorTest.kafka());
@@ -330,6 +361,7 @@ class CommandConnectorTest {
             @Override
         protected List<Executed<OrderCommand, TestResult>> execute(List<ConsumerRecord<String, OrderCommand>> records) {
             List<Executed<OrderCommand, TestResult>> executed = new ArrayList<>();
+            executions.add(records.stream().map(r -> r.value().getCommandId().toString()).toList());
             for (ConsumerRecord<String, OrderCommand> record : records) {
                 String id = record.value().getCommandId();
                 calls.computeIfAbsent(id, k -> new CopyOnWriteArrayList<>()).add(Instant.now());
@@ -344,6 +376,26 @@ class CommandConnectorTest {
                         : new TestResult(record.value(), Outcome.UPDATED, "written: " + id, null, true, null, 1)));
             }
             return executed;
+        }
+
+        @Override
+        protected Duration untilNextCall() {
+            if (budgetOpensAfterConsuming == 0) {
+                return Duration.ZERO;
+            }
+            budgetAsked.incrementAndGet();
+            return recordsConsumed() < budgetOpensAfterConsuming ? Duration.ofHours(1) : Duration.ZERO;
+        }
+
+        @Override
+        protected int mostCommandsGathered() {
+            return mostCommandsGathered;
+        }
+
+        /** The records the connector's consumer has returned from its polls (its own Kafka metric, bound by the runtime). */
+        private double recordsConsumed() {
+            return meters.find("kafka.consumer.fetch.manager.records.consumed.total").functionCounters().stream()
+                    .mapToDouble(io.micrometer.core.instrument.FunctionCounter::count).max().orElse(0);
         }
 
         /** More than max.request.size (1 MB): the send fails and with it the transaction. */
