@@ -162,9 +162,10 @@ public abstract class CommandConnector<C extends SpecificRecord, R extends Comma
     }
 
     /**
-     * The most commands one {@link #execute} is handed when the runtime gathers them while waiting for the side
-     * ({@link #untilNextCall()}); by default one poll's worth. They are committed together, in one transaction per
-     * partition, so a larger bound makes a longer execution between two polls of the consumer.
+     * The most commands one {@link #execute} is handed: beyond one poll the runtime gathers what the consumer already
+     * holds and what arrives while the side's budget holds the call ({@link #untilNextCall()}); by default one poll's
+     * worth (no gathering). They are committed together, in one transaction per partition, so a larger bound makes a
+     * longer execution between two polls of the consumer.
      */
     protected int mostCommandsGathered() {
         return maxPollRecords;

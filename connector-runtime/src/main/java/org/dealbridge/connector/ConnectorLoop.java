@@ -255,10 +255,11 @@ final class ConnectorLoop<C extends SpecificRecord, R extends CommandResult<C>> 
     }
 
     /**
-     * The commands to execute: this poll's, and, while the side would make the connector's next call wait for its rate
-     * budget ({@link CommandConnector#untilNextCall()}), what further polls bring, up to
-     * {@link CommandConnector#mostCommandsGathered()}. The wait for a rate token is spent here instead of inside the
-     * call, so commands arriving meanwhile travel in that call rather than in a later one.
+     * The commands to execute: this poll's, what the consumer already holds besides, and, while the side would make the
+     * connector's next call wait for its rate budget ({@link CommandConnector#untilNextCall()}), what further polls
+     * bring; up to {@link CommandConnector#mostCommandsGathered()}. So each call carries everything pending: the wait for
+     * a rate token is spent here instead of inside the call, and commands arriving meanwhile travel in that call
+     * rather than in a later one.
      *
      * <p>Nothing gathered is committed or executed yet, so stopping early loses nothing: a record that cannot be read
      * ends the gathering (the next poll meets it again and dead-letters it), and so does {@link #wakeup()} (the
@@ -269,11 +270,11 @@ final class ConnectorLoop<C extends SpecificRecord, R extends CommandResult<C>> 
         List<ConsumerRecord<String, C>> gathered = new ArrayList<>();
         polled.forEach(gathered::add);
         revokedWhileGathering.clear();
-        Duration untilNextCall;
-        while (gathered.size() + connector.maxPollRecords <= connector.mostCommandsGathered() && connector.isRunning()
-                && (untilNextCall = connector.untilNextCall()).compareTo(Duration.ZERO) > 0) {
+        while (gathered.size() + connector.maxPollRecords <= connector.mostCommandsGathered() && connector.isRunning()) {
+            Duration untilNextCall = connector.untilNextCall();
             ConsumerRecords<String, C> more;
             try {
+                // zero: only what the consumer already holds
                 more = consumer.poll(untilNextCall.compareTo(connector.config.pollTimeout()) < 0
                         ? untilNextCall : connector.config.pollTimeout());
             } catch (RecordDeserializationException | WakeupException e) {
@@ -285,6 +286,9 @@ final class ConnectorLoop<C extends SpecificRecord, R extends CommandResult<C>> 
                 revokedWhileGathering.clear();
             }
             more.forEach(gathered::add);
+            if (more.isEmpty() && untilNextCall.isZero()) {
+                break;  // nothing more pending, and the call may go now
+            }
         }
         return gathered;
     }

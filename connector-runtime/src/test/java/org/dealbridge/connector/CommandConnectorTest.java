@@ -290,6 +290,30 @@ class CommandConnectorTest {
         assertThat(connector.restarts()).isZero();
     }
 
+    /**
+     * Commands already waiting in the topic are executed together, several polls' worth, up to the connector's bound
+     * (two polls here), rather than one poll at a time; the rest follow in order.
+     */
+    @Test
+    void commandsAlreadyPendingAreExecutedTogetherUpToTheConnectorsBound(TestInfo test) throws Exception {
+        Topics.Topic<String, OrderCommand> commands = commandsTopic(test);
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 250; i++) {
+            ids.add("pending-" + i);
+            producer.send(new ProducerRecord<>(commands.name(), "7", commands.valueSerde().serializer()
+                    .serialize(commands.name(), command("pending-" + i))));
+        }
+        producer.flush();
+        TestConnector connector = new TestConnector(commands, Duration.ofMillis(100));
+        connector.mostCommandsGathered = 200;
+        try (Running ignored = connector.started()) {
+            await("every command is executed", () -> connector.executions.stream().mapToInt(List::size).sum() == 250);
+        }
+
+        assertThat(connector.executions.get(0)).as("two polls of 100 in one execution").isEqualTo(ids.subList(0, 200));
+        assertThat(connector.executions.stream().flatMap(List::stream).toList()).isEqualTo(ids);
+    }
+
     static long committedOffset(Admin admin, Topics.Topic<String, OrderCommand> commands) {
         try {
             var offsets = admin.listConsumerGroupOffsets("group-" + commands.name()).partitionsToOffsetAndMetadata().get();
