@@ -45,6 +45,7 @@ class CrmConnectorBudgetTest {
     static final EmbeddedKafkaCluster KAFKA = EmbeddedKafkaCluster.singleNode();
 
     static final Topics topics = new Topics(new InMemorySchemaRegistry());
+    private static final Duration WAIT = Duration.ofSeconds(60);
 
     private BitrixEmulator crm;
     private BitrixClient client;
@@ -106,15 +107,17 @@ class CrmConnectorBudgetTest {
             int readsBeforeStart = budgetClockReads.get();
             connectorThread = new Thread(connector, "crm-connector");
             connectorThread.start();
-            await("the connector holds order 8001 and asks the budget for its call", () -> budgetClockReads.get() > readsBeforeStart);
+            DealBridgeUnderTest.await("the connector holds order 8001 and asks the budget for its call", WAIT,
+                    () -> budgetClockReads.get() > readsBeforeStart);
             for (long order = 8002; order <= 8010; order++) {
                 send(producer, DealWriterTest.create(order, Map.of(), null, false));
             }
-            await("the connector's consumer has returned all ten commands", () -> recordsConsumed() >= 10);
+            DealBridgeUnderTest.await("the connector's consumer has returned all ten commands", WAIT,
+                    () -> recordsConsumed() >= 10);
             assertThat(crm.calls().count(Portal.CRM, "batch")).as("no call went out while the budget held it").isZero();
 
             budgetClock.addAndGet(Duration.ofHours(1).toNanos());  // the bucket drains: the calls may go
-            await("every order has its deal", () -> createdOutcomes() == 10);
+            DealBridgeUnderTest.await("every order has its deal", WAIT, () -> createdOutcomes() == 10);
         }
 
         assertThat(crm.calls().count(Portal.CRM, "batch")).as("one read call and one write call").isEqualTo(2);
@@ -147,15 +150,5 @@ class CrmConnectorBudgetTest {
         return KAFKA.readCommitted(topics.syncOutcomes().name(), topics.syncOutcomes().keySerde().deserializer(),
                         topics.syncOutcomes().valueSerde().deserializer()).stream()
                 .map(ConsumerRecord::value).map(SyncOutcome::getOutcome).filter(Outcome.CREATED::equals).count();
-    }
-
-    private static void await(String what, java.util.function.BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting until " + what);
-            }
-            Thread.sleep(50);
-        }
     }
 }
