@@ -314,6 +314,42 @@ class CommandConnectorTest {
         assertThat(connector.executions.stream().flatMap(List::stream).toList()).isEqualTo(ids);
     }
 
+    /**
+     * A second instance joins while the first gathers commands of both partitions, its budget holding the call: the
+     * first gives up what it gathered of the partitions taken from it (even one given back to it, which it reads again
+     * from the last commit), so every command is published once and the first instance never commits for a
+     * partition it no longer owns (it would die: no producer for it).
+     */
+    @Test
+    void aRebalanceWhileGatheringLosesAndDuplicatesNothing(TestInfo test) throws Exception {
+        String name = "commands-" + test.getTestMethod().orElseThrow().getName();
+        KAFKA.createTopics(2, Map.of(), name);
+        Topics.Topic<String, OrderCommand> commands = new Topics.Topic<>(name, topics.orderCommands().keySerde(), topics.orderCommands().valueSerde());
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            send(commands, OrderCommand.newBuilder(command("gathered-" + i)).setDealId(200 + i).build());
+            ids.add("gathered-" + i);
+        }
+        TestConnector first = new TestConnector(commands, Duration.ofMillis(100));
+        first.mostCommandsGathered = 1000;
+        first.budgetOpensAfterConsuming = Integer.MAX_VALUE;
+        TestConnector second = new TestConnector(commands, Duration.ofMillis(100));
+        try (Running a = first.started()) {
+            await("the first instance holds commands and waits for its budget", () -> first.budgetAsked.get() > 0);
+            try (Running b = second.started()) {
+                await("the second instance runs the commands of its partition", () -> !second.calls.isEmpty());
+                first.budgetOpensAfterConsuming = 0;
+                await("every command is published", () -> ids.stream().allMatch(id -> !outcomesOf(id).isEmpty()));
+            }
+        }
+
+        for (String id : ids) {
+            assertThat(outcomesOf(id)).as(id).hasSize(1);
+        }
+        assertThat(first.restarts()).as("never committed for a partition it had lost").isZero();
+        assertThat(second.calls.keySet()).as("each instance ran a partition").isNotEmpty().isNotEqualTo(java.util.Set.copyOf(ids));
+    }
+
     static long committedOffset(Admin admin, Topics.Topic<String, OrderCommand> commands) {
         try {
             var offsets = admin.listConsumerGroupOffsets("group-" + commands.name()).partitionsToOffsetAndMetadata().get();
