@@ -234,9 +234,7 @@ class CommandConnectorTest {
      */
     @Test
     void aRebalanceWhileWaitingLosesAndDuplicatesNothing(TestInfo test) throws Exception {
-        String name = "commands-" + test.getTestMethod().orElseThrow().getName();
-        KAFKA.createTopics(2, Map.of(), name);
-        Topics.Topic<String, OrderCommand> commands = new Topics.Topic<>(name, topics.orderCommands().keySerde(), topics.orderCommands().valueSerde());
+        Topics.Topic<String, OrderCommand> commands = commandsTopic(test, 2);
         List<String> ids = new ArrayList<>();
         for (int i = 0; i < 8; i++) {
             OrderCommand c = OrderCommand.newBuilder(command("rebalance-" + i)).setDealId(100 + i).build();
@@ -262,7 +260,7 @@ class CommandConnectorTest {
         for (String id : ids) {
             assertThat(outcomesOf(id)).as(id).hasSize(1);
         }
-        assertThat(readAll(topics.deadLetters()).stream().filter(d -> name.equals(d.getSourceTopic()))).isEmpty();
+        assertThat(readAll(topics.deadLetters()).stream().filter(d -> commands.name().equals(d.getSourceTopic()))).isEmpty();
     }
 
     /**
@@ -322,9 +320,7 @@ class CommandConnectorTest {
      */
     @Test
     void aRebalanceWhileGatheringLosesAndDuplicatesNothing(TestInfo test) throws Exception {
-        String name = "commands-" + test.getTestMethod().orElseThrow().getName();
-        KAFKA.createTopics(2, Map.of(), name);
-        Topics.Topic<String, OrderCommand> commands = new Topics.Topic<>(name, topics.orderCommands().keySerde(), topics.orderCommands().valueSerde());
+        Topics.Topic<String, OrderCommand> commands = commandsTopic(test, 2);
         List<String> ids = new ArrayList<>();
         for (int i = 0; i < 8; i++) {
             send(commands, OrderCommand.newBuilder(command("gathered-" + i)).setDealId(200 + i).build());
@@ -502,8 +498,12 @@ class CommandConnectorTest {
     }
 
     static Topics.Topic<String, OrderCommand> commandsTopic(TestInfo test) throws Exception {
+        return commandsTopic(test, 1);
+    }
+
+    static Topics.Topic<String, OrderCommand> commandsTopic(TestInfo test, int partitions) throws Exception {
         String name = "commands-" + test.getTestMethod().orElseThrow().getName();
-        KAFKA.createTopics(1, Map.of(), name);
+        KAFKA.createTopics(partitions, Map.of(), name);
         return new Topics.Topic<>(name, topics.orderCommands().keySerde(), topics.orderCommands().valueSerde());
     }
 
