@@ -187,12 +187,22 @@ public final class PortalRateLimiter {
         if (share == 0) {
             throw new IllegalStateException("portal " + portal + ": this instance has no share of the rate budget now");
         }
+        Duration wait = untilRoom();
+        level += 1 / share;
+        return wait;
+    }
+
+    /**
+     * How long a request reserved now would wait for room in the portal's bucket; zero when it could go at once.
+     * Reserves nothing: a caller spends the wait on something useful (a connector gathers more commands into its call)
+     * and then {@link #acquire()}s. At share 0 (this instance owns no work now) it is the wait at share 1.
+     */
+    public synchronized Duration untilRoom() {
         long now = nanoClock.getAsLong();
         recover(now);
         drainTo(now);
-        double cost = 1 / share;  // the others' requests in proportion to ours
+        double cost = share == 0 ? 1 : 1 / share;  // the others' requests in proportion to ours
         double waitSeconds = level + cost > capacity ? (level + cost - capacity) / rate : 0;
-        level += cost;
         return Duration.ofNanos((long) Math.ceil(waitSeconds * NANOS));
     }
 

@@ -31,6 +31,22 @@ class PortalRateLimiterTest {
     }
 
     @Test
+    void untilRoomSaysHowLongTheNextRequestWouldWaitAndReservesNothing() {
+        PortalRateLimiter l = limiter(PortalRateLimiter.Options.of(2, 50).withInitialFill(0).withHeadroom(2));
+        assertThat(l.untilRoom()).isZero();
+        for (int i = 0; i < 48; i++) {
+            l.reserve();
+        }
+        assertThat(l.untilRoom()).isEqualTo(Duration.ofMillis(500));
+        assertThat(l.untilRoom()).as("asking again reserved nothing").isEqualTo(Duration.ofMillis(500));
+        assertThat(l.reserve()).isEqualTo(Duration.ofMillis(500));
+        advance(Duration.ofMillis(1000));
+        assertThat(l.untilRoom()).as("the reserved request's unit drained, the next has room").isZero();
+        l.share(0.5);
+        assertThat(l.untilRoom()).as("at half a share a request of ours counts twice").isEqualTo(Duration.ofMillis(500));
+    }
+
+    @Test
     void twoInstancesWithHalfAShareEachNeverOverfillThePortalsBucketAndTheSurvivorTakesOverTheDeadOnesPart() {
         PortalRateLimiter.Options options = PortalRateLimiter.Options.of(2, 50).withInitialFill(0).withHeadroom(2);
         PortalRateLimiter[] instances = {limiter(options), limiter(options)};

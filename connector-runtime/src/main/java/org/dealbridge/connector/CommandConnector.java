@@ -150,6 +150,27 @@ public abstract class CommandConnector<C extends SpecificRecord, R extends Comma
      */
     protected abstract List<Executed<C, R>> execute(List<ConsumerRecord<String, C>> commands) throws InterruptedException;
 
+    /**
+     * How long the side would make this connector's next call wait for its rate budget; zero when the call could go
+     * at once (the default: a side the connector does not ration). While it is positive the runtime spends the wait
+     * polling, and what arrives joins the commands about to be executed (up to {@link #mostCommandsGathered()}), so
+     * the call carries everything pending instead of leaving it to a later call. Called on the connector's thread
+     * between polls: it must be quick and reserve nothing.
+     */
+    protected Duration untilNextCall() {
+        return Duration.ZERO;
+    }
+
+    /**
+     * The most commands one {@link #execute} is handed: beyond one poll the runtime gathers what the consumer already
+     * holds and what arrives while the side's budget holds the call ({@link #untilNextCall()}); by default one poll's
+     * worth (no gathering). They are committed together, in one transaction per partition, so a larger bound makes a
+     * longer execution between two polls of the consumer.
+     */
+    protected int mostCommandsGathered() {
+        return maxPollRecords;
+    }
+
     /** Records to publish in the poll's transaction besides the link, the outcome and a dead letter. */
     protected List<ProducerRecord<String, byte[]>> extraRecords(R result) {
         return List.of();

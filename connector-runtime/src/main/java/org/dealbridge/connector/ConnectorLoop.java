@@ -72,6 +72,8 @@ final class ConnectorLoop<C extends SpecificRecord, R extends CommandResult<C>> 
     private boolean paused;
     /** Waits for the side in a row, for the growing backoff; a poll executed without one starts it again. */
     private int waitsInARow;
+    /** Partitions revoked since the gathering of the commands to execute began (see {@link #gather}). */
+    private final Set<TopicPartition> revokedWhileGathering = new java.util.HashSet<>();
 
     private record PartitionProducer(KafkaProducer<String, byte[]> producer, KafkaClientMetrics metrics) {
     }
@@ -132,6 +134,7 @@ final class ConnectorLoop<C extends SpecificRecord, R extends CommandResult<C>> 
                             log.info("{}: partitions revoked: {}", connector.component, partitions);
                         }
                         partitions.forEach(ConnectorLoop.this::closeProducer);
+                        revokedWhileGathering.addAll(partitions);
                         assignmentChanged();
                     }
 
@@ -154,12 +157,15 @@ final class ConnectorLoop<C extends SpecificRecord, R extends CommandResult<C>> 
                         continue;
                     }
                     if (!records.isEmpty()) {
+                        List<ConsumerRecord<String, C>> gathered = gather(records);
                         for (Map.Entry<CommandConnector.CatchUp, CompactedTopicView<?>> view : views) {
                             if (view.getKey() == CommandConnector.CatchUp.BEFORE_EACH_POLL) {
                                 view.getValue().catchUp(VIEW_TIMEOUT);
                             }
                         }
-                        process(records);
+                        if (!gathered.isEmpty()) {
+                            process(gathered);
+                        }
                     }
                 }
             } finally {
@@ -248,7 +254,46 @@ final class ConnectorLoop<C extends SpecificRecord, R extends CommandResult<C>> 
         });
     }
 
-    private void process(ConsumerRecords<String, C> records) throws InterruptedException {
+    /**
+     * The commands to execute: this poll's, what the consumer already holds besides, and, while the side would make the
+     * connector's next call wait for its rate budget ({@link CommandConnector#untilNextCall()}), what further polls
+     * bring; up to {@link CommandConnector#mostCommandsGathered()}. So each call carries everything pending: the wait for
+     * a rate token is spent here instead of inside the call, and commands arriving meanwhile travel in that call
+     * rather than in a later one.
+     *
+     * <p>Nothing gathered is committed or executed yet, so stopping early loses nothing: a record that cannot be read
+     * ends the gathering (the next poll meets it again and dead-letters it), and so does {@link #wakeup()} (the
+     * gathered commands are executed and committed before the loop stops). A partition revoked meanwhile gives up what
+     * was gathered of it: its new owner, or this run if it is assigned again, reads it from the last commit.
+     */
+    private List<ConsumerRecord<String, C>> gather(ConsumerRecords<String, C> polled) {
+        List<ConsumerRecord<String, C>> gathered = new ArrayList<>();
+        polled.forEach(gathered::add);
+        revokedWhileGathering.clear();
+        while (gathered.size() + connector.maxPollRecords <= connector.mostCommandsGathered() && connector.isRunning()) {
+            Duration untilNextCall = connector.untilNextCall();
+            ConsumerRecords<String, C> more;
+            try {
+                // zero: only what the consumer already holds
+                more = consumer.poll(untilNextCall.compareTo(connector.config.pollTimeout()) < 0
+                        ? untilNextCall : connector.config.pollTimeout());
+            } catch (RecordDeserializationException | WakeupException e) {
+                break;
+            }
+            // the rebalance ran inside that poll, before its records were fetched: what it returned is of the new assignment
+            if (!revokedWhileGathering.isEmpty()) {
+                gathered.removeIf(record -> revokedWhileGathering.contains(partitionOf(record)));
+                revokedWhileGathering.clear();
+            }
+            more.forEach(gathered::add);
+            if (more.isEmpty() && untilNextCall.isZero()) {
+                break;  // nothing more pending, and the call may go now
+            }
+        }
+        return gathered;
+    }
+
+    private void process(List<ConsumerRecord<String, C>> records) throws InterruptedException {
         Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
         Map<TopicPartition, Long> firstInPoll = new HashMap<>();
         List<ConsumerRecord<String, C>> commands = new ArrayList<>();

@@ -234,9 +234,7 @@ class CommandConnectorTest {
      */
     @Test
     void aRebalanceWhileWaitingLosesAndDuplicatesNothing(TestInfo test) throws Exception {
-        String name = "commands-" + test.getTestMethod().orElseThrow().getName();
-        KAFKA.createTopics(2, Map.of(), name);
-        Topics.Topic<String, OrderCommand> commands = new Topics.Topic<>(name, topics.orderCommands().keySerde(), topics.orderCommands().valueSerde());
+        Topics.Topic<String, OrderCommand> commands = commandsTopic(test, 2);
         List<String> ids = new ArrayList<>();
         for (int i = 0; i < 8; i++) {
             OrderCommand c = OrderCommand.newBuilder(command("rebalance-" + i)).setDealId(100 + i).build();
@@ -262,7 +260,90 @@ class CommandConnectorTest {
         for (String id : ids) {
             assertThat(outcomesOf(id)).as(id).hasSize(1);
         }
-        assertThat(readAll(topics.deadLetters()).stream().filter(d -> name.equals(d.getSourceTopic()))).isEmpty();
+        assertThat(readAll(topics.deadLetters()).stream().filter(d -> commands.name().equals(d.getSourceTopic()))).isEmpty();
+    }
+
+    /**
+     * The side's rate budget holds the next call while more commands arrive: they are executed, and committed, with the
+     * command already polled, in one execution (the old loop executed the first alone and left the others to a later
+     * call). The budget opens only once the consumer has returned every command sent, so the test does not race it.
+     */
+    @Test
+    void commandsArrivingWhileTheSidesBudgetHoldsTheNextCallAreExecutedWithTheCommandAlreadyPolled(TestInfo test) throws Exception {
+        Topics.Topic<String, OrderCommand> commands = commandsTopic(test);
+        List<String> ids = List.of("polled-first", "meanwhile-1", "meanwhile-2", "meanwhile-3", "meanwhile-4");
+        TestConnector connector = new TestConnector(commands, Duration.ofMillis(100));
+        connector.mostCommandsGathered = 1000;
+        connector.budgetOpensAfterConsuming = ids.size();
+        send(commands, command(ids.get(0)));
+        try (Running ignored = connector.started()) {
+            await("the connector holds the first command and waits for its budget", () -> connector.budgetAsked.get() > 0);
+            for (String id : ids.subList(1, ids.size())) {
+                send(commands, command(id));
+            }
+            await("every command is published", () -> ids.stream().allMatch(id -> outcomesOf(id).size() == 1));
+        }
+
+        assertThat(connector.executions).as("one execution carried every command, in order").containsExactly(ids);
+        assertThat(connector.restarts()).isZero();
+    }
+
+    /**
+     * Commands already waiting in the topic are executed together, several polls' worth, up to the connector's bound
+     * (two polls here), rather than one poll at a time; the rest follow in order.
+     */
+    @Test
+    void commandsAlreadyPendingAreExecutedTogetherUpToTheConnectorsBound(TestInfo test) throws Exception {
+        Topics.Topic<String, OrderCommand> commands = commandsTopic(test);
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 250; i++) {
+            ids.add("pending-" + i);
+            producer.send(new ProducerRecord<>(commands.name(), "7", commands.valueSerde().serializer()
+                    .serialize(commands.name(), command("pending-" + i))));
+        }
+        producer.flush();
+        TestConnector connector = new TestConnector(commands, Duration.ofMillis(100));
+        connector.mostCommandsGathered = 200;
+        try (Running ignored = connector.started()) {
+            await("every command is executed", () -> connector.executions.stream().mapToInt(List::size).sum() == 250);
+        }
+
+        assertThat(connector.executions.get(0)).as("two polls of 100 in one execution").isEqualTo(ids.subList(0, 200));
+        assertThat(connector.executions.stream().flatMap(List::stream).toList()).isEqualTo(ids);
+    }
+
+    /**
+     * A second instance joins while the first gathers commands of both partitions, its budget holding the call: the
+     * first gives up what it gathered of the partitions taken from it (even one given back to it, which it reads again
+     * from the last commit), so every command is published once and the first instance never commits for a
+     * partition it no longer owns (it would die: no producer for it).
+     */
+    @Test
+    void aRebalanceWhileGatheringLosesAndDuplicatesNothing(TestInfo test) throws Exception {
+        Topics.Topic<String, OrderCommand> commands = commandsTopic(test, 2);
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            send(commands, OrderCommand.newBuilder(command("gathered-" + i)).setDealId(200 + i).build());
+            ids.add("gathered-" + i);
+        }
+        TestConnector first = new TestConnector(commands, Duration.ofMillis(100));
+        first.mostCommandsGathered = 1000;
+        first.budgetOpensAfterConsuming = Integer.MAX_VALUE;
+        TestConnector second = new TestConnector(commands, Duration.ofMillis(100));
+        try (Running a = first.started()) {
+            await("the first instance holds commands and waits for its budget", () -> first.budgetAsked.get() > 0);
+            try (Running b = second.started()) {
+                await("the second instance runs the commands of its partition", () -> !second.calls.isEmpty());
+                first.budgetOpensAfterConsuming = 0;
+                await("every command is published", () -> ids.stream().allMatch(id -> !outcomesOf(id).isEmpty()));
+            }
+        }
+
+        for (String id : ids) {
+            assertThat(outcomesOf(id)).as(id).hasSize(1);
+        }
+        assertThat(first.restarts()).as("never committed for a partition it had lost").isZero();
+        assertThat(second.calls.keySet()).as("each instance ran a partition").isNotEmpty().isNotEqualTo(java.util.Set.copyOf(ids));
     }
 
     static long committedOffset(Admin admin, Topics.Topic<String, OrderCommand> commands) {
@@ -303,6 +384,12 @@ class CommandConnectorTest {
         final AtomicInteger oversizedExtraLeft = new AtomicInteger();
         /** Commands whose side is unreachable for now: they end as {@link CommandResult#unreachable()}. */
         final java.util.Set<String> unreachable = ConcurrentHashMap.newKeySet();
+        /** The command ids of each execution, in order. */
+        final List<List<String>> executions = new CopyOnWriteArrayList<>();
+        volatile int mostCommandsGathered = 100;
+        /** The side's budget holds every call until the consumer has returned this many records (0: never holds). */
+        volatile int budgetOpensAfterConsuming;
+        final AtomicInteger budgetAsked = new AtomicInteger();
 
         TestConnector(Topics.Topic<String, OrderCommand> commands, Duration pollTimeout) {
             this(commands, pollTimeout, Map.of(), CommandConnectorTest.kafka());
@@ -330,6 +417,7 @@ class CommandConnectorTest {
             @Override
         protected List<Executed<OrderCommand, TestResult>> execute(List<ConsumerRecord<String, OrderCommand>> records) {
             List<Executed<OrderCommand, TestResult>> executed = new ArrayList<>();
+            executions.add(records.stream().map(r -> r.value().getCommandId().toString()).toList());
             for (ConsumerRecord<String, OrderCommand> record : records) {
                 String id = record.value().getCommandId();
                 calls.computeIfAbsent(id, k -> new CopyOnWriteArrayList<>()).add(Instant.now());
@@ -344,6 +432,26 @@ class CommandConnectorTest {
                         : new TestResult(record.value(), Outcome.UPDATED, "written: " + id, null, true, null, 1)));
             }
             return executed;
+        }
+
+        @Override
+        protected Duration untilNextCall() {
+            if (budgetOpensAfterConsuming == 0) {
+                return Duration.ZERO;
+            }
+            budgetAsked.incrementAndGet();
+            return recordsConsumed() < budgetOpensAfterConsuming ? Duration.ofHours(1) : Duration.ZERO;
+        }
+
+        @Override
+        protected int mostCommandsGathered() {
+            return mostCommandsGathered;
+        }
+
+        /** The records the connector's consumer has returned from its polls (its own Kafka metric, bound by the runtime). */
+        private double recordsConsumed() {
+            return meters.find("kafka.consumer.fetch.manager.records.consumed.total").functionCounters().stream()
+                    .mapToDouble(io.micrometer.core.instrument.FunctionCounter::count).max().orElse(0);
         }
 
         /** More than max.request.size (1 MB): the send fails and with it the transaction. */
@@ -390,8 +498,12 @@ class CommandConnectorTest {
     }
 
     static Topics.Topic<String, OrderCommand> commandsTopic(TestInfo test) throws Exception {
+        return commandsTopic(test, 1);
+    }
+
+    static Topics.Topic<String, OrderCommand> commandsTopic(TestInfo test, int partitions) throws Exception {
         String name = "commands-" + test.getTestMethod().orElseThrow().getName();
-        KAFKA.createTopics(1, Map.of(), name);
+        KAFKA.createTopics(partitions, Map.of(), name);
         return new Topics.Topic<>(name, topics.orderCommands().keySerde(), topics.orderCommands().valueSerde());
     }
 

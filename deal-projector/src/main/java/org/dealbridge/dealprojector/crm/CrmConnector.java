@@ -2,6 +2,7 @@ package org.dealbridge.dealprojector.crm;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -41,6 +42,13 @@ public final class CrmConnector extends CommandConnector<DealCommand, DealWrite>
 
     public static final String COMPONENT = "crm-connector";
     private static final int MAX_POLL_RECORDS = 500;
+    /**
+     * The most commands one round is gathered up to while the portal's budget holds the next call: with 1500 UPDATEs
+     * the round's shared read call is 30 look-ups and the writes 30 full calls, 99 % of what 31 calls carry (one poll
+     * of 500: 11 calls, 93 %); and a round of 1500 new buyers (~3.1 sub-commands each, 94 calls) still ends within 190 s
+     * at a quarter of the budget, inside the consumer's max.poll.interval.ms (300 s).
+     */
+    private static final int MOST_COMMANDS_PER_ROUND = 3 * MAX_POLL_RECORDS;
 
     private final DealWriter writer;
     /**
@@ -87,6 +95,17 @@ public final class CrmConnector extends CommandConnector<DealCommand, DealWrite>
             return;
         }
         ownLinks.merge(orderKey, link, (own, committed) -> committed.getUpdatedAt().isAfter(own.getUpdatedAt()) ? committed : own);
+    }
+
+    /** The portal's budget holds the next call: the runtime gathers the commands arriving meanwhile into it. */
+    @Override
+    protected Duration untilNextCall() {
+        return writer.untilNextCall();
+    }
+
+    @Override
+    protected int mostCommandsGathered() {
+        return MOST_COMMANDS_PER_ROUND;
     }
 
     @Override

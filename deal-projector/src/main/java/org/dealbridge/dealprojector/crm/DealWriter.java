@@ -88,6 +88,14 @@ public final class DealWriter {
         return buyerContacts;
     }
 
+    /**
+     * How long the portal's rate budget would hold this writer's next call; zero when it could go now. Reserves nothing:
+     * the connector spends the wait gathering commands, so the call carries them.
+     */
+    public Duration untilNextCall() {
+        return client.rateLimiter().untilRoom();
+    }
+
     /** Writes every command (at most one per order) and says what became of each, in the given order. */
     public List<DealWrite> write(List<DealCommand> commands) throws InterruptedException {
         Map<DealCommand, DealWrite> done = new HashMap<>();
