@@ -36,6 +36,9 @@ public final class Ownership {
     /** The deal's pipeline, as the link's {@code dealFields}/{@code orderValues} key it. */
     public static final String PIPELINE = "CATEGORY_ID";
 
+    /** The stage DealBridge last wrote on the deal, as the link's {@code dealFields} key it (see {@link #agreed}). */
+    public static final String STAGE = "STAGE_ID";
+
     /**
      * Where links and commands written by DealBridge 0.1 keep the rows digests: inside their string maps under this key
      * ({@code dealFields}, {@code orderValues}). Read in place of the named fields ({@code dealRowsDigest},
@@ -220,21 +223,38 @@ public final class Ownership {
     }
 
     /**
-     * The pair's last agreement as {@link PairDecision} reads it, judged against the deal as read: a stage DealBridge's
-     * own user set ({@code MOVED_BY_ID}) that the link does not show is one of DealBridge's writes whose link was lost
-     * in a crash or is not yet read, an echo of some status the order had. It is not the deal's move, so it can never
-     * win against the order's change as "the deal's later change" (both connectors decide with this). The price, as
-     * for {@link #writtenPipeline}: a person working as the webhook's user is DealBridge.
+     * The pair's last agreement as {@link PairDecision} reads it, judged against the deal as read ({@code MOVED_BY_ID}
+     * says who set its stage). Both connectors decide with this. Two readings of the link's stage need who moved:
+     * <ul>
+     *   <li>a stage DealBridge's own user set that the link does not show is one of DealBridge's writes whose link was
+     *       lost in a crash or is not yet read, an echo of some status the order had: not the deal's move, so it can
+     *       never win against the order's change as "the deal's later change";</li>
+     *   <li>a stage a person set that is the one DealBridge last wrote (the link's {@code dealFields} {@link #STAGE})
+     *       and the link shows was set after that write: a move since the link, though the stage reads the same (a
+     *       manager moving the deal back over a later write of ours that this link does not show yet; CrashLoopTest
+     *       seed 37034695896898, order 87, where the manager's move was overwritten). No stage is agreed then, so the
+     *       deal counts as moved.</li>
+     * </ul>
+     * The price, as for {@link #writtenPipeline}: a person working as the webhook's user is DealBridge.
      *
      * @return null when the pair has no link
      */
-    public static PairDecision.Agreed agreed(SyncLink link, String dealStage, boolean stageSetByDealBridge) {
+    public static PairDecision.Agreed agreed(SyncLink link, String dealStage, boolean stageSetByDealBridge, boolean stageSetByPerson) {
         if (link == null) {
             return null;
         }
         String linkStage = link.getStageId().toString();
-        boolean ownUnrecordedStage = stageSetByDealBridge && dealStage != null && !dealStage.equals(linkStage);
-        return new PairDecision.Agreed(ownUnrecordedStage ? dealStage : linkStage, link.getStatusId().toString());
+        String status = link.getStatusId().toString();
+        if (dealStage == null) {
+            return new PairDecision.Agreed(linkStage, status);
+        }
+        if (stageSetByDealBridge && !dealStage.equals(linkStage)) {
+            return new PairDecision.Agreed(dealStage, status);
+        }
+        if (stageSetByPerson && dealStage.equals(linkStage) && dealStage.equals(written(link, STAGE))) {
+            return new PairDecision.Agreed(null, status);
+        }
+        return new PairDecision.Agreed(linkStage, status);
     }
 
     /** The pipeline the link says DealBridge last wrote (links that predate {@code dealFields} have only their own). */

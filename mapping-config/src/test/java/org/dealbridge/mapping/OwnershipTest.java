@@ -37,6 +37,20 @@ class OwnershipTest {
     }
 
     @Test
+    void theAgreedStageReadsWhoMovedTheDeal() {
+        SyncLink ourWrite = link(LinkOrigin.ORDER, Map.of(Ownership.STAGE, "C2:NEW"), Map.of());
+        SyncLink followed = link(LinkOrigin.ORDER, Map.of(Ownership.STAGE, "C2:WON"), Map.of());
+        // at the link's stage, moved by DealBridge or agreed on after a person's move: the link's stage is agreed
+        assertThat(Ownership.agreed(ourWrite, "C2:NEW", true, false).stageId()).isEqualTo("C2:NEW");
+        assertThat(Ownership.agreed(followed, "C2:NEW", false, true).stageId()).isEqualTo("C2:NEW");
+        // another stage DealBridge set that the link does not show: ours, not the deal's move
+        assertThat(Ownership.agreed(ourWrite, "C2:WON", true, false).stageId()).isEqualTo("C2:WON");
+        // a person's move to the stage DealBridge last wrote came after that write: no stage is agreed, the deal moved
+        assertThat(Ownership.agreed(ourWrite, "C2:NEW", false, true).stageId()).isNull();
+        assertThat(Ownership.agreed(null, "C2:NEW", false, true)).isNull();
+    }
+
+    @Test
     void anUnchangedOrderValueWritesNothingEvenOverAPersonsEdit() {
         assertThat(title(AGREED_TITLE, "Order #5", "Call Olga first")).isEqualTo(FieldVerdict.SOURCE_UNCHANGED);
     }

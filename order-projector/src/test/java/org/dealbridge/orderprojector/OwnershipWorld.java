@@ -331,7 +331,7 @@ final class OwnershipWorld {
         values.put(DealFields.OPPORTUNITY, amount);
         values.put(DealFields.CURRENCY_ID, "RUB");
         DealUpdatePlan.DealState state = new DealUpdatePlan.DealState(pipeline, stage, Instant.ofEpochSecond(dealModified),
-                Long.toString(dealModified), values, true, c.getProductRows() == null ? null : rows, movedByDealBridge);
+                Long.toString(dealModified), values, true, c.getProductRows() == null ? null : rows, movedByDealBridge, !movedByDealBridge);
         DealUpdatePlan.Plan plan = DealUpdatePlan.plan(c, c.getDecidedOn(), state, (field, a, b) -> Objects.equals(a, b));
         List<String> wrote = new ArrayList<>();
         if (plan.moveTo() != null) {
@@ -439,7 +439,7 @@ final class OwnershipWorld {
         }
         SyncLink link = linksTopic;
         PairDecision.Agreed agreed = link != null
-                ? Ownership.agreed(link, stage, movedByDealBridge)
+                ? Ownership.agreed(link, stage, movedByDealBridge, !movedByDealBridge)
                 : new PairDecision.Agreed(null, command.getExpectedStatusId());
         StatusUpdatePlan.Plan plan = StatusUpdatePlan.plan(rules, mapping,
                 new PairDecision.DealState(pipeline, stage, Instant.ofEpochSecond(dealModified), Instant.ofEpochSecond(clock + crmSkew)),
@@ -455,8 +455,12 @@ final class OwnershipWorld {
             orderSaved("store connector writes order status " + status);
         }
         if (plan.writes() || plan.outcome() == org.dealbridge.schemas.Outcome.ECHO_SUPPRESSED) {
-            linksTopic = SyncLink.newBuilder(link).setCategoryId(pipeline).setStageId(stage).setStatusId(status)
-                    .setUpdatedAt(Instant.ofEpochSecond(++clock)).build();
+            SyncLink.Builder next = SyncLink.newBuilder(link).setCategoryId(pipeline).setStageId(stage).setStatusId(status)
+                    .setUpdatedAt(Instant.ofEpochSecond(++clock));
+            if (plan.writesDeal()) {
+                next.setDealFields(Ownership.afterWriting(link, Map.of(Ownership.STAGE, stage)));  // as OrderWriter
+            }
+            linksTopic = next.build();
         }
     }
 

@@ -22,6 +22,11 @@ public record Deal(long id, String title, long categoryId, String stageId, Long 
         return movedById != null && userId != null && userId.equals(Long.toString(movedById));
     }
 
+    /** True when somebody other than this user (e.g. the webhook's: a person) last set the deal's stage. */
+    public boolean stageSetByAnotherThan(String userId) {
+        return movedById != null && movedById > 0 && !stageSetBy(userId);
+    }
+
     /** The same deal at another stage, as a write leaves it (who wrote it is not known from here). */
     public Deal atStage(String stage) {
         return new Deal(id, title, categoryId, stage, assignedById, contactId, opportunity, currency, originatorId, originId,

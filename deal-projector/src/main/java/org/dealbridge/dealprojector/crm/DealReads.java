@@ -67,7 +67,7 @@ final class DealReads {
     static DealUpdatePlan.DealState state(DealCommand c, JsonNode deal, List<ProductRow> rows, String webhookUser) {
         return new DealUpdatePlan.DealState(longValue(deal, "CATEGORY_ID"), text(deal, "STAGE_ID"), modifiedAt(deal),
                 text(deal, "DATE_MODIFY"), values(c, deal), !"N".equals(text(deal, DealFields.IS_MANUAL_OPPORTUNITY)), rows,
-                webhookUser != null && webhookUser.equals(text(deal, "MOVED_BY_ID")));
+                webhookUser != null && webhookUser.equals(text(deal, "MOVED_BY_ID")), byPerson(deal, "MOVED_BY_ID", webhookUser));
     }
 
     /**

@@ -31,11 +31,19 @@ public final class DealUpdatePlan {
      * @param amountManual  false when the CRM computes the amount from the rows ({@code IS_MANUAL_OPPORTUNITY = N})
      * @param rows          its product rows, or null when they were not read
      * @param movedByDealBridge its {@code MOVED_BY_ID} is DealBridge's own user: the last move was DealBridge's
+     * @param movedByPerson its {@code MOVED_BY_ID} is somebody else: the last move was a person's
      */
     public record DealState(long pipeline, String stageId, Instant modifiedAt, String modifiedText,
-                            Map<String, String> values, boolean amountManual, List<ProductRow> rows, boolean movedByDealBridge) {
+                            Map<String, String> values, boolean amountManual, List<ProductRow> rows, boolean movedByDealBridge,
+                            boolean movedByPerson) {
         public DealState {
             Objects.requireNonNull(values, "values");
+        }
+
+        /** A deal of which only whether DealBridge moved it last is known. */
+        public DealState(long pipeline, String stageId, Instant modifiedAt, String modifiedText,
+                         Map<String, String> values, boolean amountManual, List<ProductRow> rows, boolean movedByDealBridge) {
+            this(pipeline, stageId, modifiedAt, modifiedText, values, amountManual, rows, movedByDealBridge, false);
         }
 
         /** A deal whose last mover is not known: a pipeline other than the link's is a person's. */
@@ -186,7 +194,7 @@ public final class DealUpdatePlan {
                         + " (where the deal is), so its stage " + dealStage + " is left as it is");
             }
         } else if (c.getOrderStatusId() != null && dealStage != null) {
-            PairDecision.Agreed agreed = Ownership.agreed(link, dealStage, deal.movedByDealBridge());
+            PairDecision.Agreed agreed = Ownership.agreed(link, dealStage, deal.movedByDealBridge(), deal.movedByPerson());
             // without the store's time now the order's change cannot be aged (its dateUpdate is by the store's clock,
             // DATE_MODIFY by the CRM's: never compared), so when both sides moved the deal stands here and the store
             // connector, which reads both portals at one moment, decides (RECONCILE)
@@ -206,6 +214,9 @@ public final class DealUpdatePlan {
             }
         }
 
+        if (stageToWrite != null) {
+            written.put(Ownership.STAGE, stageToWrite);
+        }
         for (Map.Entry<String, String> entry : c.getFields().entrySet()) {
             String field = entry.getKey();
             if (!c.getOrderValues().containsKey(field) || field.equals(Ownership.PIPELINE)) {

@@ -34,6 +34,7 @@ public final class LinkAfterWrite {
                 written.put(k, text);
             }
         });
+        written.put(Ownership.STAGE, DealUpdatePlan.newDealStage(c));  // the add set it
         return created(c, written, DealFields.productRowsDigest(rows), now);
     }
 

@@ -896,6 +896,58 @@ class DealWriterTest {
         assertThat(result.outcome()).isEqualTo(Outcome.UPDATED);
     }
 
+    /** The link of DealBridge's own write of {@code stage}: its {@code dealFields} record the stage it wrote. */
+    private static SyncLink afterOurStageWrite(long orderId, long dealId, String stage, String status) {
+        SyncLink link = agreed(orderId, dealId, 0, stage, status);
+        link.getDealFields().put(Ownership.STAGE, stage);
+        return link;
+    }
+
+    @Test
+    void aManagersMoveBackToTheStageDealBridgeWroteOverALaterWriteTheLinkDoesNotShowIsNotWrittenOver() throws Exception {
+        // CrashLoopTest seed 37034695896898, order 87: the link records DealBridge's write of EXECUTING (P); the store
+        // connector then wrote WON (its link not here yet) and the manager moved the deal back to EXECUTING. F, decided
+        // on the EXECUTING link, read "no move" and wrote WON over the manager. A person's move to the stage DealBridge
+        // last wrote is a move since that write: both sides moved, so the deal stands and the store connector decides
+        long dealId = dealBridgesDeal(5320, 0, "EXECUTING", Map.of());
+        SyncLink paid = afterOurStageWrite(5320, dealId, "EXECUTING", "P");
+        crm.crm().updateDealAsHuman(dealId, Map.of("STAGE_ID", "WON", "byUserId", DEALBRIDGE));  // the store connector's
+        theManagerEdits(dealId, Map.of("STAGE_ID", "EXECUTING"));
+
+        DealWrite result = writeOne(update(5320, dealId, paid).status("F").stage("WON").build());
+
+        assertThat(crm.crm().deal(dealId)).containsEntry("STAGE_ID", "EXECUTING");
+        assertThat(result.reconcile()).as("the store connector decides the pair").isTrue();
+        assertThat(result.outcome()).isEqualTo(Outcome.CONFLICT_RESOLVED);
+    }
+
+    @Test
+    void theStageDealBridgeWroteLastGoesToTheOrdersNextStatusAtOnce() throws Exception {
+        // the control of the test above: the same link and command, the deal last moved by DealBridge
+        long dealId = dealBridgesDeal(5321, 0, "EXECUTING", Map.of());
+        SyncLink paid = afterOurStageWrite(5321, dealId, "EXECUTING", "P");
+
+        DealWrite result = writeOne(update(5321, dealId, paid).status("F").stage("WON").build());
+
+        assertThat(crm.crm().deal(dealId)).containsEntry("STAGE_ID", "WON");
+        assertThat(result.reconcile()).isFalse();
+        assertThat(result.outcome()).isEqualTo(Outcome.UPDATED);
+        assertThat(result.link().getDealFields()).as("the link records the stage written").containsEntry(Ownership.STAGE, "WON");
+    }
+
+    @Test
+    void aStageAPersonSetThatTheLinkAgreedOnGoesToTheOrdersNextStatusAtOnce() throws Exception {
+        // the other control: the manager's EXECUTING was agreed on (the order followed it); DealBridge never wrote it
+        long dealId = dealBridgesDeal(5322, 0, "NEW", Map.of());
+        theManagerEdits(dealId, Map.of("STAGE_ID", "EXECUTING"));
+        SyncLink followed = agreed(5322, dealId, 0, "EXECUTING", "P");
+
+        DealWrite result = writeOne(update(5322, dealId, followed).status("F").stage("WON").build());
+
+        assertThat(crm.crm().deal(dealId)).containsEntry("STAGE_ID", "WON");
+        assertThat(result.reconcile()).isFalse();
+    }
+
     @Test
     void aManagersMoveToWhereTheBasketNowPointsStaysTheManagers() throws Exception {
         // the control case of the two above: the same deal in pipeline 0, but a person put it there

@@ -161,7 +161,7 @@ public final class OrderWriter {
         // that our link does not show yet is DealBridge's echo of an earlier status, never the deal's later change
         // (CrashLoopTest seed 37034695896898: the shop's F was reverted to the P DealBridge had just written)
         PairDecision.Agreed agreed = link != null
-                ? Ownership.agreed(link, d.stageId(), d.stageSetBy(webhookUser))
+                ? Ownership.agreed(link, d.stageId(), d.stageSetBy(webhookUser), d.stageSetByAnotherThan(webhookUser))
                 : c.getKind() == OrderCommandKind.RECONCILE ? null : new PairDecision.Agreed(null, text(c.getExpectedStatusId()));
         // both portals' times at one moment, each by its own clock: which change is later is told without comparing
         // the CRM's clock with the store's (PairDecision.laterChange)
@@ -180,7 +180,9 @@ public final class OrderWriter {
         if (plan.writesDeal()) {
             crm.updateDeal(c.getDealId(), Map.of("STAGE_ID", plan.value()));
             Deal moved = d.atStage(plan.value());
-            return new OrderWrite(c, plan.outcome(), pair + plan.reason(), link(c, link, moved, order.statusId()), true, null, attempt);
+            SyncLink written = link(c, link, moved, order.statusId());
+            written.setDealFields(Ownership.afterWriting(link, Map.of(Ownership.STAGE, plan.value())));  // see Ownership.agreed
+            return new OrderWrite(c, plan.outcome(), pair + plan.reason(), written, true, null, attempt);
         }
         store.updateOrder(c.getOrderId(), Map.of("statusId", plan.value()));
         return new OrderWrite(c, plan.outcome(), pair + plan.reason(), link(c, link, d, plan.value()), true, null, attempt);

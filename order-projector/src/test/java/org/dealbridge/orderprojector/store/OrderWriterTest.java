@@ -20,6 +20,7 @@ import org.dealbridge.emulator.NewOrder;
 import org.dealbridge.emulator.Portal;
 import org.dealbridge.mapping.CompiledMapping;
 import org.dealbridge.orderprojector.OrderProjectorConfig;
+import org.dealbridge.mapping.Ownership;
 import org.dealbridge.mapping.PairDecision;
 import org.dealbridge.schemas.LinkOrigin;
 import org.dealbridge.schemas.OrderCommand;
@@ -242,6 +243,8 @@ class OrderWriterTest {
         assertThat(emu.crm().deal(dealId).get("STAGE_ID")).as("the deal follows the shop").isEqualTo("C1:WON");
         assertThat(result.link().getStatusId()).isEqualTo("F");
         assertThat(result.link().getStageId()).isEqualTo("C1:WON");
+        assertThat(result.link().getDealFields()).as("the stage DealBridge wrote, for Ownership.agreed")
+                .containsEntry(Ownership.STAGE, "C1:WON");
     }
 
     @Test
