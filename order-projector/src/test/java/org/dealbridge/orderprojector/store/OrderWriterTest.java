@@ -221,12 +221,8 @@ class OrderWriterTest {
         assertThat(result.link().getStatusId()).isEqualTo("P");
     }
 
-    @Test
-    void aStageDealBridgeWroteThatTheLinkDoesNotShowYetNeverRevertsTheShopsLaterStatus() throws Exception {
-        // CrashLoopTest seed 37034695896898: the shop went N -> P -> F; the CRM connector wrote P's stage; a command
-        // decided against N reached the store connector before the link of that write: the deal's "change" (ours)
-        // is the younger one, yet it is an echo of P and must not beat the shop's F
-        long orderId = order("N");
+    /** DealBridge's deal of the order at C1:NEW; the shop saves P, then F; then {@code dealToP} moves the deal to P's stage. */
+    private long shopGoesToPAndFThenTheDealToP(long orderId, java.util.function.LongConsumer dealToP) {
         long dealId = crmClient.call("crm.deal.add", Map.of("fields", Map.of("TITLE", "Order #1", "CATEGORY_ID", 1,
                 "STAGE_ID", "C1:NEW"))).asLong();
         clock.advance(Duration.ofSeconds(5));
@@ -234,7 +230,18 @@ class OrderWriterTest {
         clock.advance(Duration.ofSeconds(1));
         emu.store().updateOrderAsHuman(orderId, Map.of("statusId", "F"));
         clock.advance(Duration.ofSeconds(1));
-        crmClient.call("crm.deal.update", Map.of("id", dealId, "fields", Map.of("STAGE_ID", "C1:PREPARATION")));  // P, ours
+        dealToP.accept(dealId);
+        return dealId;
+    }
+
+    @Test
+    void aStageDealBridgeWroteThatTheLinkDoesNotShowYetNeverRevertsTheShopsLaterStatus() throws Exception {
+        // CrashLoopTest seed 37034695896898: the shop went N -> P -> F; the CRM connector wrote P's stage; a command
+        // decided against N reached the store connector before the link of that write: the deal's "change" (ours)
+        // is the younger one, yet it is an echo of P and must not beat the shop's F
+        long orderId = order("N");
+        long dealId = shopGoesToPAndFThenTheDealToP(orderId,
+                deal -> crmClient.call("crm.deal.update", Map.of("id", deal, "fields", Map.of("STAGE_ID", "C1:PREPARATION"))));
 
         OrderWrite result = writer.write(update(dealId, orderId, "P", "N"), mapping, link(orderId, dealId, "C1:NEW", "N"));
 
@@ -251,14 +258,8 @@ class OrderWriterTest {
     void aManagersStageChangeThatTheLinkDoesNotShowStillWinsWhenItIsTheLaterChange() throws Exception {
         // the control of the test above: the same history with the stage set by a person
         long orderId = order("N");
-        long dealId = crmClient.call("crm.deal.add", Map.of("fields", Map.of("TITLE", "Order #1", "CATEGORY_ID", 1,
-                "STAGE_ID", "C1:NEW"))).asLong();
-        clock.advance(Duration.ofSeconds(5));
-        emu.store().updateOrderAsHuman(orderId, Map.of("statusId", "P"));
-        clock.advance(Duration.ofSeconds(1));
-        emu.store().updateOrderAsHuman(orderId, Map.of("statusId", "F"));
-        clock.advance(Duration.ofSeconds(1));
-        emu.crm().updateDealAsHuman(dealId, Map.of("STAGE_ID", "C1:PREPARATION"));
+        long dealId = shopGoesToPAndFThenTheDealToP(orderId,
+                deal -> emu.crm().updateDealAsHuman(deal, Map.of("STAGE_ID", "C1:PREPARATION")));
 
         writer.write(update(dealId, orderId, "P", "N"), mapping, link(orderId, dealId, "C1:NEW", "N"));
 
