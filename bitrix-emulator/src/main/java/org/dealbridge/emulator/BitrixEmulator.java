@@ -128,6 +128,14 @@ public final class BitrixEmulator implements AutoCloseable {
     private final Map<Portal, Map<String, RestMethod>> applicationMethods = new EnumMap<>(Portal.class);
 
     /** Thrown out of the exchange handler: the JDK server then closes the connection without an HTTP response. */
+    /** A person's action placed right after this call ({@link Faults#afterNext}). */
+    private void runAfterCall(Portal portal, String method) {
+        Runnable action = faults.takeAfterCall(portal, method);
+        if (action != null) {
+            action.run();
+        }
+    }
+
     private static final class ConnectionDropped extends RuntimeException {
         ConnectionDropped() {
             super("connection dropped on purpose", null, false, false);
@@ -514,6 +522,7 @@ public final class BitrixEmulator implements AutoCloseable {
                 } finally {
                     operating.record(method, System.nanoTime() - t0);
                 }
+                runAfterCall(portal, method);
                 if (result instanceof ListPage) {
                     ListPage page = (ListPage) result;
                     result = page.result;
@@ -765,6 +774,7 @@ public final class BitrixEmulator implements AutoCloseable {
                 } finally {
                     operating.record(method, System.nanoTime() - t0);
                 }
+                runAfterCall(portal, method);
             }
             record(portal, method, error == null ? (fault == Fault.APPLY_THEN_DROP ? 0 : 200) : error.httpStatus,
                     started, sub, true, error);

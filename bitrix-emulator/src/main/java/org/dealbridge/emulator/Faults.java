@@ -23,13 +23,30 @@ public final class Faults {
     private final Map<Portal, Map<String, Duration>> slow = new EnumMap<>(Portal.class);
     private final Map<Portal, Instant> outageUntil = new EnumMap<>(Portal.class);
     private final Map<Portal, Fault> outageFault = new EnumMap<>(Portal.class);
+    private final Map<Portal, Map<String, Deque<Runnable>>> afterCall = new EnumMap<>(Portal.class);
 
     Faults(Clock clock) {
         this.clock = clock;
         for (Portal p : Portal.values()) {
             pending.put(p, new HashMap<>());
             slow.put(p, new HashMap<>());
+            afterCall.put(p, new HashMap<>());
         }
+    }
+
+    /**
+     * Right after the next call of {@code method} on {@code portal} is served (a command inside a {@code batch} too),
+     * {@code action} runs before anything else is served: what a person does in the portal between two of a client's
+     * calls, placed exactly (a read that spans several calls sees the change in the middle). Runs once.
+     */
+    public synchronized void afterNext(Portal portal, String method, Runnable action) {
+        Objects.requireNonNull(action, "action");
+        afterCall.get(portal).computeIfAbsent(key(method), k -> new ArrayDeque<>()).add(action);
+    }
+
+    synchronized Runnable takeAfterCall(Portal portal, String method) {
+        Deque<Runnable> q = afterCall.get(portal).get(key(method));
+        return q == null ? null : q.poll();
     }
 
     /** The next {@code n} calls of {@code method} on either portal fail with {@code fault}. */
@@ -92,6 +109,7 @@ public final class Faults {
     public synchronized void clear(Portal portal) {
         pending.get(portal).clear();
         slow.get(portal).clear();
+        afterCall.get(portal).clear();
         endOutage(portal);
     }
 

@@ -80,19 +80,39 @@ public final class StoreApi {
      * methods; the emulator applies §3.5 to every sale list).
      *
      * <p>An id missing from the answer is an order that does not exist (or another site's: the filter is by id only).
-     * The parts are paged by offset ({@code start}), ordered by id: an order saved between the two requests is saved
-     * again later than this read, so its hook event or the poller reads it again.
+     * An order saved while it is read is saved later than this read, so its hook event or the poller reads it again;
+     * but the parts are paged by offset ({@code start}, reference §3.1), and a save between two requests that removes
+     * lines of one order (a basket replaced) shifts the later pages, so lines of <em>another</em> order, saved before
+     * the read, would fall between two pages and be lost for good. So a read that needs further pages ends with the
+     * orders' {@code version} ("increments on save", §11.2) and {@code dateUpdate} listed again; when one moved, the
+     * read is not used: the orders are read again in two halves (fewer lines, often one page each), and one order
+     * alone with {@code sale.order.get}, whose answer holds all its parts.
      *
      * @param orderIds at most {@link #ORDERS_PER_BULK_READ}
      */
     public Map<Long, OrderDetails> ordersInBulk(Collection<Long> orderIds) {
         List<Long> ids = List.copyOf(new LinkedHashSet<>(orderIds));
-        if (ids.isEmpty()) {
-            return Map.of();
-        }
         if (ids.size() > ORDERS_PER_BULK_READ) {
             throw new IllegalArgumentException("a bulk read takes at most " + ORDERS_PER_BULK_READ + " orders (one page), got " + ids.size());
         }
+        return ids.isEmpty() ? Map.of() : readConsistently(ids);
+    }
+
+    private Map<Long, OrderDetails> readConsistently(List<Long> ids) {
+        if (ids.size() == 1) {
+            return order(ids.get(0)).map(details -> Map.of(ids.get(0), details)).orElseGet(Map::of);
+        }
+        Optional<Map<Long, OrderDetails>> read = readInBulk(ids);
+        if (read.isPresent()) {
+            return read.get();
+        }
+        Map<Long, OrderDetails> out = new LinkedHashMap<>(readConsistently(ids.subList(0, ids.size() / 2)));
+        out.putAll(readConsistently(ids.subList(ids.size() / 2, ids.size())));
+        return out;
+    }
+
+    /** One bulk read of the orders; empty when one of them was saved between its first and last request. */
+    private Optional<Map<Long, OrderDetails>> readInBulk(List<Long> ids) {
         Map<String, String> wrappers = new LinkedHashMap<>();
         wrappers.put("basket", "basketItems");
         wrappers.put("payments", "payments");
@@ -116,10 +136,22 @@ public final class StoreApi {
                 more.add(partPage(key, methods.get(key), ids, start));
             }
         }
+        if (!more.isEmpty()) {
+            // the orders' saves, listed again last: unchanged means no page shifted between the requests
+            more.add(BatchCommand.of(SAVES_AGAIN, "sale.order.list", Map.of("filter", Map.of("@id", ids), "order", Map.of("id", "asc"),
+                    "select", List.of("id", "version", "dateUpdate"), "start", 0)));
+        }
         for (int from = 0; from < more.size(); from += BitrixClient.MAX_BATCH) {
             List<BatchCommand> pages = more.subList(from, Math.min(more.size(), from + BitrixClient.MAX_BATCH));
             BatchResult next = client.batch(pages, false);
             for (BatchCommand page : pages) {
+                if (page.key().equals(SAVES_AGAIN)) {
+                    List<JsonNode> again = LenientJson.elements(LenientJson.asObject("sale.order.list result", next.result(SAVES_AGAIN)), "orders");
+                    if (!saves(again).equals(saves(orderRows))) {
+                        return Optional.empty();
+                    }
+                    continue;
+                }
                 String part = page.key().substring(0, page.key().indexOf('_'));
                 rows.get(part).addAll(LenientJson.elements(LenientJson.asObject(page.method() + " result", next.result(page.key())), wrappers.get(part)));
             }
@@ -136,7 +168,19 @@ public final class StoreApi {
             out.put(order.id(), new OrderDetails(order, List.copyOf(basket.getOrDefault(order.id(), List.of())),
                     List.copyOf(props.getOrDefault(order.id(), List.of())), List.copyOf(payments.getOrDefault(order.id(), List.of()))));
         }
-        return out;
+        return Optional.of(out);
+    }
+
+    /** The batch key of a bulk read's closing list of the orders' saves. */
+    private static final String SAVES_AGAIN = "saves";
+
+    /** Each listed order's save: its {@code version} and {@code dateUpdate} (second precision: the version tells saves within a second). */
+    private static Map<Long, String> saves(List<JsonNode> orderRows) {
+        Map<Long, String> saves = new LinkedHashMap<>();
+        for (JsonNode row : orderRows) {
+            saves.put(LenientJson.requiredLong(row, "id"), LenientJson.text(row, "version") + "@" + LenientJson.text(row, "dateUpdate"));
+        }
+        return saves;
     }
 
     private static BatchCommand partPage(String part, String method, List<Long> orderIds, long start) {

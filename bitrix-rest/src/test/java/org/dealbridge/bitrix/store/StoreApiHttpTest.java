@@ -238,4 +238,43 @@ class StoreApiHttpTest {
         });
         assertThat(seen).containsExactlyInAnyOrderElementsOf(ids);
     }
+
+    @Test
+    void aBasketReplacedBetweenTheRequestsOfABulkReadLosesNoLineOfAnotherOrder() {
+        List<Long> ids = new java.util.ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            ids.add(emu.store().addOrder(NewOrder.create().item(100, "Bear", "990.00", 1).item(200, "T-shirt", "500", i + 1)));
+        }
+        // 80 basket lines: two pages. Right after the first page, a manager replaces the first order's basket: its two
+        // lines (the lowest ids) go, two new ones come last, and every line after them moves two places forward
+        emu.faults().afterNext(Portal.STORE, "sale.basketitem.list", () -> emu.store().updateOrderAsHuman(ids.get(0),
+                Map.of("basketItems", List.of(Map.of("productId", 300, "name", "Loose", "price", "1", "quantity", "5"),
+                        Map.of("productId", 100, "name", "Bear", "price", "990.00", "quantity", "1")))));
+
+        Map<Long, OrderDetails> read = store.ordersInBulk(ids);
+
+        assertThat(read).containsOnlyKeys(ids);
+        List<Long> othersFirst = new java.util.ArrayList<>(ids.subList(1, ids.size()));
+        othersFirst.add(ids.get(0));  // saved during the read, it would be read again anyway; the others would not
+        for (long id : othersFirst) {
+            OrderDetails now = store.order(id).orElseThrow();
+            assertThat(read.get(id).basketItems()).as("the basket lines of order %d", id)
+                    .extracting(BasketItem::id, BasketItem::productId, BasketItem::quantity)
+                    .containsExactlyElementsOf(now.basketItems().stream()
+                            .map(b -> org.assertj.core.groups.Tuple.tuple(b.id(), b.productId(), b.quantity())).toList());
+        }
+    }
+
+    @Test
+    void aBulkReadOfOrdersNobodyEditsCostsTwoRequestsWhenALinePageFollows() {
+        List<Long> ids = new java.util.ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            ids.add(emu.store().addOrder(NewOrder.create().item(100, "Bear", "990.00", 1).item(200, "T-shirt", "500", 1)));
+        }
+        int before = emu.calls().count(Portal.STORE, "batch");
+
+        assertThat(store.ordersInBulk(ids)).containsOnlyKeys(ids)
+                .allSatisfy((id, details) -> assertThat(details.basketItems()).hasSize(2));
+        assertThat(emu.calls().count(Portal.STORE, "batch") - before).as("the first page of every part, then the lines' second page and the saves").isEqualTo(2);
+    }
 }
