@@ -16,6 +16,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.dealbridge.connector.CommandConnector;
 import org.dealbridge.connector.Executed;
 import org.dealbridge.dealprojector.DealProjectorConfig;
+import org.dealbridge.mapping.LinkRevision;
 import org.dealbridge.schemas.DealCommand;
 import org.dealbridge.schemas.Keys;
 import org.dealbridge.schemas.OrderCommand;
@@ -94,7 +95,7 @@ public final class CrmConnector extends CommandConnector<DealCommand, DealWrite>
             ownLinks.remove(orderKey);
             return;
         }
-        ownLinks.merge(orderKey, link, (own, committed) -> committed.getUpdatedAt().isAfter(own.getUpdatedAt()) ? committed : own);
+        ownLinks.merge(orderKey, link, (own, committed) -> LinkRevision.isNewer(committed, own) ? committed : own);
     }
 
     /** The portal's budget holds the next call: the runtime gathers the commands arriving meanwhile into it. */

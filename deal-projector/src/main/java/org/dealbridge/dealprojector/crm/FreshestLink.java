@@ -3,6 +3,7 @@ package org.dealbridge.dealprojector.crm;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.dealbridge.dealprojector.topology.DealFields;
+import org.dealbridge.mapping.LinkRevision;
 import org.dealbridge.schemas.DealCommand;
 import org.dealbridge.schemas.DealCommandKind;
 import org.dealbridge.schemas.SyncLink;
@@ -18,6 +19,9 @@ import org.dealbridge.schemas.SyncLink;
  * UPDATE of that deal, so a person's change made meanwhile is judged as one. A command decided before the connector
  * learnt that the deal was deleted writes nothing (a CREATE only recreates the deal when it was decided knowing of the
  * deletion, under {@code deals.onDeleted: recreate}).
+ *
+ * <p>"Newer" is {@link LinkRevision}'s: by the count of writes, so a link the store connector wrote on another machine
+ * whose clock is behind still reads as newer than the one it was based on.
  */
 public final class FreshestLink {
     private FreshestLink() {
@@ -55,7 +59,7 @@ public final class FreshestLink {
         }
         SyncLink decidedOn = command.getDecidedOn();
         if (command.getDealId() == null || own.getDealId() != command.getDealId()
-                || (decidedOn != null && !decidedOn.getUpdatedAt().isBefore(own.getUpdatedAt()))) {
+                || (decidedOn != null && !LinkRevision.isNewer(own, decidedOn))) {
             return command;
         }
         return DealCommand.newBuilder(command).setDecidedOn(own).build();

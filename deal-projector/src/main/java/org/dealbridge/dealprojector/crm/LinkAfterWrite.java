@@ -5,6 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.dealbridge.dealprojector.topology.DealFields;
+import org.dealbridge.mapping.LinkRevision;
 import org.dealbridge.mapping.Ownership;
 import org.dealbridge.schemas.DealCommand;
 import org.dealbridge.schemas.LinkOrigin;
@@ -57,6 +58,7 @@ public final class LinkAfterWrite {
                 .setOrderValues(c.getOrderValues())
                 .setOrderRowsDigest(Ownership.orderRows(c))
                 .setOrigin(LinkOrigin.ORDER)
+                .setRevision(LinkRevision.after(c.getDecidedOn()))  // none, or the deleted deal's under recreate
                 .setUpdatedAt(now)
                 .build();
     }
@@ -83,6 +85,7 @@ public final class LinkAfterWrite {
                 .setOrderRowsDigest(Ownership.orderRows(c))
                 .setDealDeletedAt(null)
                 .setOrderDeletedAt(c.getOrderDeleted() ? now : previous == null ? null : previous.getOrderDeletedAt())
+                .setRevision(LinkRevision.after(previous))
                 .setUpdatedAt(now)
                 .build();
     }
@@ -93,6 +96,6 @@ public final class LinkAfterWrite {
                 .setSiteId(c.getSiteId()).setOrderId(c.getOrderId()).setDealId(c.getDealId()).setCategoryId(0)
                 .setStageId("").setStatusId(c.getOrderStatusId() == null ? "" : c.getOrderStatusId())
                 .setUpdatedAt(now).build();
-        return SyncLink.newBuilder(was).setDealDeletedAt(now).setUpdatedAt(now).build();
+        return SyncLink.newBuilder(was).setDealDeletedAt(now).setRevision(LinkRevision.after(c.getDecidedOn())).setUpdatedAt(now).build();
     }
 }

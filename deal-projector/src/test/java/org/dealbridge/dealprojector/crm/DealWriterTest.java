@@ -119,7 +119,7 @@ class DealWriterTest {
                            List<ProductRow> basket) {
         return SyncLink.newBuilder().setSiteId("s1").setOrderId(orderId).setDealId(dealId).setCategoryId(pipeline)
                 .setStageId(stage).setStatusId(status).setDealFields(new LinkedHashMap<>(values)).setDealRowsDigest(digest(basket))
-                .setOrderValues(new LinkedHashMap<>(values)).setOrderRowsDigest(digest(basket)).setOrigin(LinkOrigin.ORDER)
+                .setOrderValues(new LinkedHashMap<>(values)).setOrderRowsDigest(digest(basket)).setOrigin(LinkOrigin.ORDER).setRevision(6)
                 .setUpdatedAt(Instant.now().minus(Duration.ofMinutes(10))).build();
     }
 
@@ -260,6 +260,7 @@ class DealWriterTest {
         assertThat(result.link().getDealFields().keySet()).noneMatch(key -> key.startsWith("@"));
         assertThat(result.link().getOrderValues()).isEqualTo(create(5001, Map.of(), null, false).getOrderValues());
         assertThat(result.link().getOrigin()).isEqualTo(LinkOrigin.ORDER);
+        assertThat(result.link().getRevision()).as("the link's first write").isEqualTo(1);
         assertThat(crm.crm().dealProductRows(dealId)).hasSize(1);
         List<Long> contacts = crm.crm().dealContactIds(dealId);
         assertThat(contacts).hasSize(1);
@@ -321,6 +322,8 @@ class DealWriterTest {
                 .containsEntry("OPPORTUNITY", "1500.00");
         assertThat(result.link().getStageId()).isEqualTo("EXECUTING");
         assertThat(result.link().getStatusId()).isEqualTo("P");
+        assertThat(result.link().getRevision()).as("one more write than the link it was decided on")
+                .isEqualTo(agreed(5006, dealId, 0, "NEW", "N").getRevision() + 1);
     }
 
     @Test

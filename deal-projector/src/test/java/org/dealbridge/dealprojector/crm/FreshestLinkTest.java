@@ -68,6 +68,21 @@ class FreshestLinkTest {
         assertThat(FreshestLink.apply(statusMovedToF(), null)).isEqualTo(statusMovedToF());
     }
 
+    @Test
+    void aLinkWrittenOnAMachineWhoseClockIsBehindStillReadsAsNewerThanTheOneItWasBasedOn() {
+        // the connector wrote C2:EXECUTING (its 3rd write of the link); the store connector, on a machine whose clock
+        // is two minutes behind, then wrote the link the command was decided on, on the basis of that one
+        SyncLink own = SyncLink.newBuilder(ownLink(DECIDED_LINK_AT, 7)).setRevision(3).build();
+        SyncLink basedOnOwn = SyncLink.newBuilder(decidedLink()).setRevision(4).setUpdatedAt(DECIDED_LINK_AT.minusSeconds(120)).build();
+        DealCommand decided = DealCommand.newBuilder(statusMovedToF()).setDecidedOn(basedOnOwn).build();
+
+        assertThat(FreshestLink.apply(decided, own)).as("the later write stands, whatever its clock said").isEqualTo(decided);
+
+        // and the other way round: the connector's own later write, on a machine whose clock is behind the other's
+        SyncLink ownLater = SyncLink.newBuilder(own).setRevision(5).setUpdatedAt(DECIDED_LINK_AT.minusSeconds(300)).build();
+        assertThat(FreshestLink.apply(decided, ownLater).getDecidedOn()).isEqualTo(ownLater);
+    }
+
     private static DealCommand create() {
         return DealCommand.newBuilder().setCommandId("c0").setKind(DealCommandKind.CREATE).setSiteId("s1").setOrderId(5001)
                 .setOriginatorId("dealbridge:s1").setMappingVersion(1).setSourceTime(Instant.parse("2026-11-29T08:00:05Z"))

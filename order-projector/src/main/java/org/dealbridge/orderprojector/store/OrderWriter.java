@@ -21,6 +21,7 @@ import org.dealbridge.bitrix.store.SaleOrder;
 import org.dealbridge.bitrix.store.StoreApi;
 import org.dealbridge.mapping.CompiledMapping;
 import org.dealbridge.mapping.DealValues;
+import org.dealbridge.mapping.LinkRevision;
 import org.dealbridge.mapping.OrderFromDeal;
 import org.dealbridge.mapping.Ownership;
 import org.dealbridge.orderprojector.OrderProjectorConfig;
@@ -202,6 +203,7 @@ public final class OrderWriter {
         SyncLink recorded = link == null ? null : SyncLink.newBuilder(link)
                 .setOrderDeletedAt(clock.instant())
                 .setStageId(move ? cancelled.get() : deal.stageId())
+                .setRevision(LinkRevision.after(link))
                 .setUpdatedAt(clock.instant())
                 .build();
         String what = move ? "; deal " + c.getDealId() + " goes to the cancelled stage " + cancelled.get() + " of pipeline "
@@ -293,6 +295,7 @@ public final class OrderWriter {
                 .setOrigin(LinkOrigin.DEAL)
                 .setDealFields(handMadeValues(deal))
                 .setDealRowsDigest(DealValues.productRowsDigest(c.getItems()))
+                .setRevision(LinkRevision.after(null))
                 .setUpdatedAt(clock.instant())
                 .build();
         boolean completed = !added && (!missing.isEmpty() || payments.isEmpty() && pay != null && pay.id() != null);
@@ -503,6 +506,7 @@ public final class OrderWriter {
                 .setCategoryId(deal.categoryId())
                 .setStageId(deal.stageId())
                 .setStatusId(status)
+                .setRevision(LinkRevision.after(previous))
                 .setUpdatedAt(clock.instant())
                 .build();
     }

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.Optional;
 import java.util.UUID;
 import org.dealbridge.mapping.CompiledMapping;
+import org.dealbridge.mapping.LinkRevision;
 import org.dealbridge.mapping.MappingDocument;
 import org.dealbridge.orderprojector.OrderProjectorConfig;
 import org.dealbridge.mapping.PairDecision;
@@ -86,7 +87,7 @@ public final class DealToOrder {
         if (deal.getDeleted()) {
             // a deletion is a person's decision, not an error: the order is unlinked and left as it is
             SyncLink unlinked = link.getDealDeletedAt() != null ? null
-                    : SyncLink.newBuilder(link).setDealDeletedAt(now).setUpdatedAt(now).build();
+                    : SyncLink.newBuilder(link).setDealDeletedAt(now).setRevision(LinkRevision.after(link)).setUpdatedAt(now).build();
             String next = mapping == null ? "" : mapping.onDeleted() == MappingDocument.OnDeleted.RECREATE
                     ? " Its next change creates a new deal (deals.onDeleted = recreate)."
                     : " It gets no new deal (deals.onDeleted = unlink).";
