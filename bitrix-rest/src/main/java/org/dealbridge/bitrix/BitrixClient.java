@@ -468,7 +468,8 @@ public final class BitrixClient implements AutoCloseable {
         count(method, "ok");
         state.authError = null;
         state.authErrorAt = null;
-        return new BitrixResponse(root.get("result"), optLong(root, "total"), optLong(root, "next"), resetAt, operating);
+        return new BitrixResponse(root.get("result"), optLong(root, "total"), optLong(root, "next"), resetAt, operating,
+                PortalClock.startOf(root));
     }
 
     private static OptionalLong optLong(JsonNode root, String field) {

@@ -22,25 +22,35 @@ public final class PortalClock {
 
     /** Records the time an answer's envelope reports, if any; the {@code time} keys are optional (§1.3). */
     void observe(JsonNode envelope, long receivedNanos) {
+        envelopeTime(envelope, "finish").ifPresent(at -> last = new Reading(at, receivedNanos));
+    }
+
+    /**
+     * When the portal began to serve a request, by its own clock: the answer's {@code time.start} (else
+     * {@code date_start}); what the request read was read no earlier. Empty when the envelope has neither.
+     */
+    static Optional<Instant> startOf(JsonNode envelope) {
+        return envelopeTime(envelope, "start");
+    }
+
+    private static Optional<Instant> envelopeTime(JsonNode envelope, String which) {
         JsonNode t = envelope == null ? null : envelope.get("time");
         if (t == null || !t.isObject()) {
-            return;
+            return Optional.empty();
         }
-        Instant at = null;
-        JsonNode finish = t.get("finish");
-        if (finish != null && finish.isNumber()) {
-            BigDecimal seconds = finish.decimalValue();
-            at = Instant.ofEpochSecond(seconds.longValue(), seconds.remainder(BigDecimal.ONE).movePointRight(9).longValue());
-        } else if (t.hasNonNull("date_finish")) {
+        JsonNode seconds = t.get(which);
+        if (seconds != null && seconds.isNumber()) {
+            BigDecimal s = seconds.decimalValue();
+            return Optional.of(Instant.ofEpochSecond(s.longValue(), s.remainder(BigDecimal.ONE).movePointRight(9).longValue()));
+        }
+        if (t.hasNonNull("date_" + which)) {
             try {
-                at = OffsetDateTime.parse(t.get("date_finish").asText()).toInstant();
+                return Optional.of(OffsetDateTime.parse(t.get("date_" + which).asText()).toInstant());
             } catch (DateTimeParseException e) {
-                return;
+                return Optional.empty();
             }
         }
-        if (at != null) {
-            last = new Reading(at, receivedNanos);
-        }
+        return Optional.empty();
     }
 
     /** The portal's time now; empty until an answer with a time has arrived. */

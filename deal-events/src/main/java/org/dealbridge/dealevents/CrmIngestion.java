@@ -141,7 +141,7 @@ public final class CrmIngestion implements AutoCloseable {
                 @Override
                 public void confirm() {
                     CrmIngestion.publish(publisher, List.copyOf(found));
-                    found.forEach(deal -> published.published(deal.getDealId(), deal.getDateModify(), DealReader.content(deal)));
+                    found.forEach(deal -> published.published(deal.getDealId(), deal.getDateModify(), DealReader.content(deal), deal.getReadAt()));
                     found.clear();
                 }
             };

@@ -69,7 +69,7 @@ public final class CrmPoller {
         long id = LenientJson.requiredLong(row, "ID");
         try {
             Deal deal = Deal.fromClassic(row);
-            return new Change(id, deal.dateModify(), DealReader.content(DealReader.changed(deal, List.of(), ChangeSource.CRM_POLL)));
+            return new Change(id, deal.dateModify(), DealReader.content(DealReader.changed(deal, List.of(), ChangeSource.CRM_POLL, null)));
         } catch (RuntimeException malformed) {
             return new Change(id, null, null);
         }

@@ -15,6 +15,8 @@ import java.util.TreeMap;
 import org.dealbridge.bitrix.BatchCommand;
 import org.dealbridge.bitrix.BatchResult;
 import org.dealbridge.bitrix.BitrixClient;
+import org.dealbridge.bitrix.BitrixResponse;
+import org.dealbridge.bitrix.Idempotence;
 import org.dealbridge.bitrix.BitrixException;
 import org.dealbridge.bitrix.LenientJson;
 import org.dealbridge.bitrix.crm.Deal;
@@ -40,10 +42,10 @@ import org.dealbridge.schemas.ProductRow;
  *       in the UI has no {@code ORIGINATOR_ID}: its rows are read even when the person uses the webhook's own account.
  *       Not checked: "modified no later than DealBridge's write" — its write times are in {@code deal-links}, which
  *       ingestion does not read; {@code MODIFY_BY_ID} and {@code ORIGINATOR_ID} stand for it.</li>
- *   <li>this reader read the rows at the same {@code DATE_MODIFY} and the deal otherwise reads as it did then
- *       ({@link #content}): the deal has not been saved since. The date alone has second precision, so a save within
- *       the second of the last read keeps it; a same-second save that changes only the rows (and not the amount or any
- *       other field of the event) still reads as unchanged: the list row has nothing that would tell (open).</li>
+ *   <li>this reader read the rows at the same {@code DATE_MODIFY}, at least a second after it by the CRM's clock, and
+ *       the deal otherwise reads as it did then ({@link #content}): the deal has not been saved since. The date has
+ *       second precision, so a save within the second of the last read keeps it; rows read within that second are not
+ *       remembered ({@link PublishedVersions#settled}), so a later save that changes only the rows is read.</li>
  * </ul>
  * Then the rows last read are published (none when never read: {@code productRows} is "when read").
  */
@@ -100,7 +102,11 @@ public final class DealReader {
     }
 
     private Map<Long, BulkRead.Result<DealChanged>> chunk(List<Long> ids, ChangeSource source) {
-        JsonNode listed = client.call("crm.deal.list", Map.of("filter", Map.of("@ID", ids), "select", SELECT, "start", -1));
+        BitrixResponse answer = client.callForResponse("crm.deal.list", Map.of("filter", Map.of("@ID", ids), "select", SELECT, "start", -1),
+                Idempotence.ofMethod("crm.deal.list"));
+        JsonNode listed = answer.result();
+        // when the CRM began to serve the read, by its own clock: it read each deal no earlier
+        Instant readAt = answer.portalStart().orElse(null);
         Map<Long, Deal> deals = new LinkedHashMap<>();
         Map<Long, String> modifiedBy = new HashMap<>();
         Map<Long, BulkRead.Result<DealChanged>> out = new LinkedHashMap<>();
@@ -124,7 +130,7 @@ public final class DealReader {
             }
             boolean echo = webhookUser != null && webhookUser.equals(modifiedBy.get(deal.id())) && deal.originatorId() != null;
             boolean unchanged = known != null && deal.dateModify() != null && deal.dateModify().isEqual(known.dateModify())
-                    && content(changed(deal, List.of(), source)).equals(known.content());
+                    && content(changed(deal, List.of(), source, readAt)).equals(known.content());
             if (echo || unchanged) {
                 rows.put(deal.id(), known == null ? List.of() : known.rows());
             } else {
@@ -143,9 +149,11 @@ public final class DealReader {
                 }
                 List<ProductRow> read = error.isPresent() ? List.of() : rows(result.result(command.key()));
                 rows.put(id, read);
-                if (deals.get(id).dateModify() != null) {
+                Deal deal = deals.get(id);
+                if (deal.dateModify() != null && PublishedVersions.settled(deal.dateModify().toInstant(), readAt)) {
+                    // read within the second of its DATE_MODIFY, the rows may be followed by another save in that second
                     synchronized (knownRows) {
-                        knownRows.put(id, new KnownRows(deals.get(id).dateModify(), content(changed(deals.get(id), List.of(), source)), read));
+                        knownRows.put(id, new KnownRows(deal.dateModify(), content(changed(deal, List.of(), source, readAt)), read));
                     }
                 }
             }
@@ -153,7 +161,7 @@ public final class DealReader {
         for (long id : ids) {
             Deal deal = deals.get(id);
             if (deal != null) {
-                out.put(id, new BulkRead.Result.Found<>(changed(deal, rows.get(id), source)));
+                out.put(id, new BulkRead.Result.Found<>(changed(deal, rows.get(id), source, readAt)));
             } else {
                 out.putIfAbsent(id, new BulkRead.Result.Gone<>());
             }
@@ -193,8 +201,12 @@ public final class DealReader {
                 deal.getOriginId(), userFields));
     }
 
-    /** A deal as DealChanged; {@code dateModify} falls back to now only when the portal sent none. */
-    static DealChanged changed(Deal deal, List<ProductRow> rows, ChangeSource source) {
+    /**
+     * A deal as DealChanged; {@code dateModify} falls back to now only when the portal sent none.
+     *
+     * @param readAt the CRM's time just before the read, null when unknown
+     */
+    static DealChanged changed(Deal deal, List<ProductRow> rows, ChangeSource source, Instant readAt) {
         Map<String, String> userFields = new HashMap<>();
         deal.userFields().forEach((name, value) -> {
             if (value == null || value.isNull()) {
@@ -222,6 +234,7 @@ public final class DealReader {
                 .setUserFields(userFields)
                 .setProductRows(rows)
                 .setDateModify(deal.dateModify() == null ? Instant.now() : deal.dateModify().toInstant())
+                .setReadAt(readAt)
                 .setCause(ChangeCause.newBuilder().setSource(source).build())
                 .build();
     }

@@ -104,6 +104,7 @@ class CrmPollerTest {
                 DealEventsConfig.POLL_INTERVAL, "100", DealEventsConfig.POLL_OVERLAP, "1000"));
         emu.faults().outage(org.dealbridge.emulator.Portal.CRM, Duration.ofHours(1), org.dealbridge.emulator.Fault.HTTP_500);
         long id = emu.crm().addDealAsHuman(Map.of("TITLE", "While down", "CATEGORY_ID", 1, "STAGE_ID", "C1:NEW"));
+        clock.advance(Duration.ofSeconds(1));  // read after its second: known complete, so published once
         KafkaCursorStore cursors = cursors();
         try (ChangePoller polling = poller(fast, cursors)) {
             polling.start();
@@ -137,6 +138,7 @@ class CrmPollerTest {
         long adminsOwn = emu.crm().addDealAsHuman(Map.of("TITLE", "By the admin", "CATEGORY_ID", 1, "STAGE_ID", "C1:NEW"));
         emu.crm().setProductRowsAsHuman(adminsOwn, List.of(Map.of("PRODUCT_ID", 100, "PRODUCT_NAME", "Puzzle", "PRICE", "10", "QUANTITY", "3")));
         DealReader reader = new DealReader(client);
+        clock.advance(Duration.ofSeconds(1));  // rows read within their deal's second are not remembered
         emu.calls().clear();
 
         Map<Long, java.util.Optional<DealChanged>> read = reader.read(List.of(ours, theirs, adminsOwn, 999_999L),
@@ -170,11 +172,13 @@ class CrmPollerTest {
             long id = emu.crm().addDealAsHuman(Map.of("TITLE", "Deal " + i, "CATEGORY_ID", 1, "STAGE_ID", "C1:NEW", "ASSIGNED_BY_ID", 7));
             first = first == 0 ? id : first;
         }
+        clock.advance(Duration.ofSeconds(1));  // read after their second: known complete
         ChangePoller poller = poller();
         assertThat(poller.pollOnce().published()).as("60 deals over two pages of crm.deal.list").isEqualTo(60);
 
         clock.advance(Duration.ofSeconds(10));
         emu.crm().updateDealAsHuman(first, Map.of("STAGE_ID", "C1:WON"));
+        clock.advance(Duration.ofSeconds(1));
         // the 1 s overlap lists the 59 unchanged deals again, but they were published with that DATE_MODIFY already
         assertThat(poller.pollOnce().published()).isEqualTo(1);
         assertThat(poller.pollOnce().published()).as("nothing new").isZero();
@@ -211,10 +215,39 @@ class CrmPollerTest {
         assertThat(poller.pollOnce().published()).as("the manager's move, read again").isEqualTo(1);
         assertThat(stagesPublished(id, 2)).containsExactly("C1:NEW", "C1:WON");
 
+        clock.advance(Duration.ofSeconds(1));
+        assertThat(poller.pollOnce().published()).as("read within its second: read once more after it").isEqualTo(1);
         emu.calls().clear();
         assertThat(poller.pollOnce().published()).as("published unchanged: not read again").isZero();
         assertThat(emu.calls().all()).extracting(org.dealbridge.emulator.Call::method).containsExactly("crm.deal.list");
         assertThat(emu.calls().all()).allSatisfy(c -> assertThat(((Map<?, ?>) c.params().get("filter")).containsKey("@ID")).isFalse());
+    }
+
+    /**
+     * A person saves a deal's product rows twice within one second: the second save changes only the rows, so the deal
+     * lists with the same {@code DATE_MODIFY} and the same fields. The poller had read it within that second and
+     * remembered the rows as of that date; it skipped the deal as published and the new rows never reached
+     * {@code deal-changes}. A read within the second of its date is now not taken as the second's last state.
+     */
+    @Test
+    void aPersonsSecondSaveWithinOneSecondThatChangesOnlyTheRowsReachesDealChanges() throws Exception {
+        long id = emu.crm().addDealAsHuman(Map.of("TITLE", "By hand", "CATEGORY_ID", 1, "STAGE_ID", "C1:NEW", "ASSIGNED_BY_ID", 7));
+        emu.crm().setProductRowsAsHuman(id, List.of(Map.of("PRODUCT_ID", 100, "PRODUCT_NAME", "Puzzle", "PRICE", "10", "QUANTITY", "1")));
+        ChangePoller poller = poller();
+        assertThat(poller.pollOnce().published()).isEqualTo(1);
+        String published = (String) emu.crm().deal(id).get("DATE_MODIFY");
+
+        emu.crm().setProductRowsAsHuman(id, List.of(Map.of("PRODUCT_ID", 100, "PRODUCT_NAME", "Puzzle", "PRICE", "10", "QUANTITY", "4")));
+        assertThat(emu.crm().deal(id).get("DATE_MODIFY")).as("the clock stands: the same second").isEqualTo(published);
+        assertThat(poller.pollOnce().published()).as("the rows' save, read again").isEqualTo(1);
+        assertThat(eventsPublished(id, 2)).extracting(e -> e.getProductRows().get(0).getQuantity().toString())
+                .satisfiesExactly(q -> assertThat(q).startsWith("1"), q -> assertThat(q).startsWith("4"));
+
+        clock.advance(Duration.ofSeconds(1));
+        assertThat(poller.pollOnce().published()).as("read once more after the second ended: now known complete").isEqualTo(1);
+        emu.calls().clear();
+        assertThat(poller.pollOnce().published()).as("published and settled: only listed").isZero();
+        assertThat(emu.calls().all()).extracting(org.dealbridge.emulator.Call::method).containsExactly("crm.deal.list");
     }
 
     /**
@@ -290,23 +323,28 @@ class CrmPollerTest {
 
     /** The stages of {@code dealId}'s events on the deal topic, in order, once {@code expected} of them are there (at most 30 s). */
     private List<String> stagesPublished(long dealId, int expected) {
+        return eventsPublished(dealId, expected).stream().map(e -> e.getStageId().toString()).toList();
+    }
+
+    /** {@code dealId}'s events on the deal topic, in order, once {@code expected} of them are there (at most 30 s). */
+    private List<DealChanged> eventsPublished(long dealId, int expected) {
         Properties props = KAFKA.clientProperties();
         props.put(org.apache.kafka.clients.consumer.ConsumerConfig.GROUP_ID_CONFIG, "reader-" + UUID.randomUUID());
         props.put(org.apache.kafka.clients.consumer.ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        List<String> stages = new ArrayList<>();
+        List<DealChanged> events = new ArrayList<>();
         try (org.apache.kafka.clients.consumer.KafkaConsumer<String, DealChanged> consumer = new org.apache.kafka.clients.consumer.KafkaConsumer<>(
                 props, new org.apache.kafka.common.serialization.StringDeserializer(), topics.dealChanges().valueSerde().deserializer())) {
             consumer.subscribe(List.of(dealTopic));
             long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-            while (System.nanoTime() < deadline && stages.size() < expected) {
+            while (System.nanoTime() < deadline && events.size() < expected) {
                 consumer.poll(Duration.ofMillis(100)).forEach(r -> {
                     if (r.value().getDealId() == dealId) {
-                        stages.add(r.value().getStageId().toString());
+                        events.add(r.value());
                     }
                 });
             }
         }
-        return stages;
+        return events;
     }
 
     /** Which of {@code deals} are on the deal topic, waiting up to {@code wait} for all of them. */

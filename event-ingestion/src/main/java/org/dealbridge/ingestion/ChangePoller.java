@@ -179,7 +179,7 @@ public final class ChangePoller implements AutoCloseable {
                 stoppedAt = batch.get(0);
                 break;
             }
-            batch.forEach(c -> published.published(c.id(), c.modified() == null ? null : c.modified().toInstant(), c.content()));
+            batch.forEach(c -> published.listedAndRead(c.id(), c.modified() == null ? null : c.modified().toInstant(), c.content()));
         }
         // past everything listed before the record the round stopped at: read now, or in Kafka already at that date
         OffsetDateTime handledUpTo = null;

@@ -5,6 +5,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.time.OffsetDateTime;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -28,6 +29,12 @@ import java.util.function.Supplier;
  * when its hook event was (issue 13, deal 488: created and published at 22:44:10, moved by a manager within the same
  * second, never published again). A version is the same only when its date and its digest are; a record whose digest
  * is unknown on either side is read again.
+ *
+ * <p>Even date and content cannot tell a save that changes only what the digest leaves out (a deal's product rows)
+ * from none. So a record read within the second of its modification date, by the portal's own clock, is recorded
+ * with its content unknown ({@link #settled}): the next listing reads it again, and a read a second later settles it.
+ * A poller's overlap (at least a second) lists it again, since no record it lists can move its cursor past a second
+ * that had not ended when the record was listed.
  *
  * <p>Only acknowledged sends are recorded, so a poller's cursor may move past a record found here: it is in Kafka. Held
  * in memory and bounded (the least recently recorded go first); after a restart each record is read once more.
@@ -67,8 +74,9 @@ public final class PublishedVersions {
     }
 
     /**
-     * Record {@code id} as in Kafka with this modification date and content digest (acknowledged). A later date is kept
-     * over an earlier one; at the same date the version recorded last stands, since it was sent last.
+     * Record {@code id} as in Kafka with this modification date and content digest (acknowledged), for a side whose
+     * digest tells every save apart (a store order's {@code version}). A later date is kept over an earlier one; at the
+     * same date the version recorded last stands, since it was sent last.
      */
     public synchronized void published(long id, Instant modified, String content) {
         if (modified == null) {
@@ -76,6 +84,35 @@ public final class PublishedVersions {
         }
         Version before = versions.remove(id);
         versions.put(id, before != null && before.modified().isAfter(modified) ? before : new Version(modified, content));
+    }
+
+    /**
+     * As {@link #published(long, Instant, String)}, for a record read at {@code readAt} by the portal's own clock (null:
+     * unknown): when that is within the second of {@code modified}, its content is recorded as unknown, so the record
+     * is read again when next listed.
+     */
+    public void published(long id, Instant modified, String content, Instant readAt) {
+        published(id, modified, settled(modified, readAt) ? content : null);
+    }
+
+    /**
+     * Whether a record read at {@code readAt} (the portal's time just before the read) shows every save of the second
+     * of {@code modified} (second precision): the read began after that second had ended.
+     */
+    public static boolean settled(Instant modified, Instant readAt) {
+        return modified != null && readAt != null && !readAt.isBefore(modified.truncatedTo(ChronoUnit.SECONDS).plusSeconds(1));
+    }
+
+    /**
+     * Record a record a poller listed and had read (published, gone or dead-lettered) with the version it was listed
+     * with, unless its read left the content of that date unknown (read within its second): that stands.
+     */
+    public synchronized void listedAndRead(long id, Instant modified, String content) {
+        Version recorded = versions.get(id);
+        if (recorded != null && recorded.content() == null && recorded.modified().equals(modified)) {
+            return;
+        }
+        published(id, modified, content);
     }
 
     /**

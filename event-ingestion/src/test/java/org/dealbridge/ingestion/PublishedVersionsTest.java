@@ -46,6 +46,35 @@ class PublishedVersionsTest {
     }
 
     @Test
+    void aRecordReadWithinTheSecondOfItsDateIsReadAgainOneReadASecondLaterIsNot() {
+        PublishedVersions published = new PublishedVersions();
+        java.time.Instant saved = SECOND.toInstant();  // DATE_MODIFY 22:44:10, second precision
+
+        published.published(488, saved, "C2:NEW", saved.plusMillis(700));
+        assertThat(published.isPublished(488, SECOND, "C2:NEW")).as("read at 22:44:10.7: a save at .9 would list the same").isFalse();
+
+        published.published(488, saved, "C2:NEW", saved.plusSeconds(1));
+        assertThat(published.isPublished(488, SECOND, "C2:NEW")).as("read at 22:44:11: the second had ended").isTrue();
+
+        published.published(489, saved, "C2:NEW", null);
+        assertThat(published.isPublished(489, SECOND, "C2:NEW")).as("read at an unknown time").isFalse();
+        assertThat(PublishedVersions.settled(saved.plusMillis(300), saved.plusSeconds(1))).as("dates are compared by their second").isTrue();
+        assertThat(PublishedVersions.settled(saved, saved.plusMillis(999))).isFalse();
+    }
+
+    @Test
+    void aListingRecordedAfterTheReadDoesNotSettleWhatTheReadLeftUnknown() {
+        PublishedVersions published = new PublishedVersions();
+        published.published(488, SECOND.toInstant(), "C2:NEW", SECOND.toInstant().plusMillis(500));
+
+        published.listedAndRead(488, SECOND.toInstant(), "C2:NEW");
+        assertThat(published.isPublished(488, SECOND, "C2:NEW")).as("the read's unknown content stands").isFalse();
+
+        published.listedAndRead(490, SECOND.toInstant(), "C2:NEW");
+        assertThat(published.isPublished(490, SECOND, "C2:NEW")).as("listed and read, nothing recorded by the read (gone)").isTrue();
+    }
+
+    @Test
     void theDigestTellsPartsApartAndNullFromTheWordNull() {
         assertThat(PublishedVersions.digest(List.of("a", "b"))).isEqualTo(PublishedVersions.digest(List.of("a", "b")))
                 .isNotEqualTo(PublishedVersions.digest(List.of("ab", "")))

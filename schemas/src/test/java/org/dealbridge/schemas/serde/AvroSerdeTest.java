@@ -132,7 +132,7 @@ class AvroSerdeTest {
 
     /** Fields SyncLink gained after its first version, all with defaults. */
     private static final List<String> ADDED_TO_SYNC_LINK = List.of("dealFields", "origin", "orderValues", "dealDeletedAt",
-            "orderDeletedAt");
+            "orderDeletedAt", "revision");
 
     /** A SyncLink schema from before the fields added since existed. */
     private static Schema syncLinkWithoutLaterFields() {
@@ -174,6 +174,7 @@ class AvroSerdeTest {
         assertThat(link.getOrderValues()).as("a link from before orderValues: dealFields stands in (Ownership)").isEqualTo(Map.of());
         assertThat(link.getDealDeletedAt()).isNull();
         assertThat(link.getOrderDeletedAt()).isNull();
+        assertThat(link.getRevision()).as("a link from before revisions: ordered by updatedAt (LinkRevision)").isZero();
         // and the current schema, registered after the old one, gets its own id
         byte[] current = write(topics.dealLinks(), SampleRecords.syncLink());
         assertThat(ByteBuffer.wrap(current, 1, 4).getInt()).isNotEqualTo(oldId);
