@@ -109,6 +109,7 @@ class AvroSerdeTest {
         assertThat(generic.get("siteId")).hasToString("s1");
         assertThat(generic.get("orderId")).isEqualTo(5001L);
         assertThat(generic.get("dateUpdate")).isEqualTo(SampleRecords.CHANGED_AT.toEpochMilli());
+        assertThat(generic.get("version")).isEqualTo(7L);
         assertThat(((GenericRecord) generic.get("buyer")).get("phone")).isNull();
         assertThat((List<?>) generic.get("items")).hasSize(2);
     }
@@ -177,6 +178,30 @@ class AvroSerdeTest {
         // and the current schema, registered after the old one, gets its own id
         byte[] current = write(topics.dealLinks(), SampleRecords.syncLink());
         assertThat(ByteBuffer.wrap(current, 1, 4).getInt()).isNotEqualTo(oldId);
+    }
+
+    @Test
+    void anOrderChangedWrittenBeforeItCarriedTheStoresVersionReadsWithoutOne() throws IOException {
+        Schema current = OrderChanged.getClassSchema();
+        Schema old = Schema.createRecord(current.getName(), current.getDoc(), current.getNamespace(), false, current.getFields().stream()
+                .filter(f -> !f.name().equals("version")).map(f -> new Schema.Field(f, f.schema())).collect(Collectors.toList()));
+        int oldId = registry.register(SchemaRegistry.valueSubject(Topics.ORDER_CHANGES), old);
+        byte[] full = write(topics.orderChanges(), SampleRecords.orderChanged());
+        GenericRecord asOld = new GenericDatumReader<GenericRecord>(current, old)
+                .read(null, DecoderFactory.get().binaryDecoder(full, 5, full.length - 5, null));
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        out.write(0);
+        out.write(ByteBuffer.allocate(4).putInt(oldId).array());
+        BinaryEncoder encoder = EncoderFactory.get().directBinaryEncoder(out, null);
+        new GenericDatumWriter<GenericRecord>(old).write(asOld, encoder);
+        encoder.flush();
+
+        OrderChanged order = (OrderChanged) read(topics.orderChanges(), out.toByteArray());
+
+        assertThat(order.getVersion()).isNull();
+        assertThat(order.getOrderId()).isEqualTo(5001L);
+        assertThat(order.getDateUpdate()).isEqualTo(SampleRecords.CHANGED_AT);
+        assertThat(SampleRecords.orderChanged().getVersion()).as("the sample carries one").isEqualTo(7L);
     }
 
     @Test
