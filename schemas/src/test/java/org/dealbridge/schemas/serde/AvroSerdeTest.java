@@ -133,7 +133,7 @@ class AvroSerdeTest {
 
     /** Fields SyncLink gained after its first version, all with defaults. */
     private static final List<String> ADDED_TO_SYNC_LINK = List.of("dealFields", "origin", "orderValues", "dealDeletedAt",
-            "orderDeletedAt");
+            "orderDeletedAt", "revision");
 
     /** A schema from before {@code added} existed: the current one without those fields. */
     private static Schema without(Schema current, List<String> added) {
