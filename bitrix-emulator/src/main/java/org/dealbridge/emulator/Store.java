@@ -1,7 +1,6 @@
 package org.dealbridge.emulator;
 
 import java.math.BigDecimal;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -19,8 +18,8 @@ import java.util.function.Function;
  *
  * <p>D7 conventions: camelCase, JSON numbers (with the documented inconsistencies: basket items inside
  * {@code sale.order.get} carry {@code "id"}/{@code "orderId"} as strings), wrapper keys ({@code {"order":{...}}},
- * {@code {"orders":[...]}}), numeric error codes. Every change of an order advances its {@code dateUpdate} and
- * {@code version} and fires {@code ONSALEORDERSAVED}.
+ * {@code {"orders":[...]}}), numeric error codes. Every change of an order sets its {@code dateUpdate} to the save's
+ * time, increments its {@code version} and fires {@code ONSALEORDERSAVED}.
  */
 public final class Store {
     /** The product catalog's iblock id. */
@@ -55,7 +54,6 @@ public final class Store {
         final List<Map<String, Object>> basket = new ArrayList<>();
         final List<Map<String, Object>> payments = new ArrayList<>();
         final List<Map<String, Object>> props = new ArrayList<>();
-        Instant dateUpdate;
 
         long id() {
             return (Long) fields.get("id");
@@ -403,7 +401,6 @@ public final class Store {
         f.put("recurringId", null);
         f.put("lockedBy", null);
         f.put("dateLock", null);
-        o.dateUpdate = time.now();
         for (String key : List.of("lid", "currency", "userDescription")) {
             if (fields.get(key) != null) {
                 f.put(key, Params.asString(fields.get(key)));
@@ -677,15 +674,12 @@ public final class Store {
         orders.remove(o.id());
     }
 
-    /** Every save: {@code dateUpdate} strictly advances (by a second if the clock has not), version increments. */
+    /**
+     * Every save, as the real store does it: {@code dateUpdate} is the save's time (second precision, so two saves within
+     * one second share it) and {@code version} increments (the only field that tells such saves apart, reference §11.2).
+     */
     private void saved(Order o) {
-        Instant now = time.now();
-        Instant next = now.isAfter(o.dateUpdate) ? now : o.dateUpdate.plusSeconds(1);
-        if (o.fields.get("version").equals(0) && now.equals(o.dateUpdate)) {
-            next = now; // the creating save keeps dateInsert == dateUpdate
-        }
-        o.dateUpdate = next;
-        o.fields.put("dateUpdate", time.render(next));
+        o.fields.put("dateUpdate", time.nowText());
         o.fields.put("version", ((Integer) o.fields.get("version")) + 1);
         Map<String, Object> data = new LinkedHashMap<>();
         data.put("ID", o.id());

@@ -154,20 +154,22 @@ public final class OrderReader {
                 .setCurrency(required(orderId, "currency", order.currency()))
                 .setPrice(decimal(orderId, "price", order.price()))
                 .setXmlId(blankToNull(order.xmlId()))
-                .setDateUpdate(requiredDate(orderId, order));
+                .setDateUpdate(requiredDate(orderId, order))
+                .setVersion(order.version());
     }
 
     /**
-     * The digest of what an order event says of the order's own fields (its basket, payments, buyer, date and cause
-     * aside): the same for an event read in full and for a {@code sale.order.list} row ({@link #listedContent}), so a
-     * poller can tell from its listing whether an order published at the same {@code dateUpdate} (second precision)
-     * was saved again since ({@link PublishedVersions}). A same-second save that changes only the basket, payments or
-     * properties and not the price or status still reads as unchanged (open): the reference's {@code version}
-     * ("increments on save", §11.2) would tell, but the event does not carry it.
+     * The digest of what an order event says of the order's own fields and its {@code version} (its basket, payments,
+     * buyer, date and cause aside): the same for an event read in full and for a {@code sale.order.list} row
+     * ({@link #listedContent}), so a poller can tell from its listing whether an order published at the same
+     * {@code dateUpdate} (second precision) was saved again since ({@link PublishedVersions}). The {@code version}
+     * ("increments on save", reference §11.2) is what tells a same-second save that changed only the basket, payments or
+     * properties; a store that does not answer it leaves the digest to the order's own fields, and such a save reads as
+     * unchanged there.
      */
     public static String content(OrderChanged order) {
         return PublishedVersions.digest(Arrays.asList(order.getDeleted(), order.getSiteId(), order.getAccountNumber(), order.getStatusId(),
-                order.getCanceled(), order.getPaid(), order.getCurrency(), order.getPrice(), order.getXmlId()));
+                order.getCanceled(), order.getPaid(), order.getCurrency(), order.getPrice(), order.getXmlId(), order.getVersion()));
     }
 
     /** {@link #content} of an order as {@code sale.order.list} lists it; null when the row would not make an event (read it). */

@@ -86,6 +86,21 @@ class OrderReaderTest {
         assertThat(event.getPaid()).isFalse();
         assertThat(event.getAccountNumber()).isNotBlank();
         assertThat(event.getDateUpdate()).isEqualTo(StoreFixture.T0);
+        assertThat(event.getVersion()).as("the store's document version").isEqualTo(1L);
+    }
+
+    @Test
+    void theListedDigestIsTheReadEventsAndEverySaveChangesIt() {
+        long id = seedMixedOrder();
+        OrderChanged read = fx.reader().read(id, CAUSE);
+        org.dealbridge.bitrix.store.SaleOrder listed = fx.store.findOrdersByXmlId(String.valueOf(fx.emulator.store().order(id).get("xmlId"))).get(0);
+        assertThat(OrderReader.listedContent(listed)).as("a sale.order.list row and sale.order.get agree").isEqualTo(OrderReader.content(read));
+
+        fx.emulator.store().updateOrderAsHuman(id, Map.of("properties", Map.of("PHONE", "+7 900 000-00-00")));  // same second, own fields the same
+        OrderChanged saved = fx.reader().read(id, CAUSE);
+        assertThat(saved.getDateUpdate()).isEqualTo(read.getDateUpdate());
+        assertThat(saved.getVersion()).isEqualTo(read.getVersion() + 1);
+        assertThat(OrderReader.content(saved)).as("told apart by version alone").isNotEqualTo(OrderReader.content(read));
     }
 
     @Test

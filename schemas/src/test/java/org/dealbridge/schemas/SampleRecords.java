@@ -28,6 +28,7 @@ public final class SampleRecords {
                                 .setPrice("4000.00").setQuantity("2").setSectionPath(List.of()).build()))
                 .setXmlId(null)
                 .setDateUpdate(CHANGED_AT)
+                .setVersion(7L)
                 .setCause(ChangeCause.newBuilder().setSource(ChangeSource.STORE_HOOK).setActor("user:17").build())
                 .build();
     }

@@ -39,5 +39,12 @@ class CatalogParsingTest {
         assertThat(o.payed()).isTrue();
         assertThat(o.canceled()).isFalse();
         assertThat(o.userId()).isEqualTo(2L);
+        assertThat(o.version()).as("a row without version (the reference's select leaves it out)").isNull();
+    }
+
+    @Test
+    void orderVersionAsNumberOrString() throws Exception {
+        assertThat(SaleOrder.from(JSON.readTree("{\"id\":9,\"version\":12}")).version()).isEqualTo(12L);
+        assertThat(SaleOrder.from(JSON.readTree("{\"id\":9,\"version\":\"13\"}")).version()).isEqualTo(13L);
     }
 }

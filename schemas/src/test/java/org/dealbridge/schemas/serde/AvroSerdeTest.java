@@ -109,6 +109,7 @@ class AvroSerdeTest {
         assertThat(generic.get("siteId")).hasToString("s1");
         assertThat(generic.get("orderId")).isEqualTo(5001L);
         assertThat(generic.get("dateUpdate")).isEqualTo(SampleRecords.CHANGED_AT.toEpochMilli());
+        assertThat(generic.get("version")).isEqualTo(7L);
         assertThat(((GenericRecord) generic.get("buyer")).get("phone")).isNull();
         assertThat((List<?>) generic.get("items")).hasSize(2);
     }
@@ -134,19 +135,29 @@ class AvroSerdeTest {
     private static final List<String> ADDED_TO_SYNC_LINK = List.of("dealFields", "origin", "orderValues", "dealDeletedAt",
             "orderDeletedAt", "revision");
 
-    /** A SyncLink schema from before the fields added since existed. */
-    private static Schema syncLinkWithoutLaterFields() {
-        Schema current = SyncLink.getClassSchema();
+    /** A schema from before {@code added} existed: the current one without those fields. */
+    private static Schema without(Schema current, List<String> added) {
         List<Schema.Field> fields = current.getFields().stream()
-                .filter(f -> !ADDED_TO_SYNC_LINK.contains(f.name()))
+                .filter(f -> !added.contains(f.name()))
                 .map(f -> new Schema.Field(f, f.schema()))
                 .collect(Collectors.toList());
         return Schema.createRecord(current.getName(), current.getDoc(), current.getNamespace(), false, fields);
     }
 
+    /** A record as an older writer put it on a topic: Confluent's wire format with that writer's schema id. */
+    private static byte[] framed(int schemaId, Schema writer, GenericRecord record) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        out.write(0);
+        out.write(ByteBuffer.allocate(4).putInt(schemaId).array());
+        BinaryEncoder encoder = EncoderFactory.get().directBinaryEncoder(out, null);
+        new GenericDatumWriter<GenericRecord>(writer).write(record, encoder);
+        encoder.flush();
+        return out.toByteArray();
+    }
+
     @Test
     void recordsOfAnOlderWriterSchemaAreReadWithTheDefaultsOfFieldsAddedSince() throws IOException {
-        Schema old = syncLinkWithoutLaterFields();
+        Schema old = without(SyncLink.getClassSchema(), ADDED_TO_SYNC_LINK);
         int oldId = registry.register(SchemaRegistry.valueSubject(Topics.DEAL_LINKS), old);
         GenericRecord written = new GenericData.Record(old);
         written.put("siteId", "s1");
@@ -156,14 +167,8 @@ class AvroSerdeTest {
         written.put("stageId", "C3:NEW");
         written.put("statusId", "N");
         written.put("updatedAt", SampleRecords.CHANGED_AT.toEpochMilli());
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        out.write(0);
-        out.write(ByteBuffer.allocate(4).putInt(oldId).array());
-        BinaryEncoder encoder = EncoderFactory.get().directBinaryEncoder(out, null);
-        new GenericDatumWriter<GenericRecord>(old).write(written, encoder);
-        encoder.flush();
 
-        SyncLink link = (SyncLink) read(topics.dealLinks(), out.toByteArray());
+        SyncLink link = (SyncLink) read(topics.dealLinks(), framed(oldId, old, written));
 
         assertThat(link.getSiteId()).isEqualTo("s1");
         assertThat(link.getDealId()).isEqualTo(812L);
@@ -178,6 +183,23 @@ class AvroSerdeTest {
         // and the current schema, registered after the old one, gets its own id
         byte[] current = write(topics.dealLinks(), SampleRecords.syncLink());
         assertThat(ByteBuffer.wrap(current, 1, 4).getInt()).isNotEqualTo(oldId);
+    }
+
+    @Test
+    void anOrderChangedWrittenBeforeItCarriedTheStoresVersionReadsWithoutOne() throws IOException {
+        Schema current = OrderChanged.getClassSchema();
+        Schema old = without(current, List.of("version"));
+        int oldId = registry.register(SchemaRegistry.valueSubject(Topics.ORDER_CHANGES), old);
+        byte[] full = write(topics.orderChanges(), SampleRecords.orderChanged());
+        GenericRecord asOld = new GenericDatumReader<GenericRecord>(current, old)
+                .read(null, DecoderFactory.get().binaryDecoder(full, 5, full.length - 5, null));
+
+        OrderChanged order = (OrderChanged) read(topics.orderChanges(), framed(oldId, old, asOld));
+
+        assertThat(order.getVersion()).isNull();
+        assertThat(order.getOrderId()).isEqualTo(5001L);
+        assertThat(order.getDateUpdate()).isEqualTo(SampleRecords.CHANGED_AT);
+        assertThat(SampleRecords.orderChanged().getVersion()).as("the sample carries one").isEqualTo(7L);
     }
 
     @Test
