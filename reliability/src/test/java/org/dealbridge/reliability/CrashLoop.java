@@ -757,6 +757,24 @@ final class CrashLoop {
                             .append(' ').append(outcome.getReason()).append('\n');
                 }
             }
+            // where the order's way stopped: its events on order-changes, its commands on deal-commands, the cursors
+            for (var event : scenario.readAll(scenario.topics().orderChanges().name(), scenario.topics().orderChanges().valueSerde().deserializer())) {
+                if (event != null && o.contains(event.getOrderId())) {
+                    out.append("    order-changes order ").append(event.getOrderId()).append(" dateUpdate ").append(event.getDateUpdate())
+                            .append(" version ").append(event.getVersion()).append(" status ").append(event.getStatusId())
+                            .append(" price ").append(event.getPrice()).append(" lines ").append(event.getItems().size())
+                            .append(" by ").append(event.getCause().getSource()).append('\n');
+                }
+            }
+            for (var command : scenario.readAll(scenario.topics().dealCommands().name(), scenario.topics().dealCommands().valueSerde().deserializer())) {
+                if (command != null && o.contains(command.getOrderId())) {
+                    out.append("    deal-commands order ").append(command.getOrderId()).append(' ').append(command.getKind())
+                            .append(" deal ").append(command.getDealId()).append(" fields ").append(command.getFields() == null ? "-" : command.getFields().keySet())
+                            .append(" source time ").append(command.getSourceTime()).append('\n');
+                }
+            }
+            List<String> cursors = scenario.readAll(scenario.topics().ingestCursors().name(), scenario.topics().ingestCursors().valueSerde().deserializer());
+            out.append("    ingest-cursors, the last ones: ").append(cursors.subList(Math.max(0, cursors.size() - 4), cursors.size())).append('\n');
             List<String> names = new ArrayList<>();
             o.forEach(id -> names.add(OrderStream.SITE + ":" + id + " "));
             o.forEach(id -> names.add("order " + id + " "));
