@@ -4,9 +4,11 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
+import java.util.PriorityQueue;
 import org.apache.avro.specific.SpecificRecord;
-import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.Cancellable;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
@@ -28,9 +30,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Gathers order changes per order and, once per coalesce window, turns each order's latest state into one decision
- * ({@link OrderToDeal}) against the mapping in force and the order's link. With a window of 0 every change is
- * decided at once.
+ * Gathers order changes per order and, one coalesce window after an order's first change still pending, turns its
+ * latest state into one decision ({@link OrderToDeal}) against the mapping in force and the order's link. With a window
+ * of 0 every change is decided at once.
+ *
+ * <p>The window is each order's own, counted from its first pending change (the pending store's timestamp, so it
+ * survives a restart), not from the change before (a burst that never stops is still decided once a window) and not
+ * a tick shared by all orders (which cut a burst straddling it in two: a CREATE with a middle state, then an update).
+ * Which orders are due is known from an index in memory ordered by due time, rebuilt from the pending store when the
+ * task starts, so a punctuation looks only at the orders due; it is scheduled only while orders are pending.
  *
  * <p>A change of an order whose CREATE is in flight (sent, its link not yet back) is held in the pending store, the
  * latest replacing older ones, and decided once the link arrives, on that link: the deal's one update. Decided
@@ -43,20 +51,45 @@ final class OrderProjector implements Processor<String, OrderChanged, String, Sp
 
     /** How often held changes are looked at when there is no coalesce window to flush them with. */
     static final Duration HELD_CHANGES_CHECK_WITHOUT_WINDOW = Duration.ofSeconds(1);
+    /** The longest punctuation tick, whatever the window: how late after its window an order may be decided. */
+    static final Duration LONGEST_TICK = Duration.ofMillis(100);
     /** The version of "no link" (a link's version is its {@code updatedAt}). */
     private static final long NO_LINK = 0;
 
     private final Duration window;
+    /**
+     * How often due orders are looked for: a fifth of the window, at most {@link #LONGEST_TICK}. An order is decided at
+     * most a tick after its window ends (window + 20 %, + 100 ms at most), and a tick with nothing due costs a peek at
+     * the index, so a fine tick is cheap; it runs only while orders are pending, so an idle task is not punctuated
+     * (each punctuation makes the task commit).
+     */
+    private final Duration tick;
+    /** How long an order held for its CREATE's link waits before it is looked at again. */
+    private final Duration heldRecheck;
     private final Duration createLinkTimeout;
     private final Topics.Topic<String, OrderChanged> source;
     private final OrderToDeal rules;
     private final ProjectorContext projector;
-    private KeyValueStore<String, OrderChanged> pending;
+    /** Order key → its latest pending state, stamped with the wall-clock time of its first change still pending. */
+    private KeyValueStore<String, ValueAndTimestamp<OrderChanged>> pending;
     private KeyValueStore<String, OrderChanged> projected;
     private KeyValueStore<String, ValueAndTimestamp<Long>> createsInFlight;
+    /**
+     * When each pending order is due, earliest first. Every pending order has an entry no later than its due time; an
+     * entry may outlive its order's decision (then it is dropped when it comes up).
+     */
+    private PriorityQueue<Due> dueOrders;
+    private Cancellable ticking;
+
+    /** A pending order, due at {@code at} (wall clock, epoch milliseconds). */
+    private record Due(long at, String key) {
+    }
 
     OrderProjector(DealProjectorConfig config, Topics topics, MappingTable mappingTable, MeterRegistry meters) {
         this.window = config.coalesceWindow();
+        this.tick = window.isZero() ? HELD_CHANGES_CHECK_WITHOUT_WINDOW
+                : max(Duration.ofMillis(1), min(window.dividedBy(5), LONGEST_TICK));
+        this.heldRecheck = window.isZero() ? HELD_CHANGES_CHECK_WITHOUT_WINDOW : window;
         this.createLinkTimeout = config.createLinkTimeout();
         this.source = topics.orderChanges();
         this.rules = new OrderToDeal(config.originatorPrefix());
@@ -70,11 +103,7 @@ final class OrderProjector implements Processor<String, OrderChanged, String, Sp
         this.pending = context.getStateStore(DealProjectorTopology.PENDING_STORE);
         this.projected = context.getStateStore(DealProjectorTopology.PROJECTED_STORE);
         this.createsInFlight = context.getStateStore(DealProjectorTopology.CREATES_IN_FLIGHT_STORE);
-        if (!window.isZero()) {
-            context.schedule(window, PunctuationType.WALL_CLOCK_TIME, this::flush);
-        } else if (!createLinkTimeout.isZero()) {
-            context.schedule(HELD_CHANGES_CHECK_WITHOUT_WINDOW, PunctuationType.WALL_CLOCK_TIME, this::flush);
-        }
+        indexPendingOrders(projector.now());
         if (!createLinkTimeout.isZero()) {
             context.schedule(createLinkTimeout, PunctuationType.WALL_CLOCK_TIME, this::forgetSettledCreates);
         }
@@ -98,29 +127,77 @@ final class OrderProjector implements Processor<String, OrderChanged, String, Sp
                     + key + " (the key must be {siteId}:{orderId})", true);
             return;
         }
-        if (window.isZero() && !awaitsLinkOfItsCreate(key, projector.now())) {
+        long now = projector.now();
+        if (window.isZero() && !awaitsLinkOfItsCreate(key, now)) {
             project(key, order, true);
             return;
         }
-        OrderChanged earlier = pending.get(key);
-        if (earlier != null && earlier.getDateUpdate().isAfter(order.getDateUpdate())) {
+        ValueAndTimestamp<OrderChanged> earlier = pending.get(key);
+        if (earlier != null && earlier.value().getDateUpdate().isAfter(order.getDateUpdate())) {
             return;  // a late, older state (e.g. a poll after a hook): the newer pending one stays
         }
-        pending.put(key, order);
+        if (earlier == null) {
+            pending.put(key, ValueAndTimestamp.make(order, now));
+            expectDue(key, now + window.toMillis());
+        } else {
+            pending.put(key, ValueAndTimestamp.make(order, earlier.timestamp()));  // the window runs from the first change
+        }
     }
 
-    private void flush(long wallClockMillis) {
-        List<KeyValue<String, OrderChanged>> due = new ArrayList<>();
-        try (KeyValueIterator<String, OrderChanged> all = pending.all()) {
-            all.forEachRemaining(due::add);
-        }
-        for (KeyValue<String, OrderChanged> order : due) {
-            if (awaitsLinkOfItsCreate(order.key, wallClockMillis)) {
-                continue;
+    /** Decides the orders whose window is over, in the order they fell due. */
+    private void flush(long now) {
+        Due next;
+        while ((next = dueOrders.peek()) != null && next.at() <= now) {
+            dueOrders.poll();
+            ValueAndTimestamp<OrderChanged> order = pending.get(next.key());
+            if (order == null) {
+                continue;  // decided already
             }
-            pending.put(order.key, null);  // a delete that does not read and decode the value it removes
-            project(order.key, order.value, false);
+            long firstChange = order.timestamp();
+            // a first change stamped in the future (by another machine's clock, before a restart) is not waited for
+            if (now - firstChange < window.toMillis() && firstChange <= now) {
+                expectDue(next.key(), firstChange + window.toMillis());  // it changed again since: its own later window
+            } else if (awaitsLinkOfItsCreate(next.key(), now)) {
+                expectDue(next.key(), now + heldRecheck.toMillis());
+            } else {
+                pending.put(next.key(), null);  // a delete that does not read and decode the value it removes
+                project(next.key(), order.value(), false);
+            }
         }
+        if (dueOrders.isEmpty() && ticking != null) {
+            ticking.cancel();
+            ticking = null;
+        }
+    }
+
+    private void expectDue(String key, long at) {
+        dueOrders.add(new Due(at, key));
+        if (ticking == null) {
+            ticking = projector.streams().schedule(tick, PunctuationType.WALL_CLOCK_TIME, this::flush);
+        }
+    }
+
+    /**
+     * The index of pending orders, from the pending store (restored from its changelog before a task starts): each due
+     * one window after its first change, and never more than a window from now, whatever clock stamped it.
+     */
+    private void indexPendingOrders(long now) {
+        dueOrders = new PriorityQueue<>(Comparator.comparingLong(Due::at));
+        if (ticking != null) {
+            ticking.cancel();  // the task started again (resumed): one tick is enough
+            ticking = null;
+        }
+        try (KeyValueIterator<String, ValueAndTimestamp<OrderChanged>> all = pending.all()) {
+            all.forEachRemaining(order -> expectDue(order.key, Math.min(order.value.timestamp(), now) + window.toMillis()));
+        }
+    }
+
+    private static Duration min(Duration a, Duration b) {
+        return a.compareTo(b) <= 0 ? a : b;
+    }
+
+    private static Duration max(Duration a, Duration b) {
+        return a.compareTo(b) >= 0 ? a : b;
     }
 
     /**
