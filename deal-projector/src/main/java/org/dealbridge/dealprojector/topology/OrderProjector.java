@@ -3,10 +3,10 @@ package org.dealbridge.dealprojector.topology;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.PriorityQueue;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.streams.processor.Cancellable;
 import org.apache.kafka.streams.processor.PunctuationType;
@@ -37,8 +37,9 @@ import org.slf4j.LoggerFactory;
  * <p>The window is each order's own, counted from its first pending change (the pending store's timestamp, so it
  * survives a restart), not from the change before (a burst that never stops is still decided once a window) and not
  * a tick shared by all orders (which cut a burst straddling it in two: a CREATE with a middle state, then an update).
- * Which orders are due is known from an index in memory ordered by due time, rebuilt from the pending store when the
- * task starts, so a punctuation looks only at the orders due; it is scheduled only while orders are pending.
+ * Which orders are due is known from a queue in memory of when each is due, rebuilt from the pending store when the
+ * task starts, so a punctuation looks only at the orders due (no scan of the store); it is scheduled only while orders
+ * are pending.
  *
  * <p>A change of an order whose CREATE is in flight (sent, its link not yet back) is held in the pending store, the
  * latest replacing older ones, and decided once the link arrives, on that link: the deal's one update. Decided
@@ -64,8 +65,11 @@ final class OrderProjector implements Processor<String, OrderChanged, String, Sp
      * (each punctuation makes the task commit).
      */
     private final Duration tick;
-    /** How long an order held for its CREATE's link waits before it is looked at again. */
-    private final Duration heldRecheck;
+    /**
+     * How long after its first pending change an order is looked at, and again after that while it is held for its
+     * CREATE's link: the window, or without one how often held changes are looked at.
+     */
+    private final long lookAfterMillis;
     private final Duration createLinkTimeout;
     private final Topics.Topic<String, OrderChanged> source;
     private final OrderToDeal rules;
@@ -75,21 +79,21 @@ final class OrderProjector implements Processor<String, OrderChanged, String, Sp
     private KeyValueStore<String, OrderChanged> projected;
     private KeyValueStore<String, ValueAndTimestamp<Long>> createsInFlight;
     /**
-     * When each pending order is due, earliest first. Every pending order has an entry no later than its due time; an
-     * entry may outlive its order's decision (then it is dropped when it comes up).
+     * When each pending order is due, earliest first: a queue, since every entry is due a fixed time after it is added
+     * (a clock stepped back only makes the entries behind it a little late). An entry may outlive the changes it was
+     * added for (they were decided, and the order changed again): it is dropped when it comes up.
      */
-    private PriorityQueue<Due> dueOrders;
+    private ArrayDeque<Due> dueOrders;
     private Cancellable ticking;
 
-    /** A pending order, due at {@code at} (wall clock, epoch milliseconds). */
-    private record Due(long at, String key) {
+    /** The pending changes of an order that began at {@code firstChange}, due at {@code at} (wall clock, epoch ms). */
+    private record Due(long at, String key, long firstChange) {
     }
 
     OrderProjector(DealProjectorConfig config, Topics topics, MappingTable mappingTable, MeterRegistry meters) {
         this.window = config.coalesceWindow();
-        this.tick = window.isZero() ? HELD_CHANGES_CHECK_WITHOUT_WINDOW
-                : max(Duration.ofMillis(1), min(window.dividedBy(5), LONGEST_TICK));
-        this.heldRecheck = window.isZero() ? HELD_CHANGES_CHECK_WITHOUT_WINDOW : window;
+        this.tick = window.isZero() ? LONGEST_TICK : max(Duration.ofMillis(1), min(window.dividedBy(5), LONGEST_TICK));
+        this.lookAfterMillis = (window.isZero() ? HELD_CHANGES_CHECK_WITHOUT_WINDOW : window).toMillis();
         this.createLinkTimeout = config.createLinkTimeout();
         this.source = topics.orderChanges();
         this.rules = new OrderToDeal(config.originatorPrefix());
@@ -138,7 +142,7 @@ final class OrderProjector implements Processor<String, OrderChanged, String, Sp
         }
         if (earlier == null) {
             pending.put(key, ValueAndTimestamp.make(order, now));
-            expectDue(key, now + window.toMillis());
+            expectDue(new Due(now + lookAfterMillis, key, now));
         } else {
             pending.put(key, ValueAndTimestamp.make(order, earlier.timestamp()));  // the window runs from the first change
         }
@@ -150,15 +154,11 @@ final class OrderProjector implements Processor<String, OrderChanged, String, Sp
         while ((next = dueOrders.peek()) != null && next.at() <= now) {
             dueOrders.poll();
             ValueAndTimestamp<OrderChanged> order = pending.get(next.key());
-            if (order == null) {
-                continue;  // decided already
+            if (order == null || order.timestamp() != next.firstChange()) {
+                continue;  // decided already (a later change has an entry of its own)
             }
-            long firstChange = order.timestamp();
-            // a first change stamped in the future (by another machine's clock, before a restart) is not waited for
-            if (now - firstChange < window.toMillis() && firstChange <= now) {
-                expectDue(next.key(), firstChange + window.toMillis());  // it changed again since: its own later window
-            } else if (awaitsLinkOfItsCreate(next.key(), now)) {
-                expectDue(next.key(), now + heldRecheck.toMillis());
+            if (awaitsLinkOfItsCreate(next.key(), now)) {
+                expectDue(new Due(now + lookAfterMillis, next.key(), next.firstChange()));
             } else {
                 pending.put(next.key(), null);  // a delete that does not read and decode the value it removes
                 project(next.key(), order.value(), false);
@@ -170,8 +170,8 @@ final class OrderProjector implements Processor<String, OrderChanged, String, Sp
         }
     }
 
-    private void expectDue(String key, long at) {
-        dueOrders.add(new Due(at, key));
+    private void expectDue(Due due) {
+        dueOrders.add(due);
         if (ticking == null) {
             ticking = projector.streams().schedule(tick, PunctuationType.WALL_CLOCK_TIME, this::flush);
         }
@@ -179,17 +179,21 @@ final class OrderProjector implements Processor<String, OrderChanged, String, Sp
 
     /**
      * The index of pending orders, from the pending store (restored from its changelog before a task starts): each due
-     * one window after its first change, and never more than a window from now, whatever clock stamped it.
+     * a window after its first change, and at most a window from now whatever clock stamped it.
      */
     private void indexPendingOrders(long now) {
-        dueOrders = new PriorityQueue<>(Comparator.comparingLong(Due::at));
+        dueOrders = new ArrayDeque<>();
         if (ticking != null) {
             ticking.cancel();  // the task started again (resumed): one tick is enough
             ticking = null;
         }
+        List<Due> restored = new ArrayList<>();
         try (KeyValueIterator<String, ValueAndTimestamp<OrderChanged>> all = pending.all()) {
-            all.forEachRemaining(order -> expectDue(order.key, Math.min(order.value.timestamp(), now) + window.toMillis()));
+            all.forEachRemaining(order -> restored.add(
+                    new Due(Math.min(order.value.timestamp(), now) + lookAfterMillis, order.key, order.value.timestamp())));
         }
+        restored.sort(Comparator.comparingLong(Due::at));
+        restored.forEach(this::expectDue);
     }
 
     private static Duration min(Duration a, Duration b) {
