@@ -11,7 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.dealbridge.schemas.DealCommand;
 import org.dealbridge.schemas.DealCommandKind;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -33,6 +33,7 @@ class EachOrdersCoalesceWindowTest {
     @TempDir
     Path stateDir;
 
+    @AutoClose
     private ProjectorScenario shop;
     /** Wall-clock time since the projector started. */
     private Duration elapsed = Duration.ZERO;
@@ -40,11 +41,6 @@ class EachOrdersCoalesceWindowTest {
     @BeforeEach
     void openShop() {
         shop = new ProjectorScenario(stateDir, WINDOW).theAdminPublishes(MAPPING, 1);
-    }
-
-    @AfterEach
-    void closeShop() {
-        shop.close();
     }
 
     @Test
