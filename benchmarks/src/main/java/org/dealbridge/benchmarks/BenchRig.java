@@ -245,7 +245,7 @@ final class BenchRig implements AutoCloseable {
         }
     }
 
-    /** True when the group's committed offsets on the topic reach its end (transaction markers included). */
+    /** True when the group's committed offsets on the topic reach its end (transaction markers included), or it is empty. */
     static boolean caughtUp(Admin admin, String group, String topic) {
         try {
             Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(group)
@@ -254,7 +254,9 @@ final class BenchRig implements AutoCloseable {
                     .stream().map(p -> new TopicPartition(topic, p.partition())).toList();
             Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> ends = admin.listOffsets(
                     partitions.stream().collect(Collectors.toMap(p -> p, p -> OffsetSpec.latest()))).all().get();
-            return partitions.stream().allMatch(p -> committed.get(p) != null && committed.get(p).offset() >= ends.get(p).offset());
+            // a partition nothing was ever written to has no committed offset to wait for
+            return partitions.stream().allMatch(p -> ends.get(p).offset() == 0
+                    || committed.get(p) != null && committed.get(p).offset() >= ends.get(p).offset());
         } catch (ExecutionException e) {
             return false;  // the group is still forming
         } catch (InterruptedException e) {
