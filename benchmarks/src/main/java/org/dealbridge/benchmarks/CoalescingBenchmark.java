@@ -1,8 +1,10 @@
 package org.dealbridge.benchmarks;
 
 import java.time.Duration;
+import org.apache.kafka.clients.admin.Admin;
 import org.dealbridge.emulator.BitrixEmulator;
 import org.dealbridge.emulator.EmulatorOptions;
+import org.dealbridge.schemas.Topics;
 
 /**
  * Ten status changes to each order within one coalesce window: how many CRM deal writes each order costs, once for
@@ -11,18 +13,24 @@ import org.dealbridge.emulator.EmulatorOptions;
  */
 final class CoalescingBenchmark {
 
+    private static final String APP_ID = "bench-coalescing";
+
     static BenchResult run(int orders, int changesPerOrder, Duration window) {
         BenchResult result = new BenchResult("coalescing");
         result.put("orders", orders).put("changesPerOrder", changesPerOrder).put("coalesceWindowMs", window.toMillis());
-        try (BitrixEmulator crm = BitrixEmulator.start(EmulatorOptions.defaults().rateLimitDisabled()); BenchRig rig = new BenchRig(4)) {
+        try (BitrixEmulator crm = BitrixEmulator.start(EmulatorOptions.defaults().rateLimitDisabled()); BenchRig rig = new BenchRig(4);
+             Admin admin = Admin.create(rig.clientProperties())) {
             BenchRig.seed(crm);
             var config = BenchRig.projectorConfig(window, "bench-coalescing-crm");
             rig.publishMapping();
-            rig.startProjector(config, "bench-coalescing", true, rig.dir.resolve("state"));
+            rig.startProjector(config, APP_ID, true, rig.dir.resolve("state"));
             rig.startConnector(config, crm, false);
 
             // new orders: N, P, N, P, ... ending at P (EXECUTING), all sent at once
+            long sent = System.nanoTime();
             burst(rig, orders, changesPerOrder, "P");
+            result.put("newOrderBurstIntakeMs", takenIn(admin, sent, orders),
+                    "first change sent → projector has taken in the last; changes are inside one window only below it");
             awaitStage(crm, orders, "EXECUTING");
             settle(window);
             CrmCalls afterNew = CrmCalls.of(crm);
@@ -32,7 +40,9 @@ final class CoalescingBenchmark {
             result.put("newOrderDealUpdates", afterNew.dealUpdates());
 
             // linked orders: the same burst again, ending at N (NEW)
+            sent = System.nanoTime();
             burst(rig, orders, changesPerOrder, "N");
+            result.put("linkedOrderBurstIntakeMs", takenIn(admin, sent, orders));
             awaitStage(crm, orders, "NEW");
             settle(window);
             CrmCalls afterLinked = CrmCalls.of(crm);
@@ -56,6 +66,17 @@ final class CoalescingBenchmark {
             }
         }
         rig.producer.flush();
+    }
+
+    /**
+     * Milliseconds from the burst's first send until the projector's committed offsets reach the end of order-changes
+     * (committed every 100 ms): an order's changes span about this much of the projector's time, so they fall inside
+     * one coalesce window only when it is shorter than the window.
+     */
+    private static long takenIn(Admin admin, long sentNanos, int orders) {
+        BenchRig.await("the projector took the burst in", Duration.ofSeconds(60 + orders / 5),
+                () -> BenchRig.caughtUp(admin, APP_ID, Topics.ORDER_CHANGES));
+        return Duration.ofNanos(System.nanoTime() - sentNanos).toMillis();
     }
 
     private static void awaitStage(BitrixEmulator crm, int orders, String stage) {

@@ -5,14 +5,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
-import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.ListOffsetsResult;
-import org.apache.kafka.clients.admin.OffsetSpec;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
 import org.dealbridge.schemas.Keys;
 import org.dealbridge.schemas.LinkOrigin;
 import org.dealbridge.schemas.SyncLink;
@@ -51,7 +45,7 @@ final class StateBenchmark {
             rig.startProjector(config, appId, true, stateDir);
             try (Admin admin = Admin.create(rig.clientProperties())) {
                 BenchRig.await("the projector took in " + links + " links", Duration.ofSeconds(120 + links / 1000),
-                        () -> caughtUp(admin, appId, Topics.DEAL_LINKS));
+                        () -> BenchRig.caughtUp(admin, appId, Topics.DEAL_LINKS));
             }
             result.put("loadSeconds", (System.nanoTime() - started) / 1e9, "start → every link in the store");
             System.gc();
@@ -81,24 +75,6 @@ final class StateBenchmark {
     private static long usedHeap() {
         Runtime runtime = Runtime.getRuntime();
         return runtime.totalMemory() - runtime.freeMemory();
-    }
-
-    /** True when the group's committed offsets on the topic reach its end (transaction markers included). */
-    private static boolean caughtUp(Admin admin, String group, String topic) {
-        try {
-            Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(group)
-                    .partitionsToOffsetAndMetadata().get();
-            List<TopicPartition> partitions = admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions()
-                    .stream().map(p -> new TopicPartition(topic, p.partition())).toList();
-            Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> ends = admin.listOffsets(
-                    partitions.stream().collect(Collectors.toMap(p -> p, p -> OffsetSpec.latest()))).all().get();
-            return partitions.stream().allMatch(p -> committed.get(p) != null && committed.get(p).offset() >= ends.get(p).offset());
-        } catch (ExecutionException e) {
-            return false;  // the group is still forming
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
     }
 
     private StateBenchmark() {

@@ -58,6 +58,7 @@ class BenchSmokeTest {
         assertThat(result.get("deals").asInt()).isEqualTo(10);
         assertThat(result.has("newOrderDealWritesPerOrder")).isTrue();
         assertThat(result.has("linkedOrderDealWritesPerOrder")).isTrue();
+        assertThat(result.get("newOrderBurstIntakeMs").asLong()).isPositive();
     }
 
     @Test

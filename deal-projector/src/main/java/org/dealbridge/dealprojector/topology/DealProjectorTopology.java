@@ -26,14 +26,15 @@ import org.dealbridge.schemas.Topics;
  * <pre>
  *   mapping-config ──► [global store mapping-profiles]  (MappingTable: only valid, newer versions get in)
  *   deal-links ─────► deal-links-recorder ──► [deal-projector-links]   (what the deal has, as the connector wrote it)
- *   order-changes ──► order-projector ──► [deal-projector-pending] ──(every coalesce-window, wall clock)──►
+ *   order-changes ──► order-projector ──► [deal-projector-pending] ──(coalesce-window after the order's first change)──►
  *                       OrderToDeal.decide ──► deal-commands | sync-outcomes | dead-letters
  *                          ▲   [deal-projector-creates-in-flight]
  *                          └── a new order's later changes stay pending until the link of its CREATE arrives
  * </pre>
  *
- * <p>A burst of changes to one order becomes one command: each change replaces the order's pending state and a
- * wall-clock punctuator flushes the pending orders once per {@code deal-projector.coalesce-window}. A new order's
+ * <p>A burst of changes to one order becomes one command: each change replaces the order's pending state, and the
+ * order is decided {@code deal-projector.coalesce-window} after its first change still pending (wall clock; each
+ * order's own window, so a constantly changing order is still decided once a window). A new order's
  * changes after its CREATE wait in the pending store until its link arrives and are then decided on it, as one update
  * (no second CREATE for the connector's look-up to turn into an update), for at most
  * {@code deal-projector.create-link-timeout}. Every store is changelogged, so a restart neither loses a pending order
@@ -46,7 +47,11 @@ public final class DealProjectorTopology {
 
     /** Links (order key → SyncLink) read from deal-links. */
     public static final String LINKS_STORE = "deal-projector-links";
-    /** Latest not yet projected state per order (order key → OrderChanged). */
+    /**
+     * Latest not yet projected state per order (order key → OrderChanged), stamped with the wall-clock time of the
+     * order's first change still pending: its coalesce window runs from there. The changelog record carries the stamp
+     * as its timestamp, so a restart restores when each window ends.
+     */
     public static final String PENDING_STORE = "deal-projector-pending";
     /**
      * Orders whose CREATE was sent and whose link has not arrived (order key → the version of the link the CREATE was
@@ -80,7 +85,7 @@ public final class DealProjectorTopology {
                 topics.dealLinks().keySerde(), topics.dealLinks().valueSerde()));
         // cached: changes of one order within a commit interval reach RocksDB and the changelog once, and a pending
         // order written and decided inside one commit interval leaves only its tombstone there
-        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(PENDING_STORE),
+        builder.addStateStore(Stores.timestampedKeyValueStoreBuilder(Stores.persistentTimestampedKeyValueStore(PENDING_STORE),
                 topics.orderChanges().keySerde(), topics.orderChanges().valueSerde()).withCachingEnabled());
         builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(PROJECTED_STORE),
                 topics.orderChanges().keySerde(), topics.orderChanges().valueSerde()));

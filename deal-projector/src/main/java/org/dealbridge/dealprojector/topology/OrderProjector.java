@@ -3,10 +3,12 @@ package org.dealbridge.dealprojector.topology;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import org.apache.avro.specific.SpecificRecord;
-import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.Cancellable;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
@@ -28,9 +30,16 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Gathers order changes per order and, once per coalesce window, turns each order's latest state into one decision
- * ({@link OrderToDeal}) against the mapping in force and the order's link. With a window of 0 every change is
- * decided at once.
+ * Gathers order changes per order and, one coalesce window after an order's first change still pending, turns its
+ * latest state into one decision ({@link OrderToDeal}) against the mapping in force and the order's link. With a window
+ * of 0 every change is decided at once.
+ *
+ * <p>The window is each order's own, counted from its first pending change (the pending store's timestamp, so it
+ * survives a restart), not from the change before (a burst that never stops is still decided once a window) and not
+ * a tick shared by all orders (which cut a burst straddling it in two: a CREATE with a middle state, then an update).
+ * Which orders are due is known from a queue in memory of when each is due, rebuilt from the pending store when the
+ * task starts, so a punctuation looks only at the orders due (no scan of the store); it is scheduled only while orders
+ * are pending.
  *
  * <p>A change of an order whose CREATE is in flight (sent, its link not yet back) is held in the pending store, the
  * latest replacing older ones, and decided once the link arrives, on that link: the deal's one update. Decided
@@ -43,20 +52,48 @@ final class OrderProjector implements Processor<String, OrderChanged, String, Sp
 
     /** How often held changes are looked at when there is no coalesce window to flush them with. */
     static final Duration HELD_CHANGES_CHECK_WITHOUT_WINDOW = Duration.ofSeconds(1);
+    /** The longest punctuation tick, whatever the window: how late after its window an order may be decided. */
+    static final Duration LONGEST_TICK = Duration.ofMillis(100);
     /** The version of "no link" (a link's version is its {@code updatedAt}). */
     private static final long NO_LINK = 0;
 
     private final Duration window;
+    /**
+     * How often due orders are looked for: a fifth of the window, at most {@link #LONGEST_TICK}. An order is decided at
+     * most a tick after its window ends (window + 20 %, + 100 ms at most), and a tick with nothing due costs a peek at
+     * the index, so a fine tick is cheap; it runs only while orders are pending, so an idle task is not punctuated
+     * (each punctuation makes the task commit).
+     */
+    private final Duration tick;
+    /**
+     * How long after its first pending change an order is looked at, and again after that while it is held for its
+     * CREATE's link: the window, or without one how often held changes are looked at.
+     */
+    private final long lookAfterMillis;
     private final Duration createLinkTimeout;
     private final Topics.Topic<String, OrderChanged> source;
     private final OrderToDeal rules;
     private final ProjectorContext projector;
-    private KeyValueStore<String, OrderChanged> pending;
+    /** Order key → its latest pending state, stamped with the wall-clock time of its first change still pending. */
+    private KeyValueStore<String, ValueAndTimestamp<OrderChanged>> pending;
     private KeyValueStore<String, OrderChanged> projected;
     private KeyValueStore<String, ValueAndTimestamp<Long>> createsInFlight;
+    /**
+     * When each pending order is due, earliest first: a queue, since every entry is due a fixed time after it is added
+     * (a clock stepped back only makes the entries behind it a little late). An entry may outlive the changes it was
+     * added for (they were decided, and the order changed again): it is dropped when it comes up.
+     */
+    private ArrayDeque<Due> dueOrders;
+    private Cancellable ticking;
+
+    /** The pending changes of an order that began at {@code firstChange}, due at {@code at} (wall clock, epoch ms). */
+    private record Due(long at, String key, long firstChange) {
+    }
 
     OrderProjector(DealProjectorConfig config, Topics topics, MappingTable mappingTable, MeterRegistry meters) {
         this.window = config.coalesceWindow();
+        this.tick = window.isZero() ? LONGEST_TICK : max(Duration.ofMillis(1), min(window.dividedBy(5), LONGEST_TICK));
+        this.lookAfterMillis = (window.isZero() ? HELD_CHANGES_CHECK_WITHOUT_WINDOW : window).toMillis();
         this.createLinkTimeout = config.createLinkTimeout();
         this.source = topics.orderChanges();
         this.rules = new OrderToDeal(config.originatorPrefix());
@@ -70,11 +107,7 @@ final class OrderProjector implements Processor<String, OrderChanged, String, Sp
         this.pending = context.getStateStore(DealProjectorTopology.PENDING_STORE);
         this.projected = context.getStateStore(DealProjectorTopology.PROJECTED_STORE);
         this.createsInFlight = context.getStateStore(DealProjectorTopology.CREATES_IN_FLIGHT_STORE);
-        if (!window.isZero()) {
-            context.schedule(window, PunctuationType.WALL_CLOCK_TIME, this::flush);
-        } else if (!createLinkTimeout.isZero()) {
-            context.schedule(HELD_CHANGES_CHECK_WITHOUT_WINDOW, PunctuationType.WALL_CLOCK_TIME, this::flush);
-        }
+        indexPendingOrders(projector.now());
         if (!createLinkTimeout.isZero()) {
             context.schedule(createLinkTimeout, PunctuationType.WALL_CLOCK_TIME, this::forgetSettledCreates);
         }
@@ -98,29 +131,77 @@ final class OrderProjector implements Processor<String, OrderChanged, String, Sp
                     + key + " (the key must be {siteId}:{orderId})", true);
             return;
         }
-        if (window.isZero() && !awaitsLinkOfItsCreate(key, projector.now())) {
+        long now = projector.now();
+        if (window.isZero() && !awaitsLinkOfItsCreate(key, now)) {
             project(key, order, true);
             return;
         }
-        OrderChanged earlier = pending.get(key);
-        if (earlier != null && earlier.getDateUpdate().isAfter(order.getDateUpdate())) {
+        ValueAndTimestamp<OrderChanged> earlier = pending.get(key);
+        if (earlier != null && earlier.value().getDateUpdate().isAfter(order.getDateUpdate())) {
             return;  // a late, older state (e.g. a poll after a hook): the newer pending one stays
         }
-        pending.put(key, order);
+        if (earlier == null) {
+            pending.put(key, ValueAndTimestamp.make(order, now));
+            expectDue(new Due(now + lookAfterMillis, key, now));
+        } else {
+            pending.put(key, ValueAndTimestamp.make(order, earlier.timestamp()));  // the window runs from the first change
+        }
     }
 
-    private void flush(long wallClockMillis) {
-        List<KeyValue<String, OrderChanged>> due = new ArrayList<>();
-        try (KeyValueIterator<String, OrderChanged> all = pending.all()) {
-            all.forEachRemaining(due::add);
-        }
-        for (KeyValue<String, OrderChanged> order : due) {
-            if (awaitsLinkOfItsCreate(order.key, wallClockMillis)) {
-                continue;
+    /** Decides the orders whose window is over, in the order they fell due. */
+    private void flush(long now) {
+        Due next;
+        while ((next = dueOrders.peek()) != null && next.at() <= now) {
+            dueOrders.poll();
+            ValueAndTimestamp<OrderChanged> order = pending.get(next.key());
+            if (order == null || order.timestamp() != next.firstChange()) {
+                continue;  // decided already (a later change has an entry of its own)
             }
-            pending.put(order.key, null);  // a delete that does not read and decode the value it removes
-            project(order.key, order.value, false);
+            if (awaitsLinkOfItsCreate(next.key(), now)) {
+                expectDue(new Due(now + lookAfterMillis, next.key(), next.firstChange()));
+            } else {
+                pending.put(next.key(), null);  // a delete that does not read and decode the value it removes
+                project(next.key(), order.value(), false);
+            }
         }
+        if (dueOrders.isEmpty() && ticking != null) {
+            ticking.cancel();
+            ticking = null;
+        }
+    }
+
+    private void expectDue(Due due) {
+        dueOrders.add(due);
+        if (ticking == null) {
+            ticking = projector.streams().schedule(tick, PunctuationType.WALL_CLOCK_TIME, this::flush);
+        }
+    }
+
+    /**
+     * The index of pending orders, from the pending store (restored from its changelog before a task starts): each due
+     * a window after its first change, and at most a window from now whatever clock stamped it.
+     */
+    private void indexPendingOrders(long now) {
+        dueOrders = new ArrayDeque<>();
+        if (ticking != null) {
+            ticking.cancel();  // the task started again (resumed): one tick is enough
+            ticking = null;
+        }
+        List<Due> restored = new ArrayList<>();
+        try (KeyValueIterator<String, ValueAndTimestamp<OrderChanged>> all = pending.all()) {
+            all.forEachRemaining(order -> restored.add(
+                    new Due(Math.min(order.value.timestamp(), now) + lookAfterMillis, order.key, order.value.timestamp())));
+        }
+        restored.sort(Comparator.comparingLong(Due::at));
+        restored.forEach(this::expectDue);
+    }
+
+    private static Duration min(Duration a, Duration b) {
+        return a.compareTo(b) <= 0 ? a : b;
+    }
+
+    private static Duration max(Duration a, Duration b) {
+        return a.compareTo(b) >= 0 ? a : b;
     }
 
     /**
