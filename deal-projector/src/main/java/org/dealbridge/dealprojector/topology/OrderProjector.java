@@ -133,11 +133,18 @@ final class OrderProjector implements Processor<String, OrderChanged, String, Sp
         }
         long now = projector.now();
         if (window.isZero() && !awaitsLinkOfItsCreate(key, now)) {
+            ValueAndTimestamp<OrderChanged> held = pending.get(key);
+            if (held != null) {
+                // held for its CREATE's link, which has come and not been looked at yet: only the newer of the two is
+                // decided, else the held one, decided after, would write the older state over this one
+                pending.put(key, null);  // a delete that does not read the value back
+                order = isOlder(order, held.value()) ? held.value() : order;
+            }
             project(key, order, true);
             return;
         }
         ValueAndTimestamp<OrderChanged> earlier = pending.get(key);
-        if (earlier != null && earlier.value().getDateUpdate().isAfter(order.getDateUpdate())) {
+        if (earlier != null && isOlder(order, earlier.value())) {
             return;  // a late, older state (e.g. a poll after a hook): the newer pending one stays
         }
         if (earlier == null) {
@@ -146,6 +153,18 @@ final class OrderProjector implements Processor<String, OrderChanged, String, Sp
         } else {
             pending.put(key, ValueAndTimestamp.make(order, earlier.timestamp()));  // the window runs from the first change
         }
+    }
+
+    /**
+     * True when {@code state} is an older save of the order than {@code than}: an earlier {@code dateUpdate}, or the same
+     * second and a lower {@code version} (the store's save counter, when both carry it).
+     */
+    static boolean isOlder(OrderChanged state, OrderChanged than) {
+        int byDate = state.getDateUpdate().compareTo(than.getDateUpdate());
+        if (byDate != 0) {
+            return byDate < 0;
+        }
+        return state.getVersion() != null && than.getVersion() != null && state.getVersion() < than.getVersion();
     }
 
     /** Decides the orders whose window is over, in the order they fell due. */

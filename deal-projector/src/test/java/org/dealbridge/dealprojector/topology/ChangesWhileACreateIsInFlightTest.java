@@ -115,6 +115,39 @@ class ChangesWhileACreateIsInFlightTest {
         }
     }
 
+    /**
+     * Without a window, a change that arrives after the link came back is decided at once; the change held before it,
+     * not yet looked at again, is older and must not be decided after it (it would move the deal back).
+     */
+    @Test
+    void withoutACoalesceWindowTheChangeHeldBeforeTheLinkIsNotDecidedAfterANewerOne(@TempDir Path otherStateDir) {
+        try (ProjectorScenario noWindow = new ProjectorScenario(otherStateDir, Duration.ZERO).theAdminPublishes(MAPPING, 1)) {
+            noWindow.theStoreReports(order(5001).status("N").updatedAt(at(0)).build());
+            DealCommand create = noWindow.onlyCommand();
+            noWindow.clearOutput().theStoreReports(order(5001).status("P").updatedAt(at(1)).build());  // held
+            noWindow.theConnectorLinksTheCreatedDeal(create, 812, "N")
+                    .theStoreReports(order(5001).status("F").updatedAt(at(2)).build())  // before the held one is looked at
+                    .timePasses(OrderProjector.HELD_CHANGES_CHECK_WITHOUT_WINDOW.multipliedBy(3));
+
+            assertThat(noWindow.commands()).as("the newest state only, F").singleElement().satisfies(update -> {
+                assertThat(update.getKind()).isEqualTo(DealCommandKind.UPDATE);
+                assertThat(update.getOrderStatusId()).isEqualTo("F");
+            });
+        }
+    }
+
+    /** Two saves in one second: the store's version tells which is newer when the older one's event comes last. */
+    @Test
+    void ofTwoSavesInOneSecondTheOneWithTheHigherVersionIsDecidedWhicheverCameLast() {
+        DealCommand create = aNewOrderIsCreatedAtStatusN();
+        shop.theConnectorLinksTheCreatedDeal(create, 812, "N")
+                .theStoreReports(org.dealbridge.schemas.OrderChanged.newBuilder(order(5001).status("F").updatedAt(at(1)).build()).setVersion(3L).build())
+                .theStoreReports(org.dealbridge.schemas.OrderChanged.newBuilder(order(5001).status("P").updatedAt(at(1)).build()).setVersion(2L).build())
+                .timePasses(WINDOW);
+
+        assertThat(shop.onlyCommand().getOrderStatusId()).isEqualTo("F");
+    }
+
     private DealCommand aNewOrderIsCreatedAtStatusN() {
         shop.theStoreReports(order(5001).status("N").updatedAt(at(0)).build()).timePasses(WINDOW);
         DealCommand create = shop.onlyCommand();
