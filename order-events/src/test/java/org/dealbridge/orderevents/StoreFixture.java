@@ -46,7 +46,10 @@ final class StoreFixture implements AutoCloseable {
     private static final Topics SHARED_TOPICS = new Topics(new InMemorySchemaRegistry());
     final Topics topics = SHARED_TOPICS;
 
-    /** Requests that read orders: {@code sale.order.get}, or a bulk {@code sale.order.list} with an {@code @id} filter. */
+    /**
+     * Requests that read orders: {@code sale.order.get}, or a bulk {@code sale.order.list} with an {@code @id} filter;
+     * not the list of the orders' saves that closes a bulk read of several pages ({@link StoreApi#SAVES_SELECT}).
+     */
     int orderReads() {
         return orderReads(null);
     }
@@ -61,7 +64,9 @@ final class StoreFixture implements AutoCloseable {
     private static boolean bulkNames(org.dealbridge.emulator.Call c, Long orderId) {
         Object filter = c.params().get("filter");
         Object ids = filter instanceof Map<?, ?> m ? m.get("@id") : null;
-        if (ids == null) {
+        Object select = c.params().get("select");
+        java.util.Collection<?> selected = select instanceof Map<?, ?> m ? m.values() : select instanceof java.util.Collection<?> l ? l : List.of();
+        if (ids == null || selected.stream().map(String::valueOf).toList().equals(StoreApi.SAVES_SELECT)) {
             return false;
         }
         java.util.Collection<?> values = ids instanceof Map<?, ?> m ? m.values() : ids instanceof java.util.Collection<?> l ? l : List.of(ids);

@@ -99,12 +99,12 @@ public final class StoreApi {
     }
 
     private Map<Long, OrderDetails> readConsistently(List<Long> ids) {
-        if (ids.size() == 1) {
-            return order(ids.get(0)).map(details -> Map.of(ids.get(0), details)).orElseGet(Map::of);
-        }
         Optional<Map<Long, OrderDetails>> read = readInBulk(ids);
         if (read.isPresent()) {
             return read.get();
+        }
+        if (ids.size() == 1) {
+            return order(ids.get(0)).map(details -> Map.of(ids.get(0), details)).orElseGet(Map::of);
         }
         Map<Long, OrderDetails> out = new LinkedHashMap<>(readConsistently(ids.subList(0, ids.size() / 2)));
         out.putAll(readConsistently(ids.subList(ids.size() / 2, ids.size())));
@@ -139,7 +139,7 @@ public final class StoreApi {
         if (!more.isEmpty()) {
             // the orders' saves, listed again last: unchanged means no page shifted between the requests
             more.add(BatchCommand.of(SAVES_AGAIN, "sale.order.list", Map.of("filter", Map.of("@id", ids), "order", Map.of("id", "asc"),
-                    "select", List.of("id", "version", "dateUpdate"), "start", 0)));
+                    "select", SAVES_SELECT, "start", 0)));
         }
         for (int from = 0; from < more.size(); from += BitrixClient.MAX_BATCH) {
             List<BatchCommand> pages = more.subList(from, Math.min(more.size(), from + BitrixClient.MAX_BATCH));
@@ -173,6 +173,8 @@ public final class StoreApi {
 
     /** The batch key of a bulk read's closing list of the orders' saves. */
     private static final String SAVES_AGAIN = "saves";
+    /** What that closing list selects: no more than tells a save. */
+    public static final List<String> SAVES_SELECT = List.of("id", "version", "dateUpdate");
 
     /** Each listed order's save: its {@code version} and {@code dateUpdate} (second precision: the version tells saves within a second). */
     private static Map<Long, String> saves(List<JsonNode> orderRows) {
