@@ -277,4 +277,33 @@ class StoreApiHttpTest {
                 .allSatisfy((id, details) -> assertThat(details.basketItems()).hasSize(2));
         assertThat(emu.calls().count(Portal.STORE, "batch") - before).as("the first page of every part, then the lines' second page and the saves").isEqualTo(2);
     }
+
+    /**
+     * The 10 000-order crash loop of 2026-12-07 05:46: order 2006, saved once, never reached Kafka. 120 orders saved in
+     * one second are listed 50 at a time; the ones after the first page share its last row's second and were paged by
+     * offset. An order of that second saved again while they are listed moves to a later second, the rows behind it
+     * move one place forward, and the one at the page boundary was skipped, for good: the cursor passes its second.
+     */
+    @Test
+    void anOrderSavedAgainWhileItsSecondIsListedDoesNotHideAnotherOfThatSecond() {
+        org.dealbridge.emulator.ManualClock clock = new org.dealbridge.emulator.ManualClock(java.time.Instant.parse("2026-12-07T05:47:49Z"));
+        try (BitrixEmulator sameSecond = BitrixEmulator.start(EmulatorOptions.defaults().rateLimitDisabled().clock(clock))) {
+            StoreApi api = new StoreApi(EmulatorClients.store(sameSecond, new SimpleMeterRegistry()).build());
+            List<Long> ids = new java.util.ArrayList<>();
+            for (int i = 0; i < 160; i++) {
+                ids.add(sameSecond.store().addOrder(NewOrder.create().item(100, "Bear", "990.00", 1)));
+            }
+            java.util.Set<Long> seen = new java.util.HashSet<>();
+            java.util.concurrent.atomic.AtomicInteger pages = new java.util.concurrent.atomic.AtomicInteger();
+            api.forEachOrderPageUpdatedSince(OffsetDateTime.parse("2026-12-07T05:47:00Z"), "s1", page -> {
+                page.forEach(o -> seen.add(o.id()));
+                if (pages.incrementAndGet() == 2) {
+                    // a manager saves an order of this second's second page a second later: it leaves the second
+                    clock.advance(java.time.Duration.ofSeconds(1));
+                    sameSecond.store().updateOrderAsHuman(page.get(0).id(), Map.of("statusId", "P"));
+                }
+            });
+            assertThat(seen).containsExactlyInAnyOrderElementsOf(ids);
+        }
+    }
 }
