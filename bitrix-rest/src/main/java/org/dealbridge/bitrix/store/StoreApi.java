@@ -215,20 +215,12 @@ public final class StoreApi {
             // rows sharing the last row's dateUpdate (same second) with a greater id, by keyset on id too: paged by
             // offset, an order of that second saved again meanwhile (it moves to a later second) shifted the rest one
             // place forward, and the row at a page boundary, which stays in that second, was never listed again
-            while (afterId != null) {
+            if (afterId != null) {
                 Map<String, Object> ties = siteFilter(siteId);
                 ties.put("=dateUpdate", after);
                 ties.put(">id", afterId);
-                Map<String, Object> byId = new LinkedHashMap<>();
-                byId.put("filter", ties);
-                byId.put("order", Map.of("id", "asc"));
-                byId.put("start", -1);
-                List<SaleOrder> tied = LenientJson.elements(LenientJson.asObject("sale.order.list result",
-                        client.call("sale.order.list", byId)), "orders").stream().map(SaleOrder::from).toList();
-                if (!tied.isEmpty()) {
-                    pageConsumer.accept(tied);
-                }
-                afterId = tied.size() < BitrixClient.PAGE_SIZE ? null : tied.get(tied.size() - 1).id();
+                client.exportById("sale.order.list", Map.of("filter", ties), "id", "orders",
+                        page -> pageConsumer.accept(page.stream().map(SaleOrder::from).toList()));
             }
             Map<String, Object> later = siteFilter(siteId);
             later.put(">dateUpdate", after);
