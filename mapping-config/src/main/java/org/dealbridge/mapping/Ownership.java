@@ -257,6 +257,30 @@ public final class Ownership {
         return new PairDecision.Agreed(linkStage, status);
     }
 
+    /**
+     * True when the order save a command was decided for is one the link has already taken into account (its
+     * {@code orderVersion}, the store's count of saves, is at least the command's): the command's status is then no
+     * newer than the link's. Such a command is a replay of a write made before a crash, or was decided before the store
+     * connector moved the order (a manager's stage change reached it) or let the deal's stage stand; its older status
+     * must not be written over the pair's agreement as "the order's change" (CrashLoopBenchmark seed 61255093050292,
+     * orders 69 and 2634: the manager's move from WON back to NEW was overwritten by a command decided on F). Unknown
+     * versions (null) are never taken as older.
+     *
+     * @param orderVersion the store's version of the order save the command was decided for, or null
+     */
+    public static boolean orderSaveSeen(SyncLink link, Long orderVersion) {
+        return link != null && link.getOrderVersion() != null && orderVersion != null && orderVersion <= link.getOrderVersion();
+    }
+
+    /** The link's {@code orderVersion} once it has taken into account the order save {@code orderVersion} too. */
+    public static Long laterOrderSave(SyncLink link, Long orderVersion) {
+        Long seen = link == null ? null : link.getOrderVersion();
+        if (seen == null || orderVersion == null) {
+            return orderVersion != null ? orderVersion : seen;
+        }
+        return Math.max(seen, orderVersion);
+    }
+
     /** The pipeline the link says DealBridge last wrote (links that predate {@code dealFields} have only their own). */
     private static long recordedPipeline(SyncLink link) {
         String written = written(link, PIPELINE);

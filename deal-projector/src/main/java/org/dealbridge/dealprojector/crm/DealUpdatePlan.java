@@ -65,10 +65,12 @@ public final class DealUpdatePlan {
      * @param kept       the person's values that stand, each named for the outcome
      * @param notes      why the order's stage was not written, when it was not
      * @param dealWon    true when the deal's stage won a conflict and stands
+     * @param statusSeen true when the command's order save is one the link has taken into account already
+     *                   ({@link Ownership#orderSaveSeen}): its status is not the pair's agreement, the link's stays
      */
     public record Plan(Long moveTo, String stage, Map<String, String> fields, List<ProductRow> rows,
                        Map<String, String> written, String writtenRows, List<String> kept, List<String> notes,
-                       boolean dealWon) {
+                       boolean dealWon, boolean statusSeen) {
 
         public boolean writes() {
             return moveTo != null || stage != null || !fields.isEmpty() || rows != null;
@@ -132,7 +134,7 @@ public final class DealUpdatePlan {
         List<String> notes = new ArrayList<>();
         notes.add(stage != null ? "the order was deleted in the store; the deal goes to the cancelled stage " + stage
                 + " of pipeline " + deal.pipeline() : "the order was deleted in the store; the deal is left as it is");
-        return new Plan(null, stage, Map.of(), null, Map.of(), null, List.of(), notes, false);
+        return new Plan(null, stage, Map.of(), null, Map.of(), null, List.of(), notes, false, false);
     }
 
     /**
@@ -185,6 +187,8 @@ public final class DealUpdatePlan {
         }
         String stageToWrite = null;
         boolean dealWon = false;
+        boolean statusSeen = Ownership.orderSaveSeen(link, c.getOrderVersion())
+                && c.getOrderStatusId() != null && !c.getOrderStatusId().equals(link.getStatusId().toString());
         if (pipeline != dealPipeline) {
             stageToWrite = stage;  // a move always lands on the order's stage of the new pipeline
             written.put(Ownership.PIPELINE, Long.toString(pipeline));
@@ -193,6 +197,11 @@ public final class DealUpdatePlan {
                 notes.add("status " + c.getOrderStatusId() + " has no stage in pipeline " + dealPipeline
                         + " (where the deal is), so its stage " + dealStage + " is left as it is");
             }
+        } else if (statusSeen) {
+            // the link has seen a later save of the order: the command's status is older than the pair's agreement
+            notes.add("the order's status " + c.getOrderStatusId() + " is of its save " + c.getOrderVersion()
+                    + ", older than what the pair last agreed on (status " + link.getStatusId() + " as of save "
+                    + link.getOrderVersion() + ")");
         } else if (c.getOrderStatusId() != null && dealStage != null) {
             PairDecision.Agreed agreed = Ownership.agreed(link, dealStage, deal.movedByDealBridge(), deal.movedByPerson());
             // without the store's time now the order's change cannot be aged (its dateUpdate is by the store's clock,
@@ -259,6 +268,6 @@ public final class DealUpdatePlan {
             }
         }
         return new Plan(pipeline != dealPipeline ? pipeline : null, stageToWrite, write, rows, written, writtenRows, kept, notes,
-                dealWon);
+                dealWon, statusSeen && pipeline == dealPipeline);
     }
 }

@@ -53,6 +53,7 @@ public final class LinkAfterWrite {
                 .setCategoryId(Long.parseLong(DealUpdatePlan.pickedPipeline(c)))
                 .setStageId(DealUpdatePlan.newDealStage(c))
                 .setStatusId(status == null ? "" : status)
+                .setOrderVersion(c.getOrderVersion())
                 .setDealFields(written)
                 .setDealRowsDigest(rowsDigest)
                 .setOrderValues(c.getOrderValues())
@@ -71,7 +72,9 @@ public final class LinkAfterWrite {
     public static SyncLink afterPlan(DealUpdatePlan.Plan plan, DealCommand c, SyncLink previous, long dealId,
                                      DealUpdatePlan.DealState deal, Instant now) {
         SyncLink.Builder b = previous == null ? SyncLink.newBuilder().setOrigin(LinkOrigin.ORDER) : SyncLink.newBuilder(previous);
-        String status = c.getOrderStatusId();
+        // a command of an order save the link has seen leaves the link's status (the newer) agreed
+        String status = plan.statusSeen() ? previous.getStatusId().toString() : c.getOrderStatusId();
+        Long orderVersion = Ownership.laterOrderSave(previous, c.getOrderVersion());
         String stageAfter = plan.stage() != null ? plan.stage() : deal.stageId();
         return b.setSiteId(c.getSiteId())
                 .setOrderId(c.getOrderId())
@@ -79,6 +82,7 @@ public final class LinkAfterWrite {
                 .setCategoryId(plan.moveTo() != null ? plan.moveTo() : deal.pipeline())
                 .setStageId(stageAfter == null ? "" : stageAfter)
                 .setStatusId(status == null ? "" : status)
+                .setOrderVersion(orderVersion)
                 .setDealFields(Ownership.afterWriting(previous, plan.written()))
                 .setDealRowsDigest(Ownership.rowsAfterWriting(previous, plan.writtenRows()))
                 .setOrderValues(c.getOrderValues())

@@ -134,6 +134,7 @@ public final class OrderToDeal {
                 .setStageByPipeline(DealFields.stageByPipeline(stages))
                 .setOrderValues(orderValues)
                 .setOrderRowsDigest(basket)
+                .setOrderVersion(order.getVersion())
                 .setMappingVersion(mapping.version())
                 .setSourceTime(order.getDateUpdate());
         OptionalLong madeFrom = link == null ? OrderFromDeal.dealId(order.getXmlId()) : OptionalLong.empty();

@@ -191,6 +191,12 @@ class DealWriterTest {
             return this;
         }
 
+        /** The store's version of the order save the command was decided for. */
+        Update orderSave(long version) {
+            command.setOrderVersion(version);
+            return this;
+        }
+
         Update mappingVersion(long version) {
             command.setMappingVersion(version);
             return this;
@@ -922,6 +928,43 @@ class DealWriterTest {
         assertThat(crm.crm().deal(dealId)).containsEntry("STAGE_ID", "EXECUTING");
         assertThat(result.reconcile()).as("the store connector decides the pair").isTrue();
         assertThat(result.outcome()).isEqualTo(Outcome.CONFLICT_RESOLVED);
+    }
+
+    @Test
+    void aCommandOfAnOrderSaveTheLinkHasSeenNeverWritesItsOlderStatusOverAManagersMoveBack() throws Exception {
+        // CrashLoopBenchmark seed 61255093050292, orders 69 and 2634: DealBridge wrote WON for F (order save 5); the
+        // manager moved the deal back to NEW; the store connector brought the order to N (its write was save 7, its
+        // link NEW / N). A command decided on F (save 5) before the move then read "the order moved since NEW / N, the
+        // deal did not" and wrote WON over the manager; the store connector then took that for the deal's later change
+        long dealId = dealBridgesDeal(5323, 0, "WON", Map.of());
+        SyncLink won = SyncLink.newBuilder(afterOurStageWrite(5323, dealId, "WON", "F")).setOrderVersion(5L).build();
+        theManagerEdits(dealId, Map.of("STAGE_ID", "NEW"));
+        SyncLink followed = SyncLink.newBuilder(won).setStageId("NEW").setStatusId("N").setOrderVersion(7L)
+                .setRevision(won.getRevision() + 1).build();
+
+        DealWrite result = writeOne(FreshestLink.apply(update(5323, dealId, won).status("F").stage("WON").orderSave(5).build(),
+                followed));
+
+        assertThat(crm.crm().deal(dealId)).containsEntry("STAGE_ID", "NEW");
+        assertThat(result.link().getStatusId()).as("the newer agreement stays").isEqualTo("N");
+        assertThat(result.link().getOrderVersion()).isEqualTo(7L);
+        assertThat(result.reason()).contains("older than what the pair last agreed on");
+    }
+
+    @Test
+    void aShopsLaterSaveAfterTheStoreConnectorsWriteStillMovesTheDeal() throws Exception {
+        // the control: the same pair, but the shop set F again after the store connector's N (save 8): written at once
+        long dealId = dealBridgesDeal(5324, 0, "WON", Map.of());
+        SyncLink won = SyncLink.newBuilder(afterOurStageWrite(5324, dealId, "WON", "F")).setOrderVersion(5L).build();
+        theManagerEdits(dealId, Map.of("STAGE_ID", "NEW"));
+        SyncLink followed = SyncLink.newBuilder(won).setStageId("NEW").setStatusId("N").setOrderVersion(7L)
+                .setRevision(won.getRevision() + 1).build();
+
+        DealWrite result = writeOne(update(5324, dealId, followed).status("F").stage("WON").orderSave(8).build());
+
+        assertThat(crm.crm().deal(dealId)).containsEntry("STAGE_ID", "WON");
+        assertThat(result.link().getStatusId()).isEqualTo("F");
+        assertThat(result.link().getOrderVersion()).isEqualTo(8L);
     }
 
     @Test

@@ -174,19 +174,22 @@ public final class OrderWriter {
                 agreed, text(c.getExpectedStatusId()));
         String pair = "order " + c.getSiteId() + ":" + c.getOrderId() + " / deal " + c.getDealId() + ": ";
         if (!plan.writes()) {
-            SyncLink agreedNow = plan.outcome() == Outcome.ECHO_SUPPRESSED ? link(c, link, d, order.statusId()) : null;
+            SyncLink agreedNow = plan.outcome() == Outcome.ECHO_SUPPRESSED ? link(c, link, d, order.statusId(), order.version()) : null;
             return new OrderWrite(c, plan.outcome(), pair + plan.reason(), agreedNow, false, null, attempt);
         }
         // the read-back above is the check of the expected value (no blind overwrite)
         if (plan.writesDeal()) {
             crm.updateDeal(c.getDealId(), Map.of("STAGE_ID", plan.value()));
             Deal moved = d.atStage(plan.value());
-            SyncLink written = link(c, link, moved, order.statusId());
+            SyncLink written = link(c, link, moved, order.statusId(), order.version());
             written.setDealFields(Ownership.afterWriting(link, Map.of(Ownership.STAGE, plan.value())));  // see Ownership.agreed
             return new OrderWrite(c, plan.outcome(), pair + plan.reason(), written, true, null, attempt);
         }
-        store.updateOrder(c.getOrderId(), Map.of("statusId", plan.value()));
-        return new OrderWrite(c, plan.outcome(), pair + plan.reason(), link(c, link, d, plan.value()), true, null, attempt);
+        SaleOrder updated = store.updateOrder(c.getOrderId(), Map.of("statusId", plan.value()));
+        // the save of this write (sale.order.update answers the order): a deal command of it or an older save carries a
+        // status this write replaced (Ownership.orderSaveSeen)
+        Long saved = updated.version() != null ? updated.version() : order.version();
+        return new OrderWrite(c, plan.outcome(), pair + plan.reason(), link(c, link, d, plan.value(), saved), true, null, attempt);
     }
 
     /**
@@ -293,6 +296,7 @@ public final class OrderWriter {
                 .setStageId(deal == null ? "" : movedSince ? mapping.stageFor(deal.categoryId(), status).get() : deal.stageId())
                 .setStatusId(status)
                 .setOrigin(LinkOrigin.DEAL)
+                .setOrderVersion(order.version())
                 .setDealFields(handMadeValues(deal))
                 .setDealRowsDigest(DealValues.productRowsDigest(c.getItems()))
                 .setRevision(LinkRevision.after(null))
@@ -498,7 +502,8 @@ public final class OrderWriter {
         }
     }
 
-    private SyncLink link(OrderCommand c, SyncLink previous, Deal deal, String status) {
+    /** @param orderVersion the store's version of the order as read for this decision (Ownership.orderSaveSeen) */
+    private SyncLink link(OrderCommand c, SyncLink previous, Deal deal, String status, Long orderVersion) {
         SyncLink.Builder b = previous == null ? SyncLink.newBuilder().setOrigin(LinkOrigin.DEAL) : SyncLink.newBuilder(previous);
         return b.setSiteId(c.getSiteId())
                 .setOrderId(c.getOrderId())
@@ -506,6 +511,7 @@ public final class OrderWriter {
                 .setCategoryId(deal.categoryId())
                 .setStageId(deal.stageId())
                 .setStatusId(status)
+                .setOrderVersion(Ownership.laterOrderSave(previous, orderVersion))
                 .setRevision(LinkRevision.after(previous))
                 .setUpdatedAt(clock.instant())
                 .build();

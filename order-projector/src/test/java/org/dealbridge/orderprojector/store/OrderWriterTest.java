@@ -183,6 +183,8 @@ class OrderWriterTest {
         assertThat(result.link().getOrigin()).as("origin kept").isEqualTo(LinkOrigin.ORDER);
         assertThat(result.link().getDealFields()).as("deal-projector's written fields kept").containsEntry("TITLE", "Order #1");
         assertThat(orderUpdates()).isEqualTo(1);
+        assertThat(result.link().getOrderVersion()).as("the save of this write: a deal command of it or before carries an older status")
+                .isEqualTo(((Number) emu.store().order(orderId).get("version")).longValue());
     }
 
     @Test
