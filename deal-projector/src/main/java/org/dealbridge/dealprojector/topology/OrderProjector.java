@@ -34,9 +34,17 @@ import org.slf4j.LoggerFactory;
  * latest state into one decision ({@link OrderToDeal}) against the mapping in force and the order's link. With a window
  * of 0 every change is decided at once.
  *
- * <p>The window is each order's own, counted from its first pending change (the pending store's timestamp, so it
- * survives a restart), not from the change before (a burst that never stops is still decided once a window) and not
- * a tick shared by all orders (which cut a burst straddling it in two: a CREATE with a middle state, then an update).
+ * <p>The window is each order's own, counted from its first pending change, not from the change before (a burst that
+ * never stops is still decided once a window) and not a tick shared by all orders (which cut a burst straddling it in
+ * two: a CREATE with a middle state, then an update). It is measured on the changes' own time, as Kafka Streams'
+ * windows are: an order is due once the changes of its partition that the projector has taken in are a window past
+ * its first (stream time: the records' timestamps, the clock of the ingestion that published them), so changes made
+ * inside one window are folded however long the projector takes to take them in (a backlog after a restart, a burst
+ * of thousands; `bench coalescing`). A partition that goes quiet has no later change to move its stream time, so an
+ * order is also due a window after the projector took its first change in (its own clock, the pending store's
+ * timestamp, which survives a restart) once no change has been taken in for half a window (a partition gone quiet,
+ * or a backlog's end); and at the latest {@link #LATEST_AFTER_WINDOW} after that, whatever arrives (a publisher whose
+ * clock is behind the others').
  * Which orders are due is known from a queue in memory of when each is due, rebuilt from the pending store when the
  * task starts, so a punctuation looks only at the orders due (no scan of the store); it is scheduled only while orders
  * are pending.
@@ -54,6 +62,12 @@ final class OrderProjector implements Processor<String, OrderChanged, String, Sp
     static final Duration HELD_CHANGES_CHECK_WITHOUT_WINDOW = Duration.ofSeconds(1);
     /** The longest punctuation tick, whatever the window: how late after its window an order may be decided. */
     static final Duration LONGEST_TICK = Duration.ofMillis(100);
+    /**
+     * How long after its window by the projector's clock an order is decided even while changes keep arriving without
+     * moving stream time past it: a bound on the wait for a partition whose publishers' clocks disagree, long enough
+     * that a backlog taken in over several seconds is still folded by the changes' own time.
+     */
+    static final Duration LATEST_AFTER_WINDOW = Duration.ofSeconds(30);
     /** The version of "no link" (a link's version is its {@code updatedAt}). */
     private static final long NO_LINK = 0;
 
@@ -65,6 +79,12 @@ final class OrderProjector implements Processor<String, OrderChanged, String, Sp
      * (each punctuation makes the task commit).
      */
     private final Duration tick;
+    /**
+     * How long a task takes no change in before it counts as quiet, its stream time standing still: half a window (at
+     * least a tick), so a live partition that goes quiet costs an order at most that much past its window, and a
+     * backlog whose intake pauses for less (a commit, a pause for garbage collection) is not taken for one.
+     */
+    private final Duration quietAfter;
     /**
      * How long after its first pending change an order is looked at, and again after that while it is held for its
      * CREATE's link: the window, or without one how often held changes are looked at.
@@ -85,15 +105,33 @@ final class OrderProjector implements Processor<String, OrderChanged, String, Sp
      */
     private ArrayDeque<Due> dueOrders;
     private Cancellable ticking;
+    /** When this task last took a change in (the projector's clock): a partition quiet for a window is caught up. */
+    private long lastChangeTakenIn = Long.MIN_VALUE;
 
-    /** The pending changes of an order that began at {@code firstChange}, due at {@code at} (wall clock, epoch ms). */
-    private record Due(long at, String key, long firstChange) {
+    /**
+     * The pending changes of an order that began at {@code firstChange} (the projector's clock, epoch ms): due when
+     * stream time reaches {@code byStreamTime}, or at {@code at} by the projector's clock, then only once its partition is
+     * quiet unless {@code evenIfBusy} (an order held for its CREATE's link is looked at again a window later, whatever
+     * arrives).
+     */
+    private record Due(long at, String key, long firstChange, long byStreamTime, boolean evenIfBusy) {
+
+        /** Due only by the projector's clock: restored after a restart, or held for its CREATE's link. */
+        static Due byClock(long at, String key, long firstChange, boolean evenIfBusy) {
+            return new Due(at, key, firstChange, Long.MAX_VALUE, evenIfBusy);
+        }
+
+        /** @param quiet no change taken in lately ({@link #quietAfter}): stream time stands still, so the clock decides */
+        boolean isDue(long now, long streamTime, boolean quiet, long latestAfterWindow) {
+            return byStreamTime <= streamTime || at <= now && (evenIfBusy || quiet || now - at >= latestAfterWindow);
+        }
     }
 
     OrderProjector(DealProjectorConfig config, Topics topics, MappingTable mappingTable, MeterRegistry meters) {
         this.window = config.coalesceWindow();
         this.tick = window.isZero() ? LONGEST_TICK : max(Duration.ofMillis(1), min(window.dividedBy(5), LONGEST_TICK));
         this.lookAfterMillis = (window.isZero() ? HELD_CHANGES_CHECK_WITHOUT_WINDOW : window).toMillis();
+        this.quietAfter = max(tick, window.dividedBy(2));
         this.createLinkTimeout = config.createLinkTimeout();
         this.source = topics.orderChanges();
         this.rules = new OrderToDeal(config.originatorPrefix());
@@ -132,6 +170,7 @@ final class OrderProjector implements Processor<String, OrderChanged, String, Sp
             return;
         }
         long now = projector.now();
+        lastChangeTakenIn = now;
         if (window.isZero() && !awaitsLinkOfItsCreate(key, now)) {
             ValueAndTimestamp<OrderChanged> held = pending.get(key);
             if (held != null) {
@@ -149,7 +188,7 @@ final class OrderProjector implements Processor<String, OrderChanged, String, Sp
         }
         if (earlier == null) {
             pending.put(key, ValueAndTimestamp.make(order, now));
-            expectDue(new Due(now + lookAfterMillis, key, now));
+            expectDue(new Due(now + lookAfterMillis, key, now, saturatedAdd(record.timestamp(), lookAfterMillis), false));
         } else {
             pending.put(key, ValueAndTimestamp.make(order, earlier.timestamp()));  // the window runs from the first change
         }
@@ -169,15 +208,17 @@ final class OrderProjector implements Processor<String, OrderChanged, String, Sp
 
     /** Decides the orders whose window is over, in the order they fell due. */
     private void flush(long now) {
+        long streamTime = projector.streams().currentStreamTimeMs();
+        boolean quiet = now - lastChangeTakenIn >= quietAfter.toMillis();
         Due next;
-        while ((next = dueOrders.peek()) != null && next.at() <= now) {
+        while ((next = dueOrders.peek()) != null && next.isDue(now, streamTime, quiet, LATEST_AFTER_WINDOW.toMillis())) {
             dueOrders.poll();
             ValueAndTimestamp<OrderChanged> order = pending.get(next.key());
             if (order == null || order.timestamp() != next.firstChange()) {
                 continue;  // decided already (a later change has an entry of its own)
             }
             if (awaitsLinkOfItsCreate(next.key(), now)) {
-                expectDue(new Due(now + lookAfterMillis, next.key(), next.firstChange()));
+                expectDue(Due.byClock(now + lookAfterMillis, next.key(), next.firstChange(), true));
             } else {
                 pending.put(next.key(), null);  // a delete that does not read and decode the value it removes
                 project(next.key(), order.value(), false);
@@ -208,11 +249,17 @@ final class OrderProjector implements Processor<String, OrderChanged, String, Sp
         }
         List<Due> restored = new ArrayList<>();
         try (KeyValueIterator<String, ValueAndTimestamp<OrderChanged>> all = pending.all()) {
+            // the changes' own times are not kept: a restored order is due by the projector's clock, once caught up
             all.forEachRemaining(order -> restored.add(
-                    new Due(Math.min(order.value.timestamp(), now) + lookAfterMillis, order.key, order.value.timestamp())));
+                    Due.byClock(Math.min(order.value.timestamp(), now) + lookAfterMillis, order.key, order.value.timestamp(), false)));
         }
         restored.sort(Comparator.comparingLong(Due::at));
         restored.forEach(this::expectDue);
+    }
+
+    private static long saturatedAdd(long a, long b) {
+        long sum = a + b;
+        return ((a ^ sum) & (b ^ sum)) < 0 ? Long.MAX_VALUE : sum;
     }
 
     private static Duration min(Duration a, Duration b) {

@@ -67,6 +67,47 @@ class EachOrdersCoalesceWindowTest {
     }
 
     @Test
+    void tenChangesMadeInsideOneWindowAreOneCreateEvenWhenTheProjectorTakesThemInOverSeconds() {
+        // bench coalescing at 500 ms: the store published order 5001's ten changes within 270 ms, among 50 other orders'
+        // changes, but the projector took the 60 in over 3 s (a cold start, a backlog). A window by the projector's
+        // clock alone decided 5001 half a second after it took the first in, with the first status, and the rest
+        // became an update: two writes for a new order whose changes were all inside its first window
+        Instant published = shop.wallClock();
+        int other = 0;
+        for (int record = 0; record < 60; record++) {
+            Instant stamp = published.plusMillis(5L * record);
+            if (record % 6 == 0) {
+                int change = record / 6;
+                shop.theStoreReportedAt(order(5001).status(change % 2 == 0 ? "N" : "P").updatedAt(at(change)).build(), stamp);
+            } else {
+                shop.theStoreReportedAt(order(6001 + other++).build(), stamp);
+            }
+            pass(CHANGE_EVERY);
+        }
+        assertThat(shop.commands()).as("nothing while the changes taken in are inside the first one's window").isEmpty();
+
+        pass(WINDOW.plus(TICK));
+
+        List<DealCommand> forTheOrder = shop.commands().stream().filter(command -> command.getOrderId() == 5001).toList();
+        assertThat(forTheOrder).hasSize(1);
+        assertThat(forTheOrder.get(0).getKind()).isEqualTo(DealCommandKind.CREATE);
+        assertThat(forTheOrder.get(0).getOrderStatusId()).as("the CREATE carries the last of the ten changes").isEqualTo("P");
+        assertThat(shop.commands()).as("every order decided once its partition is quiet").hasSize(51);
+    }
+
+    @Test
+    void anOrderWhoseChangesSpanMoreThanAWindowByTheirOwnTimeIsDecidedAtItsWindowsEnd() {
+        // the other side of the rule: changes published further apart than the window are not held back for a slow intake
+        Instant published = shop.wallClock();
+        shop.theStoreReportedAt(order(5001).status("N").updatedAt(at(0)).build(), published);
+        pass(CHANGE_EVERY);
+        shop.theStoreReportedAt(order(6001).build(), published.plus(WINDOW).plusMillis(1));
+        pass(TICK);
+
+        assertThat(shop.commands()).extracting(DealCommand::getOrderId).as("stream time passed 5001's window").containsExactly(5001L);
+    }
+
+    @Test
     void twoOrdersAreEachDecidedOneWindowAfterTheirOwnFirstChange() {
         pass(Duration.ofMillis(100));
         shop.theStoreReports(order(5001).build());

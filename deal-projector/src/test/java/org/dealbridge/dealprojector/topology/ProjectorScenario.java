@@ -79,6 +79,8 @@ final class ProjectorScenario implements AutoCloseable {
     private final List<DealCommand> commandsSeen = new ArrayList<>();
     private final List<SyncOutcome> outcomesSeen = new ArrayList<>();
     private Instant now = Instant.parse("2026-11-29T10:00:00Z");
+    /** The driver's wall clock: the time an order change is published at, as the ingestion's producer stamps it. */
+    private Instant wallClock = now;
 
     ProjectorScenario(Path stateDir) {
         this(stateDir, Duration.ZERO);
@@ -120,9 +122,19 @@ final class ProjectorScenario implements AutoCloseable {
     }
 
     ProjectorScenario theStoreReports(OrderChanged order) {
+        return theStoreReportedAt(order, wallClock);
+    }
+
+    /** An order change published at {@code publishedAt} (its record's timestamp), taken in by the projector now. */
+    ProjectorScenario theStoreReportedAt(OrderChanged order, Instant publishedAt) {
         now = now.plusSeconds(1);
-        orders.pipeInput(Keys.order(order.getSiteId(), order.getOrderId()), order, now);
+        orders.pipeInput(Keys.order(order.getSiteId(), order.getOrderId()), order, publishedAt);
         return this;
+    }
+
+    /** The driver's wall clock now. */
+    Instant wallClock() {
+        return wallClock;
     }
 
     /** The connector reports the deal it wrote: the link as the CRM connector produces it after a write. */
@@ -190,6 +202,7 @@ final class ProjectorScenario implements AutoCloseable {
 
     ProjectorScenario timePasses(Duration duration) {
         driver.advanceWallClockTime(duration);
+        wallClock = wallClock.plus(duration);
         return this;
     }
 
