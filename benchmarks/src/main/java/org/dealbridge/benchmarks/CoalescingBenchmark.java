@@ -29,6 +29,8 @@ final class CoalescingBenchmark {
             // new orders: N, P, N, P, ... ending at P (EXECUTING), all sent at once
             long sent = System.nanoTime();
             burst(rig, orders, changesPerOrder, "P");
+            result.put("newOrderBurstSendMs", Duration.ofNanos(System.nanoTime() - sent).toMillis(),
+                    "first change sent → the last acknowledged: an order's changes span about this much of their own time");
             result.put("newOrderBurstIntakeMs", takenIn(admin, sent, orders),
                     "first change sent → projector has taken in the last; changes are inside one window only below it");
             awaitStage(crm, orders, "EXECUTING");
@@ -42,6 +44,7 @@ final class CoalescingBenchmark {
             // linked orders: the same burst again, ending at N (NEW)
             sent = System.nanoTime();
             burst(rig, orders, changesPerOrder, "N");
+            result.put("linkedOrderBurstSendMs", Duration.ofNanos(System.nanoTime() - sent).toMillis());
             result.put("linkedOrderBurstIntakeMs", takenIn(admin, sent, orders));
             awaitStage(crm, orders, "NEW");
             settle(window);
