@@ -27,6 +27,7 @@ final class CoalescingBenchmark {
             rig.startConnector(config, crm, false);
 
             // new orders: N, P, N, P, ... ending at P (EXECUTING), all sent at once
+            rig.warmUpSender();
             long sent = System.nanoTime();
             burst(rig, orders, changesPerOrder, "P");
             result.put("newOrderBurstSendMs", Duration.ofNanos(System.nanoTime() - sent).toMillis(),
