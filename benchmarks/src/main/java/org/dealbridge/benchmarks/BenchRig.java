@@ -79,6 +79,9 @@ final class BenchRig implements AutoCloseable {
         // fresh partitions answer NOT_LEADER_OR_FOLLOWER for a moment; with 5 batches in flight the retried first batch
         // was once refused as OUT_OF_ORDER_SEQUENCE forever (seen preloading 100k orders), so one batch at a time
         props.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, "1");
+        // so one request carries what gathered while the one before it was in flight (16 KB batches took 25 requests,
+        // over half a second, for a burst of 5000 changes)
+        props.put(ProducerConfig.BATCH_SIZE_CONFIG, Integer.toString(256 * 1024));
         this.producer = new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer());
         for (String topic : List.of(Topics.MAPPING_CONFIG, Topics.ORDER_CHANGES, Topics.DEAL_LINKS, Topics.DEAL_COMMANDS)) {
             await("topic " + topic + " has leaders", Duration.ofSeconds(30), () -> {
