@@ -42,9 +42,9 @@ import org.slf4j.LoggerFactory;
  * inside one window are folded however long the projector takes to take them in (a backlog after a restart, a burst
  * of thousands; `bench coalescing`). A partition that goes quiet has no later change to move its stream time, so an
  * order is also due a window after the projector took its first change in (its own clock, the pending store's
- * timestamp, which survives a restart) once no change has been taken in for half a window (a partition gone quiet,
- * or a backlog's end); and at the latest {@link #LATEST_AFTER_WINDOW} after that, whatever arrives (a publisher whose
- * clock is behind the others').
+ * timestamp, which survives a restart) if no change was taken in since a tick before that (a live partition gone
+ * quiet) or none for half a window (a backlog's end); and at the latest {@link #LATEST_AFTER_WINDOW} after that,
+ * whatever arrives (a publisher whose clock is behind the others').
  * Which orders are due is known from a queue in memory of when each is due, rebuilt from the pending store when the
  * task starts, so a punctuation looks only at the orders due (no scan of the store); it is scheduled only while orders
  * are pending.
@@ -81,8 +81,9 @@ final class OrderProjector implements Processor<String, OrderChanged, String, Sp
     private final Duration tick;
     /**
      * How long a task takes no change in before it counts as quiet, its stream time standing still: half a window (at
-     * least a tick), so a live partition that goes quiet costs an order at most that much past its window, and a
-     * backlog whose intake pauses for less (a commit, a pause for garbage collection) is not taken for one.
+     * least a tick), so an order whose partition took a change in just before its window ended waits at most that much
+     * longer, and a backlog whose intake pauses for less (a commit, a pause for garbage collection) is not taken for
+     * one.
      */
     private final Duration quietAfter;
     /**
@@ -121,9 +122,19 @@ final class OrderProjector implements Processor<String, OrderChanged, String, Sp
             return new Due(at, key, firstChange, Long.MAX_VALUE, evenIfBusy);
         }
 
-        /** @param quiet no change taken in lately ({@link #quietAfter}): stream time stands still, so the clock decides */
-        boolean isDue(long now, long streamTime, boolean quiet, long latestAfterWindow) {
-            return byStreamTime <= streamTime || at <= now && (evenIfBusy || quiet || now - at >= latestAfterWindow);
+        /**
+         * @param lastChangeTakenIn when the task last took a change in (the projector's clock)
+         * @param tick              how often due orders are looked for
+         * @param quiet             no change taken in lately ({@link #quietAfter}): stream time stands still
+         */
+        boolean isDue(long now, long streamTime, long lastChangeTakenIn, long tick, boolean quiet, long latestAfterWindow) {
+            if (byStreamTime <= streamTime) {
+                return true;
+            }
+            // by the clock only where stream time cannot tell: nothing taken in since a tick before the window's end (a
+            // live partition: a change taken in after it would have moved stream time past it), or nothing lately (a
+            // backlog's end); a backlog still being taken in brings changes from before the window's end all along
+            return at <= now && (evenIfBusy || lastChangeTakenIn < at - tick || quiet || now - at >= latestAfterWindow);
         }
     }
 
@@ -211,7 +222,8 @@ final class OrderProjector implements Processor<String, OrderChanged, String, Sp
         long streamTime = projector.streams().currentStreamTimeMs();
         boolean quiet = now - lastChangeTakenIn >= quietAfter.toMillis();
         Due next;
-        while ((next = dueOrders.peek()) != null && next.isDue(now, streamTime, quiet, LATEST_AFTER_WINDOW.toMillis())) {
+        while ((next = dueOrders.peek()) != null && next.isDue(now, streamTime, lastChangeTakenIn, tick.toMillis(), quiet,
+                LATEST_AFTER_WINDOW.toMillis())) {
             dueOrders.poll();
             ValueAndTimestamp<OrderChanged> order = pending.get(next.key());
             if (order == null || order.timestamp() != next.firstChange()) {
