@@ -25,9 +25,11 @@ public final class DealProjectorConfig extends ConnectorConfig {
     public static final ConfigDef CONFIG_DEF = ConnectorConfig.define(new ConfigDef()
                     .define(COALESCE_WINDOW, Type.LONG, 500L, Range.between(0L, 60_000L), Importance.MEDIUM,
                             "How long changes to one order are gathered, counted from its first change not yet decided, "
-                                    + "before one deal command is emitted for the latest of them (milliseconds, wall clock; each "
-                                    + "order has its own window, so an order that keeps changing is still decided once a window). "
-                                    + "0 emits a command per change.")
+                                    + "before one deal command is emitted for the latest of them (milliseconds, on the changes' own "
+                                    + "time, their record timestamps, so changes made within a window are folded however long the "
+                                    + "projector takes to take them in; a partition with nothing more to take in is decided by the "
+                                    + "wall clock; each order has its own window, so an order that keeps changing is still decided "
+                                    + "once a window). 0 emits a command per change.")
                     .define(CREATE_LINK_TIMEOUT, Type.LONG, 300_000L, Range.between(0L, 86_400_000L), Importance.LOW,
                             "How long the later changes of a new order wait for the link of its deal once its CREATE is sent "
                                     + "(milliseconds, wall clock): they become one update decided on that link when it arrives. "
