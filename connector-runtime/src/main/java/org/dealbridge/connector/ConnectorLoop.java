@@ -493,6 +493,32 @@ final class ConnectorLoop<C extends SpecificRecord, R extends CommandResult<C>> 
     }
 
     /**
+     * Publishes records in a transaction of their own, without offsets, and returns once it is committed
+     * ({@link CommandConnector#publishBeforeCall}). Runs on the connector's thread inside {@code execute}, between two
+     * poll transactions of the partition's producer, so it never meets one open. A failure aborts it and is thrown: the
+     * caller must not go on as if the records were durable.
+     */
+    void publishBeforeCall(TopicPartition partition, List<ProducerRecord<String, byte[]>> records) {
+        PartitionProducer owner = producers.get(partition);
+        if (owner == null) {
+            throw new IllegalStateException(connector.component + " has no producer for " + partition + ", which it was not assigned");
+        }
+        KafkaProducer<String, byte[]> producer = owner.producer();
+        try {
+            producer.beginTransaction();
+            records.forEach(producer::send);
+            producer.commitTransaction();
+        } catch (ProducerFencedException | OutOfOrderSequenceException | AuthorizationException | UnsupportedVersionException e) {
+            throw e;
+        } catch (KafkaException e) {
+            log.warn("{}: the records to publish before a call for {} failed; the run restarts from the last commit: {}",
+                    connector.component, partition, e.toString());
+            producer.abortTransaction();
+            throw e;
+        }
+    }
+
+    /**
      * Publishes the records and the offsets in one transaction. When it fails the transaction is aborted and the
      * consumer goes back to the last commit, so the poll is executed again: nothing is lost and nothing is published
      * twice. A producer that cannot go on (fenced, out of sequence, not authorized) ends the run instead.
