@@ -307,9 +307,13 @@ class DealProjectorEndToEndTest {
         java.util.concurrent.atomic.AtomicReference<SyncLink> committedWhenTheMoveApplied = new java.util.concurrent.atomic.AtomicReference<>();
         crm.faults().failNext(Portal.CRM, "crm.item.update", 1, Fault.APPLY_THEN_DROP);  // its answer never comes back
         crm.faults().afterNext(Portal.CRM, "crm.item.update", () -> {
-            // inside the CRM call, as a read_committed reader (a restarted process) sees deal-links now
-            committedWhenTheMoveApplied.set(bridge.readAll(bridge.topics.dealLinks()).stream()
-                    .filter(l -> l.getOrderId() == 8101 && l.getMoveIntent() != null).reduce((a, b) -> b).orElse(null));
+            // inside the CRM call, as a read_committed reader (a restarted process) sees deal-links: the connector waits
+            // for this call, so no poll transaction of it commits meanwhile (the intent's markers may trail its commit by ms)
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (committedWhenTheMoveApplied.get() == null && System.nanoTime() < deadline) {
+                committedWhenTheMoveApplied.set(bridge.readAll(bridge.topics.dealLinks()).stream()
+                        .filter(l -> l.getOrderId() == 8101 && l.getMoveIntent() != null).reduce((a, b) -> b).orElse(null));
+            }
             crm.crm().updateDealAsHuman(dealId, Map.of("CATEGORY_ID", 2, "STAGE_ID", "C2:NEW", "byUserId", 9));  // the manager
             crm.faults().outage(Portal.CRM, Duration.ofMinutes(5), Fault.HTTP_500);  // the command waits, uncommitted
         });
