@@ -39,7 +39,8 @@ import org.slf4j.LoggerFactory;
  *       {@link Outcome#MANAGER_VALUE_KEPT}), the stage with {@link PairDecision} in the pipeline the deal is really in
  *       — the code the order projector decides with, so a pair is never pulled two ways;</li>
  *   <li><b>write</b> ({@link DealWrites}): pipeline moves first, in batches of their own (a refused move leaves the
- *       rest of its command unwritten); then contact, deal add only when no deal was found, fields, rows;</li>
+ *       rest of its command unwritten), each linked deal's move once its intent is recorded ({@link MoveIntents}); then
+ *       contact, deal add only when no deal was found, fields, rows;</li>
  *   <li><b>record</b> ({@link LinkAfterWrite}): the link to publish.</li>
  * </ol>
  * A command whose round failed transiently (timeout, dropped connection, 5xx) is retried from the read step, so an add
