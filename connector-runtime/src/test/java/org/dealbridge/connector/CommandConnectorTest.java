@@ -465,8 +465,9 @@ class CommandConnectorTest {
             SyncLink link = SyncLink.newBuilder().setSiteId("before-call").setOrderId(record.value().getOrderId()).setDealId(7)
                     .setCategoryId(0).setStageId(marker).setStatusId("P").setUpdatedAt(Instant.now()).build();
             Topics.Topic<String, SyncLink> links = CommandConnectorTest.topics.dealLinks();
-            publishBeforeCall(new org.apache.kafka.common.TopicPartition(record.topic(), record.partition()), List.of(new ProducerRecord<>(
-                    links.name(), "before-call:" + record.value().getCommandId(), links.valueSerde().serializer().serialize(links.name(), link))));
+            byte[] value = links.valueSerde().serializer().serialize(links.name(), link);
+            publishBeforeCall(new org.apache.kafka.common.TopicPartition(record.topic(), record.partition()),
+                    List.of(new ProducerRecord<>(links.name(), "before-call:" + record.value().getCommandId(), value)));
             // the connector's thread is here, inside execute, so no poll transaction can commit meanwhile: what a
             // read_committed reader sees now was committed by publishBeforeCall (its markers may trail its return by ms)
             long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();

@@ -36,8 +36,10 @@ import org.dealbridge.schemas.Topics;
  * is consumed again and the writer's look-up by ORIGINATOR_ID+ORIGIN_ID (and the expected-value check of updates)
  * makes the repeat harmless. A pipeline move is the one write whose repeat the deal alone cannot judge (a manager's
  * move back reads as no move), so its intent is committed on {@code deal-links} before the call
- * ({@link #publishBeforeCall}, {@link DealWriter.MoveIntents}) and the repeat is judged with it. Per poll, commands are grouped per order in waves ({@link CommandsPerOrder}); records of
- * one partition are never reordered, and a poll's commands are all finished (written, conflict, dead letter, or
+ * ({@link #publishBeforeCall}, {@link DealWriter.MoveIntents}) and the repeat is judged with it.
+ *
+ * <p>Per poll, commands are grouped per order in waves ({@link CommandsPerOrder}); records of one partition are never
+ * reordered, and a poll's commands are all finished (written, conflict, dead letter, or
  * waiting for an unreachable CRM) before the next poll, which bounds one poll to {@code crm.max-attempts} rounds per
  * wave; a command that waits holds its partition until the CRM is back (the runtime's
  * {@code crm.unreachable-backoff-max}), and its order's later commands wait with it.

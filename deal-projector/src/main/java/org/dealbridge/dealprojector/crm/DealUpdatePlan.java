@@ -188,7 +188,8 @@ public final class DealUpdatePlan {
         // where the basket points: a basket change the link has not seen yet moves the deal too (Ownership.pipeline)
         String picked = pickedPipeline(c);
         if (picked != null && Long.parseLong(picked) != dealPipeline) {
-            switch (Ownership.pipeline(link, Long.parseLong(picked), Ownership.orderRows(c), dealPipeline, c.getCommandId(), lastMove)) {
+            switch (Ownership.pipeline(link, Long.parseLong(picked), Ownership.orderRows(c), dealPipeline, c.getCommandId(),
+                    lastMove)) {
                 case MOVE -> pipeline = Long.parseLong(picked);
                 case PERSON_MOVED -> kept.add("pipeline " + dealPipeline + " (DealBridge's choice was "
                         + Ownership.writtenPipeline(link, c.getCommandId(), dealPipeline, lastMove) + ")");

@@ -304,7 +304,7 @@ class DealProjectorEndToEndTest {
         awaitDeal(8101);
         long dealId = Long.parseLong(deals(8101).get(0).get("ID").toString());
         SyncLink created = awaitCommittedLink(8101, 2);
-        java.util.concurrent.atomic.AtomicReference<SyncLink> committedWhenTheMoveApplied = new java.util.concurrent.atomic.AtomicReference<>();
+        var committedWhenTheMoveApplied = new java.util.concurrent.atomic.AtomicReference<SyncLink>();
         crm.faults().failNext(Portal.CRM, "crm.item.update", 1, Fault.APPLY_THEN_DROP);  // its answer never comes back
         crm.faults().afterNext(Portal.CRM, "crm.item.update", () -> {
             // inside the CRM call, as a read_committed reader (a restarted process) sees deal-links: the connector waits

@@ -949,7 +949,8 @@ class DealWriterTest {
         long dealId = dealBridgesDeal(5334, 2, "C2:NEW", Map.of());
         DealCommand toChairs = chairsPickPipeline0(5334, dealId);
         crm.faults().failNext(Portal.CRM, "crm.item.update", 1, Fault.APPLY_THEN_DROP);
-        crm.faults().afterNext(Portal.CRM, "crm.item.update", () -> theManagerEdits(dealId, Map.of("CATEGORY_ID", 2, "STAGE_ID", "C2:NEW")));
+        crm.faults().afterNext(Portal.CRM, "crm.item.update",
+                () -> theManagerEdits(dealId, Map.of("CATEGORY_ID", 2, "STAGE_ID", "C2:NEW")));
 
         DealWrite result = writer.write(List.of(toChairs), recording).get(0);
 
@@ -998,7 +999,7 @@ class DealWriterTest {
     @Test
     void aMoveFoundAppliedIsRecordedAsDealBridgesAndNothingIsWrittenTwice() throws Exception {
         long dealId = dealBridgesDeal(5333, 2, "C2:NEW", Map.of());
-        DealCommand toChairs = DealCommand.newBuilder(chairsPickPipeline0(5333, dealId)).build();
+        DealCommand toChairs = chairsPickPipeline0(5333, dealId);
         DealWrite lost = writer.write(List.of(toChairs), recording).get(0);  // applied, rows too; its link is lost
         // the manager changes the stage inside pipeline 0: MOVED_BY_ID alone would make the move read as the manager's
         theManagerEdits(dealId, Map.of("STAGE_ID", "EXECUTING"));
@@ -1038,11 +1039,12 @@ class DealWriterTest {
         assertThat(writer.write(List.of(refused), recording).get(0).outcome()).isEqualTo(Outcome.DEAD_LETTERED);
         theManagerEdits(dealId, Map.of("CATEGORY_ID", 0, "STAGE_ID", "NEW"));
 
-        DealCommand next = DealCommand.newBuilder(update(5335, dealId, sofa).basket(SOFA_AND_POUF, 2).pipeline(2).stage("C2:NEW").build())
-                .setCommandId("u-5335-next").build();
+        DealCommand next = DealCommand.newBuilder(update(5335, dealId, sofa).basket(SOFA_AND_POUF, 2).pipeline(2).stage("C2:NEW")
+                .build()).setCommandId("u-5335-next").build();
         DealWrite result = writer.write(List.of(FreshestLink.apply(next, intents.get(0))), recording).get(0);
 
-        assertThat(crm.crm().deal(dealId)).as("the manager's pipeline stands, as the link alone says").containsEntry("CATEGORY_ID", "0");
+        assertThat(crm.crm().deal(dealId)).as("the manager's pipeline stands, as the link alone says")
+                .containsEntry("CATEGORY_ID", "0");
         assertThat(result.reason()).contains("pipeline 0 (DealBridge's choice was 2)");
         assertThat(result.link().getRevision()).isEqualTo(intents.get(0).getRevision() + 1);
     }
