@@ -90,10 +90,20 @@ public final class LinkAfterWrite {
                 .setOrderRowsDigest(Ownership.orderRows(c))
                 .setDealDeletedAt(null)
                 .setOrderDeletedAt(c.getOrderDeleted() ? now : previous == null ? null : previous.getOrderDeletedAt())
-                .setMoveIntent(null)  // this command's is done or judged; another's says nothing more than its link
+                .setMoveIntent(intentLeft(previous, c))
                 .setRevision(LinkRevision.after(previous))
                 .setUpdatedAt(now)
                 .build();
+    }
+
+    /**
+     * The move intent a write leaves on the link: none once the command's own is done or judged; another command's is
+     * carried over, since that command may still be executed again after this one (two moves of one poll, the first
+     * replayed after a crash) and only it reads its intent.
+     */
+    private static MoveIntent intentLeft(SyncLink previous, DealCommand c) {
+        MoveIntent intent = previous == null ? null : previous.getMoveIntent();
+        return intent == null || intent.getCommandId().equals(c.getCommandId()) ? null : intent;
     }
 
     /** The link of an order whose deal was found deleted in the CRM: it unlinks the order. */
@@ -116,7 +126,7 @@ public final class LinkAfterWrite {
      * @param crmTime  the CRM's own time just before the call (never DealBridge's clock: it is compared with the deal's
      *                 {@code MOVED_TIME}), or null when the CRM's answers told none
      */
-    static SyncLink moveIntent(SyncLink judgedOn, String commandId, long fromPipeline, long toPipeline, Instant crmTime, Instant now) {
+    public static SyncLink moveIntent(SyncLink judgedOn, String commandId, long fromPipeline, long toPipeline, Instant crmTime, Instant now) {
         return SyncLink.newBuilder(judgedOn)
                 .setMoveIntent(MoveIntent.newBuilder().setCommandId(commandId).setFromPipeline(fromPipeline).setToPipeline(toPipeline)
                         .setCrmTime(crmTime).build())
@@ -130,7 +140,7 @@ public final class LinkAfterWrite {
      * based on: otherwise the two would have equal revisions and the intent, whose time may read as the later, could
      * stand on {@code deal-links} as the newer link.
      */
-    static SyncLink after(SyncLink written, SyncLink intent) {
+    public static SyncLink after(SyncLink written, SyncLink intent) {
         return SyncLink.newBuilder(written).setRevision(LinkRevision.after(intent)).build();
     }
 }

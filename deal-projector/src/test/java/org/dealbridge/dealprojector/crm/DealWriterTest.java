@@ -1029,6 +1029,31 @@ class DealWriterTest {
     }
 
     @Test
+    void theSecondMoveOfACrashedPollKeepsItsIntentThroughTheFirstMovesReplay() throws Exception {
+        // one poll moves the deal to 0 and, in its next wave, back to 2; the process dies before the poll's commit, so
+        // deal-links has the second move's intent; the manager moves the deal to 0. The first command's replay writes a
+        // link on that intent: it must carry the second's intent on, or the second's replay moves over the manager
+        long dealId = dealBridgesDeal(5336, 2, "C2:NEW", Map.of());
+        DealCommand toChairs = chairsPickPipeline0(5336, dealId);
+        DealCommand back = DealCommand.newBuilder(update(5336, dealId, toChairs.getDecidedOn()).basket(SOFA_AND_POUF, 2).pipeline(2)
+                .stage("C2:NEW").build()).setCommandId("u-5336-back").build();
+        DealWrite first = writer.write(List.of(toChairs), recording).get(0);
+        writer.write(List.of(FreshestLink.apply(back, first.link())), recording);  // then the process dies
+        assertThat(crm.crm().deal(dealId)).containsEntry("CATEGORY_ID", "2");
+        theManagerEdits(dealId, Map.of("CATEGORY_ID", 0, "STAGE_ID", "NEW"));
+        crm.calls().clear();
+
+        DealWrite firstAgain = executedAgainAfterTheRestart(toChairs);
+        DealWrite backAgain = writer.write(List.of(FreshestLink.apply(back, firstAgain.link())), recording).get(0);
+
+        assertThat(firstAgain.link().getMoveIntent()).isNotNull();
+        assertThat(crm.calls().count(Portal.CRM, "crm.item.update")).isZero();
+        assertThat(crm.crm().deal(dealId)).containsEntry("CATEGORY_ID", "0");
+        assertThat(backAgain.reason()).contains("pipeline 0 (DealBridge's choice was 2)");
+        assertThat(backAgain.link().getMoveIntent()).as("its own intent, judged").isNull();
+    }
+
+    @Test
     void anotherCommandsIntentLeftByADeadLetteredMoveChangesNothingOfHowTheNextIsJudged() throws Exception {
         // the move to pipeline 4 is refused for good after its intent is recorded; the manager then moves the deal to 0
         long dealId = dealBridgesDeal(5335, 2, "C2:NEW", Map.of());
