@@ -19,6 +19,7 @@ import java.util.function.BiConsumer;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.dealbridge.schemas.SyncDirection;
 import org.dealbridge.schemas.Topics;
 import org.slf4j.Logger;
@@ -178,6 +179,24 @@ public abstract class CommandConnector<C extends SpecificRecord, R extends Comma
 
     protected final Topics topics() {
         return topics;
+    }
+
+    /**
+     * Publishes records at once, in a Kafka transaction of their own on the producer of the commands' partition
+     * {@code partition}, and returns once it is committed: for what must be durable before a call to the other side (the
+     * CRM connector's pipeline move intents), which the poll's transaction, committed after the calls, cannot carry. No
+     * offsets go with it, so the exactly-once of a poll's results and offsets is untouched: these records are facts
+     * about a command about to run, and a command consumed again reads them. Being a transaction of the partition's
+     * producer, it also fences: an instance that lost the partition is refused here, before its call. Call only from
+     * {@link #execute}, for a partition of the commands it was handed. Throws when the records could not be committed
+     * (the run then restarts from the last commit, and the call is not made).
+     */
+    protected final void publishBeforeCall(TopicPartition partition, List<ProducerRecord<String, byte[]>> records) {
+        ConnectorLoop<C, R> current = loop;
+        if (current == null) {
+            throw new IllegalStateException(component + " is not running: nothing can be published before a call");
+        }
+        current.publishBeforeCall(partition, records);
     }
 
     /** The client properties the connector was given, for clients of its own (views of other topics). */

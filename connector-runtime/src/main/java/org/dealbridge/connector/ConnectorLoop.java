@@ -493,6 +493,22 @@ final class ConnectorLoop<C extends SpecificRecord, R extends CommandResult<C>> 
     }
 
     /**
+     * Publishes records in a transaction of their own, without offsets, and returns once it is committed
+     * ({@link CommandConnector#publishBeforeCall}). Runs on the connector's thread inside {@code execute}, between two
+     * poll transactions of the partition's producer, so it never meets one open. A failure is thrown: the caller must
+     * not go on as if the records were durable.
+     */
+    void publishBeforeCall(TopicPartition partition, List<ProducerRecord<String, byte[]>> records) {
+        try {
+            inOneTransaction(partition, producer -> records.forEach(producer::send));
+        } catch (AbortedTransaction e) {
+            log.warn("{}: the records to publish before a call for {} failed; the run restarts from the last commit: {}",
+                    connector.component, partition, e.getCause().toString());
+            throw e.getCause();
+        }
+    }
+
+    /**
      * Publishes the records and the offsets in one transaction. When it fails the transaction is aborted and the
      * consumer goes back to the last commit, so the poll is executed again: nothing is lost and nothing is published
      * twice. A producer that cannot go on (fenced, out of sequence, not authorized) ends the run instead.
@@ -501,6 +517,27 @@ final class ConnectorLoop<C extends SpecificRecord, R extends CommandResult<C>> 
      */
     private boolean commit(TopicPartition partition, Consumer<KafkaProducer<String, byte[]>> sends,
                            Map<TopicPartition, OffsetAndMetadata> offsets) {
+        try {
+            inOneTransaction(partition, producer -> {
+                sends.accept(producer);
+                producer.sendOffsetsToTransaction(offsets, consumer.groupMetadata());
+            });
+            committedAPoll = true;
+            return true;
+        } catch (AbortedTransaction e) {
+            log.warn("{}: the transaction for {} partition(s) failed; re-reading them from the last commit: {}", connector.component,
+                    offsets.size(), e.getCause().toString());
+            rewind(offsets.keySet());
+            return false;
+        }
+    }
+
+    /**
+     * One transaction of the partition's producer, committed. A producer that cannot go on (fenced, out of sequence,
+     * not authorized) is thrown as it is; any other failure aborts the transaction and is thrown as
+     * {@link AbortedTransaction}.
+     */
+    private void inOneTransaction(TopicPartition partition, Consumer<KafkaProducer<String, byte[]>> sends) {
         PartitionProducer owner = producers.get(partition);
         if (owner == null) {
             throw new IllegalStateException(connector.component + " has no producer for " + partition + ", which it was not assigned");
@@ -509,18 +546,24 @@ final class ConnectorLoop<C extends SpecificRecord, R extends CommandResult<C>> 
         try {
             producer.beginTransaction();
             sends.accept(producer);
-            producer.sendOffsetsToTransaction(offsets, consumer.groupMetadata());
             producer.commitTransaction();
-            committedAPoll = true;
-            return true;
         } catch (ProducerFencedException | OutOfOrderSequenceException | AuthorizationException | UnsupportedVersionException e) {
             throw e;
         } catch (KafkaException e) {
-            log.warn("{}: the transaction for {} partition(s) failed; re-reading them from the last commit: {}", connector.component,
-                    offsets.size(), e.toString());
             producer.abortTransaction();
-            rewind(offsets.keySet());
-            return false;
+            throw new AbortedTransaction(e);
+        }
+    }
+
+    /** A transaction that failed and was aborted; its cause says why. */
+    private static final class AbortedTransaction extends RuntimeException {
+        AbortedTransaction(KafkaException cause) {
+            super(cause.getMessage(), cause, false, false);
+        }
+
+        @Override
+        public synchronized KafkaException getCause() {
+            return (KafkaException) super.getCause();
         }
     }
 

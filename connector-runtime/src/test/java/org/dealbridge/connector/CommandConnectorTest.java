@@ -108,6 +108,25 @@ class CommandConnectorTest {
     }
 
     @Test
+    void recordsPublishedBeforeACallAreCommittedAtOnceAndStayWhenThePollIsExecutedAgain(TestInfo test) throws Exception {
+        // the CRM connector's move intents: durable before the call, whatever becomes of the poll's own transaction
+        Topics.Topic<String, OrderCommand> commands = commandsTopic(test);
+        send(commands, command("publishes-then-crashes"));
+        TestConnector connector = new TestConnector(commands, Duration.ofMillis(100));
+        connector.publishesBeforeTheCall.add("publishes-then-crashes");
+        connector.crashesLeft.put("publishes-then-crashes", new AtomicInteger(1));
+        try (Running ignored = connector.started()) {
+            await("the command is published after the restart", () -> outcomesOf("publishes-then-crashes").size() == 1);
+        }
+
+        assertThat(connector.committedBeforeTheCall).as("read_committed sees it inside execute, before the call, each time")
+                .containsExactly(true, true);
+        assertThat(readAll(topics.dealLinks()).stream().filter(l -> l.getOrderId() == 70 && "before-call".equals(l.getSiteId())))
+                .as("one per execution: the crashed poll's stays").hasSize(2);
+        assertThat(outcomesOf("publishes-then-crashes")).hasSize(1);
+    }
+
+    @Test
     void aFailedTransactionIsRewoundAndNothingIsLostOrPublishedTwice(TestInfo test) throws Exception {
         Topics.Topic<String, OrderCommand> commands = commandsTopic(test);
         send(commands, command("first-transaction-fails"));
@@ -382,6 +401,10 @@ class CommandConnectorTest {
         final Map<String, AtomicInteger> crashesLeft = new ConcurrentHashMap<>();
         final List<String> deadLettered = new CopyOnWriteArrayList<>();
         final AtomicInteger oversizedExtraLeft = new AtomicInteger();
+        /** Commands that publish a link with {@link #publishBeforeCall} before their call. */
+        final java.util.Set<String> publishesBeforeTheCall = ConcurrentHashMap.newKeySet();
+        /** For each such call: whether a read_committed reader saw that link when the call was made. */
+        final List<Boolean> committedBeforeTheCall = new CopyOnWriteArrayList<>();
         /** Commands whose side is unreachable for now: they end as {@link CommandResult#unreachable()}. */
         final java.util.Set<String> unreachable = ConcurrentHashMap.newKeySet();
         /** The command ids of each execution, in order. */
@@ -421,6 +444,9 @@ class CommandConnectorTest {
             for (ConsumerRecord<String, OrderCommand> record : records) {
                 String id = record.value().getCommandId();
                 calls.computeIfAbsent(id, k -> new CopyOnWriteArrayList<>()).add(Instant.now());
+                if (publishesBeforeTheCall.contains(id)) {
+                    publishBeforeTheCall(record);
+                }
                 AtomicInteger crashes = crashesLeft.get(id);
                 if (crashes != null && crashes.getAndDecrement() > 0) {
                     throw new IllegalStateException("the executor crashes on " + id);
@@ -432,6 +458,24 @@ class CommandConnectorTest {
                         : new TestResult(record.value(), Outcome.UPDATED, "written: " + id, null, true, null, 1)));
             }
             return executed;
+        }
+
+        private void publishBeforeTheCall(ConsumerRecord<String, OrderCommand> record) {
+            String marker = "published at " + System.nanoTime();
+            SyncLink link = SyncLink.newBuilder().setSiteId("before-call").setOrderId(record.value().getOrderId()).setDealId(7)
+                    .setCategoryId(0).setStageId(marker).setStatusId("P").setUpdatedAt(Instant.now()).build();
+            Topics.Topic<String, SyncLink> links = CommandConnectorTest.topics.dealLinks();
+            byte[] value = links.valueSerde().serializer().serialize(links.name(), link);
+            publishBeforeCall(new org.apache.kafka.common.TopicPartition(record.topic(), record.partition()),
+                    List.of(new ProducerRecord<>(links.name(), "before-call:" + record.value().getCommandId(), value)));
+            // the connector's thread is here, inside execute, so no poll transaction can commit meanwhile: what a
+            // read_committed reader sees now was committed by publishBeforeCall (its markers may trail its return by ms)
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            boolean seen;
+            while (!(seen = readAll(links).stream().anyMatch(l -> marker.equals(l.getStageId()))) && System.nanoTime() < deadline) {
+                Thread.onSpinWait();
+            }
+            committedBeforeTheCall.add(seen);
         }
 
         @Override

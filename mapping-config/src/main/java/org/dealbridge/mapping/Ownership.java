@@ -1,10 +1,13 @@
 package org.dealbridge.mapping;
 
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.BiPredicate;
 import org.dealbridge.schemas.DealCommand;
 import org.dealbridge.schemas.LinkOrigin;
+import org.dealbridge.schemas.MoveIntent;
 import org.dealbridge.schemas.SyncLink;
 
 /**
@@ -16,7 +19,8 @@ import org.dealbridge.schemas.SyncLink;
  *   <li><b>pipeline</b>: chosen by DealBridge when it creates a deal. Afterwards DealBridge moves a deal only when the
  *       order's own basket changed and the mapping picks another pipeline for it; never because of a new mapping
  *       version, a stale link or a retry. A deal whose pipeline differs from the one DealBridge last wrote was moved by
- *       a person: that pipeline stands.</li>
+ *       a person: that pipeline stands. A move executed again after a crash lost its link is judged with the intent
+ *       recorded before it ({@link #moveIntent}): a person's move back after it stands too.</li>
  *   <li><b>title, amount, currency, mapped custom fields, product rows</b>: written when the deal is created; later only
  *       when the order's own value for that field changed since the last agreement, and only if the deal still holds
  *       what DealBridge last wrote there. A value a person set stands.</li>
@@ -73,7 +77,67 @@ public final class Ownership {
         DEAL_IS_SOURCE
     }
 
+    /**
+     * Who changed the deal's stage last and when, as read: {@code MOVED_BY_ID} (DealBridge's webhook user, or a person)
+     * and {@code MOVED_TIME} (by the CRM's clock, whole seconds; null when not read). A pipeline move changes the stage,
+     * so it sets both.
+     */
+    public record LastMove(boolean byDealBridge, boolean byPerson, Instant at) {
+        /** Only whether DealBridge moved it last is known. */
+        public static LastMove byDealBridge(boolean byDealBridge) {
+            return new LastMove(byDealBridge, false, null);
+        }
+    }
+
+    /**
+     * What a command's own move intent ({@code SyncLink.moveIntent}, recorded before the CRM call that moves the deal)
+     * tells of the deal as read when that command is executed again: a crash lost the link of its first attempt, and
+     * nothing on the deal tells a person's move back from a person's stage change inside the pipeline the move left.
+     */
+    public enum MoveIntentVerdict {
+        /** The link carries no intent of this command (none, or another command's: it says nothing more than its link). */
+        NONE,
+        /** The deal is where the intent moved it: the move applied and is DealBridge's, whoever set the stage since. */
+        APPLIED,
+        /**
+         * The deal is (still, or back) where the intent moved it from and its last stage change is DealBridge's or
+         * older than the intent: the move never applied (the crash came before the call), so it is made.
+         */
+        NOT_APPLIED,
+        /** The deal is back where the intent moved it from, moved there by a person at or after the intent: it stands. */
+        MOVED_BACK_BY_PERSON
+    }
+
     private Ownership() {
+    }
+
+    /**
+     * The verdict of the link's move intent on the deal as read, for the command {@code commandId}. A person's stage
+     * change is "after the intent" when its {@code MOVED_TIME} is at or after the intent's CRM time, both by the CRM's
+     * clock at whole seconds ({@code MOVED_TIME} has no more): a change within the intent's second counts as after, so a
+     * manager's move back is never taken for one before (the price: a person's stage change inside the pipeline in the
+     * very second the move was decided, with a crash before the call, keeps the deal there). Unknown times count as after.
+     *
+     * @param dealPipeline the deal's pipeline as read
+     */
+    public static MoveIntentVerdict moveIntent(SyncLink link, String commandId, long dealPipeline, LastMove lastMove) {
+        MoveIntent intent = link == null ? null : link.getMoveIntent();
+        if (intent == null || commandId == null || !commandId.equals(intent.getCommandId())) {
+            return MoveIntentVerdict.NONE;
+        }
+        if (dealPipeline == intent.getToPipeline()) {
+            return MoveIntentVerdict.APPLIED;
+        }
+        if (dealPipeline != intent.getFromPipeline()) {
+            return MoveIntentVerdict.NONE;  // a person moved it elsewhere: the link's own rule says so
+        }
+        if (!lastMove.byPerson() || lastMove.byDealBridge()) {
+            return MoveIntentVerdict.NOT_APPLIED;
+        }
+        Instant intentAt = intent.getCrmTime();
+        boolean beforeTheIntent = lastMove.at() != null && intentAt != null
+                && lastMove.at().truncatedTo(ChronoUnit.SECONDS).isBefore(intentAt.truncatedTo(ChronoUnit.SECONDS));
+        return beforeTheIntent ? MoveIntentVerdict.NOT_APPLIED : MoveIntentVerdict.MOVED_BACK_BY_PERSON;
     }
 
     /** The order's value of a field at the last agreement; what DealBridge wrote stands in on links that predate it. */
@@ -190,10 +254,19 @@ public final class Ownership {
      */
     public static PipelineVerdict pipeline(SyncLink link, long picked, String basketDigest, long dealPipeline,
                                            boolean movedByDealBridge) {
+        return pipeline(link, picked, basketDigest, dealPipeline, null, LastMove.byDealBridge(movedByDealBridge));
+    }
+
+    /**
+     * The pipeline of a linked deal as read from the CRM by the command {@code commandId}, which may be executed again
+     * after a crash (see {@link #writtenPipeline(SyncLink, String, long, LastMove)}).
+     */
+    public static PipelineVerdict pipeline(SyncLink link, long picked, String basketDigest, long dealPipeline, String commandId,
+                                           LastMove lastMove) {
         if (origin(link) == LinkOrigin.DEAL) {
             return PipelineVerdict.DEAL_IS_SOURCE;
         }
-        if (writtenPipeline(link, dealPipeline, movedByDealBridge) != dealPipeline) {
+        if (writtenPipeline(link, commandId, dealPipeline, lastMove) != dealPipeline) {
             return PipelineVerdict.PERSON_MOVED;
         }
         if (!rowsChanged(link, basketDigest) || picked == dealPipeline) {
@@ -215,6 +288,33 @@ public final class Ownership {
      */
     public static long writtenPipeline(SyncLink link, long dealPipeline, boolean movedByDealBridge) {
         return unrecordedOwnMove(link, dealPipeline, movedByDealBridge) ? dealPipeline : recordedPipeline(link);
+    }
+
+    /**
+     * The pipeline DealBridge last wrote on a deal, as {@link #writtenPipeline(SyncLink, long, boolean)} tells it, for a
+     * command the link may carry the move intent of ({@link #moveIntent}): a move of that command found applied is
+     * DealBridge's whoever set the stage since, and a move found undone by a person after it was DealBridge's last write
+     * (so the deal's pipeline differs from it: the person's pipeline stands, and later basket changes leave it too once
+     * the link records it, {@link #unrecordedPipeline}).
+     */
+    public static long writtenPipeline(SyncLink link, String commandId, long dealPipeline, LastMove lastMove) {
+        return switch (moveIntent(link, commandId, dealPipeline, lastMove)) {
+            case APPLIED -> dealPipeline;
+            case MOVED_BACK_BY_PERSON -> link.getMoveIntent().getToPipeline();
+            default -> writtenPipeline(link, dealPipeline, lastMove.byDealBridge());
+        };
+    }
+
+    /**
+     * The pipeline DealBridge wrote on the deal by a write the link does not record (a move whose link a crash lost),
+     * for the link after this command to record; null when the link records DealBridge's last pipeline already.
+     */
+    public static Long unrecordedPipeline(SyncLink link, String commandId, long dealPipeline, LastMove lastMove) {
+        if (link == null) {
+            return null;
+        }
+        long written = writtenPipeline(link, commandId, dealPipeline, lastMove);
+        return written != recordedPipeline(link) ? written : null;
     }
 
     /** True when the deal is in a pipeline DealBridge moved it to by a write whose link was lost ({@link #writtenPipeline}). */
@@ -240,6 +340,22 @@ public final class Ownership {
      * @return null when the pair has no link
      */
     public static PairDecision.Agreed agreed(SyncLink link, String dealStage, boolean stageSetByDealBridge, boolean stageSetByPerson) {
+        return agreed(link, null, 0, dealStage, new LastMove(stageSetByDealBridge, stageSetByPerson, null));
+    }
+
+    /**
+     * {@link #agreed(SyncLink, String, boolean, boolean)} for the command {@code commandId}, which may be executed again
+     * after a crash: a deal a person moved back after this command's move ({@link MoveIntentVerdict#MOVED_BACK_BY_PERSON})
+     * has moved since the link, whatever its stage reads, so no stage is agreed.
+     *
+     * @param dealPipeline the deal's pipeline as read
+     */
+    public static PairDecision.Agreed agreed(SyncLink link, String commandId, long dealPipeline, String dealStage, LastMove lastMove) {
+        if (link != null && moveIntent(link, commandId, dealPipeline, lastMove) == MoveIntentVerdict.MOVED_BACK_BY_PERSON) {
+            return new PairDecision.Agreed(null, link.getStatusId().toString());
+        }
+        boolean stageSetByDealBridge = lastMove.byDealBridge();
+        boolean stageSetByPerson = lastMove.byPerson();
         if (link == null) {
             return null;
         }

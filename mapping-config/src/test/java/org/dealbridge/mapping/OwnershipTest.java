@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.ByteArrayOutputStream;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import org.apache.avro.Schema;
@@ -125,6 +126,61 @@ class OwnershipTest {
         // moved last by a person (or by someone the CRM does not name): the person's
         assertThat(Ownership.writtenPipeline(inPipeline(2, "books"), 1, false)).isEqualTo(2);
         assertThat(Ownership.pipeline(inPipeline(2, "books"), 0, "phones", 1, false)).isEqualTo(PipelineVerdict.PERSON_MOVED);
+    }
+
+    /** The link in pipeline 2 with the intent of command {@code u-5} to move the deal to 0, decided at {@link #INTENT_AT}. */
+    private static final Instant INTENT_AT = Instant.parse("2026-12-07T04:33:20.700Z");
+
+    private static SyncLink intendingToMoveTo0() {
+        return SyncLink.newBuilder(inPipeline(2, "books")).setMoveIntent(org.dealbridge.schemas.MoveIntent.newBuilder()
+                .setCommandId("u-5").setFromPipeline(2).setToPipeline(0).setCrmTime(INTENT_AT).build()).build();
+    }
+
+    private static Ownership.LastMove byPerson(Instant at) {
+        return new Ownership.LastMove(false, true, at);
+    }
+
+    @Test
+    void aPersonsMoveBackAtOrAfterTheMoveIntentStandsAndBeforeItTheMoveIsMadeAgain() {
+        SyncLink intent = intendingToMoveTo0();
+        // the same second as the intent counts as after: MOVED_TIME has no more than seconds
+        for (Instant at : new Instant[] {INTENT_AT.plusSeconds(30), Instant.parse("2026-12-07T04:33:20Z"), null}) {
+            assertThat(Ownership.moveIntent(intent, "u-5", 2, byPerson(at))).as("moved at " + at)
+                    .isEqualTo(Ownership.MoveIntentVerdict.MOVED_BACK_BY_PERSON);
+            assertThat(Ownership.writtenPipeline(intent, "u-5", 2, byPerson(at))).isZero();
+            assertThat(Ownership.pipeline(intent, 0, "phones", 2, "u-5", byPerson(at))).isEqualTo(PipelineVerdict.PERSON_MOVED);
+            assertThat(Ownership.unrecordedPipeline(intent, "u-5", 2, byPerson(at))).as("recorded for later baskets").isZero();
+            assertThat(Ownership.agreed(intent, "u-5", 2, "C2:NEW", byPerson(at)).stageId()).as("the deal moved since").isNull();
+        }
+        // a stage change inside pipeline 2 a second before the intent, or DealBridge's own: the move never applied
+        for (Ownership.LastMove earlier : List.of(byPerson(Instant.parse("2026-12-07T04:33:19Z")), new Ownership.LastMove(true, false,
+                INTENT_AT.plusSeconds(5)))) {
+            assertThat(Ownership.moveIntent(intent, "u-5", 2, earlier)).isEqualTo(Ownership.MoveIntentVerdict.NOT_APPLIED);
+            assertThat(Ownership.pipeline(intent, 0, "phones", 2, "u-5", earlier)).isEqualTo(PipelineVerdict.MOVE);
+            assertThat(Ownership.unrecordedPipeline(intent, "u-5", 2, earlier)).isNull();
+        }
+    }
+
+    @Test
+    void aMoveIntentFoundAppliedIsDealBridgesWhoeverSetTheStageSince() {
+        // the manager changed the stage inside pipeline 0 after DealBridge's move: MOVED_BY_ID alone would call it a person's move
+        SyncLink intent = intendingToMoveTo0();
+        assertThat(Ownership.moveIntent(intent, "u-5", 0, byPerson(INTENT_AT.plusSeconds(9))))
+                .isEqualTo(Ownership.MoveIntentVerdict.APPLIED);
+        assertThat(Ownership.writtenPipeline(intent, "u-5", 0, byPerson(INTENT_AT.plusSeconds(9)))).isZero();
+        assertThat(Ownership.unrecordedPipeline(intent, "u-5", 0, byPerson(INTENT_AT.plusSeconds(9)))).isZero();
+        assertThat(Ownership.writtenPipeline(inPipeline(2, "books"), "u-5", 0, byPerson(INTENT_AT.plusSeconds(9)))).isEqualTo(2);
+    }
+
+    @Test
+    void anotherCommandsMoveIntentSaysNothingMoreThanItsLink() {
+        SyncLink intent = intendingToMoveTo0();
+        Ownership.LastMove personAfter = byPerson(INTENT_AT.plusSeconds(30));
+        assertThat(Ownership.moveIntent(intent, "u-6", 2, personAfter)).isEqualTo(Ownership.MoveIntentVerdict.NONE);
+        assertThat(Ownership.pipeline(intent, 0, "phones", 2, "u-6", personAfter)).isEqualTo(PipelineVerdict.MOVE);
+        assertThat(Ownership.pipeline(intent, 0, "phones", 0, "u-6", personAfter)).as("in 0, moved by a person: the link says 2")
+                .isEqualTo(PipelineVerdict.PERSON_MOVED);
+        assertThat(Ownership.agreed(intent, "u-6", 2, "C2:NEW", personAfter).stageId()).isEqualTo("C2:NEW");
     }
 
     @Test

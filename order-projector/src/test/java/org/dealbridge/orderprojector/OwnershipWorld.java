@@ -93,6 +93,10 @@ final class OwnershipWorld {
     long dealModified;
     /** MOVED_BY_ID is DealBridge's user: the deal's stage and pipeline were last set by DealBridge. */
     boolean movedByDealBridge;
+    /** MOVED_TIME: when the deal's stage (or pipeline) last changed, by the CRM's clock. */
+    long dealMoved;
+    /** The pipeline DealBridge last wrote on the deal, whether or not a link of that write was committed. */
+    Long dealBridgesPipeline;
     // Kafka
     final Deque<OrderChanged> orderEvents = new ArrayDeque<>();
     final Deque<DealChanged> dealEvents = new ArrayDeque<>();
@@ -125,6 +129,7 @@ final class OwnershipWorld {
         this.crmSkew = crmSkew;
         this.storeSkew = storeSkew;
         this.dealModified += crmSkew;
+        this.dealMoved += crmSkew;
         this.orderUpdated += storeSkew;
         return this;
     }
@@ -196,6 +201,7 @@ final class OwnershipWorld {
         stage = value;
         movedByDealBridge = false;
         dealSaved("manager stage -> " + value);
+        dealMoved = dealModified;
     }
 
     void managerMovesPipeline(long value) {
@@ -205,10 +211,11 @@ final class OwnershipWorld {
         pipeline = value;
         stage = stagesOf(value).get(0);
         movedByDealBridge = false;
-        // moving a deal back to the pipeline DealBridge chose hands it back (Ownership cannot tell it from no move)
-        String ours = crmConnectorsOwn == null ? null : org.dealbridge.mapping.Ownership.written(crmConnectorsOwn, "CATEGORY_ID");
-        managerPipeline = Long.toString(value).equals(ours) ? null : value;
+        // moving a deal back to the pipeline DealBridge last wrote hands it back; to any other it is the manager's, also
+        // when the link of DealBridge's last move was lost in a crash (its intent, committed before the move, tells)
+        managerPipeline = Long.valueOf(value).equals(dealBridgesPipeline) ? null : value;
         dealSaved("manager pipeline -> " + value);
+        dealMoved = dealModified;
     }
 
     void managerSets(String field, String value) {
@@ -303,6 +310,7 @@ final class OwnershipWorld {
             dealAdds++;
             pipeline = Long.parseLong(DealUpdatePlan.pickedPipeline(c));
             creationPipeline = pipeline;
+            dealBridgesPipeline = pipeline;
             stage = DealUpdatePlan.newDealStage(c);
             movedByDealBridge = true;
             title = c.getOrderValues().get(DealFields.TITLE);
@@ -316,6 +324,7 @@ final class OwnershipWorld {
             SyncLink created = SyncLink.newBuilder(LinkAfterWrite.created(c, written, c.getOrderRowsDigest(), Instant.ofEpochSecond(++clock)))
                     .setDealId(DEAL_ID).build();
             dealWritten("crm connector creates the deal in pipeline " + pipeline + " at " + stage);
+            dealMoved = dealModified;
             published(created);
             return;
         }
@@ -331,11 +340,21 @@ final class OwnershipWorld {
         values.put(DealFields.OPPORTUNITY, amount);
         values.put(DealFields.CURRENCY_ID, "RUB");
         DealUpdatePlan.DealState state = new DealUpdatePlan.DealState(pipeline, stage, Instant.ofEpochSecond(dealModified),
-                Long.toString(dealModified), values, true, c.getProductRows() == null ? null : rows, movedByDealBridge, !movedByDealBridge);
+                Long.toString(dealModified), values, true, c.getProductRows() == null ? null : rows, movedByDealBridge, !movedByDealBridge,
+                Instant.ofEpochSecond(dealMoved));
         DealUpdatePlan.Plan plan = DealUpdatePlan.plan(c, c.getDecidedOn(), state, (field, a, b) -> Objects.equals(a, b));
+        SyncLink intent = null;
+        if (plan.moveTo() != null && c.getKind() == DealCommandKind.UPDATE && c.getDecidedOn() != null) {
+            // committed on deal-links before the call, also in a round that crashes after it (DealWriter.MoveIntents)
+            intent = LinkAfterWrite.moveIntent(c.getDecidedOn(), c.getCommandId(), pipeline, plan.moveTo(),
+                    Instant.ofEpochSecond(clock + crmSkew), Instant.ofEpochSecond(++clock));
+            linksTopic = intent;
+            crmConnectorsOwn = intent;
+        }
         List<String> wrote = new ArrayList<>();
         if (plan.moveTo() != null) {
             pipeline = plan.moveTo();
+            dealBridgesPipeline = pipeline;
             if (!crashing) {
                 pipelineMoves++;  // a crashed round's move is one decision with its replay's: counted once, there
             }
@@ -360,6 +379,9 @@ final class OwnershipWorld {
             wrote.add("rows");
         }
         SyncLink link = LinkAfterWrite.afterPlan(plan, c, c.getDecidedOn(), DEAL_ID, state, Instant.ofEpochSecond(++clock));
+        if (intent != null) {
+            link = LinkAfterWrite.after(link, intent);
+        }
         trace.add("crm connector: " + wrote.size() + " writes, kept " + plan.kept() + " notes " + plan.notes());
         if (plan.dealWon() && !crashing) {
             orderCommands.add(OrderCommand.newBuilder().setCommandId("reconcile").setKind(org.dealbridge.schemas.OrderCommandKind.RECONCILE)
@@ -372,6 +394,9 @@ final class OwnershipWorld {
                 wrote.stream().filter(f -> !f.equals(DealFields.STAGE_ID)).forEach(ownFieldsWrittenOnHandMade::add);
             }
             dealWritten("crm connector writes " + wrote + " -> pipeline " + pipeline + " " + stage + " " + title + " " + amount);
+            if (plan.moveTo() != null || plan.stage() != null) {
+                dealMoved = dealModified;
+            }
         }
         published(link);
     }
@@ -450,6 +475,7 @@ final class OwnershipWorld {
             stage = plan.value();
             movedByDealBridge = true;
             dealWritten("store connector writes deal stage " + stage);
+            dealMoved = dealModified;
         } else if (plan.writesOrder()) {
             status = plan.value();
             orderSaved("store connector writes order status " + status);

@@ -63,7 +63,7 @@ final class CommandDecision {
         }
         JsonNode deal = round.deal;
         linkedDeal(round, DealReads.longValue(deal, "ID"), DealReads.state(c, deal, DealReads.rowsNow(round, reads), webhookUser),
-                c.getDecidedOn(), now);
+                round.decidedOn(), now);
     }
 
     private static void newDeal(CommandRound round, BatchResult reads, Instant now) {
@@ -81,6 +81,10 @@ final class CommandDecision {
         DealUpdatePlan.Plan plan = DealUpdatePlan.plan(c, link, state, CommandDecision::sameValue);
         List<String> changed = DealWrites.plan(round, dealId, plan);
         round.link = LinkAfterWrite.afterPlan(plan, c, link, dealId, state, now);
+        if (plan.moveTo() != null && link != null && c.getKind() == DealCommandKind.UPDATE) {
+            // a linked deal's move: its intent is recorded before the call (a CREATE's found deal has no link to carry it)
+            round.move = new CommandRound.PlannedMove(link, state.pipeline(), plan.moveTo());
+        }
         round.reconcile = plan.dealWon();
         round.outcome = plan.outcome(c);
         round.reason = plan.reason(c, dealId, changed);

@@ -38,10 +38,26 @@ final class CommandRound {
     String reason;
     /** The deal's stage won against the order's status: the store side must follow it. */
     boolean reconcile;
+    /**
+     * The move intent this command's earlier round of the same write recorded ({@link DealWriter.MoveIntents}), or null:
+     * a round run again after its move failed transiently is judged on it, as a command consumed again after a crash is.
+     */
+    SyncLink intentRecorded;
+    /** The pipeline move the plan makes on a linked deal, whose intent is recorded before the call; null when none. */
+    PlannedMove move;
+
+    /** A linked deal's move: the link the command was judged on, the deal's pipeline as read, the pipeline it goes to. */
+    record PlannedMove(SyncLink judgedOn, long from, long to) {
+    }
 
     CommandRound(DealCommand command, int index) {
         this.command = command;
         this.index = index;
+    }
+
+    /** The link an UPDATE is judged on: the intent its earlier round recorded, else the one it was decided on. */
+    SyncLink decidedOn() {
+        return intentRecorded != null ? intentRecorded : command.getDecidedOn();
     }
 
     /** Its deal was looked up (found, known absent, or known deleted). */

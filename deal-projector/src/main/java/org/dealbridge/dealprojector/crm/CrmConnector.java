@@ -5,6 +5,8 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -13,6 +15,7 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.dealbridge.connector.CommandConnector;
 import org.dealbridge.connector.Executed;
 import org.dealbridge.dealprojector.DealProjectorConfig;
@@ -31,8 +34,12 @@ import org.dealbridge.schemas.Topics;
  *
  * <p>The CRM is outside the transaction: if the process dies after a CRM write and before the commit, the command
  * is consumed again and the writer's look-up by ORIGINATOR_ID+ORIGIN_ID (and the expected-value check of updates)
- * makes the repeat harmless. Per poll, commands are grouped per order in waves ({@link CommandsPerOrder}); records of
- * one partition are never reordered, and a poll's commands are all finished (written, conflict, dead letter, or
+ * makes the repeat harmless. A pipeline move is the one write whose repeat the deal alone cannot judge (a manager's
+ * move back reads as no move), so its intent is committed on {@code deal-links} before the call
+ * ({@link #publishBeforeCall}, {@link DealWriter.MoveIntents}) and the repeat is judged with it.
+ *
+ * <p>Per poll, commands are grouped per order in waves ({@link CommandsPerOrder}); records of one partition are never
+ * reordered, and a poll's commands are all finished (written, conflict, dead letter, or
  * waiting for an unreachable CRM) before the next poll, which bounds one poll to {@code crm.max-attempts} rounds per
  * wave; a command that waits holds its partition until the CRM is back (the runtime's
  * {@code crm.unreachable-backoff-max}), and its order's later commands wait with it.
@@ -127,7 +134,12 @@ public final class CrmConnector extends CommandConnector<DealCommand, DealWrite>
             // each wave is judged against the links the waves before it left
             List<DealCommand> commands = running.stream()
                     .map(p -> FreshestLink.apply(p.command(), ownLinks.get(orderKey(p.command())))).toList();
-            List<DealWrite> results = writer.write(commands);
+            Map<DealCommand, TopicPartition> partitionOf = new IdentityHashMap<>();
+            for (int i = 0; i < commands.size(); i++) {
+                ConsumerRecord<String, DealCommand> source = records.get(running.get(i).last());
+                partitionOf.put(commands.get(i), new TopicPartition(source.topic(), source.partition()));
+            }
+            List<DealWrite> results = writer.write(commands, intents -> recordBeforeTheMoves(intents, partitionOf));
             for (int i = 0; i < results.size(); i++) {
                 DealWrite result = results.get(i);
                 String key = orderKey(result.command());
@@ -146,6 +158,23 @@ public final class CrmConnector extends CommandConnector<DealCommand, DealWrite>
             }
         }
         return executed;
+    }
+
+    /**
+     * Commits the move intents on {@code deal-links} before the CRM calls that make the moves ({@link DealWriter.MoveIntents}),
+     * each in the partition of its command's transactional producer (one transaction per partition): the poll's own
+     * transaction, with the links after the writes and the offsets, commits only after the calls. They are kept as this
+     * connector's own links too, so a command run again without a restart (its CRM unreachable, its move dead-lettered)
+     * is judged on them as well, and the link after the move counts on from them.
+     */
+    private void recordBeforeTheMoves(Map<DealCommand, SyncLink> intents, Map<DealCommand, TopicPartition> partitionOf) {
+        Topics.Topic<String, SyncLink> links = topics().dealLinks();
+        Map<TopicPartition, List<ProducerRecord<String, byte[]>>> byPartition = new LinkedHashMap<>();
+        intents.forEach((command, intent) -> byPartition.computeIfAbsent(partitionOf.get(command), p -> new ArrayList<>())
+                .add(new ProducerRecord<>(links.name(), orderKey(command),
+                        links.valueSerde().serializer().serialize(links.name(), intent))));
+        byPartition.forEach(this::publishBeforeCall);
+        intents.forEach((command, intent) -> ownLinks.put(orderKey(command), intent));
     }
 
     /**

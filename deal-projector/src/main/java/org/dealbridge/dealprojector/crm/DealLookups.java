@@ -33,7 +33,8 @@ final class DealLookups {
     /** Rows in one page of a list (reference §3.1): the most a shared look-up may ask for. */
     static final int PAGE = 50;
     private static final List<String> DEAL_SELECT = List.of("ID", "TITLE", "CATEGORY_ID", "STAGE_ID", "OPPORTUNITY",
-            "IS_MANUAL_OPPORTUNITY", "CURRENCY_ID", "ASSIGNED_BY_ID", "DATE_MODIFY", "MODIFY_BY_ID", "MOVED_BY_ID", "ORIGIN_ID");
+            "IS_MANUAL_OPPORTUNITY", "CURRENCY_ID", "ASSIGNED_BY_ID", "DATE_MODIFY", "MODIFY_BY_ID", "MOVED_BY_ID", "MOVED_TIME",
+            "ORIGIN_ID");
     private static final Pattern FIELD = Pattern.compile("[A-Z][A-Z0-9_]*");
 
     private enum Kind { BY_ID, BY_ORIGIN, ONE_BY_ID, ONE_BY_ORIGIN }

@@ -61,13 +61,14 @@ final class DealReads {
     }
 
     /**
-     * The deal as {@link DealUpdatePlan} decides against it: the command's order fields as the deal has them, and
-     * whether DealBridge's own user moved it last ({@code MOVED_BY_ID}).
+     * The deal as {@link DealUpdatePlan} decides against it: the command's order fields as the deal has them, and who
+     * changed its stage last and when ({@code MOVED_BY_ID}, {@code MOVED_TIME}).
      */
     static DealUpdatePlan.DealState state(DealCommand c, JsonNode deal, List<ProductRow> rows, String webhookUser) {
         return new DealUpdatePlan.DealState(longValue(deal, "CATEGORY_ID"), text(deal, "STAGE_ID"), modifiedAt(deal),
                 text(deal, "DATE_MODIFY"), values(c, deal), !"N".equals(text(deal, DealFields.IS_MANUAL_OPPORTUNITY)), rows,
-                webhookUser != null && webhookUser.equals(text(deal, "MOVED_BY_ID")), byPerson(deal, "MOVED_BY_ID", webhookUser));
+                webhookUser != null && webhookUser.equals(text(deal, "MOVED_BY_ID")), byPerson(deal, "MOVED_BY_ID", webhookUser),
+                instant(deal, "MOVED_TIME"));
     }
 
     /**
@@ -104,7 +105,12 @@ final class DealReads {
 
     /** DATE_MODIFY of a deal as read; null when absent or unreadable (then the CRM wins ties, as PairDecision says). */
     private static Instant modifiedAt(JsonNode deal) {
-        String text = text(deal, "DATE_MODIFY");
+        return instant(deal, "DATE_MODIFY");
+    }
+
+    /** A datetime field of a deal as read (reference §1: ISO-8601 with offset); null when absent or unreadable. */
+    private static Instant instant(JsonNode deal, String field) {
+        String text = text(deal, field);
         if (text == null || text.isEmpty()) {
             return null;
         }

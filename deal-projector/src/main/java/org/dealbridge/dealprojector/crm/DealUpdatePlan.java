@@ -32,12 +32,25 @@ public final class DealUpdatePlan {
      * @param rows          its product rows, or null when they were not read
      * @param movedByDealBridge its {@code MOVED_BY_ID} is DealBridge's own user: the last move was DealBridge's
      * @param movedByPerson its {@code MOVED_BY_ID} is somebody else: the last move was a person's
+     * @param movedAt       its {@code MOVED_TIME} (the CRM's clock), or null when not read
      */
     public record DealState(long pipeline, String stageId, Instant modifiedAt, String modifiedText,
                             Map<String, String> values, boolean amountManual, List<ProductRow> rows, boolean movedByDealBridge,
-                            boolean movedByPerson) {
+                            boolean movedByPerson, Instant movedAt) {
         public DealState {
             Objects.requireNonNull(values, "values");
+        }
+
+        /** A deal of which who moved it last is known, not when. */
+        public DealState(long pipeline, String stageId, Instant modifiedAt, String modifiedText,
+                         Map<String, String> values, boolean amountManual, List<ProductRow> rows, boolean movedByDealBridge,
+                         boolean movedByPerson) {
+            this(pipeline, stageId, modifiedAt, modifiedText, values, amountManual, rows, movedByDealBridge, movedByPerson, null);
+        }
+
+        /** Who changed its stage last and when, as the ownership rules read it. */
+        public Ownership.LastMove lastMove() {
+            return new Ownership.LastMove(movedByDealBridge, movedByPerson, movedAt);
         }
 
         /** A deal of which only whether DealBridge moved it last is known. */
@@ -163,18 +176,23 @@ public final class DealUpdatePlan {
         List<String> notes = new ArrayList<>();
 
         long pipeline = dealPipeline;
-        if (link != null && Ownership.origin(link) == LinkOrigin.ORDER
-                && Ownership.unrecordedOwnMove(link, dealPipeline, deal.movedByDealBridge())) {
-            // DealBridge's own move whose link was lost in a crash: recorded, so the next basket change moves the deal again
-            written.put(Ownership.PIPELINE, Long.toString(dealPipeline));
+        // this command may be executed again after a crash lost the link of its move (see Ownership.moveIntent)
+        Ownership.LastMove lastMove = deal.lastMove();
+        Long unrecorded = link != null && Ownership.origin(link) == LinkOrigin.ORDER
+                ? Ownership.unrecordedPipeline(link, c.getCommandId(), dealPipeline, lastMove) : null;
+        if (unrecorded != null) {
+            // DealBridge's own move whose link was lost in a crash (applied, or undone by a person since): recorded, so
+            // the next basket change is judged against it
+            written.put(Ownership.PIPELINE, Long.toString(unrecorded));
         }
         // where the basket points: a basket change the link has not seen yet moves the deal too (Ownership.pipeline)
         String picked = pickedPipeline(c);
         if (picked != null && Long.parseLong(picked) != dealPipeline) {
-            switch (Ownership.pipeline(link, Long.parseLong(picked), Ownership.orderRows(c), dealPipeline, deal.movedByDealBridge())) {
+            switch (Ownership.pipeline(link, Long.parseLong(picked), Ownership.orderRows(c), dealPipeline, c.getCommandId(),
+                    lastMove)) {
                 case MOVE -> pipeline = Long.parseLong(picked);
                 case PERSON_MOVED -> kept.add("pipeline " + dealPipeline + " (DealBridge's choice was "
-                        + Ownership.written(link, Ownership.PIPELINE) + ")");
+                        + Ownership.writtenPipeline(link, c.getCommandId(), dealPipeline, lastMove) + ")");
                 default -> { }
             }
         }
@@ -203,7 +221,7 @@ public final class DealUpdatePlan {
                     + ", older than what the pair last agreed on (status " + link.getStatusId() + " as of save "
                     + link.getOrderVersion() + ")");
         } else if (c.getOrderStatusId() != null && dealStage != null) {
-            PairDecision.Agreed agreed = Ownership.agreed(link, dealStage, deal.movedByDealBridge(), deal.movedByPerson());
+            PairDecision.Agreed agreed = Ownership.agreed(link, c.getCommandId(), dealPipeline, dealStage, lastMove);
             // without the store's time now the order's change cannot be aged (its dateUpdate is by the store's clock,
             // DATE_MODIFY by the CRM's: never compared), so when both sides moved the deal stands here and the store
             // connector, which reads both portals at one moment, decides (RECONCILE)

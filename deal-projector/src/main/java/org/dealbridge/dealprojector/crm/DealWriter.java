@@ -2,8 +2,10 @@ package org.dealbridge.dealprojector.crm;
 
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -37,7 +39,8 @@ import org.slf4j.LoggerFactory;
  *       {@link Outcome#MANAGER_VALUE_KEPT}), the stage with {@link PairDecision} in the pipeline the deal is really in
  *       — the code the order projector decides with, so a pair is never pulled two ways;</li>
  *   <li><b>write</b> ({@link DealWrites}): pipeline moves first, in batches of their own (a refused move leaves the
- *       rest of its command unwritten); then contact, deal add only when no deal was found, fields, rows;</li>
+ *       rest of its command unwritten), each linked deal's move once its intent is recorded ({@link MoveIntents}); then
+ *       contact, deal add only when no deal was found, fields, rows;</li>
  *   <li><b>record</b> ({@link LinkAfterWrite}): the link to publish.</li>
  * </ol>
  * A command whose round failed transiently (timeout, dropped connection, 5xx) is retried from the read step, so an add
@@ -63,6 +66,26 @@ public final class DealWriter {
     private final String webhookUser;
     /** The buyers' contacts met so far; the connector fills it from {@code buyer-contacts} when a run starts. */
     private final BuyerContacts buyerContacts = new BuyerContacts();
+
+    /**
+     * Where the writer records the intent of a pipeline move before the CRM call that makes it
+     * ({@link LinkAfterWrite#moveIntent}). The CRM is outside the connector's Kafka transaction: when the process dies
+     * after a move and before the link of it is committed, the command is consumed again and judged on the link before
+     * the move, on which a manager's move back meanwhile reads as no move at all (nothing on the deal tells it from a
+     * stage change inside the pipeline). The intent, committed before the call, tells the command executed again what it
+     * was about to do and when ({@code Ownership.moveIntent}).
+     */
+    @FunctionalInterface
+    public interface MoveIntents {
+        /** For a caller that never loses a result between the CRM call and its link (a test of one rule): nothing recorded. */
+        MoveIntents UNRECORDED = intents -> { };
+
+        /**
+         * Records these links (each the link a command was judged on, with its move intent), by the command each is for,
+         * and returns once they are durable. Throws when they could not be made so: then no move is made.
+         */
+        void record(Map<DealCommand, SyncLink> intents);
+    }
 
     /** How the writer waits between rounds (tests record the waits instead). */
     @FunctionalInterface
@@ -96,12 +119,25 @@ public final class DealWriter {
         return client.rateLimiter().untilRoom();
     }
 
-    /** Writes every command (at most one per order) and says what became of each, in the given order. */
+    /**
+     * Writes every command (at most one per order) and says what became of each, in the given order, recording no move
+     * intent ({@link MoveIntents#UNRECORDED}).
+     */
     public List<DealWrite> write(List<DealCommand> commands) throws InterruptedException {
+        return write(commands, MoveIntents.UNRECORDED);
+    }
+
+    /**
+     * Writes every command (at most one per order) and says what became of each, in the given order; the intent of each
+     * pipeline move of a linked deal is recorded with {@code intents} before the call that makes it.
+     */
+    public List<DealWrite> write(List<DealCommand> commands, MoveIntents intents) throws InterruptedException {
         Map<DealCommand, DealWrite> done = new HashMap<>();
+        // by command: a round run again after its move failed transiently is judged on its recorded intent
+        Map<DealCommand, SyncLink> recorded = new IdentityHashMap<>();
         List<DealCommand> remaining = commands;
         for (int attempt = 1; !remaining.isEmpty(); attempt++) {
-            Round round = new Round(attempt, done);
+            Round round = new Round(attempt, done, intents, recorded);
             round.run(remaining);
             if (round.retry.isEmpty()) {
                 break;
@@ -132,10 +168,15 @@ public final class DealWriter {
         final Map<DealCommand, DealWrite> done;
         /** The commands to run again, with why this round failed for them (in the given order). */
         final Map<DealCommand, RoundFailure> retry = new LinkedHashMap<>();
+        final MoveIntents intents;
+        /** The move intents recorded so far in this write, by command. */
+        final Map<DealCommand, SyncLink> recorded;
 
-        Round(int attempt, Map<DealCommand, DealWrite> done) {
+        Round(int attempt, Map<DealCommand, DealWrite> done, MoveIntents intents, Map<DealCommand, SyncLink> recorded) {
             this.attempt = attempt;
             this.done = done;
+            this.intents = intents;
+            this.recorded = recorded;
         }
 
         void run(List<DealCommand> commands) {
@@ -143,6 +184,7 @@ public final class DealWriter {
             int index = 0;
             for (DealCommand command : commands) {
                 CommandRound round = new CommandRound(command, index++);
+                round.intentRecorded = recorded.get(command);
                 SyncLink decidedOn = command.getDecidedOn();
                 if (command.getKind() == DealCommandKind.UPDATE && decidedOn != null && decidedOn.getDealDeletedAt() != null) {
                     // the deal is known to be gone: nothing to read or write (see FreshestLink)
@@ -242,6 +284,7 @@ public final class DealWriter {
                 return writing;
             }
             List<CommandRound> rest = new ArrayList<>(writing);
+            recordIntents(moving);
             for (List<CommandRound> batch : batches(moving, r -> List.of(move(r)))) {
                 BatchResult result;
                 try {
@@ -268,6 +311,35 @@ public final class DealWriter {
                 }
             }
             return rest;
+        }
+
+        /**
+         * Records the intent of every linked deal's move before the call ({@link MoveIntents}), stamped with the CRM's own
+         * time now ({@code portalNow}: the reads just answered, so no call is added), which the deal's {@code MOVED_TIME}
+         * is compared with if the command is executed again. Each move's link then counts on from its intent. An
+         * exception (the intents could not be made durable) leaves every move of the round unmade.
+         */
+        private void recordIntents(List<CommandRound> moving) {
+            Instant crmTime = client.portalNow().orElse(null);
+            Instant now = clock.instant();
+            Map<DealCommand, SyncLink> intentsNow = new LinkedHashMap<>();
+            for (CommandRound r : moving) {
+                if (r.move != null) {
+                    intentsNow.put(r.command, LinkAfterWrite.moveIntent(r.move.judgedOn(), r.command.getCommandId(), r.move.from(),
+                            r.move.to(), crmTime, now));
+                }
+            }
+            if (intentsNow.isEmpty()) {
+                return;
+            }
+            intents.record(intentsNow);
+            for (CommandRound r : moving) {
+                SyncLink intent = intentsNow.get(r.command);
+                if (intent != null) {
+                    recorded.put(r.command, intent);
+                    r.link = LinkAfterWrite.after(r.link, intent);
+                }
+            }
         }
 
         private BatchCommand move(CommandRound round) {

@@ -9,6 +9,7 @@ import org.dealbridge.mapping.LinkRevision;
 import org.dealbridge.mapping.Ownership;
 import org.dealbridge.schemas.DealCommand;
 import org.dealbridge.schemas.LinkOrigin;
+import org.dealbridge.schemas.MoveIntent;
 import org.dealbridge.schemas.ProductRow;
 import org.dealbridge.schemas.SyncLink;
 
@@ -89,9 +90,20 @@ public final class LinkAfterWrite {
                 .setOrderRowsDigest(Ownership.orderRows(c))
                 .setDealDeletedAt(null)
                 .setOrderDeletedAt(c.getOrderDeleted() ? now : previous == null ? null : previous.getOrderDeletedAt())
+                .setMoveIntent(intentLeft(previous, c))
                 .setRevision(LinkRevision.after(previous))
                 .setUpdatedAt(now)
                 .build();
+    }
+
+    /**
+     * The move intent a write leaves on the link: none once the command's own is done or judged; another command's is
+     * carried over, since that command may still be executed again after this one (two moves of one poll, the first
+     * replayed after a crash) and only it reads its intent.
+     */
+    private static MoveIntent intentLeft(SyncLink previous, DealCommand c) {
+        MoveIntent intent = previous == null ? null : previous.getMoveIntent();
+        return intent == null || intent.getCommandId().equals(c.getCommandId()) ? null : intent;
     }
 
     /** The link of an order whose deal was found deleted in the CRM: it unlinks the order. */
@@ -100,6 +112,35 @@ public final class LinkAfterWrite {
                 .setSiteId(c.getSiteId()).setOrderId(c.getOrderId()).setDealId(c.getDealId()).setCategoryId(0)
                 .setStageId("").setStatusId(c.getOrderStatusId() == null ? "" : c.getOrderStatusId())
                 .setUpdatedAt(now).build();
-        return SyncLink.newBuilder(was).setDealDeletedAt(now).setRevision(LinkRevision.after(c.getDecidedOn())).setUpdatedAt(now).build();
+        return SyncLink.newBuilder(was).setDealDeletedAt(now).setMoveIntent(null).setRevision(LinkRevision.after(c.getDecidedOn()))
+                .setUpdatedAt(now).build();
+    }
+
+    /**
+     * The link the CRM connector publishes (and commits) before the CRM call that moves a linked deal to another
+     * pipeline: the link the command was judged on, with the move it is about to make ({@code moveIntent}), one revision
+     * later. So the command executed again after a crash that lost the link of the move is judged with it
+     * ({@code Ownership.moveIntent}).
+     *
+     * @param judgedOn the link the command was judged on
+     * @param crmTime  the CRM's own time just before the call (never DealBridge's clock: it is compared with the deal's
+     *                 {@code MOVED_TIME}), or null when the CRM's answers told none
+     */
+    public static SyncLink moveIntent(SyncLink judgedOn, String commandId, long fromPipeline, long toPipeline, Instant crmTime, Instant now) {
+        return SyncLink.newBuilder(judgedOn)
+                .setMoveIntent(MoveIntent.newBuilder().setCommandId(commandId).setFromPipeline(fromPipeline).setToPipeline(toPipeline)
+                        .setCrmTime(crmTime).build())
+                .setRevision(LinkRevision.after(judgedOn))
+                .setUpdatedAt(now)
+                .build();
+    }
+
+    /**
+     * The link after a write, counted on from the move intent published before it rather than from the link both were
+     * based on: otherwise the two would have equal revisions and the intent, whose time may read as the later, could
+     * stand on {@code deal-links} as the newer link.
+     */
+    public static SyncLink after(SyncLink written, SyncLink intent) {
+        return SyncLink.newBuilder(written).setRevision(LinkRevision.after(intent)).build();
     }
 }

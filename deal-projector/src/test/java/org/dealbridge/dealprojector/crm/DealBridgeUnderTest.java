@@ -114,6 +114,11 @@ final class DealBridgeUnderTest implements AutoCloseable {
         connectorThread.start();
     }
 
+    /** True while the connector waits for an unreachable CRM (its command uncommitted, its partitions paused). */
+    boolean connectorWaitsForTheCrm() {
+        return connector != null && connector.unreachableSince().isPresent();
+    }
+
     void stopConnector() throws InterruptedException {
         connector.close();
         connectorThread.join(30_000);

@@ -295,6 +295,47 @@ class DealProjectorEndToEndTest {
         assertThat(crm.crm().deal(dealId)).containsEntry("CATEGORY_ID", "0").containsEntry("STAGE_ID", "WON");
     }
 
+    @Test
+    void aMovesIntentIsCommittedBeforeTheCrmCallAndAManagersMoveBackAfterItStandsWhenANewProcessExecutesTheMoveAgain()
+            throws Exception {
+        // the 10 000-order crash loop's orders 383, 398, 400: the move applied, its link lost with the process, the
+        // manager moved the deal back, the move executed again over the manager's choice
+        bridge.projectorDecided(DealWriterTest.create(8101, Map.of(), null, false));
+        awaitDeal(8101);
+        long dealId = Long.parseLong(deals(8101).get(0).get("ID").toString());
+        SyncLink created = awaitCommittedLink(8101, 2);
+        var committedWhenTheMoveApplied = new java.util.concurrent.atomic.AtomicReference<SyncLink>();
+        crm.faults().failNext(Portal.CRM, "crm.item.update", 1, Fault.APPLY_THEN_DROP);  // its answer never comes back
+        crm.faults().afterNext(Portal.CRM, "crm.item.update", () -> {
+            // inside the CRM call, as a read_committed reader (a restarted process) sees deal-links: the connector waits
+            // for this call, so no poll transaction of it commits meanwhile (the intent's markers may trail its commit by ms)
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (committedWhenTheMoveApplied.get() == null && System.nanoTime() < deadline) {
+                committedWhenTheMoveApplied.set(bridge.readAll(bridge.topics.dealLinks()).stream()
+                        .filter(l -> l.getOrderId() == 8101 && l.getMoveIntent() != null).reduce((a, b) -> b).orElse(null));
+            }
+            crm.crm().updateDealAsHuman(dealId, Map.of("CATEGORY_ID", 2, "STAGE_ID", "C2:NEW", "byUserId", 9));  // the manager
+            crm.faults().outage(Portal.CRM, Duration.ofMinutes(5), Fault.HTTP_500);  // the command waits, uncommitted
+        });
+
+        bridge.projectorDecided(DealWriterTest.update(8101, dealId, created).basket(DealWriterTest.CHAIRS, 0).pipeline(0).stage("NEW")
+                .build());
+        await("the connector waits for the CRM", Duration.ofSeconds(60), bridge::connectorWaitsForTheCrm);
+        bridge.stopConnector();  // the process is gone: what it knew is only on deal-links
+        crm.faults().endOutage(Portal.CRM);
+        bridge.startConnector();
+
+        await("order 8101's move is decided again", Duration.ofSeconds(60), () -> bridge.readAll(bridge.topics.syncOutcomes()).stream()
+                .anyMatch(o -> o.getOrderId() != null && o.getOrderId() == 8101 && o.getOutcome() != Outcome.CREATED));
+        assertThat(committedWhenTheMoveApplied.get()).as("the move's intent, committed before the call").isNotNull();
+        assertThat(committedWhenTheMoveApplied.get().getMoveIntent().getToPipeline()).isZero();
+        assertThat(crm.crm().deal(dealId)).as("the manager's pipeline stands").containsEntry("CATEGORY_ID", "2");
+        assertThat(crm.calls().count(Portal.CRM, "crm.item.update", call -> Long.toString(dealId).equals(call.param("id"))))
+                .isEqualTo(1);
+        assertThat(bridge.readAll(bridge.topics.syncOutcomes()).stream().filter(o -> o.getOrderId() != null && o.getOrderId() == 8101)
+                .map(SyncOutcome::getReason)).anyMatch(reason -> reason.contains("pipeline 2 (DealBridge's choice was 0)"));
+    }
+
     /** The order's link on deal-links (committed) once it says the deal is in {@code pipeline}. */
     static SyncLink awaitCommittedLink(long orderId, long pipeline) {
         SyncLink[] found = new SyncLink[1];

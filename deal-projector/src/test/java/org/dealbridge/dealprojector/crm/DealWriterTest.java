@@ -18,7 +18,9 @@ import org.dealbridge.dealprojector.topology.DealFields;
 import org.dealbridge.emulator.BitrixEmulator;
 import org.dealbridge.emulator.EmulatorOptions;
 import org.dealbridge.emulator.Fault;
+import org.dealbridge.emulator.ManualClock;
 import org.dealbridge.emulator.Portal;
+import org.dealbridge.mapping.LinkRevision;
 import org.dealbridge.mapping.OrderFromDeal;
 import org.dealbridge.mapping.Ownership;
 import org.dealbridge.schemas.Buyer;
@@ -43,7 +45,11 @@ class DealWriterTest {
 
     @BeforeEach
     void start() {
-        crm = BitrixEmulator.start(EmulatorOptions.defaults().rateLimitDisabled());
+        start(EmulatorOptions.defaults().rateLimitDisabled());
+    }
+
+    private void start(EmulatorOptions options) {
+        crm = BitrixEmulator.start(options);
         crm.crm().addPipeline(2, "Sofas");
         crm.crm().addUser(7, "Contact", "Owner", "owner@example.com", true);
         crm.crm().addUser(9, "Sofa", "Manager", "sofas@example.com", true);
@@ -871,6 +877,201 @@ class DealWriterTest {
                 .containsEntry("OPPORTUNITY", "1800.00");
         assertThat(crm.crm().dealProductRows(dealId)).hasSize(2);
         assertThat(result.link().getDealFields()).containsEntry(Ownership.PIPELINE, "2");
+    }
+
+    /** The move intents the writer recorded, in order: what the connector commits on deal-links before each move. */
+    private final List<SyncLink> intents = new java.util.ArrayList<>();
+    private final DealWriter.MoveIntents recording = links -> intents.addAll(links.values());
+    /** The process is SIGKILLed right after the intents are durable, before the CRM call. */
+    private final DealWriter.MoveIntents recordingThenKilled = links -> {
+        intents.addAll(links.values());
+        throw new Killed();
+    };
+
+    private static final class Killed extends RuntimeException {
+        Killed() {
+            super("killed after the move intent was committed", null, false, false);
+        }
+    }
+
+    /** Orders whose baskets were a sofa (pipeline 2, agreed at C2:NEW with N) and are now chairs, which pick pipeline 0. */
+    private DealCommand chairsPickPipeline0(long orderId, long dealId) {
+        theDealHasTheSofaRow(dealId);
+        SyncLink sofa = agreed(orderId, dealId, 2, "C2:NEW", "N", valuesOf(orderId, "1500.00", 2), SOFA);
+        return update(orderId, dealId, sofa).basket(CHAIRS, 0).pipeline(0).stage("NEW").build();
+    }
+
+    /** The restarted connector executes the command again, judged on the latest intent it read back from deal-links. */
+    private DealWrite executedAgainAfterTheRestart(DealCommand command) throws InterruptedException {
+        return writer.write(List.of(FreshestLink.apply(command, intents.get(intents.size() - 1))), recording).get(0);
+    }
+
+    /** The CRM emulator again, on a clock the test moves: its MOVED_TIME and the time of its answers. */
+    private ManualClock crmOnAClockTheTestMoves() {
+        stop();
+        ManualClock clock = new ManualClock(Instant.now());
+        start(EmulatorOptions.defaults().rateLimitDisabled().clock(clock));
+        return clock;
+    }
+
+    @Test
+    void aManagersMoveBackAfterAMoveWhoseLinkACrashLostStandsWhenTheMoveIsExecutedAgain() throws Exception {
+        // the 10 000-order crash loop (seed 56838355112597, orders 383, 398, 400): created in 2, the basket picks 0, the
+        // move is applied, the process dies before its link is committed, the manager moves the deal back to 2
+        long dealId = dealBridgesDeal(5330, 2, "C2:NEW", Map.of());
+        DealCommand toChairs = chairsPickPipeline0(5330, dealId);
+        writer.write(List.of(toChairs), recording);  // applied; its link is lost with the process
+        assertThat(crm.crm().deal(dealId)).containsEntry("CATEGORY_ID", "0");
+        theManagerEdits(dealId, Map.of("CATEGORY_ID", 2, "STAGE_ID", "C2:NEW"));
+        crm.calls().clear();
+
+        DealWrite replay = executedAgainAfterTheRestart(toChairs);
+
+        assertThat(crm.calls().count(Portal.CRM, "crm.item.update")).isZero();
+        assertThat(crm.crm().deal(dealId)).containsEntry("CATEGORY_ID", "2").containsEntry("STAGE_ID", "C2:NEW");
+        assertThat(replay.outcome()).isEqualTo(Outcome.MANAGER_VALUE_KEPT);
+        assertThat(replay.reason()).contains("pipeline 2 (DealBridge's choice was 0)");
+        assertThat(replay.link().getDealFields()).as("DealBridge last wrote 0: the manager's 2 is a person's pipeline")
+                .containsEntry(Ownership.PIPELINE, "0");
+        assertThat(replay.link().getMoveIntent()).isNull();
+
+        // and the next basket change does not move it either
+        DealWrite next = writeOne(update(5330, dealId, replay.link()).basket(SOFA_AND_POUF, 0).pipeline(0).stage("NEW").build());
+
+        assertThat(crm.crm().deal(dealId)).containsEntry("CATEGORY_ID", "2");
+        assertThat(next.reason()).contains("pipeline 2 (DealBridge's choice was 0)");
+    }
+
+    @Test
+    void aManagersMoveBackBetweenAMoveAndItsLostAnswerStandsWhenTheRoundIsRunAgain() throws Exception {
+        // the same without a crash: the answer of the applied move is lost, the manager moves the deal back before the
+        // writer's next round reads it, and that round is judged on the intent its first one recorded
+        long dealId = dealBridgesDeal(5334, 2, "C2:NEW", Map.of());
+        DealCommand toChairs = chairsPickPipeline0(5334, dealId);
+        crm.faults().failNext(Portal.CRM, "crm.item.update", 1, Fault.APPLY_THEN_DROP);
+        crm.faults().afterNext(Portal.CRM, "crm.item.update",
+                () -> theManagerEdits(dealId, Map.of("CATEGORY_ID", 2, "STAGE_ID", "C2:NEW")));
+
+        DealWrite result = writer.write(List.of(toChairs), recording).get(0);
+
+        assertThat(result.attempts()).isEqualTo(2);
+        assertThat(crm.calls().count(Portal.CRM, "crm.item.update")).isEqualTo(1);
+        assertThat(crm.crm().deal(dealId)).containsEntry("CATEGORY_ID", "2");
+        // the rows, which the cut batch never reached, are written; the pipeline is the manager's
+        assertThat(result.reason()).contains("product rows", "pipeline 2 (DealBridge's choice was 0)");
+        assertThat(crm.crm().dealProductRows(dealId)).hasSize(2);
+    }
+
+    @Test
+    void aMoveWhoseProcessDiedAfterItsIntentAndBeforeTheCallIsMadeWhenExecutedAgain() throws Exception {
+        long dealId = dealBridgesDeal(5331, 2, "C2:NEW", Map.of());
+        DealCommand toChairs = chairsPickPipeline0(5331, dealId);
+        crm.calls().clear();
+
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> writer.write(List.of(toChairs), recordingThenKilled))
+                .isInstanceOf(Killed.class);
+        assertThat(crm.calls().count(Portal.CRM, "crm.item.update")).as("no move without its intent durable").isZero();
+
+        DealWrite replay = executedAgainAfterTheRestart(toChairs);
+
+        assertThat(crm.crm().deal(dealId)).containsEntry("CATEGORY_ID", "0").containsEntry("STAGE_ID", "NEW");
+        assertThat(replay.outcome()).isEqualTo(Outcome.UPDATED);
+        assertThat(replay.link().getDealFields()).containsEntry(Ownership.PIPELINE, "0");
+    }
+
+    @Test
+    void aManagersStageChangeInsideThePipelineBeforeTheMoveIntentDoesNotKeepTheDealThere() throws Exception {
+        ManualClock crmClock = crmOnAClockTheTestMoves();
+        long dealId = dealBridgesDeal(5332, 2, "C2:NEW", Map.of());
+        DealCommand toChairs = chairsPickPipeline0(5332, dealId);
+        theManagerEdits(dealId, Map.of("STAGE_ID", "C2:EXECUTING"));  // a stage change, not a move back
+        crmClock.advance(Duration.ofSeconds(2));
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> writer.write(List.of(toChairs), recordingThenKilled))
+                .isInstanceOf(Killed.class);
+
+        executedAgainAfterTheRestart(toChairs);
+
+        assertThat(intents.get(0).getMoveIntent().getCrmTime()).as("the CRM's time, not DealBridge's")
+                .isAfterOrEqualTo(crmClock.instant()).isBefore(crmClock.instant().plusSeconds(1));
+        assertThat(crm.crm().deal(dealId)).containsEntry("CATEGORY_ID", "0").containsEntry("STAGE_ID", "NEW");
+    }
+
+    @Test
+    void aMoveFoundAppliedIsRecordedAsDealBridgesAndNothingIsWrittenTwice() throws Exception {
+        long dealId = dealBridgesDeal(5333, 2, "C2:NEW", Map.of());
+        DealCommand toChairs = chairsPickPipeline0(5333, dealId);
+        DealWrite lost = writer.write(List.of(toChairs), recording).get(0);  // applied, rows too; its link is lost
+        // the manager changes the stage inside pipeline 0: MOVED_BY_ID alone would make the move read as the manager's
+        theManagerEdits(dealId, Map.of("STAGE_ID", "EXECUTING"));
+        crm.calls().clear();
+
+        DealWrite replay = executedAgainAfterTheRestart(toChairs);
+
+        assertThat(crm.calls().count(Portal.CRM, "crm.item.update")).isZero();
+        assertThat(crm.calls().count(Portal.CRM, "crm.deal.update")).isZero();
+        assertThat(crm.calls().count(Portal.CRM, "crm.deal.productrows.set")).isZero();
+        assertThat(crm.crm().deal(dealId)).containsEntry("CATEGORY_ID", "0").containsEntry("STAGE_ID", "EXECUTING");
+        assertThat(replay.link().getDealFields()).containsEntry(Ownership.PIPELINE, "0");
+        // the revisions: the intent counts on from the link judged on, the link after the move from the intent, so the
+        // intent never reads as newer than either (its updatedAt is the later of the first two)
+        SyncLink intent = intents.get(0);
+        assertThat(intent.getRevision()).isEqualTo(toChairs.getDecidedOn().getRevision() + 1);
+        assertThat(lost.link().getRevision()).isEqualTo(intent.getRevision() + 1);
+        assertThat(lost.link().getUpdatedAt()).isBeforeOrEqualTo(intent.getUpdatedAt());
+        assertThat(LinkRevision.isNewer(lost.link(), intent)).isTrue();
+        assertThat(LinkRevision.isNewer(replay.link(), intent)).isTrue();
+        assertThat(lost.link().getMoveIntent()).isNull();
+
+        // the move is DealBridge's: the next basket change moves the deal back
+        writeOne(update(5333, dealId, replay.link()).basket(SOFA_AND_POUF, 2).pipeline(2).stage("C2:NEW").build());
+
+        assertThat(crm.crm().deal(dealId)).containsEntry("CATEGORY_ID", "2");
+    }
+
+    @Test
+    void theSecondMoveOfACrashedPollKeepsItsIntentThroughTheFirstMovesReplay() throws Exception {
+        // one poll moves the deal to 0 and, in its next wave, back to 2; the process dies before the poll's commit, so
+        // deal-links has the second move's intent; the manager moves the deal to 0. The first command's replay writes a
+        // link on that intent: it must carry the second's intent on, or the second's replay moves over the manager
+        long dealId = dealBridgesDeal(5336, 2, "C2:NEW", Map.of());
+        DealCommand toChairs = chairsPickPipeline0(5336, dealId);
+        DealCommand back = DealCommand.newBuilder(update(5336, dealId, toChairs.getDecidedOn()).basket(SOFA_AND_POUF, 2).pipeline(2)
+                .stage("C2:NEW").build()).setCommandId("u-5336-back").build();
+        DealWrite first = writer.write(List.of(toChairs), recording).get(0);
+        writer.write(List.of(FreshestLink.apply(back, first.link())), recording);  // then the process dies
+        assertThat(crm.crm().deal(dealId)).containsEntry("CATEGORY_ID", "2");
+        theManagerEdits(dealId, Map.of("CATEGORY_ID", 0, "STAGE_ID", "NEW"));
+        crm.calls().clear();
+
+        DealWrite firstAgain = executedAgainAfterTheRestart(toChairs);
+        DealWrite backAgain = writer.write(List.of(FreshestLink.apply(back, firstAgain.link())), recording).get(0);
+
+        assertThat(firstAgain.link().getMoveIntent()).isNotNull();
+        assertThat(crm.calls().count(Portal.CRM, "crm.item.update")).isZero();
+        assertThat(crm.crm().deal(dealId)).containsEntry("CATEGORY_ID", "0");
+        assertThat(backAgain.reason()).contains("pipeline 0 (DealBridge's choice was 2)");
+        assertThat(backAgain.link().getMoveIntent()).as("its own intent, judged").isNull();
+    }
+
+    @Test
+    void anotherCommandsIntentLeftByADeadLetteredMoveChangesNothingOfHowTheNextIsJudged() throws Exception {
+        // the move to pipeline 4 is refused for good after its intent is recorded; the manager then moves the deal to 0
+        long dealId = dealBridgesDeal(5335, 2, "C2:NEW", Map.of());
+        theDealHasTheSofaRow(dealId);
+        SyncLink sofa = agreed(5335, dealId, 2, "C2:NEW", "N", valuesOf(5335, "1500.00", 2), SOFA);
+        DealCommand refused = DealCommand.newBuilder(update(5335, dealId, sofa).basket(CHAIRS, 4).pipeline(4).stage("C4:NEW").build())
+                .setStageByPipeline(Map.of("0", "NEW", "2", "C2:NEW", "4", "C4:NEW")).build();
+        assertThat(writer.write(List.of(refused), recording).get(0).outcome()).isEqualTo(Outcome.DEAD_LETTERED);
+        theManagerEdits(dealId, Map.of("CATEGORY_ID", 0, "STAGE_ID", "NEW"));
+
+        DealCommand next = DealCommand.newBuilder(update(5335, dealId, sofa).basket(SOFA_AND_POUF, 2).pipeline(2).stage("C2:NEW")
+                .build()).setCommandId("u-5335-next").build();
+        DealWrite result = writer.write(List.of(FreshestLink.apply(next, intents.get(0))), recording).get(0);
+
+        assertThat(crm.crm().deal(dealId)).as("the manager's pipeline stands, as the link alone says")
+                .containsEntry("CATEGORY_ID", "0");
+        assertThat(result.reason()).contains("pipeline 0 (DealBridge's choice was 2)");
+        assertThat(result.link().getRevision()).isEqualTo(intents.get(0).getRevision() + 1);
     }
 
     /** One poll's commands of one order as the connector writes them: wave after wave, each on the link the last left. */
