@@ -20,6 +20,21 @@ public final class LinkRevision {
         return basedOn == null ? 1 : basedOn.getRevision() + 1;
     }
 
+    /**
+     * The revision of a link the CRM connector writes for a deal write (or the intent before one) on the basis of
+     * {@code basedOn}: two more, not one. Two writes based on one link are concurrent, and their times decide which
+     * stands; but they are not alike. The CRM connector's link carries what DealBridge wrote on the deal (its fields,
+     * pipeline, rows, a move's intent), which nothing else knows; the store connector's carries an agreement on the
+     * status, copying the rest from a link that may be stale by then. Had the agreement stood, a person's value would
+     * later be read where DealBridge's stood and a move of DealBridge's be made again over a manager's (the
+     * 10 000-order crash loop, seed 67881710880229, order 5553). Counting two, a deal write always reads as the newer
+     * of such a pair in every view ordered by revision; an agreement lost this way is found again as a conflict and
+     * decided by the store connector ({@code RECONCILE}). Writes in sequence stay ordered as before.
+     */
+    public static long afterDealWrite(SyncLink basedOn) {
+        return after(basedOn) + 1;
+    }
+
     /** True when {@code link} was written after {@code than} (by count of writes; concurrent ones by time). */
     public static boolean isNewer(SyncLink link, SyncLink than) {
         if (link.getRevision() != than.getRevision()) {

@@ -22,6 +22,15 @@ class LinkRevisionTest {
     }
 
     @Test
+    void aDealWriteReadsAsNewerThanAnAgreementWrittenOnTheSameLinkWhateverTheirTimes() {
+        SyncLink base = link(4, T);
+        SyncLink dealWrite = link(LinkRevision.afterDealWrite(base), T);
+        SyncLink agreement = link(LinkRevision.after(base), T.plusSeconds(10));
+        assertThat(LinkRevision.isNewer(dealWrite, agreement)).isTrue();
+        assertThat(LinkRevision.isNewer(link(LinkRevision.after(dealWrite), T), dealWrite)).as("writes in sequence stay ordered").isTrue();
+    }
+
+    @Test
     void theCountDecidesWhateverTheWritersClocksSaidAndOnlyConcurrentWritesGoByTime() {
         assertThat(LinkRevision.isNewer(link(5, T.minusSeconds(300)), link(4, T))).isTrue();
         assertThat(LinkRevision.isNewer(link(4, T), link(5, T.minusSeconds(300)))).isFalse();

@@ -91,7 +91,7 @@ public final class LinkAfterWrite {
                 .setDealDeletedAt(null)
                 .setOrderDeletedAt(c.getOrderDeleted() ? now : previous == null ? null : previous.getOrderDeletedAt())
                 .setMoveIntent(intentLeft(previous, c))
-                .setRevision(LinkRevision.after(previous))
+                .setRevision(LinkRevision.afterDealWrite(previous))
                 .setUpdatedAt(now)
                 .build();
     }
@@ -130,7 +130,7 @@ public final class LinkAfterWrite {
         return SyncLink.newBuilder(judgedOn)
                 .setMoveIntent(MoveIntent.newBuilder().setCommandId(commandId).setFromPipeline(fromPipeline).setToPipeline(toPipeline)
                         .setCrmTime(crmTime).build())
-                .setRevision(LinkRevision.after(judgedOn))
+                .setRevision(LinkRevision.afterDealWrite(judgedOn))
                 .setUpdatedAt(now)
                 .build();
     }
@@ -141,6 +141,6 @@ public final class LinkAfterWrite {
      * stand on {@code deal-links} as the newer link.
      */
     public static SyncLink after(SyncLink written, SyncLink intent) {
-        return SyncLink.newBuilder(written).setRevision(LinkRevision.after(intent)).build();
+        return SyncLink.newBuilder(written).setRevision(LinkRevision.afterDealWrite(intent)).build();
     }
 }

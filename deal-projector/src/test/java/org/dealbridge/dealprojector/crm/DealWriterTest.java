@@ -334,8 +334,8 @@ class DealWriterTest {
                 .containsEntry("OPPORTUNITY", "1500.00");
         assertThat(result.link().getStageId()).isEqualTo("EXECUTING");
         assertThat(result.link().getStatusId()).isEqualTo("P");
-        assertThat(result.link().getRevision()).as("one more write than the link it was decided on")
-                .isEqualTo(agreed(5006, dealId, 0, "NEW", "N").getRevision() + 1);
+        assertThat(result.link().getRevision()).as("a deal write counts two on from the link it was decided on")
+                .isEqualTo(agreed(5006, dealId, 0, "NEW", "N").getRevision() + 2);
     }
 
     @Test
@@ -1015,8 +1015,8 @@ class DealWriterTest {
         // the revisions: the intent counts on from the link judged on, the link after the move from the intent, so the
         // intent never reads as newer than either (its updatedAt is the later of the first two)
         SyncLink intent = intents.get(0);
-        assertThat(intent.getRevision()).isEqualTo(toChairs.getDecidedOn().getRevision() + 1);
-        assertThat(lost.link().getRevision()).isEqualTo(intent.getRevision() + 1);
+        assertThat(intent.getRevision()).isEqualTo(toChairs.getDecidedOn().getRevision() + 2);
+        assertThat(lost.link().getRevision()).isEqualTo(intent.getRevision() + 2);
         assertThat(lost.link().getUpdatedAt()).isBeforeOrEqualTo(intent.getUpdatedAt());
         assertThat(LinkRevision.isNewer(lost.link(), intent)).isTrue();
         assertThat(LinkRevision.isNewer(replay.link(), intent)).isTrue();
@@ -1071,7 +1071,7 @@ class DealWriterTest {
         assertThat(crm.crm().deal(dealId)).as("the manager's pipeline stands, as the link alone says")
                 .containsEntry("CATEGORY_ID", "0");
         assertThat(result.reason()).contains("pipeline 0 (DealBridge's choice was 2)");
-        assertThat(result.link().getRevision()).isEqualTo(intents.get(0).getRevision() + 1);
+        assertThat(result.link().getRevision()).isEqualTo(intents.get(0).getRevision() + 2);
     }
 
     /** One poll's commands of one order as the connector writes them: wave after wave, each on the link the last left. */
@@ -1150,6 +1150,25 @@ class DealWriterTest {
         assertThat(result.link().getStatusId()).as("the newer agreement stays").isEqualTo("N");
         assertThat(result.link().getOrderVersion()).isEqualTo(7L);
         assertThat(result.reason()).contains("older than what the pair last agreed on");
+    }
+
+    @Test
+    void aStatusAgreementWrittenOnTheLinkADealWriteWasBasedOnNeverHidesWhatThatWriteWrote() throws Exception {
+        // CrashLoopBenchmark seed 67881710880229, order 5553: the store connector, its view of deal-links behind, wrote
+        // its agreement on the link the CRM connector's last write was based on. Both counted one on from it, so the
+        // agreement, the later, stood, and it still said what DealBridge had written before: its amount read as a
+        // person's (here: the order's next price is never written), its pipeline moved back over a manager's move
+        long dealId = dealBridgesDeal(5340, 0, "EXECUTING", Map.of());
+        SyncLink paid = agreed(5340, dealId, 0, "EXECUTING", "P");
+        DealWrite priced = writeOne(update(5340, dealId, paid).status("P").changed("OPPORTUNITY", "2000.00").build());
+        SyncLink agreement = SyncLink.newBuilder(paid).setStageId("WON").setStatusId("F").setRevision(LinkRevision.after(paid))
+                .setUpdatedAt(priced.link().getUpdatedAt().plusMillis(1)).build();
+        // the connector's view of the two (CrmConnector.committedLink), and the projector's, which took the later record
+        SyncLink view = LinkRevision.isNewer(agreement, priced.link()) ? agreement : priced.link();
+
+        writeOne(FreshestLink.apply(update(5340, dealId, agreement).status("F").changed("OPPORTUNITY", "3000.00").build(), view));
+
+        assertThat(crm.crm().deal(dealId).get("OPPORTUNITY")).asString().startsWith("3000");
     }
 
     @Test
