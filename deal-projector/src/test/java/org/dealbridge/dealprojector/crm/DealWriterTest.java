@@ -1131,22 +1131,34 @@ class DealWriterTest {
         assertThat(result.outcome()).isEqualTo(Outcome.CONFLICT_RESOLVED);
     }
 
+    /** DealBridge's deal at WON for F (link {@code won}, order save 5) and the store connector's link after it followed. */
+    private record MovedBack(long dealId, SyncLink won, SyncLink followed) {
+    }
+
+    /**
+     * DealBridge wrote WON for the order's F (save 5); the manager moved the deal back to NEW; the store connector
+     * brought the order to N by its write, save 7 (its link NEW / N, one revision on).
+     */
+    private MovedBack theStoreConnectorFollowedAManagersMoveBack(long orderId) {
+        long dealId = dealBridgesDeal(orderId, 0, "WON", Map.of());
+        SyncLink won = SyncLink.newBuilder(afterOurStageWrite(orderId, dealId, "WON", "F")).setOrderVersion(5L).build();
+        theManagerEdits(dealId, Map.of("STAGE_ID", "NEW"));
+        return new MovedBack(dealId, won, SyncLink.newBuilder(won).setStageId("NEW").setStatusId("N").setOrderVersion(7L)
+                .setRevision(LinkRevision.after(won)).build());
+    }
+
     @Test
     void aCommandOfAnOrderSaveTheLinkHasSeenNeverWritesItsOlderStatusOverAManagersMoveBack() throws Exception {
         // CrashLoopBenchmark seed 61255093050292, orders 69 and 2634: DealBridge wrote WON for F (order save 5); the
         // manager moved the deal back to NEW; the store connector brought the order to N (its write was save 7, its
         // link NEW / N). A command decided on F (save 5) before the move then read "the order moved since NEW / N, the
         // deal did not" and wrote WON over the manager; the store connector then took that for the deal's later change
-        long dealId = dealBridgesDeal(5323, 0, "WON", Map.of());
-        SyncLink won = SyncLink.newBuilder(afterOurStageWrite(5323, dealId, "WON", "F")).setOrderVersion(5L).build();
-        theManagerEdits(dealId, Map.of("STAGE_ID", "NEW"));
-        SyncLink followed = SyncLink.newBuilder(won).setStageId("NEW").setStatusId("N").setOrderVersion(7L)
-                .setRevision(won.getRevision() + 1).build();
+        MovedBack pair = theStoreConnectorFollowedAManagersMoveBack(5323);
 
-        DealWrite result = writeOne(FreshestLink.apply(update(5323, dealId, won).status("F").stage("WON").orderSave(5).build(),
-                followed));
+        DealWrite result = writeOne(FreshestLink.apply(update(5323, pair.dealId(), pair.won()).status("F").stage("WON").orderSave(5)
+                .build(), pair.followed()));
 
-        assertThat(crm.crm().deal(dealId)).containsEntry("STAGE_ID", "NEW");
+        assertThat(crm.crm().deal(pair.dealId())).containsEntry("STAGE_ID", "NEW");
         assertThat(result.link().getStatusId()).as("the newer agreement stays").isEqualTo("N");
         assertThat(result.link().getOrderVersion()).isEqualTo(7L);
         assertThat(result.reason()).contains("older than what the pair last agreed on");
@@ -1174,15 +1186,11 @@ class DealWriterTest {
     @Test
     void aShopsLaterSaveAfterTheStoreConnectorsWriteStillMovesTheDeal() throws Exception {
         // the control: the same pair, but the shop set F again after the store connector's N (save 8): written at once
-        long dealId = dealBridgesDeal(5324, 0, "WON", Map.of());
-        SyncLink won = SyncLink.newBuilder(afterOurStageWrite(5324, dealId, "WON", "F")).setOrderVersion(5L).build();
-        theManagerEdits(dealId, Map.of("STAGE_ID", "NEW"));
-        SyncLink followed = SyncLink.newBuilder(won).setStageId("NEW").setStatusId("N").setOrderVersion(7L)
-                .setRevision(won.getRevision() + 1).build();
+        MovedBack pair = theStoreConnectorFollowedAManagersMoveBack(5324);
 
-        DealWrite result = writeOne(update(5324, dealId, followed).status("F").stage("WON").orderSave(8).build());
+        DealWrite result = writeOne(update(5324, pair.dealId(), pair.followed()).status("F").stage("WON").orderSave(8).build());
 
-        assertThat(crm.crm().deal(dealId)).containsEntry("STAGE_ID", "WON");
+        assertThat(crm.crm().deal(pair.dealId())).containsEntry("STAGE_ID", "WON");
         assertThat(result.link().getStatusId()).isEqualTo("F");
         assertThat(result.link().getOrderVersion()).isEqualTo(8L);
     }
