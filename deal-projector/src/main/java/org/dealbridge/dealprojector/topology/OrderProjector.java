@@ -106,13 +106,13 @@ final class OrderProjector implements Processor<String, OrderChanged, String, Sp
      */
     private ArrayDeque<Due> dueOrders;
     private Cancellable ticking;
-    /** When this task last took a change in (the projector's clock): a partition quiet for a window is caught up. */
+    /** When this task last took a change in (the projector's clock): whether stream time can still move (see {@link Due#isDue}). */
     private long lastChangeTakenIn = Long.MIN_VALUE;
 
     /**
      * The pending changes of an order that began at {@code firstChange} (the projector's clock, epoch ms): due when
-     * stream time reaches {@code byStreamTime}, or at {@code at} by the projector's clock, then only once its partition is
-     * quiet unless {@code evenIfBusy} (an order held for its CREATE's link is looked at again a window later, whatever
+     * stream time reaches {@code byStreamTime}, or at {@code at} by the projector's clock where stream time cannot tell,
+     * unless {@code evenIfBusy} (an order held for its CREATE's link is looked at again a window later, whatever
      * arrives).
      */
     private record Due(long at, String key, long firstChange, long byStreamTime, boolean evenIfBusy) {
