@@ -106,7 +106,7 @@ final class OrderProjector implements Processor<String, OrderChanged, String, Sp
      */
     private ArrayDeque<Due> dueOrders;
     private Cancellable ticking;
-    /** When this task last took a change in (the projector's clock): whether stream time can still move (see {@link Due#isDue}). */
+    /** When this task last took a change in (the projector's clock): can stream time still move ({@link Due#isDue})? */
     private long lastChangeTakenIn = Long.MIN_VALUE;
 
     /**
