@@ -135,12 +135,30 @@ class CommandLineTest {
         // a RocksDB store of the deal projector and the in-memory global store of the mapping, in the same Streams app
         Pattern rocksDb = stateStoreMetric(DealProjectorTopology.LINKS_STORE);
         Pattern inMemory = stateStoreMetric(MappingTable.STORE);
-        String metrics = await("state-store metrics of both kinds on /metrics", Duration.ofSeconds(90), () -> {
-            String text = get("/metrics");
-            return rocksDb.matcher(text).find() && inMemory.matcher(text).find() ? text : null;
-        });
+        String[] last = {""};
+        String metrics;
+        try {
+            metrics = await("state-store metrics of both kinds on /metrics", Duration.ofSeconds(90), () -> {
+                String text = get("/metrics");
+                last[0] = text;
+                return rocksDb.matcher(text).find() && inMemory.matcher(text).find() ? text : null;
+            });
+        } catch (AssertionError e) {
+            // say which kind was missing and which stores did show, so a failure can be read without a rerun
+            throw new AssertionError(e.getMessage() + ": RocksDB store " + rocksDb.matcher(last[0]).find() + ", in-memory store "
+                    + inMemory.matcher(last[0]).find() + "; state ids shown: " + stateIds(last[0]) + "\n" + run.errSoFar(), e);
+        }
         assertThat(metrics).contains("kafka_stream_state_");
         assertThat(run.errSoFar()).as("no meter was refused").doesNotContain("Prometheus requires");
+    }
+
+    private static java.util.Set<String> stateIds(String metrics) {
+        java.util.Set<String> ids = new java.util.TreeSet<>();
+        Matcher m = Pattern.compile("state_id=\"([^\"]+)\"").matcher(metrics);
+        while (m.find()) {
+            ids.add(m.group(1));
+        }
+        return ids;
     }
 
     private static Pattern stateStoreMetric(String store) {
