@@ -146,7 +146,8 @@ class CommandLineTest {
         } catch (AssertionError e) {
             // say which kind was missing and which stores did show, so a failure can be read without a rerun
             throw new AssertionError(e.getMessage() + ": RocksDB store " + rocksDb.matcher(last[0]).find() + ", in-memory store "
-                    + inMemory.matcher(last[0]).find() + "; state ids shown: " + stateIds(last[0]) + "\n" + run.errSoFar(), e);
+                    + inMemory.matcher(last[0]).find() + "; state ids shown: " + stateIds(last[0]) + "\n"
+                    + run.outSoFar().lines().filter(l -> l.contains(" WARN ") || l.contains(" ERROR ")).toList() + "\n" + run.errSoFar(), e);
         }
         assertThat(metrics).contains("kafka_stream_state_");
         assertThat(run.errSoFar()).as("no meter was refused").doesNotContain("Prometheus requires");
