@@ -118,8 +118,9 @@ public final class LinkAfterWrite {
 
     /**
      * The link the CRM connector publishes (and commits) before the CRM call that moves a linked deal to another
-     * pipeline: the link the command was judged on, with the move it is about to make ({@code moveIntent}), one revision
-     * later. So the command executed again after a crash that lost the link of the move is judged with it
+     * pipeline: the link the command was judged on, with the move it is about to make ({@code moveIntent}), counted on
+     * as a deal write ({@link LinkRevision#afterDealWrite}). So the command executed again after a crash that lost the
+     * link of the move is judged with it
      * ({@code Ownership.moveIntent}).
      *
      * @param judgedOn the link the command was judged on
