@@ -328,7 +328,12 @@ public final class Ownership {
      * <ul>
      *   <li>a stage DealBridge's own user set that the link does not show is one of DealBridge's writes whose link was
      *       lost in a crash or is not yet read, an echo of some status the order had: not the deal's move, so it can
-     *       never win against the order's change as "the deal's later change";</li>
+     *       never win against the order's change as "the deal's later change". It is agreed with the status it maps to
+     *       under the mapping (the status DealBridge wrote it for), not with the link's status: a link can be older than
+     *       that write, or record a write the CRM ignored, and a stage paired with a status it does not stand for
+     *       reads as "neither side moved", a tie the later change decides, which DealBridge's own write can win
+     *       (CrashLoopBenchmark seed 70843509061136, order 212: the shop's F reverted to the P the deal's move was
+     *       written for);</li>
      *   <li>a stage a person set that is the one DealBridge last wrote (the link's {@code dealFields} {@link #STAGE})
      *       and the link shows was set after that write: a move since the link, though the stage reads the same (a
      *       manager moving the deal back over a later write of ours that this link does not show yet; CrashLoopTest
@@ -337,10 +342,18 @@ public final class Ownership {
      * </ul>
      * The price, as for {@link #writtenPipeline}: a person working as the webhook's user is DealBridge.
      *
+     * @param mapping the site's mapping, which tells the status a stage stands for; null when not known here (the link's
+     *                status is taken then)
      * @return null when the pair has no link
      */
+    public static PairDecision.Agreed agreed(SyncLink link, long dealPipeline, String dealStage, boolean stageSetByDealBridge,
+                                             boolean stageSetByPerson, PairDecision.Translation mapping) {
+        return agreed(link, null, dealPipeline, dealStage, new LastMove(stageSetByDealBridge, stageSetByPerson, null), mapping);
+    }
+
+    /** {@link #agreed(SyncLink, long, String, boolean, boolean, PairDecision.Translation)} without the mapping. */
     public static PairDecision.Agreed agreed(SyncLink link, String dealStage, boolean stageSetByDealBridge, boolean stageSetByPerson) {
-        return agreed(link, null, 0, dealStage, new LastMove(stageSetByDealBridge, stageSetByPerson, null));
+        return agreed(link, null, 0, dealStage, new LastMove(stageSetByDealBridge, stageSetByPerson, null), null);
     }
 
     /**
@@ -351,6 +364,11 @@ public final class Ownership {
      * @param dealPipeline the deal's pipeline as read
      */
     public static PairDecision.Agreed agreed(SyncLink link, String commandId, long dealPipeline, String dealStage, LastMove lastMove) {
+        return agreed(link, commandId, dealPipeline, dealStage, lastMove, null);
+    }
+
+    private static PairDecision.Agreed agreed(SyncLink link, String commandId, long dealPipeline, String dealStage, LastMove lastMove,
+                                              PairDecision.Translation mapping) {
         if (link != null && moveIntent(link, commandId, dealPipeline, lastMove) == MoveIntentVerdict.MOVED_BACK_BY_PERSON) {
             return new PairDecision.Agreed(null, link.getStatusId().toString());
         }
@@ -365,7 +383,8 @@ public final class Ownership {
             return new PairDecision.Agreed(linkStage, status);
         }
         if (stageSetByDealBridge && !dealStage.equals(linkStage)) {
-            return new PairDecision.Agreed(dealStage, status);
+            String writtenFor = mapping == null ? null : mapping.statusFor(dealPipeline, dealStage).orElse(null);
+            return new PairDecision.Agreed(dealStage, writtenFor != null ? writtenFor : status);
         }
         if (stageSetByPerson && dealStage.equals(linkStage) && dealStage.equals(written(link, STAGE))) {
             return new PairDecision.Agreed(null, status);

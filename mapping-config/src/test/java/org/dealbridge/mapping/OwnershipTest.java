@@ -52,6 +52,36 @@ class OwnershipTest {
     }
 
     @Test
+    void aStageDealBridgeSetThatTheLinkDoesNotShowIsAgreedWithTheStatusItStandsFor() {
+        // the link says C4:WON / F (a write the CRM ignored: the deal had just left pipeline 4); the deal is at
+        // C2:EXECUTING, DealBridge's move written for P (CrashLoopBenchmark seed 70843509061136, order 212)
+        SyncLink stale = SyncLink.newBuilder(link(LinkOrigin.ORDER, Map.of(Ownership.STAGE, "C4:WON"), Map.of()))
+                .setCategoryId(4).setStageId("C4:WON").setStatusId("F").build();
+        PairDecision.Translation mapping = new PairDecision.Translation() {
+            @Override
+            public java.util.Optional<String> stageFor(long pipeline, String statusId) {
+                return java.util.Optional.of("C" + pipeline + (statusId.equals("F") ? ":WON" : ":EXECUTING"));
+            }
+
+            @Override
+            public java.util.Optional<String> statusFor(long pipeline, String stageId) {
+                return java.util.Optional.of(stageId.endsWith(":WON") ? "F" : "P").filter(s -> !stageId.endsWith(":LOSE"));
+            }
+        };
+
+        PairDecision.Agreed agreed = Ownership.agreed(stale, 2, "C2:EXECUTING", true, false, mapping);
+        assertThat(agreed.stageId()).isEqualTo("C2:EXECUTING");
+        assertThat(agreed.statusId()).as("the status the stage was written for, so the shop's F reads as the later change")
+                .isEqualTo("P");
+        // a stage the mapping does not map: the link's status, as without the mapping
+        assertThat(Ownership.agreed(stale, 2, "C2:LOSE", true, false, mapping).statusId()).isEqualTo("F");
+        assertThat(Ownership.agreed(stale, "C2:EXECUTING", true, false).statusId()).isEqualTo("F");
+        // at the link's stage, or set by a person: the link's status as before
+        assertThat(Ownership.agreed(stale, 4, "C4:WON", true, false, mapping).statusId()).isEqualTo("F");
+        assertThat(Ownership.agreed(stale, 2, "C2:EXECUTING", false, true, mapping).statusId()).isEqualTo("F");
+    }
+
+    @Test
     void anUnchangedOrderValueWritesNothingEvenOverAPersonsEdit() {
         assertThat(title(AGREED_TITLE, "Order #5", "Call Olga first")).isEqualTo(FieldVerdict.SOURCE_UNCHANGED);
     }

@@ -464,7 +464,7 @@ final class OwnershipWorld {
         }
         SyncLink link = linksTopic;
         PairDecision.Agreed agreed = link != null
-                ? Ownership.agreed(link, stage, movedByDealBridge, !movedByDealBridge)
+                ? Ownership.agreed(link, pipeline, stage, movedByDealBridge, !movedByDealBridge, mapping)
                 : new PairDecision.Agreed(null, command.getExpectedStatusId());
         StatusUpdatePlan.Plan plan = StatusUpdatePlan.plan(rules, mapping,
                 new PairDecision.DealState(pipeline, stage, Instant.ofEpochSecond(dealModified), Instant.ofEpochSecond(clock + crmSkew)),

@@ -142,7 +142,19 @@ public final class OrderWriter {
     }
 
 
+    /**
+     * How often a status command decides again when the deal's stage it wrote did not stick: the deal moved between the
+     * read and the write (to another pipeline, whose stages {@code crm.deal.update} silently ignores, reference §5.6 and
+     * §13 pitfall 2, or to another stage). Each round reads both sides afresh; past the last, nothing is recorded and the
+     * next change of the moving deal decides again.
+     */
+    static final int STAGE_WRITE_ROUNDS = 3;
+
     private OrderWrite updateStatus(OrderCommand c, CompiledMapping mapping, SyncLink link, int attempt) {
+        return updateStatus(c, mapping, link, attempt, 1);
+    }
+
+    private OrderWrite updateStatus(OrderCommand c, CompiledMapping mapping, SyncLink link, int attempt, int round) {
         if (mapping == null) {
             return skipped(c, Outcome.SKIPPED_NO_MAPPING, "No mapping is published for site " + c.getSiteId()
                     + " any more; order " + c.getOrderId() + " is not written.", attempt);
@@ -162,7 +174,7 @@ public final class OrderWriter {
         // that our link does not show yet is DealBridge's echo of an earlier status, never the deal's later change
         // (CrashLoopTest seed 37034695896898: the shop's F was reverted to the P DealBridge had just written)
         PairDecision.Agreed agreed = link != null
-                ? Ownership.agreed(link, d.stageId(), d.stageSetBy(webhookUser), d.stageSetByAnotherThan(webhookUser))
+                ? Ownership.agreed(link, d.categoryId(), d.stageId(), d.stageSetBy(webhookUser), d.stageSetByAnotherThan(webhookUser), mapping)
                 : c.getKind() == OrderCommandKind.RECONCILE ? null : new PairDecision.Agreed(null, text(c.getExpectedStatusId()));
         // both portals' times at one moment, each by its own clock: which change is later is told without comparing
         // the CRM's clock with the store's (PairDecision.laterChange)
@@ -180,7 +192,20 @@ public final class OrderWriter {
         // the read-back above is the check of the expected value (no blind overwrite)
         if (plan.writesDeal()) {
             crm.updateDeal(c.getDealId(), Map.of("STAGE_ID", plan.value()));
-            Deal moved = d.atStage(plan.value());
+            // read back (reference §13 pitfall 2): a stage of a pipeline the deal has just left is ignored with result true,
+            // and a link recording it as written made DealBridge's own move read as the deal's later change
+            // (CrashLoopBenchmark seed 70843509061136, order 212)
+            Deal moved = crm.getDeal(c.getDealId()).orElse(null);
+            if (moved == null || !plan.value().equals(moved.stageId())) {
+                String now = moved == null ? "is gone" : "is at stage " + moved.stageId() + " of pipeline " + moved.categoryId();
+                if (round < STAGE_WRITE_ROUNDS) {
+                    log.info("{}stage {} did not stick (the deal {} after the write); deciding again", pair, plan.value(), now);
+                    return updateStatus(c, mapping, link, attempt, round + 1);
+                }
+                return new OrderWrite(c, Outcome.OTHER, pair + "the deal moved while being written " + STAGE_WRITE_ROUNDS
+                        + " times (stage " + plan.value() + " did not stick; the deal " + now
+                        + "); nothing is recorded, and the deal's next change decides again.", null, true, null, attempt);
+            }
             SyncLink written = link(c, link, moved, order.statusId(), order.version());
             written.setDealFields(Ownership.afterWriting(link, Map.of(Ownership.STAGE, plan.value())));  // see Ownership.agreed
             return new OrderWrite(c, plan.outcome(), pair + plan.reason(), written, true, null, attempt);

@@ -44,6 +44,10 @@ class OrderWriterTest {
                 - { stage: "C1:PREPARATION", status: P }
                 - { stage: "C1:PREPARATION", status: A }
                 - { stage: "C1:WON", status: F }
+              "2":
+                - { stage: "C2:NEW", status: N }
+                - { stage: "C2:PREPARATION", status: P }
+                - { stage: "C2:WON", status: F }
             responsible: { default: 1 }
             dealFields: { paySystemId: UF_CRM_PAY_SYSTEM }
             dealToOrder: { pipelines: [1] }
@@ -61,6 +65,7 @@ class OrderWriterTest {
     void start() {
         emu = BitrixEmulator.start(EmulatorOptions.defaults().rateLimitDisabled().clock(clock));
         emu.crm().addPipeline(1, "Shop orders");
+        emu.crm().addPipeline(2, "Wholesale");
         emu.store().addStatus("N", "New");
         emu.store().addStatus("P", "Paid");
         emu.store().addStatus("A", "Approved");
@@ -254,6 +259,60 @@ class OrderWriterTest {
         assertThat(result.link().getStageId()).isEqualTo("C1:WON");
         assertThat(result.link().getDealFields()).as("the stage DealBridge wrote, for Ownership.agreed")
                 .containsEntry(Ownership.STAGE, "C1:WON");
+    }
+
+    /** DealBridge's deal of an order at P, at C1:PREPARATION; then the shop finishes the order (F). */
+    private long dealBridgesDealAtPThenTheShopFinishes(long orderId) {
+        long dealId = crmClient.call("crm.deal.add", Map.of("fields", Map.of("TITLE", "Order #1", "CATEGORY_ID", 1,
+                "STAGE_ID", "C1:PREPARATION"))).asLong();
+        clock.advance(Duration.ofSeconds(5));
+        emu.store().updateOrderAsHuman(orderId, Map.of("statusId", "F"));
+        clock.advance(Duration.ofSeconds(5));
+        return dealId;
+    }
+
+    /** The CRM connector's move of the deal to pipeline 2 (the basket's) at P's stage, decided before the shop's F. */
+    private void dealBridgeMovesTheDealToPipeline2AtP(long dealId) {
+        emu.crm().updateDealAsHuman(dealId, Map.of("CATEGORY_ID", 2, "STAGE_ID", "C2:PREPARATION", "byUserId", 1));
+    }
+
+    @Test
+    void aStageTheCrmIgnoredBecauseTheDealChangedPipelineMeanwhileIsDecidedAgainNotRecordedAsWritten() throws Exception {
+        // CrashLoopBenchmark seed 70843509061136, order 212: the store connector read the deal in pipeline 1 while the
+        // shop had finished the order; before its write of C1:WON the CRM connector moved the deal to pipeline 2, and
+        // crm.deal.update ignores a stage of another pipeline (result true, reference §13 pitfall 2). Recorded as
+        // written, that link made DealBridge's own move read as the deal's later change: the order went back to P
+        long orderId = order("P");
+        long dealId = dealBridgesDealAtPThenTheShopFinishes(orderId);
+        emu.faults().afterNext(Portal.CRM, "crm.deal.get", () -> dealBridgeMovesTheDealToPipeline2AtP(dealId));
+
+        OrderWrite result = writer.write(update(dealId, orderId, "P", "P"), mapping, link(orderId, dealId, "C1:PREPARATION", "P"));
+
+        assertThat(statusOf(orderId)).as("the shop's F stands").isEqualTo("F");
+        assertThat(orderUpdates()).isZero();
+        assertThat(emu.crm().deal(dealId)).as("the deal follows the shop in the pipeline it is in now")
+                .containsEntry("CATEGORY_ID", "2").containsEntry("STAGE_ID", "C2:WON");
+        assertThat(result.link().getCategoryId()).isEqualTo(2);
+        assertThat(result.link().getStageId()).as("the link records what the deal is, not what was sent").isEqualTo("C2:WON");
+        assertThat(result.link().getStatusId()).isEqualTo("F");
+    }
+
+    @Test
+    void aStageDealBridgeMovedTheDealToIsPairedWithTheStatusItWasWrittenForNotTheLinks() throws Exception {
+        // the rest of order 212: the link from the unchecked write said C1:WON / F while the deal stood at C2:PREPARATION,
+        // DealBridge's move written for P, later than the shop's F. Paired with the link's F, neither side read as
+        // moved, a tie the later change decided: DealBridge's own move, and the order went back to P
+        long orderId = order("P");
+        long dealId = dealBridgesDealAtPThenTheShopFinishes(orderId);
+        dealBridgeMovesTheDealToPipeline2AtP(dealId);
+        SyncLink unchecked = SyncLink.newBuilder(link(orderId, dealId, "C1:WON", "F")).build();
+
+        OrderWrite result = writer.write(update(dealId, orderId, "P", "F"), mapping, unchecked);
+
+        assertThat(statusOf(orderId)).as("the shop's F is the later change").isEqualTo("F");
+        assertThat(orderUpdates()).isZero();
+        assertThat(emu.crm().deal(dealId).get("STAGE_ID")).isEqualTo("C2:WON");
+        assertThat(result.link().getStageId()).isEqualTo("C2:WON");
     }
 
     @Test

@@ -75,7 +75,7 @@ class StoreConnectorTest {
         producer = new KafkaProducer<>(kafka, new StringSerializer(), new ByteArraySerializer());
         producer.send(new ProducerRecord<>(topics.mappingConfig().name(), "s1", topics.mappingConfig().valueSerde().serializer()
                 .serialize(topics.mappingConfig().name(), MappingProfiles.build("s1", OrderWriterTest.MAPPING
-                        .replace("status: F }", "status: F }\n    - { stage: \"C1:LOSE\", status: Z }"), 1, "test", Instant.now()))));
+                        .replace("\"C1:WON\", status: F }", "\"C1:WON\", status: F }\n    - { stage: \"C1:LOSE\", status: Z }"), 1, "test", Instant.now()))));
         producer.flush();
         OrderProjectorConfig config = new OrderProjectorConfig(Map.of(OrderProjectorConfig.CONNECTOR.maxAttempts(), "2",
                 OrderProjectorConfig.CONNECTOR.initialBackoff(), "10", OrderProjectorConfig.CONNECTOR.maxBackoff(), "50", OrderProjectorConfig.CONNECTOR.pollTimeout(), "100",
