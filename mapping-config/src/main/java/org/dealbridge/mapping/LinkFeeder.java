@@ -9,7 +9,8 @@ import org.dealbridge.schemas.SyncLink;
 /**
  * Feeds a projector's store of links from the compacted {@code deal-links} topic (key: the order key; a tombstone
  * unlinks the order). Each direction indexes links its own way ({@link #apply}); a record without a key cannot be
- * joined to anything and is passed over.
+ * joined to anything and is passed over, and so is a link that counts fewer writes than the one the store holds
+ * ({@link LinkRevision#supersedes}): the topic is in order of arrival, the store in order of revision.
  */
 public abstract class LinkFeeder implements Processor<String, SyncLink, Void, Void> {
     private final String storeName;
@@ -26,11 +27,19 @@ public abstract class LinkFeeder implements Processor<String, SyncLink, Void, Vo
 
     @Override
     public final void process(Record<String, SyncLink> record) {
-        if (record.key() != null) {
-            apply(record.key(), record.value());
+        if (record.key() == null) {
+            return;
         }
+        SyncLink link = record.value();
+        if (link != null && !LinkRevision.supersedes(link, current(record.key()))) {
+            return;  // an older write arriving late (an agreement based on the link a deal write was based on)
+        }
+        apply(record.key(), link);
     }
 
-    /** Records the order's latest link, or its removal when {@code link} is null. */
+    /** The order's link as the store holds it, or null. */
+    protected abstract SyncLink current(String orderKey);
+
+    /** Records the order's newest link, or its removal when {@code link} is null. */
     protected abstract void apply(String orderKey, SyncLink link);
 }

@@ -35,6 +35,18 @@ public final class LinkRevision {
         return after(basedOn) + 1;
     }
 
+    /**
+     * True when a view of {@code deal-links} that holds {@code current} for an order takes {@code incoming} in its place:
+     * unless {@code incoming} counts fewer writes. The topic is in order of arrival, not of revision: an agreement the
+     * store connector based on the same link as a deal write of the CRM connector can arrive after it, and taken as the
+     * latest it hid what DealBridge wrote on the deal from the projectors and the store connector (see
+     * {@link #afterDealWrite}). Equal counts (the same record read again, or two concurrent writes) take the later
+     * arrival, as a view did before revisions; links from before revisions all count 0.
+     */
+    public static boolean supersedes(SyncLink incoming, SyncLink current) {
+        return current == null || incoming.getRevision() >= current.getRevision();
+    }
+
     /** True when {@code link} was written after {@code than} (by count of writes; concurrent ones by time). */
     public static boolean isNewer(SyncLink link, SyncLink than) {
         if (link.getRevision() != than.getRevision()) {

@@ -38,4 +38,13 @@ class LinkRevisionTest {
         assertThat(LinkRevision.isNewer(link(5, T), link(5, T))).isFalse();
         assertThat(LinkRevision.isNewer(link(0, T.plusSeconds(1)), link(0, T))).as("links from before revisions: by time, as before").isTrue();
     }
+
+    @Test
+    void aViewTakesALinkUnlessItCountsFewerWritesThanTheOneItHolds() {
+        SyncLink held = link(5, T);
+        assertThat(LinkRevision.supersedes(link(6, T.minusSeconds(300)), held)).isTrue();
+        assertThat(LinkRevision.supersedes(link(4, T.plusSeconds(10)), held)).as("an older write arriving late").isFalse();
+        assertThat(LinkRevision.supersedes(link(5, T.minusSeconds(1)), held)).as("equal counts: the later arrival").isTrue();
+        assertThat(LinkRevision.supersedes(link(0, T), null)).isTrue();
+    }
 }

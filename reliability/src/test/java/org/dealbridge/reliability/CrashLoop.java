@@ -259,7 +259,7 @@ final class CrashLoop {
                 }
                 long syncMillis = System.currentTimeMillis() - started;
                 StringBuilder moving = new StringBuilder();
-                long quietMillis = awaitQuiet(scenario, Duration.ofSeconds(60), moving);
+                long quietMillis = awaitQuiet(scenario, emulator, Duration.ofSeconds(60), moving);
                 verification = new Verification(emulator, shop);  // anything late (a replayed command) shows now
 
                 String output = first.output() + second.output() + "\n--- /metrics ---\n" + first.metrics().body()
@@ -362,7 +362,18 @@ final class CrashLoop {
      * records are a killed instance's aborted transaction keeps a lag its consumer never commits away.) Returns how long
      * that took, or -1 when it did not come in {@code timeout}; {@code moving} then names the topics still growing.
      */
-    private static long awaitQuiet(SyncScenario scenario, Duration timeout, StringBuilder moving) throws Exception {
+    /**
+     * Waits until no topic of the sync grows for three samples a second apart. The portals' webhook deliveries are let
+     * drain first: the emulator sends them from one thread, to both instances, so after 10 000 orders they can run
+     * minutes behind the portal's changes; what is judged is that DealBridge comes to rest once the portals stop
+     * talking (an echo loop never does). Returns -1 when it did not within {@code timeout} after that.
+     */
+    private static long awaitQuiet(SyncScenario scenario, BitrixEmulator emulator, Duration timeout, StringBuilder moving)
+            throws Exception {
+        long drainStarted = System.currentTimeMillis();
+        boolean drained = emulator.events().awaitIdle(Duration.ofMinutes(10));
+        System.out.printf("  the portals' webhook deliveries %s after %d ms%n", drained ? "drained" : "still pending ("
+                + emulator.events().pending() + ")", System.currentTimeMillis() - drainStarted);
         long start = System.currentTimeMillis();
         Set<String> topics = Set.of(Topics.ORDER_CHANGES, Topics.DEAL_CHANGES, Topics.DEAL_COMMANDS, Topics.ORDER_COMMANDS,
                 Topics.DEAL_LINKS, Topics.SYNC_OUTCOMES, Topics.DEAD_LETTERS);
@@ -388,6 +399,7 @@ final class CrashLoop {
                             moving.append(tp).append(" at ").append(end).append("; ");
                         }
                     });
+                    moving.append("webhook deliveries pending ").append(emulator.events().pending()).append("; ");
                 }
                 before = ends;
                 Thread.sleep(1_000);

@@ -3,11 +3,16 @@ package org.dealbridge.dealprojector.topology;
 import org.dealbridge.mapping.LinkFeeder;
 import org.dealbridge.schemas.SyncLink;
 
-/** Keeps the latest link of each order (from the compacted {@code deal-links} topic) where the projector reads it. */
+/** Keeps the newest link of each order (from the compacted {@code deal-links} topic) where the projector reads it. */
 final class LinkRecorder extends LinkFeeder {
 
     LinkRecorder() {
         super(DealProjectorTopology.LINKS_STORE);
+    }
+
+    @Override
+    protected SyncLink current(String orderKey) {
+        return links.get(orderKey);
     }
 
     @Override

@@ -224,6 +224,24 @@ class DealProjectorTopologyTest {
     }
 
     @Test
+    void aLinkThatCountsFewerWritesArrivingAfterANewerOneIsNotTakenAsTheLatest() {
+        // the store connector's agreement (revision 2) was based on the link the CRM connector's write (revision 3) was
+        // based on, and reached deal-links after it (10 000-order crash loop, seed 67881710880229, order 5553)
+        shop.theStoreReports(order(5001).status("N").build());
+        DealCommand create = shop.onlyCommand();
+        shop.clearOutput()
+                .theConnectorPublishes(shop.linkOfTheCreatedDeal(create, 812, "P").setStageId("EXECUTING").setRevision(3).build())
+                .theConnectorPublishes(shop.linkOfTheCreatedDeal(create, 812, "N").setRevision(2).build())
+                .theStoreReports(order(5001).status("P").build());
+
+        DealCommand update = shop.onlyCommand();
+        assertThat(update.getDecidedOn().getRevision()).as("decided on the deal write, not the agreement that came later")
+                .isEqualTo(3);
+        assertThat(update.getDecidedOn().getStageId()).isEqualTo("EXECUTING");
+        assertThat(update.getDecidedOn().getStatusId()).isEqualTo("P");
+    }
+
+    @Test
     void aPriceChangeUpdatesTheAmountAndTheRowsButNotTheStage() {
         shop.theStoreReports(order(5001).build());
         DealCommand create = shop.onlyCommand();

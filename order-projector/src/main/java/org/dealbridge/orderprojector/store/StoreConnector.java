@@ -11,6 +11,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.dealbridge.connector.CommandConnector;
 import org.dealbridge.connector.Executed;
 import org.dealbridge.mapping.CompiledMapping;
+import org.dealbridge.mapping.LinkRevision;
 import org.dealbridge.mapping.MappingInvalidException;
 import org.dealbridge.mapping.MappingProfiles;
 import org.dealbridge.orderprojector.OrderProjectorConfig;
@@ -90,6 +91,10 @@ public final class StoreConnector extends CommandConnector<OrderCommand, OrderWr
                 linksByDeal.remove(deal);
             }
             return;
+        }
+        Long held = dealByOrder.get(orderKey);
+        if (held != null && !LinkRevision.supersedes(link, linksByDeal.get(held))) {
+            return;  // an older write arriving late: the view is in order of revision, as the projectors' (LinkFeeder)
         }
         Long previous = dealByOrder.put(orderKey, link.getDealId());
         if (previous != null && previous != link.getDealId()) {

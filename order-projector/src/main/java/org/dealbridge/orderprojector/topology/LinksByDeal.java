@@ -72,6 +72,11 @@ final class LinksByDeal extends LinkFeeder {
     }
 
     @Override
+    protected SyncLink current(String orderKey) {
+        return links.get(orderKey(orderKey));
+    }
+
+    @Override
     protected void apply(String orderKey, SyncLink link) {
         SyncLink previous = links.get(orderKey(orderKey));
         if (link == null || link.getDealId() <= 0) {

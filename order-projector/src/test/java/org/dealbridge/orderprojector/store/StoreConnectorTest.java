@@ -166,6 +166,25 @@ class StoreConnectorTest {
                 .satisfies(o -> assertThat(o.getOutcome()).isEqualTo(Outcome.UPDATED));
     }
 
+    @Test
+    void aLinkThatCountsFewerWritesArrivingLateDoesNotHideTheNewerOne() throws Exception {
+        // the newer link (revision 5) says the pair agreed on C1:WON / F, so the manager's move to C1:NEW is the change;
+        // an older write (revision 4, C1:NEW / N) reaching deal-links after it must not make the shop's F read as one
+        long orderId = emu.store().addOrder(NewOrder.create().site("s1").status("F").item(1, "Sofa", "10.00", 1));
+        long dealId = emu.crm().addDealAsHuman(Map.of("TITLE", "D", "CATEGORY_ID", 1, "STAGE_ID", "C1:NEW"));
+        SyncLink newer = SyncLink.newBuilder().setSiteId("s1").setOrderId(orderId).setDealId(dealId).setCategoryId(1)
+                .setStageId("C1:WON").setStatusId("F").setOrigin(LinkOrigin.ORDER).setRevision(5).setUpdatedAt(Instant.now()).build();
+        link(newer);
+        link(SyncLink.newBuilder(newer).setStageId("C1:NEW").setStatusId("N").setRevision(4).setUpdatedAt(Instant.now()).build());
+        send(OrderCommand.newBuilder().setCommandId("late-link").setKind(OrderCommandKind.UPDATE_STATUS).setSiteId("s1")
+                .setDealId(dealId).setOrderId(orderId).setStatusId("N").setExpectedStatusId("F").setMappingVersion(1)
+                .setSourceTime(Instant.now()).build());
+
+        await("the command's outcome", () -> readAll(topics.syncOutcomes()).stream().anyMatch(o -> "late-link".contentEquals(o.getCommandId())));
+        assertThat(emu.store().order(orderId).get("statusId")).as("the manager's move reaches the order").isEqualTo("N");
+        assertThat(emu.crm().deal(dealId).get("STAGE_ID")).isEqualTo("C1:NEW");
+    }
+
     /** The store is down for longer than the connector's attempts: the commands wait, then run once each; no dead letter. */
     @Test
     void commandsWaitThroughAStoreOutageLongerThanTheirAttemptsAndRunOnceItIsBack() throws Exception {
