@@ -1076,17 +1076,55 @@ class DealWriterTest {
 
     /** One poll's commands of one order as the connector writes them: wave after wave, each on the link the last left. */
     private DealWrite writePoll(DealCommand... commands) throws InterruptedException {
+        return writePoll(null, commands);
+    }
+
+    /**
+     * One poll's commands of one order as a connector writes them that knows {@code own} as the order's link (read back
+     * from deal-links when it started): wave after wave, each on the link the last left.
+     */
+    private DealWrite writePoll(SyncLink own, DealCommand... commands) throws InterruptedException {
         CommandsPerOrder poll = new CommandsPerOrder();
         for (DealCommand command : commands) {
-            poll.add(command.getSiteId() + ":" + command.getOrderId(), command);
+            poll.add(command.getSiteId() + ":" + command.getOrderId(), command, own);
         }
-        SyncLink own = null;
         DealWrite last = null;
         for (List<CommandsPerOrder.Pending> wave : poll.waves()) {
             last = writeOne(FreshestLink.apply(wave.get(0).command(), own));
             own = last.link() != null ? last.link() : own;
         }
         return last;
+    }
+
+    /** A CREATE of order {@code orderId} for this basket, decided before the link of the deal's add came back. */
+    private static DealCommand createFor(long orderId, String commandId, List<ProductRow> basket, String amount) {
+        DealCommand create = create(orderId, Map.of("OPPORTUNITY", amount), null, false);
+        return DealCommand.newBuilder(create).setCommandId(commandId).setProductRows(basket).setOrderRowsDigest(digest(basket))
+                .build();
+    }
+
+    @Test
+    void aCreateReplayedAfterACrashAsAnUpdateOfTheDealIsNotFoldedIntoTheNextCreateSoTheLatestBasketIsWritten() throws Exception {
+        // OwnershipPropertyTest seed 11, history 318: the deal's add is linked; two more CREATEs of the order were decided
+        // before that link reached the projector (chairs, then sofa and pouf). The connector runs the first alone, as
+        // the UPDATE of the deal it knows (FreshestLink): amount and rows written, then it dies before its commit. A
+        // manager edits the title. The restarted connector polls both again: folded into the last CREATE, they were
+        // judged on the add's link, where the chairs' amount and rows read as a person's, and the sofa and pouf were
+        // never written
+        DealWrite added = writeOne(createFor(5340, "c-5340-sofa", SOFA, "1500.00"));
+        long dealId = added.link().getDealId();
+        DealCommand chairs = createFor(5340, "c-5340-chairs", CHAIRS, "1400.00");
+        DealCommand sofaAndPouf = createFor(5340, "c-5340-sofa-and-pouf", SOFA_AND_POUF, "1800.00");
+        writeOne(FreshestLink.apply(chairs, added.link()));  // applied; its link is lost with the process
+        assertThat(crm.crm().deal(dealId)).containsEntry("OPPORTUNITY", "1400.00");
+        theManagerEdits(dealId, Map.of("TITLE", "Call first"));
+
+        DealWrite result = writePoll(added.link(), chairs, sofaAndPouf);
+
+        assertThat(crm.crm().deal(dealId)).containsEntry("OPPORTUNITY", "1800.00").containsEntry("TITLE", "Call first");
+        assertThat(crm.crm().dealProductRows(dealId)).extracting(r -> r.get("PRODUCT_NAME")).containsExactly("Sofa", "Pouf");
+        assertThat(result.outcome()).isEqualTo(Outcome.UPDATED);
+        assertThat(result.reason()).doesNotContain("product rows (a person changed them)");
     }
 
     @Test
