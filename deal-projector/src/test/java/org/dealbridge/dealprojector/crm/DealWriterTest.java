@@ -843,8 +843,10 @@ class DealWriterTest {
                 .changed("OPPORTUNITY", "1400.00").build();
         // decided on the same link (the chairs' link never came back): the basket picks pipeline 2, the link's, so the
         // projector asks for no move
-        DealCommand back = update(orderId, dealId, sofa).status("P").basket(SOFA_AND_POUF, 2).changed("OPPORTUNITY", "1800.00").build();
-        writeOne(toChairs);  // applied; its link is lost with the process
+        DealCommand back = DealCommand.newBuilder(update(orderId, dealId, sofa).status("P").basket(SOFA_AND_POUF, 2)
+                .changed("OPPORTUNITY", "1800.00").build()).setCommandId("u-" + orderId + "-back").build();
+        // applied, its intent committed before the call (the restarted connector reads it back); its link is lost
+        writer.write(List.of(toChairs), recording);
         assertThat(crm.crm().deal(dealId)).containsEntry("CATEGORY_ID", "0");
         return new DealCommand[] {toChairs, back};
     }
@@ -854,7 +856,7 @@ class DealWriterTest {
         long dealId = dealBridgesDeal(5310, 2, "C2:EXECUTING", Map.of());
         DealCommand[] commands = aMoveWhoseLinkIsLost(5310, dealId);
 
-        DealWrite replay = writeOne(commands[0]);
+        DealWrite replay = executedAgainAfterTheRestart(commands[0]);
         DealWrite result = writeOne(FreshestLink.apply(commands[1], replay.link()));
 
         assertThat(replay.link().getDealFields()).containsEntry(Ownership.PIPELINE, "0");
@@ -871,7 +873,7 @@ class DealWriterTest {
         long dealId = dealBridgesDeal(5311, 2, "C2:EXECUTING", Map.of());
         DealCommand[] commands = aMoveWhoseLinkIsLost(5311, dealId);
 
-        DealWrite result = writePoll(commands);
+        DealWrite result = writePoll(intents.get(intents.size() - 1), commands);
 
         assertThat(crm.crm().deal(dealId)).containsEntry("CATEGORY_ID", "2").containsEntry("STAGE_ID", "C2:EXECUTING")
                 .containsEntry("OPPORTUNITY", "1800.00");
@@ -1125,6 +1127,27 @@ class DealWriterTest {
         assertThat(crm.crm().dealProductRows(dealId)).extracting(r -> r.get("PRODUCT_NAME")).containsExactly("Sofa", "Pouf");
         assertThat(result.outcome()).isEqualTo(Outcome.UPDATED);
         assertThat(result.reason()).doesNotContain("product rows (a person changed them)");
+    }
+
+    @Test
+    void aPersonsPipelineWhereDealBridgeWroteAStageWhoseLinkWasLostStaysThePersons() throws Exception {
+        // OwnershipPropertyTest seed 13, history 258: the manager moves the deal to pipeline 0; one poll's first wave
+        // records the deal there (the manager's pipeline stands), its second writes the order's P as EXECUTING in 0,
+        // and the process dies before its commit. Replayed on the committed link (pipeline 2), the deal reads as moved
+        // last by DealBridge's user: taken for a move of DealBridge's whose link was lost, the manager's pipeline was
+        // left when the basket changed. DealBridge commits a move's intent before every move: none, no move of its own
+        long dealId = dealBridgesDeal(5341, 2, "C2:NEW", Map.of());
+        theDealHasTheSofaRow(dealId);
+        SyncLink sofa = agreed(5341, dealId, 2, "C2:NEW", "N", valuesOf(5341, "1500.00", 2), SOFA);
+        theManagerEdits(dealId, Map.of("CATEGORY_ID", 0, "STAGE_ID", "NEW"));
+        SyncLink seenInZero = SyncLink.newBuilder(sofa).setCategoryId(0).setStageId("NEW").setRevision(sofa.getRevision() + 2).build();
+        writeOne(update(5341, dealId, seenInZero).status("P").build());  // applied; its link is lost with the process
+        assertThat(crm.crm().deal(dealId)).containsEntry("CATEGORY_ID", "0").containsEntry("STAGE_ID", "EXECUTING");
+
+        DealWrite result = writeOne(update(5341, dealId, sofa).status("P").basket(SOFA_AND_POUF, 2).build());
+
+        assertThat(crm.crm().deal(dealId)).as("the manager's pipeline stands").containsEntry("CATEGORY_ID", "0");
+        assertThat(result.reason()).contains("pipeline 0 (DealBridge's choice was 2)");
     }
 
     @Test
