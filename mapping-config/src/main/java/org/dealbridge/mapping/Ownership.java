@@ -279,9 +279,13 @@ public final class Ownership {
      * The pipeline DealBridge last wrote on a deal: the link's ({@code dealFields}, else {@code categoryId}), unless
      * the deal shows a move of DealBridge's own that the link does not know of. Such a link was lost: the CRM
      * connector moved the deal and died before the link of that write was committed, and the command, consumed again,
-     * is decided on the link before it. A deal that DealBridge's user moved last ({@code MOVED_BY_ID}: a move changes
-     * the stage) and that is not where the link saw it was moved there by DealBridge, not by a person. (The price: a
-     * person's move followed by a stage write of DealBridge's whose link is lost too reads as DealBridge's move.)
+     * is decided on the link before it. The connector commits the intent of every move of a linked deal on
+     * {@code deal-links} before the call ({@link #moveIntent}), and the link it judges on is never older than that
+     * intent: a deal that DealBridge's user moved last ({@code MOVED_BY_ID}: a move changes the stage), that is not
+     * where the link saw it, and that the link's intent moved there was moved there by DealBridge. Without such an
+     * intent it was a person's move: DealBridge's user may have set only its stage there since, by a write whose link
+     * was lost too (OwnershipPropertyTest seed 13, history 258: taken for DealBridge's, the manager's pipeline was left
+     * when the basket changed).
      *
      * @param dealPipeline      the deal's pipeline as read
      * @param movedByDealBridge the deal's {@code MOVED_BY_ID} is DealBridge's own user
@@ -319,7 +323,9 @@ public final class Ownership {
 
     /** True when the deal is in a pipeline DealBridge moved it to by a write whose link was lost ({@link #writtenPipeline}). */
     public static boolean unrecordedOwnMove(SyncLink link, long dealPipeline, boolean movedByDealBridge) {
-        return movedByDealBridge && link.getCategoryId() != dealPipeline && recordedPipeline(link) != dealPipeline;
+        MoveIntent intent = link.getMoveIntent();
+        return movedByDealBridge && link.getCategoryId() != dealPipeline && recordedPipeline(link) != dealPipeline
+                && intent != null && intent.getToPipeline() == dealPipeline;
     }
 
     /**

@@ -150,12 +150,27 @@ class OwnershipTest {
 
     @Test
     void aMoveOfDealBridgesOwnWhoseLinkWasLostIsDealBridgesNotAPersons() {
-        // the link says 2 (written and seen); the deal is in 1, moved last by DealBridge's user: a write whose link was lost
-        assertThat(Ownership.writtenPipeline(inPipeline(2, "books"), 1, true)).isEqualTo(1);
-        assertThat(Ownership.pipeline(inPipeline(2, "books"), 0, "phones", 1, true)).isEqualTo(PipelineVerdict.MOVE);
+        // the link says 2 (written and seen) with the intent, committed before the call, of a move to 1 (another
+        // command's: the one being judged is not the move); the deal is in 1, moved last by DealBridge's user: that move,
+        // whose link was lost
+        SyncLink intendingToMoveTo1 = SyncLink.newBuilder(inPipeline(2, "books")).setMoveIntent(org.dealbridge.schemas.MoveIntent
+                .newBuilder().setCommandId("u-4").setFromPipeline(2).setToPipeline(1).setCrmTime(INTENT_AT).build()).build();
+        assertThat(Ownership.writtenPipeline(intendingToMoveTo1, 1, true)).isEqualTo(1);
+        assertThat(Ownership.pipeline(intendingToMoveTo1, 0, "phones", 1, true)).isEqualTo(PipelineVerdict.MOVE);
         // moved last by a person (or by someone the CRM does not name): the person's
-        assertThat(Ownership.writtenPipeline(inPipeline(2, "books"), 1, false)).isEqualTo(2);
-        assertThat(Ownership.pipeline(inPipeline(2, "books"), 0, "phones", 1, false)).isEqualTo(PipelineVerdict.PERSON_MOVED);
+        assertThat(Ownership.writtenPipeline(intendingToMoveTo1, 1, false)).isEqualTo(2);
+        assertThat(Ownership.pipeline(intendingToMoveTo1, 0, "phones", 1, false)).isEqualTo(PipelineVerdict.PERSON_MOVED);
+    }
+
+    @Test
+    void aPersonsMoveIsThePersonsThoughDealBridgeWroteAStageThereWhoseLinkWasLost() {
+        // OwnershipPropertyTest seed 13, history 258: no intent of a move to 1, so DealBridge did not move the deal there;
+        // its user set only the stage in 1 (MOVED_BY_ID), by a write whose link was lost
+        assertThat(Ownership.writtenPipeline(inPipeline(2, "books"), 1, true)).isEqualTo(2);
+        assertThat(Ownership.pipeline(inPipeline(2, "books"), 0, "phones", 1, true)).isEqualTo(PipelineVerdict.PERSON_MOVED);
+        assertThat(Ownership.unrecordedPipeline(inPipeline(2, "books"), "u-6", 1, Ownership.LastMove.byDealBridge(true))).isNull();
+        // an intent of a move to another pipeline says nothing of this one
+        assertThat(Ownership.writtenPipeline(intendingToMoveTo0(), 1, true)).isEqualTo(2);
     }
 
     /** The link in pipeline 2 with the intent of command {@code u-5} to move the deal to 0, decided at {@link #INTENT_AT}. */

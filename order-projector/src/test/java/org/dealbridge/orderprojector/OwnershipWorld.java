@@ -292,7 +292,7 @@ final class OwnershipWorld {
         }
         CommandsPerOrder poll = new CommandsPerOrder();
         while (!dealCommands.isEmpty()) {
-            poll.add("s1:" + ORDER_ID, dealCommands.poll());
+            poll.add("s1:" + ORDER_ID, dealCommands.poll(), crmConnectorsOwn);  // folded as executed: on the own link
         }
         for (List<CommandsPerOrder.Pending> wave : poll.waves()) {
             crmConnectorWrites(wave.get(0).command());

@@ -121,7 +121,8 @@ public final class CrmConnector extends CommandConnector<DealCommand, DealWrite>
             throws InterruptedException {
         CommandsPerOrder perOrder = new CommandsPerOrder();
         for (ConsumerRecord<String, DealCommand> record : records) {
-            perOrder.add(orderKey(record.value()), record.value());
+            String key = orderKey(record.value());
+            perOrder.add(key, record.value(), ownLinks.get(key));
         }
         List<Executed<DealCommand, DealWrite>> executed = new ArrayList<>();
         Set<String> waiting = new HashSet<>();

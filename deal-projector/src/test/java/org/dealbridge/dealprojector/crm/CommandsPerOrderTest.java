@@ -34,9 +34,9 @@ class CommandsPerOrderTest {
         // an earlier UPDATE may replay a write made before a crash whose link was lost: run first, it records what it
         // finds, and the later one is judged against that (folded, the replayed values would read as a person's)
         CommandsPerOrder perOrder = new CommandsPerOrder();
-        perOrder.add("s1:1", command(1, DealCommandKind.UPDATE, Map.of("STAGE_ID", "EXECUTING"), "P", 10));
-        perOrder.add("s1:2", command(2, DealCommandKind.CREATE, Map.of("STAGE_ID", "NEW"), "N", 11));
-        perOrder.add("s1:1", command(1, DealCommandKind.UPDATE, Map.of("STAGE_ID", "WON", "OPPORTUNITY", "10.00"), "F", 12));
+        perOrder.add("s1:1", command(1, DealCommandKind.UPDATE, Map.of("STAGE_ID", "EXECUTING"), "P", 10), null);
+        perOrder.add("s1:2", command(2, DealCommandKind.CREATE, Map.of("STAGE_ID", "NEW"), "N", 11), null);
+        perOrder.add("s1:1", command(1, DealCommandKind.UPDATE, Map.of("STAGE_ID", "WON", "OPPORTUNITY", "10.00"), "F", 12), null);
 
         List<List<CommandsPerOrder.Pending>> waves = perOrder.waves();
         assertThat(waves).hasSize(2);
@@ -54,8 +54,8 @@ class CommandsPerOrderTest {
         CommandsPerOrder perOrder = new CommandsPerOrder();
         DealCommand create = DealCommand.newBuilder(command(1, DealCommandKind.CREATE, Map.of("STAGE_ID", "NEW", "TITLE", "Order #1"),
                 "N", 10)).setProductRows(List.of(ProductRow.newBuilder().setName("x").setPrice("1.00").setQuantity("1").build())).build();
-        perOrder.add("s1:1", create);
-        perOrder.add("s1:1", command(1, DealCommandKind.UPDATE, Map.of("STAGE_ID", "EXECUTING"), "P", 11));
+        perOrder.add("s1:1", create, null);
+        perOrder.add("s1:1", command(1, DealCommandKind.UPDATE, Map.of("STAGE_ID", "EXECUTING"), "P", 11), null);
 
         assertThat(perOrder.waves()).hasSize(1);
         CommandsPerOrder.Pending pending = perOrder.waves().get(0).get(0);
@@ -68,5 +68,33 @@ class CommandsPerOrderTest {
         assertThat(folded.getExpected()).isEmpty();
         assertThat(folded.getOrderStatusId()).isEqualTo("P");
         assertThat(folded.getProductRows()).hasSize(1);
+    }
+
+    @Test
+    void createsForADealTheConnectorKnowsAreFoldedAsTheUpdatesTheyAreExecutedAsOneAfterTheOther() {
+        // decided before the deal's link came back; the first may replay a write whose link a crash lost (seed 11)
+        SyncLink own = link(1, 5);
+        CommandsPerOrder perOrder = new CommandsPerOrder();
+        perOrder.add("s1:1", command(1, DealCommandKind.CREATE, Map.of("OPPORTUNITY", "49990.00"), "P", 10), own);
+        perOrder.add("s1:1", command(1, DealCommandKind.CREATE, Map.of("OPPORTUNITY", "3000.00"), "P", 11), own);
+        perOrder.add("s1:1", command(1, DealCommandKind.UPDATE, Map.of("STAGE_ID", "WON"), "F", 12), own);
+
+        List<List<CommandsPerOrder.Pending>> waves = perOrder.waves();
+        assertThat(waves).hasSize(3);
+        assertThat(waves).allSatisfy(wave -> assertThat(wave).singleElement().satisfies(p -> {
+            assertThat(p.command().getKind()).isEqualTo(DealCommandKind.UPDATE);
+            assertThat(p.command().getDealId()).isEqualTo(812L);
+            assertThat(p.first()).isEqualTo(p.last());
+        }));
+        assertThat(waves.get(0).get(0).command().getOrderValues()).containsEntry("OPPORTUNITY", "49990.00");
+        assertThat(waves.get(0).get(0).command().getDecidedOn()).isEqualTo(own);
+        assertThat(waves.get(1).get(0).command().getOrderValues()).containsEntry("OPPORTUNITY", "3000.00");
+
+        // no deal known: the later CREATE carries the whole state and replaces the earlier
+        CommandsPerOrder unlinked = new CommandsPerOrder();
+        unlinked.add("s1:1", command(1, DealCommandKind.CREATE, Map.of("OPPORTUNITY", "49990.00"), "P", 10), null);
+        unlinked.add("s1:1", command(1, DealCommandKind.CREATE, Map.of("OPPORTUNITY", "3000.00"), "P", 11), null);
+        assertThat(unlinked.waves()).singleElement().satisfies(wave -> assertThat(wave).singleElement()
+                .satisfies(p -> assertThat(p.command().getOrderValues()).containsEntry("OPPORTUNITY", "3000.00")));
     }
 }

@@ -843,8 +843,10 @@ class DealWriterTest {
                 .changed("OPPORTUNITY", "1400.00").build();
         // decided on the same link (the chairs' link never came back): the basket picks pipeline 2, the link's, so the
         // projector asks for no move
-        DealCommand back = update(orderId, dealId, sofa).status("P").basket(SOFA_AND_POUF, 2).changed("OPPORTUNITY", "1800.00").build();
-        writeOne(toChairs);  // applied; its link is lost with the process
+        DealCommand back = DealCommand.newBuilder(update(orderId, dealId, sofa).status("P").basket(SOFA_AND_POUF, 2)
+                .changed("OPPORTUNITY", "1800.00").build()).setCommandId("u-" + orderId + "-back").build();
+        // applied, its intent committed before the call (the restarted connector reads it back); its link is lost
+        writer.write(List.of(toChairs), recording);
         assertThat(crm.crm().deal(dealId)).containsEntry("CATEGORY_ID", "0");
         return new DealCommand[] {toChairs, back};
     }
@@ -854,7 +856,7 @@ class DealWriterTest {
         long dealId = dealBridgesDeal(5310, 2, "C2:EXECUTING", Map.of());
         DealCommand[] commands = aMoveWhoseLinkIsLost(5310, dealId);
 
-        DealWrite replay = writeOne(commands[0]);
+        DealWrite replay = executedAgainAfterTheRestart(commands[0]);
         DealWrite result = writeOne(FreshestLink.apply(commands[1], replay.link()));
 
         assertThat(replay.link().getDealFields()).containsEntry(Ownership.PIPELINE, "0");
@@ -871,7 +873,7 @@ class DealWriterTest {
         long dealId = dealBridgesDeal(5311, 2, "C2:EXECUTING", Map.of());
         DealCommand[] commands = aMoveWhoseLinkIsLost(5311, dealId);
 
-        DealWrite result = writePoll(commands);
+        DealWrite result = writePoll(intents.get(intents.size() - 1), commands);
 
         assertThat(crm.crm().deal(dealId)).containsEntry("CATEGORY_ID", "2").containsEntry("STAGE_ID", "C2:EXECUTING")
                 .containsEntry("OPPORTUNITY", "1800.00");
@@ -1076,17 +1078,76 @@ class DealWriterTest {
 
     /** One poll's commands of one order as the connector writes them: wave after wave, each on the link the last left. */
     private DealWrite writePoll(DealCommand... commands) throws InterruptedException {
+        return writePoll(null, commands);
+    }
+
+    /**
+     * One poll's commands of one order as a connector writes them that knows {@code own} as the order's link (read back
+     * from deal-links when it started): wave after wave, each on the link the last left.
+     */
+    private DealWrite writePoll(SyncLink own, DealCommand... commands) throws InterruptedException {
         CommandsPerOrder poll = new CommandsPerOrder();
         for (DealCommand command : commands) {
-            poll.add(command.getSiteId() + ":" + command.getOrderId(), command);
+            poll.add(command.getSiteId() + ":" + command.getOrderId(), command, own);
         }
-        SyncLink own = null;
         DealWrite last = null;
         for (List<CommandsPerOrder.Pending> wave : poll.waves()) {
             last = writeOne(FreshestLink.apply(wave.get(0).command(), own));
             own = last.link() != null ? last.link() : own;
         }
         return last;
+    }
+
+    /** A CREATE of order {@code orderId} for this basket, decided before the link of the deal's add came back. */
+    private static DealCommand createFor(long orderId, String commandId, List<ProductRow> basket, String amount) {
+        DealCommand create = create(orderId, Map.of("OPPORTUNITY", amount), null, false);
+        return DealCommand.newBuilder(create).setCommandId(commandId).setProductRows(basket).setOrderRowsDigest(digest(basket))
+                .build();
+    }
+
+    @Test
+    void aCreateReplayedAfterACrashAsAnUpdateOfTheDealIsNotFoldedIntoTheNextCreateSoTheLatestBasketIsWritten() throws Exception {
+        // OwnershipPropertyTest seed 11, history 318: the deal's add is linked; two more CREATEs of the order were decided
+        // before that link reached the projector (chairs, then sofa and pouf). The connector runs the first alone, as
+        // the UPDATE of the deal it knows (FreshestLink): amount and rows written, then it dies before its commit. A
+        // manager edits the title. The restarted connector polls both again: folded into the last CREATE, they were
+        // judged on the add's link, where the chairs' amount and rows read as a person's, and the sofa and pouf were
+        // never written
+        DealWrite added = writeOne(createFor(5340, "c-5340-sofa", SOFA, "1500.00"));
+        long dealId = added.link().getDealId();
+        DealCommand chairs = createFor(5340, "c-5340-chairs", CHAIRS, "1400.00");
+        DealCommand sofaAndPouf = createFor(5340, "c-5340-sofa-and-pouf", SOFA_AND_POUF, "1800.00");
+        writeOne(FreshestLink.apply(chairs, added.link()));  // applied; its link is lost with the process
+        assertThat(crm.crm().deal(dealId)).containsEntry("OPPORTUNITY", "1400.00");
+        theManagerEdits(dealId, Map.of("TITLE", "Call first"));
+
+        DealWrite result = writePoll(added.link(), chairs, sofaAndPouf);
+
+        assertThat(crm.crm().deal(dealId)).containsEntry("OPPORTUNITY", "1800.00").containsEntry("TITLE", "Call first");
+        assertThat(crm.crm().dealProductRows(dealId)).extracting(r -> r.get("PRODUCT_NAME")).containsExactly("Sofa", "Pouf");
+        assertThat(result.outcome()).isEqualTo(Outcome.UPDATED);
+        assertThat(result.reason()).doesNotContain("product rows (a person changed them)");
+    }
+
+    @Test
+    void aPersonsPipelineWhereDealBridgeWroteAStageWhoseLinkWasLostStaysThePersons() throws Exception {
+        // OwnershipPropertyTest seed 13, history 258: the manager moves the deal to pipeline 0; one poll's first wave
+        // records the deal there (the manager's pipeline stands), its second writes the order's P as EXECUTING in 0,
+        // and the process dies before its commit. Replayed on the committed link (pipeline 2), the deal reads as moved
+        // last by DealBridge's user: taken for a move of DealBridge's whose link was lost, the manager's pipeline was
+        // left when the basket changed. DealBridge commits a move's intent before every move: none, no move of its own
+        long dealId = dealBridgesDeal(5341, 2, "C2:NEW", Map.of());
+        theDealHasTheSofaRow(dealId);
+        SyncLink sofa = agreed(5341, dealId, 2, "C2:NEW", "N", valuesOf(5341, "1500.00", 2), SOFA);
+        theManagerEdits(dealId, Map.of("CATEGORY_ID", 0, "STAGE_ID", "NEW"));
+        SyncLink seenInZero = SyncLink.newBuilder(sofa).setCategoryId(0).setStageId("NEW").setRevision(sofa.getRevision() + 2).build();
+        writeOne(update(5341, dealId, seenInZero).status("P").build());  // applied; its link is lost with the process
+        assertThat(crm.crm().deal(dealId)).containsEntry("CATEGORY_ID", "0").containsEntry("STAGE_ID", "EXECUTING");
+
+        DealWrite result = writeOne(update(5341, dealId, sofa).status("P").basket(SOFA_AND_POUF, 2).build());
+
+        assertThat(crm.crm().deal(dealId)).as("the manager's pipeline stands").containsEntry("CATEGORY_ID", "0");
+        assertThat(result.reason()).contains("pipeline 0 (DealBridge's choice was 2)");
     }
 
     @Test
