@@ -11,11 +11,14 @@ import org.dealbridge.schemas.SyncLink;
 /**
  * The commands of one poll, per order, in waves: the first command of every order, then the second, and so on, so
  * one order gets one write per wave and its commands are never reordered. Commands of an order are folded into a
- * CREATE (a CREATE followed by UPDATEs stays a CREATE; a later CREATE carries the whole state and replaces what came
- * before), since a CREATE that finds its deal decides against the deal as it is ({@link FoundDeal}). An UPDATE that
+ * CREATE (a CREATE followed by UPDATEs stays a CREATE; a CREATE after an UPDATE carries the whole state and replaces
+ * it), since a CREATE that finds its deal decides against the deal as it is ({@link FoundDeal}). An UPDATE that
  * follows an UPDATE is not folded but waits for the next wave: the earlier one may be a replay of a write made before
  * a crash whose link was lost, and folded they would be judged against the older link, the replayed write's values
  * on the deal reading as a person's. Run first, the replay records what it finds, and the next is judged against that.
+ * A CREATE after a CREATE waits for the next wave too: the first may be the replay of an add that went through but
+ * whose link was lost, and the deal it finds is judged as holding what its add carried (FoundDeal), not what the later
+ * CREATE carries; run first, it records that, and the later one is then the UPDATE of that deal (FreshestLink).
  * A CREATE for a deal the connector knows it made ({@link FreshestLink}: the projector decided it before the deal's link
  * came back) is executed as an UPDATE of that deal, so it is folded as one, never into or over the commands around it:
  * it may be the replay (OwnershipPropertyTest seed 11, history 318: a CREATE run alone as an UPDATE wrote the amount
@@ -48,7 +51,7 @@ public final class CommandsPerOrder {
             return;
         }
         Pending tail = chain.get(chain.size() - 1);
-        if (command.getKind() == DealCommandKind.CREATE || tail.command().getKind() == DealCommandKind.CREATE) {
+        if (command.getKind() == DealCommandKind.CREATE ^ tail.command().getKind() == DealCommandKind.CREATE) {
             chain.set(chain.size() - 1, new Pending(fold(tail.command(), command), tail.first(), position));
         } else {
             chain.add(new Pending(command, position, position));

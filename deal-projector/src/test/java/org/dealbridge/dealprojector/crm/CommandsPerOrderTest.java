@@ -90,11 +90,12 @@ class CommandsPerOrderTest {
         assertThat(waves.get(0).get(0).command().getDecidedOn()).isEqualTo(own);
         assertThat(waves.get(1).get(0).command().getOrderValues()).containsEntry("OPPORTUNITY", "3000.00");
 
-        // no deal known: the later CREATE carries the whole state and replaces the earlier
+        // no deal known: still one after the other, since the first may replay an add whose link a crash lost
+        // (DealWriterTest.aCreateWhoseAddWasAppliedButWhoseLinkWasLostIsNotFoldedIntoTheNextCreateSoTheLatestBasketIsWritten)
         CommandsPerOrder unlinked = new CommandsPerOrder();
         unlinked.add("s1:1", command(1, DealCommandKind.CREATE, Map.of("OPPORTUNITY", "49990.00"), "P", 10), null);
         unlinked.add("s1:1", command(1, DealCommandKind.CREATE, Map.of("OPPORTUNITY", "3000.00"), "P", 11), null);
-        assertThat(unlinked.waves()).singleElement().satisfies(wave -> assertThat(wave).singleElement()
-                .satisfies(p -> assertThat(p.command().getOrderValues()).containsEntry("OPPORTUNITY", "3000.00")));
+        assertThat(unlinked.waves()).extracting(wave -> wave.get(0).command().getOrderValues().get("OPPORTUNITY"))
+                .containsExactly("49990.00", "3000.00");
     }
 }

@@ -1130,6 +1130,23 @@ class DealWriterTest {
     }
 
     @Test
+    void aCreateWhoseAddWasAppliedButWhoseLinkWasLostIsNotFoldedIntoTheNextCreateSoTheLatestBasketIsWritten() throws Exception {
+        // the add of the chairs' CREATE went through and the process died before its link was committed; a manager
+        // edited the title; a second CREATE (sofa and pouf) was decided before any link. Folded into it, the found deal
+        // was judged as if its add had carried the sofa's values, and the chairs' amount and rows stood as agreed
+        DealCommand chairs = createFor(5342, "c-5342-chairs", CHAIRS, "1400.00");
+        long dealId = writeOne(chairs).link().getDealId();  // applied; its link is lost with the process
+        theManagerEdits(dealId, Map.of("TITLE", "Call first"));
+        DealCommand sofaAndPouf = createFor(5342, "c-5342-sofa-and-pouf", SOFA_AND_POUF, "1800.00");
+
+        writePoll(chairs, sofaAndPouf);
+
+        assertThat(crm.crm().dealsByOrigin("dealbridge:s1", "5342")).hasSize(1);
+        assertThat(crm.crm().deal(dealId)).containsEntry("OPPORTUNITY", "1800.00").containsEntry("TITLE", "Call first");
+        assertThat(crm.crm().dealProductRows(dealId)).extracting(r -> r.get("PRODUCT_NAME")).containsExactly("Sofa", "Pouf");
+    }
+
+    @Test
     void aPersonsPipelineWhereDealBridgeWroteAStageWhoseLinkWasLostStaysThePersons() throws Exception {
         // OwnershipPropertyTest seed 13, history 258: the manager moves the deal to pipeline 0; one poll's first wave
         // records the deal there (the manager's pipeline stands), its second writes the order's P as EXECUTING in 0,
