@@ -359,21 +359,23 @@ final class CrashLoop {
     /**
      * Waits until nothing moves: the end offsets of the sync's topics (changes, commands, links, outcomes, dead letters)
      * unchanged over three seconds, sampled every second. (Consumer-group lag cannot say it: a partition whose last
-     * records are a killed instance's aborted transaction keeps a lag its consumer never commits away.) Returns how long
-     * that took, or -1 when it did not come in {@code timeout}; {@code moving} then names the topics still growing.
-     */
-    /**
-     * Waits until no topic of the sync grows for three samples a second apart. The portals' webhook deliveries are let
-     * drain first: the emulator sends them from one thread, to both instances, so after 10 000 orders they can run
-     * minutes behind the portal's changes; what is judged is that DealBridge comes to rest once the portals stop
-     * talking (an echo loop never does). Returns -1 when it did not within {@code timeout} after that.
+     * records are a killed instance's aborted transaction keeps a lag its consumer never commits away.) The portals'
+     * webhook deliveries are let drain first: the emulator sends them from one thread, to both instances, each answered
+     * once DealBridge's Kafka send is acknowledged, so after 10 000 orders they run many minutes behind the portals'
+     * changes (the 10:53 run on 7e44a38: 17 836 still pending after 10 minutes), and every one adds to the changes
+     * topics. When they have not drained in {@link #DRAIN}, what is judged instead is that DealBridge writes nothing more
+     * to either portal for {@link #NO_WRITES} while it takes them in (an echo loop writes). Returns how long that took,
+     * or -1 when it did not come in {@code timeout}; {@code moving} then says what was still moving.
      */
     private static long awaitQuiet(SyncScenario scenario, BitrixEmulator emulator, Duration timeout, StringBuilder moving)
             throws Exception {
         long drainStarted = System.currentTimeMillis();
-        boolean drained = emulator.events().awaitIdle(Duration.ofMinutes(10));
+        boolean drained = emulator.events().awaitIdle(DRAIN);
         System.out.printf("  the portals' webhook deliveries %s after %d ms%n", drained ? "drained" : "still pending ("
                 + emulator.events().pending() + ")", System.currentTimeMillis() - drainStarted);
+        if (!drained) {
+            return awaitNoWrites(emulator, timeout, moving);
+        }
         long start = System.currentTimeMillis();
         Set<String> topics = Set.of(Topics.ORDER_CHANGES, Topics.DEAL_CHANGES, Topics.DEAL_COMMANDS, Topics.ORDER_COMMANDS,
                 Topics.DEAL_LINKS, Topics.SYNC_OUTCOMES, Topics.DEAD_LETTERS);
@@ -406,6 +408,41 @@ final class CrashLoop {
             }
         }
         return -1;
+    }
+
+    static final Duration DRAIN = Duration.ofMinutes(5);
+    static final Duration NO_WRITES = Duration.ofSeconds(30);
+
+    /** Waits until DealBridge has written nothing to either portal for {@link #NO_WRITES}; -1 when not within {@code timeout}. */
+    private static long awaitNoWrites(BitrixEmulator emulator, Duration timeout, StringBuilder moving) throws InterruptedException {
+        long start = System.currentTimeMillis();
+        long writes = writes(emulator);
+        long since = start;
+        while (System.currentTimeMillis() - start < timeout.toMillis()) {
+            Thread.sleep(1_000);
+            long now = writes(emulator);
+            if (now != writes) {
+                moving.setLength(0);
+                moving.append(now - writes).append(" more write call(s) to the portals; webhook deliveries pending ")
+                        .append(emulator.events().pending()).append("; ");
+                writes = now;
+                since = System.currentTimeMillis();
+            } else if (System.currentTimeMillis() - since >= NO_WRITES.toMillis()) {
+                System.out.printf("  no write to either portal for %d s while %d webhook deliveries were still taken in%n",
+                        NO_WRITES.toSeconds(), emulator.events().pending());
+                return System.currentTimeMillis() - start;
+            }
+        }
+        return -1;
+    }
+
+    /** DealBridge's write calls to both portals so far (batch sub-commands each count; reads do not). */
+    private static long writes(BitrixEmulator emulator) {
+        return emulator.calls().all().stream().filter(c -> {
+            String m = c.method();
+            return m.endsWith(".add") || m.endsWith(".update") || m.endsWith(".set") || m.endsWith(".delete")
+                    || m.endsWith(".modify");
+        }).count();
     }
 
     /**
