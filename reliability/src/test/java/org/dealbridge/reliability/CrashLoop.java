@@ -360,8 +360,8 @@ final class CrashLoop {
      * Waits until nothing moves: the end offsets of the sync's topics (changes, commands, links, outcomes, dead letters)
      * unchanged over three seconds, sampled every second. (Consumer-group lag cannot say it: a partition whose last
      * records are a killed instance's aborted transaction keeps a lag its consumer never commits away.) The portals'
-     * webhook deliveries are let drain first: the emulator sends them from one thread, to both instances, each answered
-     * once DealBridge's Kafka send is acknowledged, so after 10 000 orders they run many minutes behind the portals'
+     * webhook deliveries are let drain first: the emulator sends them from one thread, one at a time, to both
+     * instances, so after 10 000 orders they run many minutes behind the portals'
      * changes (the 10:53 run on 7e44a38: 17 836 still pending after 10 minutes), and every one adds to the changes
      * topics. When they have not drained in {@link #DRAIN}, what is judged instead is that DealBridge writes nothing more
      * to either portal for {@link #NO_WRITES} while it takes them in (an echo loop writes). Returns how long that took,
