@@ -191,11 +191,9 @@ public final class OrderWriter {
         }
         // the read-back above is the check of the expected value (no blind overwrite)
         if (plan.writesDeal()) {
-            crm.updateDeal(c.getDealId(), Map.of("STAGE_ID", plan.value()));
-            // read back (reference §13 pitfall 2): a stage of a pipeline the deal has just left is ignored with result true,
-            // and a link recording it as written made DealBridge's own move read as the deal's later change
+            // a link recording a stage the CRM ignored made DealBridge's own move read as the deal's later change
             // (CrashLoopBenchmark seed 70843509061136, order 212)
-            Deal moved = crm.getDeal(c.getDealId()).orElse(null);
+            Deal moved = writeStage(c.getDealId(), plan.value()).orElse(null);
             if (moved == null || !plan.value().equals(moved.stageId())) {
                 String now = moved == null ? "is gone" : "is at stage " + moved.stageId() + " of pipeline " + moved.categoryId();
                 if (round < STAGE_WRITE_ROUNDS) {
@@ -223,20 +221,47 @@ public final class OrderWriter {
      */
     private OrderWrite orderDeleted(OrderCommand c, CompiledMapping mapping, SyncLink link, Deal deal, int attempt) {
         String pair = "Order " + c.getSiteId() + ":" + c.getOrderId() + " no longer exists in the store";
-        Optional<String> cancelled = PairDecision.stageForDeletedOrder(mapping::cancelledStage, deal.categoryId(), deal.stageId());
-        boolean move = cancelled.isPresent();
-        if (move) {
-            crm.updateDeal(c.getDealId(), Map.of("STAGE_ID", cancelled.get()));
+        Deal now = deal;
+        String moved = null;
+        boolean written = false;
+        // the cancelled stage of the pipeline the deal is in; one it has just left is ignored (writeStage), so again
+        for (int round = 1; round <= STAGE_WRITE_ROUNDS && moved == null; round++) {
+            Optional<String> cancelled = PairDecision.stageForDeletedOrder(mapping::cancelledStage, now.categoryId(), now.stageId());
+            if (cancelled.isEmpty()) {
+                break;
+            }
+            written = true;
+            Optional<Deal> after = writeStage(c.getDealId(), cancelled.get());
+            if (after.isEmpty()) {
+                return skipped(c, Outcome.OTHER, "Deal " + c.getDealId() + " no longer exists; order " + c.getOrderId()
+                        + " was deleted in the store too.", attempt);
+            }
+            now = after.get();
+            moved = cancelled.get().equals(now.stageId()) ? cancelled.get() : null;
         }
         SyncLink recorded = link == null ? null : SyncLink.newBuilder(link)
                 .setOrderDeletedAt(clock.instant())
-                .setStageId(move ? cancelled.get() : deal.stageId())
+                .setCategoryId(now.categoryId())
+                .setStageId(now.stageId())
                 .setRevision(LinkRevision.after(link))
                 .setUpdatedAt(clock.instant())
                 .build();
-        String what = move ? "; deal " + c.getDealId() + " goes to the cancelled stage " + cancelled.get() + " of pipeline "
-                + deal.categoryId() + " (mapping cancelled)." : "; deal " + c.getDealId() + " is left as it is.";
-        return new OrderWrite(c, Outcome.ORDER_DELETED, pair + what, recorded, move, null, attempt);
+        String what = moved != null ? "; deal " + c.getDealId() + " goes to the cancelled stage " + moved + " of pipeline "
+                + now.categoryId() + " (mapping cancelled)."
+                : written ? "; deal " + c.getDealId() + " kept moving while its cancelled stage was written, and is left at stage "
+                + now.stageId() + " of pipeline " + now.categoryId() + "."
+                : "; deal " + c.getDealId() + " is left as it is.";
+        return new OrderWrite(c, Outcome.ORDER_DELETED, pair + what, recorded, written, null, attempt);
+    }
+
+    /**
+     * Writes a deal's stage and reads the deal back, as the reference says to (§13 pitfall 2): {@code crm.deal.update}
+     * answers {@code true} to a stage of a pipeline the deal has just left and changes nothing. Every stage the store
+     * connector writes goes through here, and what it records is the deal as read after. Empty when the deal is gone.
+     */
+    private Optional<Deal> writeStage(long dealId, String stage) {
+        crm.updateDeal(dealId, Map.of("STAGE_ID", stage));
+        return crm.getDeal(dealId);
     }
 
     private OrderWrite create(OrderCommand c, CompiledMapping mapping, SyncLink link, int attempt, boolean[] paySystemsReread) {

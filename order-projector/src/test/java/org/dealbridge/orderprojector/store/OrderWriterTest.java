@@ -378,6 +378,25 @@ class OrderWriterTest {
     }
 
     @Test
+    void theCancelledStageOfADeletedOrderIsWrittenInThePipelineTheDealIsInWhenItMovesMeanwhile() throws Exception {
+        // the same pitfall as order 212: the CRM connector moves the deal to pipeline 2 right after the store connector
+        // read it in pipeline 1, so C1:LOSE is ignored (result true); read back, the deal goes to C2:LOSE instead
+        CompiledMapping cancelling = CompiledMapping.compile(MAPPING + "cancelled: { \"1\": \"C1:LOSE\", \"2\": \"C2:LOSE\" }\n", 2);
+        long dealId = crmClient.call("crm.deal.add", Map.of("fields", Map.of("TITLE", "Order #1", "CATEGORY_ID", 1,
+                "STAGE_ID", "C1:PREPARATION"))).asLong();
+        long missing = 987_655;  // the shop deleted the order
+        emu.faults().afterNext(Portal.CRM, "crm.deal.get", () -> dealBridgeMovesTheDealToPipeline2AtP(dealId));
+
+        OrderWrite result = writer.write(update(dealId, missing, "P", "P"), cancelling, link(missing, dealId, "C1:PREPARATION", "P"));
+
+        assertThat(result.outcome()).isEqualTo(Outcome.ORDER_DELETED);
+        assertThat(emu.crm().deal(dealId)).containsEntry("CATEGORY_ID", "2").containsEntry("STAGE_ID", "C2:LOSE");
+        assertThat(result.link().getCategoryId()).isEqualTo(2);
+        assertThat(result.link().getStageId()).as("the deal as read back, not the stage sent").isEqualTo("C2:LOSE");
+        assertThat(result.reason()).contains("C2:LOSE");
+    }
+
+    @Test
     void creationIsIdempotentByXmlIdEvenWhenTheAddsAnswerIsLost() throws Exception {
         long dealId = deal("C1:NEW");
         emu.faults().failNext(Portal.STORE, "sale.order.add", 1, Fault.APPLY_THEN_DROP);
