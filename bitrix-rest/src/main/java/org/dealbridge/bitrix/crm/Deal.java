@@ -27,12 +27,6 @@ public record Deal(long id, String title, long categoryId, String stageId, Long 
         return movedById != null && movedById > 0 && !stageSetBy(userId);
     }
 
-    /** The same deal at another stage, as a write leaves it (who wrote it is not known from here). */
-    public Deal atStage(String stage) {
-        return new Deal(id, title, categoryId, stage, assignedById, contactId, opportunity, currency, originatorId, originId,
-                userFields, dateModify, null);
-    }
-
     /** From a classic {@code crm.deal.*} object. */
     public static Deal fromClassic(JsonNode d) {
         return new Deal(
