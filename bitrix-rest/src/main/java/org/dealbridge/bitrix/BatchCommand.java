@@ -72,6 +72,34 @@ public record BatchCommand(String key, String method, Map<String, ?> params) {
         return new ResultRef(key, List.of(path));
     }
 
+    /**
+     * This command with {@code prefix} before its key and before the key of every {@link ResultRef} in its parameters: so
+     * a group of commands planned on its own (its keys and references among themselves) can travel in one batch with
+     * another group whose keys may be the same; {@link BatchResult#part} reads its answers back under the old keys.
+     */
+    public BatchCommand withKeyPrefix(String prefix) {
+        return new BatchCommand(prefix + key, method, prefixed(params, prefix));
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <V> V prefixed(V value, String prefix) {
+        if (value instanceof ResultRef ref) {
+            return (V) new ResultRef(prefix + ref.key(), ref.path());
+        }
+        if (value instanceof Map<?, ?> map) {
+            Map<Object, Object> copy = new LinkedHashMap<>();
+            map.forEach((k, v) -> copy.put(k, prefixed(v, prefix)));
+            return (V) copy;
+        }
+        if (value instanceof Collection<?> list) {
+            return (V) list.stream().map(v -> prefixed(v, prefix)).toList();
+        }
+        if (value instanceof Object[] array) {
+            return (V) prefixed(List.of(array), prefix);
+        }
+        return value;
+    }
+
     /** The command string sent in {@code cmd[key]}: {@code method?query}. */
     public String encoded() {
         String query = encodeQuery(params);

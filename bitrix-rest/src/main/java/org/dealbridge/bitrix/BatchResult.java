@@ -79,6 +79,27 @@ public final class BatchResult {
         return errors.isEmpty() && notExecuted().isEmpty();
     }
 
+    /**
+     * The answers of the commands sent with {@link BatchCommand#withKeyPrefix prefix}, under their own keys: what one
+     * group of commands sharing this batch with others would have been answered on its own.
+     */
+    public BatchResult part(String prefix) {
+        List<BatchCommand> own = commands.stream().filter(c -> c.key().startsWith(prefix))
+                .map(c -> BatchCommand.of(c.key().substring(prefix.length()), c.method(), c.params())).toList();
+        return new BatchResult(own, unprefixed(results, prefix), unprefixed(errors, prefix), unprefixed(totals, prefix),
+                unprefixed(nexts, prefix));
+    }
+
+    private static <V> Map<String, V> unprefixed(Map<String, V> byKey, String prefix) {
+        Map<String, V> own = new LinkedHashMap<>();
+        byKey.forEach((key, value) -> {
+            if (key.startsWith(prefix)) {
+                own.put(key.substring(prefix.length()), value);
+            }
+        });
+        return own;
+    }
+
     @Override
     public String toString() {
         return "BatchResult{ok=" + results.keySet() + ", failed=" + errors.keySet() + ", notExecuted=" + notExecuted() + "}";

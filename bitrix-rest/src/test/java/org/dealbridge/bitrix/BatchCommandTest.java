@@ -35,6 +35,17 @@ class BatchCommandTest {
     }
 
     @Test
+    void aKeyPrefixRenamesTheCommandAndEveryReferenceInIt() {
+        BatchCommand list = BatchCommand.of("list0", "crm.contact.list", Map.of(
+                "filter", Map.of("@ID", BatchCommand.ref("find0", "CONTACT")), "select", List.of("ID", "EMAIL")));
+        BatchCommand renamed = list.withKeyPrefix("next_");
+        assertThat(renamed.key()).isEqualTo("next_list0");
+        assertThat(renamed.encoded()).startsWith("crm.contact.list?").contains("filter[%40ID]=$result[next_find0][CONTACT]")
+                .contains("select[0]=ID&select[1]=EMAIL");
+        assertThat(list.encoded()).contains("$result[find0][CONTACT]");
+    }
+
+    @Test
     void booleansAsPhpWritesThem() {
         assertThat(BatchCommand.of("x", "m.get", Map.of("a", true)).encoded()).isEqualTo("m.get?a=1");
         assertThat(BatchCommand.of("x", "m.get", Map.of()).encoded()).isEqualTo("m.get");

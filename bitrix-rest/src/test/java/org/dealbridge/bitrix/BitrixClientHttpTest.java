@@ -106,6 +106,30 @@ class BitrixClientHttpTest {
     }
 
     @Test
+    void twoGroupsWithTheSameKeysShareABatchUnderAPrefixAndReadTheirOwnAnswersBack() {
+        List<Long> ids = addDeals(2, "groups");
+        List<BatchCommand> first = List.of(
+                CrmApi.findDealsByOriginCommand("find", "groups", "o0"),
+                BatchCommand.of("deal", "crm.deal.get", Map.of("id", BatchCommand.ref("find", "0", "ID"))));
+        List<BatchCommand> second = List.of(
+                CrmApi.findDealsByOriginCommand("find", "groups", "o1"),
+                BatchCommand.of("deal", "crm.deal.get", Map.of("id", BatchCommand.ref("find", "0", "ID"))),
+                BatchCommand.of("missing", "crm.deal.get", Map.of("id", 987654)));
+        List<BatchCommand> both = new java.util.ArrayList<>(first);
+        second.forEach(c -> both.add(c.withKeyPrefix("next_")));
+        BatchResult r = client.batch(both);
+        BatchResult own = r.part("next_");
+        // each group's references resolved within the group: the second group's deal is o1's, not o0's
+        assertThat(CrmApi.foundDealIds(r, "find")).containsExactly(ids.get(0));
+        assertThat(r.result("deal").get("ID").asLong()).isEqualTo(ids.get(0));
+        assertThat(CrmApi.foundDealIds(own, "find")).containsExactly(ids.get(1));
+        assertThat(own.result("deal").get("ID").asLong()).isEqualTo(ids.get(1));
+        assertThat(own.error("missing")).get().isInstanceOf(BitrixException.NotFound.class);
+        assertThat(own.results()).doesNotContainKey("next_find");
+        assertThat(r.part("nothing_").results()).isEmpty();
+    }
+
+    @Test
     void haltStopsAtTheFirstFailingCommand() {
         long id = addDeals(1, "halt").get(0);
         BatchResult r = client.batch(List.of(
