@@ -152,6 +152,27 @@ public abstract class CommandConnector<C extends SpecificRecord, R extends Comma
     protected abstract List<Executed<C, R>> execute(List<ConsumerRecord<String, C>> commands) throws InterruptedException;
 
     /**
+     * Executes the commands as {@link #execute(List)} does, knowing the commands read ahead after them ({@code next}:
+     * polled, not yet executed; empty unless {@link #looksAhead()}). A connector may read the other side for those in
+     * its last call for these ({@code DealWriter}'s read-ahead), so the next execution needs no read call of its own;
+     * it must not decide or write anything for them here, since they may yet be dropped (a rebalance, a partition read
+     * again) and are then handed to it again as other objects.
+     */
+    protected List<Executed<C, R>> execute(List<ConsumerRecord<String, C>> commands, List<ConsumerRecord<String, C>> next)
+            throws InterruptedException {
+        return execute(commands);
+    }
+
+    /**
+     * True when the runtime should poll the next commands before executing the current ones and hand them to
+     * {@link #execute(List, List)}; false by default. The poll costs nothing when nothing is pending (it returns at once
+     * when the side's budget lets the call go now), but it is only worth it to a connector that uses {@code next}.
+     */
+    protected boolean looksAhead() {
+        return false;
+    }
+
+    /**
      * How long the side would make this connector's next call wait for its rate budget; zero when the call could go
      * at once (the default: a side the connector does not ration). While it is positive the runtime spends the wait
      * polling, and what arrives joins the commands about to be executed (up to {@link #mostCommandsGathered()}), so

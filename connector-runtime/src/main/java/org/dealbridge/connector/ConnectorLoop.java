@@ -72,8 +72,13 @@ final class ConnectorLoop<C extends SpecificRecord, R extends CommandResult<C>> 
     private boolean paused;
     /** Waits for the side in a row, for the growing backoff; a poll executed without one starts it again. */
     private int waitsInARow;
-    /** Partitions revoked since the gathering of the commands to execute began (see {@link #gather}). */
-    private final Set<TopicPartition> revokedWhileGathering = new java.util.HashSet<>();
+    /**
+     * The commands about to be executed, gathered ({@link #gather}) but not yet handed to the connector; and those
+     * polled after them, read ahead for a connector that {@link CommandConnector#looksAhead() looks ahead}, which are
+     * executed next. Neither is committed: a partition revoked, or read again from an earlier offset, leaves both.
+     */
+    private final List<ConsumerRecord<String, C>> current = new ArrayList<>();
+    private final List<ConsumerRecord<String, C>> ahead = new ArrayList<>();
 
     private record PartitionProducer(KafkaProducer<String, byte[]> producer, KafkaClientMetrics metrics) {
     }
@@ -134,7 +139,8 @@ final class ConnectorLoop<C extends SpecificRecord, R extends CommandResult<C>> 
                             log.info("{}: partitions revoked: {}", connector.component, partitions);
                         }
                         partitions.forEach(ConnectorLoop.this::closeProducer);
-                        revokedWhileGathering.addAll(partitions);
+                        // what was gathered of them is its new owner's (or this run's again, from the last commit)
+                        forget(partitions);
                         assignmentChanged();
                     }
 
@@ -149,23 +155,38 @@ final class ConnectorLoop<C extends SpecificRecord, R extends CommandResult<C>> 
                     }
                 });
                 while (connector.isRunning()) {
-                    ConsumerRecords<String, C> records;
-                    try {
-                        records = consumer.poll(connector.config.pollTimeout());
-                    } catch (RecordDeserializationException e) {
-                        deadLetterUnreadable(e);
-                        continue;
+                    if (ahead.isEmpty()) {
+                        ConsumerRecords<String, C> records;
+                        try {
+                            records = consumer.poll(connector.config.pollTimeout());
+                        } catch (RecordDeserializationException e) {
+                            deadLetterUnreadable(e);
+                            continue;
+                        }
+                        if (records.isEmpty()) {
+                            continue;
+                        }
+                        records.forEach(current::add);
+                        // a connector that looks ahead spends the wait for its call gathering the next commands instead
+                        gather(current, !connector.looksAhead());
+                    } else {
+                        // read ahead while the last commands waited for their call: these are executed now
+                        current.addAll(ahead);
+                        ahead.clear();
                     }
-                    if (!records.isEmpty()) {
-                        List<ConsumerRecord<String, C>> gathered = gather(records);
-                        for (Map.Entry<CommandConnector.CatchUp, CompactedTopicView<?>> view : views) {
-                            if (view.getKey() == CommandConnector.CatchUp.BEFORE_EACH_POLL) {
-                                view.getValue().catchUp(VIEW_TIMEOUT);
-                            }
+                    if (connector.looksAhead()) {
+                        // the next commands, polled while these wait for their call, so their reads travel in it
+                        gather(ahead, true);
+                    }
+                    for (Map.Entry<CommandConnector.CatchUp, CompactedTopicView<?>> view : views) {
+                        if (view.getKey() == CommandConnector.CatchUp.BEFORE_EACH_POLL) {
+                            view.getValue().catchUp(VIEW_TIMEOUT);
                         }
-                        if (!gathered.isEmpty()) {
-                            process(gathered);
-                        }
+                    }
+                    List<ConsumerRecord<String, C>> executing = List.copyOf(current);
+                    current.clear();
+                    if (!executing.isEmpty()) {
+                        process(executing, List.copyOf(ahead));
                     }
                 }
             } finally {
@@ -255,23 +276,22 @@ final class ConnectorLoop<C extends SpecificRecord, R extends CommandResult<C>> 
     }
 
     /**
-     * The commands to execute: this poll's, what the consumer already holds besides, and, while the side would make the
-     * connector's next call wait for its rate budget ({@link CommandConnector#untilNextCall()}), what further polls
-     * bring; up to {@link CommandConnector#mostCommandsGathered()}. So each call carries everything pending: the wait for
-     * a rate token is spent here instead of inside the call, and commands arriving meanwhile travel in that call
-     * rather than in a later one.
+     * Adds to {@code gathered} (the commands to execute, or those to read ahead) what the consumer already holds and,
+     * {@code whileTheCallWaits}, while the side would make the connector's next call wait for its rate budget
+     * ({@link CommandConnector#untilNextCall()}), what further polls bring; up to
+     * {@link CommandConnector#mostCommandsGathered()}. So each call carries everything pending: the wait for a rate
+     * token is spent here instead of inside the call, and commands arriving meanwhile travel in that call rather than in
+     * a later one.
      *
      * <p>Nothing gathered is committed or executed yet, so stopping early loses nothing: a record that cannot be read
      * ends the gathering (the next poll meets it again and dead-letters it), and so does {@link #wakeup()} (the
      * gathered commands are executed and committed before the loop stops). A partition revoked meanwhile gives up what
-     * was gathered of it: its new owner, or this run if it is assigned again, reads it from the last commit.
+     * was gathered of it ({@link #forget}, in the rebalance callback, which runs inside the poll before its records are
+     * fetched): its new owner, or this run if it is assigned again, reads it from the last commit.
      */
-    private List<ConsumerRecord<String, C>> gather(ConsumerRecords<String, C> polled) {
-        List<ConsumerRecord<String, C>> gathered = new ArrayList<>();
-        polled.forEach(gathered::add);
-        revokedWhileGathering.clear();
+    private void gather(List<ConsumerRecord<String, C>> gathered, boolean whileTheCallWaits) {
         while (gathered.size() + connector.maxPollRecords <= connector.mostCommandsGathered() && connector.isRunning()) {
-            Duration untilNextCall = connector.untilNextCall();
+            Duration untilNextCall = whileTheCallWaits ? connector.untilNextCall() : Duration.ZERO;
             ConsumerRecords<String, C> more;
             try {
                 // zero: only what the consumer already holds
@@ -280,20 +300,30 @@ final class ConnectorLoop<C extends SpecificRecord, R extends CommandResult<C>> 
             } catch (RecordDeserializationException | WakeupException e) {
                 break;
             }
-            // the rebalance ran inside that poll, before its records were fetched: what it returned is of the new assignment
-            if (!revokedWhileGathering.isEmpty()) {
-                gathered.removeIf(record -> revokedWhileGathering.contains(partitionOf(record)));
-                revokedWhileGathering.clear();
-            }
             more.forEach(gathered::add);
             if (more.isEmpty() && untilNextCall.isZero()) {
                 break;  // nothing more pending, and the call may go now
             }
         }
-        return gathered;
     }
 
-    private void process(List<ConsumerRecord<String, C>> records) throws InterruptedException {
+    /** Drops what was gathered or read ahead of these partitions: they are read again from where they are committed. */
+    private void forget(Collection<TopicPartition> partitions) {
+        current.removeIf(record -> partitions.contains(partitionOf(record)));
+        ahead.removeIf(record -> partitions.contains(partitionOf(record)));
+    }
+
+    /** Moves the consumer back in a partition; what was read ahead of it is read again from there. */
+    private void seek(TopicPartition partition, long offset) {
+        consumer.seek(partition, offset);
+        forget(List.of(partition));
+    }
+
+    /**
+     * Executes and commits the commands; {@code next} are those read ahead after them (executed next, unless a
+     * partition of theirs is read again meanwhile), for a connector that reads the other side for them ahead.
+     */
+    private void process(List<ConsumerRecord<String, C>> records, List<ConsumerRecord<String, C>> next) throws InterruptedException {
         Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
         Map<TopicPartition, Long> firstInPoll = new HashMap<>();
         List<ConsumerRecord<String, C>> commands = new ArrayList<>();
@@ -305,7 +335,8 @@ final class ConnectorLoop<C extends SpecificRecord, R extends CommandResult<C>> 
                 commands.add(record);
             }
         }
-        List<Executed<C, R>> executed = commands.isEmpty() ? List.of() : connector.execute(commands);
+        List<ConsumerRecord<String, C>> nextCommands = next.stream().filter(record -> record.value() != null).toList();
+        List<Executed<C, R>> executed = commands.isEmpty() ? List.of() : connector.execute(commands, nextCommands);
         Instant now = connector.clock.instant();
         // a command whose side is unreachable waits in its partition: that partition is committed only up to it
         Map<TopicPartition, Long> waitFrom = waitFrom(executed);
@@ -322,14 +353,14 @@ final class ConnectorLoop<C extends SpecificRecord, R extends CommandResult<C>> 
         for (Map.Entry<TopicPartition, OffsetAndMetadata> offset : offsets.entrySet()) {
             TopicPartition partition = offset.getKey();
             if (offset.getValue().offset() <= firstInPoll.get(partition)) {
-                consumer.seek(partition, offset.getValue().offset());  // the poll's first record waits: nothing to commit
+                seek(partition, offset.getValue().offset());  // the poll's first record waits: nothing to commit
                 continue;
             }
             List<Executed<C, R>> ofPartition = byPartition.getOrDefault(partition, List.of());
             if (commit(partition, producer -> ofPartition.forEach(e -> publish(producer, e, now)), Map.of(partition, offset.getValue()))) {
                 committed.add(partition);
                 if (waitFrom.containsKey(partition)) {
-                    consumer.seek(partition, offset.getValue().offset());
+                    seek(partition, offset.getValue().offset());
                 }
             }
         }
@@ -414,7 +445,7 @@ final class ConnectorLoop<C extends SpecificRecord, R extends CommandResult<C>> 
                         Duration.ofNanos(Math.min(left, connector.config.pollTimeout().toNanos())));
                 // paused partitions return nothing; should records come anyway, they are read again after the wait
                 for (TopicPartition partition : unexpected.partitions()) {
-                    consumer.seek(partition, unexpected.records(partition).get(0).offset());
+                    seek(partition, unexpected.records(partition).get(0).offset());
                 }
             }
         } finally {
@@ -468,7 +499,7 @@ final class ConnectorLoop<C extends SpecificRecord, R extends CommandResult<C>> 
                 cause.getClass().getSimpleName(), 1, connector.clock.instant());
         if (commit(partition, producer -> send(producer, topics.deadLetters(), letter.getId(), letter),
                 Map.of(partition, new OffsetAndMetadata(e.offset() + 1)))) {
-            consumer.seek(partition, e.offset() + 1);
+            seek(partition, e.offset() + 1);
             SyncMetrics.outcomes(connector.meters, connector.direction, Outcome.DEAD_LETTERED)
                     .increment();
         }
@@ -573,8 +604,9 @@ final class ConnectorLoop<C extends SpecificRecord, R extends CommandResult<C>> 
             OffsetAndMetadata offset = committed.get(partition);
             if (offset == null) {
                 consumer.seekToBeginning(List.of(partition));
+                forget(List.of(partition));
             } else {
-                consumer.seek(partition, offset.offset());
+                seek(partition, offset.offset());
             }
         }
     }

@@ -365,6 +365,61 @@ class CommandConnectorTest {
         assertThat(second.calls.keySet()).as("each instance ran a partition").isNotEmpty().isNotEqualTo(java.util.Set.copyOf(ids));
     }
 
+    /**
+     * A connector that looks ahead is handed, with the commands it executes, the ones polled after them while its call
+     * waited for the budget; those are executed next, each once, in order.
+     */
+    @Test
+    void aConnectorThatLooksAheadIsHandedTheNextCommandsAndExecutesThemNextEachOnce(TestInfo test) throws Exception {
+        Topics.Topic<String, OrderCommand> commands = commandsTopic(test);
+        TestConnector connector = new TestConnector(commands, Duration.ofMillis(100));
+        connector.looksAhead = true;
+        connector.mostCommandsGathered = 1000;
+        connector.budgetOpensAfterConsuming = 3;
+        send(commands, command("executed-first"));
+        try (Running ignored = connector.started()) {
+            await("the connector holds the first command and gathers the next while its budget holds the call",
+                    () -> connector.budgetAsked.get() > 0);
+            send(commands, command("next-1"));
+            send(commands, command("next-2"));
+            await("every command is published", () -> List.of("executed-first", "next-1", "next-2").stream()
+                    .allMatch(id -> outcomesOf(id).size() == 1));
+        }
+
+        assertThat(connector.executions).containsExactly(List.of("executed-first"), List.of("next-1", "next-2"));
+        assertThat(connector.nexts).containsExactly(List.of("next-1", "next-2"), List.of());
+        assertThat(connector.restarts()).isZero();
+    }
+
+    /**
+     * The transaction of the executed commands fails: their partition is read again from its last commit, so the
+     * commands read ahead of it are dropped and read again after them, not executed before them and then once more.
+     */
+    @Test
+    void aFailedTransactionDropsTheCommandsReadAheadOfItsPartitionAndNothingRunsTwice(TestInfo test) throws Exception {
+        Topics.Topic<String, OrderCommand> commands = commandsTopic(test);
+        TestConnector connector = new TestConnector(commands, Duration.ofMillis(100));
+        connector.looksAhead = true;
+        connector.mostCommandsGathered = 1000;
+        connector.budgetOpensAfterConsuming = 2;
+        connector.oversizedExtraLeft.set(1);
+        send(commands, command("transaction-fails"));
+        try (Running ignored = connector.started()) {
+            await("the connector holds the first command", () -> connector.budgetAsked.get() > 0);
+            send(commands, command("read-ahead"));
+            await("both are published", () -> outcomesOf("transaction-fails").size() == 1 && outcomesOf("read-ahead").size() == 1);
+            send(commands, command("later"));
+            await("a later command is published", () -> outcomesOf("later").size() == 1);
+        }
+
+        assertThat(connector.nexts.get(0)).as("read ahead when the transaction failed").containsExactly("read-ahead");
+        assertThat(connector.calls.get("transaction-fails")).as("executed again after the abort").hasSize(2);
+        assertThat(connector.calls.get("read-ahead")).as("executed once, after the command before it").hasSize(1);
+        assertThat(outcomesOf("transaction-fails")).hasSize(1);
+        assertThat(outcomesOf("read-ahead")).hasSize(1);
+        assertThat(connector.restarts()).isZero();
+    }
+
     static long committedOffset(Admin admin, Topics.Topic<String, OrderCommand> commands) {
         try {
             var offsets = admin.listConsumerGroupOffsets("group-" + commands.name()).partitionsToOffsetAndMetadata().get();
@@ -410,6 +465,10 @@ class CommandConnectorTest {
         /** The command ids of each execution, in order. */
         final List<List<String>> executions = new CopyOnWriteArrayList<>();
         volatile int mostCommandsGathered = 100;
+        /** Whether it asks the runtime for the next commands ({@link #looksAhead()}). */
+        volatile boolean looksAhead;
+        /** The command ids handed as the next ones with each execution, in order. */
+        final List<List<String>> nexts = new CopyOnWriteArrayList<>();
         /** The side's budget holds every call until the consumer has returned this many records (0: never holds). */
         volatile int budgetOpensAfterConsuming;
         final AtomicInteger budgetAsked = new AtomicInteger();
@@ -437,7 +496,19 @@ class CommandConnectorTest {
             return config;
         }
 
-            @Override
+        @Override
+        protected boolean looksAhead() {
+            return looksAhead;
+        }
+
+        @Override
+        protected List<Executed<OrderCommand, TestResult>> execute(List<ConsumerRecord<String, OrderCommand>> records,
+                                                                 List<ConsumerRecord<String, OrderCommand>> next) {
+            nexts.add(next.stream().map(r -> r.value().getCommandId().toString()).toList());
+            return execute(records);
+        }
+
+        @Override
         protected List<Executed<OrderCommand, TestResult>> execute(List<ConsumerRecord<String, OrderCommand>> records) {
             List<Executed<OrderCommand, TestResult>> executed = new ArrayList<>();
             executions.add(records.stream().map(r -> r.value().getCommandId().toString()).toList());
