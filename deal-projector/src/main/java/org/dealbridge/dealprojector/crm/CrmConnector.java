@@ -64,6 +64,15 @@ public final class CrmConnector extends CommandConnector<DealCommand, DealWrite>
      * from {@code deal-links} when a run starts, so a restarted process still knows the links it committed before.
      */
     private final Map<String, SyncLink> ownLinks = new ConcurrentHashMap<>();
+    /**
+     * The commands whose reads the last execution sent ahead, by order key, each with what it was made from: the next
+     * execution hands the writer these same objects when its commands come out the same, so it uses those reads.
+     */
+    private Map<String, ReadAheadCommand> readAhead = Map.of();
+
+    /** A command read ahead: the folded command, the link it was judged on then, and the command as handed to the writer. */
+    private record ReadAheadCommand(DealCommand folded, SyncLink ownLink, DealCommand command) {
+    }
 
     /** @param kafka client properties (at least {@code bootstrap.servers}) */
     public CrmConnector(DealProjectorConfig config, Topics topics, Properties kafka, DealWriter writer, MeterRegistry meters,
@@ -116,31 +125,64 @@ public final class CrmConnector extends CommandConnector<DealCommand, DealWrite>
         return MOST_COMMANDS_PER_ROUND;
     }
 
+    /** The runtime polls the next commands first, so their reads travel in the last write call of these. */
+    @Override
+    protected boolean looksAhead() {
+        return true;
+    }
+
     @Override
     protected List<Executed<DealCommand, DealWrite>> execute(List<ConsumerRecord<String, DealCommand>> records)
             throws InterruptedException {
-        CommandsPerOrder perOrder = new CommandsPerOrder();
-        for (ConsumerRecord<String, DealCommand> record : records) {
-            String key = orderKey(record.value());
-            perOrder.add(key, record.value(), ownLinks.get(key));
+        return execute(records, List.of());
+    }
+
+    @Override
+    protected List<Executed<DealCommand, DealWrite>> execute(List<ConsumerRecord<String, DealCommand>> records,
+                                                             List<ConsumerRecord<String, DealCommand>> next)
+            throws InterruptedException {
+        Map<String, ReadAheadCommand> readBefore = readAhead;
+        readAhead = Map.of();
+        CommandsPerOrder perOrder = perOrder(records);
+        List<List<CommandsPerOrder.Pending>> waves = perOrder.waves();
+        // the next commands' first wave, for orders none of these touches: the links these leave change how an order
+        // of both is decided, so that one is read in its own call
+        Set<String> here = new HashSet<>();
+        records.forEach(record -> here.add(orderKey(record.value())));
+        Map<String, ReadAheadCommand> nextFirst = new LinkedHashMap<>();
+        List<List<CommandsPerOrder.Pending>> nextWaves = next.isEmpty() ? List.of() : perOrder(next).waves();
+        if (!nextWaves.isEmpty()) {
+            for (CommandsPerOrder.Pending p : nextWaves.get(0)) {
+                String key = orderKey(p.command());
+                if (!here.contains(key)) {
+                    SyncLink own = ownLinks.get(key);
+                    nextFirst.put(key, new ReadAheadCommand(p.command(), own, FreshestLink.apply(p.command(), own)));
+                }
+            }
         }
         List<Executed<DealCommand, DealWrite>> executed = new ArrayList<>();
         Set<String> waiting = new HashSet<>();
-        for (List<CommandsPerOrder.Pending> wave : perOrder.waves()) {
+        for (int w = 0; w < waves.size(); w++) {
+            List<CommandsPerOrder.Pending> wave = waves.get(w);
             // an order whose command waits for the CRM keeps its later commands back: they are read again after it
             List<CommandsPerOrder.Pending> running = wave.stream().filter(p -> !waiting.contains(orderKey(p.command()))).toList();
             if (running.isEmpty()) {
                 continue;
             }
-            // each wave is judged against the links the waves before it left
-            List<DealCommand> commands = running.stream()
-                    .map(p -> FreshestLink.apply(p.command(), ownLinks.get(orderKey(p.command())))).toList();
+            // each wave is judged against the links the waves before it left; a command read ahead is the same object
+            Map<String, ReadAheadCommand> readFor = w == 0 ? readBefore : Map.of();
+            List<DealCommand> commands = running.stream().map(p -> command(p, readFor)).toList();
             Map<DealCommand, TopicPartition> partitionOf = new IdentityHashMap<>();
             for (int i = 0; i < commands.size(); i++) {
                 ConsumerRecord<String, DealCommand> source = records.get(running.get(i).last());
                 partitionOf.put(commands.get(i), new TopicPartition(source.topic(), source.partition()));
             }
-            List<DealWrite> results = writer.write(commands, intents -> recordBeforeTheMoves(intents, partitionOf));
+            List<DealCommand> readNext = w == waves.size() - 1
+                    ? nextFirst.values().stream().map(ReadAheadCommand::command).toList() : List.of();
+            List<DealWrite> results = writer.write(commands, intents -> recordBeforeTheMoves(intents, partitionOf), readNext);
+            if (!readNext.isEmpty()) {
+                readAhead = nextFirst;
+            }
             for (int i = 0; i < results.size(); i++) {
                 DealWrite result = results.get(i);
                 String key = orderKey(result.command());
@@ -159,6 +201,29 @@ public final class CrmConnector extends CommandConnector<DealCommand, DealWrite>
             }
         }
         return executed;
+    }
+
+    private CommandsPerOrder perOrder(List<ConsumerRecord<String, DealCommand>> records) {
+        CommandsPerOrder perOrder = new CommandsPerOrder();
+        for (ConsumerRecord<String, DealCommand> record : records) {
+            String key = orderKey(record.value());
+            perOrder.add(key, record.value(), ownLinks.get(key));
+        }
+        return perOrder;
+    }
+
+    /**
+     * The command to hand the writer: the one whose reads were sent ahead when it comes out the same (same folded
+     * command, judged on the same link), else the folded command judged on the freshest link.
+     */
+    private DealCommand command(CommandsPerOrder.Pending pending, Map<String, ReadAheadCommand> readBefore) {
+        String key = orderKey(pending.command());
+        SyncLink own = ownLinks.get(key);
+        ReadAheadCommand ahead = readBefore.get(key);
+        if (ahead != null && ahead.ownLink() == own && ahead.folded().equals(pending.command())) {
+            return ahead.command();
+        }
+        return FreshestLink.apply(pending.command(), own);
     }
 
     /**

@@ -5,6 +5,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -66,6 +68,8 @@ public final class DealWriter {
     private final String webhookUser;
     /** The buyers' contacts met so far; the connector fills it from {@code buyer-contacts} when a run starts. */
     private final BuyerContacts buyerContacts = new BuyerContacts();
+    /** The reads the last write sent ahead for the next one ({@link ReadAhead}); null when none. */
+    private ReadAhead readAhead;
 
     /**
      * Where the writer records the intent of a pipeline move before the CRM call that makes it
@@ -132,16 +136,40 @@ public final class DealWriter {
      * pipeline move of a linked deal is recorded with {@code intents} before the call that makes it.
      */
     public List<DealWrite> write(List<DealCommand> commands, MoveIntents intents) throws InterruptedException {
+        return write(commands, intents, List.of());
+    }
+
+    /**
+     * Writes every command as {@link #write(List, MoveIntents)} does, and sends the reads of {@code next} — the
+     * commands the caller will hand the next call, none of them for an order among {@code commands} — in this write's
+     * last call where they fit ({@link ReadAhead}), so the next write's first round needs no read call of its own.
+     * The next write uses them only if it is given every one of those command objects; otherwise it reads as usual.
+     */
+    public List<DealWrite> write(List<DealCommand> commands, MoveIntents intents, List<DealCommand> next)
+            throws InterruptedException {
+        ReadAhead ahead = readAhead;
+        readAhead = null;
+        if (ahead != null && !ahead.usableFor(commands, clock.instant())) {
+            ahead = null;
+        }
+        ReadAhead nextReads = null;
         Map<DealCommand, DealWrite> done = new HashMap<>();
         // by command: a round run again after its move failed transiently is judged on its recorded intent
         Map<DealCommand, SyncLink> recorded = new IdentityHashMap<>();
         List<DealCommand> remaining = commands;
         for (int attempt = 1; !remaining.isEmpty(); attempt++) {
             Round round = new Round(attempt, done, intents, recorded);
+            if (attempt == 1) {
+                round.ahead = ahead;
+                round.next = next;
+            }
             round.run(remaining);
+            nextReads = round.nextReads;
             if (round.retry.isEmpty()) {
                 break;
             }
+            // read ahead before a wait between rounds: too old to decide on by the time the next write runs
+            nextReads = null;
             if (!retry.mayRetryAfter(attempt)) {
                 // the CRM is unreachable, not the command wrong: the connector waits and runs it again from the reads
                 round.retry.forEach((command, error) -> done.put(command, DealWrite.waiting(command, round.attempt, error.code(),
@@ -155,6 +183,7 @@ public final class DealWriter {
             sleeper.sleep(wait);
             remaining = new ArrayList<>(round.retry.keySet());
         }
+        readAhead = nextReads;
         List<DealWrite> results = new ArrayList<>(commands.size());
         commands.forEach(command -> results.add(done.get(command)));
         // what the CRM now has, whether or not the connector's transaction commits (a contact added stays added)
@@ -171,6 +200,14 @@ public final class DealWriter {
         final MoveIntents intents;
         /** The move intents recorded so far in this write, by command. */
         final Map<DealCommand, SyncLink> recorded;
+        /** What the previous write read ahead for these commands, or null. */
+        ReadAhead ahead;
+        /** The next write's commands, whose reads ride in this round's last write call where they fit. */
+        List<DealCommand> next = List.of();
+        /** Those reads, once planned. */
+        ReadAhead nextReads;
+        /** The keys of the buyers this round may add a contact for. */
+        final Set<String> newBuyers = new HashSet<>();
 
         Round(int attempt, Map<DealCommand, DealWrite> done, MoveIntents intents, Map<DealCommand, SyncLink> recorded) {
             this.attempt = attempt;
@@ -181,24 +218,35 @@ public final class DealWriter {
 
         void run(List<DealCommand> commands) {
             List<CommandRound> reading = new ArrayList<>();
-            int index = 0;
+            List<CommandRound> toRead = new ArrayList<>();
+            // the rounds planned ahead keep their keys; the others are numbered after them
+            int index = ahead == null ? 0 : ahead.size();
             for (DealCommand command : commands) {
-                CommandRound round = new CommandRound(command, index++);
+                CommandRound planned = ahead == null ? null : ahead.round(command);
+                CommandRound round = planned != null ? planned : new CommandRound(command, index++);
                 round.intentRecorded = recorded.get(command);
                 SyncLink decidedOn = command.getDecidedOn();
-                if (command.getKind() == DealCommandKind.UPDATE && decidedOn != null && decidedOn.getDealDeletedAt() != null) {
+                if (knownDeleted(command)) {
                     // the deal is known to be gone: nothing to read or write (see FreshestLink)
                     round.link = decidedOn;
                     round.outcome = Outcome.DEAL_DELETED;
                     round.reason = "Deal " + decidedOn.getDealId() + " of order " + round.order() + " was deleted in the CRM ("
                             + decidedOn.getDealDeletedAt() + "); nothing is written.";
                     done.put(command, round.finished(attempt, false));
+                } else if (planned != null) {
+                    reading.add(round);
                 } else {
                     DealReads.plan(round);
                     reading.add(round);
+                    toRead.add(round);
                 }
             }
-            Map<CommandRound, BatchResult> readResults = read(reading);
+            Map<CommandRound, BatchResult> readResults = read(toRead);
+            // the buyers whose contact this round may add: a next order of theirs is read in its own call, after this
+            // round has remembered the contact (whether the CRM's duplicate search sees a contact added earlier in the
+            // same batch, the reference does not say)
+            reading.stream().filter(r -> r.command.getKind() == DealCommandKind.CREATE && r.contact == null)
+                    .forEach(r -> newBuyers.addAll(BuyerContacts.keys(r.command.getBuyer())));
             List<CommandRound> writing = new ArrayList<>();
             for (CommandRound round : reading) {
                 BatchResult reads = readResults.get(round);
@@ -220,30 +268,72 @@ public final class DealWriter {
                 }
             }
             writing = movedFirst(writing);
-            for (List<CommandRound> batch : batches(writing, r -> r.writes)) {
+            List<List<CommandRound>> writeCalls = batches(writing, r -> r.writes);
+            for (int call = 0; call < writeCalls.size(); call++) {
+                List<CommandRound> batch = writeCalls.get(call);
+                List<BatchCommand> subCommands = subCommands(batch, r -> r.writes);
+                // the next write's reads ride in the last call, after these writes (a batch runs in order, §4.2)
+                List<BatchCommand> riding = call == writeCalls.size() - 1 ? readsAhead(batchSize - subCommands.size()) : List.of();
+                subCommands.addAll(riding);
                 BatchResult result;
                 try {
-                    result = client.batch(subCommands(batch, r -> r.writes), false, Idempotence.NOT_IDEMPOTENT);
+                    result = client.batch(subCommands, false, Idempotence.NOT_IDEMPOTENT);
                 } catch (BitrixException e) {
                     // the answer is lost but the writes may have run: the retry starts from the look-up
                     batch.forEach(r -> fail(r, RoundFailure.of(e)));
                     continue;
                 }
+                if (!riding.isEmpty()) {
+                    nextReads.answered(result, clock.instant());
+                }
                 batch.forEach(r -> written(r, result));
             }
         }
 
+        /** The next write's reads that fit into {@code room} sub-commands of this round's last write call. */
+        private List<BatchCommand> readsAhead(int room) {
+            List<DealCommand> readable = next.stream().filter(c -> c.getKind() != DealCommandKind.CREATE
+                    || BuyerContacts.keys(c.getBuyer()).stream().noneMatch(newBuyers::contains)).toList();
+            if (readable.isEmpty() || room <= 0) {
+                return List.of();
+            }
+            nextReads = ReadAhead.plan(readable, buyerContacts, batchSize);
+            return nextReads.ride(room);
+        }
+
         /**
          * The read step: every round's own reads and its share of the deal look-ups ({@link DealLookups}), then, in a
-         * second call only when needed, the look-ups a shared one left unsure. Returns each round that was read with the
-         * answer to its own reads; a round whose reads failed is handed to {@link #fail}.
+         * second call only when needed, the look-ups a shared one left unsure. The rounds the previous write read ahead
+         * take the answers that rode in its last call (a batch of them that did not fit is read now). Returns each
+         * round that was read with the answer to its own reads; a round whose reads failed is handed to {@link #fail}.
          */
-        private Map<CommandRound, BatchResult> read(List<CommandRound> reading) {
+        private Map<CommandRound, BatchResult> read(List<CommandRound> toRead) {
             Map<CommandRound, BatchResult> answered = new HashMap<>();
             List<CommandRound> unsure = new ArrayList<>();
-            ContactLookups contacts = ContactLookups.plan(reading, buyerContacts);
-            for (DealLookups.Batch batch : DealLookups.pack(reading, contacts.groups(), batchSize)) {
+            if (ahead != null) {
+                unsure.addAll(read(ahead.batches, ahead.contacts, ahead::answer, answered));
+            }
+            if (!toRead.isEmpty()) {
+                ContactLookups contacts = ContactLookups.plan(toRead, buyerContacts);
+                unsure.addAll(read(DealLookups.pack(toRead, contacts.groups(), batchSize), contacts, batch -> null, answered));
+            }
+            for (DealLookups.Batch batch : DealLookups.confirming(unsure, batchSize)) {
                 BatchResult result = readBatch(batch);
+                if (result != null) {
+                    batch.answer(result, this::fail);
+                }
+            }
+            answered.keySet().removeIf(r -> !r.lookedUp() || retry.containsKey(r.command) || done.containsKey(r.command));
+            return answered;
+        }
+
+        /** Planned read batches, each answered already ({@code answers}) or read now; returns the rounds left unsure. */
+        private List<CommandRound> read(List<DealLookups.Batch> batches, ContactLookups contacts,
+                                        Function<DealLookups.Batch, BatchResult> answers, Map<CommandRound, BatchResult> answered) {
+            List<CommandRound> unsure = new ArrayList<>();
+            for (DealLookups.Batch batch : batches) {
+                BatchResult answer = answers.apply(batch);
+                BatchResult result = answer != null ? answer : readBatch(batch);
                 if (result == null) {
                     contacts.batchFailed();
                     continue;
@@ -253,14 +343,7 @@ public final class DealWriter {
                 batch.rounds.forEach(r -> answered.put(r, result));
             }
             contacts.assign(this::fail);
-            for (DealLookups.Batch batch : DealLookups.confirming(unsure, batchSize)) {
-                BatchResult result = readBatch(batch);
-                if (result != null) {
-                    batch.answer(result, this::fail);
-                }
-            }
-            answered.keySet().removeIf(r -> !r.lookedUp() || retry.containsKey(r.command) || done.containsKey(r.command));
-            return answered;
+            return unsure;
         }
 
         private BatchResult readBatch(DealLookups.Batch batch) {
@@ -414,6 +497,12 @@ public final class DealWriter {
         List<BatchCommand> commands = new ArrayList<>();
         batch.forEach(r -> commands.addAll(part.apply(r)));
         return commands;
+    }
+
+    /** An UPDATE of a deal the link knows is deleted: nothing to read or write (see FreshestLink). */
+    static boolean knownDeleted(DealCommand command) {
+        SyncLink decidedOn = command.getDecidedOn();
+        return command.getKind() == DealCommandKind.UPDATE && decidedOn != null && decidedOn.getDealDeletedAt() != null;
     }
 
     private static DealWrite deadLetter(DealCommand c, int attempts, String code, String message) {
