@@ -372,10 +372,7 @@ class CommandConnectorTest {
     @Test
     void aConnectorThatLooksAheadIsHandedTheNextCommandsAndExecutesThemNextEachOnce(TestInfo test) throws Exception {
         Topics.Topic<String, OrderCommand> commands = commandsTopic(test);
-        TestConnector connector = new TestConnector(commands, Duration.ofMillis(100));
-        connector.looksAhead = true;
-        connector.mostCommandsGathered = 1000;
-        connector.budgetOpensAfterConsuming = 3;
+        TestConnector connector = lookingAhead(commands, 3);
         send(commands, command("executed-first"));
         try (Running ignored = connector.started()) {
             await("the connector holds the first command and gathers the next while its budget holds the call",
@@ -398,10 +395,7 @@ class CommandConnectorTest {
     @Test
     void aFailedTransactionDropsTheCommandsReadAheadOfItsPartitionAndNothingRunsTwice(TestInfo test) throws Exception {
         Topics.Topic<String, OrderCommand> commands = commandsTopic(test);
-        TestConnector connector = new TestConnector(commands, Duration.ofMillis(100));
-        connector.looksAhead = true;
-        connector.mostCommandsGathered = 1000;
-        connector.budgetOpensAfterConsuming = 2;
+        TestConnector connector = lookingAhead(commands, 2);
         connector.oversizedExtraLeft.set(1);
         send(commands, command("transaction-fails"));
         try (Running ignored = connector.started()) {
@@ -418,6 +412,15 @@ class CommandConnectorTest {
         assertThat(outcomesOf("transaction-fails")).hasSize(1);
         assertThat(outcomesOf("read-ahead")).hasSize(1);
         assertThat(connector.restarts()).isZero();
+    }
+
+    /** A connector that looks ahead, whose budget holds its first call until its consumer has returned that many records. */
+    private static TestConnector lookingAhead(Topics.Topic<String, OrderCommand> commands, int budgetOpensAfterConsuming) {
+        TestConnector connector = new TestConnector(commands, Duration.ofMillis(100));
+        connector.looksAhead = true;
+        connector.mostCommandsGathered = 1000;
+        connector.budgetOpensAfterConsuming = budgetOpensAfterConsuming;
+        return connector;
     }
 
     static long committedOffset(Admin admin, Topics.Topic<String, OrderCommand> commands) {

@@ -20,7 +20,6 @@ import org.dealbridge.bitrix.PortalRateLimiter;
 import org.dealbridge.dealprojector.DealProjectorConfig;
 import org.dealbridge.emulator.BitrixEmulator;
 import org.dealbridge.emulator.Call;
-import org.dealbridge.emulator.EmulatorOptions;
 import org.dealbridge.emulator.Portal;
 import org.dealbridge.kafka.embedded.EmbeddedKafkaCluster;
 import org.dealbridge.schemas.DealCommand;
@@ -64,10 +63,7 @@ class CrmConnectorBudgetTest {
 
     @BeforeEach
     void start() {
-        crm = BitrixEmulator.start(EmulatorOptions.defaults().rateLimitDisabled());
-        crm.crm().addPipeline(2, "Sofas");
-        crm.crm().addUser(9, "Sofa", "Manager", "sofas@example.com", true);
-        crm.crm().addDealUserField("UF_CRM_PAY_SYSTEM", "string");
+        crm = DealWriterTest.theShopsCrm();
         // the portal's standard bucket, full (less the headroom) at start: every call would wait for a token
         PortalRateLimiter budget = new PortalRateLimiter("crm", PortalRateLimiter.Options.standard().withInitialFill(1), () -> {
             budgetClockReads.incrementAndGet();

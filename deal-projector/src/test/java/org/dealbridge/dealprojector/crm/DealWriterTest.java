@@ -67,6 +67,15 @@ class DealWriterTest {
         crm.close();
     }
 
+    /** The shop's CRM as the connector tests know it: the sofas' pipeline 2, its manager 9, the pay-system field. */
+    static BitrixEmulator theShopsCrm() {
+        BitrixEmulator crm = BitrixEmulator.start(EmulatorOptions.defaults().rateLimitDisabled());
+        crm.crm().addPipeline(2, "Sofas");
+        crm.crm().addUser(9, "Sofa", "Manager", "sofas@example.com", true);
+        crm.crm().addDealUserField("UF_CRM_PAY_SYSTEM", "string");
+        return crm;
+    }
+
     /** The webhook's user: what DealBridge writes carries this id in MODIFY_BY_ID/MOVED_BY_ID. */
     private static final int DEALBRIDGE = 1;
     /** The sofa manager, responsible for DealBridge's deals in these tests: their edits are a person's. */

@@ -16,7 +16,6 @@ import org.dealbridge.bitrix.BitrixClient;
 import org.dealbridge.bitrix.PortalRateLimiter;
 import org.dealbridge.dealprojector.DealProjectorConfig;
 import org.dealbridge.emulator.BitrixEmulator;
-import org.dealbridge.emulator.EmulatorOptions;
 import org.dealbridge.emulator.Fault;
 import org.dealbridge.emulator.ManualClock;
 import org.dealbridge.emulator.Portal;
@@ -40,10 +39,7 @@ class ReadAheadTest {
 
     @BeforeEach
     void start() {
-        crm = BitrixEmulator.start(EmulatorOptions.defaults().rateLimitDisabled());
-        crm.crm().addPipeline(2, "Sofas");
-        crm.crm().addUser(9, "Sofa", "Manager", "sofas@example.com", true);
-        crm.crm().addDealUserField("UF_CRM_PAY_SYSTEM", "string");
+        crm = DealWriterTest.theShopsCrm();
         client = BitrixClient.builder(crm.crmWebhookUrl()).portal("crm").meterRegistry(new SimpleMeterRegistry())
                 .rateLimiter(new PortalRateLimiter("crm", PortalRateLimiter.Options.of(1000, 1000).withInitialFill(0)))
                 .callTimeout(Duration.ofSeconds(2)).retry(2, Duration.ofMillis(10), Duration.ofMillis(50)).build();
