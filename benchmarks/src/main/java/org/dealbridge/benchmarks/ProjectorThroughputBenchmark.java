@@ -29,9 +29,15 @@ import org.dealbridge.schemas.Topics;
  * so start-up and group joins are left out of both sides alike. Beside the rates, the CPU time of the threads that do
  * the work (the raw copy's loop, the projector's stream threads) per event, which the load of a shared machine does
  * not distort, and the changelog writes of each projector store per event.
+ *
+ * <p>Two more passes measure what Kafka Streams itself costs on this broker, whatever the topology: the same records
+ * copied by a Streams app with no logic ({@code stream().to()}, bytes), and by one that also puts each record into a
+ * persistent, changelogged store, cached as the projector's pending store is (Kafka's floor for a topology that keeps
+ * one store per event). The projector's target (÷ raw ≥ 0.5) is only reachable where these are well above it.
  */
 final class ProjectorThroughputBenchmark {
     static final String PASS_THROUGH = "bench-pass-through";
+    static final String STREAMS_COPY = "bench-streams-copy";
     private static final java.lang.management.ThreadMXBean THREADS = java.lang.management.ManagementFactory.getThreadMXBean();
 
     /**
@@ -43,7 +49,8 @@ final class ProjectorThroughputBenchmark {
         result.put("orders", orders).put("coalesceWindowMs", window.toMillis()).put("rounds", rounds);
         try (BenchRig rig = new BenchRig(4)) {
             try (Admin admin = Admin.create(rig.clientProperties())) {
-                admin.createTopics(java.util.List.of(new NewTopic(PASS_THROUGH, 4, (short) 1))).all().get();
+                admin.createTopics(java.util.List.of(new NewTopic(PASS_THROUGH, 4, (short) 1),
+                        new NewTopic(STREAMS_COPY, 4, (short) 1))).all().get();
             } catch (java.util.concurrent.ExecutionException e) {
                 throw new IllegalStateException("cannot create " + PASS_THROUGH, e);
             }
@@ -60,6 +67,10 @@ final class ProjectorThroughputBenchmark {
                     String appId = "bench-throughput-" + (exactlyOnce ? "eos" : "alo") + "-" + round;
                     long[] projectorCpuNanos = new long[1];
                     double projector = projector(rig, orders, window, exactlyOnce, appId, projectorCpuNanos);
+                    long[] copyCpuNanos = new long[1];
+                    double streamsCopy = streamsCopy(rig, orders, exactlyOnce, false, round, copyCpuNanos);
+                    long[] storeCpuNanos = new long[1];
+                    double streamsStore = streamsCopy(rig, orders, exactlyOnce, true, round, storeCpuNanos);
                     if (round == rounds) {
                         result.put("rawPerSecond" + mode, raw, "records/s consume → produce");
                         result.put("projectorPerSecond" + mode, projector, "order events/s → deal commands");
@@ -70,6 +81,13 @@ final class ProjectorThroughputBenchmark {
                         result.put("rawCpuMicrosPerEvent" + mode, rawCpu, "CPU of the thread that consumes and sends, per record");
                         result.put("projectorCpuMicrosPerEvent" + mode, projectorCpu, "CPU of the stream threads, per order event");
                         result.put("cpuRatio" + mode, rawCpu / projectorCpu, "projector ÷ raw in events per CPU second");
+                        result.put("streamsCopyRatio" + mode, streamsCopy / raw, "Kafka Streams stream().to() of the bytes ÷ raw");
+                        result.put("streamsStoreRatio" + mode, streamsStore / raw,
+                                "Kafka Streams copy putting each record in a cached, changelogged store ÷ raw");
+                        result.put("streamsCopyCpuMicrosPerEvent" + mode, copyCpuNanos[0] / 1000.0 / orders,
+                                "CPU of its stream threads, per record");
+                        result.put("streamsStoreCpuMicrosPerEvent" + mode, storeCpuNanos[0] / 1000.0 / orders,
+                                "CPU of its stream threads, per record");
                         changelogWrites(rig, appId).forEach((store, offsets) -> result.put("changelogPerEvent" + mode + "." + store,
                                 offsets / (double) orders, "changelog offsets per order event (writes; with EOS also markers)"));
                     }
@@ -90,6 +108,63 @@ final class ProjectorThroughputBenchmark {
                     .mapToLong(thread -> THREADS.getThreadCpuTime(thread.getId())).filter(nanos -> nanos > 0).sum();
             rig.stopProjector();
             return out.ratePerSecondSince(rig.projectorRunningSince);
+        }
+    }
+
+    /**
+     * The same records through a Kafka Streams app of no logic of ours: copied as bytes, and with {@code withStore} each
+     * also put into a persistent key-value store (RocksDB, changelogged, cached) before it is forwarded. Same commit
+     * interval and guarantee as the projector; the rate is taken from RUNNING to the last output record.
+     */
+    private static double streamsCopy(BenchRig rig, int orders, boolean exactlyOnce, boolean withStore, int round, long[] cpuNanos)
+            throws InterruptedException {
+        String appId = "bench-streams-" + (withStore ? "store" : "copy") + "-" + (exactlyOnce ? "eos" : "alo") + "-" + round;
+        org.apache.kafka.common.serialization.Serde<byte[]> bytes = org.apache.kafka.common.serialization.Serdes.ByteArray();
+        org.apache.kafka.streams.StreamsBuilder builder = new org.apache.kafka.streams.StreamsBuilder();
+        org.apache.kafka.streams.kstream.KStream<byte[], byte[]> in = builder.stream(Topics.ORDER_CHANGES,
+                org.apache.kafka.streams.kstream.Consumed.with(bytes, bytes));
+        if (withStore) {
+            builder.addStateStore(org.apache.kafka.streams.state.Stores.keyValueStoreBuilder(
+                    org.apache.kafka.streams.state.Stores.persistentKeyValueStore("copies"), bytes, bytes).withCachingEnabled());
+            in = in.process(() -> new org.apache.kafka.streams.processor.api.Processor<byte[], byte[], byte[], byte[]>() {
+                private org.apache.kafka.streams.processor.api.ProcessorContext<byte[], byte[]> context;
+                private org.apache.kafka.streams.state.KeyValueStore<byte[], byte[]> store;
+
+                @Override
+                public void init(org.apache.kafka.streams.processor.api.ProcessorContext<byte[], byte[]> context) {
+                    this.context = context;
+                    this.store = context.getStateStore("copies");
+                }
+
+                @Override
+                public void process(org.apache.kafka.streams.processor.api.Record<byte[], byte[]> record) {
+                    store.put(record.key(), record.value());
+                    context.forward(record);
+                }
+            }, "copies");
+        }
+        in.to(STREAMS_COPY, org.apache.kafka.streams.kstream.Produced.with(bytes, bytes));
+        Properties props = rig.clientProperties();
+        props.put(org.apache.kafka.streams.StreamsConfig.APPLICATION_ID_CONFIG, appId);
+        props.put(org.apache.kafka.streams.StreamsConfig.STATE_DIR_CONFIG, rig.dir.resolve(appId).toString());
+        props.put(org.apache.kafka.streams.StreamsConfig.PROCESSING_GUARANTEE_CONFIG, exactlyOnce
+                ? org.apache.kafka.streams.StreamsConfig.EXACTLY_ONCE_V2 : org.apache.kafka.streams.StreamsConfig.AT_LEAST_ONCE);
+        props.put(org.apache.kafka.streams.StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, "100");
+        props.put(org.apache.kafka.streams.StreamsConfig.consumerPrefix("auto.offset.reset"), "earliest");
+        long[] runningSince = new long[1];
+        try (OutputCounter out = new OutputCounter(rig.clientProperties(), STREAMS_COPY);
+             org.apache.kafka.streams.KafkaStreams streams = new org.apache.kafka.streams.KafkaStreams(builder.build(), props)) {
+            streams.setStateListener((now, before) -> {
+                if (now == org.apache.kafka.streams.KafkaStreams.State.RUNNING && runningSince[0] == 0) {
+                    runningSince[0] = System.nanoTime();
+                }
+            });
+            streams.start();
+            BenchRig.await(appId + " copied " + orders + " records", Duration.ofSeconds(120 + orders / 50), () -> out.count() >= orders);
+            cpuNanos[0] = Thread.getAllStackTraces().keySet().stream()
+                    .filter(thread -> thread.getName().startsWith(appId + "-") && thread.getName().contains("StreamThread"))
+                    .mapToLong(thread -> THREADS.getThreadCpuTime(thread.getId())).filter(nanos -> nanos > 0).sum();
+            return out.ratePerSecondSince(runningSince[0]);
         }
     }
 

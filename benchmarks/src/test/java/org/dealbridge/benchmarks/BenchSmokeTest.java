@@ -65,7 +65,8 @@ class BenchSmokeTest {
     void projectorThroughput() throws Exception {
         JsonNode result = bench("projector-throughput", "--orders", "300", "--rounds", "1");
         for (String key : new String[] {"rawPerSecondEos", "projectorPerSecondEos", "ratioEos",
-                "rawPerSecondAtLeastOnce", "projectorPerSecondAtLeastOnce", "ratioAtLeastOnce"}) {
+                "rawPerSecondAtLeastOnce", "projectorPerSecondAtLeastOnce", "ratioAtLeastOnce",
+                "streamsCopyRatioEos", "streamsStoreRatioEos", "streamsCopyRatioAtLeastOnce", "streamsStoreRatioAtLeastOnce"}) {
             assertThat(result.has(key)).as(key).isTrue();
         }
     }
