@@ -102,6 +102,22 @@ class ReadAheadTest {
     }
 
     @Test
+    void aTitleAManagerSetBeforeTheReadsRodeStandsAgainstTheUpdateDecidedOnThem() throws Exception {
+        long dealId = writer.write(List.of(create(7251, Map.of(), null, false))).get(0).link().getDealId();
+        DealCommand renamed = update(7251, dealId, agreed(7251, dealId, 2, "C2:NEW", "N")).changed("TITLE", "Shop order 7251")
+                .build();
+        crm.crm().updateDealAsHuman(dealId, Map.of("TITLE", "Anna: corner sofa, VIP", "byUserId", 9));
+
+        writer.write(newOrders(7252, 7253, null), DealWriter.MoveIntents.UNRECORDED, List.of(renamed));
+        crm.calls().clear();
+        DealWrite result = writer.write(List.of(renamed)).get(0);
+
+        assertThat(result.outcome()).isEqualTo(Outcome.MANAGER_VALUE_KEPT);
+        assertThat(crm.calls().count(Portal.CRM, "batch")).as("read ahead, and nothing to write").isZero();
+        assertThat(crm.crm().deal(dealId)).containsEntry("TITLE", "Anna: corner sofa, VIP");
+    }
+
+    @Test
     void commandsThatAreNotTheObjectsReadAheadAreReadAgain() throws Exception {
         writer.write(newOrders(7301, 7302, null), DealWriter.MoveIntents.UNRECORDED, newOrders(7311, 7312, null));
 
