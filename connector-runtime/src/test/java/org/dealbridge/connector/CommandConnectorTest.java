@@ -402,8 +402,8 @@ class CommandConnectorTest {
             await("the connector holds the first command", () -> connector.budgetAsked.get() > 0);
             send(commands, command("read-ahead"));
             await("both are published", () -> outcomesOf("transaction-fails").size() == 1 && outcomesOf("read-ahead").size() == 1);
-            send(commands, command("later"));
-            await("a later command is published", () -> outcomesOf("later").size() == 1);
+            send(commands, command("later-than-the-read-ahead"));
+            await("a later command is published", () -> outcomesOf("later-than-the-read-ahead").size() == 1);
         }
 
         assertThat(connector.nexts.get(0)).as("read ahead when the transaction failed").containsExactly("read-ahead");
