@@ -104,14 +104,23 @@ final class BenchRig implements AutoCloseable {
                 DealProjectorConfig.CONNECTOR.groupId(), connectorGroup));
     }
 
-    /** Starts the deal projector (Kafka Streams) and waits until it runs. */
-    KafkaStreams startProjector(DealProjectorConfig config, String appId, boolean exactlyOnce, Path stateDir) {
+    /**
+     * The settings every Kafka Streams app of the benchmarks runs with: the guarantee asked for, a commit every 100 ms,
+     * reading order-changes from its start.
+     */
+    Properties streamsProperties(String appId, boolean exactlyOnce, Path stateDir) {
         Properties props = clientProperties();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, appId);
         props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
         props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, exactlyOnce ? StreamsConfig.EXACTLY_ONCE_V2 : StreamsConfig.AT_LEAST_ONCE);
         props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, "100");
         props.put(StreamsConfig.consumerPrefix("auto.offset.reset"), "earliest");
+        return props;
+    }
+
+    /** Starts the deal projector (Kafka Streams) and waits until it runs. */
+    KafkaStreams startProjector(DealProjectorConfig config, String appId, boolean exactlyOnce, Path stateDir) {
+        Properties props = streamsProperties(appId, exactlyOnce, stateDir);
         projector = new KafkaStreams(DealProjectorTopology.build(config, topics, meters), props);
         projector.setStateListener((now, before) -> {
             if (now == KafkaStreams.State.RUNNING && before != KafkaStreams.State.RUNNING) {

@@ -103,9 +103,7 @@ final class ProjectorThroughputBenchmark {
             rig.startProjector(BenchRig.projectorConfig(window, appId + "-crm"), appId, exactlyOnce, rig.dir.resolve(appId));
             BenchRig.await("the projector emitted " + orders + " deal commands", Duration.ofSeconds(120 + orders / 50),
                     () -> out.count() >= orders);
-            cpuNanos[0] = Thread.getAllStackTraces().keySet().stream()
-                    .filter(thread -> thread.getName().startsWith(appId + "-") && thread.getName().contains("StreamThread"))
-                    .mapToLong(thread -> THREADS.getThreadCpuTime(thread.getId())).filter(nanos -> nanos > 0).sum();
+            cpuNanos[0] = streamThreadsCpuNanos(appId);
             rig.stopProjector();
             return out.ratePerSecondSince(rig.projectorRunningSince);
         }
@@ -144,13 +142,7 @@ final class ProjectorThroughputBenchmark {
             }, "copies");
         }
         in.to(STREAMS_COPY, org.apache.kafka.streams.kstream.Produced.with(bytes, bytes));
-        Properties props = rig.clientProperties();
-        props.put(org.apache.kafka.streams.StreamsConfig.APPLICATION_ID_CONFIG, appId);
-        props.put(org.apache.kafka.streams.StreamsConfig.STATE_DIR_CONFIG, rig.dir.resolve(appId).toString());
-        props.put(org.apache.kafka.streams.StreamsConfig.PROCESSING_GUARANTEE_CONFIG, exactlyOnce
-                ? org.apache.kafka.streams.StreamsConfig.EXACTLY_ONCE_V2 : org.apache.kafka.streams.StreamsConfig.AT_LEAST_ONCE);
-        props.put(org.apache.kafka.streams.StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, "100");
-        props.put(org.apache.kafka.streams.StreamsConfig.consumerPrefix("auto.offset.reset"), "earliest");
+        Properties props = rig.streamsProperties(appId, exactlyOnce, rig.dir.resolve(appId));
         long[] runningSince = new long[1];
         try (OutputCounter out = new OutputCounter(rig.clientProperties(), STREAMS_COPY);
              org.apache.kafka.streams.KafkaStreams streams = new org.apache.kafka.streams.KafkaStreams(builder.build(), props)) {
@@ -161,11 +153,16 @@ final class ProjectorThroughputBenchmark {
             });
             streams.start();
             BenchRig.await(appId + " copied " + orders + " records", Duration.ofSeconds(120 + orders / 50), () -> out.count() >= orders);
-            cpuNanos[0] = Thread.getAllStackTraces().keySet().stream()
-                    .filter(thread -> thread.getName().startsWith(appId + "-") && thread.getName().contains("StreamThread"))
-                    .mapToLong(thread -> THREADS.getThreadCpuTime(thread.getId())).filter(nanos -> nanos > 0).sum();
+            cpuNanos[0] = streamThreadsCpuNanos(appId);
             return out.ratePerSecondSince(runningSince[0]);
         }
+    }
+
+    /** The CPU time the stream threads of a Kafka Streams app have used so far. */
+    private static long streamThreadsCpuNanos(String appId) {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(thread -> thread.getName().startsWith(appId + "-") && thread.getName().contains("StreamThread"))
+                .mapToLong(thread -> THREADS.getThreadCpuTime(thread.getId())).filter(nanos -> nanos > 0).sum();
     }
 
     /**
